@@ -1,0 +1,96 @@
+import { Pool } from 'undici';
+import type { CallOptions } from '../resilience/callOptions.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import type { LoyaltyAccountRecord, LoyaltyPort } from './port.js';
+import { loyaltyMemberSchema, membersResponseSchema } from './schemas.js';
+
+export interface HttpLoyaltyOptions {
+  /** Base URL of the loyalty service, e.g. http://loyalty.internal:8080 */
+  readonly url: string;
+  /** Keep-alive connections in the pool. */
+  readonly connections?: number;
+  /** Ids per request; longer batches are split (URL length). */
+  readonly maxIdsPerRequest?: number;
+}
+
+const SOURCE = 'loyalty';
+
+/**
+ * The loyalty service over HTTP/JSON (docs/loyalty-api.md): `GET
+ * /members?ids=a,b,c` on a pool of keep-alive connections. A non-2xx status,
+ * a body that is not JSON or a body off the contract is a SourceError; one
+ * malformed member fails only its own key.
+ */
+export class HttpLoyalty implements LoyaltyPort {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly maxIds: number;
+
+  constructor(options: HttpLoyaltyOptions) {
+    const url = new URL(options.url);
+    this.basePath = url.pathname.replace(/\/$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 32,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+    });
+    this.maxIds = options.maxIdsPerRequest ?? 100;
+  }
+
+  async getMany(customerRefs: readonly string[], options?: CallOptions): Promise<Array<LoyaltyAccountRecord | null | Error>> {
+    const unique = [...new Set(customerRefs)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += this.maxIds) chunks.push(unique.slice(i, i + this.maxIds));
+    const found = new Map<string, LoyaltyAccountRecord | Error>();
+    await Promise.all(chunks.map((chunk) => this.fetchMembers(chunk, found, options)));
+    return customerRefs.map((ref) => found.get(ref) ?? null);
+  }
+
+  private async fetchMembers(refs: readonly string[], into: Map<string, LoyaltyAccountRecord | Error>, options?: CallOptions): Promise<void> {
+    const ids = refs.map(encodeURIComponent).join(',');
+    const body = await this.getJson(`${this.basePath}/members?ids=${ids}`, options);
+    const envelope = membersResponseSchema.safeParse(body);
+    if (!envelope.success) throw malformedPayload(SOURCE, envelope.error.issues);
+    const asked = new Set(refs);
+    for (const [index, member] of envelope.data.members.entries()) {
+      const parsed = loyaltyMemberSchema.safeParse(member);
+      if (parsed.success) {
+        if (asked.has(parsed.data.customerRef)) into.set(parsed.data.customerRef, parsed.data);
+        continue;
+      }
+      const ref = (member as { customerRef?: unknown } | null)?.customerRef;
+      const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['members', index, ...issue.path] }));
+      if (typeof ref === 'string' && asked.has(ref)) into.set(ref, malformedPayload(SOURCE, issues));
+      else throw malformedPayload(SOURCE, issues);
+    }
+  }
+
+  private async getJson(path: string, options?: CallOptions): Promise<unknown> {
+    const response = await this.pool.request({
+      method: 'GET',
+      path,
+      headers: { accept: 'application/json' },
+      signal: options?.signal,
+    });
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      const failure = response.statusCode >= 500 || response.statusCode === 429 ? 'unavailable' : 'rejected';
+      throw new SourceError(SOURCE, failure, `HTTP ${response.statusCode}`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new SourceError(SOURCE, 'malformed_payload', 'body is not JSON');
+    }
+  }
+
+  async health(options?: CallOptions): Promise<void> {
+    const response = await this.pool.request({ method: 'GET', path: `${this.basePath}/health`, signal: options?.signal });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new SourceError(SOURCE, 'unavailable', `health HTTP ${response.statusCode}`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,174 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleAll,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import type { IPolicy } from 'cockatiel';
+import { SourceError } from './sourceError.js';
+
+export interface SourceGuardOptions {
+  /** Source name as it appears in errors (`extensions.source`), spans and readiness. */
+  readonly source: string;
+  /** Deadline for the whole call, retries included. */
+  readonly timeoutMs: number;
+  /** Extra attempts for idempotent reads. Writes are never retried here. */
+  readonly retries: number;
+  /** Consecutive failures that open the circuit. */
+  readonly breakerThreshold: number;
+  /** How long an open circuit waits before letting one probe through. */
+  readonly halfOpenAfterMs: number;
+  /** Benchmark and test setting: latency added before every attempt. */
+  readonly injectedLatencyMs?: number;
+  readonly tracer: Tracer;
+  readonly onCircuitChange?: (state: CircuitStatus) => void;
+}
+
+export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface SourceCall {
+  /** Port operation, e.g. `getMany`; recorded on the span. */
+  readonly operation: string;
+  /** Keys in this call, recorded on the span (`c360.source.batch_size`). */
+  readonly batchSize: number;
+  /** Reads are retried with backoff; writes get a single attempt. */
+  readonly idempotent: boolean;
+  /** The GraphQL operation span this call belongs under. */
+  readonly parentSpan?: Span | undefined;
+}
+
+type Outcome = 'ok' | 'timeout' | 'circuit_open' | 'error';
+
+/**
+ * Timeout, retry, circuit breaker and span around every call to one source
+ * (cockatiel 3). The deadline covers the whole call, so a caller waits at most
+ * `timeoutMs` whatever the retries do. Failures come out as SourceError.
+ */
+export class SourceGuard {
+  readonly source: string;
+  private readonly options: SourceGuardOptions;
+  private readonly reads: IPolicy;
+  private readonly writes: IPolicy;
+  private readonly breaker;
+
+  constructor(options: SourceGuardOptions) {
+    this.options = options;
+    this.source = options.source;
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold),
+    });
+    this.breaker.onStateChange((state) => options.onCircuitChange?.(circuitStatus(state)));
+    const deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
+    const retryReads = retry(handleWhen(isRetryable), {
+      maxAttempts: options.retries,
+      backoff: new ExponentialBackoff({ initialDelay: 20, maxDelay: 100 }),
+    });
+    this.reads = wrap(deadline, retryReads, this.breaker);
+    this.writes = wrap(deadline, this.breaker);
+  }
+
+  get circuit(): CircuitStatus {
+    return circuitStatus(this.breaker.state);
+  }
+
+  async run<T>(call: SourceCall, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const parent = call.parentSpan ? trace.setSpan(otelContext.active(), call.parentSpan) : otelContext.active();
+    const span = this.options.tracer.startSpan(
+      `c360.source.${this.source}`,
+      {
+        attributes: {
+          'c360.source.name': this.source,
+          'c360.source.operation': call.operation,
+          'c360.source.batch_size': call.batchSize,
+        },
+      },
+      parent,
+    );
+    let attempts = 0;
+    const policy = call.idempotent ? this.reads : this.writes;
+    try {
+      const result = await policy.execute(async ({ signal }) => {
+        attempts += 1;
+        const latency = this.options.injectedLatencyMs ?? 0;
+        if (latency > 0) await sleep(latency, undefined, { signal });
+        return task(signal);
+      });
+      this.finish(span, 'ok', attempts);
+      return result;
+    } catch (error) {
+      const failure = this.toSourceError(error);
+      this.finish(span, outcomeOf(failure), attempts, failure.message);
+      throw failure;
+    }
+  }
+
+  private toSourceError(error: unknown): SourceError {
+    if (error instanceof SourceError) return error;
+    if (error instanceof TaskCancelledError) {
+      return new SourceError(this.source, 'timeout', `no answer within ${this.options.timeoutMs} ms`);
+    }
+    if (error instanceof BrokenCircuitError) {
+      return new SourceError(this.source, 'circuit_open', 'recent calls failed; calls are shed until a probe succeeds');
+    }
+    return new SourceError(this.source, 'unavailable', errorSummary(error), { cause: error });
+  }
+
+  private finish(span: Span, outcome: Outcome, attempts: number, message?: string): void {
+    span.setAttribute('c360.source.outcome', outcome);
+    span.setAttribute('c360.source.attempts', attempts);
+    if (outcome === 'ok') span.setStatus({ code: SpanStatusCode.OK });
+    else span.setStatus({ code: SpanStatusCode.ERROR, message });
+    span.end();
+  }
+}
+
+function circuitStatus(state: CircuitState): CircuitStatus {
+  switch (state) {
+    case CircuitState.Closed:
+      return 'closed';
+    case CircuitState.Open:
+      return 'open';
+    case CircuitState.HalfOpen:
+      return 'half-open';
+    case CircuitState.Isolated:
+      return 'isolated';
+  }
+}
+
+function outcomeOf(error: SourceError): Outcome {
+  if (error.failure === 'timeout') return 'timeout';
+  if (error.failure === 'circuit_open') return 'circuit_open';
+  return 'error';
+}
+
+/** A retry helps with a dropped connection or a 5xx, not with a bad payload or a cancelled call. */
+function isRetryable(error: Error): boolean {
+  if (error instanceof BrokenCircuitError || error instanceof TaskCancelledError) return false;
+  if (error.name === 'AbortError') return false;
+  if (error instanceof SourceError) return error.failure === 'unavailable';
+  return true;
+}
+
+/**
+ * A one-line cause without payload data: the error's class and code. Driver
+ * messages can quote the query, and a query can hold an identifier.
+ */
+function errorSummary(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${error.name} ${code}` : error.name;
+  }
+  return 'unknown failure';
+}

@@ -1,0 +1,74 @@
+import { Pool } from 'undici';
+import type { CallOptions } from '../resilience/callOptions.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import type { IdentityKey } from '../singleview/port.js';
+import type { ResolutionPort } from './port.js';
+import { resolutionResponseSchema } from './schemas.js';
+
+export interface HttpResolutionOptions {
+  readonly url: string;
+  readonly connections?: number;
+}
+
+const SOURCE = 'resolution';
+
+/**
+ * An identity-resolution service over HTTP/JSON (docs/resolution-api.md):
+ * `POST /v1/resolve {identifiers}` and `POST /v1/canonical {ids}`, each
+ * answering `{results: [{customerId}]}` in request order.
+ */
+export class HttpResolution implements ResolutionPort {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(options: HttpResolutionOptions) {
+    const url = new URL(options.url);
+    this.basePath = url.pathname.replace(/\/$/, '');
+    this.pool = new Pool(url.origin, { connections: options.connections ?? 32, keepAliveTimeout: 30_000 });
+  }
+
+  resolve(keys: readonly IdentityKey[], options?: CallOptions): Promise<Array<string | null>> {
+    return this.post('/v1/resolve', { identifiers: keys.map(({ type, value }) => ({ type, value })) }, keys.length, options);
+  }
+
+  canonicalIds(ids: readonly string[], options?: CallOptions): Promise<Array<string | null>> {
+    return this.post('/v1/canonical', { ids }, ids.length, options);
+  }
+
+  private async post(path: string, payload: unknown, expected: number, options?: CallOptions): Promise<Array<string | null>> {
+    if (expected === 0) return [];
+    const response = await this.pool.request({
+      method: 'POST',
+      path: `${this.basePath}${path}`,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(payload),
+      signal: options?.signal,
+    });
+    const text = await response.body.text();
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw new SourceError(SOURCE, response.statusCode >= 500 ? 'unavailable' : 'rejected', `HTTP ${response.statusCode}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new SourceError(SOURCE, 'malformed_payload', 'body is not JSON');
+    }
+    const parsed = resolutionResponseSchema.safeParse(body);
+    if (!parsed.success) throw malformedPayload(SOURCE, parsed.error.issues);
+    if (parsed.data.results.length !== expected) {
+      throw new SourceError(SOURCE, 'malformed_payload', `expected ${expected} results, got ${parsed.data.results.length}`);
+    }
+    return parsed.data.results.map((result) => result.customerId);
+  }
+
+  async health(options?: CallOptions): Promise<void> {
+    const response = await this.pool.request({ method: 'GET', path: `${this.basePath}/health`, signal: options?.signal });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new SourceError(SOURCE, 'unavailable', `health HTTP ${response.statusCode}`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Identity resolution: which canonical customer an identifier belongs to, and
+ * which customer an id now stands for after merges. Adapters: the embedded
+ * engine over the single view (embedded.ts), an HTTP resolution service
+ * (http.ts, contract in docs/resolution-api.md).
+ *
+ * Batch contract (DataLoader's): N keys in, N results out in the same order,
+ * `null` for an identifier no customer holds (or an id no customer has), an
+ * `Error` for a key that failed on its own. A failure of the whole call
+ * rejects. Identifiers arrive normalized (normalize.ts).
+ */
+import type { CallOptions } from '../resilience/callOptions.js';
+import type { IdentityKey } from '../singleview/port.js';
+
+export interface ResolutionPort {
+  /** Canonical customer id for each identifier. */
+  resolve(keys: readonly IdentityKey[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
+  /** Canonical id for each customer id: itself, or the survivor of the merges that absorbed it. */
+  canonicalIds(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
+  health(options?: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * zod schemas for what comes back from the single view store. Items are
+ * checked on the way in, so the rest of the gateway can trust the types.
+ */
+export const identityTypeSchema = z.enum([
+  'ANONYMOUS_ID',
+  'USER_ID',
+  'EMAIL',
+  'PHONE',
+  'DEVICE_ID',
+  'CRM_ID',
+  'LOYALTY_ID',
+]);
+export const purposeSchema = z.enum(['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE']);
+export const consentStatusSchema = z.enum(['GRANTED', 'DENIED']);
+
+const nullableString = z.string().nullish();
+
+export const identityRecordSchema = z.object({
+  type: identityTypeSchema,
+  value: z.string(),
+  source: z.string(),
+  firstSeenAt: z.string(),
+  lastSeenAt: z.string(),
+});
+
+export const consentRecordSchema = z.object({
+  purpose: purposeSchema,
+  status: consentStatusSchema,
+  channel: nullableString,
+  updatedAt: z.string(),
+  source: z.string(),
+});
+
+export const customerItemSchema = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  profile: z
+    .object({
+      firstName: nullableString,
+      lastName: nullableString,
+      email: nullableString,
+      phone: nullableString,
+      birthDate: nullableString,
+      address: z
+        .object({ line1: nullableString, city: nullableString, postalCode: nullableString, country: nullableString })
+        .nullish(),
+    })
+    .default({}),
+  identities: z.array(identityRecordSchema).default([]),
+  consents: z.array(consentRecordSchema).default([]),
+  segments: z.array(z.object({ segmentId: z.string(), since: z.string() })).default([]),
+  traits: z
+    .object({
+      lifetimeValue: z.number().nullish(),
+      orderCount: z.number().int().default(0),
+      firstSeenAt: nullableString,
+      lastSeenAt: nullableString,
+    })
+    .default({ orderCount: 0 }),
+  mergedInto: nullableString,
+  aliases: z.array(z.string()).default([]),
+  version: z.number().int().default(0),
+});
+
+export const eventItemSchema = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  type: z.string(),
+  occurredAt: z.string(),
+  receivedAt: z.string(),
+  channel: nullableString,
+  source: z.string(),
+  properties: z.record(z.string(), z.unknown()).nullish(),
+});
+
+export const mergeLinkSchema = z.object({ id: z.string(), mergedInto: nullableString });
+
+export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
+
+export const auditItemSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  principal: z.string(),
+  purpose: purposeSchema.nullish(),
+  operation: z.string(),
+  customerIds: z.array(z.string()),
+  fields: z.array(
+    z.object({ path: z.string(), piiClass: z.string(), decision: z.string(), reason: nullableString }),
+  ),
+  traceId: nullableString,
+});
+
+export const apiKeyItemSchema = z.object({
+  keyId: z.string(),
+  secretHash: z.string(),
+  clientName: z.string(),
+  scopes: z.array(z.string()),
+  purposes: z.array(purposeSchema),
+  createdAt: z.string(),
+  expiresAt: nullableString,
+  revoked: z.boolean(),
+  rateLimitPerMinute: z.number().int().positive().nullish(),
+  trustedDocumentsOnly: z.boolean().optional(),
+  demo: z.boolean().optional(),
+});

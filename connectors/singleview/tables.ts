@@ -1,0 +1,91 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single view's tables. Each access pattern is one key lookup or one
+ * Query: customers by id (BatchGetItem), identifier → customer (BatchGetItem
+ * on the identity index), a customer's events by time (Query on the sort key
+ * `occurredAt#eventId`), a customer's audit trail by time, API keys by id.
+ */
+export interface TableNames {
+  readonly customers: string;
+  readonly identities: string;
+  readonly events: string;
+  readonly audit: string;
+  readonly apiKeys: string;
+  readonly meta: string;
+}
+
+export function tableNames(prefix: string): TableNames {
+  return {
+    customers: `${prefix}customers`,
+    identities: `${prefix}identities`,
+    events: `${prefix}events`,
+    audit: `${prefix}audit`,
+    apiKeys: `${prefix}api_keys`,
+    meta: `${prefix}meta`,
+  };
+}
+
+function hashTable(name: string, key: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+  };
+}
+
+function rangeTable(name: string, hash: string, range: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: hash, AttributeType: 'S' },
+      { AttributeName: range, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' },
+      { AttributeName: range, KeyType: 'RANGE' },
+    ],
+  };
+}
+
+export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
+  return [
+    hashTable(names.customers, 'id'),
+    hashTable(names.identities, 'key'),
+    rangeTable(names.events, 'customerId', 'sk'),
+    rangeTable(names.audit, 'customerId', 'sk'),
+    hashTable(names.apiKeys, 'keyId'),
+    hashTable(names.meta, 'id'),
+  ];
+}
+
+/** Creates the tables that do not exist yet and waits until all are ACTIVE. Safe to run on every start. */
+export async function ensureTables(client: DynamoDBClient, definitions: readonly CreateTableCommandInput[]): Promise<void> {
+  await Promise.all(definitions.map((definition) => ensureTable(client, definition)));
+}
+
+async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
+  const TableName = definition.TableName!;
+  try {
+    const described = await client.send(new DescribeTableCommand({ TableName }));
+    if (described.Table?.TableStatus === 'ACTIVE') return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    try {
+      await client.send(new CreateTableCommand(definition));
+    } catch (createError) {
+      // Another gateway instance created it first.
+      if (!(createError instanceof ResourceInUseException)) throw createError;
+    }
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TableName });
+}

@@ -1,0 +1,60 @@
+import type { CustomerResolvers } from '../src/generated/graphql.js';
+import { loadByCustomerRef } from '../src/customers.js';
+import { decodeCursor, encodeCursor } from '../src/cursor.js';
+import { pageSize } from '../src/validation.js';
+
+/** A customer: single view fields from the record, CRM and loyalty through their loaders. */
+export const Customer: CustomerResolvers = {
+  id: ({ record }) => record.id,
+  createdAt: ({ record }) => record.createdAt,
+  updatedAt: ({ record }) => record.updatedAt,
+
+  /** The golden record: the single view wins, the CRM contact fills gaps when it answers. */
+  async profile({ record }, _args, ctx) {
+    const profile = { ...record.profile, ownerId: record.id };
+    const gaps = (['firstName', 'lastName', 'email', 'phone'] as const).filter((field) => !profile[field]);
+    if (gaps.length === 0) return profile;
+    try {
+      const contact = await loadByCustomerRef((refs) => ctx.loaders.crm.loadMany(refs), record);
+      if (contact) for (const field of gaps) profile[field] = contact[field] ?? null;
+    } catch {
+      // The CRM's failure is reported on `crm`; the profile stands on the single view.
+    }
+    return profile;
+  },
+
+  identities: ({ record }) => record.identities.map((identity) => ({ ...identity, ownerId: record.id })),
+
+  async events({ record }, args, ctx) {
+    const first = pageSize(args.first, 'first');
+    const after = decodeCursor(args.after, 'after');
+    const page = await ctx.loaders.events(record.id, {
+      first,
+      after: after && { occurredAt: after.at, id: after.id },
+      types: args.types ?? undefined,
+      since: args.since?.toISOString(),
+      until: args.until?.toISOString(),
+    });
+    const edges = page.events.map((event) => ({
+      cursor: encodeCursor({ at: event.occurredAt, id: event.id }),
+      node: { ...event, ownerId: record.id },
+    }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  },
+
+  segments: ({ record }, _args, ctx) => record.segments.filter((membership) => ctx.services.segments.get(membership.segmentId)),
+
+  consents: ({ record }) => [...record.consents],
+
+  async loyalty({ record }, _args, ctx) {
+    const account = await loadByCustomerRef((refs) => ctx.loaders.loyalty.loadMany(refs), record);
+    return account && { ...account, ownerId: record.id };
+  },
+
+  async crm({ record }, _args, ctx) {
+    const contact = await loadByCustomerRef((refs) => ctx.loaders.crm.loadMany(refs), record);
+    return contact && { ...contact, ownerId: record.id };
+  },
+
+  traits: ({ record }) => ({ ...record.traits, ownerId: record.id }),
+};

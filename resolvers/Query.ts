@@ -1,0 +1,51 @@
+import { forbidden } from '../src/errors.js';
+import { customerNeeds, loadCustomers } from '../src/customers.js';
+import { decodeCursor, encodeCursor } from '../src/cursor.js';
+import type { QueryResolvers } from '../src/generated/graphql.js';
+import { customerId, customerIds, identityKey, pageSize } from '../src/validation.js';
+import { withItemErrors } from './fieldErrors.js';
+
+/** Root reads. Each validates its arguments, then goes through the request's loaders. */
+export const Query: QueryResolvers = {
+  async customer(_root, args, ctx, info) {
+    const [customer] = await loadCustomers(ctx, [customerId(args.id, 'id')], customerNeeds(info));
+    if (customer instanceof Error) throw customer;
+    return customer ?? null;
+  },
+
+  async customerByIdentity(_root, args, ctx, info) {
+    const key = identityKey(args.type, args.value, 'value', ctx.services.config.phoneDefaultRegion);
+    const holder = await ctx.loaders.identities.load(key);
+    if (holder === null) return null;
+    const [customer] = await loadCustomers(ctx, [holder], customerNeeds(info));
+    if (customer instanceof Error) throw customer;
+    return customer ?? null;
+  },
+
+  async customers(_root, args, ctx, info) {
+    return withItemErrors(await loadCustomers(ctx, customerIds(args.ids, 'ids'), customerNeeds(info)));
+  },
+
+  async me(_root, _args, ctx, info) {
+    const own = ctx.principal.customerId;
+    if (ctx.principal.kind !== 'customer' || own === undefined) {
+      throw forbidden('me is for end-user tokens; use customer(id:) with an API key.');
+    }
+    const [customer] = await loadCustomers(ctx, [own], customerNeeds(info));
+    if (customer instanceof Error) throw customer;
+    return customer ?? null;
+  },
+
+  segments(_root, _args, ctx) {
+    return [...ctx.services.segments.list()];
+  },
+
+  async auditTrail(_root, args, ctx) {
+    const id = customerId(args.customerId, 'customerId');
+    const first = pageSize(args.first, 'first');
+    const after = decodeCursor(args.after, 'after');
+    const page = await ctx.loaders.auditTrail(id, first, after);
+    const edges = page.records.map((node) => ({ cursor: encodeCursor({ at: node.at, id: node.id }), node }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  },
+};

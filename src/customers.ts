@@ -1,0 +1,91 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { CustomerRecord } from '../connectors/singleview/port.js';
+import type { GatewayContext } from './context.js';
+import { selectedFieldNames } from './graphql/selection.js';
+import type { CustomerModel } from './models.js';
+
+/** Which sources beyond the single view a selection on Customer will read. */
+export interface CustomerNeeds {
+  readonly crm: boolean;
+  readonly loyalty: boolean;
+}
+
+export function customerNeeds(info: GraphQLResolveInfo): CustomerNeeds {
+  const fields = selectedFieldNames(info);
+  return { crm: fields.has('crm') || fields.has('profile'), loyalty: fields.has('loyalty') };
+}
+
+/**
+ * Customers by id, as the root fields return them: the single view record of
+ * each id's canonical customer (resolution follows merges), `null` for an id
+ * no customer has, an Error where a source failed for that id.
+ *
+ * All four sources start in the same tick: resolution, the single view, and
+ * the CRM and loyalty loaders the selection needs, keyed by the asked ids.
+ * Only an id absorbed by a merge costs a second round, for its survivor.
+ */
+export async function loadCustomers(
+  ctx: GatewayContext,
+  ids: readonly string[],
+  needs: CustomerNeeds,
+): Promise<Array<CustomerModel | null | Error>> {
+  const { loaders } = ctx;
+  const concurrent = ctx.services.config.batching;
+  if (concurrent) prefetch(ctx, ids, needs);
+  // The naive benchmark baseline (batching off) asks one source after another.
+  const [canonical, records] = concurrent
+    ? await Promise.all([loaders.canonicalIds.loadMany(ids), loaders.customers.loadMany(ids)])
+    : [await loaders.canonicalIds.loadMany(ids), await loaders.customers.loadMany(ids)];
+  const targets = ids.map((id, i) => canonicalTarget(ctx, id, canonical[i], records[i]));
+
+  const survivors = [...new Set(targets.filter((t, i): t is string => typeof t === 'string' && t !== ids[i]))];
+  if (concurrent) prefetch(ctx, survivors, needs);
+  const survivorRecords = new Map<string, CustomerRecord | null | Error>();
+  (await loaders.customers.loadMany(survivors)).forEach((record, i) => survivorRecords.set(survivors[i]!, record));
+
+  return targets.map((target, i) => {
+    if (target === null || target instanceof Error) return target;
+    const record = target === ids[i] ? records[i] : survivorRecords.get(target);
+    if (record === null || record === undefined || record instanceof Error) return record ?? null;
+    return { record };
+  });
+}
+
+/**
+ * Which customer an asked id stands for. Resolution is the authority on
+ * merges; when it fails, the single view's own merge link is the fallback,
+ * so a resolution outage does not take reads by id down with it.
+ */
+function canonicalTarget(
+  ctx: GatewayContext,
+  id: string,
+  canonical: string | null | Error | undefined,
+  record: CustomerRecord | null | Error | undefined,
+): string | null | Error {
+  if (!(canonical instanceof Error)) return canonical ?? null;
+  ctx.logger.warn({ source: 'resolution' }, 'resolution failed; following the single view merge link instead');
+  if (record === undefined || record === null || record instanceof Error) return record ?? null;
+  return record.mergedInto ?? id;
+}
+
+/** Starts the CRM and loyalty batches now; resolvers later read the same loader promises. */
+function prefetch(ctx: GatewayContext, ids: readonly string[], needs: CustomerNeeds): void {
+  if (ids.length === 0) return;
+  // loadMany never rejects (failures become Error entries), so nothing here goes unhandled.
+  if (needs.crm) void ctx.loaders.crm.loadMany(ids);
+  if (needs.loyalty) void ctx.loaders.loyalty.loadMany(ids);
+}
+
+/** A customer's record in another source, under its id or, after merges, any id it absorbed. */
+export async function loadByCustomerRef<T>(
+  load: (refs: readonly string[]) => Promise<Array<T | null | Error>>,
+  record: CustomerRecord,
+): Promise<T | null> {
+  const refs = [record.id, ...(record.aliases ?? [])];
+  const results = await load(refs);
+  const error = results.find((result): result is Error => result instanceof Error);
+  const found = results.find((result): result is T => result !== null && !(result instanceof Error));
+  if (found !== undefined) return found;
+  if (error) throw error;
+  return null;
+}

@@ -1,0 +1,52 @@
+import { SourceError } from '../connectors/resilience/sourceError.js';
+import type { GatewayConfig, SourceName } from './config.js';
+import type { Sources } from './sources.js';
+
+export interface SourceStatus {
+  readonly status: 'up' | 'down';
+  readonly required: boolean;
+  readonly adapter: string;
+  readonly circuit: string;
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+export interface Readiness {
+  readonly status: 'ready' | 'unavailable';
+  readonly sources: Record<SourceName, SourceStatus>;
+}
+
+const SOURCE_NAMES: readonly SourceName[] = ['singleview', 'crm', 'loyalty', 'resolution'];
+
+/**
+ * Asks every source for its health at once, each with a deadline. Ready when
+ * every required source answers; an optional source that is down degrades
+ * answers (partial data) without taking the gateway out of rotation.
+ */
+export async function checkReadiness(sources: Sources, config: GatewayConfig): Promise<Readiness> {
+  const ports = { singleview: sources.singleView, crm: sources.crm, loyalty: sources.loyalty, resolution: sources.resolution };
+  const checks = await Promise.all(
+    SOURCE_NAMES.map(async (name): Promise<[SourceName, SourceStatus]> => {
+      const started = performance.now();
+      const base = { required: config.requiredSources.includes(name), adapter: sources.adapters[name], circuit: sources.guards[name].circuit };
+      try {
+        await ports[name].health({ signal: AbortSignal.timeout(config.readinessTimeoutMs) });
+        return [name, { ...base, status: 'up', latencyMs: Math.round(performance.now() - started) }];
+      } catch (error) {
+        const reason = describeFailure(error);
+        return [name, { ...base, status: 'down', latencyMs: Math.round(performance.now() - started), error: reason }];
+      }
+    }),
+  );
+  const bySource = Object.fromEntries(checks) as Record<SourceName, SourceStatus>;
+  const ready = checks.every(([, status]) => status.status === 'up' || !status.required);
+  return { status: ready ? 'ready' : 'unavailable', sources: bySource };
+}
+
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return 'failed';
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer in time';
+  if (error instanceof SourceError) return error.message;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${error.name} ${code}` : error.name;
+}

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import type { Tracer } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import { createCrm } from '../connectors/crm/index.js';
+import type { CrmPort } from '../connectors/crm/port.js';
+import { createLoyalty } from '../connectors/loyalty/index.js';
+import type { LoyaltyPort } from '../connectors/loyalty/port.js';
+import { createResolution } from '../connectors/resolution/index.js';
+import type { ResolutionPort } from '../connectors/resolution/port.js';
+import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
+import type { DynamoSingleView } from '../connectors/singleview/dynamodb.js';
+import { createSingleView } from '../connectors/singleview/index.js';
+import { installDemoKeys } from './auth/apiKeys.js';
+import type { GatewayConfig, SourceName } from './config.js';
+import { generateDemoData } from './embedded/demoData.js';
+import type { DemoData } from './embedded/demoData.js';
+import { startEmbeddedDynamo } from './embedded/dynalite.js';
+import type { EmbeddedDynamo } from './embedded/dynalite.js';
+import { seedSingleView } from './embedded/seed.js';
+
+/** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
+export interface Sources {
+  readonly singleView: DynamoSingleView;
+  readonly crm: CrmPort;
+  readonly loyalty: LoyaltyPort;
+  readonly resolution: ResolutionPort;
+  readonly guards: Readonly<Record<SourceName, SourceGuard>>;
+  /** Which adapter serves each source, for readiness and logs. */
+  readonly adapters: Readonly<Record<SourceName, string>>;
+  close(): Promise<void>;
+}
+
+export interface SourceDependencies {
+  readonly tracer: Tracer;
+  readonly logger: Logger;
+}
+
+/**
+ * Opens every source the configuration names. With no source configured this
+ * is the embedded default: dynalite in process, the embedded resolution
+ * engine, and CRM and loyalty stores seeded with the demo data set.
+ */
+export async function openSources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
+  const { logger } = deps;
+  const opened: Array<{ close(): Promise<void> }> = [];
+  let demoData: DemoData | undefined;
+  const demo = () => (demoData ??= generateDemoData(config.demo));
+  const dataFile = (name: string) => (config.dataDir ? join(config.dataDir, name) : undefined);
+  try {
+    let embeddedDynamo: EmbeddedDynamo | undefined;
+    if (config.embedded) {
+      embeddedDynamo = await startEmbeddedDynamo(config.dataDir);
+      opened.push(embeddedDynamo);
+      logger.info({ dataDir: config.dataDir ?? 'memory' }, 'embedded dynalite started');
+    }
+    const singleView = await createSingleView({
+      endpoint: embeddedDynamo?.endpoint ?? config.dynamodb.endpoint,
+      region: config.dynamodb.region,
+      tablePrefix: config.dynamodb.tablePrefix,
+      credentials: config.dynamodb.localCredentials ? { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } : undefined,
+    });
+    opened.unshift(singleView);
+    if (config.demo.enabled) {
+      const started = Date.now();
+      const outcome = await seedSingleView(singleView, demo());
+      await installDemoKeys(singleView);
+      if (outcome.seeded) logger.info({ customers: outcome.customers, ms: Date.now() - started }, 'demo data loaded into the single view');
+    }
+    const crm = await createCrm(
+      config.mongodb
+        ? { adapter: 'mongodb', ...config.mongodb }
+        : { adapter: 'embedded', file: dataFile('crm.json'), seed: () => (config.demo.enabled ? demo().crm : []) },
+    );
+    opened.unshift(crm);
+    const loyalty = await createLoyalty(
+      config.loyaltyUrl
+        ? { adapter: 'http', url: config.loyaltyUrl }
+        : { adapter: 'embedded', file: dataFile('loyalty.json'), seed: () => (config.demo.enabled ? demo().loyalty : []) },
+    );
+    opened.unshift(loyalty);
+    const resolution = createResolution(
+      config.resolutionUrl ? { adapter: 'http', url: config.resolutionUrl } : { adapter: 'embedded', singleView },
+    );
+    opened.unshift(resolution);
+    const guard = (source: SourceName) =>
+      new SourceGuard({
+        source,
+        ...config.sources[source],
+        tracer: deps.tracer,
+        onCircuitChange: (state) => logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
+      });
+    return {
+      singleView,
+      crm,
+      loyalty,
+      resolution,
+      guards: { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') },
+      adapters: {
+        singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
+        crm: config.mongodb ? 'mongodb' : 'embedded',
+        loyalty: config.loyaltyUrl ? 'http' : 'embedded',
+        resolution: config.resolutionUrl ? 'http' : 'embedded',
+      },
+      close: () => closeAll(opened, logger),
+    };
+  } catch (error) {
+    await closeAll(opened, logger);
+    throw error;
+  }
+}
+
+/** Closes in reverse order of opening (dynalite last); one failure does not stop the rest. */
+async function closeAll(opened: ReadonlyArray<{ close(): Promise<void> }>, logger: Logger): Promise<void> {
+  for (const resource of opened) {
+    try {
+      await resource.close();
+    } catch (error) {
+      logger.warn({ err: { type: (error as Error).name } }, 'a source did not close cleanly');
+    }
+  }
+}

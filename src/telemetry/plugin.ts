@@ -1,0 +1,34 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GatewayContext } from '../context.js';
+
+/**
+ * Names and ends the operation span that the context opened, and hands its
+ * trace id back in `extensions.traceId` so a client can quote it to support.
+ * Span attributes carry the operation's name and type, never variables.
+ */
+export function telemetryPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const { span } = contextValue;
+      return {
+        async didResolveOperation({ operationName, operation }) {
+          const name = operationName ?? 'anonymous';
+          const type = operation?.operation ?? 'unknown';
+          span.updateName(`graphql.${type} ${name}`);
+          span.setAttribute('graphql.operation.name', name);
+          span.setAttribute('graphql.operation.type', type);
+        },
+        async willSendResponse({ response, errors }) {
+          if (response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, traceId: contextValue.traceId };
+          }
+          const count = errors?.length ?? 0;
+          span.setAttribute('graphql.errors', count);
+          span.setStatus(count > 0 ? { code: SpanStatusCode.ERROR, message: `${count} error(s)` } : { code: SpanStatusCode.OK });
+          span.end();
+        },
+      };
+    },
+  };
+}

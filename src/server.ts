@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import fastifyApollo from '@as-integrations/fastify';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
@@ -75,7 +74,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     schema,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
-      fastifyApolloDrainPlugin(app) as ApolloServerPlugin<GatewayContext>,
       telemetryPlugin(),
     ],
     formatError: createErrorFormatter({
@@ -92,6 +90,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     path: '/graphql',
     context: (request) => createContext(services, request.headers, String(request.id)),
   });
+  // app.close() is the drain: it stops accepting, waits for requests in flight
+  // and closes idle keep-alive connections; then the onClose hook runs.
   app.addHook('onClose', async () => {
     await apollo.stop();
     await sources.close();

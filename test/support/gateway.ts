@@ -1,0 +1,90 @@
+import { Writable } from 'node:stream';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { configFrom } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createGateway } from '../../src/server.js';
+import type { Gateway } from '../../src/server.js';
+import { createTelemetry } from '../../src/telemetry/tracing.js';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly gateway: Gateway;
+  /** Every span the gateway ended, in order. */
+  readonly spans: InMemorySpanExporter;
+  /** Every log line the gateway wrote, raw JSON text. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** Environment every test gateway starts from: memory only, a random port, a small demo set. */
+export const TEST_ENV = {
+  C360_DATA_DIR: 'memory',
+  C360_PORT: '0',
+  C360_LOG_LEVEL: 'info',
+  C360_DEMO_CUSTOMERS: '120',
+} as const;
+
+/** The real gateway, listening on loopback, with spans and logs captured. */
+export async function startTestGateway(env: Record<string, string | undefined> = {}): Promise<TestGateway> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const spans = new InMemorySpanExporter();
+  const config = configFrom({ ...TEST_ENV, ...env });
+  const gateway = await createGateway(config, {
+    logger: createLogger(config.logLevel, sink),
+    telemetry: createTelemetry({ exporter: spans, env: {} }),
+  });
+  const url = await gateway.listen();
+  return { url, gateway, spans, logs, close: () => gateway.close() };
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: {
+    data?: T | null;
+    errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+    extensions?: Record<string, unknown>;
+  };
+}
+
+export interface RequestOptions {
+  readonly variables?: Record<string, unknown>;
+  readonly apiKey?: string | null;
+  readonly purpose?: string;
+  readonly headers?: Record<string, string>;
+  readonly operationName?: string;
+}
+
+/** POST /graphql as a client would send it. Default key: the demo support key. */
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  options: RequestOptions = {},
+): Promise<GraphQLResponse<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  const apiKey = options.apiKey === undefined ? 'c360_demo_support' : options.apiKey;
+  if (apiKey !== null) headers['x-api-key'] = apiKey;
+  if (options.purpose) headers['x-c360-purpose'] = options.purpose;
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables: options.variables, operationName: options.operationName }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<T>['body'] };
+}
+
+/** The response without the per-request trace id, so whole bodies can be compared. */
+export function withoutTraceId<B extends { extensions?: Record<string, unknown> }>(body: B): B {
+  if (!body.extensions) return body;
+  const { traceId: _traceId, ...rest } = body.extensions;
+  const copy = { ...body };
+  if (Object.keys(rest).length === 0) delete copy.extensions;
+  else copy.extensions = rest;
+  return copy;
+}

@@ -32,23 +32,34 @@ export interface LoaderOptions {
 export function createLoaders(sources: Sources, options: LoaderOptions): Loaders {
   const read = <T>(source: SourceName, operation: string, batchSize: number, task: (signal: AbortSignal) => Promise<T>) =>
     guardOf(sources, source).run({ operation, batchSize, idempotent: true, parentSpan: options.parentSpan }, task);
+  /**
+   * A failed batch becomes that error for every key. DataLoader forgets keys
+   * whose whole batch rejected, so without this a second resolver asking for
+   * the same key would call a failing source again in the same request.
+   */
+  const batch = <K, V>(source: SourceName, operation: string, task: (keys: readonly K[], signal: AbortSignal) => Promise<ReadonlyArray<V | Error>>) =>
+    (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
+      read(source, operation, keys.length, (signal) => task(keys, signal)).catch((error: Error) => keys.map(() => error));
   const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
   return {
     customers: new DataLoader(
-      (ids) => read('singleview', 'getCustomers', ids.length, (signal) => sources.singleView.getCustomers(ids, { signal })),
+      batch('singleview', 'getCustomers', (ids: readonly string[], signal) => sources.singleView.getCustomers(ids, { signal })),
       loaderOptions,
     ),
     canonicalIds: new DataLoader(
-      (ids) => read('resolution', 'canonicalIds', ids.length, (signal) => sources.resolution.canonicalIds(ids, { signal })),
+      batch('resolution', 'canonicalIds', (ids: readonly string[], signal) => sources.resolution.canonicalIds(ids, { signal })),
       loaderOptions,
     ),
     identities: new DataLoader(
-      (keys) => read('resolution', 'resolve', keys.length, (signal) => sources.resolution.resolve(keys, { signal })),
+      batch('resolution', 'resolve', (keys: readonly IdentityKey[], signal) => sources.resolution.resolve(keys, { signal })),
       { ...loaderOptions, cacheKeyFn: (key) => `${key.type}#${key.value}` },
     ),
-    crm: new DataLoader((refs) => read('crm', 'getMany', refs.length, (signal) => sources.crm.getMany(refs, { signal })), loaderOptions),
+    crm: new DataLoader(
+      batch('crm', 'getMany', (refs: readonly string[], signal) => sources.crm.getMany(refs, { signal })),
+      loaderOptions,
+    ),
     loyalty: new DataLoader(
-      (refs) => read('loyalty', 'getMany', refs.length, (signal) => sources.loyalty.getMany(refs, { signal })),
+      batch('loyalty', 'getMany', (refs: readonly string[], signal) => sources.loyalty.getMany(refs, { signal })),
       loaderOptions,
     ),
     events: (customerId, query) =>

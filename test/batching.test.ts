@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { LoyaltyTestServer } from './support/loyaltyServer.js';
+import { startTestGateway, graphql } from './support/gateway.js';
+import type { TestGateway } from './support/gateway.js';
+import { testDemoData } from './support/demo.js';
+
+const WIDE = /* GraphQL */ `
+  query Wide($ids: [ID!]!) {
+    customers(ids: $ids) {
+      id
+      profile { firstName email }
+      identities { type value }
+      consents { purpose status }
+      segments { segment { id } }
+      loyalty { tier }
+      crm { crmId openCases { id } }
+    }
+  }
+`;
+
+interface DynamoCall {
+  readonly command: string;
+  readonly table: string;
+  readonly keys: number;
+  readonly projected: boolean;
+}
+
+/** Wraps the real DynamoDB client of the gateway to record each command it sends. */
+function recordDynamoCalls(gw: TestGateway): DynamoCall[] {
+  const calls: DynamoCall[] = [];
+  gw.gateway.services.sources.singleView.document.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { RequestItems?: Record<string, { Keys?: unknown[]; ProjectionExpression?: string }> };
+      for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
+        calls.push({ command: context.commandName ?? '?', table, keys: request.Keys?.length ?? 0, projected: Boolean(request.ProjectionExpression) });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCalls' },
+  );
+  return calls;
+}
+
+function sourceSpans(spans: readonly ReadableSpan[]) {
+  return spans
+    .filter((span) => span.name.startsWith('c360.source.'))
+    .map((span) => ({ name: span.name, operation: span.attributes['c360.source.operation'], batchSize: span.attributes['c360.source.batch_size'] }))
+    .sort((a, b) => `${a.name}${String(a.operation)}`.localeCompare(`${b.name}${String(b.operation)}`));
+}
+
+describe('batching: one call per source for 100 customers', () => {
+  let gw: TestGateway;
+  let loyalty: LoyaltyTestServer;
+  beforeAll(async () => {
+    loyalty = new LoyaltyTestServer(testDemoData().loyalty);
+    gw = await startTestGateway({ C360_LOYALTY_URL: await loyalty.start() });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await loyalty?.stop();
+  });
+
+  it('reads 100 customers with one batch per source', async () => {
+    const ids = testDemoData().customers.slice(0, 100).map((c) => c.id);
+    const dynamo = recordDynamoCalls(gw);
+    gw.spans.reset();
+    const response = await graphql<{ customers: Array<{ id: string }> }>(gw.url, WIDE, { variables: { ids } });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.customers.map((c) => c.id)).toEqual(ids);
+
+    expect(sourceSpans(gw.spans.getFinishedSpans())).toEqual([
+      { name: 'c360.source.crm', operation: 'getMany', batchSize: 100 },
+      { name: 'c360.source.loyalty', operation: 'getMany', batchSize: 100 },
+      { name: 'c360.source.resolution', operation: 'canonicalIds', batchSize: 100 },
+      { name: 'c360.source.singleview', operation: 'getCustomers', batchSize: 100 },
+    ]);
+    expect(loyalty.requests).toEqual([ids]);
+    // One BatchGetItem of the 100 customer items; the embedded resolution
+    // engine reads its merge links from the same table with a projection.
+    const customersTable = gw.gateway.services.sources.singleView.tables.customers;
+    expect(dynamo.sort((a, b) => Number(a.projected) - Number(b.projected))).toEqual([
+      { command: 'BatchGetItemCommand', table: customersTable, keys: 100, projected: false },
+      { command: 'BatchGetItemCommand', table: customersTable, keys: 100, projected: true },
+    ]);
+  });
+});
+
+describe('concurrency: the sources a query needs are asked at the same time', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // Every source call takes at least 150 ms, so calls made one after another cannot overlap.
+    gw = await startTestGateway({ C360_INJECT_LATENCY_MS: '150', C360_SOURCE_TIMEOUT_MS: '2000' });
+  });
+  afterAll(() => gw?.close());
+
+  it('overlaps the single view, resolution, CRM and loyalty calls of a full customer query', async () => {
+    gw.spans.reset();
+    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id profile { firstName } loyalty { tier } crm { crmId } } }', {
+      variables: { id: 'cus_demo_customer' },
+    });
+    expect(response.body.errors).toBeUndefined();
+    const spans = gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.'));
+    expect(spans.map((span) => span.name).sort()).toEqual([
+      'c360.source.crm',
+      'c360.source.loyalty',
+      'c360.source.resolution',
+      'c360.source.singleview',
+    ]);
+    const toMs = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+    const latestStart = Math.max(...spans.map((span) => toMs(span.startTime)));
+    const earliestEnd = Math.min(...spans.map((span) => toMs(span.endTime)));
+    expect(latestStart).toBeLessThan(earliestEnd);
+  });
+});

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, graphql, withoutTraceId } from './support/gateway.js';
+import type { TestGateway } from './support/gateway.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(() => gw?.close());
+
+interface Row {
+  readonly name: string;
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+  readonly status: number;
+  readonly code: string;
+  readonly message: RegExp;
+  readonly field?: string;
+}
+
+const tooMany = Array.from({ length: 101 }, (_, i) => `cus_${i}`);
+
+/** One row per kind of bad input: expected status, code, field and a fragment of the message. */
+const ROWS: Row[] = [
+  {
+    name: 'unknown identity type (variable)',
+    query: 'query($t: IdentityType!) { customerByIdentity(type: $t, value: "x") { id } }',
+    variables: { t: 'SOCIAL_SECURITY' },
+    status: 400,
+    code: 'BAD_USER_INPUT',
+    message: /Value "SOCIAL_SECURITY" does not exist in "IdentityType" enum/,
+  },
+  {
+    name: 'unknown identity type (literal)',
+    query: '{ customerByIdentity(type: SSN, value: "x") { id } }',
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /Value "SSN" does not exist in "IdentityType" enum/,
+  },
+  {
+    name: 'customer id with characters outside the id alphabet',
+    query: 'query($id: ID!) { customer(id: $id) { id } }',
+    variables: { id: 'cus 1; drop' },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^id is not a customer id/,
+    field: 'id',
+  },
+  {
+    name: 'empty customer id',
+    query: 'query($id: ID!) { customer(id: $id) { id } }',
+    variables: { id: '' },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^id is not a customer id/,
+    field: 'id',
+  },
+  {
+    name: 'customer id longer than 128 characters',
+    query: 'query($id: ID!) { customer(id: $id) { id } }',
+    variables: { id: 'c'.repeat(129) },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^id is not a customer id/,
+    field: 'id',
+  },
+  {
+    name: 'one bad id among many',
+    query: 'query($ids: [ID!]!) { customers(ids: $ids) { id } }',
+    variables: { ids: ['cus_000001', 'not an id'] },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^ids\[1\] is not a customer id/,
+    field: 'ids[1]',
+  },
+  {
+    name: 'more than 100 ids',
+    query: 'query($ids: [ID!]!) { customers(ids: $ids) { id } }',
+    variables: { ids: tooMany },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^ids has 101 ids; at most 100/,
+    field: 'ids',
+  },
+  {
+    name: 'email that is not an email',
+    query: 'query($v: String!) { customerByIdentity(type: EMAIL, value: $v) { id } }',
+    variables: { v: 'not-an-email' },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^value is not an email address for identity type EMAIL/,
+    field: 'value',
+  },
+  {
+    name: 'phone that is not a phone number',
+    query: 'query($v: String!) { customerByIdentity(type: PHONE, value: $v) { id } }',
+    variables: { v: '12' },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^value is not a valid phone number/,
+    field: 'value',
+  },
+  {
+    name: 'blank identifier',
+    query: 'query($v: String!) { customerByIdentity(type: USER_ID, value: $v) { id } }',
+    variables: { v: '   ' },
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^value is empty/,
+    field: 'value',
+  },
+  {
+    name: 'a cursor the API never returned',
+    query: '{ customer(id: "cus_demo_customer") { id events(after: "bm90IGEgY3Vyc29y") { edges { cursor } } } }',
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^after is not a cursor this API returned/,
+    field: 'after',
+  },
+  {
+    name: 'page size out of range',
+    query: '{ customer(id: "cus_demo_customer") { id events(first: 1000) { edges { cursor } } } }',
+    status: 200,
+    code: 'BAD_USER_INPUT',
+    message: /^first must be between 1 and 100/,
+    field: 'first',
+  },
+  {
+    name: 'a date-time that is not one',
+    query: '{ customer(id: "cus_demo_customer") { id events(since: "yesterday") { edges { cursor } } } }',
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /DateTime cannot represent an invalid date-time-string/,
+  },
+];
+
+describe('bad input gets a clear error and never a 500', () => {
+  for (const row of ROWS) {
+    it(row.name, async () => {
+      const response = await graphql(gw.url, row.query, { variables: row.variables });
+      expect(response.status).toBe(row.status);
+      const [error, ...others] = response.body.errors ?? [];
+      expect(others).toEqual([]);
+      expect(error?.message).toMatch(row.message);
+      expect(error?.extensions?.code).toBe(row.code);
+      if (row.field) expect(error?.extensions?.field).toBe(row.field);
+    });
+  }
+
+  it('a body that is not JSON is a 400 with a message saying what to send', async () => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'c360_demo_support' },
+      body: '{"query": "{ segments { id } ',
+    });
+    expect({ status: response.status, body: await response.json() }).toEqual({
+      status: 400,
+      body: { errors: [{ message: 'The request body is not valid JSON; send {"query": "...", "variables": {...}}.', extensions: { code: 'BAD_REQUEST' } }] },
+    });
+  });
+
+  it('a body with no query is a 400', async () => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'c360_demo_support' },
+      body: '{"variables": {}}',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('an unknown purpose is a 400 naming the header', async () => {
+    const response = await graphql(gw.url, '{ segments { id } }', { purpose: 'curiosity' });
+    expect(response.status).toBe(400);
+    expect(withoutTraceId(response.body)).toEqual({
+      errors: [
+        {
+          message: 'Unknown purpose in x-c360-purpose; expected one of support, marketing, analytics, personalization, fraud, self_service.',
+          extensions: { code: 'BAD_USER_INPUT', field: 'x-c360-purpose' },
+        },
+      ],
+    });
+  });
+
+  it('the gateway still answers after all of that', async () => {
+    const response = await graphql(gw.url, '{ customer(id: "cus_demo_customer") { id } }');
+    expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: 'cus_demo_customer' } } });
+  });
+});

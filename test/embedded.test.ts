@@ -1,0 +1,71 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
+import { loadConfig } from '../src/config.js';
+import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+
+describe('embedded demo data', () => {
+  const full = generateDemoData({ customers: loadConfig({}).demo.customers, seed: 360 });
+
+  it('is deterministic for a seed', () => {
+    expect(generateDemoData({ customers: 50, seed: 7 })).toEqual(generateDemoData({ customers: 50, seed: 7 }));
+    expect(generateDemoData({ customers: 50, seed: 7 })).not.toEqual(generateDemoData({ customers: 50, seed: 8 }));
+  });
+
+  it('holds at least 1,000 customers by default, each with several identities, events over 90 days, consents', () => {
+    expect(full.customers.length).toBeGreaterThanOrEqual(1000);
+    for (const customer of full.customers) {
+      expect(customer.identities.filter((i) => i.type === 'EMAIL' || i.type === 'PHONE' || i.type === 'ANONYMOUS_ID').length).toBeGreaterThanOrEqual(3);
+      expect(customer.consents.length).toBe(3);
+    }
+    const times = full.events.map((e) => Date.parse(e.occurredAt));
+    expect((Math.max(...times) - Math.min(...times)) / 86_400_000).toBeGreaterThan(85);
+    expect(full.crm.length).toBeGreaterThan(full.customers.length / 2);
+    expect(full.crm.some((c) => c.cases.length > 0)).toBe(true);
+    expect(full.loyalty.length).toBeGreaterThan(full.customers.length / 2);
+    expect(full.customers.filter((c) => c.segments.length > 0).length).toBeGreaterThan(full.customers.length / 4);
+    const identities = full.customers.flatMap((c) => c.identities.map((i) => `${i.type}#${i.value}`));
+    expect(new Set(identities).size).toBe(identities.length);
+  });
+
+  it('holds the two documented customers, alike but for marketing consent', () => {
+    const consent = full.customers.find((c) => c.id === DEMO_CUSTOMERS.consent.id)!;
+    const noConsent = full.customers.find((c) => c.id === DEMO_CUSTOMERS.noConsent.id)!;
+    const marketing = (c: typeof consent) => c.consents.find((x) => x.purpose === 'MARKETING')?.status;
+    expect([consent.profile.email, marketing(consent)]).toEqual(['demo.customer@example.com', 'GRANTED']);
+    expect([noConsent.profile.email, marketing(noConsent)]).toEqual(['demo.noconsent@example.com', 'DENIED']);
+    for (const customer of [consent, noConsent]) {
+      expect(full.loyalty.some((l) => l.customerRef === customer.id)).toBe(true);
+      expect(full.crm.find((c) => c.customerRef === customer.id)?.cases.length).toBeGreaterThan(0);
+      expect(full.events.filter((e) => e.customerId === customer.id).length).toBeGreaterThan(10);
+      expect(customer.segments.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('embedded data directory', () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+  it('is seeded once and kept across restarts', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'c360-data-'));
+    dirs.push(dataDir);
+    const env = { C360_DATA_DIR: dataDir, C360_DEMO_CUSTOMERS: '30' };
+    const query = '{ customer(id: "cus_000007") { id loyalty { tier } crm { crmId } } }';
+
+    const first = await startTestGateway(env);
+    const before = withoutTraceId((await graphql(first.url, query)).body);
+    await first.close();
+    expect(first.logs.filter((line) => line.includes('demo data loaded into the single view'))).toHaveLength(1);
+    expect((await readdir(dataDir)).sort()).toEqual(['crm.json', 'dynamodb', 'loyalty.json']);
+
+    const second = await startTestGateway(env);
+    const after = withoutTraceId((await graphql(second.url, query)).body);
+    await second.close();
+    expect(second.logs.filter((line) => line.includes('demo data loaded into the single view'))).toHaveLength(0);
+    expect(after).toEqual(before);
+    expect(after).toEqual({ data: { customer: { id: 'cus_000007', loyalty: expect.anything(), crm: expect.anything() } } });
+  });
+});

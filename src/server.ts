@@ -82,10 +82,18 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     }),
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // src/main.ts owns SIGTERM: drain HTTP first, then stop Apollo, then the sources.
+    stopOnTerminationSignals: false,
     introspection: true,
   });
   await apollo.start();
   registerRoutes(app, services);
+  // While draining, every response closes its connection: a keep-alive client
+  // would otherwise hold the server open after its last answer.
+  let draining = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: (request) => createContext(services, request.headers, String(request.id)),
@@ -109,7 +117,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       logger.info({ url: `http://${host}:${port}`, adapters: sources.adapters }, 'c360 gateway listening');
       return `http://${host}:${port}`;
     },
-    close: () => app.close(),
+    close: () => {
+      draining = true;
+      return app.close();
+    },
   };
 }
 

@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface GatewayProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+/** `npm start`'s entry point as a real child process (tsx src/main.ts), with the given environment. */
+export function spawnGateway(env: Record<string, string>): GatewayProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, exited };
+}
+
+/** Waits for the "listening" log line and returns the URL it names. */
+export async function listeningUrl(gateway: GatewayProcess, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const line of gateway.stdout) {
+      if (line.includes('c360 gateway listening')) return (JSON.parse(line) as { url: string }).url;
+    }
+    if (gateway.child.exitCode !== null) throw new Error(`gateway exited: ${gateway.stderr.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('gateway did not start in time');
+}

@@ -143,6 +143,26 @@ describe('read path over HTTP', () => {
     expect(window.body.data!.customer.events.edges.map((e) => e.node.id)).toEqual(all.slice(3, 10).map((e) => e.id));
   });
 
+  it('answers an id absorbed by a merge with the survivor, whose loyalty is found under the absorbed id', async () => {
+    const store = gw.gateway.services.sources.singleView;
+    // cus_000012 has no loyalty account of its own; cus_000011 has one.
+    const survivor = demoCustomer('cus_000012');
+    const absorbed = demoCustomer('cus_000011');
+    expect([survivor.loyalty, absorbed.loyalty === null]).toEqual([null, false]);
+    const now = new Date().toISOString();
+    // What a merge leaves behind: the absorbed record points at the survivor, which lists it as an alias.
+    await store.batchWrite(store.tables.customers, [
+      { ...absorbed.customer, mergedInto: survivor.customer.id, updatedAt: now, version: 2 },
+      { ...survivor.customer, aliases: [absorbed.customer.id], updatedAt: now, version: 2 },
+    ]);
+    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id loyalty { memberId } } }', {
+      variables: { id: absorbed.customer.id },
+    });
+    expect(withoutTraceId(response.body)).toEqual({
+      data: { customer: { id: survivor.customer.id, loyalty: { memberId: absorbed.loyalty!.memberId } } },
+    });
+  });
+
   it('lists the segment definitions', async () => {
     const response = await graphql(gw.url, '{ segments { id name description realtime } }');
     expect(withoutTraceId(response.body)).toEqual({

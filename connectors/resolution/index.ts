@@ -1,11 +1,14 @@
 import type { SingleViewPort } from '../singleview/port.js';
+import { AwsEntityResolution } from './awsEntityResolution.js';
+import type { AwsEntityResolutionOptions } from './awsEntityResolution.js';
 import { EmbeddedResolution } from './embedded.js';
 import { HttpResolution } from './http.js';
 import type { ResolutionPort } from './port.js';
 
 export type ResolutionSettings =
   | { readonly adapter: 'http'; readonly url: string }
-  | { readonly adapter: 'embedded'; readonly singleView: SingleViewPort };
+  | { readonly adapter: 'embedded'; readonly singleView: SingleViewPort }
+  | ({ readonly adapter: 'aws-entity-resolution' } & AwsEntityResolutionOptions);
 
 export function createResolution(settings: ResolutionSettings): ResolutionPort {
   switch (settings.adapter) {
@@ -13,5 +16,7 @@ export function createResolution(settings: ResolutionSettings): ResolutionPort {
       return new HttpResolution({ url: settings.url });
     case 'embedded':
       return new EmbeddedResolution(settings.singleView);
+    case 'aws-entity-resolution':
+      return new AwsEntityResolution(settings);
   }
 }

@@ -10,6 +10,7 @@
  * rejects. Identifiers arrive normalized (normalize.ts).
  */
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import type { IdentityKey } from '../singleview/port.js';
 
 export interface ResolutionPort {
@@ -17,6 +18,11 @@ export interface ResolutionPort {
   resolve(keys: readonly IdentityKey[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
   /** Canonical id for each customer id: itself, or the survivor of the merges that absorbed it. */
   canonicalIds(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
+  /**
+   * Removes every link from an identifier to these customers (a canonical id
+   * and the ids it absorbed), so that none of their identifiers resolves.
+   */
+  erase(customerIds: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }

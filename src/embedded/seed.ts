@@ -4,7 +4,7 @@ import { eventSortKey, identityIndexKey } from '../../connectors/singleview/dyna
 import type { DemoData } from './demoData.js';
 
 /** Bump when the demo data set changes shape, so old data dirs are not mistaken for current ones. */
-export const DEMO_DATA_VERSION = 1;
+export const DEMO_DATA_VERSION = 2;
 const SEED_MARKER = 'demo-seed';
 /** BatchWriteItem calls in flight while seeding. */
 const PARALLEL_WRITES = 8;
@@ -37,6 +37,8 @@ export async function seedSingleView(store: DynamoSingleView, data: DemoData): P
   await writeAll(store, store.tables.customers, customerItems);
   await writeAll(store, store.tables.identities, identityItems);
   await writeAll(store, store.tables.events, eventItems);
+  const historyItems = data.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` }));
+  await writeAll(store, store.tables.consentHistory, historyItems);
   await store.document.send(
     new PutCommand({
       TableName: store.tables.meta,

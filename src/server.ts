@@ -12,6 +12,8 @@ import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
 import { IdentityEngine } from './identity/engine.js';
+import { EventWriter } from './identity/eventWriter.js';
+import { KeyedLock } from './identity/keyedLock.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
@@ -71,6 +73,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       segments,
       clock,
       cache,
+      locks: new KeyedLock(),
+      events: new EventWriter(sources.singleView, sources.guards.singleview),
       logger,
     }),
     erasure: { sources, clock, cache, logger },

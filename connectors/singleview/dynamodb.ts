@@ -345,6 +345,10 @@ export class DynamoSingleView implements SingleViewPort {
     );
   }
 
+  async putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void> {
+    await this.batchWrite(this.tables.events, events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })), options);
+  }
+
   async eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean> {
     const result = await this.document.send(
       new GetCommand({

@@ -313,6 +313,8 @@ export interface SingleViewPort {
   releaseIdentity(key: IdentityKey, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
   /** Stores an event (a put: writing the same event twice stores it once). */
   putEvent(event: EventRecord, options?: CallOptions): Promise<void>;
+  /** Stores several events in as few round trips as the store allows (BatchWriteItem). */
+  putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void>;
   eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean>;
   deleteEvent(customerId: string, position: EventPosition, options?: CallOptions): Promise<void>;
   /** Moves up to `limit` events from one timeline to another (put, then delete); `more` when some remain. */

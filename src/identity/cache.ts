@@ -26,6 +26,11 @@ export class CustomerCache {
     return record;
   }
 
+  /** The record last seen for this customer, without touching recency. */
+  peek(customerId: string): CustomerRecord | undefined {
+    return this.records.get(customerId);
+  }
+
   remember(record: CustomerRecord, key?: IdentityKey): void {
     if (this.capacity === 0) return;
     if (key) setBounded(this.holders, keyString(key), record.id, this.capacity * 4);

@@ -130,14 +130,16 @@ export class IdentityGraph {
 
   async canonical(ids: readonly string[]): Promise<Map<string, CustomerRecord | null>> {
     const unique = [...new Set(ids)];
-    const records = await Promise.all(unique.map((id) => this.follow(id)));
+    // One batch read for the common case; only merged customers cost more hops.
+    const first = await this.scope.store.customers(unique);
+    const records = await Promise.all(unique.map((id) => this.follow(id, first.get(id) ?? null)));
     return new Map(unique.map((id, i) => [id, records[i] ?? null]));
   }
 
   /** The customer `id` stands for: itself, or the survivor of the merges that absorbed it. */
-  async follow(id: string): Promise<CustomerRecord | null> {
+  async follow(id: string, known?: CustomerRecord | null): Promise<CustomerRecord | null> {
     const { store } = this.scope;
-    let current = await store.customer(id);
+    let current = known === undefined ? await store.customer(id) : known;
     for (let hop = 0; hop < MAX_MERGE_HOPS; hop++) {
       if (!current) return null;
       if (!current.mergedInto) return current;
@@ -193,12 +195,9 @@ export class IdentityGraph {
       ...plan.rejectedLinks.map(({ link }) => store.write('releaseIdentity', (o) => this.port.releaseIdentity(link.key, [survivorId], o))),
     ]);
     this.logCommit(survivorId, plan, rule);
-    await Promise.all(
-      plan.accepted.map(async (customer) => {
-        const committed = await this.markCommitted(customer);
-        if (committed) await this.finish(committed);
-      }),
-    );
+    // No `committed` marker write: a crash from here on leaves the absorbed customer `pending`
+    // while the survivor lists it as an alias, which the next writer reads as committed.
+    await Promise.all(plan.accepted.filter((customer) => customer.mergedInto === survivorId).map((customer) => this.finish(customer, record)));
     services.cache.remember(record);
     return { status: 'committed', record, plan };
   }
@@ -244,9 +243,9 @@ export class IdentityGraph {
    * index entries move to the survivor (each step idempotent, so a writer
    * that finds a merge `committed` but not `done` repeats it safely).
    */
-  async finish(absorbed: CustomerRecord): Promise<void> {
+  async finish(absorbed: CustomerRecord, survivor?: CustomerRecord): Promise<void> {
     const { store, services } = this.scope;
-    const target = await this.follow(absorbed.mergedInto!);
+    const target = survivor ?? (await this.follow(absorbed.mergedInto!));
     if (!target) return;
     for (let more = true; more; ) {
       ({ more } = await store.write('moveEvents', (o) => this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, o)));

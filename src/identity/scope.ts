@@ -4,8 +4,10 @@ import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { IdentityLogEntry, SingleViewPort } from '../../connectors/singleview/port.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
 import type { CustomerCache } from './cache.js';
+import type { EventWriter } from './eventWriter.js';
 import type { Clock } from './clock.js';
 import { newToken } from './ids.js';
+import type { KeyedLock } from './keyedLock.js';
 import type { IdentityPolicy } from './policy.js';
 import { GuardedStore } from './store.js';
 
@@ -18,6 +20,10 @@ export interface IdentityServices {
   readonly segments: SegmentCatalog;
   readonly clock: Clock;
   readonly cache: CustomerCache;
+  /** Serializes this process's writers of one customer. */
+  readonly locks: KeyedLock;
+  /** Batches event writes across concurrent requests. */
+  readonly events: EventWriter;
   readonly logger: Logger;
 }
 
@@ -37,7 +43,7 @@ export class WriteScope {
     readonly services: IdentityServices,
     readonly context: WriteContext,
   ) {
-    this.store = new GuardedStore(services.singleView, services.guard, context.span);
+    this.store = new GuardedStore(services.singleView, services.guard, context.span, services);
   }
 
   now(): Date {

@@ -4,7 +4,9 @@ import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { CustomerRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { CustomerCache } from './cache.js';
 import { newToken } from './ids.js';
+import type { KeyedLock } from './keyedLock.js';
 
 /**
  * The single view as the write path uses it: every call through the source's
@@ -17,6 +19,7 @@ export class GuardedStore {
     readonly port: SingleViewPort,
     private readonly guard: SourceGuard,
     private readonly parentSpan?: Span,
+    private readonly local?: { readonly locks: KeyedLock; readonly cache: CustomerCache },
   ) {}
 
   read<T>(operation: string, task: (options: CallOptions) => Promise<T>, batchSize = 1): Promise<T> {
@@ -67,6 +70,23 @@ export class GuardedStore {
    * caller decides what that means) or when `change` returns null (nothing to do).
    */
   async update<T>(
+    id: string,
+    change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
+    known?: CustomerRecord,
+  ): Promise<UpdateOutcome<T>> {
+    if (!this.local) return this.updateLoop(id, change, known);
+    const { locks, cache } = this.local;
+    return locks.run(id, async () => {
+      // The writer before us in the queue may have stored a newer version than the one we read.
+      const cached = cache.peek(id);
+      const newest = cached && (!known || (cached.version ?? 0) > (known.version ?? 0)) ? cached : known;
+      const outcome = await this.updateLoop(id, change, newest);
+      if (outcome.status === 'written') cache.remember(outcome.record);
+      return outcome;
+    });
+  }
+
+  private async updateLoop<T>(
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
     known?: CustomerRecord,

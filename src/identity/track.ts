@@ -111,7 +111,7 @@ async function appendEvent(
   claim: Promise<IdempotencyClaim | null>,
 ): Promise<TrackOutcome> {
   const { store, services } = scope;
-  const [claimed] = await settled([claim, store.write('putEvent', (o) => services.singleView.putEvent(event, o))] as const);
+  const [claimed] = await settled([claim, services.events.put(event)] as const);
   if (claimed?.status === 'exists') {
     await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
     return duplicateOf(graph, claimed);
@@ -157,7 +157,7 @@ async function createWithEvent(
   const [claimed] = await settled([
     claim,
     store.write('createCustomer', (o) => services.singleView.createCustomer(record, o)),
-    store.write('putEvent', (o) => services.singleView.putEvent(event, o)),
+    services.events.put(event),
   ] as const);
   const undo = () =>
     Promise.all([

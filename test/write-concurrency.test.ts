@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import type { TestGateway } from './support/gateway.js';
+import { INGEST_KEY, TRACK, identify, track } from './support/writes.js';
+import type { TrackResult } from './support/writes.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  // Generous deadlines: this suite races 50 writers on two shared cores, and asserts outcomes, not speed.
+  gw = await startTestGateway({ C360_SINGLEVIEW_TIMEOUT_MS: '10000', C360_RESOLUTION_TIMEOUT_MS: '10000', C360_DEMO_CUSTOMERS: '10' });
+});
+afterAll(() => gw?.close());
+
+const EVENTS_OF = /* GraphQL */ `
+  query($id: ID!) { customer(id: $id) { id events(first: 100) { edges { node { id type } } } } }
+`;
+
+type Events = { customer: { id: string; events: { edges: Array<{ node: { id: string; type: string } }> } } };
+
+async function eventsOf(id: string) {
+  const response = await graphql<Events>(gw.url, EVENTS_OF, { variables: { id } });
+  return response.body.data!.customer.events.edges.map((edge) => edge.node);
+}
+
+describe('track idempotency', () => {
+  it('stores one event for a repeated idempotencyKey and answers duplicate: true', async () => {
+    const input = { identity: { type: 'ANONYMOUS_ID', value: 'idem-anon-1' }, type: 'Order Completed', properties: { total: 42 }, idempotencyKey: 'order-123' };
+    const first = await track(gw.url, input);
+    const again = await track(gw.url, input);
+    expect(again).toEqual({ eventId: first.eventId, customerId: first.customerId, duplicate: true });
+    expect(await eventsOf(first.customerId)).toEqual([{ id: first.eventId, type: 'Order Completed' }]);
+    const traits = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { traits { orderCount } } }', { variables: { id: first.customerId } });
+    expect(withoutTraceId(traits.body)).toEqual({ data: { customer: { traits: { orderCount: 1 } } } });
+  });
+
+  it('stores one event when the same key arrives ten times at once', async () => {
+    await track(gw.url, { identity: { type: 'ANONYMOUS_ID', value: 'idem-anon-2' }, type: 'Page Viewed' });
+    const input = { identity: { type: 'ANONYMOUS_ID', value: 'idem-anon-2' }, type: 'Product Added', idempotencyKey: 'burst-1' };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => graphql<TrackResult>(gw.url, TRACK, { variables: { input }, apiKey: INGEST_KEY })),
+    );
+    const answers = results.map((r) => r.body.data!.track);
+    const originals = answers.filter((a) => !a.duplicate);
+    expect(originals).toHaveLength(1);
+    expect(answers.every((a) => a.eventId === originals[0]!.eventId && a.customerId === originals[0]!.customerId)).toBe(true);
+    expect((await eventsOf(originals[0]!.customerId)).filter((e) => e.type === 'Product Added')).toEqual([{ id: originals[0]!.eventId, type: 'Product Added' }]);
+  });
+
+  it('creates one customer when a new identifier arrives on ten requests at once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        track(gw.url, { identity: { type: 'ANONYMOUS_ID', value: 'burst-new-anon' }, type: 'Page Viewed', properties: { n: i } }),
+      ),
+    );
+    const customers = new Set(results.map((r) => r.customerId));
+    expect(customers.size).toBe(1);
+    const events = await eventsOf([...customers][0]!);
+    expect(events.map((e) => e.id).sort()).toEqual(results.map((r) => r.eventId).sort());
+  });
+});
+
+const IDENTITIES_OF = /* GraphQL */ `
+  query($email: String!) { customerByIdentity(type: EMAIL, value: $email) { id identities { type value } events(first: 100) { edges { node { id } } } } }
+`;
+
+type Holder = { customerByIdentity: { id: string; identities: Array<{ type: string; value: string }>; events: { edges: Array<{ node: { id: string } }> } } };
+
+describe('fifty concurrent identify calls linking one email to fifty anonymous ids', () => {
+  it('end with one customer holding the email and all fifty new anonymous ids', async () => {
+    const anonymous = Array.from({ length: 50 }, (_, i) => `fifty-new-${i}`);
+    const results = await Promise.all(
+      anonymous.map((value) => identify(gw.url, [{ type: 'EMAIL', value: 'fifty.new@example.com' }, { type: 'ANONYMOUS_ID', value }])),
+    );
+    const response = await graphql<Holder>(gw.url, IDENTITIES_OF, { variables: { email: 'fifty.new@example.com' }, purpose: 'support' });
+    const holder = response.body.data!.customerByIdentity;
+    expect(new Set(results.map((r) => r.customer.id))).toEqual(new Set([holder.id]));
+    expect(holder.identities.filter((i) => i.type === 'EMAIL')).toEqual([{ type: 'EMAIL', value: 'fifty.new@example.com' }]);
+    expect(holder.identities.filter((i) => i.type === 'ANONYMOUS_ID').map((i) => i.value).sort()).toEqual([...anonymous].sort());
+    await expectAllResolveTo(anonymous, holder.id);
+  });
+
+  it('merge fifty anonymous customers, with their events, into one', async () => {
+    const anonymous = Array.from({ length: 50 }, (_, i) => `fifty-known-${i}`);
+    const tracked = await Promise.all(anonymous.map((value) => track(gw.url, { identity: { type: 'ANONYMOUS_ID', value }, type: 'Page Viewed' })));
+    const results = await Promise.all(
+      anonymous.map((value) => identify(gw.url, [{ type: 'ANONYMOUS_ID', value }, { type: 'EMAIL', value: 'fifty.known@example.com' }])),
+    );
+    const response = await graphql<Holder>(gw.url, IDENTITIES_OF, { variables: { email: 'fifty.known@example.com' }, purpose: 'support' });
+    const holder = response.body.data!.customerByIdentity;
+    expect(new Set(results.map((r) => r.customer.id))).toEqual(new Set([holder.id]));
+    expect(holder.identities.filter((i) => i.type === 'ANONYMOUS_ID').map((i) => i.value).sort()).toEqual([...anonymous].sort());
+    expect(holder.events.edges.map((e) => e.node.id).sort()).toEqual(tracked.map((t) => t.eventId).sort());
+    // Every customer but the survivor was absorbed exactly once, and each old id reads as the survivor.
+    const absorbed = results.flatMap((r) => r.merged).sort();
+    expect(absorbed).toEqual(tracked.map((t) => t.customerId).filter((id) => id !== holder.id).sort());
+    const ids = await graphql<{ customers: Array<{ id: string }> }>(gw.url, 'query($ids: [ID!]!) { customers(ids: $ids) { id } }', {
+      variables: { ids: tracked.map((t) => t.customerId) },
+    });
+    expect(new Set(ids.body.data!.customers.map((c) => c.id))).toEqual(new Set([holder.id]));
+    await expectAllResolveTo(anonymous, holder.id);
+  });
+});
+
+async function expectAllResolveTo(anonymous: readonly string[], id: string): Promise<void> {
+  const query = `query { ${anonymous.map((value, i) => `a${i}: customerByIdentity(type: ANONYMOUS_ID, value: "${value}") { id }`).join(' ')} }`;
+  const response = await graphql<Record<string, { id: string } | null>>(gw.url, query);
+  expect(new Set(Object.values(response.body.data!).map((customer) => customer?.id))).toEqual(new Set([id]));
+}

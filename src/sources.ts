@@ -117,7 +117,7 @@ function resolutionSettings(config: GatewayConfig, singleView: DynamoSingleView)
     case 'embedded':
       return { adapter: 'embedded', singleView };
     case 'http':
-      return settings;
+      return { ...settings, singleView };
     case 'aws-entity-resolution':
       return {
         ...settings,

@@ -2,7 +2,10 @@
  * Identity resolution: which canonical customer an identifier belongs to, and
  * which customer an id now stands for after merges. Adapters: the embedded
  * engine over the single view (embedded.ts), an HTTP resolution service
- * (http.ts, contract in docs/resolution-api.md).
+ * (http.ts, contract in docs/resolution-api.md, with the graph as fallback:
+ * fallback.ts) and AWS Entity Resolution GetMatchId (awsEntityResolution.ts).
+ * Writes (links, merges) are not part of this port: the write path keeps the
+ * single view's graph (src/identity/, docs/identity-resolution.md).
  *
  * Batch contract (DataLoader's): N keys in, N results out in the same order,
  * `null` for an identifier no customer holds (or an id no customer has), an

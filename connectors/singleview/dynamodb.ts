@@ -242,9 +242,11 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
-    // Items written before versions existed have none; they count as version 0.
-    const condition = expectedVersion === 0 ? 'attribute_not_exists(#v) OR #v = :v' : '#v = :v';
-    return this.conditionalPut(this.tables.customers, { ...record }, condition, { '#v': 'version' }, { ':v': expectedVersion }, options);
+    // Items written before versions existed have none; they count as version 0. The item must
+    // still exist: a replace never brings back a customer that was erased meanwhile.
+    const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
+    const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
+    return this.conditionalPut(this.tables.customers, { ...record }, condition, names, { ':v': expectedVersion }, options);
   }
 
   async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {

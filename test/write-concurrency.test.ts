@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { INGEST_KEY, TRACK, identify, track } from './support/writes.js';
@@ -106,3 +107,61 @@ async function expectAllResolveTo(anonymous: readonly string[], id: string): Pro
   const response = await graphql<Record<string, { id: string } | null>>(gw.url, query);
   expect(new Set(Object.values(response.body.data!).map((customer) => customer?.id))).toEqual(new Set([id]));
 }
+
+describe('track racing a merge', () => {
+  it('loses no event and counts none twice while the customer is being absorbed', async () => {
+    const known = await identify(gw.url, [{ type: 'EMAIL', value: 'race@example.com' }]);
+    const anon = { type: 'ANONYMOUS_ID', value: 'race-anon' };
+    const first = await track(gw.url, { identity: anon, type: 'Order Completed', properties: { total: 1 } });
+    const [orders, merge] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, () => track(gw.url, { identity: anon, type: 'Order Completed', properties: { total: 1 } }))),
+      identify(gw.url, [anon, { type: 'EMAIL', value: 'race@example.com' }]),
+    ]);
+    expect(merge).toEqual({ customer: { id: known.customer.id }, merged: [first.customerId], rejectedLinks: [] });
+    const all = [first, ...orders];
+    expect((await eventsOf(known.customer.id)).map((e) => e.id).sort()).toEqual(all.map((t) => t.eventId).sort());
+    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id traits { orderCount lifetimeValue } } }', {
+      variables: { id: first.customerId },
+      purpose: 'support',
+    });
+    expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: known.customer.id, traits: { orderCount: 21, lifetimeValue: 21 } } } });
+  });
+});
+
+describe('two gateway instances over one DynamoDB', () => {
+  it('converge on one customer when their identify and track calls race on the same person', async () => {
+    const dynamo = await startEmbeddedDynamo(undefined);
+    const env = {
+      C360_DYNAMODB_ENDPOINT: dynamo.endpoint,
+      C360_DEMO: 'true',
+      C360_DEMO_CUSTOMERS: '5',
+      C360_SINGLEVIEW_TIMEOUT_MS: '10000',
+      C360_RESOLUTION_TIMEOUT_MS: '10000',
+    };
+    const one = await startTestGateway(env);
+    const two = await startTestGateway(env);
+    try {
+      const urls = [one.url, two.url];
+      const anonymous = Array.from({ length: 30 }, (_, i) => `two-gw-${i}`);
+      const tracked = await Promise.all(anonymous.map((value, i) => track(urls[i % 2]!, { identity: { type: 'ANONYMOUS_ID', value }, type: 'Order Completed', properties: { total: 2 } })));
+      const results = await Promise.all(
+        anonymous.map((value, i) => identify(urls[(i + 1) % 2]!, [{ type: 'ANONYMOUS_ID', value }, { type: 'EMAIL', value: 'two.gateways@example.com' }])),
+      );
+      const response = await graphql<Holder & { customerByIdentity: { traits: { orderCount: number } } }>(
+        one.url,
+        'query { customerByIdentity(type: EMAIL, value: "two.gateways@example.com") { id identities { type value } events(first: 100) { edges { node { id } } } traits { orderCount } } }',
+        { purpose: 'support' },
+      );
+      const holder = response.body.data!.customerByIdentity;
+      expect(new Set(results.map((r) => r.customer.id))).toEqual(new Set([holder.id]));
+      expect(holder.identities.filter((i) => i.type === 'ANONYMOUS_ID').map((i) => i.value).sort()).toEqual([...anonymous].sort());
+      expect(holder.events.edges.map((e) => e.node.id).sort()).toEqual(tracked.map((t) => t.eventId).sort());
+      expect(holder.traits.orderCount).toBe(30);
+      expect(results.flatMap((r) => r.merged).sort()).toEqual(tracked.map((t) => t.customerId).filter((id) => id !== holder.id).sort());
+    } finally {
+      await one.close();
+      await two.close();
+      await dynamo.close();
+    }
+  });
+});

@@ -17,7 +17,7 @@ import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { seedSingleView } from './embedded/seed.js';
+import { DEMO_DATA_VERSION, seedSingleView } from './embedded/seed.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 
 /** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
@@ -69,6 +69,9 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       const outcome = await seedSingleView(singleView, demo());
       await installDemoKeys(singleView);
       if (outcome.seeded) logger.info({ customers: outcome.customers, ms: Date.now() - started }, 'demo data loaded into the single view');
+      if (outcome.staleVersion !== undefined) {
+        logger.warn({ found: outcome.staleVersion, current: DEMO_DATA_VERSION }, 'the data dir holds an older demo data set; delete it for the current one');
+      }
     }
     const crm = await createCrm(
       config.mongodb

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
-import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import { graphql, startTestGateway, TestClock, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { INGEST_KEY, TRACK, identify, track } from './support/writes.js';
 import type { TrackResult } from './support/writes.js';
 
+const clock = new TestClock(new Date().toISOString());
 let gw: TestGateway;
 beforeAll(async () => {
   // Generous deadlines: this suite races 50 writers on two shared cores, and asserts outcomes, not speed.
-  gw = await startTestGateway({ C360_SINGLEVIEW_TIMEOUT_MS: '10000', C360_RESOLUTION_TIMEOUT_MS: '10000', C360_DEMO_CUSTOMERS: '10' });
+  gw = await startTestGateway({ C360_SINGLEVIEW_TIMEOUT_MS: '10000', C360_RESOLUTION_TIMEOUT_MS: '10000', C360_DEMO_CUSTOMERS: '10' }, { clock: clock.now });
 });
 afterAll(() => gw?.close());
 
@@ -45,6 +46,30 @@ describe('track idempotency', () => {
     expect(originals).toHaveLength(1);
     expect(answers.every((a) => a.eventId === originals[0]!.eventId && a.customerId === originals[0]!.customerId)).toBe(true);
     expect((await eventsOf(originals[0]!.customerId)).filter((e) => e.type === 'Product Added')).toEqual([{ id: originals[0]!.eventId, type: 'Product Added' }]);
+  });
+
+  it('takes over a key whose first writer crashed before storing its event, once the claim is old', async () => {
+    const anon = { type: 'ANONYMOUS_ID', value: 'idem-crash' };
+    const earlier = await track(gw.url, { identity: anon, type: 'Page Viewed' });
+    // The claim a writer leaves when it dies right after claiming: no event behind it.
+    await gw.gateway.services.sources.singleView.claimIdempotencyKey({
+      key: 'key:demo_ingest#crashed-1',
+      eventId: 'evt_lost',
+      customerId: earlier.customerId,
+      occurredAt: clock.iso(),
+      claimedAt: clock.iso(),
+      expiresAt: 0,
+    });
+    const input = { identity: anon, type: 'Order Completed', properties: { total: 5 }, idempotencyKey: 'crashed-1' };
+    expect(await track(gw.url, input)).toEqual({ eventId: 'evt_lost', customerId: earlier.customerId, duplicate: true });
+    clock.advance(6);
+    const retried = await track(gw.url, input);
+    expect(retried).toEqual({ eventId: expect.stringMatching(/^evt_/), customerId: earlier.customerId, duplicate: false });
+    expect(await track(gw.url, input)).toEqual({ ...retried, duplicate: true });
+    expect(await eventsOf(earlier.customerId)).toEqual([
+      { id: earlier.eventId, type: 'Page Viewed' },
+      { id: retried.eventId, type: 'Order Completed' },
+    ]);
   });
 
   it('creates one customer when a new identifier arrives on ten requests at once', async () => {

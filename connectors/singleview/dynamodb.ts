@@ -405,6 +405,10 @@ export class DynamoSingleView implements SingleViewPort {
     return { status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) };
   }
 
+  takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.idempotency, { ...record }, '#e = :e', { '#e': 'eventId' }, { ':e': previousEventId }, options);
+  }
+
   async releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void> {
     await this.conditional(
       new DeleteCommand({

@@ -322,6 +322,8 @@ export interface SingleViewPort {
   /** Deletes up to one page of a customer's timeline; `more` when some remain. */
   deleteEvents(customerId: string, options?: CallOptions): Promise<PageDeletion>;
   claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim>;
+  /** Hands a key over to a new event if it still names `previousEventId` (taking over an abandoned claim). */
+  takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome>;
   /** Gives a key back after the write it guarded failed, if it still names `eventId`. */
   releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void>;
   appendConsentChanges(changes: readonly ConsentChangeRecord[], options?: CallOptions): Promise<void>;

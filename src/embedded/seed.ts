@@ -12,6 +12,8 @@ const PARALLEL_WRITES = 8;
 export interface SeedOutcome {
   readonly seeded: boolean;
   readonly customers: number;
+  /** The data dir holds an older demo data set (it is kept: it may hold writes). */
+  readonly staleVersion?: number;
 }
 
 /**
@@ -21,7 +23,10 @@ export interface SeedOutcome {
  */
 export async function seedSingleView(store: DynamoSingleView, data: DemoData): Promise<SeedOutcome> {
   const marker = await store.document.send(new GetCommand({ TableName: store.tables.meta, Key: { id: SEED_MARKER } }));
-  if (marker.Item) return { seeded: false, customers: Number(marker.Item.customers ?? 0) };
+  if (marker.Item) {
+    const version = Number(marker.Item.version ?? 0);
+    return { seeded: false, customers: Number(marker.Item.customers ?? 0), ...(version !== DEMO_DATA_VERSION ? { staleVersion: version } : {}) };
+  }
 
   const identityItems = data.customers.flatMap((customer) =>
     customer.identities.map((identity) => ({

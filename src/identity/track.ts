@@ -1,4 +1,4 @@
-import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyClaim } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyClaim, IdempotencyRecord } from '../../connectors/singleview/port.js';
 import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph } from './graph.js';
 import { newCustomerId, newEventId } from './ids.js';
@@ -26,6 +26,12 @@ export interface TrackOutcome {
 
 /** How long a `track` idempotency key is remembered (the TTL attribute of its item). */
 export const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+/**
+ * A claim whose event was never stored, older than this, was abandoned by a
+ * writer that crashed between claiming and writing: the next call with the
+ * key takes it over. Far longer than any write's deadlines.
+ */
+export const IDEMPOTENCY_TAKEOVER_MS = 5 * 60_000;
 
 /**
  * track: one event for the customer that holds the identifier, or for a new
@@ -51,7 +57,7 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
   const outcome = await withRetries('track', async () => {
     const customer = await findCustomer(scope, graph, command.key);
     const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
-    const claim = idempotencyKey ? claimKey(scope, idempotencyKey, placed) : Promise.resolve(null);
+    const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed) : Promise.resolve(null);
     try {
       return customer ? await appendEvent(scope, graph, customer, placed, command.key, claim) : await createWithEvent(scope, placed, command, claim, graph);
     } catch (error) {
@@ -72,7 +78,7 @@ async function findCustomer(scope: WriteScope, graph: IdentityGraph, key: Identi
   return holder ?? null;
 }
 
-function claimKey(scope: WriteScope, key: string, event: EventRecord): Promise<IdempotencyClaim> {
+async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -82,7 +88,19 @@ function claimKey(scope: WriteScope, key: string, event: EventRecord): Promise<I
     claimedAt: event.receivedAt,
     expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
   };
-  return store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
+  const claim = await store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
+  if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
+  const taken = await store.write('takeOverIdempotencyKey', (o) => services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, o));
+  return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event);
+}
+
+/** An old claim whose event is in no timeline: its writer is gone. */
+async function abandoned(scope: WriteScope, graph: IdentityGraph, claim: IdempotencyRecord): Promise<boolean> {
+  if (scope.now().getTime() - Date.parse(claim.claimedAt) < IDEMPOTENCY_TAKEOVER_MS) return false;
+  const holder = await graph.follow(claim.customerId);
+  const position = { occurredAt: claim.occurredAt, id: claim.eventId };
+  const stored = holder && (await scope.store.read('eventExists', (o) => scope.services.singleView.eventExists(holder.id, position, o)));
+  return !stored;
 }
 
 async function releaseKey(scope: WriteScope, key: string, eventId: string): Promise<void> {

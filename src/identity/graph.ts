@@ -195,9 +195,16 @@ export class IdentityGraph {
       ...plan.rejectedLinks.map(({ link }) => store.write('releaseIdentity', (o) => this.port.releaseIdentity(link.key, [survivorId], o))),
     ]);
     this.logCommit(survivorId, plan, rule);
-    // No `committed` marker write: a crash from here on leaves the absorbed customer `pending`
-    // while the survivor lists it as an alias, which the next writer reads as committed.
-    await Promise.all(plan.accepted.filter((customer) => customer.mergedInto === survivorId).map((customer) => this.finish(customer, record)));
+    // `committed` lets readers follow the absorbed id at once; should this writer stop before
+    // it, the survivor listing the absorbed id as an alias tells the next writer the same.
+    await Promise.all(
+      plan.accepted
+        .filter((customer) => customer.mergedInto === survivorId)
+        .map(async (customer) => {
+          const committed = await this.markCommitted(customer);
+          if (committed) await this.finish(committed, record);
+        }),
+    );
     services.cache.remember(record);
     return { status: 'committed', record, plan };
   }

@@ -1,7 +1,11 @@
 import type { CustomerResolvers } from '../src/generated/graphql.js';
 import { loadByCustomerRef } from '../src/customers.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
+import { badUserInput } from '../src/errors.js';
 import { pageSize } from '../src/validation.js';
+
+/** Consent decisions returned at most per request: a long history is a page, not the whole trail. */
+const MAX_CONSENT_HISTORY = 500;
 
 /** A customer: single view fields from the record, CRM and loyalty through their loaders. */
 export const Customer: CustomerResolvers = {
@@ -45,6 +49,14 @@ export const Customer: CustomerResolvers = {
   segments: ({ record }, _args, ctx) => record.segments.filter((membership) => ctx.services.segments.get(membership.segmentId)),
 
   consents: ({ record }) => [...record.consents],
+
+  consentHistory({ record }, args, ctx) {
+    const first = args.first ?? 50;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_CONSENT_HISTORY) {
+      throw badUserInput(`first must be between 1 and ${MAX_CONSENT_HISTORY}.`, 'first');
+    }
+    return ctx.loaders.consentHistory(record.id, args.purpose ?? undefined, first);
+  },
 
   async loyalty({ record }, _args, ctx) {
     const account = await loadByCustomerRef((refs) => ctx.loaders.loyalty.loadMany(refs), record);

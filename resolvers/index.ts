@@ -1,6 +1,8 @@
 import type { Resolvers } from '../src/generated/graphql.js';
 import { CrmRecord } from './CrmRecord.js';
 import { Customer } from './Customer.js';
+import { ErasureReceipt } from './ErasureReceipt.js';
+import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { SegmentMembership } from './SegmentMembership.js';
 import { scalarResolvers } from './scalars.js';
@@ -8,7 +10,9 @@ import { scalarResolvers } from './scalars.js';
 export const resolvers: Resolvers = {
   ...scalarResolvers,
   Query,
+  Mutation,
   Customer,
+  ErasureReceipt,
   SegmentMembership,
   CrmRecord,
 };

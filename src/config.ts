@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { IdentityType } from '../connectors/singleview/port.js';
+import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
+import type { IdentityPolicy } from './identity/policy.js';
 
 /**
  * Configuration from environment variables, validated once at start. A wrong
@@ -26,6 +29,31 @@ const sourceList = z
   .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.enum(SOURCE_NAMES, { error: `expected a comma-separated list of ${SOURCE_NAMES.join(', ')}` })));
 
+const identityType = z.enum(IDENTITY_TYPES as [IdentityType, ...IdentityType[]], {
+  error: `expected identity types among ${IDENTITY_TYPES.join(', ')}`,
+});
+
+/** `USER_ID,EMAIL,…`: strongest first; types left out follow in the default order. */
+const identityPriority = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(identityType).refine((types) => new Set(types).size === types.length, 'an identity type is listed twice'))
+  .transform((types) => [...types, ...DEFAULT_IDENTITY_POLICY.priority.filter((type) => !types.includes(type))]);
+
+/** `EMAIL=3,DEVICE_ID=10`: per-type limits; types left out keep their default. */
+const identityLimits = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => pair.split('=')))
+  .pipe(z.array(z.tuple([identityType, z.string().regex(/^[0-9]{1,5}$/, 'expected a whole number').transform(Number).pipe(z.number().min(1, 'a limit is at least 1'))], { error: 'expected TYPE=number pairs' })))
+  .transform((pairs) => ({ ...DEFAULT_IDENTITY_POLICY.limits, ...Object.fromEntries(pairs) }) as Record<IdentityType, number>);
+
+/** `EMAIL=email,PHONE=phone`: identity type → input field of the Entity Resolution workflow's schema. */
+const matchFields = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => pair.split('=')))
+  .pipe(z.array(z.tuple([identityType, z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, 'expected a field name')], { error: 'expected TYPE=field pairs' })))
+  .transform((pairs) => Object.fromEntries(pairs) as Partial<Record<IdentityType, string>>);
+
 export const envSchema = z.object({
   C360_HOST: z.string().min(1).default('127.0.0.1'),
   C360_PORT: integer(0, 65_535).default(4000),
@@ -40,6 +68,15 @@ export const envSchema = z.object({
   C360_MONGODB_DATABASE: z.string().min(1).default('c360'),
   C360_LOYALTY_URL: optionalUrl,
   C360_RESOLUTION_URL: optionalUrl,
+  C360_RESOLUTION_ADAPTER: z.enum(['embedded', 'http', 'aws-entity-resolution']).optional(),
+  C360_AWS_ER_WORKFLOW: z.string().regex(/^[a-zA-Z_0-9-]{1,255}$/, 'expected a matching workflow name').optional(),
+  C360_AWS_ER_ENDPOINT: optionalUrl,
+  C360_AWS_ER_FIELDS: matchFields.default({ EMAIL: 'email', PHONE: 'phone' }),
+  C360_AWS_ER_NORMALIZE: booleanFlag.default(true),
+  C360_IDENTITY_PRIORITY: identityPriority.default([...DEFAULT_IDENTITY_POLICY.priority]),
+  C360_IDENTITY_LIMITS: identityLimits.default({ ...DEFAULT_IDENTITY_POLICY.limits }),
+  C360_SEGMENTS_FILE: z.string().min(1).optional(),
+  C360_WRITE_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
 
   C360_SOURCE_TIMEOUT_MS: integer(1, 60_000).default(300),
   C360_SINGLEVIEW_TIMEOUT_MS: integer(1, 60_000).optional(),
@@ -66,6 +103,20 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+export type ResolutionConfig =
+  | { readonly adapter: 'embedded' }
+  | { readonly adapter: 'http'; readonly url: string }
+  | {
+      readonly adapter: 'aws-entity-resolution';
+      readonly workflowName: string;
+      readonly region: string;
+      readonly endpoint: string | undefined;
+      readonly fields: Partial<Record<IdentityType, string>>;
+      readonly applyNormalization: boolean;
+      /** Static credentials when none are configured and the endpoint is on loopback (a test server). */
+      readonly localCredentials: boolean;
+    };
+
 export interface SourcePolicy {
   readonly timeoutMs: number;
   readonly retries: number;
@@ -90,6 +141,13 @@ export interface GatewayConfig {
   readonly mongodb: { readonly url: string; readonly database: string } | undefined;
   readonly loyaltyUrl: string | undefined;
   readonly resolutionUrl: string | undefined;
+  readonly resolution: ResolutionConfig;
+  /** Identity resolution rules: priority order and per-type limits. */
+  readonly identity: IdentityPolicy;
+  /** Segment definitions file; the bundled config/segments.json when undefined. */
+  readonly segmentsFile: string | undefined;
+  /** Customer records the write path keeps in memory to make `track` cheap (0 turns it off). */
+  readonly writeCacheSize: number;
   readonly sources: Readonly<Record<SourceName, SourcePolicy>>;
   readonly requiredSources: readonly SourceName[];
   readonly readinessTimeoutMs: number;
@@ -138,6 +196,10 @@ function toGatewayConfig(env: Env): GatewayConfig {
     mongodb: env.C360_MONGODB_URL ? { url: env.C360_MONGODB_URL, database: env.C360_MONGODB_DATABASE } : undefined,
     loyaltyUrl: env.C360_LOYALTY_URL,
     resolutionUrl: env.C360_RESOLUTION_URL,
+    resolution: resolutionConfig(env),
+    identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS },
+    segmentsFile: env.C360_SEGMENTS_FILE,
+    writeCacheSize: env.C360_WRITE_CACHE_SIZE,
     sources: {
       singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS),
       crm: policy(env.C360_CRM_TIMEOUT_MS),
@@ -157,6 +219,35 @@ function toGatewayConfig(env: Env): GatewayConfig {
     shutdownGraceMs: env.C360_SHUTDOWN_GRACE_MS,
     batching: env.C360_DATALOADER,
   };
+}
+
+/**
+ * The resolution adapter: named by C360_RESOLUTION_ADAPTER, or implied by
+ * C360_RESOLUTION_URL (http) or C360_AWS_ER_WORKFLOW (AWS Entity Resolution).
+ */
+function resolutionConfig(env: Env): ResolutionConfig {
+  const adapter =
+    env.C360_RESOLUTION_ADAPTER ?? (env.C360_RESOLUTION_URL ? 'http' : env.C360_AWS_ER_WORKFLOW ? 'aws-entity-resolution' : 'embedded');
+  switch (adapter) {
+    case 'embedded':
+      return { adapter };
+    case 'http':
+      if (!env.C360_RESOLUTION_URL) throw new ConfigError('Invalid configuration:\n  C360_RESOLUTION_URL: required by C360_RESOLUTION_ADAPTER=http');
+      return { adapter, url: env.C360_RESOLUTION_URL };
+    case 'aws-entity-resolution':
+      if (!env.C360_AWS_ER_WORKFLOW) {
+        throw new ConfigError('Invalid configuration:\n  C360_AWS_ER_WORKFLOW: required by C360_RESOLUTION_ADAPTER=aws-entity-resolution');
+      }
+      return {
+        adapter,
+        workflowName: env.C360_AWS_ER_WORKFLOW,
+        region: env.AWS_REGION,
+        endpoint: env.C360_AWS_ER_ENDPOINT,
+        fields: env.C360_AWS_ER_FIELDS,
+        applyNormalization: env.C360_AWS_ER_NORMALIZE,
+        localCredentials: !env.AWS_ACCESS_KEY_ID && env.C360_AWS_ER_ENDPOINT !== undefined && isLoopback(env.C360_AWS_ER_ENDPOINT),
+      };
+  }
 }
 
 function isLoopback(endpoint: string | undefined): boolean {

@@ -7,6 +7,10 @@ import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, HeaderBag } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
+import type { ErasureServices } from './erasure/forgetCustomer.js';
+import type { Clock } from './identity/clock.js';
+import type { IdentityEngine } from './identity/engine.js';
+import type { WriteContext } from './identity/scope.js';
 import { ErrorCode } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
@@ -35,6 +39,10 @@ export interface GatewayServices {
   readonly segments: SegmentCatalog;
   readonly logger: Logger;
   readonly tracer: Tracer;
+  /** The write path: identify, track, setConsent. */
+  readonly identity: IdentityEngine;
+  readonly erasure: ErasureServices;
+  readonly clock: Clock;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';
@@ -57,6 +65,11 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
     loaders: createLoaders(services.sources, { parentSpan: span, batching: services.config.batching }),
     services,
   };
+}
+
+/** Who is writing, for the identity change log and the spans of the write. */
+export function writeContext(ctx: GatewayContext): WriteContext {
+  return { principal: ctx.principal.id, traceId: ctx.traceId, span: ctx.span };
 }
 
 /** `x-c360-purpose` holds the lower-case name of a Purpose value; anything else is a 400. */

@@ -3,7 +3,16 @@ import type { Span } from '@opentelemetry/api';
 import type { CrmContactRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
 import type { SourceGuard } from '../connectors/resilience/sourceGuard.js';
-import type { AuditPage, AuditPosition, CustomerRecord, EventPage, EventQuery, IdentityKey } from '../connectors/singleview/port.js';
+import type {
+  AuditPage,
+  AuditPosition,
+  ConsentChangeRecord,
+  CustomerRecord,
+  EventPage,
+  EventQuery,
+  IdentityKey,
+  Purpose,
+} from '../connectors/singleview/port.js';
 import type { SourceName } from './config.js';
 import type { Sources } from './sources.js';
 
@@ -21,6 +30,7 @@ export interface Loaders {
   /** Paged reads are not batched, but they are guarded like every source call. */
   events(customerId: string, query: EventQuery): Promise<EventPage>;
   auditTrail(customerId: string, first: number, after?: AuditPosition): Promise<AuditPage>;
+  consentHistory(customerId: string, purpose: Purpose | undefined, first: number): Promise<ConsentChangeRecord[]>;
 }
 
 export interface LoaderOptions {
@@ -66,6 +76,8 @@ export function createLoaders(sources: Sources, options: LoaderOptions): Loaders
       read('singleview', 'getEvents', 1, (signal) => sources.singleView.getEvents(customerId, query, { signal })),
     auditTrail: (customerId, first, after) =>
       read('singleview', 'getAuditTrail', 1, (signal) => sources.singleView.getAuditTrail(customerId, first, after, { signal })),
+    consentHistory: (customerId, purpose, first) =>
+      read('singleview', 'getConsentHistory', 1, (signal) => sources.singleView.getConsentHistory(customerId, { purpose, first }, { signal })),
   };
 }
 

@@ -7,6 +7,7 @@ import type {
   ProfileRecord,
   TraitsRecord,
 } from '../connectors/singleview/port.js';
+import type { LinkRejection } from './identity/identify.js';
 
 /**
  * What resolvers hand to GraphQL for each type. Every object that carries
@@ -29,3 +30,10 @@ export type TraitsModel = TraitsRecord & Owned;
 export type LoyaltyAccountModel = LoyaltyAccountRecord & Owned;
 export type CrmRecordModel = CrmContactRecord & Owned;
 export type SupportCaseModel = SupportCaseRecord;
+
+/** identify's answer: the surviving customer, what it absorbed and what it refused. */
+export interface IdentifyResultModel {
+  readonly customer: CustomerModel;
+  readonly merged: readonly string[];
+  readonly rejectedLinks: readonly LinkRejection[];
+}

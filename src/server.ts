@@ -8,6 +8,12 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { ApiKeyAuthenticator } from './auth/apiKeys.js';
+import { CustomerCache } from './identity/cache.js';
+import { systemClock } from './identity/clock.js';
+import type { Clock } from './identity/clock.js';
+import { IdentityEngine } from './identity/engine.js';
+import { EventWriter } from './identity/eventWriter.js';
+import { KeyedLock } from './identity/keyedLock.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
@@ -25,6 +31,8 @@ import type { Telemetry } from './telemetry/tracing.js';
 export interface GatewayDependencies {
   readonly logger?: Logger;
   readonly telemetry?: Telemetry;
+  /** Now; tests move it to check time-based segment rules without waiting. */
+  readonly clock?: Clock;
 }
 
 export interface Gateway {
@@ -47,14 +55,29 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const telemetry = deps.telemetry ?? createTelemetry();
-  const segments = new SegmentCatalog(loadSegmentFile());
-  const sources = await openSources(config, { tracer: telemetry.tracer, logger });
+  const clock = deps.clock ?? systemClock;
+  const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
+  const sources = await openSources(config, { tracer: telemetry.tracer, logger, segments });
+  const cache = new CustomerCache(config.writeCacheSize);
   const services: GatewayServices = {
     config,
     sources,
     segments,
     logger,
+    clock,
     tracer: telemetry.tracer,
+    identity: new IdentityEngine({
+      singleView: sources.singleView,
+      guard: sources.guards.singleview,
+      policy: config.identity,
+      segments,
+      clock,
+      cache,
+      locks: new KeyedLock(),
+      events: new EventWriter(sources.singleView, sources.guards.singleview),
+      logger,
+    }),
+    erasure: { sources, clock, cache, logger },
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(sources.singleView, { cacheMs: config.apiKeyCacheMs, allowDemoKeys: config.demo.enabled }),
     },

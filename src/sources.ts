@@ -6,6 +6,7 @@ import type { CrmPort } from '../connectors/crm/port.js';
 import { createLoyalty } from '../connectors/loyalty/index.js';
 import type { LoyaltyPort } from '../connectors/loyalty/port.js';
 import { createResolution } from '../connectors/resolution/index.js';
+import type { ResolutionSettings } from '../connectors/resolution/index.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
 import type { DynamoSingleView } from '../connectors/singleview/dynamodb.js';
@@ -16,7 +17,8 @@ import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { seedSingleView } from './embedded/seed.js';
+import { DEMO_DATA_VERSION, seedSingleView } from './embedded/seed.js';
+import type { SegmentCatalog } from './segments/catalog.js';
 
 /** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
 export interface Sources {
@@ -33,6 +35,8 @@ export interface Sources {
 export interface SourceDependencies {
   readonly tracer: Tracer;
   readonly logger: Logger;
+  /** The segment definitions the demo data's memberships are evaluated against. */
+  readonly segments: SegmentCatalog;
 }
 
 /**
@@ -44,7 +48,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
   const { logger } = deps;
   const opened: Array<{ close(): Promise<void> }> = [];
   let demoData: DemoData | undefined;
-  const demo = () => (demoData ??= generateDemoData(config.demo));
+  const demo = () => (demoData ??= generateDemoData({ ...config.demo, segments: deps.segments.all() }));
   const dataFile = (name: string) => (config.dataDir ? join(config.dataDir, name) : undefined);
   try {
     let embeddedDynamo: EmbeddedDynamo | undefined;
@@ -65,6 +69,9 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       const outcome = await seedSingleView(singleView, demo());
       await installDemoKeys(singleView);
       if (outcome.seeded) logger.info({ customers: outcome.customers, ms: Date.now() - started }, 'demo data loaded into the single view');
+      if (outcome.staleVersion !== undefined) {
+        logger.warn({ found: outcome.staleVersion, current: DEMO_DATA_VERSION }, 'the data dir holds an older demo data set; delete it for the current one');
+      }
     }
     const crm = await createCrm(
       config.mongodb
@@ -78,9 +85,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
         : { adapter: 'embedded', file: dataFile('loyalty.json'), seed: () => (config.demo.enabled ? demo().loyalty : []) },
     );
     opened.unshift(loyalty);
-    const resolution = createResolution(
-      config.resolutionUrl ? { adapter: 'http', url: config.resolutionUrl } : { adapter: 'embedded', singleView },
-    );
+    const resolution = createResolution(resolutionSettings(config, singleView));
     opened.unshift(resolution);
     const guard = (source: SourceName) =>
       new SourceGuard({
@@ -99,13 +104,29 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
         singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
         crm: config.mongodb ? 'mongodb' : 'embedded',
         loyalty: config.loyaltyUrl ? 'http' : 'embedded',
-        resolution: config.resolutionUrl ? 'http' : 'embedded',
+        resolution: config.resolution.adapter,
       },
       close: () => closeAll(opened, logger),
     };
   } catch (error) {
     await closeAll(opened, logger);
     throw error;
+  }
+}
+
+function resolutionSettings(config: GatewayConfig, singleView: DynamoSingleView): ResolutionSettings {
+  const settings = config.resolution;
+  switch (settings.adapter) {
+    case 'embedded':
+      return { adapter: 'embedded', singleView };
+    case 'http':
+      return { ...settings, singleView };
+    case 'aws-entity-resolution':
+      return {
+        ...settings,
+        singleView,
+        credentials: settings.localCredentials ? { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } : undefined,
+      };
   }
 }
 

@@ -1,5 +1,6 @@
 import { PersistentMap } from '../shared/persistentMap.js';
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import { malformedPayload } from '../resilience/sourceError.js';
 import type { CrmContactRecord, CrmPort } from './port.js';
 import { crmContactSchema } from './schemas.js';
@@ -20,6 +21,11 @@ export class EmbeddedCrm implements CrmPort {
       const parsed = crmContactSchema.safeParse(stored);
       return parsed.success ? parsed.data : malformedPayload('crm', parsed.error.issues);
     });
+  }
+
+  async erase(customerRefs: readonly string[], _options?: CallOptions): Promise<EraseOutcome> {
+    const deleted = await Promise.all([...new Set(customerRefs)].map((ref) => this.contacts.delete(ref)));
+    return deleted.some(Boolean) ? 'erased' : 'not_found';
   }
 
   async health(): Promise<void> {}

@@ -3,6 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { malformedPayload } from '../resilience/sourceError.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import type { CrmContactRecord, CrmPort } from './port.js';
 import { mongoContactSchema } from './schemas.js';
 
@@ -69,6 +70,17 @@ export class MongoCrm implements CrmPort {
       byRef.set(rest.customerRef, { crmId: _id, ...rest });
     }
     return customerRefs.map((ref) => byRef.get(ref) ?? null);
+  }
+
+  /**
+   * deleteMany over the unique customerRef index; the contact document holds
+   * the cases, so they go with it. The driver takes no AbortSignal on deletes;
+   * SourceGuard's deadline still bounds the call.
+   */
+  async erase(customerRefs: readonly string[], _options?: CallOptions): Promise<EraseOutcome> {
+    const refs = [...new Set(customerRefs.map(requireString))];
+    const result = await this.contacts.deleteMany({ customerRef: { $in: refs } });
+    return result.deletedCount > 0 ? 'erased' : 'not_found';
   }
 
   async health(options?: CallOptions): Promise<void> {

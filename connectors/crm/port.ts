@@ -9,6 +9,7 @@
  * failure of the whole call rejects.
  */
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 
 export interface SupportCaseRecord {
   readonly id: string;
@@ -31,6 +32,8 @@ export interface CrmContactRecord {
 
 export interface CrmPort {
   getMany(customerRefs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>>;
+  /** Deletes the contacts (and their cases) of these refs: a customer's canonical id and the ids it absorbed. */
+  erase(customerRefs: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { CallOptions } from '../resilience/callOptions.js';
 import { malformedPayload } from '../resilience/sourceError.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import { PersistentMap } from '../shared/persistentMap.js';
 import type { LoyaltyAccountRecord, LoyaltyPort } from './port.js';
 import { loyaltyMemberSchema } from './schemas.js';
@@ -20,6 +21,11 @@ export class EmbeddedLoyalty implements LoyaltyPort {
       const parsed = loyaltyMemberSchema.safeParse(stored);
       return parsed.success ? parsed.data : malformedPayload('loyalty', parsed.error.issues);
     });
+  }
+
+  async erase(customerRefs: readonly string[], _options?: CallOptions): Promise<EraseOutcome> {
+    const deleted = await Promise.all([...new Set(customerRefs)].map((ref) => this.members.delete(ref)));
+    return deleted.some(Boolean) ? 'erased' : 'not_found';
   }
 
   /** All members, for serving the store over the HTTP contract (bench and tests). */

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import type { LoyaltyAccountRecord, LoyaltyPort } from './port.js';
 import { loyaltyMemberSchema, membersResponseSchema } from './schemas.js';
 
@@ -19,7 +20,8 @@ const SOURCE = 'loyalty';
  * The loyalty service over HTTP/JSON (docs/loyalty-api.md): `GET
  * /members?ids=a,b,c` on a pool of keep-alive connections. A non-2xx status,
  * a body that is not JSON or a body off the contract is a SourceError; one
- * malformed member fails only its own key.
+ * malformed member fails only its own key. `DELETE /members/{customerRef}`
+ * erases a member: 204 when it existed, 404 when not (both mean done).
  */
 export class HttpLoyalty implements LoyaltyPort {
   private readonly pool: Pool;
@@ -82,6 +84,24 @@ export class HttpLoyalty implements LoyaltyPort {
     } catch {
       throw new SourceError(SOURCE, 'malformed_payload', 'body is not JSON');
     }
+  }
+
+  async erase(customerRefs: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
+    const outcomes = await Promise.all([...new Set(customerRefs)].map((ref) => this.deleteMember(ref, options)));
+    return outcomes.includes('erased') ? 'erased' : 'not_found';
+  }
+
+  private async deleteMember(customerRef: string, options?: CallOptions): Promise<EraseOutcome> {
+    const response = await this.pool.request({
+      method: 'DELETE',
+      path: `${this.basePath}/members/${encodeURIComponent(customerRef)}`,
+      signal: options?.signal,
+    });
+    await response.body.dump();
+    if (response.statusCode === 204 || response.statusCode === 200) return 'erased';
+    if (response.statusCode === 404) return 'not_found';
+    const failure = response.statusCode >= 500 || response.statusCode === 429 ? 'unavailable' : 'rejected';
+    throw new SourceError(SOURCE, failure, `erase HTTP ${response.statusCode}`);
   }
 
   async health(options?: CallOptions): Promise<void> {

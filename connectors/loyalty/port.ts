@@ -10,6 +10,7 @@
  * call rejects.
  */
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 
 export interface LoyaltyAccountRecord {
   readonly memberId: string;
@@ -22,6 +23,8 @@ export interface LoyaltyAccountRecord {
 
 export interface LoyaltyPort {
   getMany(customerRefs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<LoyaltyAccountRecord | null | Error>>;
+  /** Deletes the memberships of these refs: a customer's canonical id and the ids it absorbed. */
+  erase(customerRefs: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }

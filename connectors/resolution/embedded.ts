@@ -1,4 +1,5 @@
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import type { IdentityKey, SingleViewPort } from '../singleview/port.js';
 import type { ResolutionPort } from './port.js';
 
@@ -8,7 +9,9 @@ const MAX_MERGE_HOPS = 8;
 /**
  * The embedded identity-resolution engine, reading the single view's identity
  * index and merge links. Deterministic: an identifier belongs to the customer
- * the index names, and a merged customer stands for its survivor.
+ * the index names, and a merged customer stands for its survivor once the
+ * merge is committed (a `pending` merge may still be undone; until it
+ * commits the absorbed customer answers for itself).
  */
 export class EmbeddedResolution implements ResolutionPort {
   constructor(private readonly singleView: SingleViewPort) {}
@@ -38,12 +41,24 @@ export class EmbeddedResolution implements ResolutionPort {
       for (const [id, target] of frontier) {
         const link = linkOf.get(target) ?? null;
         if (link === null || link instanceof Error) result.set(id, link);
-        else if (link.mergedInto) next.set(id, link.mergedInto);
+        else if (link.mergedInto && link.mergeState !== 'pending') next.set(id, link.mergedInto);
         else result.set(id, target);
       }
       frontier = next;
     }
     return ids.map((id) => result.get(id) ?? null);
+  }
+
+  /** Removes the index entries of every identifier these customers hold, if they still point at one of them. */
+  async erase(customerIds: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
+    const records = await this.singleView.getCustomers(customerIds, { ...options, consistent: true });
+    const keys = new Map<string, IdentityKey>();
+    for (const record of records) {
+      if (record instanceof Error) throw record;
+      for (const identity of record?.identities ?? []) keys.set(`${identity.type}#${identity.value}`, { type: identity.type, value: identity.value });
+    }
+    const outcomes = await Promise.all([...keys.values()].map((key) => this.singleView.releaseIdentity(key, customerIds, options)));
+    return outcomes.includes('written') ? 'erased' : 'not_found';
   }
 
   async health(options?: CallOptions): Promise<void> {

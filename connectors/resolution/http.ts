@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import type { EraseOutcome } from '../shared/erasure.js';
 import type { IdentityKey } from '../singleview/port.js';
 import type { ResolutionPort } from './port.js';
 import { resolutionResponseSchema } from './schemas.js';
@@ -15,7 +16,8 @@ const SOURCE = 'resolution';
 /**
  * An identity-resolution service over HTTP/JSON (docs/resolution-api.md):
  * `POST /v1/resolve {identifiers}` and `POST /v1/canonical {ids}`, each
- * answering `{results: [{customerId}]}` in request order.
+ * answering `{results: [{customerId}]}` in request order, and `DELETE
+ * /v1/customers/{id}` to erase a customer's links (204, or 404 when it has none).
  */
 export class HttpResolution implements ResolutionPort {
   private readonly pool: Pool;
@@ -33,6 +35,23 @@ export class HttpResolution implements ResolutionPort {
 
   canonicalIds(ids: readonly string[], options?: CallOptions): Promise<Array<string | null>> {
     return this.post('/v1/canonical', { ids }, ids.length, options);
+  }
+
+  async erase(customerIds: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
+    const outcomes = await Promise.all([...new Set(customerIds)].map((id) => this.eraseOne(id, options)));
+    return outcomes.includes('erased') ? 'erased' : 'not_found';
+  }
+
+  private async eraseOne(customerId: string, options?: CallOptions): Promise<EraseOutcome> {
+    const response = await this.pool.request({
+      method: 'DELETE',
+      path: `${this.basePath}/v1/customers/${encodeURIComponent(customerId)}`,
+      signal: options?.signal,
+    });
+    await response.body.dump();
+    if (response.statusCode === 204 || response.statusCode === 200) return 'erased';
+    if (response.statusCode === 404) return 'not_found';
+    throw new SourceError(SOURCE, response.statusCode >= 500 ? 'unavailable' : 'rejected', `erase HTTP ${response.statusCode}`);
   }
 
   private async post(path: string, payload: unknown, expected: number, options?: CallOptions): Promise<Array<string | null>> {

@@ -2,11 +2,13 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -20,20 +22,36 @@ import type {
   AuditPage,
   AuditPosition,
   AuditRecordModel,
+  ConsentChangeRecord,
   CustomerRecord,
+  CustomerScanPage,
+  ErasureJobRecord,
   EventPage,
+  EventPosition,
   EventQuery,
   EventRecord,
+  IdempotencyClaim,
+  IdempotencyRecord,
+  IdentityClaim,
   IdentityKey,
+  IdentityLogEntry,
   MergeLink,
+  PageDeletion,
+  Purpose,
+  ReadOptions,
   SingleViewPort,
+  WriteOutcome,
 } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,
+  consentChangeItemSchema,
   customerItemSchema,
+  erasureJobItemSchema,
   eventItemSchema,
+  idempotencyItemSchema,
   identityIndexItemSchema,
+  identityLogItemSchema,
   mergeLinkSchema,
 } from './schemas.js';
 import { tableNames } from './tables.js';
@@ -54,6 +72,10 @@ const SOURCE = 'singleview';
 const BATCH_GET_LIMIT = 100;
 /** DynamoDB's BatchWriteItem limit. */
 const BATCH_WRITE_LIMIT = 25;
+/** DynamoDB's limit on the operands of IN in a condition. */
+const IN_LIMIT = 100;
+
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
 export function createDynamoClients(connection: DynamoConnection): { client: DynamoDBClient; document: DynamoDBDocumentClient } {
   const client = new DynamoDBClient({
@@ -86,8 +108,8 @@ export class DynamoSingleView implements SingleViewPort {
     this.document = document;
   }
 
-  async getCustomers(ids: readonly string[], options?: CallOptions): Promise<Array<CustomerRecord | null | Error>> {
-    const items = await this.batchGet(this.tables.customers, 'id', ids, options);
+  async getCustomers(ids: readonly string[], options?: ReadOptions): Promise<Array<CustomerRecord | null | Error>> {
+    const items = await this.batchGet(this.tables.customers, 'id', ids, options, undefined, options?.consistent);
     return ids.map((id) => {
       const item = items.get(id);
       return item ? parseItem(customerItemSchema, item) : null;
@@ -95,16 +117,16 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async getMergeLinks(ids: readonly string[], options?: CallOptions): Promise<Array<MergeLink | null | Error>> {
-    const items = await this.batchGet(this.tables.customers, 'id', ids, options, 'id, mergedInto');
+    const items = await this.batchGet(this.tables.customers, 'id', ids, options, 'id, mergedInto, mergeState');
     return ids.map((id) => {
       const item = items.get(id);
       return item ? parseItem(mergeLinkSchema, item) : null;
     });
   }
 
-  async customerIdsByIdentity(keys: readonly IdentityKey[], options?: CallOptions): Promise<Array<string | null | Error>> {
+  async customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<Array<string | null | Error>> {
     const indexKeys = keys.map(identityIndexKey);
-    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options);
+    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, undefined, options?.consistent);
     return indexKeys.map((key) => {
       const item = items.get(key);
       if (!item) return null;
@@ -213,6 +235,325 @@ export class DynamoSingleView implements SingleViewPort {
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  // ---- writes -------------------------------------------------------------
+
+  async createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.customers, { ...record }, 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
+  }
+
+  async replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
+    // Items written before versions existed have none; they count as version 0. The item must
+    // still exist: a replace never brings back a customer that was erased meanwhile.
+    const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
+    const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
+    return this.conditionalPut(this.tables.customers, { ...record }, condition, names, { ':v': expectedVersion }, options);
+  }
+
+  async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {
+    const deleted = await Promise.all(
+      [...new Set(ids)].map(async (id) => {
+        const result = await this.document.send(
+          new DeleteCommand({ TableName: this.tables.customers, Key: { id }, ReturnValues: 'ALL_OLD' }),
+          { abortSignal: options?.signal },
+        );
+        return result.Attributes ? 1 : 0;
+      }),
+    );
+    return deleted.reduce<number>((sum, n) => sum + n, 0);
+  }
+
+  async claimIdentity(key: IdentityKey, customerId: string, options?: CallOptions): Promise<IdentityClaim> {
+    const indexKey = identityIndexKey(key);
+    // Twice: the holder seen by the failed put may release the key before we read it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const item = { key: indexKey, customerId, type: key.type, value: key.value };
+      const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+      if (outcome === 'written') return { status: 'claimed' };
+      const [holder] = await this.customerIdsByIdentity([key], { ...options, consistent: true });
+      if (holder instanceof Error) throw holder;
+      if (holder) return { status: 'held', customerId: holder };
+    }
+    throw new Error('identity index key kept changing while claiming it');
+  }
+
+  async customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<Array<string | null | Error>> {
+    const indexKeys = matchIds.map(matchIndexKey);
+    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, undefined, true);
+    return indexKeys.map((key) => {
+      const item = items.get(key);
+      if (!item) return null;
+      const parsed = parseItem(identityIndexItemSchema, item);
+      return parsed instanceof Error ? parsed : parsed.customerId;
+    });
+  }
+
+  async claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim> {
+    const item = { key: matchIndexKey(matchId), customerId };
+    const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+    if (outcome === 'written') return { status: 'claimed' };
+    const [holder] = await this.customerIdsByMatch([matchId], options);
+    if (typeof holder === 'string') return { status: 'held', customerId: holder };
+    if (holder instanceof Error) throw holder;
+    return this.claimMatch(matchId, customerId, options);
+  }
+
+  async releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome> {
+    const { condition, values } = heldByCondition(customerIds);
+    return this.conditional(
+      new DeleteCommand({
+        TableName: this.tables.identities,
+        Key: { key: matchIndexKey(matchId) },
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#c': 'customerId' },
+        ExpressionAttributeValues: values,
+      }),
+      options,
+    );
+  }
+
+  async moveIdentity(key: IdentityKey, fromIds: readonly string[], toId: string, options?: CallOptions): Promise<WriteOutcome> {
+    const { condition, values } = heldByCondition(fromIds);
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tables.identities,
+        Key: { key: identityIndexKey(key) },
+        UpdateExpression: 'SET #c = :to',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#c': 'customerId' },
+        ExpressionAttributeValues: { ...values, ':to': toId },
+      }),
+      options,
+    );
+  }
+
+  async releaseIdentity(key: IdentityKey, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome> {
+    const { condition, values } = heldByCondition(customerIds);
+    return this.conditional(
+      new DeleteCommand({
+        TableName: this.tables.identities,
+        Key: { key: identityIndexKey(key) },
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#c': 'customerId' },
+        ExpressionAttributeValues: values,
+      }),
+      options,
+    );
+  }
+
+  async putEvent(event: EventRecord, options?: CallOptions): Promise<void> {
+    await this.document.send(
+      new PutCommand({ TableName: this.tables.events, Item: { ...event, sk: eventSortKey(event.occurredAt, event.id) } }),
+      { abortSignal: options?.signal },
+    );
+  }
+
+  async putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void> {
+    await this.batchWrite(this.tables.events, events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })), options);
+  }
+
+  async eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean> {
+    const result = await this.document.send(
+      new GetCommand({
+        TableName: this.tables.events,
+        Key: { customerId, sk: eventSortKey(position.occurredAt, position.id) },
+        ProjectionExpression: 'customerId',
+        ConsistentRead: true,
+      }),
+      { abortSignal: options?.signal },
+    );
+    return result.Item !== undefined;
+  }
+
+  async deleteEvent(customerId: string, position: EventPosition, options?: CallOptions): Promise<void> {
+    await this.document.send(
+      new DeleteCommand({ TableName: this.tables.events, Key: { customerId, sk: eventSortKey(position.occurredAt, position.id) } }),
+      { abortSignal: options?.signal },
+    );
+  }
+
+  async moveEvents(fromId: string, toId: string, limit: number, options?: CallOptions): Promise<{ moved: number; more: boolean }> {
+    const page = await this.document.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        KeyConditionExpression: 'customerId = :c',
+        ExpressionAttributeValues: { ':c': fromId },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+      { abortSignal: options?.signal },
+    );
+    const items = page.Items ?? [];
+    // Put first, then delete: a crash in between leaves a copy, never a loss; a repeat is harmless.
+    await this.batchWriteRequests(this.tables.events, items.map((item) => ({ PutRequest: { Item: { ...item, customerId: toId } } })), options);
+    await this.batchWriteRequests(this.tables.events, items.map((item) => ({ DeleteRequest: { Key: { customerId: fromId, sk: item.sk } } })), options);
+    return { moved: items.length, more: page.LastEvaluatedKey !== undefined };
+  }
+
+  deleteEvents(customerId: string, options?: CallOptions): Promise<PageDeletion> {
+    return this.deletePartition(this.tables.events, customerId, options);
+  }
+
+  async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim> {
+    const outcome = await this.conditionalPut(this.tables.idempotency, { ...record }, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+    if (outcome === 'written') return { status: 'claimed' };
+    const result = await this.document.send(
+      new GetCommand({ TableName: this.tables.idempotency, Key: { key: record.key }, ConsistentRead: true }),
+      { abortSignal: options?.signal },
+    );
+    // Released between our put and this read: the caller may claim again.
+    if (!result.Item) return this.claimIdempotencyKey(record, options);
+    return { status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) };
+  }
+
+  takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.idempotency, { ...record }, '#e = :e', { '#e': 'eventId' }, { ':e': previousEventId }, options);
+  }
+
+  async releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void> {
+    await this.conditional(
+      new DeleteCommand({
+        TableName: this.tables.idempotency,
+        Key: { key },
+        ConditionExpression: '#e = :e',
+        ExpressionAttributeNames: { '#e': 'eventId' },
+        ExpressionAttributeValues: { ':e': eventId },
+      }),
+      options,
+    );
+  }
+
+  async appendConsentChanges(changes: readonly ConsentChangeRecord[], options?: CallOptions): Promise<void> {
+    await this.batchWrite(this.tables.consentHistory, changes.map((change) => ({ ...change, sk: `${change.at}#${change.id}` })), options);
+  }
+
+  async getConsentHistory(
+    customerId: string,
+    query: { purpose?: Purpose | undefined; first: number },
+    options?: CallOptions,
+  ): Promise<ConsentChangeRecord[]> {
+    const filter = query.purpose ? { expression: '#p = :p', names: { '#p': 'purpose' }, values: { ':p': query.purpose } } : undefined;
+    const items = await this.queryNewestFirst(this.tables.consentHistory, customerId, query.first, filter, options);
+    return items.map((item) => parseOrThrow(consentChangeItemSchema, item));
+  }
+
+  deleteConsentHistory(customerId: string, options?: CallOptions): Promise<PageDeletion> {
+    return this.deletePartition(this.tables.consentHistory, customerId, options);
+  }
+
+  async appendIdentityLog(entries: readonly IdentityLogEntry[], options?: CallOptions): Promise<void> {
+    await this.batchWrite(this.tables.identityLog, entries.map((entry) => ({ ...entry, sk: `${entry.at}#${entry.id}` })), options);
+  }
+
+  async getIdentityLog(customerId: string, first: number, options?: CallOptions): Promise<IdentityLogEntry[]> {
+    const items = await this.queryNewestFirst(this.tables.identityLog, customerId, first, undefined, options);
+    return items.map((item) => parseOrThrow(identityLogItemSchema, item));
+  }
+
+  deleteIdentityLog(customerId: string, options?: CallOptions): Promise<PageDeletion> {
+    return this.deletePartition(this.tables.identityLog, customerId, options);
+  }
+
+  async getErasureJob(customerId: string, options?: CallOptions): Promise<ErasureJobRecord | null> {
+    const result = await this.document.send(
+      new GetCommand({ TableName: this.tables.erasures, Key: { customerId }, ConsistentRead: true }),
+      { abortSignal: options?.signal },
+    );
+    return result.Item ? parseOrThrow(erasureJobItemSchema, result.Item) : null;
+  }
+
+  async putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void> {
+    await this.document.send(new PutCommand({ TableName: this.tables.erasures, Item: { ...job } }), { abortSignal: options?.signal });
+  }
+
+  async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
+    const page = await this.document.send(
+      new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
+      { abortSignal: options?.signal },
+    );
+    const customers = (page.Items ?? []).map((item) => parseOrThrow(customerItemSchema, item));
+    const next = page.LastEvaluatedKey?.id;
+    return { customers, next: typeof next === 'string' ? next : undefined };
+  }
+
+  /** A put that answers `conflict` when its condition fails. */
+  private conditionalPut(
+    table: string,
+    item: Item,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, NativeAttributeValue> | undefined,
+    options?: CallOptions,
+  ): Promise<WriteOutcome> {
+    return this.conditional(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+      options,
+    );
+  }
+
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand, options?: CallOptions): Promise<WriteOutcome> {
+    try {
+      await this.document.send(command as PutCommand, { abortSignal: options?.signal });
+      return 'written';
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return 'conflict';
+      throw error;
+    }
+  }
+
+  private async queryNewestFirst(
+    table: string,
+    customerId: string,
+    first: number,
+    filter: { expression: string; names: Record<string, string>; values: Record<string, NativeAttributeValue> } | undefined,
+    options?: CallOptions,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.document.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: '#cid = :cid',
+          FilterExpression: filter?.expression,
+          ExpressionAttributeNames: { '#cid': 'customerId', ...filter?.names },
+          ExpressionAttributeValues: { ':cid': customerId, ...filter?.values },
+          ScanIndexForward: false,
+          Limit: Math.max(first, 25),
+          ExclusiveStartKey: startKey,
+        }),
+        { abortSignal: options?.signal },
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < first);
+    return items.slice(0, first);
+  }
+
+  /** Deletes one page of the items under one partition key. */
+  private async deletePartition(table: string, customerId: string, options?: CallOptions): Promise<PageDeletion> {
+    const page = await this.document.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'customerId = :c',
+        ExpressionAttributeValues: { ':c': customerId },
+        ProjectionExpression: 'customerId, sk',
+        ConsistentRead: true,
+        Limit: 200,
+      }),
+      { abortSignal: options?.signal },
+    );
+    const keys = page.Items ?? [];
+    await this.batchWriteRequests(table, keys.map((Key) => ({ DeleteRequest: { Key } })), options);
+    return { deleted: keys.length, more: page.LastEvaluatedKey !== undefined };
+  }
+
+
   async health(options?: CallOptions): Promise<void> {
     await this.client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: options?.signal });
   }
@@ -229,6 +570,7 @@ export class DynamoSingleView implements SingleViewPort {
     keys: readonly string[],
     options?: CallOptions,
     projection?: string,
+    consistent?: boolean,
   ): Promise<Map<string, Item>> {
     const unique = [...new Set(keys)];
     const found = new Map<string, Item>();
@@ -236,8 +578,8 @@ export class DynamoSingleView implements SingleViewPort {
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     await Promise.all(
       chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string }> | undefined = {
-          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ProjectionExpression: projection },
+        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ConsistentRead?: boolean }> | undefined = {
+          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ProjectionExpression: projection, ConsistentRead: consistent },
         };
         while (request && Object.keys(request).length > 0) {
           const result = await this.document.send(new BatchGetCommand({ RequestItems: request }), {
@@ -253,9 +595,13 @@ export class DynamoSingleView implements SingleViewPort {
 
   /** BatchWriteItem puts in chunks of 25, retrying unprocessed items. */
   async batchWrite(table: string, items: readonly Item[], options?: CallOptions): Promise<void> {
-    for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) {
-      let request: Record<string, Array<{ PutRequest: { Item: Item } }>> | undefined = {
-        [table]: items.slice(i, i + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } })),
+    await this.batchWriteRequests(table, items.map((Item) => ({ PutRequest: { Item } })), options);
+  }
+
+  async batchWriteRequests(table: string, requests: readonly WriteRequest[], options?: CallOptions): Promise<void> {
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
+      let request: Record<string, WriteRequest[]> | undefined = {
+        [table]: requests.slice(i, i + BATCH_WRITE_LIMIT),
       };
       while (request && Object.keys(request).length > 0) {
         const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }), {
@@ -271,9 +617,21 @@ export function identityIndexKey(key: IdentityKey): string {
   return `${key.type}#${key.value}`;
 }
 
+/** Identity types are upper-case words, so `MATCH#…` never collides with an identifier's key. */
+function matchIndexKey(matchId: string): string {
+  return `MATCH#${matchId}`;
+}
+
 /** Timeline sort key: ISO timestamps of one width sort as strings, the id breaks ties. */
 export function eventSortKey(occurredAt: string, id: string): string {
   return `${occurredAt}#${id}`;
+}
+
+/** `customerId IN (...)`: the index item is still held by one of these customers. */
+function heldByCondition(customerIds: readonly string[]): { condition: string; values: Record<string, string> } {
+  const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
+  const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
+  return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
 }
 
 function maxString(a: string | undefined, b: string | undefined): string | undefined {

@@ -85,7 +85,22 @@ export interface CustomerRecord {
   readonly mergedInto?: string | null;
   /** Ids this customer absorbed, so other sources keyed by them still answer. */
   readonly aliases?: readonly string[];
+  /**
+   * Where the merge that absorbs this customer stands (docs/identity-resolution.md):
+   * `pending` froze it, `committed` put its data into the survivor, `done`
+   * moved its events and identity links. Null when it was never absorbed.
+   */
+  readonly mergeState?: MergeState | null;
+  readonly mergeStartedAt?: string | null;
+  /** Latest `occurredAt` per event type: what real-time segment rules read. */
+  readonly lastEventAt?: Readonly<Record<string, string>>;
+  /** Optimistic concurrency: a write names the version it read and stores version + 1. */
+  readonly version?: number;
+  /** Random id of the write that stored this version, so a writer whose call timed out can tell whether it landed. */
+  readonly writeToken?: string | null;
 }
+
+export type MergeState = 'pending' | 'committed' | 'done';
 
 export interface EventRecord {
   readonly id: string;
@@ -168,15 +183,107 @@ export interface ApiKeyRecord {
 export interface MergeLink {
   readonly id: string;
   readonly mergedInto?: string | null;
+  readonly mergeState?: MergeState | null;
+}
+
+/** A conditional write either lands or finds the item changed (or present) since it was read. */
+export type WriteOutcome = 'written' | 'conflict';
+
+export type IdentityClaim = { readonly status: 'claimed' } | { readonly status: 'held'; readonly customerId: string };
+
+/** `track` idempotency: the first caller of a key claims it for its event. */
+export interface IdempotencyRecord {
+  /** `<principal>#<idempotencyKey>`. */
+  readonly key: string;
+  readonly eventId: string;
+  readonly customerId: string;
+  readonly occurredAt: string;
+  readonly claimedAt: string;
+  /** Epoch seconds after which the key may be forgotten (DynamoDB TTL attribute). */
+  readonly expiresAt: number;
+}
+
+export type IdempotencyClaim = { readonly status: 'claimed' } | { readonly status: 'exists'; readonly record: IdempotencyRecord };
+
+/** One consent decision as it happened, kept newest first per customer. */
+export interface ConsentChangeRecord {
+  readonly customerId: string;
+  readonly id: string;
+  readonly purpose: Purpose;
+  readonly status: ConsentStatus;
+  readonly channel?: string | null;
+  readonly source: string;
+  readonly at: string;
+  readonly note?: string | null;
+}
+
+export type IdentityLogKind = 'create' | 'link' | 'merge' | 'reject' | 'abort';
+
+/**
+ * The append-only change log of the identity graph: every link, merge and
+ * refused link, under the customer it concerns. Identifiers appear as index
+ * keys (`TYPE#value`), so an erasure deletes a customer's log with its data.
+ */
+export interface IdentityLogEntry {
+  readonly customerId: string;
+  readonly id: string;
+  readonly at: string;
+  readonly kind: IdentityLogKind;
+  /** Which rule decided: e.g. `exact-match`, `new-identifier`, `priority:EMAIL`, `limit:USER_ID`. */
+  readonly rule: string;
+  readonly identityKeys: readonly string[];
+  /** For merges: the absorbed customer (on the survivor's entry). */
+  readonly otherCustomerId?: string | null;
+  readonly principal?: string | null;
+  readonly traceId?: string | null;
+}
+
+export type ErasureStatus = 'ERASED' | 'NOT_FOUND' | 'FAILED';
+
+export interface ErasureSourceRecord {
+  readonly status: ErasureStatus;
+  readonly detail?: string | null;
+  readonly at: string;
+}
+
+/** One erasure request and where each source stands; a repeated request resumes from it. Holds ids, never personal values. */
+export interface ErasureJobRecord {
+  /** The id this copy of the job is filed under: one copy per id in `customerIds`, so any of them finds it. */
+  readonly customerId: string;
+  /** The customer being erased. */
+  readonly canonicalId: string;
+  readonly requestedAt: string;
+  readonly updatedAt: string;
+  /** The canonical id and every id it absorbed. */
+  readonly customerIds: readonly string[];
+  readonly sources: Readonly<Record<string, ErasureSourceRecord>>;
+  readonly completedAt?: string | null;
+}
+
+export interface CustomerScanPage {
+  readonly customers: readonly CustomerRecord[];
+  /** Opaque position for the next page; undefined at the end. */
+  readonly next?: string | undefined;
+}
+
+/** Deletes go a page at a time, each within the source's deadline; the caller repeats while `more`. */
+export interface PageDeletion {
+  readonly deleted: number;
+  readonly more: boolean;
+}
+
+export interface ReadOptions extends CallOptions {
+  /** Strongly consistent read: writers read this way before a conditional write. */
+  readonly consistent?: boolean;
 }
 
 export interface SingleViewPort {
   /** Customers by id, merged or not (the caller follows `mergedInto`). */
-  getCustomers(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CustomerRecord | null | Error>>;
+  getCustomers(ids: readonly string[], options?: ReadOptions): Promise<ReadonlyArray<CustomerRecord | null | Error>>;
   /** Merge links by id: a projection of the customer item, for resolution. */
   getMergeLinks(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<MergeLink | null | Error>>;
   /** Identity index: which customer holds each identifier. */
-  customerIdsByIdentity(keys: readonly IdentityKey[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
+  customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<ReadonlyArray<string | null | Error>>;
   /** One page of a customer's timeline, oldest first. */
   getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage>;
   /** One page of a customer's audit trail, newest first. */
@@ -188,4 +295,55 @@ export interface SingleViewPort {
   /** Throws when the store cannot be reached. */
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
+
+  // Writes. Conditional writes answer `conflict` instead of throwing, so an
+  // expected race never counts as a source failure (circuit breaker).
+
+  /** Creates a customer whose id is not taken. */
+  createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome>;
+  /** Replaces a customer if its stored version is still `expectedVersion`; the record carries the next version. */
+  replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
+  /** Deletes customer items; resolves to how many existed. */
+  deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number>;
+  /** Claims an identifier for a customer if no customer holds it. */
+  claimIdentity(key: IdentityKey, customerId: string, options?: CallOptions): Promise<IdentityClaim>;
+  /** Points an identifier at `toId` if it is still held by one of `fromIds`. */
+  moveIdentity(key: IdentityKey, fromIds: readonly string[], toId: string, options?: CallOptions): Promise<WriteOutcome>;
+  /** Removes an identifier from the index if `customerIds` still hold it. */
+  releaseIdentity(key: IdentityKey, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
+  /** Stores an event (a put: writing the same event twice stores it once). */
+  putEvent(event: EventRecord, options?: CallOptions): Promise<void>;
+  /** Stores several events in as few round trips as the store allows (BatchWriteItem). */
+  putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void>;
+  eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean>;
+  deleteEvent(customerId: string, position: EventPosition, options?: CallOptions): Promise<void>;
+  /** Moves up to `limit` events from one timeline to another (put, then delete); `more` when some remain. */
+  moveEvents(fromId: string, toId: string, limit: number, options?: CallOptions): Promise<{ moved: number; more: boolean }>;
+  /** Deletes up to one page of a customer's timeline; `more` when some remain. */
+  deleteEvents(customerId: string, options?: CallOptions): Promise<PageDeletion>;
+  claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim>;
+  /** Hands a key over to a new event if it still names `previousEventId` (taking over an abandoned claim). */
+  takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome>;
+  /** Gives a key back after the write it guarded failed, if it still names `eventId`. */
+  releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void>;
+  appendConsentChanges(changes: readonly ConsentChangeRecord[], options?: CallOptions): Promise<void>;
+  /** A customer's consent decisions, newest first, optionally for one purpose. */
+  getConsentHistory(customerId: string, query: { purpose?: Purpose | undefined; first: number }, options?: CallOptions): Promise<ConsentChangeRecord[]>;
+  deleteConsentHistory(customerId: string, options?: CallOptions): Promise<PageDeletion>;
+  appendIdentityLog(entries: readonly IdentityLogEntry[], options?: CallOptions): Promise<void>;
+  /** A customer's identity change log, newest first. */
+  getIdentityLog(customerId: string, first: number, options?: CallOptions): Promise<IdentityLogEntry[]>;
+  deleteIdentityLog(customerId: string, options?: CallOptions): Promise<PageDeletion>;
+  getErasureJob(customerId: string, options?: CallOptions): Promise<ErasureJobRecord | null>;
+  putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void>;
+  /**
+   * Match links: an external resolver's match group (AWS Entity Resolution's
+   * matchId) → the canonical customer it stands for, kept beside the identity
+   * index. Same contract as the identity index methods.
+   */
+  customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
+  claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim>;
+  releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
+  /** Every customer item, a page at a time (batch segment evaluation). */
+  scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage>;
 }

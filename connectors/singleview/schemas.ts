@@ -63,7 +63,11 @@ export const customerItemSchema = z.object({
     .default({ orderCount: 0 }),
   mergedInto: nullableString,
   aliases: z.array(z.string()).default([]),
+  mergeState: z.enum(['pending', 'committed', 'done']).nullish(),
+  mergeStartedAt: nullableString,
+  lastEventAt: z.record(z.string(), z.string()).default({}),
   version: z.number().int().default(0),
+  writeToken: nullableString,
 });
 
 export const eventItemSchema = z.object({
@@ -77,7 +81,55 @@ export const eventItemSchema = z.object({
   properties: z.record(z.string(), z.unknown()).nullish(),
 });
 
-export const mergeLinkSchema = z.object({ id: z.string(), mergedInto: nullableString });
+export const mergeLinkSchema = z.object({
+  id: z.string(),
+  mergedInto: nullableString,
+  mergeState: z.enum(['pending', 'committed', 'done']).nullish(),
+});
+
+export const idempotencyItemSchema = z.object({
+  key: z.string(),
+  eventId: z.string(),
+  customerId: z.string(),
+  occurredAt: z.string(),
+  claimedAt: z.string(),
+  expiresAt: z.number(),
+});
+
+export const consentChangeItemSchema = z.object({
+  customerId: z.string(),
+  id: z.string(),
+  purpose: purposeSchema,
+  status: consentStatusSchema,
+  channel: nullableString,
+  source: z.string(),
+  at: z.string(),
+  note: nullableString,
+});
+
+export const identityLogItemSchema = z.object({
+  customerId: z.string(),
+  id: z.string(),
+  at: z.string(),
+  kind: z.enum(['create', 'link', 'merge', 'reject', 'abort']),
+  rule: z.string(),
+  identityKeys: z.array(z.string()).default([]),
+  otherCustomerId: nullableString,
+  principal: nullableString,
+  traceId: nullableString,
+});
+
+const erasureStatusSchema = z.enum(['ERASED', 'NOT_FOUND', 'FAILED']);
+
+export const erasureJobItemSchema = z.object({
+  customerId: z.string(),
+  canonicalId: z.string(),
+  requestedAt: z.string(),
+  updatedAt: z.string(),
+  customerIds: z.array(z.string()),
+  sources: z.record(z.string(), z.object({ status: erasureStatusSchema, detail: nullableString, at: z.string() })),
+  completedAt: nullableString,
+});
 
 export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
 

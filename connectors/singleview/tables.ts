@@ -11,7 +11,9 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
  * The single view's tables. Each access pattern is one key lookup or one
  * Query: customers by id (BatchGetItem), identifier → customer (BatchGetItem
  * on the identity index), a customer's events by time (Query on the sort key
- * `occurredAt#eventId`), a customer's audit trail by time, API keys by id.
+ * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
+ * `track` idempotency keys by key, a customer's consent history and identity
+ * change log by time, erasure jobs by customer.
  */
 export interface TableNames {
   readonly customers: string;
@@ -20,6 +22,10 @@ export interface TableNames {
   readonly audit: string;
   readonly apiKeys: string;
   readonly meta: string;
+  readonly idempotency: string;
+  readonly consentHistory: string;
+  readonly identityLog: string;
+  readonly erasures: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -30,6 +36,10 @@ export function tableNames(prefix: string): TableNames {
     audit: `${prefix}audit`,
     apiKeys: `${prefix}api_keys`,
     meta: `${prefix}meta`,
+    idempotency: `${prefix}idempotency`,
+    consentHistory: `${prefix}consent_history`,
+    identityLog: `${prefix}identity_log`,
+    erasures: `${prefix}erasures`,
   };
 }
 
@@ -65,6 +75,10 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
     rangeTable(names.audit, 'customerId', 'sk'),
     hashTable(names.apiKeys, 'keyId'),
     hashTable(names.meta, 'id'),
+    hashTable(names.idempotency, 'key'),
+    rangeTable(names.consentHistory, 'customerId', 'sk'),
+    rangeTable(names.identityLog, 'customerId', 'sk'),
+    hashTable(names.erasures, 'customerId'),
   ];
 }
 

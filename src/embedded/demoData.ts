@@ -3,14 +3,17 @@ import type { CrmContactRecord, SupportCaseRecord } from '../../connectors/crm/p
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
 import type {
+  ConsentChangeRecord,
   ConsentRecord,
   CustomerRecord,
   EventRecord,
   IdentityRecord,
   IdentityType,
   Purpose,
-  SegmentMembershipRecord,
 } from '../../connectors/singleview/port.js';
+import { loadSegmentFile } from '../segments/definitions.js';
+import type { SegmentSpec } from '../segments/definitions.js';
+import { evaluateMemberships } from '../segments/evaluate.js';
 
 /**
  * The embedded demo data set: deterministic for a given seed and size, so
@@ -22,6 +25,15 @@ export interface DemoData {
   readonly events: EventRecord[];
   readonly crm: CrmContactRecord[];
   readonly loyalty: LoyaltyAccountRecord[];
+  /** One entry per consent decision the customers hold. */
+  readonly consentHistory: ConsentChangeRecord[];
+}
+
+export interface DemoOptions {
+  readonly customers: number;
+  readonly seed: number;
+  /** Segments whose memberships the data set holds, evaluated at the anchor date; the bundled file by default. */
+  readonly segments?: readonly SegmentSpec[];
 }
 
 export const DEMO_ANCHOR = new Date('2026-11-01T00:00:00.000Z');
@@ -57,11 +69,12 @@ interface CustomerSketch {
   readonly documented: boolean;
 }
 
-export function generateDemoData(options: { customers: number; seed: number }): DemoData {
+export function generateDemoData(options: DemoOptions): DemoData {
   const faker = new Faker({ locale: [en] });
   faker.seed(options.seed);
   faker.setDefaultRefDate(DEMO_ANCHOR);
-  const data: DemoData = { customers: [], events: [], crm: [], loyalty: [] };
+  const data: DemoData = { customers: [], events: [], crm: [], loyalty: [], consentHistory: [] };
+  const segments = options.segments ?? loadSegmentFile().segments;
   const sketches: CustomerSketch[] = [
     { ...DEMO_CUSTOMERS.consent, marketing: 'GRANTED', documented: true },
     { ...DEMO_CUSTOMERS.noConsent, marketing: 'DENIED', documented: true },
@@ -70,11 +83,11 @@ export function generateDemoData(options: { customers: number; seed: number }): 
     const id = `cus_${String(n).padStart(6, '0')}`;
     sketches.push({ id, email: '', documented: false });
   }
-  sketches.forEach((sketch, index) => addCustomer(faker, data, sketch, index));
+  sketches.forEach((sketch, index) => addCustomer(faker, data, sketch, index, segments));
   return data;
 }
 
-function addCustomer(faker: Faker, data: DemoData, sketch: CustomerSketch, index: number): void {
+function addCustomer(faker: Faker, data: DemoData, sketch: CustomerSketch, index: number, segments: readonly SegmentSpec[]): void {
   const firstName = sketch.documented ? (sketch.marketing === 'GRANTED' ? 'Dana' : 'Noel') : faker.person.firstName();
   const lastName = sketch.documented ? 'Demo' : faker.person.lastName();
   const email = sketch.email || `${firstName}.${lastName}.${index}@example.${faker.helpers.arrayElement(['com', 'org', 'net'])}`.toLowerCase();
@@ -129,9 +142,24 @@ function addCustomer(faker: Faker, data: DemoData, sketch: CustomerSketch, index
       firstSeenAt: events[0]?.occurredAt ?? null,
       lastSeenAt: events.at(-1)?.occurredAt ?? null,
     },
+    lastEventAt: Object.fromEntries(events.map((event) => [event.type, event.occurredAt])),
   };
-  data.customers.push({ ...customer, segments: demoMemberships(customer, events) });
+  // The same engine the write path runs, at the anchor date: memberships agree with the rules.
+  const facts = { traits: customer.traits, consents, lastEventAt: customer.lastEventAt ?? {} };
+  data.customers.push({ ...customer, segments: evaluateMemberships(segments, facts, [], DEMO_ANCHOR) });
   data.events.push(...events);
+  data.consentHistory.push(
+    ...consents.map((consent) => ({
+      customerId: sketch.id,
+      id: `seed-${consent.purpose.toLowerCase()}`,
+      purpose: consent.purpose,
+      status: consent.status,
+      channel: consent.channel ?? null,
+      source: consent.source,
+      at: consent.updatedAt,
+      note: null,
+    })),
+  );
   if (hasCrm) data.crm.push(generateCrm(faker, sketch, crmId, { firstName, lastName, email, phone }));
   if (hasLoyalty) data.loyalty.push(generateLoyalty(faker, sketch, memberId, lifetimeValue));
 }
@@ -233,26 +261,6 @@ function generateLoyalty(faker: Faker, sketch: CustomerSketch, memberId: string,
     lifetimePoints,
     tierExpiresAt: new Date(DEMO_ANCHOR.getTime() + faker.number.int({ min: 30, max: 365 }) * DAY).toISOString(),
   };
-}
-
-/**
- * Memberships as of the anchor date for the batch segments in
- * config/segments.json (the real-time ones are evaluated on writes).
- */
-function demoMemberships(customer: CustomerRecord, events: readonly EventRecord[]): SegmentMembershipRecord[] {
-  const memberships: SegmentMembershipRecord[] = [];
-  const since = customer.traits.lastSeenAt ?? customer.createdAt;
-  if ((customer.traits.lifetimeValue ?? 0) >= 500) memberships.push({ segmentId: 'high_value', since });
-  if (customer.traits.orderCount >= 3) memberships.push({ segmentId: 'frequent_buyer', since });
-  const lastEvent = events.at(-1);
-  if (lastEvent && DEMO_ANCHOR.getTime() - Date.parse(lastEvent.occurredAt) <= 7 * DAY) {
-    memberships.push({ segmentId: 'recently_active', since: lastEvent.occurredAt });
-  }
-  const opened = events.filter((event) => event.type === 'Email Opened').at(-1);
-  if (opened && DEMO_ANCHOR.getTime() - Date.parse(opened.occurredAt) <= 30 * DAY) {
-    memberships.push({ segmentId: 'email_engaged', since: opened.occurredAt });
-  }
-  return memberships;
 }
 
 function round2(value: number): number {

@@ -20,6 +20,10 @@ export async function startEmbeddedDynamo(dataDir: string | undefined): Promise<
     await mkdir(path, { recursive: true });
   }
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // Node closes idle keep-alive sockets after 5 s; a client that reuses one at that instant gets
+  // ECONNRESET, and writes are not retried. Keep them open longer than the SDK keeps them idle.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

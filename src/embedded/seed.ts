@@ -4,7 +4,7 @@ import { eventSortKey, identityIndexKey } from '../../connectors/singleview/dyna
 import type { DemoData } from './demoData.js';
 
 /** Bump when the demo data set changes shape, so old data dirs are not mistaken for current ones. */
-export const DEMO_DATA_VERSION = 1;
+export const DEMO_DATA_VERSION = 2;
 const SEED_MARKER = 'demo-seed';
 /** BatchWriteItem calls in flight while seeding. */
 const PARALLEL_WRITES = 8;
@@ -12,6 +12,8 @@ const PARALLEL_WRITES = 8;
 export interface SeedOutcome {
   readonly seeded: boolean;
   readonly customers: number;
+  /** The data dir holds an older demo data set (it is kept: it may hold writes). */
+  readonly staleVersion?: number;
 }
 
 /**
@@ -21,7 +23,10 @@ export interface SeedOutcome {
  */
 export async function seedSingleView(store: DynamoSingleView, data: DemoData): Promise<SeedOutcome> {
   const marker = await store.document.send(new GetCommand({ TableName: store.tables.meta, Key: { id: SEED_MARKER } }));
-  if (marker.Item) return { seeded: false, customers: Number(marker.Item.customers ?? 0) };
+  if (marker.Item) {
+    const version = Number(marker.Item.version ?? 0);
+    return { seeded: false, customers: Number(marker.Item.customers ?? 0), ...(version !== DEMO_DATA_VERSION ? { staleVersion: version } : {}) };
+  }
 
   const identityItems = data.customers.flatMap((customer) =>
     customer.identities.map((identity) => ({
@@ -37,6 +42,8 @@ export async function seedSingleView(store: DynamoSingleView, data: DemoData): P
   await writeAll(store, store.tables.customers, customerItems);
   await writeAll(store, store.tables.identities, identityItems);
   await writeAll(store, store.tables.events, eventItems);
+  const historyItems = data.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` }));
+  await writeAll(store, store.tables.consentHistory, historyItems);
   await store.document.send(
     new PutCommand({
       TableName: store.tables.meta,

@@ -24,8 +24,36 @@ export const TEST_ENV = {
   C360_DEMO_CUSTOMERS: '120',
 } as const;
 
+export interface TestGatewayOptions {
+  /** The gateway's clock (default: the system clock). */
+  readonly clock?: () => Date;
+}
+
+/** A clock a test moves by hand: time-based rules are checked without waiting. */
+export class TestClock {
+  private ms: number;
+
+  constructor(start: string) {
+    this.ms = Date.parse(start);
+  }
+
+  readonly now = (): Date => new Date(this.ms);
+
+  set(iso: string): void {
+    this.ms = Date.parse(iso);
+  }
+
+  advance(minutes: number): void {
+    this.ms += minutes * 60_000;
+  }
+
+  iso(): string {
+    return new Date(this.ms).toISOString();
+  }
+}
+
 /** The real gateway, listening on loopback, with spans and logs captured. */
-export async function startTestGateway(env: Record<string, string | undefined> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string | undefined> = {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -38,6 +66,7 @@ export async function startTestGateway(env: Record<string, string | undefined> =
   const gateway = await createGateway(config, {
     logger: createLogger(config.logLevel, sink),
     telemetry: createTelemetry({ exporter: spans, env: {} }),
+    clock: options.clock,
   });
   const url = await gateway.listen();
   return { url, gateway, spans, logs, close: () => gateway.close() };

@@ -22,6 +22,8 @@ export class LoyaltyTestServer {
   mode: LoyaltyMode = { kind: 'ok' };
   /** The `ids` of every /members request, in arrival order. */
   readonly requests: string[][] = [];
+  /** The customerRef of every DELETE /members/{customerRef}, in arrival order. */
+  readonly deletes: string[] = [];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly members: Map<string, LoyaltyAccountRecord>;
@@ -45,12 +47,31 @@ export class LoyaltyTestServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Members the server still holds. */
+  has(customerRef: string): boolean {
+    return this.members.has(customerRef);
+  }
+
+  /** `DELETE /members/{customerRef}`: 204 when it existed, 404 when not; a failing mode answers its status. */
+  private erase(customerRef: string, response: ServerResponse): void {
+    this.deletes.push(customerRef);
+    if (this.mode.kind === 'status') {
+      response.writeHead(this.mode.status, { 'content-type': 'application/json' }).end('{"error":"down"}');
+      return;
+    }
+    response.writeHead(this.members.delete(customerRef) ? 204 : 404).end();
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://loyalty');
     const mode = this.mode;
     if (url.pathname === '/health') {
       const healthy = mode.kind === 'ok' || mode.kind === 'delay';
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: healthy ? 'ok' : 'down' }));
+      return;
+    }
+    if (request.method === 'DELETE' && url.pathname.startsWith('/members/')) {
+      this.erase(decodeURIComponent(url.pathname.slice('/members/'.length)), response);
       return;
     }
     if (url.pathname !== '/members') {

@@ -1,0 +1,50 @@
+import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/port.js';
+import { keyString } from './records.js';
+
+/**
+ * The last customer records this process wrote or read on the write path,
+ * so that `track` for a known identifier skips the index and customer reads.
+ * Never trusted for correctness: every write names the version it read, so a
+ * stale record (changed by another instance, merged, erased) only costs a
+ * failed conditional write and a fresh read.
+ */
+export class CustomerCache {
+  private readonly holders = new Map<string, string>();
+  private readonly records = new Map<string, CustomerRecord>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** The record last seen for the customer that holds `key`. */
+  lookup(key: IdentityKey): CustomerRecord | undefined {
+    const id = this.holders.get(keyString(key));
+    if (id === undefined) return undefined;
+    const record = this.records.get(id);
+    if (!record) return undefined;
+    // Refresh recency: Map iteration order is insertion order, the oldest entry is evicted first.
+    this.records.delete(id);
+    this.records.set(id, record);
+    return record;
+  }
+
+  /** The record last seen for this customer, without touching recency. */
+  peek(customerId: string): CustomerRecord | undefined {
+    return this.records.get(customerId);
+  }
+
+  remember(record: CustomerRecord, key?: IdentityKey): void {
+    if (this.capacity === 0) return;
+    if (key) setBounded(this.holders, keyString(key), record.id, this.capacity * 4);
+    this.records.delete(record.id);
+    setBounded(this.records, record.id, record, this.capacity);
+  }
+
+  forget(customerId: string): void {
+    this.records.delete(customerId);
+  }
+}
+
+function setBounded<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) map.delete(map.keys().next().value!);
+}

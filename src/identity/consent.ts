@@ -1,0 +1,50 @@
+import type { ConsentRecord, ConsentStatus, Purpose } from '../../connectors/singleview/port.js';
+import { withSegments } from '../segments/evaluate.js';
+import { IdentityGraph } from './graph.js';
+import { newToken } from './ids.js';
+import type { WriteScope } from './scope.js';
+import { RetryLater, withRetries } from './store.js';
+
+export interface SetConsentCommand {
+  /** Any id of the customer; an id absorbed by a merge sets the survivor's consent. */
+  readonly customerId: string;
+  readonly purpose: Purpose;
+  readonly status: ConsentStatus;
+  readonly channel?: string | null | undefined;
+  readonly source: string;
+}
+
+/**
+ * setConsent: the customer's decision for one purpose replaces the previous
+ * one, real-time segments are re-evaluated in the same write, and the
+ * decision is appended to the consent history. Null when no customer has the id.
+ */
+export async function setConsent(scope: WriteScope, command: SetConsentCommand): Promise<ConsentRecord | null> {
+  const { store, services } = scope;
+  const graph = new IdentityGraph(scope);
+  return withRetries('setConsent', async () => {
+    const customer = await graph.follow(command.customerId);
+    if (!customer) return null;
+    const now = scope.now();
+    const consent: ConsentRecord = {
+      purpose: command.purpose,
+      status: command.status,
+      channel: command.channel ?? null,
+      updatedAt: now.toISOString(),
+      source: command.source,
+    };
+    const outcome = await store.update(
+      customer.id,
+      (current) => {
+        const next = { ...current, consents: [...current.consents.filter((c) => c.purpose !== command.purpose), consent], updatedAt: consent.updatedAt };
+        return { record: { ...next, segments: withSegments(next, services.segments.realtime(), now) }, result: null };
+      },
+      customer,
+    );
+    if (outcome.status !== 'written') throw new RetryLater(`customer ${outcome.status}`);
+    services.cache.remember(outcome.record);
+    const change = { customerId: customer.id, id: newToken(), ...consent, at: consent.updatedAt, note: null };
+    await store.write('appendConsentChanges', (o) => services.singleView.appendConsentChanges([change], o));
+    return consent;
+  });
+}

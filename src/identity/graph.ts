@@ -1,0 +1,272 @@
+import { SourceError } from '../../connectors/resilience/sourceError.js';
+import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
+import { withSegments } from '../segments/evaluate.js';
+import type { SegmentSpec } from '../segments/definitions.js';
+import { countByType } from './policy.js';
+import type { IdentityPolicy } from './policy.js';
+import { absorb, applyProfile, holdsIdentity, keyString, unionIdentities } from './records.js';
+import type { WriteScope } from './scope.js';
+import { RetryLater } from './store.js';
+
+/** Merges can chain (A into B, later B into C); a longer chain means a cycle. */
+const MAX_MERGE_HOPS = 8;
+/** A merge left `pending` longer than this lost its writer (a crash); the next writer that meets it finishes or undoes it. */
+export const STALE_MERGE_MS = 10_000;
+/** Events moved per single view round trip when a merge moves a timeline. */
+const EVENT_MOVE_PAGE = 100;
+export const MERGED_NOTE = 'merged from another customer';
+
+/** An identifier to link, with the record the survivor will hold for it. */
+export interface IdentityLink {
+  readonly key: IdentityKey;
+  readonly identity: IdentityRecord;
+}
+
+export interface CommitPlan {
+  readonly record: CustomerRecord;
+  /** Absorbed customers whose data the survivor now holds. */
+  readonly accepted: readonly CustomerRecord[];
+  /** Customers not merged because the union would break the limit of `type`. */
+  readonly refused: ReadonlyArray<{ readonly customer: CustomerRecord; readonly type: IdentityType }>;
+  readonly linked: readonly IdentityLink[];
+  readonly rejectedLinks: ReadonlyArray<{ readonly link: IdentityLink; readonly type: IdentityType }>;
+}
+
+export type CommitOutcome = { readonly status: 'committed'; readonly record: CustomerRecord; readonly plan: CommitPlan } | { readonly status: 'survivor-moved' };
+
+/**
+ * What the survivor becomes when it absorbs `absorbed` (in order) and gains
+ * `links`, each only if no per-type limit breaks, then takes the profile
+ * fields given and has its real-time segments re-evaluated. Pure: identify
+ * runs it once to plan and again inside the conditional write.
+ */
+export function planCommit(
+  policy: IdentityPolicy,
+  specs: readonly SegmentSpec[],
+  now: Date,
+  survivor: CustomerRecord,
+  absorbed: readonly CustomerRecord[],
+  links: readonly IdentityLink[],
+  profile?: Partial<ProfileRecord>,
+): CommitPlan {
+  let record = survivor;
+  const accepted: CustomerRecord[] = [];
+  const refused: Array<{ customer: CustomerRecord; type: IdentityType }> = [];
+  for (const customer of absorbed) {
+    if ((record.aliases ?? []).includes(customer.id)) {
+      accepted.push(customer);
+      continue;
+    }
+    const trial = absorb(record, [customer]).record;
+    const broken = newlyBroken(policy, record.identities, trial.identities);
+    if (broken) refused.push({ customer, type: broken });
+    else {
+      record = trial;
+      accepted.push(customer);
+    }
+  }
+  const linked: IdentityLink[] = [];
+  const rejectedLinks: Array<{ link: IdentityLink; type: IdentityType }> = [];
+  for (const link of links) {
+    if (holdsIdentity(record, link.key)) {
+      linked.push(link);
+      continue;
+    }
+    const identities = unionIdentities(record.identities, [link.identity]);
+    const broken = newlyBroken(policy, record.identities, identities);
+    if (broken) rejectedLinks.push({ link, type: broken });
+    else {
+      record = { ...record, identities };
+      linked.push(link);
+    }
+  }
+  record = { ...record, profile: applyProfile(record.profile, profile), updatedAt: now.toISOString() };
+  record = { ...record, segments: withSegments(record, specs, now) };
+  return { record, accepted, refused, linked, rejectedLinks };
+}
+
+/** A type over its limit after the change that was not over it (or not as far) before. */
+function newlyBroken(policy: IdentityPolicy, before: readonly IdentityRecord[], after: readonly IdentityRecord[]): IdentityType | undefined {
+  const previous = countByType(before);
+  for (const [type, count] of countByType(after)) {
+    if (count > policy.limits[type] && count > (previous.get(type) ?? 0)) return type;
+  }
+  return undefined;
+}
+
+/**
+ * The identity graph in the single view, as writers see it: canonical
+ * customers (following merges, finishing or waiting for those in flight),
+ * and the steps of a merge. The algorithm and its ordering of conditional
+ * writes are in docs/identity-resolution.md.
+ */
+export class IdentityGraph {
+  constructor(private readonly scope: WriteScope) {}
+
+  private get port() {
+    return this.scope.services.singleView;
+  }
+
+  /** The customer each key belongs to now, or null; an index entry whose customer is gone is removed. */
+  async holders(keys: readonly IdentityKey[]): Promise<Array<CustomerRecord | null>> {
+    const { store } = this.scope;
+    if (keys.length === 0) return [];
+    const ids = await store.read('customerIdsByIdentity', (o) => this.port.customerIdsByIdentity(keys, { ...o, consistent: true }), keys.length);
+    const holderIds = ids.map((id) => {
+      if (id instanceof Error) throw id;
+      return id;
+    });
+    const canonical = await this.canonical(holderIds.filter((id): id is string => id !== null));
+    return Promise.all(
+      keys.map(async (key, i) => {
+        const id = holderIds[i];
+        if (!id) return null;
+        const record = canonical.get(id) ?? null;
+        if (!record) await store.write('releaseIdentity', (o) => this.port.releaseIdentity(key, [id], o));
+        return record;
+      }),
+    );
+  }
+
+  async canonical(ids: readonly string[]): Promise<Map<string, CustomerRecord | null>> {
+    const unique = [...new Set(ids)];
+    // One batch read for the common case; only merged customers cost more hops.
+    const first = await this.scope.store.customers(unique);
+    const records = await Promise.all(unique.map((id) => this.follow(id, first.get(id) ?? null)));
+    return new Map(unique.map((id, i) => [id, records[i] ?? null]));
+  }
+
+  /** The customer `id` stands for: itself, or the survivor of the merges that absorbed it. */
+  async follow(id: string, known?: CustomerRecord | null): Promise<CustomerRecord | null> {
+    const { store } = this.scope;
+    let current = known === undefined ? await store.customer(id) : known;
+    for (let hop = 0; hop < MAX_MERGE_HOPS; hop++) {
+      if (!current) return null;
+      if (!current.mergedInto) return current;
+      if (current.mergeState === 'pending') {
+        await this.settlePending(current);
+        current = await store.customer(current.id);
+        continue;
+      }
+      if (current.mergeState === 'committed') await this.finish(current);
+      current = await store.customer(current.mergedInto);
+    }
+    throw new SourceError('singleview', 'malformed_payload', `merge chain longer than ${MAX_MERGE_HOPS} hops`);
+  }
+
+  /** Marks `absorbed` as merging into the survivor; from here on writers of `absorbed` wait or follow. Null on conflict. */
+  freeze(absorbed: CustomerRecord, survivorId: string): Promise<CustomerRecord | null> {
+    const now = this.scope.now().toISOString();
+    return this.scope.store.replace(
+      { ...absorbed, mergedInto: survivorId, mergeState: 'pending', mergeStartedAt: now, updatedAt: now },
+      absorbed.version ?? 0,
+    );
+  }
+
+  /** Undoes a freeze whose merge did not happen. A conflict means another writer already settled it. */
+  async unfreeze(frozen: CustomerRecord): Promise<void> {
+    const restored = await this.scope.store.replace({ ...frozen, mergedInto: null, mergeState: null, mergeStartedAt: null }, frozen.version ?? 0);
+    if (restored) this.scope.log({ customerId: frozen.id, kind: 'abort', rule: 'merge-undone', identityKeys: [], otherCustomerId: frozen.mergedInto ?? null });
+  }
+
+  /**
+   * The commit point of a merge: one conditional write of the survivor with
+   * everything the frozen customers held, new links and profile fields.
+   * Then the side effects in order: undo refused merges and links, mark
+   * accepted merges committed, move their events, history and index entries.
+   */
+  async commit(
+    survivorId: string,
+    frozen: readonly CustomerRecord[],
+    links: readonly IdentityLink[],
+    profile: Partial<ProfileRecord> | undefined,
+    rule: string,
+  ): Promise<CommitOutcome> {
+    const { store, services } = this.scope;
+    const now = this.scope.now();
+    const outcome = await store.update(survivorId, (survivor) => {
+      const plan = planCommit(services.policy, services.segments.realtime(), now, survivor, frozen, links, profile);
+      return { record: plan.record, result: plan };
+    });
+    if (outcome.status !== 'written') return { status: 'survivor-moved' };
+    const { result: plan, record } = outcome;
+    await Promise.all([
+      ...plan.refused.map(({ customer }) => this.unfreeze(customer)),
+      ...plan.rejectedLinks.map(({ link }) => store.write('releaseIdentity', (o) => this.port.releaseIdentity(link.key, [survivorId], o))),
+    ]);
+    this.logCommit(survivorId, plan, rule);
+    // `committed` lets readers follow the absorbed id at once; should this writer stop before
+    // it, the survivor listing the absorbed id as an alias tells the next writer the same.
+    await Promise.all(
+      plan.accepted
+        .filter((customer) => customer.mergedInto === survivorId)
+        .map(async (customer) => {
+          const committed = await this.markCommitted(customer);
+          if (committed) await this.finish(committed, record);
+        }),
+    );
+    services.cache.remember(record);
+    return { status: 'committed', record, plan };
+  }
+
+  private logCommit(survivorId: string, plan: CommitPlan, rule: string): void {
+    for (const customer of plan.accepted) {
+      this.scope.log({ customerId: survivorId, kind: 'merge', rule, identityKeys: customer.identities.map(keyString), otherCustomerId: customer.id });
+    }
+    for (const { customer, type } of plan.refused) {
+      this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [], otherCustomerId: customer.id });
+    }
+    const linked = plan.linked.map((link) => keyString(link.key));
+    if (linked.length > 0) this.scope.log({ customerId: survivorId, kind: 'link', rule: 'exact-match', identityKeys: linked });
+    for (const { link, type } of plan.rejectedLinks) {
+      this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [keyString(link.key)] });
+    }
+  }
+
+  private async markCommitted(frozen: CustomerRecord): Promise<CustomerRecord | null> {
+    const written = await this.scope.store.replace({ ...frozen, mergeState: 'committed' }, frozen.version ?? 0);
+    if (written) return written;
+    const current = await this.scope.store.customer(frozen.id);
+    return current?.mergedInto && current.mergeState === 'committed' ? current : null;
+  }
+
+  /** A pending merge: finished when the survivor already holds it, waited for while fresh, taken over when stale. */
+  private async settlePending(absorbed: CustomerRecord): Promise<void> {
+    const survivorId = absorbed.mergedInto!;
+    const survivor = await this.scope.store.customer(survivorId);
+    if (survivor?.aliases?.includes(absorbed.id)) {
+      const committed = await this.markCommitted(absorbed);
+      if (committed) await this.finish(committed);
+      return;
+    }
+    const started = Date.parse(absorbed.mergeStartedAt ?? '');
+    if (Number.isFinite(started) && this.scope.now().getTime() - started < STALE_MERGE_MS) throw new RetryLater('merge in progress');
+    const outcome = await this.commit(survivorId, [absorbed], [], undefined, 'roll-forward');
+    if (outcome.status === 'survivor-moved') await this.unfreeze(absorbed);
+  }
+
+  /**
+   * After the commit: the absorbed customer's events, consent history and
+   * index entries move to the survivor (each step idempotent, so a writer
+   * that finds a merge `committed` but not `done` repeats it safely).
+   */
+  async finish(absorbed: CustomerRecord, survivor?: CustomerRecord): Promise<void> {
+    const { store, services } = this.scope;
+    const target = survivor ?? (await this.follow(absorbed.mergedInto!));
+    if (!target) return;
+    for (let more = true; more; ) {
+      ({ more } = await store.write('moveEvents', (o) => this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, o)));
+    }
+    const history = await store.read('getConsentHistory', (o) => this.port.getConsentHistory(absorbed.id, { first: 1000 }, o));
+    if (history.length > 0) {
+      const copied = history.map((change) => ({ ...change, customerId: target.id, note: MERGED_NOTE }));
+      await store.write('appendConsentChanges', (o) => this.port.appendConsentChanges(copied, o), copied.length);
+    }
+    const holders = [absorbed.id, ...(absorbed.aliases ?? [])];
+    await Promise.all(
+      absorbed.identities.map((identity) => store.write('moveIdentity', (o) => this.port.moveIdentity(identity, holders, target.id, o))),
+    );
+    await store.replace({ ...absorbed, mergeState: 'done' }, absorbed.version ?? 0);
+    services.cache.forget(absorbed.id);
+  }
+}

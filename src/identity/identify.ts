@@ -1,0 +1,199 @@
+import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
+import { withSegments } from '../segments/evaluate.js';
+import { IdentityGraph, planCommit } from './graph.js';
+import type { CommitPlan, IdentityLink } from './graph.js';
+import { newCustomerId } from './ids.js';
+import { priorityRank } from './policy.js';
+import type { IdentityPolicy } from './policy.js';
+import { applyProfile, keyString } from './records.js';
+import type { WriteScope } from './scope.js';
+import { RetryLater, withRetries } from './store.js';
+
+export interface IdentifyCommand {
+  /** Normalized and without repeats; `index` is the position in the caller's list. */
+  readonly identities: ReadonlyArray<{ readonly key: IdentityKey; readonly index: number }>;
+  readonly profile?: Partial<ProfileRecord> | undefined;
+  /** Recorded as the source of new identifiers. */
+  readonly source: string;
+}
+
+export type LinkRejectionReason = 'LIMIT_EXCEEDED' | 'MERGE_EXCEEDS_LIMIT';
+
+/** An identifier of the call that was not linked: values are not echoed, only where it was in the call. */
+export interface LinkRejection {
+  readonly index: number;
+  readonly type: IdentityType;
+  readonly reason: LinkRejectionReason;
+  readonly limitType: IdentityType;
+  readonly limit: number;
+  /** For a refused merge: the customer that keeps the identifier. */
+  readonly heldBy: string | null;
+}
+
+export interface IdentifyOutcome {
+  readonly record: CustomerRecord;
+  readonly merged: readonly string[];
+  readonly rejected: readonly LinkRejection[];
+}
+
+type Ranked = { readonly key: IdentityKey; readonly index: number };
+
+/**
+ * identify: the identifiers of one call belong to one person. Unknown ones
+ * are linked to the customer; customers that hold some of them are merged
+ * into the one holding the strongest identifier, unless a per-type limit
+ * would break (then that link is refused and reported). Retried from fresh
+ * reads whenever a concurrent writer changed the graph in between.
+ */
+export async function identify(scope: WriteScope, command: IdentifyCommand): Promise<IdentifyOutcome> {
+  const { policy } = scope.services;
+  const ranked = [...command.identities].sort(
+    (a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index,
+  );
+  const merged = new Set<string>();
+  const graph = new IdentityGraph(scope);
+  const outcome = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
+  await scope.flushLog();
+  return { ...outcome, merged: [...merged] };
+}
+
+async function identifyOnce(
+  scope: WriteScope,
+  graph: IdentityGraph,
+  command: IdentifyCommand,
+  ranked: readonly Ranked[],
+  merged: Set<string>,
+): Promise<Omit<IdentifyOutcome, 'merged'>> {
+  const { policy, segments } = scope.services;
+  const keys = ranked.map((item) => item.key);
+  let holders = await graph.holders(keys);
+  if (holders.every((holder) => holder === null)) {
+    const created = await createCustomer(scope, ranked[0]!.key, command);
+    if (!created) throw new RetryLater('the strongest identifier was claimed meanwhile');
+    if (ranked.length === 1) return { record: created, rejected: [] };
+    holders = await graph.holders(keys);
+  }
+  const survivor = chooseSurvivor(policy, ranked, holders);
+  const candidates = [...new Map(holders.filter((h): h is CustomerRecord => h !== null && h.id !== survivor.id).map((h) => [h.id, h])).values()];
+  const unheld = ranked.filter((_, i) => holders[i] === null).map((item) => linkOf(item.key, command.source, scope.now()));
+  const plan = planCommit(policy, segments.realtime(), scope.now(), survivor, candidates, unheld, command.profile);
+
+  const frozen = await freezeAll(graph, plan.accepted, survivor.id);
+  const claims = await claimAll(scope, plan.linked, survivor.id);
+  const rule = `priority:${ranked.find((_, i) => holders[i]?.id === survivor.id)!.key.type}`;
+  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule);
+  if (commit.status === 'survivor-moved') {
+    await Promise.all(frozen.map((customer) => graph.unfreeze(customer)));
+    await releaseAll(scope, claims.claimed, survivor.id);
+    throw new RetryLater('the survivor was merged or erased meanwhile');
+  }
+  for (const customer of commit.plan.accepted) merged.add(customer.id);
+  // Identifiers claimed by another writer meanwhile: the next round merges or links them.
+  if (claims.lost) throw new RetryLater('an identifier was claimed meanwhile');
+  return { record: commit.record, rejected: rejections(policy, ranked, holders, plan, commit.plan) };
+}
+
+/**
+ * The customer that holds the strongest identifier of the call. Two holders
+ * of identifiers of the same type: the older customer, then the smaller id,
+ * so that concurrent calls pick the same one.
+ */
+function chooseSurvivor(policy: IdentityPolicy, ranked: readonly Ranked[], holders: ReadonlyArray<CustomerRecord | null>): CustomerRecord {
+  const first = holders.findIndex((holder) => holder !== null);
+  const topRank = priorityRank(policy, ranked[first]!.key.type);
+  const contenders = holders.filter((holder, i): holder is CustomerRecord => holder !== null && priorityRank(policy, ranked[i]!.key.type) === topRank);
+  return contenders.reduce((best, c) => (c.createdAt < best.createdAt || (c.createdAt === best.createdAt && c.id < best.id) ? c : best));
+}
+
+function linkOf(key: IdentityKey, source: string, now: Date): IdentityLink {
+  const at = now.toISOString();
+  const identity: IdentityRecord = { type: key.type, value: key.value, source, firstSeenAt: at, lastSeenAt: at };
+  return { key, identity };
+}
+
+/** A new customer holding only the strongest identifier; the rest are linked like for any customer. Null if it was claimed meanwhile. */
+async function createCustomer(scope: WriteScope, key: IdentityKey, command: IdentifyCommand): Promise<CustomerRecord | null> {
+  const { store, services } = scope;
+  const now = scope.now();
+  const base: CustomerRecord = {
+    ...newCustomerRecord(newCustomerId(), now, [linkOf(key, command.source, now).identity]),
+    profile: applyProfile({}, command.profile),
+  };
+  const record = { ...base, segments: withSegments(base, services.segments.realtime(), now) };
+  await store.write('createCustomer', (o) => services.singleView.createCustomer(record, o));
+  const claim = await store.write('claimIdentity', (o) => services.singleView.claimIdentity(key, record.id, o));
+  if (claim.status === 'held') {
+    await store.write('deleteCustomers', (o) => services.singleView.deleteCustomers([record.id], o));
+    return null;
+  }
+  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [keyString(key)] });
+  services.cache.remember(record, key);
+  return record;
+}
+
+export function newCustomerRecord(id: string, now: Date, identities: IdentityRecord[]): CustomerRecord {
+  const at = now.toISOString();
+  return {
+    id,
+    createdAt: at,
+    updatedAt: at,
+    profile: {},
+    identities,
+    consents: [],
+    segments: [],
+    traits: { orderCount: 0, lifetimeValue: null, firstSeenAt: null, lastSeenAt: null },
+    lastEventAt: {},
+    aliases: [],
+    version: 1,
+  };
+}
+
+async function freezeAll(graph: IdentityGraph, customers: readonly CustomerRecord[], survivorId: string): Promise<CustomerRecord[]> {
+  const frozen = await Promise.all(customers.map((customer) => graph.freeze(customer, survivorId)));
+  if (frozen.every((record) => record !== null)) return frozen;
+  await Promise.all(frozen.filter((record): record is CustomerRecord => record !== null).map((record) => graph.unfreeze(record)));
+  throw new RetryLater('a customer to merge changed meanwhile');
+}
+
+async function claimAll(scope: WriteScope, links: readonly IdentityLink[], survivorId: string): Promise<{ claimed: IdentityLink[]; lost: boolean }> {
+  const { store, services } = scope;
+  const outcomes = await Promise.all(
+    links.map((link) => store.write('claimIdentity', (o) => services.singleView.claimIdentity(link.key, survivorId, o))),
+  );
+  const claimed = links.filter((_, i) => {
+    const outcome = outcomes[i]!;
+    return outcome.status === 'claimed' || outcome.customerId === survivorId;
+  });
+  return { claimed, lost: claimed.length < links.length };
+}
+
+async function releaseAll(scope: WriteScope, links: readonly IdentityLink[], survivorId: string): Promise<void> {
+  const { store, services } = scope;
+  await Promise.all(links.map((link) => store.write('releaseIdentity', (o) => services.singleView.releaseIdentity(link.key, [survivorId], o))));
+}
+
+/** Refusals from the plan (never attempted) and from the commit (undone), reported by position in the call. */
+function rejections(
+  policy: IdentityPolicy,
+  ranked: readonly Ranked[],
+  holders: ReadonlyArray<CustomerRecord | null>,
+  planned: CommitPlan,
+  committed: CommitPlan,
+): LinkRejection[] {
+  const refusedMerges = new Map([...planned.refused, ...committed.refused].map(({ customer, type }) => [customer.id, type]));
+  const refusedLinks = new Map([...planned.rejectedLinks, ...committed.rejectedLinks].map(({ link, type }) => [keyString(link.key), type]));
+  return ranked
+    .flatMap((item, i): LinkRejection[] => {
+      const holder = holders[i];
+      const mergeType = holder ? refusedMerges.get(holder.id) : undefined;
+      if (holder && mergeType) {
+        return [{ index: item.index, type: item.key.type, reason: 'MERGE_EXCEEDS_LIMIT', limitType: mergeType, limit: policy.limits[mergeType], heldBy: holder.id }];
+      }
+      const linkType = refusedLinks.get(keyString(item.key));
+      if (!holder && linkType) {
+        return [{ index: item.index, type: item.key.type, reason: 'LIMIT_EXCEEDED', limitType: linkType, limit: policy.limits[linkType], heldBy: null }];
+      }
+      return [];
+    })
+    .sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,38 @@
+import type { IdentityRecord, IdentityType } from '../../connectors/singleview/port.js';
+
+/**
+ * The deterministic resolution rules (docs/identity-resolution.md): which
+ * identifier type wins when identifiers of one call belong to different
+ * customers, and how many identifiers of each type one customer may hold.
+ */
+export interface IdentityPolicy {
+  /** Strongest first. A merge keeps the customer that holds the strongest identifier of the call. */
+  readonly priority: readonly IdentityType[];
+  /** Most identifiers of each type one customer may hold; a link past it is refused, never merged. */
+  readonly limits: Readonly<Record<IdentityType, number>>;
+}
+
+export const IDENTITY_TYPES: readonly IdentityType[] = ['ANONYMOUS_ID', 'USER_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'CRM_ID', 'LOYALTY_ID'];
+
+export const DEFAULT_IDENTITY_POLICY: IdentityPolicy = {
+  priority: ['USER_ID', 'CRM_ID', 'LOYALTY_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'ANONYMOUS_ID'],
+  limits: { USER_ID: 1, EMAIL: 5, PHONE: 5, ANONYMOUS_ID: 100, DEVICE_ID: 20, CRM_ID: 1, LOYALTY_ID: 1 },
+};
+
+/** Lower is stronger. */
+export function priorityRank(policy: IdentityPolicy, type: IdentityType): number {
+  const rank = policy.priority.indexOf(type);
+  return rank === -1 ? policy.priority.length : rank;
+}
+
+export function countByType(identities: readonly Pick<IdentityRecord, 'type'>[]): Map<IdentityType, number> {
+  const counts = new Map<IdentityType, number>();
+  for (const identity of identities) counts.set(identity.type, (counts.get(identity.type) ?? 0) + 1);
+  return counts;
+}
+
+/** The first type whose limit `identities` break, or undefined when all fit. */
+export function brokenLimit(policy: IdentityPolicy, identities: readonly Pick<IdentityRecord, 'type'>[]): IdentityType | undefined {
+  for (const [type, count] of countByType(identities)) if (count > policy.limits[type]) return type;
+  return undefined;
+}

@@ -1,0 +1,69 @@
+import type { Span } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
+import type { IdentityLogEntry, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { SegmentCatalog } from '../segments/catalog.js';
+import type { CustomerCache } from './cache.js';
+import type { EventWriter } from './eventWriter.js';
+import type { Clock } from './clock.js';
+import { newToken } from './ids.js';
+import type { KeyedLock } from './keyedLock.js';
+import type { IdentityPolicy } from './policy.js';
+import { GuardedStore } from './store.js';
+
+/** What the write path is built from; one instance per gateway. */
+export interface IdentityServices {
+  readonly singleView: SingleViewPort;
+  /** The single view's guard: writes share its deadline and circuit with reads. */
+  readonly guard: SourceGuard;
+  readonly policy: IdentityPolicy;
+  readonly segments: SegmentCatalog;
+  readonly clock: Clock;
+  readonly cache: CustomerCache;
+  /** Serializes this process's writers of one customer. */
+  readonly locks: KeyedLock;
+  /** Batches event writes across concurrent requests. */
+  readonly events: EventWriter;
+  readonly logger: Logger;
+}
+
+/** Who asked for a write, for the identity change log. */
+export interface WriteContext {
+  readonly principal: string;
+  readonly traceId?: string | null;
+  readonly span?: Span | undefined;
+}
+
+/** One write request: services, the caller, a guarded store, and the change-log entries it produced. */
+export class WriteScope {
+  readonly store: GuardedStore;
+  private readonly entries: IdentityLogEntry[] = [];
+
+  constructor(
+    readonly services: IdentityServices,
+    readonly context: WriteContext,
+  ) {
+    this.store = new GuardedStore(services.singleView, services.guard, context.span, services);
+  }
+
+  now(): Date {
+    return this.services.clock();
+  }
+
+  log(entry: Omit<IdentityLogEntry, 'id' | 'at' | 'principal' | 'traceId'>): void {
+    this.entries.push({
+      ...entry,
+      id: newToken(),
+      at: this.now().toISOString(),
+      principal: this.context.principal,
+      traceId: this.context.traceId ?? null,
+    });
+  }
+
+  /** Writes the change log collected so far. */
+  async flushLog(): Promise<void> {
+    const entries = this.entries.splice(0);
+    if (entries.length === 0) return;
+    await this.store.write('appendIdentityLog', (o) => this.services.singleView.appendIdentityLog(entries, o), entries.length);
+  }
+}

@@ -1,0 +1,208 @@
+import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyClaim, IdempotencyRecord } from '../../connectors/singleview/port.js';
+import { withSegments } from '../segments/evaluate.js';
+import { IdentityGraph } from './graph.js';
+import { newCustomerId, newEventId } from './ids.js';
+import { newCustomerRecord } from './identify.js';
+import { applyEvent, holdsIdentity, keyString } from './records.js';
+import type { WriteScope } from './scope.js';
+import { RetryLater, withRetries } from './store.js';
+
+export interface TrackCommand {
+  readonly key: IdentityKey;
+  readonly type: string;
+  readonly occurredAt?: string | undefined;
+  readonly channel?: string | null | undefined;
+  readonly properties?: Record<string, unknown> | null | undefined;
+  readonly idempotencyKey?: string | undefined;
+  /** Recorded as the event's source and the source of a new identifier. */
+  readonly source: string;
+}
+
+export interface TrackOutcome {
+  readonly eventId: string;
+  readonly customerId: string;
+  readonly duplicate: boolean;
+}
+
+/** How long a `track` idempotency key is remembered (the TTL attribute of its item). */
+export const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+/**
+ * A claim whose event was never stored, older than this, was abandoned by a
+ * writer that crashed between claiming and writing: the next call with the
+ * key takes it over. Far longer than any write's deadlines.
+ */
+export const IDEMPOTENCY_TAKEOVER_MS = 5 * 60_000;
+
+/**
+ * track: one event for the customer that holds the identifier, or for a new
+ * (anonymous, for an ANONYMOUS_ID) customer when nobody does. For a known
+ * identifier whose customer this process has seen: the event write and the
+ * idempotency claim in parallel, then one conditional write of the customer
+ * (traits, latest event times, real-time segments): two round trips.
+ */
+export async function track(scope: WriteScope, command: TrackCommand): Promise<TrackOutcome> {
+  const now = scope.now();
+  const event: EventRecord = {
+    id: newEventId(now),
+    customerId: '',
+    type: command.type,
+    occurredAt: command.occurredAt ?? now.toISOString(),
+    receivedAt: now.toISOString(),
+    channel: command.channel ?? null,
+    source: command.source,
+    properties: command.properties ?? null,
+  };
+  const idempotencyKey = command.idempotencyKey === undefined ? undefined : `${scope.context.principal}#${command.idempotencyKey}`;
+  const graph = new IdentityGraph(scope);
+  const outcome = await withRetries('track', async () => {
+    const customer = await findCustomer(scope, graph, command.key);
+    const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
+    const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed) : Promise.resolve(null);
+    try {
+      return customer ? await appendEvent(scope, graph, customer, placed, command.key, claim) : await createWithEvent(scope, placed, command, claim, graph);
+    } catch (error) {
+      if (idempotencyKey) await releaseKey(scope, idempotencyKey, placed.id);
+      throw error;
+    }
+  });
+  await scope.flushLog();
+  return outcome;
+}
+
+/** The cached record when it still names the identifier (a stale one fails its version check later), else the index. */
+async function findCustomer(scope: WriteScope, graph: IdentityGraph, key: IdentityKey): Promise<CustomerRecord | null> {
+  const cached = scope.services.cache.lookup(key);
+  if (cached && !cached.mergedInto && holdsIdentity(cached, key)) return cached;
+  const [holder] = await graph.holders([key]);
+  if (holder) scope.services.cache.remember(holder, key);
+  return holder ?? null;
+}
+
+async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord): Promise<IdempotencyClaim> {
+  const { store, services } = scope;
+  const record = {
+    key,
+    eventId: event.id,
+    customerId: event.customerId,
+    occurredAt: event.occurredAt,
+    claimedAt: event.receivedAt,
+    expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+  };
+  const claim = await store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
+  if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
+  const taken = await store.write('takeOverIdempotencyKey', (o) => services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, o));
+  return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event);
+}
+
+/** An old claim whose event is in no timeline: its writer is gone. */
+async function abandoned(scope: WriteScope, graph: IdentityGraph, claim: IdempotencyRecord): Promise<boolean> {
+  if (scope.now().getTime() - Date.parse(claim.claimedAt) < IDEMPOTENCY_TAKEOVER_MS) return false;
+  const holder = await graph.follow(claim.customerId);
+  const position = { occurredAt: claim.occurredAt, id: claim.eventId };
+  const stored = holder && (await scope.store.read('eventExists', (o) => scope.services.singleView.eventExists(holder.id, position, o)));
+  return !stored;
+}
+
+async function releaseKey(scope: WriteScope, key: string, eventId: string): Promise<void> {
+  const { store, services } = scope;
+  await store.write('releaseIdempotencyKey', (o) => services.singleView.releaseIdempotencyKey(key, eventId, o));
+}
+
+/** The first call with this key: its event and the customer it went to (after merges). */
+async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<TrackOutcome> {
+  const holder = await graph.follow(claim.record.customerId);
+  return { eventId: claim.record.eventId, customerId: holder?.id ?? claim.record.customerId, duplicate: true };
+}
+
+/**
+ * The event first, then the customer under its version: a merge that froze
+ * the customer in between makes the customer write fail, and this writer
+ * takes its event back and retries against the survivor, so no event is left
+ * behind in an absorbed timeline.
+ */
+async function appendEvent(
+  scope: WriteScope,
+  graph: IdentityGraph,
+  customer: CustomerRecord,
+  event: EventRecord,
+  key: IdentityKey,
+  claim: Promise<IdempotencyClaim | null>,
+): Promise<TrackOutcome> {
+  const { store, services } = scope;
+  const [claimed] = await settled([claim, services.events.put(event)] as const);
+  if (claimed?.status === 'exists') {
+    await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
+    return duplicateOf(graph, claimed);
+  }
+  const specs = services.segments.realtime();
+  const now = scope.now();
+  const outcome = await store.update(
+    customer.id,
+    (current) => {
+      const next = applyEvent(current, event, key);
+      return { record: { ...next, segments: withSegments(next, specs, now) }, result: null };
+    },
+    customer,
+  );
+  if (outcome.status === 'written') {
+    services.cache.remember(outcome.record, key);
+    return { eventId: event.id, customerId: customer.id, duplicate: false };
+  }
+  // Absorbed by a merge or erased since it was read: take the event back and start over.
+  await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
+  services.cache.forget(customer.id);
+  throw new RetryLater(`customer ${outcome.status}`);
+}
+
+/**
+ * A customer for an identifier nobody holds: the customer item and its event
+ * are written first, invisible until the identifier is claimed; a lost claim
+ * (a concurrent track of the same new identifier) removes both and retries.
+ */
+async function createWithEvent(
+  scope: WriteScope,
+  event: EventRecord,
+  command: TrackCommand,
+  claim: Promise<IdempotencyClaim | null>,
+  graph: IdentityGraph,
+): Promise<TrackOutcome> {
+  const { store, services } = scope;
+  const now = scope.now();
+  const at = now.toISOString();
+  const identity = { type: command.key.type, value: command.key.value, source: command.source, firstSeenAt: at, lastSeenAt: at };
+  const fresh = applyEvent(newCustomerRecord(event.customerId, now, [identity]), event, command.key);
+  const record = { ...fresh, createdAt: at, segments: withSegments(fresh, services.segments.realtime(), now) };
+  const [claimed] = await settled([
+    claim,
+    store.write('createCustomer', (o) => services.singleView.createCustomer(record, o)),
+    services.events.put(event),
+  ] as const);
+  const undo = () =>
+    Promise.all([
+      store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o)),
+      store.write('deleteCustomers', (o) => services.singleView.deleteCustomers([record.id], o)),
+    ]);
+  if (claimed?.status === 'exists') {
+    await undo();
+    return duplicateOf(graph, claimed);
+  }
+  const owner = await store.write('claimIdentity', (o) => services.singleView.claimIdentity(command.key, record.id, o));
+  if (owner.status === 'held') {
+    await undo();
+    throw new RetryLater('identifier claimed by a concurrent writer');
+  }
+  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [keyString(command.key)] });
+  services.cache.remember(record, command.key);
+  return { eventId: event.id, customerId: record.id, duplicate: false };
+}
+
+/**
+ * Promise.all that waits for every write before failing: undoing a claim
+ * while it is still in flight would leave it behind.
+ */
+async function settled<T extends readonly unknown[]>(promises: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

@@ -1,0 +1,108 @@
+import type { IdentifyInput, MutationForgetCustomerArgs, SetConsentInput, TrackInput } from './generated/graphql.js';
+import type { ProfileRecord } from '../connectors/singleview/port.js';
+import { badUserInput } from './errors.js';
+import type { SetConsentCommand } from './identity/consent.js';
+import type { IdentifyCommand } from './identity/identify.js';
+import { keyString } from './identity/records.js';
+import type { TrackCommand } from './identity/track.js';
+import { customerId, identityKey } from './validation.js';
+
+/**
+ * Mutation arguments checked and normalized into write commands. Every
+ * refusal is BAD_USER_INPUT naming the field; messages never quote a value.
+ */
+export const MAX_IDENTITIES_PER_CALL = 20;
+const MAX_PROPERTIES_BYTES = 16 * 1024;
+/** Clock skew tolerated on occurredAt: a device a little ahead of the server is not an error. */
+const MAX_FUTURE_MS = 5 * 60_000;
+const TEXT = /^[^\u0000-\u001f\u007f]*$/;
+
+export interface InputContext {
+  readonly defaultRegion: string;
+  readonly source: string;
+  readonly now: Date;
+}
+
+export function identifyCommand(input: IdentifyInput, context: InputContext): IdentifyCommand {
+  if (input.identities.length === 0 || input.identities.length > MAX_IDENTITIES_PER_CALL) {
+    throw badUserInput(`input.identities must hold 1 to ${MAX_IDENTITIES_PER_CALL} identifiers.`, 'input.identities');
+  }
+  const seen = new Set<string>();
+  const identities = input.identities.flatMap((identity, index) => {
+    const key = identityKey(identity.type, identity.value, `input.identities[${index}].value`, context.defaultRegion);
+    if (seen.has(keyString(key))) return [];
+    seen.add(keyString(key));
+    return [{ key, index }];
+  });
+  return { identities, profile: input.traits ? profilePatch(input.traits, context) : undefined, source: context.source };
+}
+
+function profilePatch(traits: NonNullable<IdentifyInput['traits']>, context: InputContext): Partial<ProfileRecord> {
+  const patch: Record<string, string | null> = {};
+  for (const field of ['firstName', 'lastName'] as const) {
+    if (traits[field] !== undefined) patch[field] = traits[field] === null ? null : text(traits[field], `input.traits.${field}`, 100);
+  }
+  if (traits.email !== undefined) patch.email = traits.email === null ? null : identityKey('EMAIL', traits.email, 'input.traits.email', context.defaultRegion).value;
+  if (traits.phone !== undefined) patch.phone = traits.phone === null ? null : identityKey('PHONE', traits.phone, 'input.traits.phone', context.defaultRegion).value;
+  if (traits.birthDate !== undefined) patch.birthDate = traits.birthDate === null ? null : birthDate(traits.birthDate, context.now);
+  return patch;
+}
+
+function birthDate(value: Date, now: Date): string {
+  if (value.getTime() > now.getTime() || value.getUTCFullYear() < 1900) {
+    throw badUserInput('input.traits.birthDate must be a date between 1900 and today.', 'input.traits.birthDate');
+  }
+  return value.toISOString().slice(0, 10);
+}
+
+export function trackCommand(input: TrackInput, context: InputContext): TrackCommand {
+  const key = identityKey(input.identity.type, input.identity.value, 'input.identity.value', context.defaultRegion);
+  return {
+    key,
+    type: text(input.type, 'input.type', 128, 1),
+    occurredAt: input.occurredAt ? occurredAt(input.occurredAt, context.now) : undefined,
+    channel: input.channel === undefined || input.channel === null ? null : text(input.channel, 'input.channel', 64, 1),
+    properties: properties(input.properties),
+    idempotencyKey: input.idempotencyKey === undefined || input.idempotencyKey === null ? undefined : text(input.idempotencyKey, 'input.idempotencyKey', 128, 1),
+    source: context.source,
+  };
+}
+
+function occurredAt(value: Date, now: Date): string {
+  if (value.getTime() > now.getTime() + MAX_FUTURE_MS) {
+    throw badUserInput('input.occurredAt is in the future; send the time the event happened.', 'input.occurredAt');
+  }
+  if (value.getUTCFullYear() < 2000) throw badUserInput('input.occurredAt is before the year 2000.', 'input.occurredAt');
+  return value.toISOString();
+}
+
+function properties(value: unknown): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) throw badUserInput('input.properties must be a JSON object.', 'input.properties');
+  if (Buffer.byteLength(JSON.stringify(value)) > MAX_PROPERTIES_BYTES) {
+    throw badUserInput(`input.properties is larger than ${MAX_PROPERTIES_BYTES / 1024} KB.`, 'input.properties');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function setConsentCommand(input: SetConsentInput): SetConsentCommand {
+  return {
+    customerId: customerId(input.customerId, 'input.customerId'),
+    purpose: input.purpose,
+    status: input.status,
+    channel: input.channel === undefined || input.channel === null ? null : text(input.channel, 'input.channel', 64, 1),
+    source: text(input.source, 'input.source', 64, 1),
+  };
+}
+
+export function forgetCustomerId(args: MutationForgetCustomerArgs): string {
+  return customerId(args.id, 'id');
+}
+
+function text(value: string, field: string, max: number, min = 0): string {
+  const trimmed = value.trim();
+  if (trimmed.length < min || trimmed.length > max || !TEXT.test(trimmed)) {
+    throw badUserInput(`${field} must be ${min > 0 ? `${min}–` : 'at most '}${max} characters without control characters.`, field);
+  }
+  return trimmed;
+}

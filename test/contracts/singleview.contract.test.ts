@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
+import { createSingleView } from '../../connectors/singleview/index.js';
+import type { CustomerRecord, EventRecord } from '../../connectors/singleview/port.js';
+import { startEmbeddedDynamo } from '../../src/embedded/dynalite.js';
+import type { EmbeddedDynamo } from '../../src/embedded/dynalite.js';
+
+/** The single view's write operations, on DynamoDB's API (dynalite): the conditions the write path relies on. */
+let dynamo: EmbeddedDynamo;
+let store: DynamoSingleView;
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo(undefined);
+  store = await createSingleView({ endpoint: dynamo.endpoint, region: 'us-east-1', tablePrefix: 'sv_', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+});
+afterAll(async () => {
+  await store?.close();
+  await dynamo?.close();
+});
+
+const customer = (id: string, version: number, extra: Partial<CustomerRecord> = {}): CustomerRecord => ({
+  id,
+  createdAt: '2026-11-01T00:00:00.000Z',
+  updatedAt: '2026-11-01T00:00:00.000Z',
+  profile: {},
+  identities: [],
+  consents: [],
+  segments: [],
+  traits: { orderCount: 0 },
+  version,
+  ...extra,
+});
+const event = (customerId: string, n: number): EventRecord => ({
+  id: `e${String(n).padStart(3, '0')}`,
+  customerId,
+  type: 'X',
+  occurredAt: new Date(Date.UTC(2026, 10, 1, 0, n)).toISOString(),
+  receivedAt: '2026-11-01T00:00:00.000Z',
+  channel: null,
+  source: 'test',
+  properties: null,
+});
+
+describe('single view writes (dynamodb)', () => {
+  it('creates a customer once, and replaces it only at the version read', async () => {
+    expect(await store.createCustomer(customer('w1', 1))).toBe('written');
+    expect(await store.createCustomer(customer('w1', 1))).toBe('conflict');
+    expect(await store.replaceCustomer(customer('w1', 2), 1)).toBe('written');
+    expect(await store.replaceCustomer(customer('w1', 2), 1)).toBe('conflict');
+    expect((await store.getCustomers(['w1'], { consistent: true }))[0]).toMatchObject({ id: 'w1', version: 2 });
+  });
+
+  it('never brings back a deleted customer, whatever version the writer read', async () => {
+    await store.createCustomer(customer('w2', 1));
+    expect(await store.deleteCustomers(['w2', 'nobody'])).toBe(1);
+    expect(await store.replaceCustomer(customer('w2', 2), 1)).toBe('conflict');
+    expect(await store.replaceCustomer(customer('w2', 1), 0)).toBe('conflict');
+    expect(await store.getCustomers(['w2'])).toEqual([null]);
+  });
+
+  it('claims an identifier for one customer, moves and releases it only from its holders', async () => {
+    const key = { type: 'EMAIL', value: 'claim@example.com' } as const;
+    expect(await store.claimIdentity(key, 'c1')).toEqual({ status: 'claimed' });
+    expect(await store.claimIdentity(key, 'c2')).toEqual({ status: 'held', customerId: 'c1' });
+    expect(await store.moveIdentity(key, ['c9'], 'c2')).toBe('conflict');
+    expect(await store.moveIdentity(key, ['c0', 'c1'], 'c2')).toBe('written');
+    expect(await store.releaseIdentity(key, ['c1'])).toBe('conflict');
+    expect(await store.customerIdsByIdentity([key])).toEqual(['c2']);
+    expect(await store.releaseIdentity(key, ['c2'])).toBe('written');
+    expect(await store.customerIdsByIdentity([key])).toEqual([null]);
+  });
+
+  it('moves a timeline a page at a time, and deletes one a page at a time', async () => {
+    await store.putEvents(Array.from({ length: 30 }, (_, n) => event('from', n)));
+    expect(await store.moveEvents('from', 'to', 20)).toEqual({ moved: 20, more: true });
+    expect(await store.moveEvents('from', 'to', 20)).toEqual({ moved: 10, more: false });
+    const moved = await store.getEvents('to', { first: 100 });
+    expect(moved.events.map((e) => [e.id, e.customerId])).toEqual(Array.from({ length: 30 }, (_, n) => [event('to', n).id, 'to']));
+    expect((await store.getEvents('from', { first: 5 })).events).toEqual([]);
+    expect(await store.eventExists('to', event('to', 3))).toBe(true);
+    await store.deleteEvent('to', event('to', 3));
+    expect(await store.eventExists('to', event('to', 3))).toBe(false);
+    const pages = [];
+    for (let more = true; more; ) {
+      const page = await store.deleteEvents('to');
+      pages.push(page.deleted);
+      more = page.more;
+    }
+    expect(pages.reduce((a, b) => a + b, 0)).toBe(29);
+    expect((await store.getEvents('to', { first: 5 })).events).toEqual([]);
+  });
+
+  it('claims an idempotency key once and gives it back only to its event', async () => {
+    const record = { key: 'p#k1', eventId: 'e1', customerId: 'c1', occurredAt: '2026-11-01T00:00:00.000Z', claimedAt: '2026-11-01T00:00:00.000Z', expiresAt: 1 };
+    expect(await store.claimIdempotencyKey(record)).toEqual({ status: 'claimed' });
+    expect(await store.claimIdempotencyKey({ ...record, eventId: 'e2' })).toEqual({ status: 'exists', record });
+    await store.releaseIdempotencyKey('p#k1', 'e2');
+    expect(await store.claimIdempotencyKey({ ...record, eventId: 'e3' })).toEqual({ status: 'exists', record });
+    await store.releaseIdempotencyKey('p#k1', 'e1');
+    expect(await store.claimIdempotencyKey({ ...record, eventId: 'e3' })).toEqual({ status: 'claimed' });
+  });
+
+  it('keeps consent history newest first, by purpose, and deletes it', async () => {
+    const change = (id: string, purpose: 'MARKETING' | 'ANALYTICS', at: string) => ({ customerId: 'h1', id, purpose, status: 'GRANTED' as const, channel: null, source: 's', at, note: null });
+    await store.appendConsentChanges([change('a', 'MARKETING', '2026-11-01T00:00:00.000Z'), change('b', 'ANALYTICS', '2026-11-02T00:00:00.000Z'), change('c', 'MARKETING', '2026-11-03T00:00:00.000Z')]);
+    expect((await store.getConsentHistory('h1', { first: 10 })).map((c) => c.id)).toEqual(['c', 'b', 'a']);
+    expect((await store.getConsentHistory('h1', { purpose: 'MARKETING', first: 1 })).map((c) => c.id)).toEqual(['c']);
+    expect(await store.deleteConsentHistory('h1')).toEqual({ deleted: 3, more: false });
+    expect(await store.getConsentHistory('h1', { first: 10 })).toEqual([]);
+  });
+
+  it('scans every customer a page at a time', async () => {
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await store.scanCustomers(1, after);
+      seen.push(...page.customers.map((c) => c.id));
+      after = page.next;
+    } while (after);
+    expect(seen.sort()).toEqual(['w1']);
+  });
+});

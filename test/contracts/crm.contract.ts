@@ -63,5 +63,11 @@ export function defineCrmContract(adapter: string, factory: CrmFactory): void {
     it('reports health', async () => {
       await expect(port.health()).resolves.toBeUndefined();
     });
+
+    it('erases the contacts of the given refs with their cases; a second erase finds nothing', async () => {
+      expect(await port.erase(['cus_t3', 'cus_nobody'])).toBe('erased');
+      expect(await port.getMany(['cus_t3', 'cus_t1'])).toEqual([null, CRM_FIXTURE.contacts[0]]);
+      expect(await port.erase(['cus_t3'])).toBe('not_found');
+    });
   });
 }

@@ -52,5 +52,11 @@ export function defineLoyaltyContract(adapter: string, factory: LoyaltyFactory):
     it('reports health', async () => {
       await expect(port.health()).resolves.toBeUndefined();
     });
+
+    it('erases members of the given refs; a second erase finds nothing', async () => {
+      expect(await port.erase(['cus_t3', 'cus_nobody'])).toBe('erased');
+      expect(await port.getMany(['cus_t3', 'cus_t1'])).toEqual([null, LOYALTY_MEMBERS[0]]);
+      expect(await port.erase(['cus_t3'])).toBe('not_found');
+    });
   });
 }

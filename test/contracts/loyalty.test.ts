@@ -1,8 +1,9 @@
+import { describe, expect, it } from 'vitest';
 import { EmbeddedLoyalty } from '../../connectors/loyalty/embedded.js';
 import { HttpLoyalty } from '../../connectors/loyalty/http.js';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 import { LoyaltyTestServer } from '../support/loyaltyServer.js';
-import { defineLoyaltyContract } from './loyalty.contract.js';
+import { LOYALTY_MEMBERS, defineLoyaltyContract } from './loyalty.contract.js';
 
 const malformed = (ref: string) => ({ memberId: 'LM-BAD', customerRef: ref, tier: 'Gold', pointsBalance: 'many', lifetimePoints: 1 }) as unknown as LoyaltyAccountRecord;
 
@@ -21,4 +22,21 @@ defineLoyaltyContract('http (loopback service speaking docs/loyalty-api.md)', as
       await server.stop();
     },
   };
+});
+
+describe('HTTP loyalty erase', () => {
+  it('sends DELETE /members/{customerRef} and turns a 5xx into a source failure', async () => {
+    const server = new LoyaltyTestServer(LOYALTY_MEMBERS);
+    const port = new HttpLoyalty({ url: await server.start() });
+    try {
+      server.mode = { kind: 'status', status: 503 };
+      await expect(port.erase(['cus_t1'])).rejects.toMatchObject({ source: 'loyalty', failure: 'unavailable', message: 'loyalty source is unavailable: erase HTTP 503' });
+      server.mode = { kind: 'ok' };
+      expect(await port.erase(['cus_t1'])).toBe('erased');
+      expect(server.deletes).toEqual(['cus_t1', 'cus_t1']);
+    } finally {
+      await port.close();
+      await server.stop();
+    }
+  });
 });

@@ -56,11 +56,11 @@ describe('single view port contract: dynamodb (on dynalite)', () => {
   it('reads N customers in order, across BatchGetItem chunks of 100, null when missing, Error when malformed', async () => {
     const ids = [...customers.map((c) => c.id).reverse(), 'cus_missing', 'cus_bad', 'cus_7'];
     const results = await store.getCustomers(ids);
-    // The stored item's version (for conditional writes) comes back with it.
-    expect(results.slice(0, 130)).toEqual([...customers].reverse().map((c) => ({ ...c, version: 1 })));
+    // Stored bookkeeping comes back with it: the version (for conditional writes) and per-type last event times.
+    expect(results.slice(0, 130)).toEqual([...customers].reverse().map((c) => ({ ...c, version: 1, lastEventAt: {} })));
     expect(results[130]).toBeNull();
     expect(results[131]).toBeInstanceOf(Error);
-    expect(results[132]).toEqual({ ...customers[6], version: 1 });
+    expect(results[132]).toEqual({ ...customers[6], version: 1, lastEventAt: {} });
   });
 
   it('reads merge links as a projection', async () => {

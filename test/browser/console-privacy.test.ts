@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../src/embedded/demoData.js';
-import { BROWSER_TEST_TIMEOUT_MS, PATIENT, browserSkipReason, launchChromium, openPage } from '../support/browser.js';
+import { BROWSER_GATEWAY_ENV, BROWSER_TEST_TIMEOUT_MS, PATIENT, browserSkipReason, launchChromium, openPage } from '../support/browser.js';
 import { eventIds, field, search, seriousAccessibilityViolations, signIn, waitForCustomer } from '../support/consolePage.js';
 import { demoCustomer } from '../support/demo.js';
 import { startTestGateway } from '../support/gateway.js';
@@ -53,7 +53,7 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
   let gw: TestGateway;
   let browser: Browser;
   beforeAll(async () => {
-    [gw, browser] = await Promise.all([startTestGateway(), launchChromium()]);
+    [gw, browser] = await Promise.all([startTestGateway(BROWSER_GATEWAY_ENV), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../src/embedded/demoData.js';
 import { loadSegmentFile } from '../../src/segments/definitions.js';
-import { BROWSER_TEST_TIMEOUT_MS, PATIENT, browserSkipReason, launchChromium, openPage } from '../support/browser.js';
+import { BROWSER_GATEWAY_ENV, BROWSER_TEST_TIMEOUT_MS, PATIENT, browserSkipReason, launchChromium, openPage } from '../support/browser.js';
 import { eventIds, field, search, seriousAccessibilityViolations, signIn, waitForCustomer } from '../support/consolePage.js';
 import { demoCustomer, testDemoData } from '../support/demo.js';
 import { graphql, startTestGateway } from '../support/gateway.js';
@@ -35,7 +35,7 @@ describe.skipIf(skipReason !== undefined)('console in headless Chromium', { time
   let gw: TestGateway;
   let browser: Browser;
   beforeAll(async () => {
-    [gw, browser] = await Promise.all([startTestGateway(), launchChromium()]);
+    [gw, browser] = await Promise.all([startTestGateway(BROWSER_GATEWAY_ENV), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -235,7 +235,7 @@ describe.skipIf(skipReason !== undefined)('console with the loyalty source down'
     loyalty = new LoyaltyTestServer(testDemoData().loyalty);
     loyalty.mode = { kind: 'status', status: 500 };
     const loyaltyUrl = await loyalty.start();
-    [gw, browser] = await Promise.all([startTestGateway({ C360_LOYALTY_URL: loyaltyUrl, C360_SOURCE_RETRIES: '0' }), launchChromium()]);
+    [gw, browser] = await Promise.all([startTestGateway({ ...BROWSER_GATEWAY_ENV, C360_LOYALTY_URL: loyaltyUrl }), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

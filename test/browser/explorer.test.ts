@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../src/embedded/demoData.js';
-import { BROWSER_TEST_TIMEOUT_MS, PATIENT, browserSkipReason, launchChromium, openPage } from '../support/browser.js';
+import { BROWSER_GATEWAY_ENV, BROWSER_TEST_TIMEOUT_MS, PATIENT, browserSkipReason, launchChromium, openPage } from '../support/browser.js';
 import { demoCustomer } from '../support/demo.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
@@ -14,7 +14,7 @@ describe.skipIf(skipReason !== undefined)('query explorer in headless Chromium',
   let gw: TestGateway;
   let browser: Browser;
   beforeAll(async () => {
-    [gw, browser] = await Promise.all([startTestGateway(), launchChromium()]);
+    [gw, browser] = await Promise.all([startTestGateway(BROWSER_GATEWAY_ENV), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -48,6 +48,13 @@ export async function launchChromium(): Promise<Browser> {
 export const PATIENT = { timeout: 20_000, interval: 100 } as const;
 export const BROWSER_TEST_TIMEOUT_MS = 120_000;
 
+/**
+ * Gateway settings for the browser tests: source deadlines far above the
+ * 300 ms default, so a loaded machine does not turn a slow embedded read into
+ * SOURCE_TIMEOUT. A source that fails on purpose (HTTP 500) still fails at once.
+ */
+export const BROWSER_GATEWAY_ENV = { C360_SOURCE_TIMEOUT_MS: '5000' } as const;
+
 /** What a page did that a test may want to check: console output, uncaught errors, and every URL it asked for. */
 export interface PageRecord {
   readonly page: Page;

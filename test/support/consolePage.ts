@@ -26,7 +26,11 @@ export async function search(page: Page, text: string, kind = 'auto'): Promise<v
 }
 
 export async function waitForCustomer(page: Page, id: string): Promise<void> {
-  await page.locator(`article.customer[data-customer-id="${id}"]`).waitFor();
+  try {
+    await page.locator(`article.customer[data-customer-id="${id}"]`).waitFor({ timeout: PATIENT.timeout });
+  } catch {
+    throw new Error(`customer ${id} is not shown; the page says: ${await page.locator('#search-status').textContent()}`);
+  }
 }
 
 /** The marked-up state of one field: its text, and what the privacy layer did to it. */

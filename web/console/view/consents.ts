@@ -57,7 +57,7 @@ function history(view: CustomerView): HTMLElement | null {
             change.status === 'GRANTED' ? 'Granted' : 'Denied',
             plain(change.channel),
             change.source,
-            plain(change.note),
+            change.note ?? '',
           ]),
         ));
   return h('div', { class: 'history', id: 'consent-history' }, h('h4', {}, 'History'), body);

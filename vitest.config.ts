@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'connectors/**/*.test.ts', 'resolvers/**/*.test.ts'],
+    // Builds web/dist (Vite) when its sources changed, for the page and browser tests.
+    globalSetup: ['test/support/buildWebOnce.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

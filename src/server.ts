@@ -27,6 +27,7 @@ import { openSources } from './sources.js';
 import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
+import { registerWebPages } from './web/pages.js';
 
 export interface GatewayDependencies {
   readonly logger?: Logger;
@@ -50,7 +51,8 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
  * Assembles the gateway: sources, schema, Apollo Server and the Fastify app
- * with /graphql, /healthz and /readyz. Nothing listens until `listen()`.
+ * with /graphql, /healthz, /readyz and the web pages (/console, /explorer,
+ * /assets/*). Nothing listens until `listen()`.
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -117,6 +119,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
   });
+  await registerWebPages(app);
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: (request) => createContext(services, request.headers, String(request.id)),

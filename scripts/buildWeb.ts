@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Builds the console and explorer (web/ → web/dist/) with Vite. With
+ * `--if-stale` (prestart, the test setup) it does nothing when web/dist was
+ * built from the same sources, Vite config and lockfile: a hash of those is
+ * written to web/dist/.build-stamp after each build.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WEB = join(ROOT, 'web');
+const DIST = join(WEB, 'dist');
+const STAMP = join(DIST, '.build-stamp');
+
+export function sourceHash(): string {
+  const hash = createHash('sha256');
+  const files = [...walk(WEB).filter((file) => !file.startsWith(DIST)), join(ROOT, 'vite.config.ts'), join(ROOT, 'package-lock.json')];
+  for (const file of files.sort()) {
+    hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return path === DIST ? [] : walk(path);
+    return [path];
+  });
+}
+
+export function webIsFresh(): boolean {
+  return existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === sourceHash();
+}
+
+export async function buildWeb(options: { readonly ifStale: boolean }): Promise<'built' | 'fresh'> {
+  if (options.ifStale && webIsFresh()) return 'fresh';
+  const hash = sourceHash();
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  writeFileSync(STAMP, `${hash}\n`);
+  return 'built';
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const ifStale = process.argv.includes('--if-stale');
+  const started = Date.now();
+  buildWeb({ ifStale }).then(
+    (result) => {
+      if (result === 'built') process.stdout.write(`web pages built into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    },
+    (error: unknown) => {
+      process.stderr.write(`web build failed: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

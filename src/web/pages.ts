@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+/** Where `npm run build:web` (Vite) writes the pages and their assets. */
+export const WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/**
+ * Content-Security-Policy of each page (docs/console.md). Scripts only from
+ * this origin, never inline. The console also allows no inline styles and
+ * enforces Trusted Types, since it never writes HTML. The explorer's
+ * editor (Monaco, inside GraphiQL) injects its theme as <style> elements at
+ * run time and its bundled fonts are data: URLs, so that page alone allows
+ * inline styles and data: fonts; its scripts stay 'self' only.
+ */
+const COMMON_POLICY = ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'", "object-src 'none'"];
+
+export const PAGE_POLICIES = {
+  console: [...COMMON_POLICY, "style-src 'self'", "img-src 'self'", "font-src 'self'", "require-trusted-types-for 'script'", "trusted-types 'none'"].join('; '),
+  explorer: [...COMMON_POLICY, "worker-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "font-src 'self' data:"].join('; '),
+} as const;
+
+const PAGES = [
+  { route: '/console', file: 'console/index.html', policy: PAGE_POLICIES.console },
+  { route: '/explorer', file: 'explorer/index.html', policy: PAGE_POLICIES.explorer },
+] as const;
+
+/** A year: every file under /assets/ has a content hash in its name, so a changed file is a new URL. */
+const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
+
+export interface WebPagesOptions {
+  readonly distDir?: string;
+}
+
+/**
+ * GET /console, GET /explorer and GET /assets/*. The pages are HTML that
+ * must be revalidated (`no-cache`) so a rebuild shows at once; the assets
+ * they name are immutable. Security headers go on these responses only;
+ * /graphql keeps its own (the gateway's hardening owns global headers).
+ */
+export async function registerWebPages(app: FastifyInstance, options: WebPagesOptions = {}): Promise<void> {
+  const dist = options.distDir ?? WEB_DIST_DIR;
+  for (const page of PAGES) {
+    const path = join(dist, page.file);
+    const html = existsSync(path) ? readFileSync(path) : undefined;
+    app.get(page.route, async (_request, reply) => {
+      if (!html) return notBuilt(reply);
+      return reply
+        .headers({
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-cache',
+          'content-security-policy': page.policy,
+          'cross-origin-opener-policy': 'same-origin',
+          ...COMMON_HEADERS,
+        })
+        .send(html);
+    });
+  }
+  const assets = join(dist, 'assets');
+  if (!existsSync(assets)) return;
+  await app.register(fastifyStatic, {
+    root: assets,
+    prefix: '/assets/',
+    decorateReply: false,
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    immutable: true,
+    maxAge: ASSET_MAX_AGE_MS,
+    setHeaders: (reply, path) => {
+      reply.headers(COMMON_HEADERS);
+      // RFC 9239: text/javascript is the one JavaScript media type (module workers are strict about it).
+      if (path.endsWith('.js')) reply.header('content-type', 'text/javascript; charset=utf-8');
+    },
+  });
+}
+
+const COMMON_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
+
+function notBuilt(reply: FastifyReply) {
+  return reply
+    .code(503)
+    .headers({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...COMMON_HEADERS })
+    .send('The web pages are not built: run `npm run build:web` (`npm start` does it when they are missing or stale).\n');
+}

@@ -32,7 +32,8 @@ export async function loadCustomers(
   const { loaders } = ctx;
   const concurrent = ctx.services.config.batching;
   if (concurrent) prefetch(ctx, ids, needs);
-  // The naive benchmark baseline (batching off) asks one source after another.
+  // The naive benchmark baseline (batching off) asks one source after another:
+  // resolution, the single view, then CRM and loyalty (loadOneSourceAfterAnother).
   const [canonical, records] = concurrent
     ? await Promise.all([loaders.canonicalIds.loadMany(ids), loaders.customers.loadMany(ids)])
     : [await loaders.canonicalIds.loadMany(ids), await loaders.customers.loadMany(ids)];
@@ -42,6 +43,7 @@ export async function loadCustomers(
   if (concurrent) prefetch(ctx, survivors, needs);
   const survivorRecords = new Map<string, CustomerRecord | null | Error>();
   (await loaders.customers.loadMany(survivors)).forEach((record, i) => survivorRecords.set(survivors[i]!, record));
+  if (!concurrent) await loadOneSourceAfterAnother(ctx, targets, needs);
 
   return targets.map((target, i) => {
     if (target === null || target instanceof Error) return target;
@@ -66,6 +68,18 @@ function canonicalTarget(
   ctx.logger.warn({ source: 'resolution' }, 'resolution failed; following the single view merge link instead');
   if (record === undefined || record === null || record instanceof Error) return record ?? null;
   return record.mergedInto ?? id;
+}
+
+/**
+ * The naive baseline's CRM and loyalty reads: each source only after the
+ * previous one answered (and, with batching off, one call per key). The
+ * resolvers then find these records in the loaders' per-request cache.
+ */
+async function loadOneSourceAfterAnother(ctx: GatewayContext, targets: ReadonlyArray<string | null | Error>, needs: CustomerNeeds): Promise<void> {
+  const ids = targets.filter((target): target is string => typeof target === 'string');
+  if (ids.length === 0) return;
+  if (needs.crm) await ctx.loaders.crm.loadMany(ids);
+  if (needs.loyalty) await ctx.loaders.loyalty.loadMany(ids);
 }
 
 /** Starts the CRM and loyalty batches now; resolvers later read the same loader promises. */

@@ -8,19 +8,20 @@ import type { LoyaltyPort } from '../connectors/loyalty/port.js';
 import { createResolution } from '../connectors/resolution/index.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
-import type { DynamoSingleView } from '../connectors/singleview/dynamodb.js';
 import { createSingleView } from '../connectors/singleview/index.js';
+import { MemorySingleView } from '../connectors/singleview/memory.js';
+import type { SingleViewPort } from '../connectors/singleview/port.js';
 import { installDemoKeys } from './auth/apiKeys.js';
 import type { GatewayConfig, SourceName } from './config.js';
 import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { seedSingleView } from './embedded/seed.js';
+import { demoSingleViewItems, seedSingleView } from './embedded/seed.js';
 
 /** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
 export interface Sources {
-  readonly singleView: DynamoSingleView;
+  readonly singleView: SingleViewPort;
   readonly crm: CrmPort;
   readonly loyalty: LoyaltyPort;
   readonly resolution: ResolutionPort;
@@ -41,6 +42,7 @@ export interface SourceDependencies {
  * engine, and CRM and loyalty stores seeded with the demo data set.
  */
 export async function openSources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
+  if (config.memorySources) return openMemorySources(config, deps);
   const { logger } = deps;
   const opened: Array<{ close(): Promise<void> }> = [];
   let demoData: DemoData | undefined;
@@ -51,7 +53,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
     if (config.embedded) {
       embeddedDynamo = await startEmbeddedDynamo(config.dataDir);
       opened.push(embeddedDynamo);
-      logger.info({ dataDir: config.dataDir ?? 'memory' }, 'embedded dynalite started');
+      logger.info({ dataDir: config.dataDir ?? 'memory', endpoint: embeddedDynamo.endpoint }, 'embedded dynalite started');
     }
     const singleView = await createSingleView({
       endpoint: embeddedDynamo?.endpoint ?? config.dynamodb.endpoint,
@@ -82,19 +84,12 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       config.resolutionUrl ? { adapter: 'http', url: config.resolutionUrl } : { adapter: 'embedded', singleView },
     );
     opened.unshift(resolution);
-    const guard = (source: SourceName) =>
-      new SourceGuard({
-        source,
-        ...config.sources[source],
-        tracer: deps.tracer,
-        onCircuitChange: (state) => logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
-      });
     return {
       singleView,
       crm,
       loyalty,
       resolution,
-      guards: { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') },
+      guards: sourceGuards(config, deps),
       adapters: {
         singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
         crm: config.mongodb ? 'mongodb' : 'embedded',
@@ -107,6 +102,42 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
     await closeAll(opened, logger);
     throw error;
   }
+}
+
+/**
+ * Benchmark only (C360_SOURCES=memory): every source answered from process
+ * memory over the demo data, behind the same ports and guards, so a
+ * measurement shows the gateway's own cost without dynalite's.
+ */
+async function openMemorySources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
+  const demo = config.demo.enabled ? generateDemoData(config.demo) : undefined;
+  const singleView = new MemorySingleView(demo ? demoSingleViewItems(demo) : undefined);
+  if (demo) await installDemoKeys(singleView);
+  const crm = await createCrm({ adapter: 'embedded', file: undefined, seed: () => demo?.crm ?? [] });
+  const loyalty = await createLoyalty({ adapter: 'embedded', file: undefined, seed: () => demo?.loyalty ?? [] });
+  const resolution = createResolution({ adapter: 'embedded', singleView });
+  deps.logger.warn('benchmark mode: every source is served from memory');
+  const adapter = 'memory (benchmark)';
+  return {
+    singleView,
+    crm,
+    loyalty,
+    resolution,
+    guards: sourceGuards(config, deps),
+    adapters: { singleview: adapter, crm: adapter, loyalty: adapter, resolution: adapter },
+    close: () => closeAll([resolution, loyalty, crm, singleView], deps.logger),
+  };
+}
+
+function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<SourceName, SourceGuard> {
+  const guard = (source: SourceName) =>
+    new SourceGuard({
+      source,
+      ...config.sources[source],
+      tracer: deps.tracer,
+      onCircuitChange: (state) => deps.logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
+    });
+  return { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') };
 }
 
 /** Closes in reverse order of opening (dynalite last); one failure does not stop the rest. */

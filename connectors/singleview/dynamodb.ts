@@ -36,6 +36,7 @@ import {
   identityIndexItemSchema,
   mergeLinkSchema,
 } from './schemas.js';
+import { eventSortKey, identityIndexKey } from './keys.js';
 import { tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -267,14 +268,7 @@ export class DynamoSingleView implements SingleViewPort {
   }
 }
 
-export function identityIndexKey(key: IdentityKey): string {
-  return `${key.type}#${key.value}`;
-}
-
-/** Timeline sort key: ISO timestamps of one width sort as strings, the id breaks ties. */
-export function eventSortKey(occurredAt: string, id: string): string {
-  return `${occurredAt}#${id}`;
-}
+export { eventSortKey, identityIndexKey };
 
 function maxString(a: string | undefined, b: string | undefined): string | undefined {
   if (a === undefined) return b;

@@ -1,7 +1,6 @@
 import type { CustomerResolvers } from '../src/generated/graphql.js';
-import { loadByCustomerRef } from '../src/customers.js';
-import { decodeCursor, encodeCursor } from '../src/cursor.js';
-import { pageSize } from '../src/validation.js';
+import { eventQuery, loadByCustomerRef } from '../src/customers.js';
+import { encodeCursor } from '../src/cursor.js';
 
 /** A customer: single view fields from the record, CRM and loyalty through their loaders. */
 export const Customer: CustomerResolvers = {
@@ -26,15 +25,8 @@ export const Customer: CustomerResolvers = {
   identities: ({ record }) => record.identities.map((identity) => ({ ...identity, ownerId: record.id })),
 
   async events({ record }, args, ctx) {
-    const first = pageSize(args.first, 'first');
-    const after = decodeCursor(args.after, 'after');
-    const page = await ctx.loaders.events(record.id, {
-      first,
-      after: after && { occurredAt: after.at, id: after.id },
-      types: args.types ?? undefined,
-      since: args.since?.toISOString(),
-      until: args.until?.toISOString(),
-    });
+    // The root field may have started this very page already (src/customers.ts); the loader remembers it.
+    const page = await ctx.loaders.events(record.id, eventQuery(args));
     const edges = page.events.map((event) => ({
       cursor: encodeCursor({ at: event.occurredAt, id: event.id }),
       node: { ...event, ownerId: record.id },

@@ -18,7 +18,11 @@ export interface Loaders {
   readonly identities: DataLoader<IdentityKey, string | null, string>;
   readonly crm: DataLoader<string, CrmContactRecord | null>;
   readonly loyalty: DataLoader<string, LoyaltyAccountRecord | null>;
-  /** Paged reads are not batched, but they are guarded like every source call. */
+  /**
+   * Paged reads are not batched, but they are guarded like every source call.
+   * A page asked for twice in a request (prefetched by the root field, then
+   * read by Customer.events) is read once.
+   */
   events(customerId: string, query: EventQuery): Promise<EventPage>;
   auditTrail(customerId: string, first: number, after?: AuditPosition): Promise<AuditPage>;
 }
@@ -41,6 +45,7 @@ export function createLoaders(sources: Sources, options: LoaderOptions): Loaders
     (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
       read(source, operation, keys.length, (signal) => task(keys, signal)).catch((error: Error) => keys.map(() => error));
   const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
+  const eventPages = new Map<string, Promise<EventPage>>();
   return {
     customers: new DataLoader(
       batch('singleview', 'getCustomers', (ids: readonly string[], signal) => sources.singleView.getCustomers(ids, { signal })),
@@ -62,8 +67,15 @@ export function createLoaders(sources: Sources, options: LoaderOptions): Loaders
       batch('loyalty', 'getMany', (refs: readonly string[], signal) => sources.loyalty.getMany(refs, { signal })),
       loaderOptions,
     ),
-    events: (customerId, query) =>
-      read('singleview', 'getEvents', 1, (signal) => sources.singleView.getEvents(customerId, query, { signal })),
+    events: (customerId, query) => {
+      const key = JSON.stringify([customerId, query]);
+      let page = eventPages.get(key);
+      if (!page) {
+        page = read('singleview', 'getEvents', 1, (signal) => sources.singleView.getEvents(customerId, query, { signal }));
+        eventPages.set(key, page);
+      }
+      return page;
+    },
     auditTrail: (customerId, first, after) =>
       read('singleview', 'getAuditTrail', 1, (signal) => sources.singleView.getAuditTrail(customerId, first, after, { signal })),
   };

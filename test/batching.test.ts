@@ -95,18 +95,19 @@ describe('concurrency: the sources a query needs are asked at the same time', ()
   });
   afterAll(() => gw?.close());
 
-  it('overlaps the single view, resolution, CRM and loyalty calls of a full customer query', async () => {
+  it('overlaps the single view, resolution, CRM, loyalty and events calls of a full customer query', async () => {
     gw.spans.reset();
-    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id profile { firstName } loyalty { tier } crm { crmId } } }', {
-      variables: { id: 'cus_demo_customer' },
-    });
+    const query = 'query($id: ID!, $n: Int) { customer(id: $id) { id profile { firstName } loyalty { tier } crm { crmId } events(first: $n) { edges { node { id } } } } }';
+    const response = await graphql(gw.url, query, { variables: { id: 'cus_demo_customer', n: 2 } });
     expect(response.body.errors).toBeUndefined();
     const spans = gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.'));
-    expect(spans.map((span) => span.name).sort()).toEqual([
-      'c360.source.crm',
-      'c360.source.loyalty',
-      'c360.source.resolution',
-      'c360.source.singleview',
+    expect(spans.map((span) => `${span.name} ${String(span.attributes['c360.source.operation'])}`).sort()).toEqual([
+      'c360.source.crm getMany',
+      'c360.source.loyalty getMany',
+      'c360.source.resolution canonicalIds',
+      'c360.source.singleview getCustomers',
+      // The events page was read once, started by the root field together with the rest.
+      'c360.source.singleview getEvents',
     ]);
     const toMs = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
     const latestStart = Math.max(...spans.map((span) => toMs(span.startTime)));

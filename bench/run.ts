@@ -170,6 +170,7 @@ async function measure(point: Point, server: RunningServer, load: LoadGenerator,
   log(`${label.padEnd(64)} ${result.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms`);
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) notes.push(`${label}: ${result.non2xx} non-2xx, ${result.errors} connection errors, ${result.timeouts} timeouts`);
+  if (result.firstError) notes.push(`${label}: ${result.responsesWithErrors} of ${result.completed} answers carried errors, first: \`${result.firstError.replace(/`/g, "'").slice(0, 240)}\``);
   return { scenario: point.scenario, variant: point.variant, latencyMs: point.latencyMs, connections: point.connections, ...result, serverRssMiB: server.rssMiB() };
 }
 

@@ -26,6 +26,8 @@ export interface LoadResult {
   readonly timeouts: number;
   /** 200 answers whose body carries GraphQL `errors`. */
   readonly responsesWithErrors: number;
+  /** The start of the first such answer's `errors`, to say why. */
+  readonly firstError?: string;
   readonly bytesPerResponse: number;
 }
 

@@ -10,6 +10,7 @@ const ERRORS_MARKER = Buffer.from('"errors":[');
 
 function run(job: LoadJob): Promise<LoadResult> {
   let withErrors = 0;
+  let firstError: string | undefined;
   let next = 0;
   const bodies = job.bodies ?? (job.body === undefined ? undefined : [job.body]);
   return new Promise((resolve, reject) => {
@@ -35,7 +36,11 @@ function run(job: LoadJob): Promise<LoadResult> {
         // A GraphQL error answers 200; count the responses that carry one (a chunk boundary could hide a rare one).
         setupClient: (client) => {
           client.on('body', (chunk: Buffer) => {
-            if (chunk.includes(ERRORS_MARKER)) withErrors += 1;
+            const at = chunk.indexOf(ERRORS_MARKER);
+            if (at < 0) return;
+            withErrors += 1;
+            // The error codes say why; messages name sources and fields, never personal values.
+            firstError ??= chunk.subarray(at, at + 400).toString('utf8');
           });
         },
       },
@@ -49,6 +54,7 @@ function run(job: LoadJob): Promise<LoadResult> {
           errors: result.errors,
           timeouts: result.timeouts,
           responsesWithErrors: withErrors,
+          ...(firstError ? { firstError } : {}),
           bytesPerResponse: result.latency.totalCount > 0 ? Math.round(result.throughput.total / result.latency.totalCount) : 0,
         });
       },

@@ -188,7 +188,9 @@ export function planPoints(
       const request = requests[wanted.key];
       // Raw writes need no gateway feature: they are measured even before `track` exists.
       if (!request && wanted.variant !== 'raw-writes') {
-        skipped.push({ scenario, variant: wanted.variant, reason: skips.get(wanted.key) ?? 'no request' });
+        if (!skipped.some((s) => s.scenario === scenario && s.variant === wanted.variant)) {
+          skipped.push({ scenario, variant: wanted.variant, reason: skips.get(wanted.key) ?? 'no request' });
+        }
         continue;
       }
       for (const latencyMs of wanted.latencies) {

@@ -19,7 +19,7 @@ function point(scenario: ScenarioName, variant: Variant, latencyMs: number, conn
     responsesWithErrors: 0,
     bytesPerResponse: 2800,
   };
-  return { scenario, variant, latencyMs, connections, serverRssMiB: 150, ...load };
+  return { scenario, variant, latencyMs, connections, durationSeconds: 3, serverRssMiB: 150, ...load };
 }
 
 function results(points: PointResult[]): BenchResults {

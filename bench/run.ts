@@ -158,12 +158,14 @@ async function measure(point: Point, server: RunningServer, load: LoadGenerator,
   const job = { ...target, connections: point.connections };
   if (WARMUP_SECONDS > 0) await load.run({ ...job, durationSeconds: WARMUP_SECONDS });
   await drain(server);
-  let result = await load.run({ ...job, durationSeconds: DURATION_SECONDS });
+  let durationSeconds = DURATION_SECONDS;
+  let result = await load.run({ ...job, durationSeconds });
   const label = `${point.scenario} / ${point.variant} @ ${point.latencyMs} ms, ${point.connections} conn`;
   if (result.completed < MIN_ANSWERS) {
     // Too few answers to say anything (a naive batch can take seconds): once more, three times as long.
     await drain(server);
-    result = await load.run({ ...job, durationSeconds: DURATION_SECONDS * 3 });
+    durationSeconds = DURATION_SECONDS * 3;
+    result = await load.run({ ...job, durationSeconds });
     notes.push(`${label}: fewer than ${MIN_ANSWERS} answers in ${DURATION_SECONDS} s, measured for ${DURATION_SECONDS * 3} s instead (${result.completed} answers)`);
   }
   await drain(server);
@@ -171,7 +173,7 @@ async function measure(point: Point, server: RunningServer, load: LoadGenerator,
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) notes.push(`${label}: ${result.non2xx} non-2xx, ${result.errors} connection errors, ${result.timeouts} timeouts`);
   if (result.firstError) notes.push(`${label}: ${result.responsesWithErrors} of ${result.completed} answers carried errors, first: \`${result.firstError.replace(/`/g, "'").slice(0, 240)}\``);
-  return { scenario: point.scenario, variant: point.variant, latencyMs: point.latencyMs, connections: point.connections, ...result, serverRssMiB: server.rssMiB() };
+  return { scenario: point.scenario, variant: point.variant, latencyMs: point.latencyMs, connections: point.connections, durationSeconds, ...result, serverRssMiB: server.rssMiB() };
 }
 
 /**

@@ -45,7 +45,8 @@ export function latencyChart(results: BenchResults): string {
 }
 
 function panel(results: BenchResults, scenario: ScenarioName, x0: number, y0: number): string {
-  const points = results.points.filter((p) => p.scenario === scenario && CHARTED.includes(p.variant));
+  // A point with no answer in its window has no latency to draw.
+  const points = results.points.filter((p) => p.scenario === scenario && CHARTED.includes(p.variant) && p.completed > 0);
   const plotW = PANEL_WIDTH - MARGIN.left - MARGIN.right;
   const plotH = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const parts = [`<g transform="translate(${x0},${y0})">`, `<text x="${MARGIN.left}" y="18" font-size="13" font-weight="bold">${escape(scenario)}: p50 latency (ms) vs connections</text>`];

@@ -9,6 +9,8 @@ export interface PointResult extends LoadResult {
   readonly variant: Variant;
   readonly latencyMs: number;
   readonly connections: number;
+  /** How long it was measured (longer than the run's setting when it first had too few answers). */
+  readonly durationSeconds: number;
   /** Resident memory of the measured server after the point, MiB. */
   readonly serverRssMiB: number;
 }

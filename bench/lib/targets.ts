@@ -57,8 +57,13 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   }
   const batch = at('partner-batch', 'gateway', 0, c);
   const naive = at('partner-batch', 'naive', 0, c);
-  targets.push(
-    ratioTarget(7, `partner batch of 100 ids: naive baseline ≥ 5 × slower than the gateway (${c} connections)`, batch, naive, 5,
+  const naiveTarget = `partner batch of 100 ids: naive baseline ≥ 5 × slower than the gateway (${c} connections)`;
+  if (batch?.completed && naive && naive.completed === 0) {
+    // No naive batch finished at all: its rate is below one per window, which bounds the ratio from below.
+    const atLeast = batch.requestsPerSecond * naive.durationSeconds;
+    targets.push({ issue: 7, target: naiveTarget, measured: `naive finished no batch in ${naive.durationSeconds} s; gateway ≥ ${fmt(atLeast, 0)} × faster (${fmt(batch.requestsPerSecond, 1)} req/s)`, met: atLeast >= 5 });
+  } else targets.push(
+    ratioTarget(7, naiveTarget, batch, naive, 5,
       (r) => `gateway ${fmt(r, 1)} × faster (${fmt(rps(batch)!, 0)} vs ${fmt(rps(naive)!, 1)} req/s)`, skipReason(results, 'partner-batch', 'naive')),
   );
   const batch20 = at('partner-batch', 'gateway', 20, 1);

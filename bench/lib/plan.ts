@@ -45,17 +45,18 @@ export type CaptureKey = 'call-centre' | 'me' | 'partner-batch' | 'partner-singl
 
 /**
  * The gateway as the benchmark runs it: embedded default in memory, logs at
- * warn (no access log line per request), and a 5 s source deadline: with 64
- * connections on two cores, queueing alone passes the 300 ms default, and a
- * timed-out source would turn a throughput measurement into one of partial
- * answers.
+ * warn (no access log line per request), a 30 s source deadline and a
+ * circuit breaker that does not open: with 64 connections on two cores,
+ * queueing alone passes the 300 ms default, and timed-out sources (then an
+ * open circuit answering at once) would turn a throughput measurement into
+ * one of fast partial answers. An overloaded point shows as slow answers.
  */
 export function gatewaySpec(key: string, extra: Record<string, string> = {}, nodeFlags: readonly string[] = []): ServerSpec {
   return {
     key,
     entry: 'src/main.ts',
     portVariable: 'C360_PORT',
-    env: { C360_DATA_DIR: 'memory', C360_LOG_LEVEL: 'warn', C360_SOURCE_TIMEOUT_MS: '5000', ...extra },
+    env: { C360_DATA_DIR: 'memory', C360_LOG_LEVEL: 'warn', C360_SOURCE_TIMEOUT_MS: '30000', C360_BREAKER_THRESHOLD: '1000', ...extra },
     nodeFlags,
   };
 }

@@ -27,7 +27,7 @@ interface ProbeSample {
 
 export async function runSoak(): Promise<void> {
   const loyalty = await startServer({ key: 'loyalty', entry: 'bench/baselines/flappingLoyalty.ts', portVariable: 'PORT', env: {} });
-  const spec = gatewaySpec('soak', { C360_LOYALTY_URL: loyalty.url, C360_SOURCE_TIMEOUT_MS: '300' }, ['--import', './bench/lib/probe.mjs']);
+  const spec = gatewaySpec('soak', { C360_LOYALTY_URL: loyalty.url, C360_SOURCE_TIMEOUT_MS: '300', C360_BREAKER_THRESHOLD: '5' }, ['--import', './bench/lib/probe.mjs']);
   const gateway = await startServer(spec);
   const load = new LoadGenerator();
   try {

@@ -49,13 +49,14 @@ function run(job: LoadJob): Promise<LoadResult> {
         resolve({
           requestsPerSecond: result.requests.average,
           latency: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, mean: result.latency.mean, max: result.latency.max },
-          completed: result.latency.totalCount,
+          // requests.total counts answers; the latency histogram's count is not that under a fixed rate.
+          completed: result.requests.total,
           non2xx: result.non2xx,
           errors: result.errors,
           timeouts: result.timeouts,
           responsesWithErrors: withErrors,
           ...(firstError ? { firstError } : {}),
-          bytesPerResponse: result.latency.totalCount > 0 ? Math.round(result.throughput.total / result.latency.totalCount) : 0,
+          bytesPerResponse: result.requests.total > 0 ? Math.round(result.throughput.total / result.requests.total) : 0,
         });
       },
     );

@@ -17,7 +17,8 @@ import { ROOT, startServer } from './servers.js';
  * are expected while loyalty is down and are counted, not failed.
  */
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
-const RATE = Number(process.env.BENCH_SOAK_RATE ?? 100);
+/** Half of what the call-centre query reached at 16 connections on the busy machine: a soak, not a stress test. */
+const RATE = Number(process.env.BENCH_SOAK_RATE ?? 50);
 
 interface ProbeSample {
   readonly at: number;
@@ -39,7 +40,9 @@ export async function runSoak(): Promise<void> {
       .join('')
       .split('\n')
       .filter((line) => line.startsWith('c360-probe '))
-      .map((line) => JSON.parse(line.slice('c360-probe '.length)) as ProbeSample);
+      .map((line) => JSON.parse(line.slice('c360-probe '.length)) as ProbeSample)
+      // The first window after the load starts still holds the start-up's delays.
+      .filter((sample) => sample.at >= started + 10_000);
     const afterMinute = samples.find((s) => s.at - started >= 60_000) ?? samples[0];
     const last = samples.at(-1);
     const worstDelay = Math.max(0, ...samples.map((s) => s.eventLoopDelayP99Ms));

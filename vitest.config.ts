@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Integration tests whose answers go through GraphQL execution; `npm test`
+ * runs them a second time under graphql-js's own executor (C360_EXECUTOR=stock),
+ * so the fallback setting stays as correct as the default, graphql-jit.
+ */
+const EXECUTION_TESTS = ['test/read-path.test.ts', 'test/batching.test.ts', 'test/faults.test.ts', 'test/bad-input.test.ts', 'test/auth.test.ts'];
+
 export default defineConfig({
   resolve: {
     // Vite would load graphql's ESM build while Apollo and graphql-tools load the
@@ -7,7 +14,6 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'connectors/**/*.test.ts', 'resolvers/**/*.test.ts'],
     // Builds web/dist (Vite) when its sources changed, for the page and browser tests.
     globalSetup: ['test/support/buildWebOnce.ts'],
     testTimeout: 30_000,
@@ -16,5 +22,22 @@ export default defineConfig({
     // The AWS SDK warns on every start that releases after January 2027 need Node 22; the pins are deliberate.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'connectors/**/*.test.ts', 'resolvers/**/*.test.ts', 'bench/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'stock-executor',
+          include: EXECUTION_TESTS,
+          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', C360_EXECUTOR: 'stock' },
+        },
+      },
+    ],
   },
 });

@@ -1,8 +1,7 @@
 import type { CustomerResolvers } from '../src/generated/graphql.js';
-import { loadByCustomerRef } from '../src/customers.js';
-import { decodeCursor, encodeCursor } from '../src/cursor.js';
+import { eventQuery, loadByCustomerRef } from '../src/customers.js';
+import { encodeCursor } from '../src/cursor.js';
 import { badUserInput } from '../src/errors.js';
-import { pageSize } from '../src/validation.js';
 
 /** Consent decisions returned at most per request: a long history is a page, not the whole trail. */
 const MAX_CONSENT_HISTORY = 500;
@@ -30,15 +29,8 @@ export const Customer: CustomerResolvers = {
   identities: ({ record }) => record.identities.map((identity) => ({ ...identity, ownerId: record.id })),
 
   async events({ record }, args, ctx) {
-    const first = pageSize(args.first, 'first');
-    const after = decodeCursor(args.after, 'after');
-    const page = await ctx.loaders.events(record.id, {
-      first,
-      after: after && { occurredAt: after.at, id: after.id },
-      types: args.types ?? undefined,
-      since: args.since?.toISOString(),
-      until: args.until?.toISOString(),
-    });
+    // The root field may have started this very page already (src/customers.ts); the loader remembers it.
+    const page = await ctx.loaders.events(record.id, eventQuery(args));
     const edges = page.events.map((event) => ({
       cursor: encodeCursor({ at: event.occurredAt, id: event.id }),
       node: { ...event, ownerId: record.id },

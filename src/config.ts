@@ -96,9 +96,20 @@ export const envSchema = z.object({
   C360_PHONE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as US').default('US'),
   C360_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
 
+  /** graphql-jit compiled operations (default) or graphql-js's own executor. */
+  C360_EXECUTOR: z.enum(['jit', 'stock'], { error: 'expected jit or stock' }).default('jit'),
+
   /** Benchmark-only: latency added to every source call. */
   C360_INJECT_LATENCY_MS: integer(0, 10_000).default(0),
   C360_DATALOADER: booleanFlag.default(true),
+  /** Unlocks the settings below, which make the gateway unfit for real data. */
+  C360_BENCHMARK_MODE: booleanFlag.default(false),
+  /** `memory`: every source served from in-process adapters over the demo data (benchmark only). */
+  C360_SOURCES: z.enum(['configured', 'memory'], { error: 'expected configured or memory' }).default('configured'),
+}).superRefine((env, ctx) => {
+  if (env.C360_SOURCES === 'memory' && !env.C360_BENCHMARK_MODE) {
+    ctx.addIssue({ code: 'custom', path: ['C360_SOURCES'], message: 'memory is a benchmark-only setting; it needs C360_BENCHMARK_MODE=true' });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -159,6 +170,9 @@ export interface GatewayConfig {
   readonly phoneDefaultRegion: string;
   readonly shutdownGraceMs: number;
   readonly batching: boolean;
+  readonly executor: Env['C360_EXECUTOR'];
+  /** Benchmark only: all sources in memory, no dynalite (C360_SOURCES=memory). */
+  readonly memorySources: boolean;
 }
 
 export class ConfigError extends Error {
@@ -218,6 +232,8 @@ function toGatewayConfig(env: Env): GatewayConfig {
     phoneDefaultRegion: env.C360_PHONE_DEFAULT_REGION,
     shutdownGraceMs: env.C360_SHUTDOWN_GRACE_MS,
     batching: env.C360_DATALOADER,
+    executor: env.C360_EXECUTOR,
+    memorySources: env.C360_SOURCES === 'memory',
   };
 }
 

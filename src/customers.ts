@@ -1,18 +1,54 @@
+import { getArgumentValues, isObjectType } from 'graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { CustomerRecord } from '../connectors/singleview/port.js';
+import type { CustomerRecord, EventQuery } from '../connectors/singleview/port.js';
 import type { GatewayContext } from './context.js';
-import { selectedFieldNames } from './graphql/selection.js';
+import { decodeCursor } from './cursor.js';
+import type { CustomerEventsArgs } from './generated/graphql.js';
+import { selectedFields } from './graphql/selection.js';
 import type { CustomerModel } from './models.js';
+import { pageSize } from './validation.js';
 
 /** Which sources beyond the single view a selection on Customer will read. */
 export interface CustomerNeeds {
   readonly crm: boolean;
   readonly loyalty: boolean;
+  /** The page of events the selection asks for, when it can be read before the customer is. */
+  readonly events?: EventQuery | undefined;
 }
 
 export function customerNeeds(info: GraphQLResolveInfo): CustomerNeeds {
-  const fields = selectedFieldNames(info);
-  return { crm: fields.has('crm') || fields.has('profile'), loyalty: fields.has('loyalty') };
+  const fields = selectedFields(info);
+  const named = (name: string) => fields.filter((field) => field.name.value === name);
+  const events = named('events');
+  return {
+    crm: named('crm').length > 0 || named('profile').length > 0,
+    loyalty: named('loyalty').length > 0,
+    // One `events` selection can start with the others; aliased pages with other arguments wait their turn.
+    events: events.length === 1 ? prefetchableEventQuery(info, events[0]!) : undefined,
+  };
+}
+
+/** `Customer.events` arguments as a single view query; BAD_USER_INPUT names the argument. */
+export function eventQuery(args: CustomerEventsArgs): EventQuery {
+  const after = decodeCursor(args.after, 'after');
+  return {
+    first: pageSize(args.first, 'first'),
+    after: after && { occurredAt: after.at, id: after.id },
+    types: args.types ?? undefined,
+    since: args.since?.toISOString(),
+    until: args.until?.toISOString(),
+  };
+}
+
+function prefetchableEventQuery(info: GraphQLResolveInfo, node: Parameters<typeof getArgumentValues>[1]): EventQuery | undefined {
+  const customer = info.schema.getType('Customer');
+  const field = isObjectType(customer) ? customer.getFields().events : undefined;
+  if (!field) return undefined;
+  try {
+    return eventQuery(getArgumentValues(field, node, info.variableValues) as CustomerEventsArgs);
+  } catch {
+    return undefined; // Customer.events reports the bad argument at its own path.
+  }
 }
 
 /**
@@ -32,7 +68,8 @@ export async function loadCustomers(
   const { loaders } = ctx;
   const concurrent = ctx.services.config.batching;
   if (concurrent) prefetch(ctx, ids, needs);
-  // The naive benchmark baseline (batching off) asks one source after another.
+  // The naive benchmark baseline (batching off) asks one source after another:
+  // resolution, the single view, then CRM and loyalty (loadOneSourceAfterAnother).
   const [canonical, records] = concurrent
     ? await Promise.all([loaders.canonicalIds.loadMany(ids), loaders.customers.loadMany(ids)])
     : [await loaders.canonicalIds.loadMany(ids), await loaders.customers.loadMany(ids)];
@@ -42,6 +79,7 @@ export async function loadCustomers(
   if (concurrent) prefetch(ctx, survivors, needs);
   const survivorRecords = new Map<string, CustomerRecord | null | Error>();
   (await loaders.customers.loadMany(survivors)).forEach((record, i) => survivorRecords.set(survivors[i]!, record));
+  if (!concurrent) await loadOneSourceAfterAnother(ctx, targets, needs);
 
   return targets.map((target, i) => {
     if (target === null || target instanceof Error) return target;
@@ -68,12 +106,31 @@ function canonicalTarget(
   return record.mergedInto ?? id;
 }
 
-/** Starts the CRM and loyalty batches now; resolvers later read the same loader promises. */
+/**
+ * The naive baseline's CRM and loyalty reads: each source only after the
+ * previous one answered (and, with batching off, one call per key). The
+ * resolvers then find these records in the loaders' per-request cache.
+ */
+async function loadOneSourceAfterAnother(ctx: GatewayContext, targets: ReadonlyArray<string | null | Error>, needs: CustomerNeeds): Promise<void> {
+  const ids = targets.filter((target): target is string => typeof target === 'string');
+  if (ids.length === 0) return;
+  if (needs.crm) await ctx.loaders.crm.loadMany(ids);
+  if (needs.loyalty) await ctx.loaders.loyalty.loadMany(ids);
+}
+
+/**
+ * Starts the CRM and loyalty batches and the events pages now; resolvers
+ * later read the same loader promises (an id absorbed by a merge reads its
+ * survivor's events later, under the survivor's id).
+ */
 function prefetch(ctx: GatewayContext, ids: readonly string[], needs: CustomerNeeds): void {
   if (ids.length === 0) return;
   // loadMany never rejects (failures become Error entries), so nothing here goes unhandled.
   if (needs.crm) void ctx.loaders.crm.loadMany(ids);
   if (needs.loyalty) void ctx.loaders.loyalty.loadMany(ids);
+  const events = needs.events;
+  // The resolver that awaits this page sees its failure; this branch only keeps it from going unhandled.
+  if (events) for (const id of new Set(ids)) ctx.loaders.events(id, events).catch(() => undefined);
 }
 
 /** A customer's record in another source, under its id or, after merges, any id it absorbed. */

@@ -27,7 +27,11 @@ export interface Loaders {
   readonly identities: DataLoader<IdentityKey, string | null, string>;
   readonly crm: DataLoader<string, CrmContactRecord | null>;
   readonly loyalty: DataLoader<string, LoyaltyAccountRecord | null>;
-  /** Paged reads are not batched, but they are guarded like every source call. */
+  /**
+   * Paged reads are not batched, but they are guarded like every source call.
+   * A page asked for twice in a request (prefetched by the root field, then
+   * read by Customer.events) is read once.
+   */
   events(customerId: string, query: EventQuery): Promise<EventPage>;
   auditTrail(customerId: string, first: number, after?: AuditPosition): Promise<AuditPage>;
   consentHistory(customerId: string, purpose: Purpose | undefined, first: number): Promise<ConsentChangeRecord[]>;
@@ -51,6 +55,7 @@ export function createLoaders(sources: Sources, options: LoaderOptions): Loaders
     (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
       read(source, operation, keys.length, (signal) => task(keys, signal)).catch((error: Error) => keys.map(() => error));
   const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
+  const eventPages = new Map<string, Promise<EventPage>>();
   return {
     customers: new DataLoader(
       batch('singleview', 'getCustomers', (ids: readonly string[], signal) => sources.singleView.getCustomers(ids, { signal })),
@@ -72,8 +77,15 @@ export function createLoaders(sources: Sources, options: LoaderOptions): Loaders
       batch('loyalty', 'getMany', (refs: readonly string[], signal) => sources.loyalty.getMany(refs, { signal })),
       loaderOptions,
     ),
-    events: (customerId, query) =>
-      read('singleview', 'getEvents', 1, (signal) => sources.singleView.getEvents(customerId, query, { signal })),
+    events: (customerId, query) => {
+      const key = JSON.stringify([customerId, query]);
+      let page = eventPages.get(key);
+      if (!page) {
+        page = read('singleview', 'getEvents', 1, (signal) => sources.singleView.getEvents(customerId, query, { signal }));
+        eventPages.set(key, page);
+      }
+      return page;
+    },
     auditTrail: (customerId, first, after) =>
       read('singleview', 'getAuditTrail', 1, (signal) => sources.singleView.getAuditTrail(customerId, first, after, { signal })),
     consentHistory: (customerId, purpose, first) =>

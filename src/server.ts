@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
@@ -18,6 +22,7 @@ import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { createErrorFormatter, safeErrorDetail } from './errors.js';
+import { executionOptions } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { createLogger } from './logger.js';
 import { checkReadiness } from './readiness.js';
@@ -96,9 +101,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     forceCloseConnections: 'idle',
   });
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    // graphql-jit compiled operations, or graphql-js with C360_EXECUTOR=stock (src/graphql/executor.ts).
+    ...executionOptions(schema, config.executor),
     plugins: [
+      // No per-field hooks: each wraps every resolver call (bench/README.md measures the cost).
       ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       telemetryPlugin(),
     ],
     formatError: createErrorFormatter({

@@ -9,20 +9,21 @@ import { createResolution } from '../connectors/resolution/index.js';
 import type { ResolutionSettings } from '../connectors/resolution/index.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
-import type { DynamoSingleView } from '../connectors/singleview/dynamodb.js';
 import { createSingleView } from '../connectors/singleview/index.js';
+import { MemorySingleView } from '../connectors/singleview/memory.js';
+import type { SingleViewPort } from '../connectors/singleview/port.js';
 import { installDemoKeys } from './auth/apiKeys.js';
 import type { GatewayConfig, SourceName } from './config.js';
 import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { DEMO_DATA_VERSION, seedSingleView } from './embedded/seed.js';
+import { DEMO_DATA_VERSION, demoSingleViewItems, seedSingleView } from './embedded/seed.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 
 /** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
 export interface Sources {
-  readonly singleView: DynamoSingleView;
+  readonly singleView: SingleViewPort;
   readonly crm: CrmPort;
   readonly loyalty: LoyaltyPort;
   readonly resolution: ResolutionPort;
@@ -45,6 +46,7 @@ export interface SourceDependencies {
  * engine, and CRM and loyalty stores seeded with the demo data set.
  */
 export async function openSources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
+  if (config.memorySources) return openMemorySources(config, deps);
   const { logger } = deps;
   const opened: Array<{ close(): Promise<void> }> = [];
   let demoData: DemoData | undefined;
@@ -55,7 +57,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
     if (config.embedded) {
       embeddedDynamo = await startEmbeddedDynamo(config.dataDir);
       opened.push(embeddedDynamo);
-      logger.info({ dataDir: config.dataDir ?? 'memory' }, 'embedded dynalite started');
+      logger.info({ dataDir: config.dataDir ?? 'memory', endpoint: embeddedDynamo.endpoint }, 'embedded dynalite started');
     }
     const singleView = await createSingleView({
       endpoint: embeddedDynamo?.endpoint ?? config.dynamodb.endpoint,
@@ -87,19 +89,12 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
     opened.unshift(loyalty);
     const resolution = createResolution(resolutionSettings(config, singleView));
     opened.unshift(resolution);
-    const guard = (source: SourceName) =>
-      new SourceGuard({
-        source,
-        ...config.sources[source],
-        tracer: deps.tracer,
-        onCircuitChange: (state) => logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
-      });
     return {
       singleView,
       crm,
       loyalty,
       resolution,
-      guards: { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') },
+      guards: sourceGuards(config, deps),
       adapters: {
         singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
         crm: config.mongodb ? 'mongodb' : 'embedded',
@@ -114,7 +109,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
   }
 }
 
-function resolutionSettings(config: GatewayConfig, singleView: DynamoSingleView): ResolutionSettings {
+function resolutionSettings(config: GatewayConfig, singleView: SingleViewPort): ResolutionSettings {
   const settings = config.resolution;
   switch (settings.adapter) {
     case 'embedded':
@@ -128,6 +123,42 @@ function resolutionSettings(config: GatewayConfig, singleView: DynamoSingleView)
         credentials: settings.localCredentials ? { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } : undefined,
       };
   }
+}
+
+/**
+ * Benchmark only (C360_SOURCES=memory): every source answered from process
+ * memory over the demo data, behind the same ports and guards, so a
+ * measurement shows the gateway's own cost without dynalite's.
+ */
+async function openMemorySources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
+  const demo = config.demo.enabled ? generateDemoData({ ...config.demo, segments: deps.segments.all() }) : undefined;
+  const singleView = new MemorySingleView(demo ? demoSingleViewItems(demo) : undefined);
+  if (demo) await installDemoKeys(singleView);
+  const crm = await createCrm({ adapter: 'embedded', file: undefined, seed: () => demo?.crm ?? [] });
+  const loyalty = await createLoyalty({ adapter: 'embedded', file: undefined, seed: () => demo?.loyalty ?? [] });
+  const resolution = createResolution({ adapter: 'embedded', singleView });
+  deps.logger.warn('benchmark mode: every source is served from memory');
+  const adapter = 'memory (benchmark)';
+  return {
+    singleView,
+    crm,
+    loyalty,
+    resolution,
+    guards: sourceGuards(config, deps),
+    adapters: { singleview: adapter, crm: adapter, loyalty: adapter, resolution: adapter },
+    close: () => closeAll([resolution, loyalty, crm, singleView], deps.logger),
+  };
+}
+
+function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<SourceName, SourceGuard> {
+  const guard = (source: SourceName) =>
+    new SourceGuard({
+      source,
+      ...config.sources[source],
+      tracer: deps.tracer,
+      onCircuitChange: (state) => deps.logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
+    });
+  return { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') };
 }
 
 /** Closes in reverse order of opening (dynalite last); one failure does not stop the rest. */

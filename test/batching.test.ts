@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
-import { startTestGateway, graphql } from './support/gateway.js';
+import { dynamoSingleView, startTestGateway, graphql } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { testDemoData } from './support/demo.js';
 
@@ -29,7 +29,7 @@ interface DynamoCall {
 /** Wraps the real DynamoDB client of the gateway to record each command it sends. */
 function recordDynamoCalls(gw: TestGateway): DynamoCall[] {
   const calls: DynamoCall[] = [];
-  gw.gateway.services.sources.singleView.document.middlewareStack.add(
+  dynamoSingleView(gw).document.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { RequestItems?: Record<string, { Keys?: unknown[]; ProjectionExpression?: string }> };
       for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
@@ -54,7 +54,8 @@ describe('batching: one call per source for 100 customers', () => {
   let loyalty: LoyaltyTestServer;
   beforeAll(async () => {
     loyalty = new LoyaltyTestServer(testDemoData().loyalty);
-    gw = await startTestGateway({ C360_LOYALTY_URL: await loyalty.start() });
+    // A generous deadline: this is about batching, and a busy machine must not turn it into a timeout test.
+    gw = await startTestGateway({ C360_LOYALTY_URL: await loyalty.start(), C360_SOURCE_TIMEOUT_MS: '5000' });
   });
   afterAll(async () => {
     await gw?.close();
@@ -78,7 +79,7 @@ describe('batching: one call per source for 100 customers', () => {
     expect(loyalty.requests).toEqual([ids]);
     // One BatchGetItem of the 100 customer items; the embedded resolution
     // engine reads its merge links from the same table with a projection.
-    const customersTable = gw.gateway.services.sources.singleView.tables.customers;
+    const customersTable = dynamoSingleView(gw).tables.customers;
     expect(dynamo.sort((a, b) => Number(a.projected) - Number(b.projected))).toEqual([
       { command: 'BatchGetItemCommand', table: customersTable, keys: 100, projected: false },
       { command: 'BatchGetItemCommand', table: customersTable, keys: 100, projected: true },
@@ -94,22 +95,57 @@ describe('concurrency: the sources a query needs are asked at the same time', ()
   });
   afterAll(() => gw?.close());
 
-  it('overlaps the single view, resolution, CRM and loyalty calls of a full customer query', async () => {
+  it('overlaps the single view, resolution, CRM, loyalty and events calls of a full customer query', async () => {
     gw.spans.reset();
-    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id profile { firstName } loyalty { tier } crm { crmId } } }', {
-      variables: { id: 'cus_demo_customer' },
-    });
+    const query = 'query($id: ID!, $n: Int) { customer(id: $id) { id profile { firstName } loyalty { tier } crm { crmId } events(first: $n) { edges { node { id } } } } }';
+    const response = await graphql(gw.url, query, { variables: { id: 'cus_demo_customer', n: 2 } });
     expect(response.body.errors).toBeUndefined();
     const spans = gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.'));
-    expect(spans.map((span) => span.name).sort()).toEqual([
-      'c360.source.crm',
-      'c360.source.loyalty',
-      'c360.source.resolution',
-      'c360.source.singleview',
+    expect(spans.map((span) => `${span.name} ${String(span.attributes['c360.source.operation'])}`).sort()).toEqual([
+      'c360.source.crm getMany',
+      'c360.source.loyalty getMany',
+      'c360.source.resolution canonicalIds',
+      'c360.source.singleview getCustomers',
+      // The events page was read once, started by the root field together with the rest.
+      'c360.source.singleview getEvents',
     ]);
     const toMs = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
     const latestStart = Math.max(...spans.map((span) => toMs(span.startTime)));
     const earliestEnd = Math.min(...spans.map((span) => toMs(span.endTime)));
     expect(latestStart).toBeLessThan(earliestEnd);
+  });
+});
+
+describe('the naive baseline (C360_DATALOADER=false): one call per key, one source after another', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_DATALOADER: 'false', C360_INJECT_LATENCY_MS: '20', C360_SOURCE_TIMEOUT_MS: '5000' });
+  });
+  afterAll(() => gw?.close());
+
+  it('asks resolution, then the single view, then CRM, then loyalty, each key alone', async () => {
+    const ids = testDemoData().customers.slice(0, 3).map((c) => c.id);
+    gw.spans.reset();
+    const response = await graphql<{ customers: Array<{ id: string }> }>(gw.url, WIDE, { variables: { ids } });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.customers.map((c) => c.id)).toEqual(ids);
+
+    const spans = gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.'));
+    const toMs = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+    const phases = ['resolution', 'singleview', 'crm', 'loyalty'].map((source) => {
+      const calls = spans.filter((span) => span.name === `c360.source.${source}`);
+      return {
+        source,
+        batchSizes: calls.map((span) => span.attributes['c360.source.batch_size']),
+        start: Math.min(...calls.map((span) => toMs(span.startTime))),
+        end: Math.max(...calls.map((span) => toMs(span.endTime))),
+      };
+    });
+    expect(phases.map(({ source, batchSizes }) => ({ source, batchSizes }))).toEqual(
+      ['resolution', 'singleview', 'crm', 'loyalty'].map((source) => ({ source, batchSizes: [1, 1, 1] })),
+    );
+    // Ordering, not timing: each source's first call starts after the previous source's last call ended
+    // (within 1 ms: OpenTelemetry stamps a span's start in whole milliseconds, its end finer).
+    for (let i = 1; i < phases.length; i++) expect(phases[i]!.start).toBeGreaterThanOrEqual(phases[i - 1]!.end - 1);
   });
 });

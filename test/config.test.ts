@@ -45,6 +45,9 @@ describe('configuration from the environment', () => {
     [{ C360_LOG_LEVEL: 'loud' }, 'C360_LOG_LEVEL: Invalid option'],
     [{ C360_DATALOADER: 'maybe' }, 'C360_DATALOADER: expected true or false'],
     [{ C360_PHONE_DEFAULT_REGION: 'usa' }, 'C360_PHONE_DEFAULT_REGION: expected an ISO 3166'],
+    [{ C360_EXECUTOR: 'fast' }, 'C360_EXECUTOR: expected jit or stock'],
+    [{ C360_SOURCES: 'memory' }, 'C360_SOURCES: memory is a benchmark-only setting; it needs C360_BENCHMARK_MODE=true'],
+    [{ C360_SOURCES: 'ram', C360_BENCHMARK_MODE: 'true' }, 'C360_SOURCES: expected configured or memory'],
   ];
   for (const [env, fragment] of BAD) {
     it(`refuses ${JSON.stringify(env)} naming the variable`, () => {

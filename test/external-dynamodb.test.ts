@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
 import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
-import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import { dynamoSingleView, graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 
 /**
  * C360_DYNAMODB_ENDPOINT points the same single view adapter at another
@@ -20,7 +20,7 @@ describe('single view on a separately started DynamoDB endpoint', () => {
     // Not in demo mode: no demo data and no demo keys, so the demo key is refused.
     const refused = await graphql(plain.url, '{ segments { id } }');
     const adapters = plain.gateway.services.sources.adapters;
-    const tables = plain.gateway.services.sources.singleView.tables;
+    const tables = dynamoSingleView(plain).tables;
     await plain.close();
     expect(refused.status).toBe(401);
     expect(adapters.singleview).toBe('dynamodb');
@@ -29,7 +29,7 @@ describe('single view on a separately started DynamoDB endpoint', () => {
     // C360_DEMO=true loads the demo set into the existing tables.
     const again = await startTestGateway({ ...env, C360_DEMO: 'true' });
     try {
-      expect(again.gateway.services.sources.singleView.tables).toEqual(tables);
+      expect(dynamoSingleView(again).tables).toEqual(tables);
       const response = await graphql(again.url, '{ customer(id: "cus_demo_customer") { id } }');
       expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: 'cus_demo_customer' } } });
     } finally {

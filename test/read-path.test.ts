@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { loadSegmentFile } from '../src/segments/definitions.js';
-import { startTestGateway, graphql, withoutTraceId } from './support/gateway.js';
+import { dynamoSingleView, startTestGateway, graphql, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { demoCustomer, testDemoData } from './support/demo.js';
 
@@ -144,7 +144,7 @@ describe('read path over HTTP', () => {
   });
 
   it('answers an id absorbed by a merge with the survivor, whose loyalty is found under the absorbed id', async () => {
-    const store = gw.gateway.services.sources.singleView;
+    const store = dynamoSingleView(gw);
     // cus_000012 has no loyalty account of its own; cus_000011 has one.
     const survivor = demoCustomer('cus_000012');
     const absorbed = demoCustomer('cus_000011');

@@ -54,6 +54,7 @@ import {
   identityLogItemSchema,
   mergeLinkSchema,
 } from './schemas.js';
+import { eventSortKey, identityIndexKey } from './keys.js';
 import { tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -613,18 +614,11 @@ export class DynamoSingleView implements SingleViewPort {
   }
 }
 
-export function identityIndexKey(key: IdentityKey): string {
-  return `${key.type}#${key.value}`;
-}
+export { eventSortKey, identityIndexKey };
 
 /** Identity types are upper-case words, so `MATCH#…` never collides with an identifier's key. */
 function matchIndexKey(matchId: string): string {
   return `MATCH#${matchId}`;
-}
-
-/** Timeline sort key: ISO timestamps of one width sort as strings, the id breaks ties. */
-export function eventSortKey(occurredAt: string, id: string): string {
-  return `${occurredAt}#${id}`;
 }
 
 /** `customerId IN (...)`: the index item is still held by one of these customers. */

@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { eventSortKey, identityIndexKey } from '../../connectors/singleview/dynamodb.js';
+import type { SingleViewItems } from '../../connectors/singleview/memory.js';
 import type { DemoData } from './demoData.js';
 
 /** Bump when the demo data set changes shape, so old data dirs are not mistaken for current ones. */
@@ -28,19 +29,10 @@ export async function seedSingleView(store: DynamoSingleView, data: DemoData): P
     return { seeded: false, customers: Number(marker.Item.customers ?? 0), ...(version !== DEMO_DATA_VERSION ? { staleVersion: version } : {}) };
   }
 
-  const identityItems = data.customers.flatMap((customer) =>
-    customer.identities.map((identity) => ({
-      key: identityIndexKey(identity),
-      customerId: customer.id,
-      type: identity.type,
-      value: identity.value,
-    })),
-  );
-  const eventItems = data.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) }));
-  const customerItems = data.customers.map((customer) => ({ ...customer, version: 1 }));
-
-  await writeAll(store, store.tables.customers, customerItems);
-  await writeAll(store, store.tables.identities, identityItems);
+  const items = demoSingleViewItems(data);
+  const eventItems = items.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) }));
+  await writeAll(store, store.tables.customers, items.customers);
+  await writeAll(store, store.tables.identities, items.identities);
   await writeAll(store, store.tables.events, eventItems);
   const historyItems = data.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` }));
   await writeAll(store, store.tables.consentHistory, historyItems);
@@ -51,6 +43,22 @@ export async function seedSingleView(store: DynamoSingleView, data: DemoData): P
     }),
   );
   return { seeded: true, customers: data.customers.length };
+}
+
+/** The demo data as single view items: customers (version 1), the identity index, events. */
+export function demoSingleViewItems(data: DemoData): SingleViewItems {
+  return {
+    customers: data.customers.map((customer) => ({ ...customer, version: 1 })),
+    identities: data.customers.flatMap((customer) =>
+      customer.identities.map((identity) => ({
+        key: identityIndexKey(identity),
+        customerId: customer.id,
+        type: identity.type,
+        value: identity.value,
+      })),
+    ),
+    events: data.events,
+  };
 }
 
 async function writeAll(store: DynamoSingleView, table: string, items: ReadonlyArray<Record<string, unknown>>): Promise<void> {

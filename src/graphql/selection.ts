@@ -6,30 +6,35 @@ import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSe
  * source calls the selection will need before it waits for any of them.
  */
 export function selectedFieldNames(info: GraphQLResolveInfo): Set<string> {
-  const names = new Set<string>();
-  for (const node of info.fieldNodes) collect(node.selectionSet, info.fragments, names, new Set());
-  return names;
+  return new Set(selectedFields(info).map((node) => node.name.value));
+}
+
+/** The field nodes selected directly under the current field, in document order. */
+export function selectedFields(info: GraphQLResolveInfo): FieldNode[] {
+  const nodes: FieldNode[] = [];
+  for (const node of info.fieldNodes) collect(node.selectionSet, info.fragments, nodes, new Set());
+  return nodes;
 }
 
 function collect(
   selectionSet: SelectionSetNode | undefined,
   fragments: Record<string, FragmentDefinitionNode>,
-  names: Set<string>,
+  nodes: FieldNode[],
   visited: Set<string>,
 ): void {
   for (const selection of selectionSet?.selections ?? []) {
     switch (selection.kind) {
       case 'Field':
-        names.add((selection as FieldNode).name.value);
+        nodes.push(selection as FieldNode);
         break;
       case 'InlineFragment':
-        collect(selection.selectionSet, fragments, names, visited);
+        collect(selection.selectionSet, fragments, nodes, visited);
         break;
       case 'FragmentSpread': {
         const name = selection.name.value;
         if (visited.has(name)) break;
         visited.add(name);
-        collect(fragments[name]?.selectionSet, fragments, names, visited);
+        collect(fragments[name]?.selectionSet, fragments, nodes, visited);
         break;
       }
     }

@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
-import { createSingleView } from '../../connectors/singleview/index.js';
-import type { CustomerRecord, EventRecord } from '../../connectors/singleview/port.js';
-import { startEmbeddedDynamo } from '../../src/embedded/dynalite.js';
-import type { EmbeddedDynamo } from '../../src/embedded/dynalite.js';
+import { MemorySingleView } from '../../connectors/singleview/memory.js';
+import type { CustomerRecord, EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import { startSingleView } from '../support/dynalite.js';
 
-/** The single view's write operations, on DynamoDB's API (dynalite): the conditions the write path relies on. */
-let dynamo: EmbeddedDynamo;
-let store: DynamoSingleView;
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamo(undefined);
-  store = await createSingleView({ endpoint: dynamo.endpoint, region: 'us-east-1', tablePrefix: 'sv_', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-});
-afterAll(async () => {
-  await store?.close();
-  await dynamo?.close();
-});
+/**
+ * The single view's write operations: the conditions the write path relies
+ * on. Every adapter runs them: DynamoDB (on dynalite) and the in-memory one.
+ */
+const ADAPTERS: Array<[string, () => Promise<{ store: SingleViewPort; close(): Promise<void> }>]> = [
+  ['dynamodb (on dynalite)', startSingleView],
+  ['memory (benchmarks)', async () => {
+    const store = new MemorySingleView();
+    return { store, close: () => store.close() };
+  }],
+];
 
 const customer = (id: string, version: number, extra: Partial<CustomerRecord> = {}): CustomerRecord => ({
   id,
@@ -40,7 +38,14 @@ const event = (customerId: string, n: number): EventRecord => ({
   properties: null,
 });
 
-describe('single view writes (dynamodb)', () => {
+describe.each(ADAPTERS)('single view writes: %s', (_adapter, open) => {
+  let store: SingleViewPort;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, close } = await open());
+  });
+  afterAll(() => close?.());
+
   it('creates a customer once, and replaces it only at the version read', async () => {
     expect(await store.createCustomer(customer('w1', 1))).toBe('written');
     expect(await store.createCustomer(customer('w1', 1))).toBe('conflict');

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { configFrom } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
@@ -16,12 +17,17 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** Environment every test gateway starts from: memory only, a random port, a small demo set. */
+/**
+ * Environment every test gateway starts from: memory only, a random port, a
+ * small demo set, and the executor the suite runs under (`C360_EXECUTOR`:
+ * `npm test` runs the integration tests under both, see vitest.config.ts).
+ */
 export const TEST_ENV = {
   C360_DATA_DIR: 'memory',
   C360_PORT: '0',
   C360_LOG_LEVEL: 'info',
   C360_DEMO_CUSTOMERS: '120',
+  C360_EXECUTOR: process.env.C360_EXECUTOR,
 } as const;
 
 export interface TestGatewayOptions {
@@ -70,6 +76,13 @@ export async function startTestGateway(env: Record<string, string | undefined> =
   });
   const url = await gateway.listen();
   return { url, gateway, spans, logs, close: () => gateway.close() };
+}
+
+/** The test gateway's single view as the DynamoDB adapter it is on the embedded default, to look inside it. */
+export function dynamoSingleView(gw: TestGateway): DynamoSingleView {
+  const store = gw.gateway.services.sources.singleView;
+  if (!(store instanceof DynamoSingleView)) throw new Error('this test needs the DynamoDB single view (the embedded default)');
+  return store;
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

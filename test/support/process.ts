@@ -16,7 +16,7 @@ export interface GatewayProcess {
 export function spawnGateway(env: Record<string, string>): GatewayProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...executorEnv(), ...env },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -24,6 +24,11 @@ export function spawnGateway(env: Record<string, string>): GatewayProcess {
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout, stderr, exited };
+}
+
+/** The executor the suite runs under, passed on to child gateways. */
+function executorEnv(): Record<string, string> {
+  return process.env.C360_EXECUTOR ? { C360_EXECUTOR: process.env.C360_EXECUTOR } : {};
 }
 
 /** Waits for the "listening" log line and returns the URL it names. */

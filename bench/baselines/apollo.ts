@@ -1,0 +1,50 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import fastifyApollo from '@as-integrations/fastify';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import Fastify from 'fastify';
+import type { GraphQLFieldResolver } from 'graphql';
+import { scalarResolvers } from '../../resolvers/scalars.js';
+import { jitExecutorGateway } from '../../src/graphql/executor.js';
+import { loadTypeDefs } from '../../src/graphql/schema.js';
+import { benchPort, readCaptures } from '../lib/captures.js';
+
+/**
+ * Baseline: a bare Apollo Server 5 on Fastify over the gateway's own SDL and
+ * scalars, answering each benchmark operation with the data the gateway
+ * answered (captured at the start of the run) from memory: no auth, no
+ * context, no sources. BENCH_APOLLO picks the configuration:
+ * `stock` (Apollo's defaults, cache control on), `no-cache-control`, or
+ * `jit` (cache control off and graphql-jit through the executor hook, as the
+ * gateway runs).
+ */
+type Mode = 'stock' | 'no-cache-control' | 'jit';
+const mode = (process.env.BENCH_APOLLO ?? 'stock') as Mode;
+
+const dataByOperation = new Map<string, Record<string, unknown>>();
+for (const capture of Object.values(readCaptures())) {
+  const { data } = JSON.parse(capture.body) as { data?: Record<string, unknown> };
+  if (data) dataByOperation.set(capture.operationName, data);
+}
+
+/** Every root field answers its part of the captured response of the operation being run. */
+const fromMemory: GraphQLFieldResolver<unknown, unknown> = (_root, _args, _context, info) =>
+  dataByOperation.get(info.operation.name?.value ?? '')?.[String(info.path.key)] ?? null;
+
+const schema = makeExecutableSchema({
+  typeDefs: loadTypeDefs(),
+  resolvers: scalarResolvers,
+});
+for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+  for (const field of Object.values(root?.getFields() ?? {})) field.resolve = fromMemory;
+}
+
+const apollo = new ApolloServer({
+  ...(mode === 'jit' ? { gateway: jitExecutorGateway(schema) } : { schema }),
+  plugins: mode === 'stock' ? [] : [ApolloServerPluginCacheControlDisabled()],
+});
+await apollo.start();
+const app = Fastify({ logger: false });
+app.get('/healthz', async () => ({ status: 'ok', mode }));
+await app.register(fastifyApollo(apollo), { path: '/graphql' });
+await app.listen({ host: '127.0.0.1', port: benchPort() });

@@ -1,0 +1,68 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** One load measurement: a fixed number of connections for a fixed time, or a fixed rate. */
+export interface LoadJob {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  /** Bodies taken in turn, one per request; `[<id>]` in a body becomes a unique id. */
+  readonly bodies?: readonly string[];
+  readonly connections: number;
+  readonly durationSeconds: number;
+  /** Requests per second across all connections (soak); unset means as fast as answers come. */
+  readonly overallRate?: number;
+}
+
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  /** Milliseconds. */
+  readonly latency: { readonly p50: number; readonly p97_5: number; readonly p99: number; readonly mean: number; readonly max: number };
+  readonly completed: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  /** 200 answers whose body carries GraphQL `errors`. */
+  readonly responsesWithErrors: number;
+  /** The start of the first such answer's `errors`, to say why. */
+  readonly firstError?: string;
+  readonly bytesPerResponse: number;
+}
+
+/** The harness's handle on the load generator process (lib/loadWorker.ts, autocannon). */
+export class LoadGenerator {
+  private readonly child: ChildProcess;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(result: LoadResult): void; reject(error: Error): void }>();
+
+  constructor() {
+    this.child = fork(fileURLToPath(new URL('./loadWorker.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (message: { id: number; result?: LoadResult; error?: string }) => {
+      const waiter = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.result) waiter?.resolve(message.result);
+      else waiter?.reject(new Error(message.error ?? 'load generator failed'));
+    });
+    this.child.on('exit', () => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error('load generator exited'));
+      this.pending.clear();
+    });
+  }
+
+  run(job: LoadJob): Promise<LoadResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ id, job });
+    });
+  }
+
+  close(): void {
+    this.child.disconnect();
+  }
+}

@@ -1,0 +1,212 @@
+import type { DemoData } from '../../src/embedded/demoData.js';
+import type { Features } from './features.js';
+import type { LoadJob } from './load.js';
+import type { GraphQLRequest, ScenarioName, Variant } from './scenarios.js';
+import {
+  RAW_WRITE_HEADERS,
+  callCentreRequest,
+  graphqlBodies,
+  meRequest,
+  partnerBatchRequest,
+  partnerSingleRequest,
+  rawWriteBodies,
+  trackRequest,
+} from './scenarios.js';
+import type { RunningServer, ServerSpec } from './servers.js';
+
+export const CONNECTIONS = [1, 16, 64] as const;
+/** Issue 5 names 32 concurrent clients for ingestion. */
+export const TRACK_CONNECTIONS = [1, 16, 32, 64] as const;
+export const LATENCIES = [0, 20] as const;
+/** Comparisons that are not about concurrency run at one level, as the published Apollo figures do. */
+export const COMPARISON_CONNECTIONS = 16;
+
+export type LoadTarget = Omit<LoadJob, 'connections' | 'durationSeconds'>;
+
+/** One measurement: a variant of a scenario, at a source latency and a number of connections. */
+export interface Point {
+  readonly scenario: ScenarioName;
+  readonly variant: Variant;
+  readonly latencyMs: number;
+  readonly connections: number;
+  readonly server: ServerSpec;
+  target(server: RunningServer): Promise<LoadTarget>;
+}
+
+export interface Skip {
+  readonly scenario: ScenarioName;
+  readonly variant: Variant | 'all';
+  readonly reason: string;
+}
+
+/** The request behind each capture key; a key is also the bare route's path. */
+export type Requests = Partial<Record<CaptureKey, GraphQLRequest>>;
+export type CaptureKey = 'call-centre' | 'me' | 'partner-batch' | 'partner-single' | 'track';
+
+/**
+ * The gateway as the benchmark runs it: embedded default in memory, logs at
+ * warn (no access log line per request), a 30 s source deadline and a
+ * circuit breaker that does not open: with 64 connections on two cores,
+ * queueing alone passes the 300 ms default, and timed-out sources (then an
+ * open circuit answering at once) would turn a throughput measurement into
+ * one of fast partial answers. An overloaded point shows as slow answers.
+ */
+export function gatewaySpec(key: string, extra: Record<string, string> = {}, nodeFlags: readonly string[] = []): ServerSpec {
+  return {
+    key,
+    entry: 'src/main.ts',
+    portVariable: 'C360_PORT',
+    env: { C360_DATA_DIR: 'memory', C360_LOG_LEVEL: 'warn', C360_SOURCE_TIMEOUT_MS: '30000', C360_BREAKER_THRESHOLD: '1000', ...extra },
+    nodeFlags,
+  };
+}
+
+const latencyEnv = (latencyMs: number) => ({ C360_INJECT_LATENCY_MS: String(latencyMs) });
+
+export function serverFor(variant: Variant, latencyMs: number, capturesFile: string): ServerSpec {
+  switch (variant) {
+    case 'gateway':
+    case 'gateway-single-id':
+      return gatewaySpec(`gateway@${latencyMs}`, latencyEnv(latencyMs));
+    case 'naive':
+      return gatewaySpec(`naive@${latencyMs}`, { ...latencyEnv(latencyMs), C360_DATALOADER: 'false' });
+    case 'gateway-memory-jit':
+      return gatewaySpec('gateway-memory-jit', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' });
+    case 'gateway-memory-stock':
+      return gatewaySpec('gateway-memory-stock', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_EXECUTOR: 'stock' });
+    case 'gateway-privacy-off':
+      return gatewaySpec('gateway-privacy-off', { C360_BENCHMARK_MODE: 'true', C360_PRIVACY_ENFORCEMENT: 'off' });
+    case 'direct':
+      return { key: `direct@${latencyMs}`, entry: 'bench/baselines/direct.ts', portVariable: 'PORT', env: { C360_DATA_DIR: 'memory', ...latencyEnv(latencyMs) } };
+    case 'bare-apollo':
+    case 'bare-apollo-no-cache-control':
+    case 'bare-apollo-jit': {
+      const mode = variant === 'bare-apollo' ? 'stock' : variant === 'bare-apollo-jit' ? 'jit' : 'no-cache-control';
+      return { key: variant, entry: 'bench/baselines/apollo.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
+    }
+    case 'bare-route':
+      return { key: variant, entry: 'bench/baselines/route.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile } };
+    case 'raw-writes':
+      return { key: variant, entry: 'bench/baselines/dynalite.ts', portVariable: 'PORT', env: {} };
+  }
+}
+
+/** How a variant is driven: the gateway and bare Apollo over GraphQL, the route by scenario, direct with the reads, raw writes to dynalite. */
+export function targetFor(variant: Variant, key: CaptureKey, request: GraphQLRequest | undefined, demo: DemoData): (server: RunningServer) => Promise<LoadTarget> {
+  const json = { 'content-type': 'application/json' };
+  return async (server) => {
+    switch (variant) {
+      case 'bare-apollo':
+      case 'bare-apollo-no-cache-control':
+      case 'bare-apollo-jit':
+        return { url: `${server.url}/graphql`, method: 'POST', headers: json, bodies: graphqlBodies(request!) };
+      case 'bare-route':
+        return { url: `${server.url}/route/${key}`, method: 'POST', headers: json, bodies: graphqlBodies(request!) };
+      case 'direct':
+        return { url: `${server.url}/direct`, method: 'POST', headers: json, body: JSON.stringify(request!.direct) };
+      case 'raw-writes': {
+        const info = (await (await fetch(`${server.url}/healthz`)).json()) as { endpoint: string; eventsTable: string };
+        return { url: `${info.endpoint}/`, method: 'POST', headers: RAW_WRITE_HEADERS, bodies: rawWriteBodies(info.eventsTable, demo) };
+      }
+      default:
+        return { url: `${server.url}/graphql`, method: 'POST', headers: { ...json, ...request!.headers }, bodies: graphqlBodies(request!) };
+    }
+  };
+}
+
+/** The requests this build can answer, and why the others are skipped. */
+export function buildRequests(features: Features, demo: DemoData): { requests: Requests; skips: Map<CaptureKey, string> } {
+  const requests: Requests = { 'call-centre': callCentreRequest(), 'partner-batch': partnerBatchRequest(), 'partner-single': partnerSingleRequest() };
+  const skips = new Map<CaptureKey, string>();
+  if ('token' in features.customerToken) requests.me = meRequest(features.customerToken.token);
+  else skips.set('me', `needs a customer token for the \`me\` query (issue 4): ${features.customerToken.missing}`);
+  if (features.rootFields.has('Mutation.track')) requests.track = trackRequest(demo);
+  else skips.set('track', 'needs the `track` mutation (issue 5): the schema has no Mutation.track');
+  return { requests, skips };
+}
+
+interface Wanted {
+  readonly variant: Variant;
+  readonly key: CaptureKey;
+  readonly latencies: readonly number[];
+  readonly connections: readonly number[];
+}
+
+function wantedPoints(scenario: ScenarioName): Wanted[] {
+  const every = (variant: Variant, key: CaptureKey, latencies: readonly number[] = LATENCIES, connections: readonly number[] = CONNECTIONS): Wanted => ({ variant, key, latencies, connections });
+  const once = (variant: Variant, key: CaptureKey) => every(variant, key, [0]);
+  const at16 = (variant: Variant, key: CaptureKey) => every(variant, key, [0], [COMPARISON_CONNECTIONS]);
+  switch (scenario) {
+    case 'call-centre':
+      return [
+        every('gateway', 'call-centre'),
+        every('naive', 'call-centre'),
+        every('direct', 'call-centre'),
+        once('bare-apollo', 'call-centre'),
+        once('bare-route', 'call-centre'),
+        at16('gateway-memory-jit', 'call-centre'),
+        at16('gateway-memory-stock', 'call-centre'),
+        at16('gateway-privacy-off', 'call-centre'),
+      ];
+    case 'me':
+      // The direct baseline's reads are the call-centre's (one customer and its events page): see call-centre.
+      return [every('gateway', 'me'), once('bare-apollo', 'me'), once('bare-route', 'me')];
+    case 'partner-batch':
+      return [
+        every('gateway', 'partner-batch'),
+        // At 64 connections one naive wave is 25,600 single-key reads: longer than any measurement window here.
+        every('naive', 'partner-batch', LATENCIES, [1, COMPARISON_CONNECTIONS]),
+        every('direct', 'partner-batch'),
+        once('bare-apollo', 'partner-batch'),
+        once('bare-route', 'partner-batch'),
+        every('gateway-single-id', 'partner-single', LATENCIES, [1]),
+      ];
+    case 'track':
+      return [
+        every('gateway', 'track', [0], TRACK_CONNECTIONS),
+        every('gateway', 'track', [20]),
+        every('raw-writes', 'track', [0], TRACK_CONNECTIONS),
+        once('bare-apollo', 'track'),
+        once('bare-route', 'track'),
+      ];
+    case 'apollo-tuning':
+      return [at16('bare-apollo', 'call-centre'), at16('bare-apollo-no-cache-control', 'call-centre'), at16('bare-apollo-jit', 'call-centre')];
+  }
+}
+
+/** Every point of the chosen scenarios; a point whose request this build cannot make is a skip with its reason. */
+export function planPoints(
+  scenarios: readonly ScenarioName[],
+  requests: Requests,
+  skips: ReadonlyMap<CaptureKey, string>,
+  demo: DemoData,
+  capturesFile: string,
+): { points: Point[]; skipped: Skip[] } {
+  const points: Point[] = [];
+  const skipped: Skip[] = [];
+  for (const scenario of scenarios) {
+    for (const wanted of wantedPoints(scenario)) {
+      const request = requests[wanted.key];
+      // Raw writes need no gateway feature: they are measured even before `track` exists.
+      if (!request && wanted.variant !== 'raw-writes') {
+        if (!skipped.some((s) => s.scenario === scenario && s.variant === wanted.variant)) {
+          skipped.push({ scenario, variant: wanted.variant, reason: skips.get(wanted.key) ?? 'no request' });
+        }
+        continue;
+      }
+      for (const latencyMs of wanted.latencies) {
+        for (const connections of wanted.connections) {
+          points.push({
+            scenario,
+            variant: wanted.variant,
+            latencyMs,
+            connections,
+            server: serverFor(wanted.variant, latencyMs, capturesFile),
+            target: targetFor(wanted.variant, wanted.key, request, demo),
+          });
+        }
+      }
+    }
+  }
+  return { points, skipped };
+}

@@ -1,0 +1,37 @@
+import type { LoadResult } from './load.js';
+import type { Machine } from './machine.js';
+import type { Skip } from './plan.js';
+import type { ScenarioName, Variant } from './scenarios.js';
+
+/** One measured point, as written to bench/results/*.json. */
+export interface PointResult extends LoadResult {
+  readonly scenario: ScenarioName;
+  readonly variant: Variant;
+  readonly latencyMs: number;
+  readonly connections: number;
+  /** How long it was measured (longer than the run's setting when it first had too few answers). */
+  readonly durationSeconds: number;
+  /** Resident memory of the measured server after the point, MiB. */
+  readonly serverRssMiB: number;
+}
+
+export interface BenchResults {
+  readonly version: 1;
+  readonly date: string;
+  readonly commit: string;
+  /** Uncommitted changes to tracked files when the run started. */
+  readonly dirty: boolean;
+  readonly machine: Machine;
+  readonly loadAverageAtEnd: number;
+  readonly settings: { readonly durationSeconds: number; readonly warmupSeconds: number };
+  readonly scenarios: readonly ScenarioName[];
+  readonly points: readonly PointResult[];
+  readonly skipped: readonly Skip[];
+  /** What the harness noticed: baselines that did not match, servers that failed. */
+  readonly notes: readonly string[];
+  readonly elapsedSeconds: number;
+}
+
+export function findPoint(results: BenchResults, scenario: ScenarioName, variant: Variant, latencyMs: number, connections: number): PointResult | undefined {
+  return results.points.find((p) => p.scenario === scenario && p.variant === variant && p.latencyMs === latencyMs && p.connections === connections);
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { latencyChart } from './lib/chart.js';
+import type { LoadResult } from './lib/load.js';
+import { summarize } from './lib/profile.js';
+import { resultsMarkdown } from './lib/report.js';
+import type { BenchResults, PointResult } from './lib/results.js';
+import type { ScenarioName, Variant } from './lib/scenarios.js';
+import { evaluateTargets } from './lib/targets.js';
+
+/** A measured point with the figures that matter here; the rest plausible. */
+function point(scenario: ScenarioName, variant: Variant, latencyMs: number, connections: number, requestsPerSecond: number, p50 = 10, p99 = 20): PointResult {
+  const load: LoadResult = {
+    requestsPerSecond,
+    latency: { p50, p97_5: p99, p99, mean: p50, max: p99 },
+    completed: Math.round(requestsPerSecond * 3),
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    responsesWithErrors: 0,
+    bytesPerResponse: 2800,
+  };
+  return { scenario, variant, latencyMs, connections, durationSeconds: 3, serverRssMiB: 150, ...load };
+}
+
+function results(points: PointResult[]): BenchResults {
+  return {
+    version: 1,
+    date: '2026-11-23T19:00:00.000Z',
+    commit: 'abcdef0123456789',
+    dirty: false,
+    machine: { cores: 2, cpuModel: 'test', memoryGiB: 24, node: 'v20.20.2', platform: 'linux x64', loadAverageAtStart: 0.5 },
+    loadAverageAtEnd: 1,
+    settings: { durationSeconds: 3, warmupSeconds: 1 },
+    scenarios: ['call-centre', 'me'],
+    points,
+    skipped: [{ scenario: 'me', variant: 'gateway', reason: 'needs a customer token (issue 4)' }],
+    notes: [],
+    elapsedSeconds: 60,
+  };
+}
+
+const RUN = results([
+  point('call-centre', 'gateway', 0, 16, 600),
+  point('call-centre', 'bare-apollo', 0, 16, 1000),
+  point('call-centre', 'bare-route', 0, 16, 6000),
+  point('call-centre', 'direct', 0, 16, 700),
+  point('call-centre', 'gateway-memory-jit', 0, 16, 1400),
+  point('call-centre', 'gateway', 0, 64, 610, 100, 350),
+  point('call-centre', 'gateway', 20, 1, 40, 24, 30),
+]);
+
+describe('targets from a run', () => {
+  it('says met, missed or not measured, with the figures beside each', () => {
+    const byTarget = Object.fromEntries(evaluateTargets(RUN).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    expect(byTarget["call-centre query, zero-latency sources, ≥ 0.5 × bare Apollo's throughput (16 connections)"]).toEqual({ measured: '0.60 × (600 vs 1000 req/s)', met: true });
+    expect(byTarget['call-centre query, sources from memory, ≥ 1.5 × bare stock Apollo on the same schema and data (16 connections)']).toEqual({ measured: '1.40 × (1400 vs 1000 req/s)', met: false });
+    expect(byTarget['call-centre: p99 at 64 connections < 3 × p50']).toEqual({ measured: 'p99 350 ms = 3.50 × p50 100 ms', met: false });
+    expect(byTarget['call-centre, 20 ms per source call: p50 ≤ 1.3 × 20 ms = 26 ms (1 connection); issue 3: concurrent fan-out']).toEqual({ measured: 'p50 24 ms (1.20 × 20 ms)', met: true });
+    expect(byTarget['me, 20 ms per source call: p50 ≤ 1.3 × 20 ms = 26 ms (1 connection)']).toEqual({ measured: 'not measured: needs a customer token (issue 4)', met: null });
+  });
+});
+
+describe('the report', () => {
+  it('tables every point with its ratios to the baselines, and lists what was skipped and why', () => {
+    const markdown = resultsMarkdown(RUN, '/x/bench/results/run.json');
+    expect(markdown).toContain('| 0 ms | c360 gateway | 16 | 600 | 10 | 20 | 20 | 0.60 | 0.10 | 0.86 | 0 |');
+    expect(markdown).toContain('- me / gateway: needs a customer token (issue 4)');
+    expect(markdown).toContain('[results/run.json](results/run.json)');
+  });
+
+  it('draws a line per variant and writes the skip reason into an empty panel', () => {
+    const svg = latencyChart(RUN);
+    expect(svg.startsWith('<svg')).toBe(true);
+    // call-centre: gateway at 0 ms and at 20 ms, bare Apollo, bare route, direct.
+    expect(svg.match(/<polyline/g)).toHaveLength(5);
+    expect(svg).toContain('needs a customer token (issue 4)');
+  });
+});
+
+describe('the CPU profile summary', () => {
+  it('counts only the samples taken under load, by package and by function', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)', '') },
+        { id: 2, callFrame: frame('execute', 'file:///app/node_modules/graphql-jit/dist/execution.mjs') },
+        { id: 3, callFrame: frame('loadFaker', 'file:///app/node_modules/@faker-js/faker/dist/index.js') },
+        { id: 4, callFrame: frame('customer', 'file:///app/resolvers/Query.ts') },
+      ],
+      startTime: 0,
+      endTime: 10_000_000,
+      // Start-up (faker), then under load (jit, resolvers, idle) for the last 5 s.
+      samples: [3, 3, 3, 2, 2, 2, 4, 1],
+      timeDeltas: [1_000_000, 1_000_000, 1_000_000, 2_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000],
+    };
+    const summary = summarize('test', profile, 100, { fromEndMs: 5_000, untilEndMs: 0 });
+    expect(summary.byPackage).toEqual([
+      { name: 'graphql-jit', percent: 75 },
+      { name: 'c360 resolvers', percent: 25 },
+    ]);
+    expect(summary.topFunctions.map((f) => f.name)).toEqual(['execute', 'customer']);
+  });
+});

@@ -1,0 +1,366 @@
+import type { z } from 'zod';
+import type { CallOptions } from '../resilience/callOptions.js';
+import { malformedPayload } from '../resilience/sourceError.js';
+import { eventSortKey, identityIndexKey } from './keys.js';
+import type {
+  ApiKeyRecord,
+  AuditPage,
+  AuditPosition,
+  AuditRecordModel,
+  ConsentChangeRecord,
+  CustomerRecord,
+  CustomerScanPage,
+  ErasureJobRecord,
+  EventPage,
+  EventPosition,
+  EventQuery,
+  EventRecord,
+  IdempotencyClaim,
+  IdempotencyRecord,
+  IdentityClaim,
+  IdentityKey,
+  IdentityLogEntry,
+  MergeLink,
+  PageDeletion,
+  Purpose,
+  SingleViewPort,
+  WriteOutcome,
+} from './port.js';
+import {
+  apiKeyItemSchema,
+  auditItemSchema,
+  consentChangeItemSchema,
+  customerItemSchema,
+  erasureJobItemSchema,
+  eventItemSchema,
+  identityIndexItemSchema,
+  identityLogItemSchema,
+  idempotencyItemSchema,
+  mergeLinkSchema,
+} from './schemas.js';
+
+type Item = Record<string, unknown>;
+
+/** Items as the DynamoDB adapter stores them, to load a memory single view with. */
+export interface SingleViewItems {
+  /** Customer items (a record plus its `version`). */
+  readonly customers: readonly Item[];
+  /** Identity index items: `{ key: 'TYPE#value', customerId }`. */
+  readonly identities: readonly Item[];
+  readonly events: readonly EventRecord[];
+}
+
+const SOURCE = 'singleview';
+
+/**
+ * The single view in process memory, for benchmarks (`C360_SOURCES=memory`):
+ * it takes the data work out of a measurement and leaves the gateway's own.
+ * Same port, same contract suite as the DynamoDB adapter, and the same zod
+ * checks on every item it hands out, so it costs what validation costs there.
+ * Nothing is persisted; every answer is a fresh copy, as from a real store.
+ */
+export class MemorySingleView implements SingleViewPort {
+  private readonly customers = new Map<string, Item>();
+  private readonly identityIndex = new Map<string, Item>();
+  /** Each customer's event items, sorted by sort key (`occurredAt#id`). */
+  private readonly timelines = new Map<string, Item[]>();
+  /** Each customer's audit items, sorted by sort key (`at#id`). */
+  private readonly auditTrails = new Map<string, Item[]>();
+  private readonly apiKeys = new Map<string, Item>();
+  private readonly idempotencyKeys = new Map<string, Item>();
+  /** Consent history and identity log items per customer, sorted by `at#id`. */
+  private readonly consentHistory = new Map<string, Item[]>();
+  private readonly identityLog = new Map<string, Item[]>();
+  private readonly erasureJobs = new Map<string, Item>();
+
+  constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
+    for (const customer of items.customers) this.customers.set(String(customer.id), customer);
+    for (const entry of items.identities) this.identityIndex.set(String(entry.key), entry);
+    for (const event of items.events) insertSorted(this.timelines, event.customerId, { ...event, sk: eventSortKey(event.occurredAt, event.id) });
+  }
+
+  async getCustomers(ids: readonly string[], _options?: CallOptions): Promise<Array<CustomerRecord | null | Error>> {
+    return ids.map((id) => {
+      const item = this.customers.get(id);
+      return item ? parseItem(customerItemSchema, item) : null;
+    });
+  }
+
+  async getMergeLinks(ids: readonly string[], _options?: CallOptions): Promise<Array<MergeLink | null | Error>> {
+    return ids.map((id) => {
+      const item = this.customers.get(id);
+      return item ? parseItem(mergeLinkSchema, { id: item.id, mergedInto: item.mergedInto }) : null;
+    });
+  }
+
+  async customerIdsByIdentity(keys: readonly IdentityKey[], _options?: CallOptions): Promise<Array<string | null | Error>> {
+    return keys.map((key) => {
+      const item = this.identityIndex.get(identityIndexKey(key));
+      if (!item) return null;
+      const parsed = parseItem(identityIndexItemSchema, item);
+      return parsed instanceof Error ? parsed : parsed.customerId;
+    });
+  }
+
+  /** The DynamoDB adapter's Query, in memory: sort-key range, `after` exclusive, type filter, one extra for hasNextPage. */
+  async getEvents(customerId: string, query: EventQuery, _options?: CallOptions): Promise<EventPage> {
+    const afterKey = query.after ? eventSortKey(query.after.occurredAt, query.after.id) : undefined;
+    const since = query.since;
+    const upper = query.until ? `${query.until}#\uffff` : undefined;
+    const wanted = query.first + 1;
+    const events: EventRecord[] = [];
+    for (const item of this.timelines.get(customerId) ?? []) {
+      const sk = String(item.sk);
+      if (afterKey !== undefined && sk <= afterKey) continue;
+      if (since !== undefined && sk < since) continue;
+      if (upper !== undefined && sk > upper) break;
+      if (query.types && query.types.length > 0 && !query.types.includes(String(item.type))) continue;
+      events.push(parseOrThrow(eventItemSchema, item));
+      if (events.length === wanted) break;
+    }
+    return { events: events.slice(0, query.first), hasNextPage: events.length > query.first };
+  }
+
+  async getAuditTrail(customerId: string, first: number, after?: AuditPosition, _options?: CallOptions): Promise<AuditPage> {
+    const afterKey = after ? `${after.at}#${after.id}` : undefined;
+    const newestFirst = [...(this.auditTrails.get(customerId) ?? [])].reverse();
+    const page = newestFirst.filter((item) => afterKey === undefined || String(item.sk) < afterKey).slice(0, first + 1);
+    const records = page.map((item) => parseOrThrow(auditItemSchema, item));
+    return { records: records.slice(0, first), hasNextPage: records.length > first };
+  }
+
+  async appendAudit(record: AuditRecordModel, _options?: CallOptions): Promise<void> {
+    const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
+    for (const customerId of customers) insertSorted(this.auditTrails, customerId, { ...record, customerId, sk: `${record.at}#${record.id}` });
+  }
+
+  async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {
+    const item = this.apiKeys.get(keyId);
+    return item ? parseOrThrow(apiKeyItemSchema, item) : null;
+  }
+
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    this.apiKeys.set(key.keyId, { ...key });
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const keys = [...this.apiKeys.values()].map((item) => parseOrThrow(apiKeyItemSchema, item));
+    return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  // Writes: the same conditions as the DynamoDB adapter's conditional writes,
+  // checked and applied in one synchronous step, which is what makes them atomic here.
+
+  async createCustomer(record: CustomerRecord, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.customers.has(record.id)) return 'conflict';
+    this.customers.set(record.id, copy(record));
+    return 'written';
+  }
+
+  async replaceCustomer(record: CustomerRecord, expectedVersion: number, _options?: CallOptions): Promise<WriteOutcome> {
+    const stored = this.customers.get(record.id);
+    // A missing version counts as 0, and a replace never brings back an erased customer.
+    if (!stored || Number(stored.version ?? 0) !== expectedVersion) return 'conflict';
+    this.customers.set(record.id, copy(record));
+    return 'written';
+  }
+
+  async deleteCustomers(ids: readonly string[], _options?: CallOptions): Promise<number> {
+    return [...new Set(ids)].filter((id) => this.customers.delete(id)).length;
+  }
+
+  async claimIdentity(key: IdentityKey, customerId: string, _options?: CallOptions): Promise<IdentityClaim> {
+    return this.claimIndexKey(identityIndexKey(key), { customerId, type: key.type, value: key.value });
+  }
+
+  async moveIdentity(key: IdentityKey, fromIds: readonly string[], toId: string, _options?: CallOptions): Promise<WriteOutcome> {
+    const item = this.identityIndex.get(identityIndexKey(key));
+    if (!item || !fromIds.includes(String(item.customerId))) return 'conflict';
+    this.identityIndex.set(identityIndexKey(key), { ...item, customerId: toId });
+    return 'written';
+  }
+
+  async releaseIdentity(key: IdentityKey, customerIds: readonly string[], _options?: CallOptions): Promise<WriteOutcome> {
+    return this.releaseIndexKey(identityIndexKey(key), customerIds);
+  }
+
+  async putEvent(event: EventRecord, _options?: CallOptions): Promise<void> {
+    insertSorted(this.timelines, event.customerId, { ...copy(event), sk: eventSortKey(event.occurredAt, event.id) });
+  }
+
+  async putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void> {
+    for (const event of events) await this.putEvent(event, options);
+  }
+
+  async eventExists(customerId: string, position: EventPosition, _options?: CallOptions): Promise<boolean> {
+    const sk = eventSortKey(position.occurredAt, position.id);
+    return (this.timelines.get(customerId) ?? []).some((item) => item.sk === sk);
+  }
+
+  async deleteEvent(customerId: string, position: EventPosition, _options?: CallOptions): Promise<void> {
+    const sk = eventSortKey(position.occurredAt, position.id);
+    const items = this.timelines.get(customerId);
+    if (items) this.timelines.set(customerId, items.filter((item) => item.sk !== sk));
+  }
+
+  async moveEvents(fromId: string, toId: string, limit: number, _options?: CallOptions): Promise<{ moved: number; more: boolean }> {
+    const items = this.timelines.get(fromId) ?? [];
+    const moving = items.slice(0, limit);
+    for (const item of moving) insertSorted(this.timelines, toId, { ...item, customerId: toId });
+    this.timelines.set(fromId, items.slice(moving.length));
+    return { moved: moving.length, more: items.length > moving.length };
+  }
+
+  async deleteEvents(customerId: string, _options?: CallOptions): Promise<PageDeletion> {
+    return deletePage(this.timelines, customerId);
+  }
+
+  async claimIdempotencyKey(record: IdempotencyRecord, _options?: CallOptions): Promise<IdempotencyClaim> {
+    const stored = this.idempotencyKeys.get(record.key);
+    if (stored) return { status: 'exists', record: parseOrThrow(idempotencyItemSchema, stored) };
+    this.idempotencyKeys.set(record.key, copy(record));
+    return { status: 'claimed' };
+  }
+
+  async takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.idempotencyKeys.get(record.key)?.eventId !== previousEventId) return 'conflict';
+    this.idempotencyKeys.set(record.key, copy(record));
+    return 'written';
+  }
+
+  async releaseIdempotencyKey(key: string, eventId: string, _options?: CallOptions): Promise<void> {
+    if (this.idempotencyKeys.get(key)?.eventId === eventId) this.idempotencyKeys.delete(key);
+  }
+
+  async appendConsentChanges(changes: readonly ConsentChangeRecord[], _options?: CallOptions): Promise<void> {
+    for (const change of changes) insertSorted(this.consentHistory, change.customerId, { ...copy(change), sk: `${change.at}#${change.id}` });
+  }
+
+  async getConsentHistory(
+    customerId: string,
+    query: { purpose?: Purpose | undefined; first: number },
+    _options?: CallOptions,
+  ): Promise<ConsentChangeRecord[]> {
+    return [...(this.consentHistory.get(customerId) ?? [])]
+      .reverse()
+      .filter((item) => query.purpose === undefined || item.purpose === query.purpose)
+      .slice(0, query.first)
+      .map((item) => parseOrThrow(consentChangeItemSchema, item));
+  }
+
+  async deleteConsentHistory(customerId: string, _options?: CallOptions): Promise<PageDeletion> {
+    return deletePage(this.consentHistory, customerId);
+  }
+
+  async appendIdentityLog(entries: readonly IdentityLogEntry[], _options?: CallOptions): Promise<void> {
+    for (const entry of entries) insertSorted(this.identityLog, entry.customerId, { ...copy(entry), sk: `${entry.at}#${entry.id}` });
+  }
+
+  async getIdentityLog(customerId: string, first: number, _options?: CallOptions): Promise<IdentityLogEntry[]> {
+    return [...(this.identityLog.get(customerId) ?? [])]
+      .reverse()
+      .slice(0, first)
+      .map((item) => parseOrThrow(identityLogItemSchema, item));
+  }
+
+  async deleteIdentityLog(customerId: string, _options?: CallOptions): Promise<PageDeletion> {
+    return deletePage(this.identityLog, customerId);
+  }
+
+  async getErasureJob(customerId: string, _options?: CallOptions): Promise<ErasureJobRecord | null> {
+    const item = this.erasureJobs.get(customerId);
+    return item ? parseOrThrow(erasureJobItemSchema, item) : null;
+  }
+
+  async putErasureJob(job: ErasureJobRecord, _options?: CallOptions): Promise<void> {
+    this.erasureJobs.set(job.customerId, copy(job));
+  }
+
+  async customerIdsByMatch(matchIds: readonly string[], _options?: CallOptions): Promise<Array<string | null | Error>> {
+    return matchIds.map((matchId) => {
+      const item = this.identityIndex.get(matchIndexKey(matchId));
+      if (!item) return null;
+      const parsed = parseItem(identityIndexItemSchema, item);
+      return parsed instanceof Error ? parsed : parsed.customerId;
+    });
+  }
+
+  async claimMatch(matchId: string, customerId: string, _options?: CallOptions): Promise<IdentityClaim> {
+    return this.claimIndexKey(matchIndexKey(matchId), { customerId });
+  }
+
+  async releaseMatch(matchId: string, customerIds: readonly string[], _options?: CallOptions): Promise<WriteOutcome> {
+    return this.releaseIndexKey(matchIndexKey(matchId), customerIds);
+  }
+
+  /** Pages in id order; `next` is the last id of the page, as DynamoDB's LastEvaluatedKey would be. */
+  async scanCustomers(limit: number, after?: string, _options?: CallOptions): Promise<CustomerScanPage> {
+    const ids = [...this.customers.keys()].sort().filter((id) => after === undefined || id > after);
+    const page = ids.slice(0, limit);
+    return {
+      customers: page.map((id) => parseOrThrow(customerItemSchema, this.customers.get(id)!)),
+      next: ids.length > page.length ? page.at(-1) : undefined,
+    };
+  }
+
+  private claimIndexKey(key: string, item: Item & { customerId: string }): IdentityClaim {
+    const holder = this.identityIndex.get(key);
+    if (holder) return { status: 'held', customerId: String(holder.customerId) };
+    this.identityIndex.set(key, { key, ...item });
+    return { status: 'claimed' };
+  }
+
+  private releaseIndexKey(key: string, customerIds: readonly string[]): WriteOutcome {
+    const item = this.identityIndex.get(key);
+    if (!item || !customerIds.includes(String(item.customerId))) return 'conflict';
+    this.identityIndex.delete(key);
+    return 'written';
+  }
+
+  async health(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
+
+/** Same key space as the DynamoDB adapter: identity types are upper-case words, so `MATCH#…` never collides. */
+function matchIndexKey(matchId: string): string {
+  return `MATCH#${matchId}`;
+}
+
+/** A store hands out and keeps its own copies, never the caller's objects. */
+function copy<T>(value: T): Item {
+  return structuredClone(value) as Item;
+}
+
+/** One page (200, as the DynamoDB adapter deletes) of a partition. */
+function deletePage(partitions: Map<string, Item[]>, customerId: string): PageDeletion {
+  const items = partitions.get(customerId) ?? [];
+  const deleted = Math.min(items.length, 200);
+  if (items.length > deleted) partitions.set(customerId, items.slice(deleted));
+  else partitions.delete(customerId);
+  return { deleted, more: items.length > deleted };
+}
+
+/** Keeps each partition sorted by `sk`, as a DynamoDB range key is. */
+function insertSorted(partitions: Map<string, Item[]>, partition: string, item: Item): void {
+  const items = partitions.get(partition) ?? [];
+  const sk = String(item.sk);
+  const existing = items.findIndex((other) => String(other.sk) === sk);
+  if (existing >= 0) items[existing] = item;
+  else {
+    const at = items.findIndex((other) => String(other.sk) > sk);
+    items.splice(at < 0 ? items.length : at, 0, item);
+  }
+  partitions.set(partition, items);
+}
+
+function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {
+  const result = schema.safeParse(item);
+  return result.success ? result.data : malformedPayload(SOURCE, result.error.issues);
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
+  const parsed = parseItem(schema, item);
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}

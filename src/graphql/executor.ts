@@ -1,0 +1,112 @@
+import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
+import { GraphQLError, execute, printSchema } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
+import type { CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
+
+export type ExecutorKind = 'jit' | 'stock';
+
+type ExecutorGateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
+
+/**
+ * Distinct operations kept compiled. Clients of a gateway send a small fixed
+ * set of operations, so a thousand covers them with room to spare; an LRU
+ * keeps a client that sends ever-new documents from growing memory.
+ */
+export const COMPILED_OPERATION_CACHE_SIZE = 1_000;
+
+export interface JitExecutorOptions {
+  readonly cacheSize?: number;
+}
+
+/** Counts for tests and benchmarks: how often an operation was compiled or reused. */
+export interface JitExecutorStats {
+  compiled: number;
+  reused: number;
+}
+
+/**
+ * Executes operations compiled by graphql-jit instead of graphql-js's
+ * generic per-field executor. Apollo Server accepts a custom executor only
+ * through its `gateway` option: `load()` hands over the executor and
+ * `onSchemaLoadOrUpdate` the (fixed) schema. Apollo still parses, validates
+ * and caches documents and runs every plugin hook; only execution changes.
+ *
+ * graphql-jit's default field resolver reads `parent[field]` and never calls
+ * a function found there, as graphql-js's does; every resolver of this schema
+ * returns plain data, and root fields all have resolvers (the root value is
+ * an empty object).
+ */
+export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOptions = {}): ExecutorGateway & { stats: JitExecutorStats } {
+  const compiled = new LRUCache<string, CompiledQuery | ExecutionResult>({ max: options.cacheSize ?? COMPILED_OPERATION_CACHE_SIZE });
+  const stats: JitExecutorStats = { compiled: 0, reused: 0 };
+  const compiledFor = (document: DocumentNode, queryHash: string, operationName: string | null) => {
+    // queryHash is the SHA-256 of the document text; one document can hold several operations.
+    const key = `${queryHash}:${operationName ?? ''}`;
+    const cached = compiled.get(key);
+    if (cached) {
+      stats.reused += 1;
+      return cached;
+    }
+    const fresh = compileQuery(schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+    compiled.set(key, fresh);
+    stats.compiled += 1;
+    return fresh;
+  };
+  return {
+    stats,
+    async load() {
+      return {
+        executor: async (request) => {
+          const operation = compiledFor(request.document, request.queryHash, request.operationName);
+          // A document that cannot be compiled comes back as its errors, as graphql-js would answer it.
+          if (!isCompiledQuery(operation)) return withGraphQLErrors(operation);
+          const result = await operation.query({}, request.context, request.request.variables ?? {});
+          // No data at all means the variables did not coerce. graphql-js words those errors the
+          // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case.
+          if (result.data === undefined) {
+            return execute({ schema, document: request.document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables });
+          }
+          return withGraphQLErrors(result);
+        },
+      };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return () => {};
+    },
+    async stop() {
+      compiled.clear();
+    },
+  };
+}
+
+/**
+ * graphql-jit's errors only look like graphql-js's: their `extensions` is
+ * undefined when the resolver's error had none, and Apollo Server reads
+ * `extensions.code` unguarded. The same error rebuilt by graphql-js keeps
+ * message, path, locations and the resolver's error (`originalError`).
+ */
+function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: result.errors.map(rebuiltError) };
+}
+
+function rebuiltError(error: GraphQLError): GraphQLError {
+  const rebuilt = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions ?? undefined,
+  });
+  // GraphQLError computes locations from AST nodes, which graphql-jit does not keep; it keeps the locations.
+  return error.locations ? Object.assign(rebuilt, { locations: error.locations }) : rebuilt;
+}
+
+/**
+ * The part of Apollo Server's options that chooses the executor: the schema
+ * itself for graphql-js (`stock`), or the graphql-jit executor over it.
+ */
+export function executionOptions(schema: GraphQLSchema, kind: ExecutorKind): { schema: GraphQLSchema } | { gateway: ExecutorGateway } {
+  return kind === 'jit' ? { gateway: jitExecutorGateway(schema) } : { schema };
+}

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identityIndexKey } from '../../connectors/singleview/keys.js';
+import type { AuditRecordModel, CustomerRecord, EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+
+/** What every single view adapter is loaded with before the contract runs: items as stored. */
+export interface SingleViewFixture {
+  /** Customer items: a record plus its stored `version`; one malformed item (`cus_bad`). */
+  readonly customers: ReadonlyArray<Record<string, unknown>>;
+  /** Identity index items `{ key, customerId }`. */
+  readonly identities: ReadonlyArray<{ key: string; customerId: string }>;
+  readonly events: readonly EventRecord[];
+}
+
+export type SingleViewFactory = (fixture: SingleViewFixture) => Promise<{ store: SingleViewPort; cleanup(): Promise<void> }>;
+
+const at = (minute: number) => new Date(Date.UTC(2026, 9, 1, 12, minute)).toISOString();
+
+const customer = (n: number): CustomerRecord => ({
+  id: `cus_${n}`,
+  createdAt: at(0),
+  updatedAt: at(1),
+  profile: { firstName: `F${n}`, lastName: null, email: null, phone: null, birthDate: null, address: null },
+  identities: [{ type: 'EMAIL', value: `c${n}@example.com`, source: 'web', firstSeenAt: at(0), lastSeenAt: at(1) }],
+  consents: [{ purpose: 'MARKETING', status: 'GRANTED', channel: 'web', updatedAt: at(0), source: 'test' }],
+  segments: [{ segmentId: 'high_value', since: at(1) }],
+  traits: { lifetimeValue: 10 * n, orderCount: n, firstSeenAt: at(0), lastSeenAt: at(1) },
+  mergedInto: null,
+  aliases: [],
+});
+
+const event = (n: number, minute: number, type: string): EventRecord => ({
+  id: `evt_${String(n).padStart(3, '0')}`,
+  customerId: 'cus_1',
+  type,
+  occurredAt: at(minute),
+  receivedAt: at(minute),
+  channel: 'web',
+  source: 'test',
+  properties: { n },
+});
+
+const customers = Array.from({ length: 130 }, (_, i) => customer(i + 1));
+// Two events share a timestamp: the id breaks the tie.
+const events = [event(1, 5, 'Page Viewed'), event(2, 3, 'Order Completed'), event(3, 9, 'Page Viewed'), event(4, 3, 'Page Viewed'), event(5, 7, 'Order Completed')];
+const timeline = [...events].sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id.localeCompare(b.id));
+
+export const SINGLE_VIEW_FIXTURE: SingleViewFixture = {
+  customers: [...customers.map((c) => ({ ...c, version: 1 })), { id: 'cus_bad', createdAt: 7 }],
+  identities: customers.map((c) => ({ key: identityIndexKey(c.identities[0]!), customerId: c.id })),
+  events,
+};
+
+/**
+ * The single view port's contract (DataLoader's batch contract, timeline
+ * paging, the audit trail, API keys). Every adapter runs it: DynamoDB on
+ * dynalite, and the in-memory adapter the benchmarks use.
+ */
+export function defineSingleViewContract(adapter: string, factory: SingleViewFactory): void {
+  describe(`single view port contract: ${adapter}`, () => {
+    let store: SingleViewPort;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, cleanup } = await factory(SINGLE_VIEW_FIXTURE));
+    });
+    afterAll(() => cleanup?.());
+
+    it('reads N customers in order, across BatchGetItem chunks of 100, null when missing, Error when malformed', async () => {
+      const ids = [...customers.map((c) => c.id).reverse(), 'cus_missing', 'cus_bad', 'cus_7'];
+      const results = await store.getCustomers(ids);
+      // The stored item's version (for conditional writes) comes back with it.
+      expect(results.slice(0, 130)).toEqual([...customers].reverse().map((c) => ({ ...c, version: 1, lastEventAt: {} })));
+      expect(results[130]).toBeNull();
+      expect(results[131]).toBeInstanceOf(Error);
+      expect(results[132]).toEqual({ ...customers[6], version: 1, lastEventAt: {} });
+    });
+
+    it('reads merge links as a projection', async () => {
+      expect(await store.getMergeLinks(['cus_2', 'cus_missing'])).toEqual([{ id: 'cus_2', mergedInto: null }, null]);
+    });
+
+    it('finds the customer holding each identifier, in order', async () => {
+      expect(
+        await store.customerIdsByIdentity([
+          { type: 'EMAIL', value: 'c9@example.com' },
+          { type: 'EMAIL', value: 'nobody@example.com' },
+          { type: 'PHONE', value: 'c9@example.com' },
+          { type: 'EMAIL', value: 'c1@example.com' },
+        ]),
+      ).toEqual(['cus_9', null, null, 'cus_1']);
+    });
+
+    it('pages a timeline in time order, ties broken by id', async () => {
+      const first = await store.getEvents('cus_1', { first: 2 });
+      expect(first).toEqual({ events: timeline.slice(0, 2), hasNextPage: true });
+      const last = timeline[1]!;
+      const rest = await store.getEvents('cus_1', { first: 10, after: { occurredAt: last.occurredAt, id: last.id } });
+      expect(rest).toEqual({ events: timeline.slice(2), hasNextPage: false });
+    });
+
+    it('filters a timeline by type and by a time window', async () => {
+      expect(await store.getEvents('cus_1', { first: 10, types: ['Order Completed'] })).toEqual({
+        events: timeline.filter((e) => e.type === 'Order Completed'),
+        hasNextPage: false,
+      });
+      expect(await store.getEvents('cus_1', { first: 10, since: at(4), until: at(7) })).toEqual({
+        events: timeline.filter((e) => e.occurredAt >= at(4) && e.occurredAt <= at(7)),
+        hasNextPage: false,
+      });
+      expect(await store.getEvents('cus_none', { first: 10 })).toEqual({ events: [], hasNextPage: false });
+    });
+
+    it('appends audit records and pages them newest first per customer', async () => {
+      const record = (n: number, customerIds: string[]): AuditRecordModel => ({
+        id: `aud_${n}`,
+        at: at(n),
+        principal: 'key:test',
+        purpose: 'SUPPORT',
+        operation: 'FullCustomer',
+        customerIds,
+        fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        traceId: 'abc',
+      });
+      await store.appendAudit(record(1, ['cus_1']));
+      await store.appendAudit(record(2, ['cus_1', 'cus_2']));
+      await store.appendAudit(record(3, ['cus_1']));
+      const page = await store.getAuditTrail('cus_1', 2);
+      expect(page).toEqual({ records: [record(3, ['cus_1']), record(2, ['cus_1', 'cus_2'])], hasNextPage: true });
+      expect(await store.getAuditTrail('cus_1', 2, { at: at(2), id: 'aud_2' })).toEqual({ records: [record(1, ['cus_1'])], hasNextPage: false });
+      expect(await store.getAuditTrail('cus_2', 5)).toEqual({ records: [record(2, ['cus_1', 'cus_2'])], hasNextPage: false });
+    });
+
+    it('stores, finds and lists API keys', async () => {
+      const key = { keyId: 'k1', secretHash: 'ab'.repeat(32), clientName: 'Test', scopes: ['customer:read'], purposes: ['SUPPORT' as const], createdAt: at(0), revoked: false };
+      await store.putApiKey(key);
+      expect(await store.getApiKey('k1')).toEqual(key);
+      expect(await store.getApiKey('k2')).toBeNull();
+      expect(await store.listApiKeys()).toEqual([key]);
+    });
+
+    it('reports health', async () => {
+      await expect(store.health()).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
+import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import type { TestGateway } from './support/gateway.js';
+import { testDemoData } from './support/demo.js';
+
+const CUSTOMERS = /* GraphQL */ `
+  query Everything($ids: [ID!]!, $email: String!) {
+    customers(ids: $ids) {
+      id createdAt updatedAt
+      profile { firstName lastName email phone birthDate address { line1 city postalCode country } }
+      identities { type value source firstSeenAt lastSeenAt }
+      consents { purpose status channel updatedAt source }
+      segments { segment { id name } since }
+      loyalty { memberId tier pointsBalance lifetimePoints tierExpiresAt }
+      crm { crmId accountManager openCases { id subject status openedAt } }
+      traits { lifetimeValue orderCount firstSeenAt lastSeenAt }
+      events(first: 3, types: ["Order Completed", "Page Viewed"]) { edges { cursor node { id type occurredAt properties } } pageInfo { hasNextPage endCursor } }
+    }
+    customerByIdentity(type: EMAIL, value: $email) { id }
+  }
+`;
+
+/** A busy machine must not turn a comparison of answers into a timeout test. */
+const GENEROUS = { C360_SOURCE_TIMEOUT_MS: '5000' };
+
+/** The benchmark-only setting that serves every source from memory must not change a single answer. */
+describe('sources answered from memory (C360_SOURCES=memory, benchmark mode)', () => {
+  let dynalite: TestGateway;
+  let memory: TestGateway;
+  beforeAll(async () => {
+    [dynalite, memory] = await Promise.all([startTestGateway(GENEROUS), startTestGateway({ ...GENEROUS, C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([dynalite?.close(), memory?.close()]);
+  });
+
+  it('answers exactly what the embedded default answers', async () => {
+    const ids = [DEMO_CUSTOMERS.consent.id, 'cus_unknown', ...testDemoData().customers.slice(2, 40).map((c) => c.id)];
+    const variables = { ids, email: DEMO_CUSTOMERS.noConsent.email };
+    const [fromDynalite, fromMemory] = await Promise.all([graphql(dynalite.url, CUSTOMERS, { variables }), graphql(memory.url, CUSTOMERS, { variables })]);
+    expect(fromDynalite.body.errors).toBeUndefined();
+    expect(withoutTraceId(fromMemory.body)).toEqual(withoutTraceId(fromDynalite.body));
+  });
+
+  it('says so in /readyz', async () => {
+    const response = await fetch(`${memory.url}/readyz`);
+    const body = (await response.json()) as { sources: Record<string, { adapter: string }> };
+    expect(Object.values(body.sources).map((source) => source.adapter)).toEqual(Array(4).fill('memory (benchmark)'));
+  });
+});

@@ -7,6 +7,7 @@ import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, HeaderBag } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
+import type { ShutdownHooks } from './hardening/shutdown.js';
 import { ErrorCode } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
@@ -35,6 +36,8 @@ export interface GatewayServices {
   readonly segments: SegmentCatalog;
   readonly logger: Logger;
   readonly tracer: Tracer;
+  /** Work to finish after the last request and before the sources close (e.g. flushing audit records). */
+  readonly shutdown: ShutdownHooks;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';

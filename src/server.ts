@@ -7,17 +7,20 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { ApiKeyAuthenticator } from './auth/apiKeys.js';
+import { ApiKeyAuthenticator, guardedKeyStore } from './auth/apiKeys.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { createErrorFormatter, safeErrorDetail } from './errors.js';
 import { buildBaseSchema } from './graphql/schema.js';
+import { createHardening, ShutdownHooks } from './hardening/index.js';
 import { createLogger } from './logger.js';
 import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { openSources } from './sources.js';
+import type { Sources } from './sources.js';
+import { traceIdOfError } from './telemetry/errorTraceIds.js';
 import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
@@ -25,6 +28,8 @@ import type { Telemetry } from './telemetry/tracing.js';
 export interface GatewayDependencies {
   readonly logger?: Logger;
   readonly telemetry?: Telemetry;
+  /** Tests only: wraps the opened sources (fault injection around a real adapter). */
+  readonly decorateSources?: (sources: Sources) => Sources;
 }
 
 export interface Gateway {
@@ -48,17 +53,23 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const logger = deps.logger ?? createLogger(config.logLevel);
   const telemetry = deps.telemetry ?? createTelemetry();
   const segments = new SegmentCatalog(loadSegmentFile());
-  const sources = await openSources(config, { tracer: telemetry.tracer, logger });
+  const opened = await openSources(config, { tracer: telemetry.tracer, logger });
+  const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
   const services: GatewayServices = {
     config,
     sources,
     segments,
     logger,
     tracer: telemetry.tracer,
+    shutdown: new ShutdownHooks(),
     authenticator: {
-      apiKeys: new ApiKeyAuthenticator(sources.singleView, { cacheMs: config.apiKeyCacheMs, allowDemoKeys: config.demo.enabled }),
+      apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.guards.singleview), {
+        cacheMs: config.apiKeyCacheMs,
+        allowDemoKeys: config.demo.enabled,
+      }),
     },
   };
+  const hardening = createHardening(services);
   const schema = buildBaseSchema();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -69,31 +80,28 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
     },
     forceCloseConnections: 'idle',
+    ...hardening.fastifyOptions,
   });
   const apollo = new ApolloServer<GatewayContext>({
     schema,
+    // docs/security.md: limits, CSRF prevention, batching off, introspection, suggestions, persisted queries.
+    ...hardening.apolloOptions,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       telemetryPlugin(),
+      ...hardening.plugins,
     ],
     formatError: createErrorFormatter({
-      traceIdOf: () => undefined,
-      onInternalError: (error) => logger.error({ err: safeErrorDetail(error) }, 'unexpected error in a request'),
+      traceIdOf: traceIdOfError,
+      onInternalError: (error, traceId) => logger.error({ err: safeErrorDetail(error), traceId }, 'unexpected error in a request'),
     }),
     includeStacktraceInErrorResponses: false,
-    csrfPrevention: true,
     // src/main.ts owns SIGTERM: drain HTTP first, then stop Apollo, then the sources.
     stopOnTerminationSignals: false,
-    introspection: true,
   });
   await apollo.start();
+  await hardening.register(app);
   registerRoutes(app, services);
-  // While draining, every response closes its connection: a keep-alive client
-  // would otherwise hold the server open after its last answer.
-  let draining = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (draining) reply.header('connection', 'close');
-  });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: (request) => createContext(services, request.headers, String(request.id)),
@@ -101,7 +109,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // app.close() is the drain: it stops accepting, waits for requests in flight
   // and closes idle keep-alive connections; then the onClose hook runs.
   app.addHook('onClose', async () => {
+    await services.shutdown.run(logger);
     await apollo.stop();
+    await hardening.close();
     await sources.close();
     await telemetry.shutdown();
   });
@@ -118,7 +128,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return `http://${host}:${port}`;
     },
     close: () => {
-      draining = true;
+      // While draining, new requests get 503 and every response closes its
+      // connection: a keep-alive client would otherwise hold the server open.
+      hardening.beginDrain();
       return app.close();
     },
   };

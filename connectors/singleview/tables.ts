@@ -11,7 +11,8 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
  * The single view's tables. Each access pattern is one key lookup or one
  * Query: customers by id (BatchGetItem), identifier → customer (BatchGetItem
  * on the identity index), a customer's events by time (Query on the sort key
- * `occurredAt#eventId`), a customer's audit trail by time, API keys by id.
+ * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
+ * and the gateway's rate-limit buckets by principal (src/ratelimit/dynamodb.ts).
  */
 export interface TableNames {
   readonly customers: string;
@@ -20,6 +21,7 @@ export interface TableNames {
   readonly audit: string;
   readonly apiKeys: string;
   readonly meta: string;
+  readonly rateLimits: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -30,6 +32,7 @@ export function tableNames(prefix: string): TableNames {
     audit: `${prefix}audit`,
     apiKeys: `${prefix}api_keys`,
     meta: `${prefix}meta`,
+    rateLimits: `${prefix}rate_limits`,
   };
 }
 
@@ -65,6 +68,7 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
     rangeTable(names.audit, 'customerId', 'sk'),
     hashTable(names.apiKeys, 'keyId'),
     hashTable(names.meta, 'id'),
+    hashTable(names.rateLimits, 'bucket'),
   ];
 }
 

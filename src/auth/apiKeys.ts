@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
 import { DEMO_KEYS } from './demoKeys.js';
 import type { Principal } from './principal.js';
@@ -93,6 +94,17 @@ export class ApiKeyAuthenticator {
     }
     return record;
   }
+}
+
+/**
+ * Key lookups through the single view's guard: its deadline and breaker, so
+ * a slow or failing single view refuses a request in time (SourceError)
+ * instead of holding it. Cached keys are not looked up at all.
+ */
+export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): Pick<SingleViewPort, 'getApiKey'> {
+  return {
+    getApiKey: (keyId) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true }, () => store.getApiKey(keyId)),
+  };
 }
 
 function principalOf(record: ApiKeyRecord): Principal {

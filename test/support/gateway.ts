@@ -3,7 +3,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { configFrom } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
-import type { Gateway } from '../../src/server.js';
+import type { Gateway, GatewayDependencies } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
 
 export interface TestGateway {
@@ -25,7 +25,10 @@ export const TEST_ENV = {
 } as const;
 
 /** The real gateway, listening on loopback, with spans and logs captured. */
-export async function startTestGateway(env: Record<string, string | undefined> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string | undefined> = {},
+  deps: Pick<GatewayDependencies, 'decorateSources'> = {},
+): Promise<TestGateway> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -38,6 +41,7 @@ export async function startTestGateway(env: Record<string, string | undefined> =
   const gateway = await createGateway(config, {
     logger: createLogger(config.logLevel, sink),
     telemetry: createTelemetry({ exporter: spans, env: {} }),
+    ...deps,
   });
   const url = await gateway.listen();
   return { url, gateway, spans, logs, close: () => gateway.close() };

@@ -1,0 +1,31 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+
+/**
+ * Logs the process's resident memory, heap and event-loop delay every
+ * `intervalMs` (C360_PROCESS_METRICS_MS): the soak benchmark (bench/soak.ts)
+ * reads these lines from the gateway it runs. Delay percentiles cover the
+ * interval since the previous line. Returns a function that stops it.
+ */
+export function startProcessMetrics(logger: Logger, intervalMs: number): () => void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const timer = setInterval(() => {
+    const memory = process.memoryUsage();
+    logger.info(
+      {
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+      },
+      'process metrics',
+    );
+    delay.reset();
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    delay.disable();
+  };
+}

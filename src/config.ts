@@ -70,6 +70,7 @@ export const envSchema = z.object({
   C360_API_KEY_CACHE_MS: integer(0, 3_600_000).default(5_000),
   C360_PHONE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as US').default('US'),
   C360_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  C360_SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
 
   // Hardening (docs/security.md): operation limits, trusted documents, rate limits, request hygiene.
   C360_MAX_DEPTH: integer(1, 100).default(10),
@@ -127,6 +128,8 @@ export interface GatewayConfig {
   readonly apiKeyCacheMs: number;
   readonly phoneDefaultRegion: string;
   readonly shutdownGraceMs: number;
+  /** After SIGTERM, how long the listener stays open answering 503 (readiness too) before it closes. */
+  readonly shutdownDelayMs: number;
   readonly batching: boolean;
   readonly hardening: HardeningConfig;
   /** How often the process logs RSS, heap and event-loop delay; 0 = never. */
@@ -208,6 +211,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     apiKeyCacheMs: env.C360_API_KEY_CACHE_MS,
     phoneDefaultRegion: env.C360_PHONE_DEFAULT_REGION,
     shutdownGraceMs: env.C360_SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: env.C360_SHUTDOWN_DELAY_MS,
     batching: env.C360_DATALOADER,
     hardening: {
       limits: {

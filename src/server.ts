@@ -13,7 +13,7 @@ import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { createErrorFormatter, safeErrorDetail } from './errors.js';
 import { buildBaseSchema } from './graphql/schema.js';
-import { createHardening, ShutdownHooks } from './hardening/index.js';
+import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import { createLogger } from './logger.js';
 import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
@@ -53,6 +53,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const logger = deps.logger ?? createLogger(config.logLevel);
   const telemetry = deps.telemetry ?? createTelemetry();
   const segments = new SegmentCatalog(loadSegmentFile());
+  const trustedDocuments = loadTrustedDocuments(config.hardening.trustedDocumentsFile);
   const opened = await openSources(config, { tracer: telemetry.tracer, logger });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
   const services: GatewayServices = {
@@ -69,7 +70,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       }),
     },
   };
-  const hardening = createHardening(services);
+  const hardening = createHardening(services, trustedDocuments);
   const schema = buildBaseSchema();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -127,11 +128,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       logger.info({ url: `http://${host}:${port}`, adapters: sources.adapters }, 'c360 gateway listening');
       return `http://${host}:${port}`;
     },
-    close: () => {
+    close: async () => {
       // While draining, new requests get 503 and every response closes its
       // connection: a keep-alive client would otherwise hold the server open.
+      // The listener stays open for C360_SHUTDOWN_DELAY_MS first, so a load
+      // balancer sees /readyz fail and stops sending before connections are refused.
       hardening.beginDrain();
-      return app.close();
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      await app.close();
     },
   };
 }

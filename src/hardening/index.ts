@@ -9,9 +9,11 @@ import { introspectionPlugin } from './introspection.js';
 import { operationLimits } from './operationLimits.js';
 import { refusal, refusalPlugin } from './refusals.js';
 import { Drain } from './shutdown.js';
-import { loadTrustedDocuments, trustedDocumentsPlugin } from './trustedDocuments.js';
+import { trustedDocumentsPlugin } from './trustedDocuments.js';
+import type { TrustedDocuments } from './trustedDocuments.js';
 
 export { ShutdownHooks } from './shutdown.js';
+export { loadTrustedDocuments } from './trustedDocuments.js';
 
 type HardenedApolloOptions = Pick<
   ApolloServerOptions<GatewayContext>,
@@ -35,16 +37,19 @@ export interface Hardening {
 
 /**
  * Builds the protections from the configuration: operation limits,
- * introspection and suggestions, trusted documents, rate limits and request
- * hygiene. A bad trusted-documents manifest stops the start here.
+ * introspection and suggestions, trusted documents (the manifest is loaded
+ * before the sources open, so a bad one stops the start early), rate limits
+ * and request hygiene.
  */
-export function createHardening(services: GatewayServices): Hardening {
+export function createHardening(services: GatewayServices, trustedDocuments: TrustedDocuments): Hardening {
   const { config } = services;
   const settings = config.hardening;
   const demo = config.demo.enabled;
   const limits = operationLimits(settings.limits);
   const rateLimiter = new RateLimiter(createRateLimitStore(settings.rateLimitStore, services.sources.singleView), {
     defaultPerMinute: settings.rateLimitPerMinute,
+    // The DynamoDB store lives in the single view: its deadline applies.
+    timeoutMs: config.sources.singleview.timeoutMs,
     logger: services.logger,
   });
   const drain = new Drain();
@@ -73,7 +78,7 @@ export function createHardening(services: GatewayServices): Hardening {
           if (refused) throw refusal(refused);
         },
       },
-      trustedDocumentsPlugin(loadTrustedDocuments(settings.trustedDocumentsFile), settings.apqCacheSize),
+      trustedDocumentsPlugin(trustedDocuments, settings.apqCacheSize),
       ...limits.plugins,
       introspectionPlugin({ openToAll: demo }),
       // The console's explorer (/explorer) is the gateway's IDE; Apollo's landing page loads from a CDN.

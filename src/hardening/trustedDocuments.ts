@@ -46,7 +46,7 @@ export function loadTrustedDocuments(file: string | undefined): TrustedDocuments
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`Trusted documents manifest ${path} could not be read: ${(error as Error).name}.`);
+    throw new Error(`Trusted documents manifest ${path} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).name}.`);
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {

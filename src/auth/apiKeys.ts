@@ -59,6 +59,8 @@ export type KeyCheck = { readonly status: 'valid'; readonly principal: Principal
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { record: ApiKeyRecord | null; until: number }>();
+  /** Lookups under way: a burst of requests with one uncached key costs one read, not one each. */
+  private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
   constructor(
     private readonly store: Pick<SingleViewPort, 'getApiKey'>,
@@ -84,13 +86,21 @@ export class ApiKeyAuthenticator {
   }
 
   private async lookup(keyId: string): Promise<ApiKeyRecord | null> {
-    const now = this.clock();
     const cached = this.cache.get(keyId);
-    if (cached && cached.until > now) return cached.record;
+    if (cached && cached.until > this.clock()) return cached.record;
+    let pending = this.pending.get(keyId);
+    if (!pending) {
+      pending = this.read(keyId).finally(() => this.pending.delete(keyId));
+      this.pending.set(keyId, pending);
+    }
+    return pending;
+  }
+
+  private async read(keyId: string): Promise<ApiKeyRecord | null> {
     const record = await this.store.getApiKey(keyId);
     if (this.options.cacheMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(keyId, { record, until: now + this.options.cacheMs });
+      this.cache.set(keyId, { record, until: this.clock() + this.options.cacheMs });
     }
     return record;
   }

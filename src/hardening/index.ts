@@ -2,12 +2,11 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext, GatewayServices } from '../context.js';
-import { createRateLimitStore } from '../ratelimit/index.js';
-import { RateLimiter } from '../ratelimit/rateLimiter.js';
 import { registerHttpHygiene } from './http.js';
 import { introspectionPlugin } from './introspection.js';
 import { operationLimits } from './operationLimits.js';
-import { refusal, refusalPlugin } from './refusals.js';
+import { createRateLimiter, rateLimitPlugin } from './rateLimits.js';
+import { refusalPlugin } from './refusals.js';
 import { Drain } from './shutdown.js';
 import { trustedDocumentsPlugin } from './trustedDocuments.js';
 import type { TrustedDocuments } from './trustedDocuments.js';
@@ -46,12 +45,7 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
   const settings = config.hardening;
   const demo = config.demo.enabled;
   const limits = operationLimits(settings.limits);
-  const rateLimiter = new RateLimiter(createRateLimitStore(settings.rateLimitStore, services.sources.singleView), {
-    defaultPerMinute: settings.rateLimitPerMinute,
-    // The DynamoDB store lives in the single view: its deadline applies.
-    timeoutMs: config.sources.singleview.timeoutMs,
-    logger: services.logger,
-  });
+  const rateLimiter = createRateLimiter(services);
   const drain = new Drain();
   return {
     fastifyOptions: { bodyLimit: settings.bodyLimitBytes, return503OnClosing: false },
@@ -72,12 +66,7 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
     },
     plugins: [
       refusalPlugin(),
-      {
-        async requestDidStart({ contextValue }) {
-          const refused = await rateLimiter.admit(contextValue.principal);
-          if (refused) throw refusal(refused);
-        },
-      },
+      rateLimitPlugin(rateLimiter),
       trustedDocumentsPlugin(trustedDocuments, settings.apqCacheSize),
       ...limits.plugins,
       introspectionPlugin({ openToAll: demo }),

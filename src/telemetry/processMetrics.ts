@@ -5,12 +5,16 @@ import type { Logger } from 'pino';
  * Logs the process's resident memory, heap and event-loop delay every
  * `intervalMs` (C360_PROCESS_METRICS_MS): the soak benchmark (bench/soak.ts)
  * reads these lines from the gateway it runs. Delay percentiles cover the
- * interval since the previous line. Returns a function that stops it.
+ * interval since the previous line, and count only the lateness: the
+ * histogram records the whole time between its 10 ms samples, so an idle
+ * loop would otherwise show 10 ms. Returns a function that stops it.
  */
+const RESOLUTION_MS = 10;
+
 export function startProcessMetrics(logger: Logger, intervalMs: number): () => void {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
-  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - RESOLUTION_MS);
   const timer = setInterval(() => {
     const memory = process.memoryUsage();
     logger.info(

@@ -26,6 +26,8 @@ export class FaultProxy {
   mode: FaultMode = { kind: 'pass' };
   /** HTTP requests received from the gateway, whatever the mode did with them. */
   requests = 0;
+  /** Requests that got a fault (reset or garbage) instead of the upstream's answer. */
+  faults = 0;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -69,9 +71,11 @@ export class FaultProxy {
       const mode = this.mode;
       switch (mode.kind) {
         case 'reset':
+          this.faults++;
           client.resetAndDestroy();
           return;
         case 'garbage':
+          this.faults++;
           client.write(GARBAGE_RESPONSE);
           return;
         case 'delay':

@@ -25,12 +25,15 @@ export type CrmFault =
 export class FaultyCrm implements CrmPort {
   fault: CrmFault = { kind: 'ok' };
   calls = 0;
+  /** Calls that got a fault instead of the embedded adapter's answer. */
+  faults = 0;
 
   constructor(private readonly real: CrmPort) {}
 
   async getMany(refs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>> {
     this.calls++;
     const fault = this.fault;
+    if (fault.kind !== 'ok') this.faults++;
     switch (fault.kind) {
       case 'down':
         throw new MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017');

@@ -44,6 +44,7 @@ interface Sample {
   readonly at: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  readonly cpuPercent: number;
   readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
@@ -131,7 +132,7 @@ async function startGateway(loyaltyUrl: string) {
       .filter((line) => line.includes('"process metrics"'))
       .map((line) => {
         const parsed = JSON.parse(line) as Omit<Sample, 'at'> & { time: string };
-        return { at: Date.parse(parsed.time), rssBytes: parsed.rssBytes, heapUsedBytes: parsed.heapUsedBytes, eventLoopDelayMs: parsed.eventLoopDelayMs };
+        return { at: Date.parse(parsed.time), rssBytes: parsed.rssBytes, heapUsedBytes: parsed.heapUsedBytes, cpuPercent: parsed.cpuPercent, eventLoopDelayMs: parsed.eventLoopDelayMs };
       });
   return { child, samples, url, logFile };
 }
@@ -148,6 +149,7 @@ function summarize(samples: readonly Sample[], loadStart: number, loadEnd: numbe
     heapUsedAtEndMiB: mib(end.heapUsedBytes),
     eventLoopDelayP99Ms: { worstInterval: p99s.at(-1)!, medianInterval: p99s[Math.floor(p99s.length / 2)]! },
     eventLoopDelayMaxMs: Math.max(...during.map((s) => s.eventLoopDelayMs.max)),
+    gatewayCpuPercentOfOneCore: round(during.reduce((sum, s) => sum + s.cpuPercent, 0) / during.length),
     rssSeriesMiB: during.map((s) => mib(s.rssBytes)),
   };
 }
@@ -243,7 +245,7 @@ function writeReadmeSection(r: SoakReport, file: string): void {
     `| resident memory, end vs after the first minute | within 10 % | ${r.process.rssAfterFirstMinuteMiB} → ${r.process.rssAtEndMiB} MiB (${r.process.rssGrowthPercent} %) | ${mark(r.checks.rssWithin10Percent)} |`,
     `| event-loop delay p99 | < 50 ms | worst 5 s interval ${r.process.eventLoopDelayP99Ms.worstInterval} ms (median interval ${r.process.eventLoopDelayP99Ms.medianInterval} ms) | ${mark(r.checks.eventLoopP99Under50ms)} |`,
     '',
-    `Throughput ${r.requests.perSecond} req/s; latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms. Raw figures: \`${file.slice(ROOT.length)}\`.`,
+    `Throughput ${r.requests.perSecond} req/s; latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; the gateway used ${r.process.gatewayCpuPercentOfOneCore} % of one core on average. Raw figures: \`${file.slice(ROOT.length)}\`.`,
     '<!-- bench:soak:end -->',
   ].join('\n');
   const readme = join(ROOT, 'bench', 'README.md');

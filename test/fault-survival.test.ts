@@ -291,6 +291,26 @@ describe('fault survival: each source down, slow, flapping and malformed under c
     });
   }
 
+  it('answers 503 in time when the single view cannot check an uncached key, and serves it again once back', async () => {
+    inject('singleview', 'down');
+    gw.gateway.services.authenticator.apiKeys.invalidate();
+    const started = performance.now();
+    const refused = await graphql(gw.url, QUERY, { variables: { id: IDS[0] } });
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect({ status: refused.status, body: withoutTraceId(refused.body) }).toEqual({
+      status: 503,
+      body: {
+        errors: [
+          {
+            message: expect.stringMatching(/^Credentials could not be checked: singleview source /),
+            extensions: { code: expect.stringMatching(CODES.down), source: 'singleview' },
+          },
+        ],
+      },
+    });
+    await expectRecovery('singleview');
+  });
+
   it('is still up after every fault', async () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
   });

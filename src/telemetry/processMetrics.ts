@@ -15,12 +15,20 @@ export function startProcessMetrics(logger: Logger, intervalMs: number): () => v
   const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   delay.enable();
   const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4) / 100 - RESOLUTION_MS);
+  let cpu = process.cpuUsage();
+  let since = performance.now();
   const timer = setInterval(() => {
     const memory = process.memoryUsage();
+    const used = process.cpuUsage(cpu);
+    const elapsedMs = performance.now() - since;
+    cpu = process.cpuUsage();
+    since = performance.now();
     logger.info(
       {
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
+        // Of one core; with a delay that is high while this is low, the process waited for a CPU rather than worked.
+        cpuPercent: Math.round(((used.user + used.system) / 1000 / elapsedMs) * 1000) / 10,
         eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
       },
       'process metrics',

@@ -101,10 +101,11 @@ describe('request hygiene', () => {
     expect(withoutTraceId((await response.json()) as { extensions?: Record<string, unknown> })).toEqual({ data: { segments: expect.any(Array) } });
   });
 
-  it('never runs a mutation over GET', async () => {
+  it('never runs a mutation over GET', async (context) => {
     const mutation = buildBaseSchema().getMutationType();
     if (!mutation) {
       console.warn('[skipped] GET mutation test: the schema has no Mutation type on this branch (issue 5 adds it); the graphql-http audit 9C48 covers GET mutations meanwhile.');
+      context.skip();
       return;
     }
     const response = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query: 'mutation { __typename }' })}`, { headers: KEY });

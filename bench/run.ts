@@ -17,7 +17,7 @@ import { SCENARIO_NAMES, graphqlBodies } from './lib/scenarios.js';
 import type { ScenarioName } from './lib/scenarios.js';
 import { ROOT, startServer } from './lib/servers.js';
 import type { RunningServer } from './lib/servers.js';
-import { runSoak } from './lib/soak.js';
+import { spawnSync } from 'node:child_process';
 
 /**
  * `npm run bench [-- <scenario>...]`: starts each server as its own process
@@ -35,7 +35,12 @@ const WORK_DIR = join(ROOT, '.tmp/bench');
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args.includes('soak')) return runSoak();
+  // The soak has its own script (bench/soak.ts, also `npm run bench:soak`).
+  if (args.includes('soak')) {
+    const soak = spawnSync(process.execPath, ['--import', 'tsx', 'bench/soak.ts'], { stdio: 'inherit' });
+    process.exitCode = soak.status ?? 1;
+    return;
+  }
   if (args.includes('profile')) return runProfile(args.filter((arg) => arg !== 'profile'));
   const unknown = args.filter((arg) => !(SCENARIO_NAMES as readonly string[]).includes(arg));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...SCENARIO_NAMES, 'soak', 'profile'].join(', ')}`);

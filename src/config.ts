@@ -24,6 +24,18 @@ const booleanFlag = z
 const SOURCE_NAMES = ['singleview', 'crm', 'loyalty', 'resolution'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
+/** Browser origins allowed to call /graphql (CORS): `scheme://host[:port]`, comma-separated. */
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: 'expected origins such as https://app.example.com, comma-separated' }),
+    ),
+  );
+
 const sourceList = z
   .string()
   .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
@@ -95,6 +107,22 @@ export const envSchema = z.object({
   C360_API_KEY_CACHE_MS: integer(0, 3_600_000).default(5_000),
   C360_PHONE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as US').default('US'),
   C360_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  C360_SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
+
+  // Hardening (docs/security.md): operation limits, trusted documents, rate limits, request hygiene.
+  C360_MAX_DEPTH: integer(1, 100).default(10),
+  C360_MAX_ALIASES: integer(0, 1_000).default(15),
+  C360_MAX_ROOT_FIELDS: integer(1, 1_000).default(10),
+  C360_MAX_TOKENS: integer(10, 100_000).default(1_000),
+  C360_MAX_DIRECTIVES: integer(0, 1_000).default(20),
+  C360_MAX_COST: integer(1, 100_000_000).default(5_000),
+  C360_TRUSTED_DOCUMENTS_FILE: z.string().min(1).optional(),
+  C360_APQ_CACHE_SIZE: integer(0, 1_000_000).default(1_000),
+  C360_RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000).default(1_200),
+  C360_RATE_LIMIT_STORE: z.enum(['memory', 'dynamodb'], { error: 'expected memory or dynamodb' }).default('memory'),
+  C360_BODY_LIMIT_BYTES: integer(1_024, 50 * 1024 * 1024).default(102_400),
+  C360_CORS_ORIGINS: originList.default([]),
+  C360_PROCESS_METRICS_MS: integer(0, 3_600_000).default(0),
 
   /** graphql-jit compiled operations (default) or graphql-js's own executor. */
   C360_EXECUTOR: z.enum(['jit', 'stock'], { error: 'expected jit or stock' }).default('jit'),
@@ -169,10 +197,38 @@ export interface GatewayConfig {
   readonly apiKeyCacheMs: number;
   readonly phoneDefaultRegion: string;
   readonly shutdownGraceMs: number;
+  /** After SIGTERM, how long the listener stays open answering 503 (readiness too) before it closes. */
+  readonly shutdownDelayMs: number;
   readonly batching: boolean;
   readonly executor: Env['C360_EXECUTOR'];
   /** Benchmark only: all sources in memory, no dynalite (C360_SOURCES=memory). */
   readonly memorySources: boolean;
+  readonly hardening: HardeningConfig;
+  /** How often the process logs RSS, heap and event-loop delay; 0 = never. */
+  readonly processMetricsMs: number;
+}
+
+/** docs/security.md: each protection and its default. */
+export interface HardeningConfig {
+  readonly limits: OperationLimits;
+  /** Manifest of trusted documents (sha256 → document). */
+  readonly trustedDocumentsFile: string | undefined;
+  /** Documents first-party clients registered by automatic persisted queries (per instance). */
+  readonly apqCacheSize: number;
+  /** Requests per minute per principal when its key sets none; 0 = no default limit. */
+  readonly rateLimitPerMinute: number;
+  readonly rateLimitStore: 'memory' | 'dynamodb';
+  readonly bodyLimitBytes: number;
+  readonly corsOrigins: readonly string[];
+}
+
+export interface OperationLimits {
+  readonly depth: number;
+  readonly aliases: number;
+  readonly rootFields: number;
+  readonly tokens: number;
+  readonly directives: number;
+  readonly cost: number;
 }
 
 export class ConfigError extends Error {
@@ -231,9 +287,27 @@ function toGatewayConfig(env: Env): GatewayConfig {
     apiKeyCacheMs: env.C360_API_KEY_CACHE_MS,
     phoneDefaultRegion: env.C360_PHONE_DEFAULT_REGION,
     shutdownGraceMs: env.C360_SHUTDOWN_GRACE_MS,
+    shutdownDelayMs: env.C360_SHUTDOWN_DELAY_MS,
     batching: env.C360_DATALOADER,
     executor: env.C360_EXECUTOR,
     memorySources: env.C360_SOURCES === 'memory',
+    hardening: {
+      limits: {
+        depth: env.C360_MAX_DEPTH,
+        aliases: env.C360_MAX_ALIASES,
+        rootFields: env.C360_MAX_ROOT_FIELDS,
+        tokens: env.C360_MAX_TOKENS,
+        directives: env.C360_MAX_DIRECTIVES,
+        cost: env.C360_MAX_COST,
+      },
+      trustedDocumentsFile: env.C360_TRUSTED_DOCUMENTS_FILE,
+      apqCacheSize: env.C360_APQ_CACHE_SIZE,
+      rateLimitPerMinute: env.C360_RATE_LIMIT_PER_MINUTE,
+      rateLimitStore: env.C360_RATE_LIMIT_STORE,
+      bodyLimitBytes: env.C360_BODY_LIMIT_BYTES,
+      corsOrigins: env.C360_CORS_ORIGINS,
+    },
+    processMetricsMs: env.C360_PROCESS_METRICS_MS,
   };
 }
 

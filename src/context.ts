@@ -11,6 +11,7 @@ import type { ErasureServices } from './erasure/forgetCustomer.js';
 import type { Clock } from './identity/clock.js';
 import type { IdentityEngine } from './identity/engine.js';
 import type { WriteContext } from './identity/scope.js';
+import type { ShutdownHooks } from './hardening/shutdown.js';
 import { ErrorCode } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
@@ -43,6 +44,8 @@ export interface GatewayServices {
   readonly identity: IdentityEngine;
   readonly erasure: ErasureServices;
   readonly clock: Clock;
+  /** Work to finish after the last request and before the sources close (e.g. flushing audit records). */
+  readonly shutdown: ShutdownHooks;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';

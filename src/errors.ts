@@ -20,6 +20,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** The instance is draining after SIGTERM: HTTP 503, retry (another instance takes it). */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -35,6 +37,12 @@ const APOLLO_REQUEST_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), ...APOLLO_REQUEST_CODES]);
+const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR));
+
+/** An error our own code raised on purpose, with one of the contract's codes. */
+export function isContractError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && typeof error.extensions.code === 'string' && CONTRACT_CODES.has(error.extensions.code);
+}
 
 /** Input a person can fix: names the argument or field, never echoes a personal value. */
 export function badUserInput(message: string, field: string): GraphQLError {
@@ -47,6 +55,34 @@ export function unauthenticated(message: string): GraphQLError {
 
 export function forbidden(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, ...extensions } });
+}
+
+/** The whole request refused because the credentials could not be checked against a failing source. */
+export function sourceUnavailable(error: SourceError): GraphQLError {
+  return new GraphQLError(`Credentials could not be checked: ${error.message}.`, {
+    extensions: { code: sourceErrorCode(error), source: error.source, http: { status: 503 } },
+  });
+}
+
+export type OperationLimitName = 'depth' | 'aliases' | 'rootFields' | 'tokens' | 'directives' | 'cost';
+
+/**
+ * An operation over one of the limits in docs/security.md, refused before
+ * execution. `limit` names the limit it broke and `max` its value.
+ */
+export function queryTooComplex(message: string, limit: OperationLimitName, max: number, extra: Record<string, number> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit, max, ...extra, http: { status: 400 } } });
+}
+
+/** Over the principal's token bucket: HTTP 429 with Retry-After in whole seconds. */
+export function rateLimited(retryAfterSeconds: number, perMinute: number): GraphQLError {
+  return new GraphQLError(`Rate limit of ${perMinute} requests per minute exceeded; retry after ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      retryAfter: retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
 }
 
 export function sourceErrorCode(error: SourceError): ErrorCode {
@@ -70,6 +106,13 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: sourceErrorCode(original), source: original.source },
       };
+    }
+    // Apollo re-codes a validation rule's error as GRAPHQL_VALIDATION_FAILED;
+    // a rule of ours (operation limits) keeps the contract code it raised.
+    const raised = error instanceof GraphQLError ? error.originalError : undefined;
+    if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && isContractError(raised)) {
+      const { http: _http, ...extensions } = raised.extensions;
+      return { message: raised.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
     }
     const code = formatted.extensions?.code;
     const passThrough = typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR && KNOWN_CODES.has(code);

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './server.js';
+import { startProcessMetrics } from './telemetry/processMetrics.js';
 
 /**
  * `npm start`: configuration from the environment, then the gateway. SIGTERM
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (config.processMetricsMs > 0) startProcessMetrics(logger, config.processMetricsMs);
   const gateway = await createGateway(config, { logger });
   await gateway.listen();
 

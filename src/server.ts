@@ -11,7 +11,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { ApiKeyAuthenticator } from './auth/apiKeys.js';
+import { ApiKeyAuthenticator, guardedKeyStore } from './auth/apiKeys.js';
 import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
@@ -24,11 +24,14 @@ import type { GatewayContext, GatewayServices } from './context.js';
 import { createErrorFormatter, safeErrorDetail } from './errors.js';
 import { executionOptions } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
+import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import { createLogger } from './logger.js';
 import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { openSources } from './sources.js';
+import type { Sources } from './sources.js';
+import { traceIdOfError } from './telemetry/errorTraceIds.js';
 import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
@@ -39,6 +42,8 @@ export interface GatewayDependencies {
   readonly telemetry?: Telemetry;
   /** Now; tests move it to check time-based segment rules without waiting. */
   readonly clock?: Clock;
+  /** Tests only: wraps the opened sources (fault injection around a real adapter). */
+  readonly decorateSources?: (sources: Sources) => Sources;
 }
 
 export interface Gateway {
@@ -64,7 +69,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const telemetry = deps.telemetry ?? createTelemetry();
   const clock = deps.clock ?? systemClock;
   const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
-  const sources = await openSources(config, { tracer: telemetry.tracer, logger, segments });
+  const trustedDocuments = loadTrustedDocuments(config.hardening.trustedDocumentsFile);
+  const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments });
+  const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
   const cache = new CustomerCache(config.writeCacheSize);
   const services: GatewayServices = {
     config,
@@ -85,10 +92,15 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       logger,
     }),
     erasure: { sources, clock, cache, logger },
+    shutdown: new ShutdownHooks(),
     authenticator: {
-      apiKeys: new ApiKeyAuthenticator(sources.singleView, { cacheMs: config.apiKeyCacheMs, allowDemoKeys: config.demo.enabled }),
+      apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.guards.singleview), {
+        cacheMs: config.apiKeyCacheMs,
+        allowDemoKeys: config.demo.enabled,
+      }),
     },
   };
+  const hardening = createHardening(services, trustedDocuments);
   const schema = buildBaseSchema();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -99,35 +111,32 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
     },
     forceCloseConnections: 'idle',
+    ...hardening.fastifyOptions,
   });
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit compiled operations, or graphql-js with C360_EXECUTOR=stock (src/graphql/executor.ts).
     ...executionOptions(schema, config.executor),
+    // docs/security.md: limits, CSRF prevention, batching off, introspection, suggestions, persisted queries.
+    ...hardening.apolloOptions,
     plugins: [
       // No per-field hooks: each wraps every resolver call (bench/README.md measures the cost).
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       telemetryPlugin(),
+      ...hardening.plugins,
     ],
     formatError: createErrorFormatter({
-      traceIdOf: () => undefined,
-      onInternalError: (error) => logger.error({ err: safeErrorDetail(error) }, 'unexpected error in a request'),
+      traceIdOf: traceIdOfError,
+      onInternalError: (error, traceId) => logger.error({ err: safeErrorDetail(error), traceId }, 'unexpected error in a request'),
     }),
     includeStacktraceInErrorResponses: false,
-    csrfPrevention: true,
     // src/main.ts owns SIGTERM: drain HTTP first, then stop Apollo, then the sources.
     stopOnTerminationSignals: false,
-    introspection: true,
   });
   await apollo.start();
+  await hardening.register(app);
   registerRoutes(app, services);
-  // While draining, every response closes its connection: a keep-alive client
-  // would otherwise hold the server open after its last answer.
-  let draining = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (draining) reply.header('connection', 'close');
-  });
   await registerWebPages(app);
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
@@ -136,7 +145,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // app.close() is the drain: it stops accepting, waits for requests in flight
   // and closes idle keep-alive connections; then the onClose hook runs.
   app.addHook('onClose', async () => {
+    await services.shutdown.run(logger);
     await apollo.stop();
+    await hardening.close();
     await sources.close();
     await telemetry.shutdown();
   });
@@ -152,9 +163,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       logger.info({ url: `http://${host}:${port}`, adapters: sources.adapters }, 'c360 gateway listening');
       return `http://${host}:${port}`;
     },
-    close: () => {
-      draining = true;
-      return app.close();
+    close: async () => {
+      // While draining, new requests get 503 and every response closes its
+      // connection: a keep-alive client would otherwise hold the server open.
+      // The listener stays open for C360_SHUTDOWN_DELAY_MS first, so a load
+      // balancer sees /readyz fail and stops sending before connections are refused.
+      hardening.beginDrain();
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      await app.close();
     },
   };
 }

@@ -87,4 +87,14 @@ describe('API key authenticator', () => {
     await authenticator.check(minted.key);
     expect(reads).toBe(2);
   });
+
+  it('reads a key once for a burst of concurrent requests that find it uncached', async () => {
+    let reads = 0;
+    const minted = mintApiKey({ clientName: 'Burst', scopes: [], purposes: [] });
+    const store = { getApiKey: async () => (reads++, await new Promise((resolve) => setTimeout(resolve, 20)), minted.record) };
+    const authenticator = new ApiKeyAuthenticator(store, { cacheMs: 1000, allowDemoKeys: false });
+    const checks = await Promise.all(Array.from({ length: 10 }, () => authenticator.check(minted.key)));
+    expect(checks.every((check) => check.status === 'valid')).toBe(true);
+    expect(reads).toBe(1);
+  });
 });

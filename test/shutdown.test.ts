@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
+import { buildBaseSchema } from '../src/graphql/schema.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { listeningUrl, spawnGateway } from './support/process.js';
-import { graphql } from './support/gateway.js';
+import { graphql, withoutTraceId } from './support/gateway.js';
 import { testDemoData } from './support/demo.js';
 
 describe('SIGTERM drains requests in flight and closes sources', () => {
@@ -39,5 +43,134 @@ describe('SIGTERM drains requests in flight and closes sources', () => {
     const messages = gateway.stdout.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toEqual(expect.arrayContaining(['shutting down: draining requests', 'shut down cleanly']));
     expect(messages.indexOf('shut down cleanly')).toBeGreaterThan(messages.indexOf('shutting down: draining requests'));
+  });
+});
+
+const SHUTTING_DOWN = { errors: [{ message: 'The gateway is shutting down; retry the request.', extensions: { code: 'SHUTTING_DOWN' } }] };
+
+/** What a client saw: an answer, or none because the connection was refused or closed unanswered (the request never ran). */
+type Outcome = { readonly kind: 'answer'; readonly status: number; readonly body: unknown } | { readonly kind: 'refused' };
+
+async function attempt(send: () => Promise<{ status: number; body: unknown }>): Promise<Outcome> {
+  try {
+    const { status, body } = await send();
+    return { kind: 'answer', status, body };
+  } catch (error) {
+    const code = ((error as Error).cause as { code?: string } | undefined)?.code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { kind: 'refused' };
+    throw error;
+  }
+}
+
+describe('SIGTERM mid-burst: every request is answered in full, refused with 503, or never connected', () => {
+  let loyalty: LoyaltyTestServer;
+  beforeAll(() => {
+    loyalty = new LoyaltyTestServer(testDemoData().loyalty);
+    loyalty.mode = { kind: 'delay', ms: 600 };
+  });
+  afterAll(() => loyalty?.stop());
+
+  it('finishes the burst in flight, answers 503 during the shutdown delay, then refuses connections and exits 0', async () => {
+    const gateway = spawnGateway({
+      C360_DATA_DIR: 'memory',
+      C360_PORT: '0',
+      C360_DEMO_CUSTOMERS: '20',
+      C360_LOYALTY_URL: await loyalty.start(),
+      C360_LOYALTY_TIMEOUT_MS: '5000',
+      C360_SHUTDOWN_DELAY_MS: '800',
+    });
+    const url = await listeningUrl(gateway);
+    const id = DEMO_CUSTOMERS.consent.id;
+    const full = { customer: { id, loyalty: { tier: testDemoData().loyalty.find((m) => m.customerRef === id)!.tier } } };
+    const read = () => attempt(async () => {
+      const response = await graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id } });
+      return { status: response.status, body: withoutTraceId(response.body) };
+    });
+
+    const burst = Array.from({ length: 20 }, () => read());
+    await new Promise((resolve) => setTimeout(resolve, 250)); // the burst is waiting on loyalty
+    gateway.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const duringDelay = await Promise.all(Array.from({ length: 5 }, () => read()));
+    const inFlight = await Promise.all(burst);
+    const code = await gateway.exited;
+    const afterExit = await read();
+
+    // Sent before the signal: answered in full (one that arrived after it may be a 503; none is cut off).
+    const accepted = inFlight.filter((outcome) => outcome.kind === 'answer' && outcome.status === 200);
+    expect(accepted.length).toBeGreaterThan(0);
+    for (const outcome of inFlight) {
+      expect([{ kind: 'answer', status: 200, body: { data: full } }, { kind: 'answer', status: 503, body: SHUTTING_DOWN }]).toContainEqual(outcome);
+    }
+    for (const outcome of duringDelay) expect(outcome).toEqual({ kind: 'answer', status: 503, body: SHUTTING_DOWN });
+    expect(afterExit).toEqual({ kind: 'refused' });
+    if (code !== 0) console.error(gateway.stdout.join('\n'), gateway.stderr.join(''));
+    expect(code).toBe(0);
+    const messages = gateway.stdout.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages.indexOf('shut down cleanly')).toBeGreaterThan(messages.indexOf('shutting down: draining requests'));
+  });
+});
+
+describe('SIGTERM mid-burst of writes: no accepted write is lost', () => {
+  const track = buildBaseSchema().getMutationType()?.getFields().track;
+
+  it('keeps every event whose track call was answered, across a restart on the same data directory', async (context) => {
+    if (!track) {
+      console.warn('[skipped] no accepted write lost on SIGTERM: Mutation.track is not in the schema on this branch (issue 5 adds it); the lead enables this after merging.');
+      context.skip();
+      return;
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'c360-shutdown-'));
+    const env = { C360_DATA_DIR: dataDir, C360_PORT: '0', C360_DEMO_CUSTOMERS: '20', C360_SHUTDOWN_DELAY_MS: '300', C360_RATE_LIMIT_PER_MINUTE: '0' };
+    try {
+      const first = spawnGateway(env);
+      const url = await listeningUrl(first);
+      const TRACK = 'mutation($input: TrackInput!) { track(input: $input) { eventId customerId duplicate } }';
+      const acceptedIds: string[] = [];
+      let stopping = false;
+      let n = 0;
+      const writer = async () => {
+        for (;;) {
+          const input = { identity: { type: 'EMAIL', value: DEMO_CUSTOMERS.consent.email }, type: 'Shutdown Test', idempotencyKey: `shutdown-${n}`, properties: { n: n++ } };
+          const outcome = await attempt(async () => {
+            const response = await graphql<{ track: { eventId: string } }>(url, TRACK, { apiKey: 'c360_demo_ingest', variables: { input } });
+            return { status: response.status, body: response.body };
+          });
+          if (outcome.kind === 'refused') return;
+          const body = outcome.body as { data?: { track?: { eventId: string } } };
+          if (outcome.status === 200 && body.data?.track) acceptedIds.push(body.data.track.eventId);
+          else expect(outcome).toEqual({ kind: 'answer', status: 503, body: SHUTTING_DOWN });
+          if (stopping && outcome.status === 503) return;
+        }
+      };
+      const writers = Array.from({ length: 8 }, () => writer());
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      stopping = true;
+      first.child.kill('SIGTERM');
+      await Promise.all(writers);
+      expect(await first.exited).toBe(0);
+      expect(acceptedIds.length).toBeGreaterThan(0);
+
+      const second = spawnGateway(env);
+      const again = await listeningUrl(second);
+      const stored = new Set<string>();
+      let after: string | null = null;
+      do {
+        const page: { data?: { customerByIdentity: { events: { edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } } = (
+          await graphql(again, 'query($email: String!, $after: String) { customerByIdentity(type: EMAIL, value: $email) { events(first: 100, after: $after, types: ["Shutdown Test"]) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }', {
+            variables: { email: DEMO_CUSTOMERS.consent.email, after },
+            purpose: 'support',
+          })
+        ).body as never;
+        const events = page.data!.customerByIdentity.events;
+        for (const edge of events.edges) stored.add(edge.node.id);
+        after = events.pageInfo.hasNextPage ? events.pageInfo.endCursor : null;
+      } while (after);
+      second.child.kill('SIGTERM');
+      await second.exited;
+      expect(acceptedIds.filter((eventId) => !stored.has(eventId))).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -89,9 +89,11 @@ describe('web pages over HTTP', () => {
     }
   });
 
-  it('leaves /graphql without the pages’ CSP (global headers belong to the gateway’s hardening)', async () => {
+  it('leaves /graphql with the gateway’s own restrictive CSP, not the pages’ (global headers belong to the hardening)', async () => {
     const response = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'c360_demo_support' }, body: '{"query":"{ __typename }"}' });
-    expect(response.headers.get('content-security-policy')).toBeNull();
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/^default-src 'none'/);
+    expect(policy).not.toContain("script-src 'self'");
     await response.arrayBuffer();
   });
 

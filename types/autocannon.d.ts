@@ -1,4 +1,4 @@
-/** The part of autocannon 9's programmatic API the benchmark harness uses (it ships no types). */
+/** The part of autocannon 9's programmatic API that bench/ uses (it ships no types; see its README). */
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
@@ -7,6 +7,11 @@ declare module 'autocannon' {
     path?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;
+  }
+
+  interface RequestStep extends Request {
+    setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
+    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
   }
 
   interface Options {
@@ -18,7 +23,7 @@ declare module 'autocannon' {
     duration?: number;
     overallRate?: number;
     timeout?: number;
-    requests?: Array<Request & { setupRequest?: (request: Request) => Request }>;
+    requests?: RequestStep[];
     setupClient?: (client: EventEmitter) => void;
   }
 
@@ -29,6 +34,7 @@ declare module 'autocannon' {
     min: number;
     total: number;
     p50: number;
+    p90: number;
     p97_5: number;
     p99: number;
     totalCount: number;
@@ -38,11 +44,16 @@ declare module 'autocannon' {
     requests: Histogram & { sent: number };
     latency: Histogram;
     throughput: Histogram;
+    duration: number;
     errors: number;
     timeouts: number;
     non2xx: number;
+    start: Date;
+    finish: Date;
+    '2xx': number;
   }
 
   function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): EventEmitter;
+  function autocannon(options: Options): Promise<Result>;
   export default autocannon;
 }

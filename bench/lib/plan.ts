@@ -56,7 +56,8 @@ export function gatewaySpec(key: string, extra: Record<string, string> = {}, nod
     key,
     entry: 'src/main.ts',
     portVariable: 'C360_PORT',
-    env: { C360_DATA_DIR: 'memory', C360_LOG_LEVEL: 'warn', C360_SOURCE_TIMEOUT_MS: '30000', C360_BREAKER_THRESHOLD: '1000', ...extra },
+    // No per-key rate limit: every point drives one key far past the default 1,200 requests a minute.
+    env: { C360_DATA_DIR: 'memory', C360_LOG_LEVEL: 'warn', C360_SOURCE_TIMEOUT_MS: '30000', C360_BREAKER_THRESHOLD: '1000', C360_RATE_LIMIT_PER_MINUTE: '0', ...extra },
     nodeFlags,
   };
 }

@@ -13,7 +13,8 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
  * on the identity index), a customer's events by time (Query on the sort key
  * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
  * `track` idempotency keys by key, a customer's consent history and identity
- * change log by time, erasure jobs by customer.
+ * change log by time, erasure jobs by customer, and the gateway's rate-limit
+ * buckets by principal (src/ratelimit/dynamodb.ts).
  */
 export interface TableNames {
   readonly customers: string;
@@ -26,6 +27,7 @@ export interface TableNames {
   readonly consentHistory: string;
   readonly identityLog: string;
   readonly erasures: string;
+  readonly rateLimits: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -40,6 +42,7 @@ export function tableNames(prefix: string): TableNames {
     consentHistory: `${prefix}consent_history`,
     identityLog: `${prefix}identity_log`,
     erasures: `${prefix}erasures`,
+    rateLimits: `${prefix}rate_limits`,
   };
 }
 
@@ -79,6 +82,7 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
     rangeTable(names.consentHistory, 'customerId', 'sk'),
     rangeTable(names.identityLog, 'customerId', 'sk'),
     hashTable(names.erasures, 'customerId'),
+    hashTable(names.rateLimits, 'bucket'),
   ];
 }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
 import { DEMO_KEYS } from './demoKeys.js';
 import type { Principal } from './principal.js';
@@ -58,6 +59,8 @@ export type KeyCheck = { readonly status: 'valid'; readonly principal: Principal
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { record: ApiKeyRecord | null; until: number }>();
+  /** Lookups under way: a burst of requests with one uncached key costs one read, not one each. */
+  private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
   constructor(
     private readonly store: Pick<SingleViewPort, 'getApiKey'>,
@@ -83,16 +86,35 @@ export class ApiKeyAuthenticator {
   }
 
   private async lookup(keyId: string): Promise<ApiKeyRecord | null> {
-    const now = this.clock();
     const cached = this.cache.get(keyId);
-    if (cached && cached.until > now) return cached.record;
+    if (cached && cached.until > this.clock()) return cached.record;
+    let pending = this.pending.get(keyId);
+    if (!pending) {
+      pending = this.read(keyId).finally(() => this.pending.delete(keyId));
+      this.pending.set(keyId, pending);
+    }
+    return pending;
+  }
+
+  private async read(keyId: string): Promise<ApiKeyRecord | null> {
     const record = await this.store.getApiKey(keyId);
     if (this.options.cacheMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(keyId, { record, until: now + this.options.cacheMs });
+      this.cache.set(keyId, { record, until: this.clock() + this.options.cacheMs });
     }
     return record;
   }
+}
+
+/**
+ * Key lookups through the single view's guard: its deadline and breaker, so
+ * a slow or failing single view refuses a request in time (SourceError)
+ * instead of holding it. Cached keys are not looked up at all.
+ */
+export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): Pick<SingleViewPort, 'getApiKey'> {
+  return {
+    getApiKey: (keyId) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true }, () => store.getApiKey(keyId)),
+  };
 }
 
 function principalOf(record: ApiKeyRecord): Principal {

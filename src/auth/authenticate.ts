@@ -1,4 +1,5 @@
-import { unauthenticated } from '../errors.js';
+import { SourceError } from '../../connectors/resilience/sourceError.js';
+import { sourceUnavailable, unauthenticated } from '../errors.js';
 import type { ApiKeyAuthenticator } from './apiKeys.js';
 import type { Principal } from './principal.js';
 
@@ -16,12 +17,16 @@ export interface Authenticator {
 
 /**
  * Who is calling, from `x-api-key` or `authorization: Bearer`. Anything else,
- * or a credential that does not check out, is UNAUTHENTICATED (HTTP 401).
+ * or a credential that does not check out, is UNAUTHENTICATED (HTTP 401). A
+ * key that cannot be checked because the single view fails is
+ * SOURCE_UNAVAILABLE or SOURCE_TIMEOUT (HTTP 503).
  */
 export async function authenticate(headers: HeaderBag, authenticator: Authenticator): Promise<Principal> {
   const apiKey = single(headers['x-api-key']);
   if (apiKey !== undefined) {
-    const check = await authenticator.apiKeys.check(apiKey);
+    const check = await authenticator.apiKeys.check(apiKey).catch((error: unknown) => {
+      throw error instanceof SourceError ? sourceUnavailable(error) : error;
+    });
     if (check.status === 'valid') return check.principal;
     throw unauthenticated(`Invalid API key: ${check.reason}.`);
   }

@@ -1,6 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../context.js';
+import { tagErrorsWithTraceId } from './errorTraceIds.js';
 
 /**
  * Names and ends the operation span that the context opened, and hands its
@@ -18,6 +19,9 @@ export function telemetryPlugin(): ApolloServerPlugin<GatewayContext> {
           span.updateName(`graphql.${type} ${name}`);
           span.setAttribute('graphql.operation.name', name);
           span.setAttribute('graphql.operation.type', type);
+        },
+        async didEncounterErrors({ errors }) {
+          tagErrorsWithTraceId(errors, contextValue.traceId);
         },
         async willSendResponse({ response, errors }) {
           if (response.body.kind === 'single') {

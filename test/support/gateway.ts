@@ -4,7 +4,7 @@ import { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { configFrom } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
-import type { Gateway } from '../../src/server.js';
+import type { Gateway, GatewayDependencies } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
 
 export interface TestGateway {
@@ -30,7 +30,7 @@ export const TEST_ENV = {
   C360_EXECUTOR: process.env.C360_EXECUTOR,
 } as const;
 
-export interface TestGatewayOptions {
+export interface TestGatewayOptions extends Pick<GatewayDependencies, 'decorateSources'> {
   /** The gateway's clock (default: the system clock). */
   readonly clock?: () => Date;
 }
@@ -59,7 +59,10 @@ export class TestClock {
 }
 
 /** The real gateway, listening on loopback, with spans and logs captured. */
-export async function startTestGateway(env: Record<string, string | undefined> = {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string | undefined> = {},
+  options: TestGatewayOptions = {},
+): Promise<TestGateway> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -73,6 +76,7 @@ export async function startTestGateway(env: Record<string, string | undefined> =
     logger: createLogger(config.logLevel, sink),
     telemetry: createTelemetry({ exporter: spans, env: {} }),
     clock: options.clock,
+    decorateSources: options.decorateSources,
   });
   const url = await gateway.listen();
   return { url, gateway, spans, logs, close: () => gateway.close() };

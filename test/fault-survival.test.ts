@@ -1,0 +1,318 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { identityIndexKey } from '../connectors/singleview/dynamodb.js';
+import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
+import { testDemoData } from './support/demo.js';
+import { startDynaliteProcess } from './support/dynaliteProcess.js';
+import { FaultProxy } from './support/faultProxy.js';
+import type { FaultMode } from './support/faultProxy.js';
+import { FaultyCrm } from './support/faultyCrm.js';
+import type { CrmFault } from './support/faultyCrm.js';
+import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import type { GraphQLResponse, TestGateway } from './support/gateway.js';
+import { LoyaltyTestServer } from './support/loyaltyServer.js';
+import { ResolutionTestServer } from './support/resolutionServers.js';
+
+/**
+ * Fault survival (docs/security.md): each source in turn goes down, slow,
+ * flapping and malformed during bursts of concurrent requests. The process
+ * keeps answering, within the deadline, with partial data and the right
+ * codes; the breaker sheds calls; readiness names the source; and once the
+ * source is healthy again it is used again without a restart.
+ *
+ * How each source is made to fail, for real:
+ * - single view: a TCP proxy in front of dynalite in a process of its own;
+ * - loyalty, resolution: the same proxy in front of their HTTP test servers;
+ * - CRM: no MongoDB server here, so a wrapper around the real embedded
+ *   adapter raises the MongoDB driver's network error, delays, or returns
+ *   the per-record errors the MongoDB adapter gives for malformed documents.
+ */
+type SourceName = 'singleview' | 'crm' | 'loyalty' | 'resolution';
+type Fault = 'down' | 'slow' | 'flapping' | 'malformed';
+
+const QUERY = 'query($id: ID!) { customer(id: $id) { id crm { crmId accountManager } loyalty { tier pointsBalance } segments { segment { id } } } }';
+/**
+ * The deadline of a source call. Longer than the default 300 ms: the HTTP
+ * test servers and the proxies run on this test's own event loop beside the
+ * gateway, so a burst slows the healthy sources too on a busy machine.
+ */
+const TIMEOUT_MS = 1_000;
+/** How long a slow source holds each answer: far beyond the deadline. */
+const SLOW_MS = 6_000;
+/**
+ * An answer may take the deadline plus this. Each request costs the gateway a
+ * few milliseconds of CPU, so on two cores shared with other test runs a
+ * burst queues for a while; any answer well under SLOW_MS still shows that
+ * nobody waited for the slow source.
+ */
+const MARGIN_MS = 2_500;
+const BURST = 20;
+const HALF_OPEN_MS = 600;
+
+const data = testDemoData();
+/** Customers with a CRM contact and a loyalty account, so every source has something to say. */
+const IDS = data.customers
+  .filter((c) => !c.mergedInto && data.crm.some((x) => x.customerRef === c.id) && data.loyalty.some((x) => x.customerRef === c.id))
+  .slice(0, 10)
+  .map((c) => c.id);
+
+function healthy(id: string) {
+  const customer = data.customers.find((c) => c.id === id)!;
+  const crm = data.crm.find((x) => x.customerRef === id)!;
+  const loyalty = data.loyalty.find((x) => x.customerRef === id)!;
+  return {
+    id,
+    crm: { crmId: crm.crmId, accountManager: crm.accountManager ?? null },
+    loyalty: { tier: loyalty.tier, pointsBalance: loyalty.pointsBalance },
+    segments: customer.segments.map((m) => ({ segment: { id: m.segmentId } })),
+  };
+}
+
+/** The answer with `source` failed: its part null and one error there naming it. */
+function degraded(id: string, source: SourceName, codes: RegExp) {
+  const error = (path: Array<string>) => ({
+    message: expect.stringMatching(new RegExp(`^${source} source `)),
+    locations: expect.any(Array),
+    path,
+    extensions: { code: expect.stringMatching(codes), source },
+  });
+  switch (source) {
+    case 'singleview':
+      return { data: { customer: null }, errors: [error(['customer'])] };
+    case 'crm':
+    case 'loyalty':
+      return { data: { customer: { ...healthy(id), [source]: null } }, errors: [error(['customer', source])] };
+    case 'resolution':
+      // Reads by id follow the single view's merge link when resolution fails: nothing is lost.
+      return { data: { customer: healthy(id) } };
+  }
+}
+
+/** Which codes each fault may produce (a slow source's calls are shed once the breaker opens). */
+const CODES: Record<Fault, RegExp> = {
+  // A source that refuses connections fails fast, but three attempts and their backoff can outlast the deadline on a busy machine.
+  down: /^SOURCE_(UNAVAILABLE|TIMEOUT)$/,
+  slow: /^SOURCE_(TIMEOUT|UNAVAILABLE)$/,
+  flapping: /^SOURCE_(UNAVAILABLE|TIMEOUT)$/,
+  malformed: /^SOURCE_UNAVAILABLE$/,
+};
+
+interface Timed {
+  readonly ms: number;
+  readonly id: string;
+  readonly response: GraphQLResponse;
+}
+
+async function burst(url: string, size: number): Promise<Timed[]> {
+  return Promise.all(
+    Array.from({ length: size }, async (_, i) => {
+      const id = IDS[i % IDS.length]!;
+      const started = performance.now();
+      const response = await graphql(url, QUERY, { variables: { id } });
+      return { ms: performance.now() - started, id, response };
+    }),
+  );
+}
+
+describe('fault survival: each source down, slow, flapping and malformed under concurrent load', () => {
+  let dynamo: EmbeddedDynamo;
+  let loyaltyServer: LoyaltyTestServer;
+  let resolutionServer: ResolutionTestServer;
+  const proxies = {} as Record<'singleview' | 'loyalty' | 'resolution', FaultProxy>;
+  let crm: FaultyCrm;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    dynamo = await startDynaliteProcess();
+    loyaltyServer = new LoyaltyTestServer(data.loyalty);
+    resolutionServer = new ResolutionTestServer();
+    for (const c of data.customers) {
+      resolutionServer.customers.add(c.id);
+      for (const identity of c.identities) resolutionServer.links.set(identityIndexKey(identity), c.id);
+      if (c.mergedInto) resolutionServer.merges.set(c.id, c.mergedInto);
+    }
+    proxies.singleview = FaultProxy.forUrl(dynamo.endpoint);
+    proxies.loyalty = FaultProxy.forUrl(await loyaltyServer.start());
+    proxies.resolution = FaultProxy.forUrl(await resolutionServer.start());
+    gw = await startTestGateway(
+      {
+        C360_DYNAMODB_ENDPOINT: await proxies.singleview.start(),
+        C360_DEMO: 'true',
+        C360_LOYALTY_URL: await proxies.loyalty.start(),
+        C360_RESOLUTION_URL: await proxies.resolution.start(),
+        C360_SOURCE_TIMEOUT_MS: String(TIMEOUT_MS),
+        C360_BREAKER_THRESHOLD: '5',
+        C360_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS),
+        C360_READINESS_TIMEOUT_MS: '400',
+        // The demo key stays cached through single view faults, so they show as partial data.
+        C360_API_KEY_CACHE_MS: '600000',
+        C360_RATE_LIMIT_PER_MINUTE: '0',
+        C360_LOG_LEVEL: 'warn',
+      },
+      { decorateSources: (sources) => ({ ...sources, crm: (crm = new FaultyCrm(sources.crm)) }) },
+    );
+    for (const id of IDS) expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id } })).body)).toEqual({ data: { customer: healthy(id) } });
+  });
+
+  afterAll(async () => {
+    for (const proxy of Object.values(proxies)) await proxy.stop();
+    await gw?.close();
+    await loyaltyServer?.stop();
+    await resolutionServer?.stop();
+    await dynamo?.close();
+  });
+
+  /** Puts `source` into `fault` (or back to health with null); returns a stop function for flapping. */
+  function inject(source: SourceName, fault: Fault | null): () => void {
+    const proxyMode: Record<Fault, FaultMode> = {
+      down: { kind: 'reset' },
+      slow: { kind: 'delay', ms: SLOW_MS },
+      flapping: { kind: 'reset' },
+      malformed: { kind: 'garbage' },
+    };
+    const crmFault: Record<Fault, CrmFault> = {
+      down: { kind: 'down' },
+      slow: { kind: 'delay', ms: SLOW_MS },
+      flapping: { kind: 'down' },
+      malformed: { kind: 'malformed' },
+    };
+    const set = (failing: boolean) => {
+      if (source === 'crm') crm.fault = failing && fault ? crmFault[fault] : { kind: 'ok' };
+      else proxies[source].set(failing && fault ? proxyMode[fault] : { kind: 'pass' });
+    };
+    set(fault !== null);
+    if (fault !== 'flapping') return () => {};
+    let failing = true;
+    const timer = setInterval(() => set((failing = !failing)), 100);
+    return () => clearInterval(timer);
+  }
+
+  const callsTo = (source: SourceName) => (source === 'crm' ? crm.calls : proxies[source].requests);
+  const faultsOf = (source: SourceName) => (source === 'crm' ? crm.faults : proxies[source].faults);
+
+  async function readiness() {
+    const response = await fetch(`${gw.url}/readyz`);
+    return { status: response.status, body: (await response.json()) as { sources: Record<SourceName, Record<string, unknown>> } };
+  }
+
+  /** Back to health: after the breaker's half-open wait, the next probe closes it; no restart. */
+  async function expectRecovery(source: SourceName): Promise<void> {
+    inject(source, null);
+    await sleep(HALF_OPEN_MS + 50);
+    const isHealthy = async (id: string) =>
+      JSON.stringify(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id } })).body)) === JSON.stringify({ data: { customer: healthy(id) } });
+    for (let attempt = 0; attempt < 10 && !(await isHealthy(IDS[0]!)); attempt++) await sleep(HALF_OPEN_MS);
+    for (const { id, response } of await burst(gw.url, IDS.length)) {
+      expect(withoutTraceId(response.body)).toEqual({ data: { customer: healthy(id) } });
+    }
+    expect(gw.gateway.services.sources.guards[source].circuit).toBe('closed');
+    const ready = await readiness();
+    expect({ status: ready.status, sources: ready.body.sources }).toMatchObject({ status: 200, sources: { [source]: { status: 'up', circuit: 'closed' } } });
+  }
+
+  const SOURCES: SourceName[] = ['singleview', 'crm', 'loyalty', 'resolution'];
+  const REQUIRED = new Set<SourceName>(['singleview', 'resolution']);
+  /** Where a source's failure is a whole failed call, so its breaker counts it (the CRM's malformed documents fail one record each). */
+  const failsWholeCall = (source: SourceName, fault: Fault) => !(source === 'crm' && fault === 'malformed');
+  /**
+   * Readiness while a source answers garbage: the loyalty and resolution
+   * health checks only look at the status (200), so what shows is the open
+   * circuit; the single view's check (ListTables) cannot read the garbage.
+   */
+  const READY_WHEN_MALFORMED: Record<SourceName, { status: string; circuit: string }> = {
+    singleview: { status: 'down', circuit: 'open' },
+    crm: { status: 'up', circuit: 'closed' },
+    loyalty: { status: 'up', circuit: 'open' },
+    resolution: { status: 'up', circuit: 'open' },
+  };
+
+  // A failed test must not leave its source failing for the next one.
+  afterEach(async () => {
+    for (const source of SOURCES) inject(source, null);
+    const guards = gw.gateway.services.sources.guards;
+    if (SOURCES.some((source) => guards[source].circuit !== 'closed')) {
+      await sleep(HALF_OPEN_MS + 50);
+      await burst(gw.url, 1);
+    }
+  });
+
+  for (const source of SOURCES) {
+    for (const fault of ['down', 'slow', 'malformed'] as const) {
+      it(`${source} ${fault}: partial answers in time, the breaker sheds calls, readiness says so, then it recovers`, async () => {
+        inject(source, fault);
+        const first = await burst(gw.url, BURST);
+        for (const { id, ms, response } of first) {
+          expect(response.status).toBe(200);
+          expect(withoutTraceId(response.body)).toEqual(degraded(id, source, CODES[fault]));
+          expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+        }
+
+        if (failsWholeCall(source, fault)) {
+          // The circuit is open now: a second burst is answered without calling the source
+          // (at most a half-open probe, should the first burst have outlasted the wait).
+          const before = callsTo(source);
+          const second = await burst(gw.url, BURST);
+          for (const { id, response } of second) expect(withoutTraceId(response.body)).toEqual(degraded(id, source, CODES[fault]));
+          expect(callsTo(source) - before).toBeLessThanOrEqual(3);
+          if (source !== 'resolution') {
+            expect(second.some(({ response }) => response.body.errors?.[0]?.message.includes('circuit open'))).toBe(true);
+          }
+        }
+
+        const ready = await readiness();
+        const expected = fault === 'malformed' ? READY_WHEN_MALFORMED[source] : { status: 'down', circuit: 'open' };
+        expect(ready.body.sources[source]).toMatchObject(expected);
+        expect(ready.status).toBe(REQUIRED.has(source) && expected.status === 'down' ? 503 : 200);
+
+        await expectRecovery(source);
+      });
+    }
+
+    it(`${source} flapping: every answer is whole or partial with the right code, in time; then it recovers`, async () => {
+      const faultsBefore = faultsOf(source);
+      const stop = inject(source, 'flapping');
+      try {
+        for (let round = 0; round < 2; round++) {
+          for (const { id, ms, response } of await burst(gw.url, BURST)) {
+            expect(response.status).toBe(200);
+            const body = withoutTraceId(response.body);
+            if (JSON.stringify(body) !== JSON.stringify({ data: { customer: healthy(id) } })) {
+              expect(body).toEqual(degraded(id, source, CODES.flapping));
+            }
+            expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+          }
+          await sleep(150);
+        }
+      } finally {
+        stop();
+      }
+      // Faults really hit calls during the bursts (retries may hide some from the answers).
+      expect(faultsOf(source)).toBeGreaterThan(faultsBefore);
+      await expectRecovery(source);
+    });
+  }
+
+  it('answers 503 in time when the single view cannot check an uncached key, and serves it again once back', async () => {
+    inject('singleview', 'down');
+    gw.gateway.services.authenticator.apiKeys.invalidate();
+    const started = performance.now();
+    const refused = await graphql(gw.url, QUERY, { variables: { id: IDS[0] } });
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect({ status: refused.status, body: withoutTraceId(refused.body) }).toEqual({
+      status: 503,
+      body: {
+        errors: [
+          {
+            message: expect.stringMatching(/^Credentials could not be checked: singleview source /),
+            extensions: { code: expect.stringMatching(CODES.down), source: 'singleview' },
+          },
+        ],
+      },
+    });
+    await expectRecovery('singleview');
+  });
+
+  it('is still up after every fault', async () => {
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  });
+});

@@ -59,9 +59,23 @@ export const envSchema = z.object({
   C360_PHONE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as US').default('US'),
   C360_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
 
+  C360_POLICY_FILE: z.string().min(1).optional(),
+  C360_JWT_SECRET: z.string().min(32, { error: 'expected at least 32 characters for an HS256 secret' }).optional(),
+  C360_JWKS_URL: optionalUrl,
+  C360_JWT_ISSUER: z.string().min(1).optional(),
+  C360_JWT_AUDIENCE: z.string().min(1).optional(),
+
   /** Benchmark-only: latency added to every source call. */
   C360_INJECT_LATENCY_MS: integer(0, 10_000).default(0),
   C360_DATALOADER: booleanFlag.default(true),
+  /** Must be on for C360_PRIVACY_ENFORCEMENT=off: a setting that only a benchmark may use. */
+  C360_BENCHMARK_MODE: booleanFlag.default(false),
+  /** Benchmark-only: `off` releases every personal field without policy, consent or audit. */
+  C360_PRIVACY_ENFORCEMENT: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
+}).superRefine((env, ctx) => {
+  if (env.C360_PRIVACY_ENFORCEMENT === 'off' && !env.C360_BENCHMARK_MODE) {
+    ctx.addIssue({ code: 'custom', path: ['C360_PRIVACY_ENFORCEMENT'], message: 'off is refused unless C360_BENCHMARK_MODE=true (benchmarks only)' });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -101,6 +115,16 @@ export interface GatewayConfig {
   readonly phoneDefaultRegion: string;
   readonly shutdownGraceMs: number;
   readonly batching: boolean;
+  /** Policy file path; the shipped config/policy.json when undefined. */
+  readonly policyFile: string | undefined;
+  readonly tokens: {
+    readonly secret?: string | undefined;
+    readonly jwksUrl?: string | undefined;
+    readonly issuer?: string | undefined;
+    readonly audience?: string | undefined;
+  };
+  /** False only in benchmark mode, to measure what enforcement and audit cost. */
+  readonly privacyEnforcement: boolean;
 }
 
 export class ConfigError extends Error {
@@ -156,6 +180,9 @@ function toGatewayConfig(env: Env): GatewayConfig {
     phoneDefaultRegion: env.C360_PHONE_DEFAULT_REGION,
     shutdownGraceMs: env.C360_SHUTDOWN_GRACE_MS,
     batching: env.C360_DATALOADER,
+    policyFile: env.C360_POLICY_FILE,
+    tokens: { secret: env.C360_JWT_SECRET, jwksUrl: env.C360_JWKS_URL, issuer: env.C360_JWT_ISSUER, audience: env.C360_JWT_AUDIENCE },
+    privacyEnforcement: env.C360_PRIVACY_ENFORCEMENT === 'on',
   };
 }
 

@@ -7,9 +7,12 @@ import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, HeaderBag } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
-import { ErrorCode } from './errors.js';
+import { ErrorCode, purposeNotAllowed } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
+import { PrivacyLedger } from './privacy/ledger.js';
+import type { PrivacyPolicy } from './privacy/policy.js';
+import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { Sources } from './sources.js';
 
@@ -17,9 +20,11 @@ import type { Sources } from './sources.js';
 export interface GatewayContext {
   readonly requestId: string;
   readonly principal: Principal;
-  /** The purpose stated in x-c360-purpose, or null when none was stated. */
+  /** The purpose stated in x-c360-purpose (self_service by default for customer tokens), or null. */
   readonly purpose: Purpose | null;
   readonly loaders: Loaders;
+  /** Decides and records every personal field of this request (src/privacy/). */
+  readonly privacy: PrivacyLedger;
   readonly logger: Logger;
   /** The GraphQL operation's span; source spans are its children. */
   readonly span: Span;
@@ -35,6 +40,7 @@ export interface GatewayServices {
   readonly segments: SegmentCatalog;
   readonly logger: Logger;
   readonly tracer: Tracer;
+  readonly policy: PrivacyPolicy;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';
@@ -42,11 +48,12 @@ const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERS
 
 export async function createContext(services: GatewayServices, headers: HeaderBag, requestId: string = randomUUID()): Promise<GatewayContext> {
   const principal = await authenticate(headers, services.authenticator);
-  const purpose = parsePurpose(headers[PURPOSE_HEADER]);
+  const purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
   const span = services.tracer.startSpan('c360.graphql.request', {
     attributes: { 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' },
   });
   const traceId = span.spanContext().traceId;
+  const loaders = createLoaders(services.sources, { parentSpan: span, batching: services.config.batching });
   return {
     requestId,
     principal,
@@ -54,9 +61,29 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
     span,
     traceId,
     logger: services.logger.child({ requestId, traceId, principal: principal.id }),
-    loaders: createLoaders(services.sources, { parentSpan: span, batching: services.config.batching }),
+    loaders,
+    privacy: new PrivacyLedger({
+      policy: services.policy,
+      purpose,
+      callerCustomerId: principal.customerId,
+      loadOwner: async (ownerId) => {
+        const record = await loaders.customers.load(ownerId);
+        return record ? ownerFactsOf(record) : undefined;
+      },
+    }),
     services,
   };
+}
+
+/**
+ * The request's purpose: the one stated, if the principal may pursue it
+ * (else the whole request is refused, 403). A customer token that states
+ * none reads its own record for self_service, the only purpose it has.
+ */
+export function requestPurpose(principal: Principal, stated: Purpose | null): Purpose | null {
+  if (stated === null) return principal.kind === 'customer' ? 'SELF_SERVICE' : null;
+  if (principal.purposes.has(stated)) return stated;
+  throw purposeNotAllowed(stated.toLowerCase(), [...principal.purposes].map((p) => p.toLowerCase()));
 }
 
 /** `x-c360-purpose` holds the lower-case name of a Purpose value; anything else is a 400. */

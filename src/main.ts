@@ -22,7 +22,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const gateway = await createGateway(config, { logger });
+  let gateway;
+  try {
+    gateway = await createGateway(config, { logger });
+  } catch (error) {
+    // A bad policy file: say what to fix.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
   await gateway.listen();
 
   let stopping = false;

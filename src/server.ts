@@ -8,12 +8,18 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { ApiKeyAuthenticator } from './auth/apiKeys.js';
+import { applyFieldAccess, forbiddenStatusPlugin } from './auth/fieldAccess.js';
+import { createTokenVerifier } from './auth/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { createErrorFormatter, safeErrorDetail } from './errors.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { createLogger } from './logger.js';
+import { AuditWriter } from './privacy/auditWriter.js';
+import { applyPiiEnforcement } from './privacy/piiTransform.js';
+import { privacyPlugin } from './privacy/plugin.js';
+import { loadPolicy } from './privacy/policy.js';
 import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
@@ -46,6 +52,8 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logLevel);
+  // The policy first: a bad file stops the start before any source opens.
+  const policy = loadPolicy(config.policyFile);
   const telemetry = deps.telemetry ?? createTelemetry();
   const segments = new SegmentCatalog(loadSegmentFile());
   const sources = await openSources(config, { tracer: telemetry.tracer, logger });
@@ -55,11 +63,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     segments,
     logger,
     tracer: telemetry.tracer,
+    policy,
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(sources.singleView, { cacheMs: config.apiKeyCacheMs, allowDemoKeys: config.demo.enabled }),
+      tokens: createTokenVerifier(config.tokens),
     },
   };
-  const schema = buildBaseSchema();
+  const enforcement = privacyEnforcement(config, services);
+  const schema = enforcement.transform(applyFieldAccess(buildBaseSchema()));
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
@@ -75,6 +86,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       telemetryPlugin(),
+      forbiddenStatusPlugin(),
+      ...enforcement.plugins,
     ],
     formatError: createErrorFormatter({
       traceIdOf: () => undefined,
@@ -110,6 +123,25 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return `http://${host}:${port}`;
     },
     close: () => app.close(),
+  };
+}
+
+/**
+ * The @pii transform and the audit plugin, or, in benchmark mode with
+ * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise).
+ */
+function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
+  if (!config.privacyEnforcement) {
+    services.logger.error(
+      { setting: 'C360_PRIVACY_ENFORCEMENT=off', benchmarkMode: true },
+      'PRIVACY ENFORCEMENT IS OFF: personal fields are released without policy, consent or audit. Benchmarks only.',
+    );
+    return { transform: (schema: GraphQLSchema) => schema, plugins: [] };
+  }
+  const auditWriter = new AuditWriter(services.sources.singleView, services.sources.guards.singleview);
+  return {
+    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion }),
+    plugins: [privacyPlugin(auditWriter)],
   };
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
+import { DataDirInUseError } from './embedded/dynalite.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './server.js';
 
@@ -26,8 +27,8 @@ async function main(): Promise<void> {
   try {
     gateway = await createGateway(config, { logger });
   } catch (error) {
-    // A bad policy file: say what to fix.
-    if (error instanceof ConfigError) {
+    // A bad policy file or a data dir held by another process: say what to fix.
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(78);
     }

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Span, Tracer } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { SourceError } from '../connectors/resilience/sourceError.js';
 import type { Purpose } from '../connectors/singleview/port.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, HeaderBag } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
-import { ErrorCode, purposeNotAllowed } from './errors.js';
+import { ErrorCode, purposeNotAllowed, sourceFailure } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
 import { PrivacyLedger } from './privacy/ledger.js';
@@ -47,7 +48,10 @@ export const PURPOSE_HEADER = 'x-c360-purpose';
 const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
 export async function createContext(services: GatewayServices, headers: HeaderBag, requestId: string = randomUUID()): Promise<GatewayContext> {
-  const principal = await authenticate(headers, services.authenticator);
+  const principal = await authenticate(headers, services.authenticator).catch((error: unknown) => {
+    // The key store could not answer: neither a bad credential nor an internal error.
+    throw error instanceof SourceError ? sourceFailure(error) : error;
+  });
   const purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
   const span = services.tracer.startSpan('c360.graphql.request', {
     attributes: { 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' },

@@ -71,6 +71,13 @@ export function piiAccessDenied(reason: string, piiClass: string, purpose: strin
   return new GraphQLError(message, { extensions: { code: ErrorCode.PII_ACCESS_DENIED, reason, piiClass } });
 }
 
+/** A source failure outside execution (authentication): the whole request is refused, HTTP 503. */
+export function sourceFailure(error: SourceError): GraphQLError {
+  return new GraphQLError(error.message, {
+    extensions: { code: sourceErrorCode(error), source: error.source, http: { status: 503 } },
+  });
+}
+
 export function sourceErrorCode(error: SourceError): ErrorCode {
   return error.isTimeout ? ErrorCode.SOURCE_TIMEOUT : ErrorCode.SOURCE_UNAVAILABLE;
 }

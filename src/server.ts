@@ -6,9 +6,11 @@ import fastifyApollo from '@as-integrations/fastify';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
+import type { SingleViewPort } from '../connectors/singleview/port.js';
 import type { Logger } from 'pino';
 import { ApiKeyAuthenticator } from './auth/apiKeys.js';
-import { applyFieldAccess, forbiddenStatusPlugin } from './auth/fieldAccess.js';
+import { applyFieldAccess } from './auth/fieldAccess.js';
+import { forbiddenStatusPlugin } from './auth/forbiddenStatusPlugin.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
@@ -24,6 +26,7 @@ import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { openSources } from './sources.js';
+import type { Sources } from './sources.js';
 import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
@@ -65,7 +68,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     tracer: telemetry.tracer,
     policy,
     authenticator: {
-      apiKeys: new ApiKeyAuthenticator(sources.singleView, { cacheMs: config.apiKeyCacheMs, allowDemoKeys: config.demo.enabled }),
+      apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources), { cacheMs: config.apiKeyCacheMs, allowDemoKeys: config.demo.enabled }),
       tokens: createTokenVerifier(config.tokens),
     },
   };
@@ -123,6 +126,18 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       return `http://${host}:${port}`;
     },
     close: () => app.close(),
+  };
+}
+
+/**
+ * Key lookups go through the single view's guard like every other read: a
+ * dropped connection is retried, and a store that is down is a
+ * SOURCE_UNAVAILABLE answer rather than an internal error.
+ */
+function guardedKeyStore(sources: Sources): Pick<SingleViewPort, 'getApiKey'> {
+  return {
+    getApiKey: (keyId) =>
+      sources.guards.singleview.run({ operation: 'getApiKey', batchSize: 1, idempotent: true }, () => sources.singleView.getApiKey(keyId)),
   };
 }
 

@@ -98,7 +98,7 @@ describe('audit trail', () => {
   });
 });
 
-describe('when the audit write fails', () => {
+describe('when the single view fails', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({ C360_SOURCE_TIMEOUT_MS: '5000' });
@@ -153,6 +153,16 @@ describe('when the audit write fails', () => {
     expect(response.body).toEqual({
       data: { customer: { profile: { email: demoCustomer(id).customer.profile.email } } },
       extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [] } },
+    });
+  });
+
+  it('refuses a key it cannot look up with 503 SOURCE_UNAVAILABLE, not as a bad key', async () => {
+    const store = gw.gateway.services.sources.singleView;
+    await store.client.send(new DeleteTableCommand({ TableName: store.tables.apiKeys }));
+    const response = await graphql(gw.url, '{ viewer { id } }', { apiKey: `c360_notcached.${'s'.repeat(43)}` });
+    expect({ status: response.status, body: response.body }).toEqual({
+      status: 503,
+      body: { errors: [{ message: 'singleview source is unavailable: ResourceNotFoundException', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'singleview' } }] },
     });
   });
 });

@@ -1,9 +1,8 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver } from 'graphql';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.js';
-import { ErrorCode, forbidden } from '../errors.js';
+import { forbidden } from '../errors.js';
 import type { Principal } from './principal.js';
 import type { Scope } from './scopes.js';
 
@@ -81,24 +80,5 @@ function checkedResolver(
       throw forbidden(`${field} needs the scope ${rule.scope}.`, { scope: rule.scope });
     }
     return resolve(source, args, ctx, info);
-  };
-}
-
-/**
- * DESIGN.md: 403 when no part of the request can be answered. That is the
- * case when every root field came back null and every error is FORBIDDEN.
- */
-export function forbiddenStatusPlugin(): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          const { data, errors } = response.body.singleResult;
-          if (!errors?.length || !errors.every((error) => error.extensions?.code === ErrorCode.FORBIDDEN)) return;
-          if (data === undefined || data === null || Object.values(data).every((value) => value === null)) response.http.status = 403;
-        },
-      };
-    },
   };
 }

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JWTPayload } from 'jose';
 import { GraphQLError } from 'graphql';
 import type { Purpose } from '../../connectors/singleview/port.js';
 import { unauthenticated } from '../errors.js';
@@ -44,7 +44,7 @@ export function createTokenVerifier(config: TokenConfig): TokenVerifier | undefi
       let payload: JWTPayload;
       try {
         if (alg === 'HS256' && secret) payload = (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload;
-        else if (alg !== undefined && ASYMMETRIC.includes(alg) && jwks) payload = (await jwtVerify(token, jwks as JWTVerifyGetKey, { ...options, algorithms: ASYMMETRIC })).payload;
+        else if (alg !== undefined && ASYMMETRIC.includes(alg) && jwks) payload = (await jwtVerify(token, jwks, { ...options, algorithms: ASYMMETRIC })).payload;
         else throw unauthenticated(`Invalid token: algorithm ${alg ?? '(none)'} is not accepted here.`);
       } catch (error) {
         if (error instanceof errors.JOSEError) throw unauthenticated(`Invalid token: ${tokenProblem(error)}.`);

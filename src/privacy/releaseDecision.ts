@@ -29,7 +29,7 @@ export interface DecisionInput {
   readonly owner: OwnerFacts | undefined;
 }
 
-export const ALLOW: ReleaseDecision = { action: 'allow' };
+const ALLOW: ReleaseDecision = { action: 'allow' };
 const MASK: ReleaseDecision = { action: 'mask', reason: 'POLICY_MASKS' };
 const HASH: ReleaseDecision = { action: 'hash', reason: 'POLICY_HASHES' };
 const deny = (reason: WithholdReason): ReleaseDecision => ({ action: 'deny', reason });

@@ -40,6 +40,16 @@ export const Query: QueryResolvers = {
     return [...ctx.services.segments.list()];
   },
 
+  viewer(_root, _args, { principal }) {
+    return {
+      id: principal.id,
+      name: principal.name,
+      kind: principal.kind,
+      scopes: [...principal.scopes].sort(),
+      purposes: [...principal.purposes],
+    };
+  },
+
   async auditTrail(_root, args, ctx) {
     const id = customerId(args.customerId, 'customerId');
     const first = pageSize(args.first, 'first');

@@ -127,6 +127,12 @@ export const envSchema = z.object({
   /** graphql-jit compiled operations (default) or graphql-js's own executor. */
   C360_EXECUTOR: z.enum(['jit', 'stock'], { error: 'expected jit or stock' }).default('jit'),
 
+  C360_POLICY_FILE: z.string().min(1).optional(),
+  C360_JWT_SECRET: z.string().min(32, { error: 'expected at least 32 characters for an HS256 secret' }).optional(),
+  C360_JWKS_URL: optionalUrl,
+  C360_JWT_ISSUER: z.string().min(1).optional(),
+  C360_JWT_AUDIENCE: z.string().min(1).optional(),
+
   /** Benchmark-only: latency added to every source call. */
   C360_INJECT_LATENCY_MS: integer(0, 10_000).default(0),
   C360_DATALOADER: booleanFlag.default(true),
@@ -134,7 +140,12 @@ export const envSchema = z.object({
   C360_BENCHMARK_MODE: booleanFlag.default(false),
   /** `memory`: every source served from in-process adapters over the demo data (benchmark only). */
   C360_SOURCES: z.enum(['configured', 'memory'], { error: 'expected configured or memory' }).default('configured'),
+  /** Benchmark-only: `off` releases every personal field without policy, consent or audit. */
+  C360_PRIVACY_ENFORCEMENT: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
 }).superRefine((env, ctx) => {
+  if (env.C360_PRIVACY_ENFORCEMENT === 'off' && !env.C360_BENCHMARK_MODE) {
+    ctx.addIssue({ code: 'custom', path: ['C360_PRIVACY_ENFORCEMENT'], message: 'off is refused unless C360_BENCHMARK_MODE=true (benchmarks only)' });
+  }
   if (env.C360_SOURCES === 'memory' && !env.C360_BENCHMARK_MODE) {
     ctx.addIssue({ code: 'custom', path: ['C360_SOURCES'], message: 'memory is a benchmark-only setting; it needs C360_BENCHMARK_MODE=true' });
   }
@@ -203,6 +214,16 @@ export interface GatewayConfig {
   readonly executor: Env['C360_EXECUTOR'];
   /** Benchmark only: all sources in memory, no dynalite (C360_SOURCES=memory). */
   readonly memorySources: boolean;
+  /** Policy file path; the shipped config/policy.json when undefined. */
+  readonly policyFile: string | undefined;
+  readonly tokens: {
+    readonly secret?: string | undefined;
+    readonly jwksUrl?: string | undefined;
+    readonly issuer?: string | undefined;
+    readonly audience?: string | undefined;
+  };
+  /** False only in benchmark mode, to measure what enforcement and audit cost. */
+  readonly privacyEnforcement: boolean;
   readonly hardening: HardeningConfig;
   /** How often the process logs RSS, heap and event-loop delay; 0 = never. */
   readonly processMetricsMs: number;
@@ -308,6 +329,9 @@ function toGatewayConfig(env: Env): GatewayConfig {
       corsOrigins: env.C360_CORS_ORIGINS,
     },
     processMetricsMs: env.C360_PROCESS_METRICS_MS,
+    policyFile: env.C360_POLICY_FILE,
+    tokens: { secret: env.C360_JWT_SECRET, jwksUrl: env.C360_JWKS_URL, issuer: env.C360_JWT_ISSUER, audience: env.C360_JWT_AUDIENCE },
+    privacyEnforcement: env.C360_PRIVACY_ENFORCEMENT === 'on',
   };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Span, Tracer } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { SourceError } from '../connectors/resilience/sourceError.js';
 import type { Purpose } from '../connectors/singleview/port.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, HeaderBag } from './auth/authenticate.js';
@@ -12,9 +13,12 @@ import type { Clock } from './identity/clock.js';
 import type { IdentityEngine } from './identity/engine.js';
 import type { WriteContext } from './identity/scope.js';
 import type { ShutdownHooks } from './hardening/shutdown.js';
-import { ErrorCode } from './errors.js';
+import { ErrorCode, purposeNotAllowed, sourceUnavailable } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
+import { PrivacyLedger } from './privacy/ledger.js';
+import type { PrivacyPolicy } from './privacy/policy.js';
+import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { Sources } from './sources.js';
 
@@ -22,9 +26,11 @@ import type { Sources } from './sources.js';
 export interface GatewayContext {
   readonly requestId: string;
   readonly principal: Principal;
-  /** The purpose stated in x-c360-purpose, or null when none was stated. */
+  /** The purpose stated in x-c360-purpose (self_service by default for customer tokens), or null. */
   readonly purpose: Purpose | null;
   readonly loaders: Loaders;
+  /** Decides and records every personal field of this request (src/privacy/). */
+  readonly privacy: PrivacyLedger;
   readonly logger: Logger;
   /** The GraphQL operation's span; source spans are its children. */
   readonly span: Span;
@@ -46,18 +52,23 @@ export interface GatewayServices {
   readonly clock: Clock;
   /** Work to finish after the last request and before the sources close (e.g. flushing audit records). */
   readonly shutdown: ShutdownHooks;
+  readonly policy: PrivacyPolicy;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';
 const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
 export async function createContext(services: GatewayServices, headers: HeaderBag, requestId: string = randomUUID()): Promise<GatewayContext> {
-  const principal = await authenticate(headers, services.authenticator);
-  const purpose = parsePurpose(headers[PURPOSE_HEADER]);
+  const principal = await authenticate(headers, services.authenticator).catch((error: unknown) => {
+    // The key store could not answer: neither a bad credential nor an internal error.
+    throw error instanceof SourceError ? sourceUnavailable(error) : error;
+  });
+  const purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
   const span = services.tracer.startSpan('c360.graphql.request', {
     attributes: { 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' },
   });
   const traceId = span.spanContext().traceId;
+  const loaders = createLoaders(services.sources, { parentSpan: span, batching: services.config.batching });
   return {
     requestId,
     principal,
@@ -65,7 +76,16 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
     span,
     traceId,
     logger: services.logger.child({ requestId, traceId, principal: principal.id }),
-    loaders: createLoaders(services.sources, { parentSpan: span, batching: services.config.batching }),
+    loaders,
+    privacy: new PrivacyLedger({
+      policy: services.policy,
+      purpose,
+      callerCustomerId: principal.customerId,
+      loadOwner: async (ownerId) => {
+        const record = await loaders.customers.load(ownerId);
+        return record ? ownerFactsOf(record) : undefined;
+      },
+    }),
     services,
   };
 }
@@ -73,6 +93,17 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
 /** Who is writing, for the identity change log and the spans of the write. */
 export function writeContext(ctx: GatewayContext): WriteContext {
   return { principal: ctx.principal.id, traceId: ctx.traceId, span: ctx.span };
+}
+
+/**
+ * The request's purpose: the one stated, if the principal may pursue it
+ * (else the whole request is refused, 403). A customer token that states
+ * none reads its own record for self_service, the only purpose it has.
+ */
+export function requestPurpose(principal: Principal, stated: Purpose | null): Purpose | null {
+  if (stated === null) return principal.kind === 'customer' ? 'SELF_SERVICE' : null;
+  if (principal.purposes.has(stated)) return stated;
+  throw purposeNotAllowed(stated.toLowerCase(), [...principal.purposes].map((p) => p.toLowerCase()));
 }
 
 /** `x-c360-purpose` holds the lower-case name of a Purpose value; anything else is a 400. */

@@ -57,6 +57,28 @@ export function forbidden(message: string, extensions: Record<string, unknown> =
   return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, ...extensions } });
 }
 
+export function purposeNotAllowed(purpose: string, allowed: readonly string[]): GraphQLError {
+  const offer = allowed.length > 0 ? `allowed: ${allowed.join(', ')}` : 'this principal may not read personal data';
+  return new GraphQLError(`Purpose ${purpose} is not allowed for this principal (${offer}).`, {
+    extensions: { code: ErrorCode.PURPOSE_NOT_ALLOWED, http: { status: 403 } },
+  });
+}
+
+/** Why a personal field is null, in words; never the value or whose it is. */
+const WITHHELD_MESSAGES: Readonly<Record<string, (purpose: string, piiClass: string) => string>> = {
+  PURPOSE_REQUIRED: () => 'Personal field withheld: state a purpose in the x-c360-purpose header.',
+  POLICY_DENIES: (purpose, piiClass) => `Personal field withheld: the policy does not release ${piiClass} data for purpose ${purpose}.`,
+  CONSENT_NOT_GRANTED: (purpose) => `Personal field withheld: the customer has not granted consent for ${purpose}.`,
+  NOT_OWN_RECORD: (purpose) => `Personal field withheld: purpose ${purpose} reaches only the caller's own record.`,
+  AUDIT_UNAVAILABLE: () => 'Personal field withheld: the release could not be recorded in the audit trail.',
+};
+
+/** A personal field the privacy layer withheld: null at its path, with the reason and the class. */
+export function piiAccessDenied(reason: string, piiClass: string, purpose: string | null): GraphQLError {
+  const message = WITHHELD_MESSAGES[reason]?.(purpose ?? 'none', piiClass) ?? 'Personal field withheld.';
+  return new GraphQLError(message, { extensions: { code: ErrorCode.PII_ACCESS_DENIED, reason, piiClass } });
+}
+
 /** The whole request refused because the credentials could not be checked against a failing source. */
 export function sourceUnavailable(error: SourceError): GraphQLError {
   return new GraphQLError(`Credentials could not be checked: ${error.message}.`, {

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
+import { DataDirInUseError } from './embedded/dynalite.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './server.js';
 import { startProcessMetrics } from './telemetry/processMetrics.js';
@@ -24,7 +25,17 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.processMetricsMs > 0) startProcessMetrics(logger, config.processMetricsMs);
-  const gateway = await createGateway(config, { logger });
+  let gateway;
+  try {
+    gateway = await createGateway(config, { logger });
+  } catch (error) {
+    // A bad policy file or a data dir held by another process: say what to fix.
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
   await gateway.listen();
 
   let stopping = false;

@@ -18,6 +18,9 @@ import type { Clock } from './identity/clock.js';
 import { IdentityEngine } from './identity/engine.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
+import { applyFieldAccess } from './auth/fieldAccess.js';
+import { forbiddenStatusPlugin } from './auth/forbiddenStatusPlugin.js';
+import { createTokenVerifier } from './auth/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
@@ -26,6 +29,10 @@ import { executionOptions } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import { createLogger } from './logger.js';
+import { AuditWriter } from './privacy/auditWriter.js';
+import { applyPiiEnforcement } from './privacy/piiTransform.js';
+import { privacyPlugin } from './privacy/plugin.js';
+import { loadPolicy } from './privacy/policy.js';
 import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
@@ -66,6 +73,8 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logLevel);
+  // The policy first: a bad file stops the start before any source opens.
+  const policy = loadPolicy(config.policyFile);
   const telemetry = deps.telemetry ?? createTelemetry();
   const clock = deps.clock ?? systemClock;
   const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
@@ -93,15 +102,18 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     }),
     erasure: { sources, clock, cache, logger },
     shutdown: new ShutdownHooks(),
+    policy,
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.guards.singleview), {
         cacheMs: config.apiKeyCacheMs,
         allowDemoKeys: config.demo.enabled,
       }),
+      tokens: createTokenVerifier(config.tokens),
     },
   };
   const hardening = createHardening(services, trustedDocuments);
-  const schema = buildBaseSchema();
+  const enforcement = privacyEnforcement(config, services);
+  const schema = enforcement.transform(applyFieldAccess(buildBaseSchema()));
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
@@ -125,6 +137,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ApolloServerPluginInlineTraceDisabled(),
       telemetryPlugin(),
       ...hardening.plugins,
+      forbiddenStatusPlugin(),
+      ...enforcement.plugins,
     ],
     formatError: createErrorFormatter({
       traceIdOf: traceIdOfError,
@@ -172,6 +186,28 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       await app.close();
     },
+  };
+}
+
+
+/**
+ * The @pii transform and the audit plugin, or, in benchmark mode with
+ * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise).
+ */
+function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
+  if (!config.privacyEnforcement) {
+    services.logger.error(
+      { setting: 'C360_PRIVACY_ENFORCEMENT=off', benchmarkMode: true },
+      'PRIVACY ENFORCEMENT IS OFF: personal fields are released without policy, consent or audit. Benchmarks only.',
+    );
+    return { transform: (schema: GraphQLSchema) => schema, plugins: [] };
+  }
+  const auditWriter = new AuditWriter(services.sources.singleView, services.sources.guards.singleview);
+  // Responses wait for their own records; this only catches writes still on the wire at shutdown.
+  services.shutdown.register('audit', () => auditWriter.flush());
+  return {
+    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion }),
+    plugins: [privacyPlugin(auditWriter)],
   };
 }
 

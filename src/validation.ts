@@ -8,8 +8,12 @@ const CUSTOMER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const MAX_CUSTOMER_IDS = 100;
 export const MAX_PAGE_SIZE = 100;
 
+export function isCustomerId(value: string): boolean {
+  return CUSTOMER_ID.test(value);
+}
+
 export function customerId(value: string, field: string): string {
-  if (!CUSTOMER_ID.test(value)) {
+  if (!isCustomerId(value)) {
     throw badUserInput(`${field} is not a customer id: expected 1–128 characters from A–Z, a–z, 0–9, _ . : -.`, field);
   }
   return value;

@@ -5,7 +5,8 @@ import { startSingleView } from './support/dynalite.js';
 import { startTestGateway, graphql, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 
-const QUERY = '{ segments { id } }';
+/** Needs authentication and no scope, so every valid key may ask it. */
+const QUERY = '{ viewer { id } }';
 
 describe('API keys over HTTP', () => {
   let gw: TestGateway;

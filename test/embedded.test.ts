@@ -53,7 +53,7 @@ describe('embedded data directory', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'c360-data-'));
     dirs.push(dataDir);
     const env = { C360_DATA_DIR: dataDir, C360_DEMO_CUSTOMERS: '30' };
-    const query = '{ customer(id: "cus_000007") { id loyalty { tier } crm { crmId } } }';
+    const query = '{ customer(id: "cus_000007") { id loyalty { tier } crm { accountManager } } }';
 
     const first = await startTestGateway(env);
     const before = withoutTraceId((await graphql(first.url, query)).body);

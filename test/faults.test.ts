@@ -9,13 +9,16 @@ import { demoCustomer, testDemoData } from './support/demo.js';
 const QUERY = 'query($id: ID!) { customer(id: $id) { id crm { crmId } loyalty { tier } } }';
 const ID = DEMO_CUSTOMERS.consent.id;
 const { crm, loyalty: member } = demoCustomer(ID);
-const HEALTHY = { data: { customer: { id: ID, crm: { crmId: crm!.crmId }, loyalty: { tier: member!.tier } } } };
+/** The call centre's purpose releases every personal field as it is; the answer says so. */
+const SUPPORT = { privacy: { purpose: 'support', fields: [] } };
+const HEALTHY = { data: { customer: { id: ID, crm: { crmId: crm!.crmId }, loyalty: { tier: member!.tier } } }, extensions: SUPPORT };
 
 /** The whole answer when loyalty fails: everything else, plus one error at customer.loyalty. */
 function partial(code: 'SOURCE_UNAVAILABLE' | 'SOURCE_TIMEOUT', message: string) {
   return {
     data: { customer: { id: ID, crm: { crmId: crm!.crmId }, loyalty: null } },
     errors: [{ message, locations: [{ line: 1, column: 56 }], path: ['customer', 'loyalty'], extensions: { code, source: 'loyalty' } }],
+    extensions: SUPPORT,
   };
 }
 
@@ -46,7 +49,7 @@ describe('a failing loyalty source gives partial results', () => {
   for (const { name, mode, expected, attempts } of cases) {
     it(`when it ${name} (retried only when a retry can help)`, async () => {
       loyalty.mode = mode;
-      const response = await graphql(gw.url, QUERY, { variables: { id: ID } });
+      const response = await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
       expect(response.status).toBe(200);
       expect(withoutTraceId(response.body)).toEqual(expected);
       expect(loyalty.requests.length).toBe(attempts);
@@ -58,7 +61,7 @@ describe('a failing loyalty source gives partial results', () => {
     const elapsed: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
-      const response = await graphql(gw.url, QUERY, { variables: { id: ID } });
+      const response = await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
       elapsed.push(performance.now() - started);
       expect(withoutTraceId(response.body)).toEqual(partial('SOURCE_TIMEOUT', 'loyalty source timed out: no answer within 300 ms'));
     }
@@ -72,6 +75,7 @@ describe('a failing loyalty source gives partial results', () => {
     loyalty.mode = { kind: 'bad-member', customerRef: DEMO_CUSTOMERS.noConsent.id };
     const response = await graphql(gw.url, 'query($ids: [ID!]!) { customers(ids: $ids) { id loyalty { tier } } }', {
       variables: { ids: [ID, DEMO_CUSTOMERS.noConsent.id] },
+      purpose: 'support',
     });
     expect(withoutTraceId(response.body)).toEqual({
       data: { customers: [{ id: ID, loyalty: { tier: member!.tier } }, { id: DEMO_CUSTOMERS.noConsent.id, loyalty: null }] },
@@ -88,9 +92,9 @@ describe('a failing loyalty source gives partial results', () => {
 
   it('recovers on the next request once the source is healthy again', async () => {
     loyalty.mode = { kind: 'status', status: 500 };
-    await graphql(gw.url, QUERY, { variables: { id: ID } });
+    await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
     loyalty.mode = { kind: 'ok' };
-    expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id: ID } })).body)).toEqual(HEALTHY);
+    expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' })).body)).toEqual(HEALTHY);
   });
 });
 
@@ -113,10 +117,10 @@ describe('the circuit breaker sheds calls to a failing source and closes again',
 
   it('opens after 3 failures, answers without calling the source, reports it, then closes after a good probe', async () => {
     loyalty.mode = { kind: 'status', status: 500 };
-    for (let i = 0; i < 3; i++) await graphql(gw.url, QUERY, { variables: { id: ID } });
+    for (let i = 0; i < 3; i++) await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
     expect(loyalty.requests.length).toBe(3);
 
-    const shed = await graphql(gw.url, QUERY, { variables: { id: ID } });
+    const shed = await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
     expect(withoutTraceId(shed.body)).toEqual(
       partial('SOURCE_UNAVAILABLE', 'loyalty source is unavailable (circuit open): recent calls failed; calls are shed until a probe succeeds'),
     );
@@ -137,7 +141,7 @@ describe('the circuit breaker sheds calls to a failing source and closes again',
 
     loyalty.mode = { kind: 'ok' };
     await new Promise((resolve) => setTimeout(resolve, 450));
-    expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id: ID } })).body)).toEqual(HEALTHY);
+    expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' })).body)).toEqual(HEALTHY);
     expect(gw.gateway.services.sources.guards.loyalty.circuit).toBe('closed');
   });
 });

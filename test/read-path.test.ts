@@ -69,10 +69,13 @@ function expectedCustomer(id: string) {
 
 describe('read path over HTTP', () => {
   it('assembles a customer from the single view, CRM and loyalty', async () => {
-    const response = await graphql(gw.url, FULL_CUSTOMER, { variables: { id: DEMO_CUSTOMERS.consent.id } });
+    // The call centre's purpose: every personal field is released as it is (src/privacy/, docs/privacy.md).
+    const response = await graphql(gw.url, FULL_CUSTOMER, { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' });
     expect(response.status).toBe(200);
-    expect(withoutTraceId(response.body)).toEqual({ data: { customer: expectedCustomer(DEMO_CUSTOMERS.consent.id) } });
-    expect(response.body.extensions).toEqual({ traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(response.body).toEqual({
+      data: { customer: expectedCustomer(DEMO_CUSTOMERS.consent.id) },
+      extensions: { traceId: expect.stringMatching(/^[0-9a-f]{32}$/), privacy: { purpose: 'support', fields: [] } },
+    });
   });
 
   it('finds a customer by an identifier written differently, normalized first', async () => {
@@ -157,9 +160,11 @@ describe('read path over HTTP', () => {
     ]);
     const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id loyalty { memberId } } }', {
       variables: { id: absorbed.customer.id },
+      purpose: 'support',
     });
     expect(withoutTraceId(response.body)).toEqual({
       data: { customer: { id: survivor.customer.id, loyalty: { memberId: absorbed.loyalty!.memberId } } },
+      extensions: { privacy: { purpose: 'support', fields: [] } },
     });
   });
 

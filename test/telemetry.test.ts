@@ -23,14 +23,14 @@ describe('a span for every source call, under the operation span', () => {
     const response = await graphql(
       gw.url,
       'query Agent($id: ID!) { customer(id: $id) { id profile { email phone firstName } identities { value } loyalty { memberId } crm { crmId } } }',
-      { variables: { id: DEMO_CUSTOMERS.consent.id } },
+      { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' },
     );
     expect(response.body.errors).toBeUndefined();
     const spans = gw.spans.getFinishedSpans();
     const operation = spans.find((span) => span.name === 'graphql.query Agent');
     expect(operation?.attributes).toEqual({
       'c360.principal': 'key:demo_support',
-      'c360.purpose': 'none',
+      'c360.purpose': 'SUPPORT',
       'graphql.operation.name': 'Agent',
       'graphql.operation.type': 'query',
       'graphql.errors': 0,
@@ -47,7 +47,7 @@ describe('a span for every source call, under the operation span', () => {
         status: span.status.code,
         attributes: span.attributes,
       }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => `${a.name} ${String(a.attributes['c360.source.operation'])}`.localeCompare(`${b.name} ${String(b.attributes['c360.source.operation'])}`));
     const child = (source: string, op: string) => ({
       name: `c360.source.${source}`,
       parent: operation!.spanContext().spanId,
@@ -61,7 +61,14 @@ describe('a span for every source call, under the operation span', () => {
         'c360.source.attempts': 1,
       },
     });
-    expect(sources).toEqual([child('crm', 'getMany'), child('loyalty', 'getMany'), child('resolution', 'canonicalIds'), child('singleview', 'getCustomers')]);
+    // The reads, then the audit record of what was released, written before the answer left.
+    expect(sources).toEqual([
+      child('crm', 'getMany'),
+      child('loyalty', 'getMany'),
+      child('resolution', 'canonicalIds'),
+      child('singleview', 'appendAudits'),
+      child('singleview', 'getCustomers'),
+    ]);
 
     const { customer, crm, loyalty } = demoCustomer(DEMO_CUSTOMERS.consent.id);
     const personal = [customer.profile.email, customer.profile.phone, customer.profile.firstName, crm!.crmId, loyalty!.memberId, ...customer.identities.map((i) => i.value)];

@@ -209,11 +209,29 @@ export class DynamoSingleView implements SingleViewPort {
     return { records: records.slice(0, first), hasNextPage: records.length > first };
   }
 
-  /** One item per customer the release concerned, so each customer's trail is one Query. */
   async appendAudit(record: AuditRecordModel, options?: CallOptions): Promise<void> {
-    const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
-    const items = customers.map((customerId) => ({ ...record, customerId, sk: `${record.at}#${record.id}` }));
+    await this.appendAudits([record], options);
+  }
+
+  /**
+   * One item per customer a record concerns, so each customer's trail is one
+   * Query; each item keeps only that customer's fields, which also bounds its
+   * size when a response covered many customers.
+   */
+  async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
+    const items = records.flatMap((record) => {
+      const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
+      return customers.map((customerId) => ({
+        ...record,
+        fields: JSON.stringify(
+          record.fields.filter((field) => !field.customerId || field.customerId === customerId).map(({ customerId: _owner, ...field }) => field),
+        ),
+        customerId,
+        sk: `${record.at}#${record.id}`,
+      }));
+    });
     await this.batchWrite(this.tables.audit, items, options);
+    return records.map(() => undefined);
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {

@@ -129,9 +129,22 @@ export class MemorySingleView implements SingleViewPort {
     return { records: records.slice(0, first), hasNextPage: records.length > first };
   }
 
-  async appendAudit(record: AuditRecordModel, _options?: CallOptions): Promise<void> {
-    const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
-    for (const customerId of customers) insertSorted(this.auditTrails, customerId, { ...record, customerId, sk: `${record.at}#${record.id}` });
+  async appendAudit(record: AuditRecordModel, options?: CallOptions): Promise<void> {
+    await this.appendAudits([record], options);
+  }
+
+  /** As the DynamoDB adapter: one item per customer, holding only that customer's field decisions. */
+  async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
+    for (const record of records) {
+      const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
+      for (const customerId of customers) {
+        const fields = record.fields
+          .filter((field) => !field.customerId || field.customerId === customerId)
+          .map(({ customerId: _owner, ...field }) => field);
+        insertSorted(this.auditTrails, customerId, { ...copy(record), fields, customerId, sk: `${record.at}#${record.id}` });
+      }
+    }
+    return records.map(() => undefined);
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {

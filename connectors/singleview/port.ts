@@ -137,6 +137,8 @@ export interface FieldDecisionRecord {
   readonly piiClass: string;
   readonly decision: string;
   readonly reason?: string | null;
+  /** Whose field it was; each customer's trail keeps only that customer's fields. */
+  readonly customerId?: string | null;
 }
 
 export interface AuditRecordModel {
@@ -177,6 +179,8 @@ export interface ApiKeyRecord {
   readonly trustedDocumentsOnly?: boolean;
   /** Demo keys exist only in embedded demo mode. */
   readonly demo?: boolean;
+  /** Set by `keys rotate`: the key id that replaced this one. */
+  readonly replacedBy?: string | null;
 }
 
 /** Just enough of a customer to follow merges. */
@@ -289,6 +293,11 @@ export interface SingleViewPort {
   /** One page of a customer's audit trail, newest first. */
   getAuditTrail(customerId: string, first: number, after?: AuditPosition, options?: CallOptions): Promise<AuditPage>;
   appendAudit(record: AuditRecordModel, options?: CallOptions): Promise<void>;
+  /**
+   * Several audit records in one write (batch contract: one result per
+   * record). Durable when it resolves; a failed write rejects as a whole.
+   */
+  appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>>;
   getApiKey(keyId: string): Promise<ApiKeyRecord | null>;
   putApiKey(key: ApiKeyRecord): Promise<void>;
   listApiKeys(): Promise<readonly ApiKeyRecord[]>;

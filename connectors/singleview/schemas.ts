@@ -133,6 +133,27 @@ export const erasureJobItemSchema = z.object({
 
 export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
 
+const fieldDecisionsSchema = z.array(
+  z.object({ path: z.string(), piiClass: z.string(), decision: z.string(), reason: nullableString, customerId: nullableString }),
+);
+
+/**
+ * `fields` is stored as one JSON string: a full customer read releases dozens
+ * of fields, and one string attribute costs DynamoDB (and the SDK's
+ * marshalling) far less than a list of maps on the hot path of every read.
+ */
+const storedFieldDecisionsSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'fields is not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(fieldDecisionsSchema);
+
 export const auditItemSchema = z.object({
   id: z.string(),
   at: z.string(),
@@ -140,9 +161,7 @@ export const auditItemSchema = z.object({
   purpose: purposeSchema.nullish(),
   operation: z.string(),
   customerIds: z.array(z.string()),
-  fields: z.array(
-    z.object({ path: z.string(), piiClass: z.string(), decision: z.string(), reason: nullableString }),
-  ),
+  fields: z.union([storedFieldDecisionsSchema, fieldDecisionsSchema]),
   traceId: nullableString,
 });
 
@@ -158,4 +177,5 @@ export const apiKeyItemSchema = z.object({
   rateLimitPerMinute: z.number().int().positive().nullish(),
   trustedDocumentsOnly: z.boolean().optional(),
   demo: z.boolean().optional(),
+  replacedBy: nullableString,
 });

@@ -1,6 +1,6 @@
 /**
- * Scopes a principal can hold (docs/security.md). A root field or mutation
- * names the scope it needs; enforcement is the privacy layer's.
+ * Scopes a principal can hold (docs/security.md). Which field needs which
+ * scope is the table in src/auth/fieldAccess.ts.
  */
 export const SCOPES = [
   'customer:read',
@@ -19,3 +19,9 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 
 export const READ_SCOPES: readonly Scope[] = ['customer:read', 'events:read', 'segments:read', 'consent:read', 'identity:read', 'schema:read'];
+
+/** End-user tokens: their own record (`me`) and what hangs off it. */
+export const CUSTOMER_SCOPES: readonly Scope[] = ['customer:read', 'events:read', 'segments:read', 'consent:read'];
+
+/** Call-centre agents: every read a support conversation needs. */
+export const AGENT_SCOPES: readonly Scope[] = ['customer:read', 'events:read', 'segments:read', 'consent:read', 'identity:read'];

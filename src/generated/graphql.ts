@@ -175,9 +175,12 @@ export type EventEdge = {
 /** What the privacy layer did with one personal field: allow, mask, hash or deny. */
 export type FieldDecision = {
   __typename?: 'FieldDecision';
+  /** allow, mask or hash. */
   decision: Scalars['String']['output'];
   path: Scalars['String']['output'];
   piiClass: PiiClass;
+  /** POLICY_MASKS or POLICY_HASHES for a transformed release; null for a plain one. */
+  reason?: Maybe<Scalars['String']['output']>;
 };
 
 export type IdentifyInput = {
@@ -328,6 +331,8 @@ export type Query = {
   me?: Maybe<Customer>;
   /** Segment definitions. */
   segments: Array<Segment>;
+  /** Who is calling: id, kind, scopes and the purposes this caller may state. Needs no scope. */
+  viewer: Viewer;
 };
 
 
@@ -425,6 +430,18 @@ export type Traits = {
   lastSeenAt?: Maybe<Scalars['DateTime']['output']>;
   lifetimeValue?: Maybe<Scalars['Float']['output']>;
   orderCount: Scalars['Int']['output'];
+};
+
+/** The caller as the gateway sees it; a console offers only the purposes listed here. */
+export type Viewer = {
+  __typename?: 'Viewer';
+  /** Principal id as it appears in audit records: key:<keyId>, agent:<sub> or customer:<id>. */
+  id: Scalars['String']['output'];
+  /** apiKey, agent or customer. */
+  kind: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  purposes: Array<Purpose>;
+  scopes: Array<Scalars['String']['output']>;
 };
 
 
@@ -545,6 +562,7 @@ export type ResolversTypes = {
   TrackInput: TrackInput;
   TrackResult: ResolverTypeWrapper<TrackResult>;
   Traits: ResolverTypeWrapper<TraitsModel>;
+  Viewer: ResolverTypeWrapper<Viewer>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -589,6 +607,7 @@ export type ResolversParentTypes = {
   TrackInput: TrackInput;
   TrackResult: TrackResult;
   Traits: TraitsModel;
+  Viewer: Viewer;
 };
 
 export type PiiDirectiveArgs = {
@@ -707,6 +726,7 @@ export type FieldDecisionResolvers<ContextType = GatewayContext, ParentType exte
   decision?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   piiClass?: Resolver<ResolversTypes['PiiClass'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type IdentifyResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['IdentifyResult'] = ResolversParentTypes['IdentifyResult']> = {
@@ -763,6 +783,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   customers?: Resolver<Array<Maybe<ResolversTypes['Customer']>>, ParentType, ContextType, RequireFields<QueryCustomersArgs, 'ids'>>;
   me?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   segments?: Resolver<Array<ResolversTypes['Segment']>, ParentType, ContextType>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
 export type RejectedLinkResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RejectedLink'] = ResolversParentTypes['RejectedLink']> = {
@@ -806,6 +827,14 @@ export type TraitsResolvers<ContextType = GatewayContext, ParentType extends Res
   orderCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ViewerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  id?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purposes?: Resolver<Array<ResolversTypes['Purpose']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
   Address?: AddressResolvers<ContextType>;
   AuditConnection?: AuditConnectionResolvers<ContextType>;
@@ -837,6 +866,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   SupportCase?: SupportCaseResolvers<ContextType>;
   TrackResult?: TrackResultResolvers<ContextType>;
   Traits?: TraitsResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {

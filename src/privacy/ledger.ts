@@ -1,0 +1,125 @@
+import type { Purpose } from '../../connectors/singleview/port.js';
+import type { PiiClass, PrivacyPolicy } from './policy.js';
+import { needsOwnerFacts, releaseDecision } from './releaseDecision.js';
+import type { OwnerFacts, PrivacyReason, ReleaseDecision } from './releaseDecision.js';
+
+export type ResponsePath = ReadonlyArray<string | number>;
+
+/** One personal field occurrence in the response and what was done with it. */
+export interface FieldOutcome {
+  readonly path: ResponsePath;
+  readonly piiClass: PiiClass;
+  readonly decision: ReleaseDecision['action'];
+  /** Absent for a plain release. */
+  readonly reason?: PrivacyReason;
+  /** The customer the field belongs to. */
+  readonly ownerId: string | undefined;
+}
+
+/** `extensions.privacy` as the contract states it. */
+export interface PrivacyExtension {
+  readonly purpose: string | null;
+  readonly fields: ReadonlyArray<{ path: string; piiClass: PiiClass; decision: string; reason: PrivacyReason }>;
+}
+
+export interface LedgerOptions {
+  readonly policy: PrivacyPolicy;
+  readonly purpose: Purpose | null;
+  readonly callerCustomerId: string | undefined;
+  /** The owner's consents and ids, from the request's customer loader (one read per customer per request). */
+  readonly loadOwner: (ownerId: string) => Promise<OwnerFacts | undefined>;
+}
+
+/**
+ * Per request: decides each personal field (once per customer and class)
+ * and records what was released, masked, hashed or withheld, so the privacy
+ * plugin can audit the releases and, if the audit write fails, take them
+ * back out of the response without executing anything twice.
+ */
+export class PrivacyLedger {
+  private readonly outcomes: FieldOutcome[] = [];
+  private readonly owners = new Map<string, OwnerFacts | undefined | Promise<OwnerFacts | undefined>>();
+  private readonly decisions = new Map<string, ReleaseDecision>();
+  private readonly ownerFactsNeeded: boolean;
+
+  constructor(private readonly options: LedgerOptions) {
+    this.ownerFactsNeeded = needsOwnerFacts(options.policy, options.purpose);
+  }
+
+  get purpose(): Purpose | null {
+    return this.options.purpose;
+  }
+
+  /** Synchronous when the owner's facts are known or not needed, which is every field after a customer's first. */
+  decide(ownerId: string | undefined, piiClass: PiiClass): ReleaseDecision | Promise<ReleaseDecision> {
+    const key = `${piiClass}|${ownerId ?? ''}`;
+    const known = this.decisions.get(key);
+    if (known) return known;
+    if (!this.ownerFactsNeeded || ownerId === undefined) return this.remember(key, piiClass, undefined);
+    const owner = this.owners.has(ownerId) ? this.owners.get(ownerId) : this.loadOwner(ownerId);
+    return owner instanceof Promise ? owner.then((facts) => this.remember(key, piiClass, facts)) : this.remember(key, piiClass, owner);
+  }
+
+  record(outcome: FieldOutcome): void {
+    this.outcomes.push(outcome);
+  }
+
+  /** Whether the request reached any personal field. */
+  get touched(): boolean {
+    return this.outcomes.length > 0;
+  }
+
+  /** Fields whose value (as is, masked or hashed) is in the response. */
+  get releases(): readonly FieldOutcome[] {
+    return this.outcomes.filter((outcome) => outcome.decision !== 'deny');
+  }
+
+  /** Fail closed: every release becomes a withheld field with this reason. */
+  revokeReleases(reason: PrivacyReason): readonly FieldOutcome[] {
+    const revoked: FieldOutcome[] = [];
+    this.outcomes.forEach((outcome, index) => {
+      if (outcome.decision === 'deny') return;
+      const withheld: FieldOutcome = { ...outcome, decision: 'deny', reason };
+      this.outcomes[index] = withheld;
+      revoked.push(withheld);
+    });
+    return revoked;
+  }
+
+  /** Withheld and transformed fields, sorted by path so the order is stable; plain releases are not listed. */
+  extension(): PrivacyExtension {
+    const fields = this.outcomes
+      .filter((outcome): outcome is FieldOutcome & { reason: PrivacyReason } => outcome.reason !== undefined)
+      .sort((a, b) => comparePaths(a.path, b.path))
+      .map((outcome) => ({ path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
+    return { purpose: this.options.purpose?.toLowerCase() ?? null, fields };
+  }
+
+  private remember(key: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {
+    const { policy, purpose, callerCustomerId } = this.options;
+    const decision = releaseDecision({ policy, purpose, piiClass, callerCustomerId, owner });
+    this.decisions.set(key, decision);
+    return decision;
+  }
+
+  private loadOwner(ownerId: string): Promise<OwnerFacts | undefined> {
+    // A failed read counts as unknown facts: consent-bound fields are then withheld, never released.
+    const pending = this.options.loadOwner(ownerId).catch(() => undefined);
+    this.owners.set(ownerId, pending);
+    void pending.then((facts) => this.owners.set(ownerId, facts));
+    return pending;
+  }
+}
+
+/** Response order: keys as strings, list indexes as numbers. */
+export function comparePaths(a: ResponsePath, b: ResponsePath): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Purpose } from '../../connectors/singleview/port.js';
+import { ConfigError } from '../config.js';
+
+/**
+ * The privacy policy: for each purpose, one action per PII class, whether the
+ * customer's consent for that purpose is needed, and whether the purpose
+ * reaches only the caller's own record. Read once at start from
+ * config/policy.json (or C360_POLICY_FILE); a file that does not cover every
+ * purpose and class stops the start, so no field is ever left undecided.
+ */
+export const PII_CLASSES = ['CONTACT', 'IDENTIFIER', 'DEMOGRAPHIC', 'LOCATION', 'FINANCIAL', 'BEHAVIORAL', 'SENSITIVE'] as const;
+export type PiiClass = (typeof PII_CLASSES)[number];
+
+export const POLICY_ACTIONS = ['allow', 'mask', 'hash', 'deny'] as const;
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+
+const PURPOSE_KEYS = ['support', 'fraud', 'self_service', 'marketing', 'personalization', 'analytics'] as const;
+
+const actionSchema = z.enum(POLICY_ACTIONS, { error: `expected one of ${POLICY_ACTIONS.join(', ')}` });
+
+const classesSchema = z.strictObject(
+  Object.fromEntries(PII_CLASSES.map((piiClass) => [piiClass, actionSchema])) as Record<PiiClass, typeof actionSchema>,
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown PII class; expected ${PII_CLASSES.join(', ')}` : undefined) },
+);
+
+const purposeRuleSchema = z.strictObject({
+  consentRequired: z.boolean({ error: 'expected true or false' }),
+  ownRecordOnly: z.boolean({ error: 'expected true or false' }).default(false),
+  classes: classesSchema,
+});
+
+export const policyFileSchema = z.strictObject({
+  $comment: z.string().optional(),
+  purposes: z.strictObject(
+    Object.fromEntries(PURPOSE_KEYS.map((purpose) => [purpose, purposeRuleSchema])) as Record<
+      (typeof PURPOSE_KEYS)[number],
+      typeof purposeRuleSchema
+    >,
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown purpose; expected ${PURPOSE_KEYS.join(', ')}` : undefined) },
+  ),
+});
+
+export interface PurposeRule {
+  readonly consentRequired: boolean;
+  readonly ownRecordOnly: boolean;
+  readonly classes: Readonly<Record<PiiClass, PolicyAction>>;
+}
+
+/** The validated policy, keyed by the Purpose enum value. */
+export type PrivacyPolicy = Readonly<Record<Purpose, PurposeRule>>;
+
+export const DEFAULT_POLICY_FILE = new URL('../../config/policy.json', import.meta.url);
+
+export class PolicyError extends ConfigError {}
+
+/** Reads and validates the policy; a bad file throws a PolicyError naming each problem by its path. */
+export function loadPolicy(file: string | URL = DEFAULT_POLICY_FILE): PrivacyPolicy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new PolicyError(`Policy file ${String(file)} is not readable JSON: ${(error as Error).message}`);
+  }
+  return parsePolicy(raw, String(file));
+}
+
+export function parsePolicy(raw: unknown, source = 'policy'): PrivacyPolicy {
+  const parsed = policyFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issuePath(issue)}: ${issue.message}`).join('\n');
+    throw new PolicyError(`Policy file ${source} is invalid:\n${problems}\nSee docs/privacy.md.`);
+  }
+  const rules = parsed.data.purposes;
+  return {
+    SUPPORT: rules.support,
+    FRAUD: rules.fraud,
+    SELF_SERVICE: rules.self_service,
+    MARKETING: rules.marketing,
+    PERSONALIZATION: rules.personalization,
+    ANALYTICS: rules.analytics,
+  };
+}
+
+function issuePath(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  // zod reports unknown keys on the parent; naming them is what helps.
+  if (issue.code === 'unrecognized_keys') path.push(issue.keys.join(','));
+  return path.join('.') || '(file)';
+}

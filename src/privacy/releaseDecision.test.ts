@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Purpose } from '../../connectors/singleview/port.js';
+import { loadPolicy, PII_CLASSES } from './policy.js';
+import { releaseDecision } from './releaseDecision.js';
+import type { OwnerFacts } from './releaseDecision.js';
+
+const policy = loadPolicy();
+const owner = (consents: Array<[Purpose, 'GRANTED' | 'DENIED']>, ids = ['cus_1']): OwnerFacts => ({ consents: new Map(consents), ids: new Set(ids) });
+const everyConsent = owner([['MARKETING', 'GRANTED'], ['PERSONALIZATION', 'GRANTED'], ['ANALYTICS', 'GRANTED']]);
+
+describe('releaseDecision', () => {
+  it('withholds SENSITIVE data for every purpose but one’s own record (no field carries it yet, so only here)', () => {
+    const decisions = (['SUPPORT', 'FRAUD', 'MARKETING', 'PERSONALIZATION', 'ANALYTICS', 'SELF_SERVICE'] as const).map((purpose) => [
+      purpose,
+      releaseDecision({ policy, purpose, piiClass: 'SENSITIVE', callerCustomerId: purpose === 'SELF_SERVICE' ? 'cus_1' : undefined, owner: everyConsent }),
+    ]);
+    expect(Object.fromEntries(decisions)).toEqual({
+      SUPPORT: { action: 'deny', reason: 'POLICY_DENIES' },
+      FRAUD: { action: 'deny', reason: 'POLICY_DENIES' },
+      MARKETING: { action: 'deny', reason: 'POLICY_DENIES' },
+      PERSONALIZATION: { action: 'deny', reason: 'POLICY_DENIES' },
+      ANALYTICS: { action: 'deny', reason: 'POLICY_DENIES' },
+      SELF_SERVICE: { action: 'allow' },
+    });
+  });
+
+  it.each([
+    ['no purpose comes first', { purpose: null, piiClass: 'CONTACT', owner: everyConsent }, { action: 'deny', reason: 'PURPOSE_REQUIRED' }],
+    ['another customer’s record for self_service', { purpose: 'SELF_SERVICE', piiClass: 'CONTACT', callerCustomerId: 'cus_2', owner: everyConsent }, { action: 'deny', reason: 'NOT_OWN_RECORD' }],
+    ['self_service without a signed-in customer', { purpose: 'SELF_SERVICE', piiClass: 'CONTACT', owner: everyConsent }, { action: 'deny', reason: 'NOT_OWN_RECORD' }],
+    ['self_service for an id the customer absorbed in a merge', { purpose: 'SELF_SERVICE', piiClass: 'CONTACT', callerCustomerId: 'cus_old', owner: owner([], ['cus_1', 'cus_old']) }, { action: 'allow' }],
+    ['the policy before consent', { purpose: 'MARKETING', piiClass: 'FINANCIAL', owner: owner([]) }, { action: 'deny', reason: 'POLICY_DENIES' }],
+    ['a denied consent', { purpose: 'MARKETING', piiClass: 'CONTACT', owner: owner([['MARKETING', 'DENIED']]) }, { action: 'deny', reason: 'CONSENT_NOT_GRANTED' }],
+    ['a consent never given', { purpose: 'ANALYTICS', piiClass: 'CONTACT', owner: owner([['MARKETING', 'GRANTED']]) }, { action: 'deny', reason: 'CONSENT_NOT_GRANTED' }],
+    ['an owner that could not be read', { purpose: 'ANALYTICS', piiClass: 'CONTACT', owner: undefined }, { action: 'deny', reason: 'CONSENT_NOT_GRANTED' }],
+    ['no consent needed for support', { purpose: 'SUPPORT', piiClass: 'CONTACT', owner: undefined }, { action: 'allow' }],
+    ['mask', { purpose: 'PERSONALIZATION', piiClass: 'CONTACT', owner: everyConsent }, { action: 'mask', reason: 'POLICY_MASKS' }],
+    ['hash', { purpose: 'ANALYTICS', piiClass: 'IDENTIFIER', owner: everyConsent }, { action: 'hash', reason: 'POLICY_HASHES' }],
+  ] as const)('%s', (_case, input, expected) => {
+    expect(releaseDecision({ policy, callerCustomerId: undefined, ...input })).toEqual(expected);
+  });
+
+  it('decides every class for every purpose', () => {
+    for (const purpose of Object.keys(policy) as Purpose[]) {
+      for (const piiClass of PII_CLASSES) {
+        expect(releaseDecision({ policy, purpose, piiClass, callerCustomerId: 'cus_1', owner: everyConsent }).action).toMatch(/^(allow|mask|hash|deny)$/);
+      }
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataDirInUseError } from '../src/embedded/dynalite.js';
+import { graphql, startTestGateway } from './support/gateway.js';
+import type { TestGateway } from './support/gateway.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
+
+/** `npm run keys -- …` as an operator runs it: a child process with the gateway's environment. */
+async function keys(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/keys.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, C360_DATA_DIR: dataDir },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+async function keysJson<T = Record<string, unknown>>(dataDir: string, ...args: string[]): Promise<T> {
+  const result = await keys(dataDir, ...args, '--json');
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+  return JSON.parse(result.stdout) as T;
+}
+
+const viewer = (url: string, apiKey: string) => graphql(url, '{ viewer { id name scopes purposes } }', { apiKey });
+
+interface CreatedKey {
+  key: string;
+  keyId: string;
+  clientName: string;
+  scopes: string[];
+  purposes: string[];
+}
+
+describe('npm run keys', () => {
+  let dataDir: string;
+  let gw: TestGateway | undefined;
+  const start = async () => {
+    gw = await startTestGateway({ C360_DATA_DIR: dataDir, C360_API_KEY_CACHE_MS: '0', C360_SOURCE_TIMEOUT_MS: '5000' });
+    return gw;
+  };
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'c360-keys-'));
+  });
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a key while the gateway is stopped, which the gateway then accepts', async () => {
+    const created = await keysJson<CreatedKey>(dataDir, 'create', '--client', 'Offline partner', '--scopes', 'customer:read,segments:read', '--purposes', 'marketing', '--expires-in', '30d');
+    expect(created).toEqual({
+      key: expect.stringMatching(new RegExp(`^c360_${created.keyId}\\.[A-Za-z0-9_-]{43}$`)),
+      keyId: expect.stringMatching(/^[a-z0-9]{12}$/),
+      clientName: 'Offline partner',
+      scopes: ['customer:read', 'segments:read'],
+      purposes: ['MARKETING'],
+      createdAt: expect.any(String),
+      expiresAt: expect.any(String),
+      revoked: false,
+      rateLimitPerMinute: null,
+      trustedDocumentsOnly: false,
+    });
+    const url = (await start()).url;
+    expect((await viewer(url, created.key)).body).toEqual({
+      data: { viewer: { id: `key:${created.keyId}`, name: 'Offline partner', scopes: ['customer:read', 'segments:read'], purposes: ['MARKETING'] } },
+      extensions: { traceId: TRACE_ID },
+    });
+  });
+
+  it('talks to the running gateway: create, use, rotate, revoke', async () => {
+    const url = gw!.url;
+    const created = await keysJson<CreatedKey>(dataDir, 'create', '--client', 'Partner', '--scopes', 'customer:read', '--purposes', 'support', '--rate-limit', '600');
+    expect((await viewer(url, created.key)).status).toBe(200);
+
+    const rotated = await keysJson<CreatedKey & { previous: { keyId: string; revoked: boolean; replacedBy: string } }>(dataDir, 'rotate', created.keyId);
+    expect(rotated).toMatchObject({ clientName: 'Partner', scopes: ['customer:read'], purposes: ['SUPPORT'], rateLimitPerMinute: 600 });
+    expect(rotated.previous).toMatchObject({ keyId: created.keyId, revoked: true, replacedBy: rotated.keyId });
+    expect((await viewer(url, rotated.key)).status).toBe(200);
+    const old = await viewer(url, created.key);
+    expect({ status: old.status, body: old.body }).toEqual({ status: 401, body: { errors: [{ message: 'Invalid API key: API key revoked.', extensions: { code: 'UNAUTHENTICATED' } }] } });
+
+    await keysJson(dataDir, 'revoke', rotated.keyId);
+    expect((await viewer(url, rotated.key)).status).toBe(401);
+  });
+
+  it('rotates with a grace period: both keys work until it ends', async () => {
+    const created = await keysJson<CreatedKey>(dataDir, 'create', '--client', 'Graceful', '--scopes', 'customer:read', '--purposes', 'support');
+    const rotated = await keysJson<CreatedKey & { previous: { expiresAt: string; revoked: boolean } }>(dataDir, 'rotate', created.keyId, '--grace', '1h');
+    expect(rotated.previous.revoked).toBe(false);
+    expect(Date.parse(rotated.previous.expiresAt) - Date.now()).toBeGreaterThan(55 * 60_000);
+    expect((await viewer(gw!.url, created.key)).status).toBe(200);
+    expect((await viewer(gw!.url, rotated.key)).status).toBe(200);
+  });
+
+  it('lists keys without secrets or their hashes', async () => {
+    const result = await keys(dataDir, 'list', '--json');
+    const listed = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+    expect(listed.map((key) => key.clientName)).toEqual(expect.arrayContaining(['Offline partner', 'Partner', 'Graceful', 'Demo call centre']));
+    expect(listed.every((key) => !('secretHash' in key) && !('key' in key))).toBe(true);
+    const human = await keys(dataDir, 'list');
+    expect(human.stdout).toContain('Partner  [revoked]');
+  });
+
+  // The rest of the input checks are in src/auth/keyAdmin.test.ts; these prove the CLI reports them.
+  it.each([
+    [['create', '--client', 'X', '--scopes', 'customer:everything'], 1, 'scopes.0: unknown scope'],
+    [['revoke', 'nosuchkey'], 1, 'No key with id nosuchkey.'],
+    [['explode'], 64, 'unknown command "explode"'],
+  ])('refuses %j with exit code %i', async (args, code, message) => {
+    const result = await keys(dataDir, ...args);
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
+    expect(result.stderr).toContain(message);
+  });
+
+  it('keeps a second gateway off a data dir that is in use', async () => {
+    await expect(startTestGateway({ C360_DATA_DIR: dataDir })).rejects.toBeInstanceOf(DataDirInUseError);
+  });
+
+  it('refuses to manage keys in memory, where they would vanish', async () => {
+    const result = await keys('memory', 'list');
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('C360_DATA_DIR=memory keeps nothing') });
+  });
+});

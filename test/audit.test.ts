@@ -162,7 +162,7 @@ describe('when the single view fails', () => {
     const response = await graphql(gw.url, '{ viewer { id } }', { apiKey: `c360_notcached.${'s'.repeat(43)}` });
     expect({ status: response.status, body: response.body }).toEqual({
       status: 503,
-      body: { errors: [{ message: 'singleview source is unavailable: ResourceNotFoundException', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'singleview' } }] },
+      body: { errors: [{ message: 'Credentials could not be checked: singleview source is unavailable: ResourceNotFoundException.', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'singleview' } }] },
     });
   });
 });

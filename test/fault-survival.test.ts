@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { identityIndexKey } from '../connectors/singleview/dynamodb.js';
 import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
@@ -8,7 +9,7 @@ import { FaultProxy } from './support/faultProxy.js';
 import type { FaultMode } from './support/faultProxy.js';
 import { FaultyCrm } from './support/faultyCrm.js';
 import type { CrmFault } from './support/faultyCrm.js';
-import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import { SUPPORT_RELEASE, graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { ResolutionTestServer } from './support/resolutionServers.js';
@@ -68,6 +69,11 @@ function healthy(id: string) {
   };
 }
 
+/** The whole answer for a customer, released for purpose `support`. */
+function whole(id: string) {
+  return { data: { customer: healthy(id) }, extensions: SUPPORT_RELEASE };
+}
+
 /** The answer with `source` failed: its part null and one error there naming it. */
 function degraded(id: string, source: SourceName, codes: RegExp) {
   const error = (path: Array<string>) => ({
@@ -78,13 +84,16 @@ function degraded(id: string, source: SourceName, codes: RegExp) {
   });
   switch (source) {
     case 'singleview':
+      // No personal field was reached, so there is no release to report.
       return { data: { customer: null }, errors: [error(['customer'])] };
     case 'crm':
+      // crm.crmId is the query's one personal field: with the CRM gone, nothing personal was reached.
+      return { data: { customer: { ...healthy(id), crm: null } }, errors: [error(['customer', 'crm'])] };
     case 'loyalty':
-      return { data: { customer: { ...healthy(id), [source]: null } }, errors: [error(['customer', source])] };
+      return { data: { customer: { ...healthy(id), loyalty: null } }, errors: [error(['customer', 'loyalty'])], extensions: SUPPORT_RELEASE };
     case 'resolution':
       // Reads by id follow the single view's merge link when resolution fails: nothing is lost.
-      return { data: { customer: healthy(id) } };
+      return whole(id);
   }
 }
 
@@ -108,7 +117,7 @@ async function burst(url: string, size: number): Promise<Timed[]> {
     Array.from({ length: size }, async (_, i) => {
       const id = IDS[i % IDS.length]!;
       const started = performance.now();
-      const response = await graphql(url, QUERY, { variables: { id } });
+      const response = await graphql(url, QUERY, { variables: { id }, purpose: 'support' });
       return { ms: performance.now() - started, id, response };
     }),
   );
@@ -151,7 +160,7 @@ describe('fault survival: each source down, slow, flapping and malformed under c
       },
       { decorateSources: (sources) => ({ ...sources, crm: (crm = new FaultyCrm(sources.crm)) }) },
     );
-    for (const id of IDS) expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id } })).body)).toEqual({ data: { customer: healthy(id) } });
+    for (const id of IDS) expect(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id }, purpose: 'support' })).body)).toEqual(whole(id));
   });
 
   afterAll(async () => {
@@ -200,10 +209,10 @@ describe('fault survival: each source down, slow, flapping and malformed under c
     inject(source, null);
     await sleep(HALF_OPEN_MS + 50);
     const isHealthy = async (id: string) =>
-      JSON.stringify(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id } })).body)) === JSON.stringify({ data: { customer: healthy(id) } });
+      isDeepStrictEqual(withoutTraceId((await graphql(gw.url, QUERY, { variables: { id }, purpose: 'support' })).body), whole(id));
     for (let attempt = 0; attempt < 10 && !(await isHealthy(IDS[0]!)); attempt++) await sleep(HALF_OPEN_MS);
     for (const { id, response } of await burst(gw.url, IDS.length)) {
-      expect(withoutTraceId(response.body)).toEqual({ data: { customer: healthy(id) } });
+      expect(withoutTraceId(response.body)).toEqual(whole(id));
     }
     expect(gw.gateway.services.sources.guards[source].circuit).toBe('closed');
     const ready = await readiness();
@@ -276,7 +285,7 @@ describe('fault survival: each source down, slow, flapping and malformed under c
           for (const { id, ms, response } of await burst(gw.url, BURST)) {
             expect(response.status).toBe(200);
             const body = withoutTraceId(response.body);
-            if (JSON.stringify(body) !== JSON.stringify({ data: { customer: healthy(id) } })) {
+            if (!isDeepStrictEqual(body, whole(id))) {
               expect(body).toEqual(degraded(id, source, CODES.flapping));
             }
             expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
@@ -296,7 +305,7 @@ describe('fault survival: each source down, slow, flapping and malformed under c
     inject('singleview', 'down');
     gw.gateway.services.authenticator.apiKeys.invalidate();
     const started = performance.now();
-    const refused = await graphql(gw.url, QUERY, { variables: { id: IDS[0] } });
+    const refused = await graphql(gw.url, QUERY, { variables: { id: IDS[0] }, purpose: 'support' });
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
     expect({ status: refused.status, body: withoutTraceId(refused.body) }).toEqual({
       status: 503,

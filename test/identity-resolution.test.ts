@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestGateway, TestClock, withoutTraceId } from './support/gateway.js';
+import { graphql, startTestGateway, TestClock, withoutTraceId, SUPPORT_RELEASE } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { identify, setConsent, track } from './support/writes.js';
 
@@ -64,6 +64,7 @@ describe('the acceptance story: two devices, three days, one customer', () => {
           },
         },
       },
+      extensions: SUPPORT_RELEASE,
     });
 
     // The absorbed id reads as the survivor; the device B identifier resolves to it too.
@@ -203,6 +204,7 @@ describe('identify traits and normalization', () => {
           profile: { firstName: 'Alice', lastName: null, email: 'alice.profile@example.com', phone: '+12125550143', birthDate: '1990-04-01' },
         },
       },
+      extensions: SUPPORT_RELEASE,
     });
   });
 });

@@ -38,7 +38,7 @@ describe('sources answered from memory (C360_SOURCES=memory, benchmark mode)', (
   it('answers exactly what the embedded default answers', async () => {
     const ids = [DEMO_CUSTOMERS.consent.id, 'cus_unknown', ...testDemoData().customers.slice(2, 40).map((c) => c.id)];
     const variables = { ids, email: DEMO_CUSTOMERS.noConsent.email };
-    const [fromDynalite, fromMemory] = await Promise.all([graphql(dynalite.url, CUSTOMERS, { variables }), graphql(memory.url, CUSTOMERS, { variables })]);
+    const [fromDynalite, fromMemory] = await Promise.all([graphql(dynalite.url, CUSTOMERS, { variables, purpose: 'support' }), graphql(memory.url, CUSTOMERS, { variables, purpose: 'support' })]);
     expect(fromDynalite.body.errors).toBeUndefined();
     expect(withoutTraceId(fromMemory.body)).toEqual(withoutTraceId(fromDynalite.body));
   });

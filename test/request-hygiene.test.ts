@@ -4,7 +4,7 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { buildBaseSchema } from '../src/graphql/schema.js';
 import { demoCustomer } from './support/demo.js';
 import { FaultyCrm } from './support/faultyCrm.js';
-import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import { graphql, startTestGateway, withoutTraceId, SUPPORT_RELEASE } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'https://app.example.com';
@@ -171,7 +171,7 @@ describe('draining after SIGTERM (in process)', () => {
     });
     crm!.fault = { kind: 'delay', ms: 1_000 };
     const id = DEMO_CUSTOMERS.consent.id;
-    const inFlight = graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id crm { crmId } } }', { variables: { id } });
+    const inFlight = graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id crm { crmId } } }', { variables: { id }, purpose: 'support' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const closed = gw.close();
     const late = await graphql(gw.url, '{ segments { id } }');
@@ -184,7 +184,7 @@ describe('draining after SIGTERM (in process)', () => {
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
 
     const answered = await inFlight;
-    expect(withoutTraceId(answered.body)).toEqual({ data: { customer: { id, crm: { crmId: demoCustomer(id).crm!.crmId } } } });
+    expect(withoutTraceId(answered.body)).toEqual({ data: { customer: { id, crm: { crmId: demoCustomer(id).crm!.crmId } } }, extensions: SUPPORT_RELEASE });
     await closed;
     expect(hookRuns).toEqual(['flushed with the single view open']);
     await expect(fetch(`${gw.url}/healthz`)).rejects.toThrow();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
-import { graphql, startTestGateway, TestClock, withoutTraceId } from './support/gateway.js';
+import { graphql, startTestGateway, TestClock, withoutTraceId, SUPPORT_RELEASE } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { INGEST_KEY, TRACK, identify, track } from './support/writes.js';
 import type { TrackResult } from './support/writes.js';
@@ -157,7 +157,10 @@ describe('track racing a merge', () => {
       variables: { id: first.customerId },
       purpose: 'support',
     });
-    expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: known.customer.id, traits: { orderCount: 21, lifetimeValue: 21 } } } });
+    expect(withoutTraceId(response.body)).toEqual({
+      data: { customer: { id: known.customer.id, traits: { orderCount: 21, lifetimeValue: 21 } } },
+      extensions: SUPPORT_RELEASE,
+    });
   });
 });
 

@@ -134,3 +134,9 @@ export function withoutTraceId<B extends { extensions?: Record<string, unknown> 
   else copy.extensions = rest;
   return copy;
 }
+
+/**
+ * `extensions` of an answer for the call centre's purpose that touched
+ * personal fields: `support` releases them all as they are, so none is listed.
+ */
+export const SUPPORT_RELEASE = { privacy: { purpose: 'support', fields: [] } } as const;

@@ -19,6 +19,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest leaves one core free by default, which on CI's two cores runs
+    // every file one after another; the suite waits on I/O enough to use both.
+    maxWorkers: 2,
     // The AWS SDK warns on every start that releases after January 2027 need Node 22; the pins are deliberate.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default'],

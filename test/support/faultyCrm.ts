@@ -10,6 +10,8 @@ export type CrmFault =
   | { readonly kind: 'ok' }
   /** The driver cannot reach the server (MongoDB's own network error). */
   | { readonly kind: 'down' }
+  /** Every other call is `down`: flapping that does not depend on timing. */
+  | { readonly kind: 'flapping' }
   | { readonly kind: 'delay'; readonly ms: number }
   /** Every document fails the MongoDB adapter's schema: a per-record Error, as that adapter reports it. */
   | { readonly kind: 'malformed' }
@@ -32,7 +34,7 @@ export class FaultyCrm implements CrmPort {
 
   async getMany(refs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>> {
     this.calls++;
-    const fault = this.fault;
+    const fault: CrmFault = this.fault.kind === 'flapping' ? (this.calls % 2 === 1 ? { kind: 'down' } : { kind: 'ok' }) : this.fault;
     if (fault.kind !== 'ok') this.faults++;
     switch (fault.kind) {
       case 'down':

@@ -2,6 +2,7 @@ import type { CustomerResolvers } from '../src/generated/graphql.js';
 import { loadByCustomerRef } from '../src/customers.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import { badUserInput } from '../src/errors.js';
+import { loadIdentityGraph } from '../src/identityGraph.js';
 import { pageSize } from '../src/validation.js';
 
 /** Consent decisions returned at most per request: a long history is a page, not the whole trail. */
@@ -69,4 +70,6 @@ export const Customer: CustomerResolvers = {
   },
 
   traits: ({ record }) => ({ ...record.traits, ownerId: record.id }),
+
+  identityGraph: ({ record }, _args, ctx) => loadIdentityGraph(ctx, record),
 };

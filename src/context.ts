@@ -69,7 +69,7 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
 
 /** Who is writing, for the identity change log and the spans of the write. */
 export function writeContext(ctx: GatewayContext): WriteContext {
-  return { principal: ctx.principal.id, traceId: ctx.traceId, span: ctx.span };
+  return { principal: ctx.principal.id, purpose: ctx.purpose, traceId: ctx.traceId, span: ctx.span };
 }
 
 /** `x-c360-purpose` holds the lower-case name of a Purpose value; anything else is a 400. */

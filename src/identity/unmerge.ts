@@ -245,7 +245,10 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     updatedAt: now.toISOString(),
     profile: mergeProfiles(origins),
     identities: original.identities.filter((identity) => keys.has(keyString(identity))),
-    consents: latestDecisions(context.history.filter((change) => movesWith(marker, change))),
+    consents: inOrderOf(
+      latestDecisions(context.history.filter((change) => movesWith(marker, change))),
+      origins.flatMap((item) => item.consents.map((consent) => consent.purpose)),
+    ),
     segments: unionMemberships(origins.map((item) => item.segments)),
     ...factsFromVias(pickFacts(viaFactsOf(original), new Set(splitVias(marker)), true)),
     aliases: [...marker.origins],
@@ -366,7 +369,7 @@ function keptDecisions(current: CustomerRecord, marker: SplitMarker, history: re
   });
 }
 
-/** The newest decision per purpose in a history (newest first). */
+/** The newest decision per purpose in a history (newest first), in the order setConsent keeps them: the most recently changed last. */
 function latestDecisions(history: readonly ConsentChangeRecord[]): ConsentRecord[] {
   const byPurpose = new Map<string, ConsentRecord>();
   for (const change of history) {
@@ -380,7 +383,16 @@ function latestDecisions(history: readonly ConsentChangeRecord[]): ConsentRecord
       origin: change.origin ?? change.customerId,
     });
   }
-  return [...byPurpose.values()];
+  return [...byPurpose.values()].reverse();
+}
+
+/** Decisions in the order the moving customers held them (decisions made at the same instant have no other order), the rest after. */
+function inOrderOf(decisions: readonly ConsentRecord[], purposes: readonly string[]): ConsentRecord[] {
+  const rank = (consent: ConsentRecord) => {
+    const at = purposes.indexOf(consent.purpose);
+    return at === -1 ? purposes.length : at;
+  };
+  return [...decisions].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Fields a moving customer filled into the original's gaps go with it (while they still hold its value). */
@@ -392,21 +404,22 @@ function unfilledProfile(profile: ProfileRecord, split: ProfileRecord, filled: r
 }
 
 /**
- * The original's memberships before re-evaluation: a segment it held before
- * the merge keeps the time it entered then; one that came with a moving
- * customer (same segment, same time) is dropped; the rest stand.
+ * The original's memberships before re-evaluation: those it held before the
+ * merge, with the times it entered them then; of the rest, those that came
+ * with a moving customer (same segment, same time) are dropped.
  */
 function restoredMemberships(
   current: readonly SegmentMembershipRecord[],
   before: readonly SegmentMembershipRecord[] | null,
   origins: readonly CustomerRecord[],
 ): SegmentMembershipRecord[] {
-  return current.flatMap((membership) => {
-    const earlier = before?.find((m) => m.segmentId === membership.segmentId);
-    if (earlier) return [earlier];
+  const restored = [...(before ?? [])];
+  for (const membership of current) {
+    if (restored.some((m) => m.segmentId === membership.segmentId)) continue;
     const cameWith = origins.some((item) => item.segments.some((m) => m.segmentId === membership.segmentId && m.since === membership.since));
-    return cameWith ? [] : [membership];
-  });
+    if (!cameWith) restored.push(membership);
+  }
+  return restored;
 }
 
 function unionMemberships(lists: ReadonlyArray<readonly SegmentMembershipRecord[]>): SegmentMembershipRecord[] {

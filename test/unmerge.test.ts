@@ -169,6 +169,58 @@ describe('a wrong merge through a shared email, undone by unmerge', () => {
   });
 });
 
+describe('what arrives after the merge', () => {
+  it('goes with the side whose identifier or absorbed id it came through', async () => {
+    const people = await twoPeople('after');
+    clock.set('2026-11-10T09:20:00.000Z');
+    await identify(gw.url, [people.bob.device, people.alice.email]);
+    clock.set('2026-11-10T09:21:00.000Z');
+    const bobEvent = await track(gw.url, { identity: people.bob.device, type: 'Email Opened' });
+    const aliceEvent = await track(gw.url, { identity: people.alice.email, type: 'Email Opened' });
+    clock.set('2026-11-10T09:22:00.000Z');
+    await setConsent(gw.url, { customerId: people.b, purpose: 'ANALYTICS', status: 'GRANTED', source: 'app' });
+    clock.set('2026-11-10T09:23:00.000Z');
+    await setConsent(gw.url, { customerId: people.a, purpose: 'FRAUD', status: 'DENIED', source: 'support' });
+    clock.set('2026-11-10T09:30:00.000Z');
+    const split = await unmerge(people.a, [people.bob.device, people.bob.phone]);
+    const [alice, bob] = [await side(people.a), await side(split.splitCustomer.id)];
+    const summary = (s: Record<string, unknown>) => ({
+      events: (s.events as { edges: Array<{ node: { id: string } }> }).edges.map((e) => e.node.id),
+      consents: (s.consents as Array<{ purpose: string; status: string }>).map((c) => `${c.purpose}:${c.status}`),
+      emailEngaged: (s.segments as Array<{ segment: { id: string }; since: string }>).find((m) => m.segment.id === 'email_engaged')?.since ?? null,
+    });
+    expect(summary(alice)).toEqual({ events: [expect.any(String), expect.any(String), aliceEvent.eventId], consents: ['MARKETING:GRANTED', 'FRAUD:DENIED'], emailEngaged: '2026-11-10T09:21:00.000Z' });
+    expect(summary(bob)).toEqual({
+      events: [expect.any(String), expect.any(String), bobEvent.eventId],
+      consents: ['MARKETING:DENIED', 'PERSONALIZATION:GRANTED', 'ANALYTICS:GRANTED'],
+      emailEngaged: '2026-11-10T09:21:00.000Z',
+    });
+  });
+});
+
+describe('an unmerge whose writer stopped after marking the customer', () => {
+  it('is rolled forward by the next writer that meets it once it is stale', async () => {
+    const people = await twoPeople('crash');
+    const bobBefore = await side(people.b);
+    clock.set('2026-11-10T09:20:00.000Z');
+    await identify(gw.url, [people.bob.device, people.alice.email]);
+    const { singleView } = gw.gateway.services.sources;
+    const [merged] = await singleView.getCustomers([people.a], { consistent: true });
+    const survivor = merged as Exclude<typeof merged, Error | null>;
+    const keys = survivor.identities.filter((i) => i.type === 'DEVICE_ID' || i.type === 'PHONE').map((i) => `${i.type}#${i.value}`);
+    const marker = { from: people.a, into: 'cus_split_after_crash', keys, origins: [people.b], startedAt: clock.iso(), note: 'x', principal: 'key:demo_admin', traceId: null };
+    expect(await singleView.replaceCustomer({ ...survivor, split: marker, version: survivor.version! + 1 }, survivor.version!)).toBe('written');
+
+    clock.advance(1);
+    const late = await track(gw.url, { identity: people.bob.device, type: 'Page Viewed' });
+    expect(late.customerId).toBe('cus_split_after_crash');
+    const bob = await side('cus_split_after_crash');
+    const events = (s: Record<string, unknown>) => (s.events as { edges: Array<{ node: { id: string } }> }).edges.map((e) => e.node.id);
+    expect(events(bob)).toEqual([...events(bobBefore), late.eventId]);
+    expect(await unmerge(people.a, [people.bob.device, people.bob.phone])).toEqual({ customer: { id: people.a }, splitCustomer: { id: 'cus_split_after_crash' }, duplicate: true });
+  });
+});
+
 describe('unmerge refuses what it cannot do', () => {
   const rows: Array<[string, (p: Awaited<ReturnType<typeof twoPeople>>) => Record<string, unknown>, string, string]> = [
     ['an unknown customer', () => ({ customerId: 'cus_nobody', identities: [{ type: 'EMAIL', value: 'x@example.com' }] }), 'customerId', 'matches no customer'],

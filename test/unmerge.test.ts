@@ -206,7 +206,8 @@ describe('an unmerge whose writer stopped after marking the customer', () => {
     await identify(gw.url, [people.bob.device, people.alice.email]);
     const { singleView } = gw.gateway.services.sources;
     const [merged] = await singleView.getCustomers([people.a], { consistent: true });
-    const survivor = merged as Exclude<typeof merged, Error | null>;
+    if (!merged || merged instanceof Error) throw new Error('the merged customer is missing');
+    const survivor = merged;
     const keys = survivor.identities.filter((i) => i.type === 'DEVICE_ID' || i.type === 'PHONE').map((i) => `${i.type}#${i.value}`);
     const marker = { from: people.a, into: 'cus_split_after_crash', keys, origins: [people.b], startedAt: clock.iso(), note: 'x', principal: 'key:demo_admin', traceId: null };
     expect(await singleView.replaceCustomer({ ...survivor, split: marker, version: survivor.version! + 1 }, survivor.version!)).toBe('written');

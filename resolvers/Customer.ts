@@ -2,6 +2,7 @@ import type { CustomerResolvers } from '../src/generated/graphql.js';
 import { eventQuery, loadByCustomerRef } from '../src/customers.js';
 import { encodeCursor } from '../src/cursor.js';
 import { badUserInput } from '../src/errors.js';
+import { loadIdentityGraph } from '../src/identityGraph.js';
 
 /** Consent decisions returned at most per request: a long history is a page, not the whole trail. */
 const MAX_CONSENT_HISTORY = 500;
@@ -61,4 +62,6 @@ export const Customer: CustomerResolvers = {
   },
 
   traits: ({ record }) => ({ ...record.traits, ownerId: record.id }),
+
+  identityGraph: ({ record }, _args, ctx) => loadIdentityGraph(ctx, record),
 };

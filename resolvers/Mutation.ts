@@ -3,7 +3,7 @@ import { forgetCustomer } from '../src/erasure/forgetCustomer.js';
 import { badUserInput } from '../src/errors.js';
 import type { MutationResolvers } from '../src/generated/graphql.js';
 import type { GatewayContext } from '../src/context.js';
-import { forgetCustomerId, identifyCommand, setConsentCommand, trackCommand } from '../src/writeInput.js';
+import { forgetCustomerId, identifyCommand, setConsentCommand, trackCommand, unmergeCommand } from '../src/writeInput.js';
 import type { InputContext } from '../src/writeInput.js';
 
 /** Writes. Each checks and normalizes its input, then hands a command to the write path. */
@@ -23,6 +23,21 @@ export const Mutation: MutationResolvers = {
     return consent;
   },
 
+  async unmerge(_root, args, ctx) {
+    const command = unmergeCommand(args, inputContext(ctx));
+    const outcome = await ctx.services.identity.unmerge(command, writeContext(ctx));
+    switch (outcome.status) {
+      case 'unknown-customer':
+        throw badUserInput('customerId matches no customer.', 'customerId');
+      case 'not-held':
+        throw badUserInput(`identities[${outcome.index}] is not held by the customer; name identifiers the customer holds.`, `identities[${outcome.index}]`);
+      case 'leaves-none':
+        throw badUserInput('identities names every identifier of the customer; an unmerge must leave the customer at least one.', 'identities');
+      case 'split':
+        return { customer: { record: outcome.original }, splitCustomer: { record: outcome.split }, duplicate: outcome.duplicate };
+    }
+  },
+
   forgetCustomer(_root, args, ctx) {
     return forgetCustomer(ctx.services.erasure, forgetCustomerId(args), {
       principal: ctx.principal.id,
@@ -34,5 +49,6 @@ export const Mutation: MutationResolvers = {
 };
 
 function inputContext(ctx: GatewayContext): InputContext {
-  return { defaultRegion: ctx.services.config.phoneDefaultRegion, source: ctx.principal.id, now: ctx.services.clock() };
+  const { config } = ctx.services;
+  return { defaultRegion: config.phoneDefaultRegion, source: ctx.principal.id, now: ctx.services.clock(), blocklist: config.identity.blocked };
 }

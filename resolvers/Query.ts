@@ -2,6 +2,7 @@ import { forbidden } from '../src/errors.js';
 import { customerNeeds, loadCustomers } from '../src/customers.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import type { QueryResolvers } from '../src/generated/graphql.js';
+import { explainLink } from '../src/explainLink.js';
 import { customerId, customerIds, identityKey, pageSize } from '../src/validation.js';
 import { withItemErrors } from './fieldErrors.js';
 
@@ -57,5 +58,10 @@ export const Query: QueryResolvers = {
     const page = await ctx.loaders.auditTrail(id, first, after);
     const edges = page.records.map((node) => ({ cursor: encodeCursor({ at: node.at, id: node.id }), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  },
+
+  explainLink(_root, args, ctx) {
+    const region = ctx.services.config.phoneDefaultRegion;
+    return explainLink(ctx, identityKey(args.a.type, args.a.value, 'a.value', region), identityKey(args.b.type, args.b.value, 'b.value', region));
   },
 };

@@ -2,6 +2,7 @@ import type { Resolvers } from '../src/generated/graphql.js';
 import { CrmRecord } from './CrmRecord.js';
 import { Customer } from './Customer.js';
 import { ErasureReceipt } from './ErasureReceipt.js';
+import { IdentityGraph } from './IdentityGraph.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { SegmentMembership } from './SegmentMembership.js';
@@ -13,6 +14,7 @@ export const resolvers: Resolvers = {
   Mutation,
   Customer,
   ErasureReceipt,
+  IdentityGraph,
   SegmentMembership,
   CrmRecord,
 };

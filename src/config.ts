@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { IdentityType } from '../connectors/singleview/port.js';
 import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
-import type { IdentityPolicy } from './identity/policy.js';
+import type { Blocklist, IdentityPolicy } from './identity/policy.js';
 
 /**
  * Configuration from environment variables, validated once at start. A wrong
@@ -59,6 +59,31 @@ const identityLimits = z
   .pipe(z.array(z.tuple([identityType, z.string().regex(/^[0-9]{1,5}$/, 'expected a whole number').transform(Number).pipe(z.number().min(1, 'a limit is at least 1'))], { error: 'expected TYPE=number pairs' })))
   .transform((pairs) => ({ ...DEFAULT_IDENTITY_POLICY.limits, ...Object.fromEntries(pairs) }) as Record<IdentityType, number>);
 
+/**
+ * `0,null,/^x+$/`: identifier values that never link people, replacing the
+ * default list. `/…/` is a pattern (case-insensitive); other entries are
+ * values, compared with the normalized value ignoring case. Empty: none.
+ */
+const identityBlocklist = z
+  .string()
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((entries, ctx): Blocklist => {
+    const values: string[] = [];
+    const patterns: RegExp[] = [];
+    for (const entry of entries) {
+      if (!(entry.length > 2 && entry.startsWith('/') && entry.endsWith('/'))) {
+        values.push(entry.toLowerCase());
+        continue;
+      }
+      try {
+        patterns.push(new RegExp(entry.slice(1, -1), 'i'));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a /pattern/ is not a valid regular expression' });
+      }
+    }
+    return { values, patterns };
+  });
+
 /** `EMAIL=email,PHONE=phone`: identity type → input field of the Entity Resolution workflow's schema. */
 const matchFields = z
   .string()
@@ -87,6 +112,7 @@ export const envSchema = z.object({
   C360_AWS_ER_NORMALIZE: booleanFlag.default(true),
   C360_IDENTITY_PRIORITY: identityPriority.default([...DEFAULT_IDENTITY_POLICY.priority]),
   C360_IDENTITY_LIMITS: identityLimits.default({ ...DEFAULT_IDENTITY_POLICY.limits }),
+  C360_IDENTITY_BLOCKLIST: identityBlocklist.optional(),
   C360_SEGMENTS_FILE: z.string().min(1).optional(),
   C360_WRITE_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
 
@@ -288,7 +314,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     loyaltyUrl: env.C360_LOYALTY_URL,
     resolutionUrl: env.C360_RESOLUTION_URL,
     resolution: resolutionConfig(env),
-    identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS },
+    identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS, blocked: env.C360_IDENTITY_BLOCKLIST ?? DEFAULT_IDENTITY_POLICY.blocked },
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
     sources: {

@@ -92,7 +92,7 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
 
 /** Who is writing, for the identity change log and the spans of the write. */
 export function writeContext(ctx: GatewayContext): WriteContext {
-  return { principal: ctx.principal.id, traceId: ctx.traceId, span: ctx.span };
+  return { principal: ctx.principal.id, purpose: ctx.purpose, traceId: ctx.traceId, span: ctx.span };
 }
 
 /**

@@ -45,8 +45,8 @@ export function isContractError(error: unknown): error is GraphQLError {
 }
 
 /** Input a person can fix: names the argument or field, never echoes a personal value. */
-export function badUserInput(message: string, field: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field } });
+export function badUserInput(message: string, field: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field, ...extensions } });
 }
 
 export function unauthenticated(message: string): GraphQLError {

@@ -11,6 +11,7 @@ import type {
   EventPage,
   EventQuery,
   IdentityKey,
+  IdentityLogEntry,
   Purpose,
 } from '../connectors/singleview/port.js';
 import type { SourceName } from './config.js';
@@ -35,6 +36,7 @@ export interface Loaders {
   events(customerId: string, query: EventQuery): Promise<EventPage>;
   auditTrail(customerId: string, first: number, after?: AuditPosition): Promise<AuditPage>;
   consentHistory(customerId: string, purpose: Purpose | undefined, first: number): Promise<ConsentChangeRecord[]>;
+  identityLog(customerId: string, first: number): Promise<IdentityLogEntry[]>;
 }
 
 export interface LoaderOptions {
@@ -90,6 +92,8 @@ export function createLoaders(sources: Sources, options: LoaderOptions): Loaders
       read('singleview', 'getAuditTrail', 1, (signal) => sources.singleView.getAuditTrail(customerId, first, after, { signal })),
     consentHistory: (customerId, purpose, first) =>
       read('singleview', 'getConsentHistory', 1, (signal) => sources.singleView.getConsentHistory(customerId, { purpose, first }, { signal })),
+    identityLog: (customerId, first) =>
+      read('singleview', 'getIdentityLog', 1, (signal) => sources.singleView.getIdentityLog(customerId, first, { signal })),
   };
 }
 

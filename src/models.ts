@@ -8,6 +8,8 @@ import type {
   TraitsRecord,
 } from '../connectors/singleview/port.js';
 import type { LinkRejection } from './identity/identify.js';
+import type { IdentityEdgeRecord, IdentityNodeRecord } from './identity/identityGraph.js';
+import type { IdentityLogEntry } from '../connectors/singleview/port.js';
 
 /**
  * What resolvers hand to GraphQL for each type. Every object that carries
@@ -36,4 +38,29 @@ export interface IdentifyResultModel {
   readonly customer: CustomerModel;
   readonly merged: readonly string[];
   readonly rejectedLinks: readonly LinkRejection[];
+}
+
+export type IdentityNodeModel = IdentityNodeRecord & Owned;
+
+/** A customer's identity graph; `log` is the customer's own change log, newest first. */
+export interface IdentityGraphModel extends Owned {
+  readonly customerId: string;
+  readonly nodes: readonly IdentityNodeModel[];
+  readonly edges: readonly IdentityEdgeRecord[];
+  readonly log: readonly IdentityLogEntry[];
+}
+
+export interface LinkExplanationModel {
+  readonly sameCustomer: boolean;
+  readonly a: { readonly type: IdentityRecord['type']; readonly customerId: string | null; readonly blocked: boolean };
+  readonly b: { readonly type: IdentityRecord['type']; readonly customerId: string | null; readonly blocked: boolean };
+  readonly nodes: readonly IdentityNodeModel[];
+  readonly edges: readonly IdentityEdgeRecord[];
+}
+
+/** unmerge's answer: both sides of the split. */
+export interface UnmergeResultModel {
+  readonly customer: CustomerModel;
+  readonly splitCustomer: CustomerModel;
+  readonly duplicate: boolean;
 }

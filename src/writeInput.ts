@@ -1,10 +1,13 @@
-import type { IdentifyInput, MutationForgetCustomerArgs, SetConsentInput, TrackInput } from './generated/graphql.js';
-import type { ProfileRecord } from '../connectors/singleview/port.js';
+import type { IdentifyInput, MutationForgetCustomerArgs, MutationUnmergeArgs, SetConsentInput, TrackInput } from './generated/graphql.js';
+import type { IdentityKey, ProfileRecord } from '../connectors/singleview/port.js';
 import { badUserInput } from './errors.js';
 import type { SetConsentCommand } from './identity/consent.js';
 import type { IdentifyCommand } from './identity/identify.js';
+import { isBlocked } from './identity/policy.js';
+import type { Blocklist } from './identity/policy.js';
 import { keyString } from './identity/records.js';
 import type { TrackCommand } from './identity/track.js';
+import type { UnmergeCommand } from './identity/unmerge.js';
 import { customerId, identityKey } from './validation.js';
 
 /**
@@ -12,6 +15,9 @@ import { customerId, identityKey } from './validation.js';
  * refusal is BAD_USER_INPUT naming the field; messages never quote a value.
  */
 export const MAX_IDENTITIES_PER_CALL = 20;
+/** An unmerge may split off every identifier one customer can hold of the common types. */
+export const MAX_UNMERGE_IDENTITIES = 100;
+const MAX_REASON_LENGTH = 500;
 const MAX_PROPERTIES_BYTES = 16 * 1024;
 /** Clock skew tolerated on occurredAt: a device a little ahead of the server is not an error. */
 const MAX_FUTURE_MS = 5 * 60_000;
@@ -21,6 +27,8 @@ export interface InputContext {
   readonly defaultRegion: string;
   readonly source: string;
   readonly now: Date;
+  /** Identifier values that never link people. */
+  readonly blocklist: Blocklist;
 }
 
 export function identifyCommand(input: IdentifyInput, context: InputContext): IdentifyCommand {
@@ -28,13 +36,25 @@ export function identifyCommand(input: IdentifyInput, context: InputContext): Id
     throw badUserInput(`input.identities must hold 1 to ${MAX_IDENTITIES_PER_CALL} identifiers.`, 'input.identities');
   }
   const seen = new Set<string>();
+  const blocked: Array<{ type: IdentityKey['type']; index: number }> = [];
   const identities = input.identities.flatMap((identity, index) => {
     const key = identityKey(identity.type, identity.value, `input.identities[${index}].value`, context.defaultRegion);
     if (seen.has(keyString(key))) return [];
     seen.add(keyString(key));
+    if (isBlocked(context.blocklist, key)) {
+      blocked.push({ type: key.type, index });
+      return [];
+    }
     return [{ key, index }];
   });
-  return { identities, profile: input.traits ? profilePatch(input.traits, context) : undefined, source: context.source };
+  if (identities.length === 0) {
+    throw badUserInput(
+      'input.identities holds only blocked values (placeholders such as 0, null or all zeros); at least one identifier must identify the person.',
+      'input.identities',
+      { reason: 'BLOCKED_VALUE' },
+    );
+  }
+  return { identities, blocked, profile: input.traits ? profilePatch(input.traits, context) : undefined, source: context.source };
 }
 
 function profilePatch(traits: NonNullable<IdentifyInput['traits']>, context: InputContext): Partial<ProfileRecord> {
@@ -57,6 +77,14 @@ function birthDate(value: Date, now: Date): string {
 
 export function trackCommand(input: TrackInput, context: InputContext): TrackCommand {
   const key = identityKey(input.identity.type, input.identity.value, 'input.identity.value', context.defaultRegion);
+  if (isBlocked(context.blocklist, key)) {
+    // Storing it on a customer of its own would strand the event where no identifier finds it; the sender can fix the identifier.
+    throw badUserInput(
+      `input.identity.value is a blocked value for identity type ${key.type} (a placeholder such as 0, null or all zeros) and never identifies a customer.`,
+      'input.identity.value',
+      { reason: 'BLOCKED_VALUE' },
+    );
+  }
   return {
     key,
     type: text(input.type, 'input.type', 128, 1),
@@ -97,6 +125,21 @@ export function setConsentCommand(input: SetConsentInput): SetConsentCommand {
 
 export function forgetCustomerId(args: MutationForgetCustomerArgs): string {
   return customerId(args.id, 'id');
+}
+
+export function unmergeCommand(args: MutationUnmergeArgs, context: Pick<InputContext, 'defaultRegion'>): UnmergeCommand {
+  const id = customerId(args.customerId, 'customerId');
+  if (args.identities.length === 0 || args.identities.length > MAX_UNMERGE_IDENTITIES) {
+    throw badUserInput(`identities must hold 1 to ${MAX_UNMERGE_IDENTITIES} identifiers.`, 'identities');
+  }
+  const seen = new Set<string>();
+  const identities = args.identities.flatMap((identity, index) => {
+    const key = identityKey(identity.type, identity.value, `identities[${index}].value`, context.defaultRegion);
+    if (seen.has(keyString(key))) return [];
+    seen.add(keyString(key));
+    return [{ key, index }];
+  });
+  return { customerId: id, identities, reason: text(args.reason, 'reason', MAX_REASON_LENGTH, 1) };
 }
 
 function text(value: string, field: string, max: number, min = 0): string {

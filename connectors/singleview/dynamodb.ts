@@ -402,10 +402,41 @@ export class DynamoSingleView implements SingleViewPort {
       { abortSignal: options?.signal },
     );
     const items = page.Items ?? [];
-    // Put first, then delete: a crash in between leaves a copy, never a loss; a repeat is harmless.
-    await this.batchWriteRequests(this.tables.events, items.map((item) => ({ PutRequest: { Item: { ...item, customerId: toId } } })), options);
-    await this.batchWriteRequests(this.tables.events, items.map((item) => ({ DeleteRequest: { Key: { customerId: fromId, sk: item.sk } } })), options);
+    await this.moveEventItems(items, fromId, toId, options);
     return { moved: items.length, more: page.LastEvaluatedKey !== undefined };
+  }
+
+  async moveEventsVia(
+    fromId: string,
+    toId: string,
+    vias: readonly string[],
+    after: string | undefined,
+    options?: CallOptions,
+  ): Promise<{ moved: number; next?: string | undefined }> {
+    const wanted = new Set(vias);
+    const page = await this.document.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        KeyConditionExpression: 'customerId = :c',
+        ExpressionAttributeValues: { ':c': fromId },
+        ExclusiveStartKey: after === undefined ? undefined : { customerId: fromId, sk: after },
+        Limit: 200,
+        ConsistentRead: true,
+      }),
+      { abortSignal: options?.signal },
+    );
+    // Filtered here rather than with a FilterExpression: an event without `via` counts as `@<fromId>`.
+    const items = (page.Items ?? []).filter((item) => wanted.has(typeof item.via === 'string' ? item.via : `@${fromId}`));
+    await this.moveEventItems(items, fromId, toId, options);
+    const next = page.LastEvaluatedKey?.sk;
+    return { moved: items.length, next: typeof next === 'string' ? next : undefined };
+  }
+
+  /** Put first, then delete: a crash in between leaves a copy, never a loss; a repeat is harmless. */
+  private async moveEventItems(items: readonly Item[], fromId: string, toId: string, options?: CallOptions): Promise<void> {
+    const moved = items.map((item) => ({ ...item, customerId: toId, via: typeof item.via === 'string' ? item.via : `@${fromId}` }));
+    await this.batchWriteRequests(this.tables.events, moved.map((Item) => ({ PutRequest: { Item } })), options);
+    await this.batchWriteRequests(this.tables.events, items.map((item) => ({ DeleteRequest: { Key: { customerId: fromId, sk: item.sk } } })), options);
   }
 
   deleteEvents(customerId: string, options?: CallOptions): Promise<PageDeletion> {
@@ -457,6 +488,14 @@ export class DynamoSingleView implements SingleViewPort {
 
   deleteConsentHistory(customerId: string, options?: CallOptions): Promise<PageDeletion> {
     return this.deletePartition(this.tables.consentHistory, customerId, options);
+  }
+
+  async deleteConsentChanges(customerId: string, changes: ReadonlyArray<Pick<ConsentChangeRecord, 'at' | 'id'>>, options?: CallOptions): Promise<void> {
+    await this.batchWriteRequests(
+      this.tables.consentHistory,
+      changes.map((change) => ({ DeleteRequest: { Key: { customerId, sk: `${change.at}#${change.id}` } } })),
+      options,
+    );
   }
 
   async appendIdentityLog(entries: readonly IdentityLogEntry[], options?: CallOptions): Promise<void> {

@@ -51,6 +51,8 @@ export interface SingleViewItems {
 }
 
 const SOURCE = 'singleview';
+/** Events read per moveEventsVia call, as the DynamoDB adapter's Query limit. */
+const MOVE_PAGE = 200;
 
 /**
  * The single view in process memory, for benchmarks (`C360_SOURCES=memory`):
@@ -219,9 +221,35 @@ export class MemorySingleView implements SingleViewPort {
   async moveEvents(fromId: string, toId: string, limit: number, _options?: CallOptions): Promise<{ moved: number; more: boolean }> {
     const items = this.timelines.get(fromId) ?? [];
     const moving = items.slice(0, limit);
-    for (const item of moving) insertSorted(this.timelines, toId, { ...item, customerId: toId });
-    this.timelines.set(fromId, items.slice(moving.length));
+    this.moveEventItems(moving, fromId, toId);
     return { moved: moving.length, more: items.length > moving.length };
+  }
+
+  /** The DynamoDB adapter's paging: 200 items read per call from `after` (a sort key), those whose `via` matches moved. */
+  async moveEventsVia(
+    fromId: string,
+    toId: string,
+    vias: readonly string[],
+    after: string | undefined,
+    _options?: CallOptions,
+  ): Promise<{ moved: number; next?: string | undefined }> {
+    const wanted = new Set(vias);
+    const items = this.timelines.get(fromId) ?? [];
+    const start = after === undefined ? 0 : items.findIndex((item) => String(item.sk) > after);
+    const page = start === -1 ? [] : items.slice(start, start + MOVE_PAGE);
+    const moving = page.filter((item) => wanted.has(typeof item.via === 'string' ? item.via : `@${fromId}`));
+    this.moveEventItems(moving, fromId, toId);
+    const more = start !== -1 && start + MOVE_PAGE < items.length;
+    return { moved: moving.length, next: more ? String(page.at(-1)!.sk) : undefined };
+  }
+
+  /** An event without `via` gets `@<fromId>`, as in the DynamoDB adapter. */
+  private moveEventItems(items: readonly Item[], fromId: string, toId: string): void {
+    const leaving = new Set(items);
+    for (const item of items) {
+      insertSorted(this.timelines, toId, { ...item, customerId: toId, via: typeof item.via === 'string' ? item.via : `@${fromId}` });
+    }
+    this.timelines.set(fromId, (this.timelines.get(fromId) ?? []).filter((item) => !leaving.has(item)));
   }
 
   async deleteEvents(customerId: string, _options?: CallOptions): Promise<PageDeletion> {
@@ -263,6 +291,12 @@ export class MemorySingleView implements SingleViewPort {
 
   async deleteConsentHistory(customerId: string, _options?: CallOptions): Promise<PageDeletion> {
     return deletePage(this.consentHistory, customerId);
+  }
+
+  async deleteConsentChanges(customerId: string, changes: ReadonlyArray<Pick<ConsentChangeRecord, 'at' | 'id'>>, _options?: CallOptions): Promise<void> {
+    const gone = new Set(changes.map((change) => `${change.at}#${change.id}`));
+    const items = this.consentHistory.get(customerId);
+    if (items) this.consentHistory.set(customerId, items.filter((item) => !gone.has(String(item.sk))));
   }
 
   async appendIdentityLog(entries: readonly IdentityLogEntry[], _options?: CallOptions): Promise<void> {

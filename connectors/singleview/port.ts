@@ -58,6 +58,8 @@ export interface ConsentRecord {
   readonly channel?: string | null;
   readonly updatedAt: string;
   readonly source: string;
+  /** The customer id the decision was given to (an id a merge later absorbed, or the customer itself), so an unmerge knows whose it is. */
+  readonly origin?: string | null;
 }
 
 export interface SegmentMembershipRecord {
@@ -70,6 +72,40 @@ export interface TraitsRecord {
   readonly orderCount: number;
   readonly firstSeenAt?: string | null;
   readonly lastSeenAt?: string | null;
+}
+
+/**
+ * What the events that arrived through one identifier added to a customer,
+ * kept per identifier so that an unmerge can give each side exactly its own
+ * facts. Keyed by identity index key (`TYPE#value`), or `@<customerId>` for
+ * events a customer held before identifiers were recorded per event.
+ */
+export interface ViaFactsRecord {
+  readonly orderCount: number;
+  readonly lifetimeValue?: number | null;
+  readonly firstSeenAt?: string | null;
+  readonly lastSeenAt?: string | null;
+  readonly lastEventAt: Readonly<Record<string, string>>;
+}
+
+/**
+ * An unmerge in progress (docs/identity-resolution.md), on both customers it
+ * concerns: identifiers `keys` and what arrived through them leave `from` for
+ * the new customer `into`. Everything needed to finish it is here, so any
+ * writer that finds it stale rolls it forward.
+ */
+export interface SplitMarker {
+  readonly from: string;
+  readonly into: string;
+  /** Identity index keys (`TYPE#value`) that move. */
+  readonly keys: readonly string[];
+  /** Absorbed customer ids whose identifiers all move: their consents, profile and legacy events go too. */
+  readonly origins: readonly string[];
+  readonly startedAt: string;
+  /** The operator's reason, as given; copied into both identity logs, never logged. */
+  readonly note?: string | null;
+  readonly principal?: string | null;
+  readonly traceId?: string | null;
 }
 
 export interface CustomerRecord {
@@ -94,6 +130,12 @@ export interface CustomerRecord {
   readonly mergeStartedAt?: string | null;
   /** Latest `occurredAt` per event type: what real-time segment rules read. */
   readonly lastEventAt?: Readonly<Record<string, string>>;
+  /** Traits and latest event times per identifier the events arrived through; their sum is `traits` and `lastEventAt`. */
+  readonly viaFacts?: Readonly<Record<string, ViaFactsRecord>>;
+  /** Set while an unmerge of this customer (either side) is in progress. */
+  readonly split?: SplitMarker | null;
+  /** For a customer an unmerge created: the customer it was split from. */
+  readonly splitFrom?: string | null;
   /** Optimistic concurrency: a write names the version it read and stores version + 1. */
   readonly version?: number;
   /** Random id of the write that stored this version, so a writer whose call timed out can tell whether it landed. */
@@ -111,6 +153,12 @@ export interface EventRecord {
   readonly channel?: string | null;
   readonly source: string;
   readonly properties?: Record<string, unknown> | null;
+  /**
+   * The identifier the event arrived through (identity index key), or
+   * `@<customerId>` for an event that predates this field, set when a merge
+   * moves it. Identifies a person: never logged, never returned.
+   */
+  readonly via?: string | null;
 }
 
 /** Position in a customer's timeline; opaque to clients (see src/cursor.ts). */
@@ -150,6 +198,8 @@ export interface AuditRecordModel {
   readonly customerIds: readonly string[];
   readonly fields: readonly FieldDecisionRecord[];
   readonly traceId?: string | null;
+  /** Counts and types about a write (e.g. an unmerge), never personal values. */
+  readonly detail?: Readonly<Record<string, string | number>> | null;
 }
 
 export interface AuditPosition {
@@ -219,9 +269,21 @@ export interface ConsentChangeRecord {
   readonly source: string;
   readonly at: string;
   readonly note?: string | null;
+  /** The customer id the decision was given to; copies made by a merge keep it. Absent: the customer whose history holds it. */
+  readonly origin?: string | null;
 }
 
-export type IdentityLogKind = 'create' | 'link' | 'merge' | 'reject' | 'abort';
+export type IdentityLogKind = 'create' | 'link' | 'merge' | 'reject' | 'abort' | 'unmerge';
+
+/** What a merge changed on the survivor, so an unmerge can restore it; names and times, no personal values. */
+export interface MergeUndoRecord {
+  /** The survivor's createdAt before the merge. */
+  readonly createdAt: string;
+  /** The survivor's segment memberships before the merge. */
+  readonly segments: readonly SegmentMembershipRecord[];
+  /** Profile fields the absorbed customer filled because the survivor had none. */
+  readonly filledFields: readonly string[];
+}
 
 /**
  * The append-only change log of the identity graph: every link, merge and
@@ -236,10 +298,18 @@ export interface IdentityLogEntry {
   /** Which rule decided: e.g. `exact-match`, `new-identifier`, `priority:EMAIL`, `limit:USER_ID`. */
   readonly rule: string;
   readonly identityKeys: readonly string[];
-  /** For merges: the absorbed customer (on the survivor's entry). */
+  /** For merges: the absorbed customer (on the survivor's entry); for unmerges: the other side. */
   readonly otherCustomerId?: string | null;
   readonly principal?: string | null;
   readonly traceId?: string | null;
+  /** link, merge: the identifier of the call the customer already held, which the others were joined to. */
+  readonly anchorKey?: string | null;
+  /** merge: the identifier of the call the absorbed customer held. */
+  readonly otherKey?: string | null;
+  /** merge: what an unmerge needs to restore the survivor. */
+  readonly undo?: MergeUndoRecord | null;
+  /** unmerge: the operator's reason, as given. */
+  readonly note?: string | null;
 }
 
 export type ErasureStatus = 'ERASED' | 'NOT_FOUND' | 'FAILED';
@@ -326,8 +396,18 @@ export interface SingleViewPort {
   putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void>;
   eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean>;
   deleteEvent(customerId: string, position: EventPosition, options?: CallOptions): Promise<void>;
-  /** Moves up to `limit` events from one timeline to another (put, then delete); `more` when some remain. */
+  /**
+   * Moves up to `limit` events from one timeline to another (put, then
+   * delete); `more` when some remain. An event without `via` gets
+   * `@<fromId>`, so it stays traceable to the customer it came from.
+   */
   moveEvents(fromId: string, toId: string, limit: number, options?: CallOptions): Promise<{ moved: number; more: boolean }>;
+  /**
+   * Moves the events whose `via` is one of `vias` (an event without `via`
+   * counts as `@<fromId>`), one page per call from `after` (an opaque
+   * position); `next` is where the following call starts, absent at the end.
+   */
+  moveEventsVia(fromId: string, toId: string, vias: readonly string[], after: string | undefined, options?: CallOptions): Promise<{ moved: number; next?: string | undefined }>;
   /** Deletes up to one page of a customer's timeline; `more` when some remain. */
   deleteEvents(customerId: string, options?: CallOptions): Promise<PageDeletion>;
   claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim>;
@@ -339,6 +419,8 @@ export interface SingleViewPort {
   /** A customer's consent decisions, newest first, optionally for one purpose. */
   getConsentHistory(customerId: string, query: { purpose?: Purpose | undefined; first: number }, options?: CallOptions): Promise<ConsentChangeRecord[]>;
   deleteConsentHistory(customerId: string, options?: CallOptions): Promise<PageDeletion>;
+  /** Deletes these entries from a customer's consent history (an unmerge moved them). */
+  deleteConsentChanges(customerId: string, changes: ReadonlyArray<Pick<ConsentChangeRecord, 'at' | 'id'>>, options?: CallOptions): Promise<void>;
   appendIdentityLog(entries: readonly IdentityLogEntry[], options?: CallOptions): Promise<void>;
   /** A customer's identity change log, newest first. */
   getIdentityLog(customerId: string, first: number, options?: CallOptions): Promise<IdentityLogEntry[]>;

@@ -32,7 +32,29 @@ export const consentRecordSchema = z.object({
   channel: nullableString,
   updatedAt: z.string(),
   source: z.string(),
+  origin: nullableString,
 });
+
+const viaFactsSchema = z.object({
+  orderCount: z.number().int().default(0),
+  lifetimeValue: z.number().nullish(),
+  firstSeenAt: nullableString,
+  lastSeenAt: nullableString,
+  lastEventAt: z.record(z.string(), z.string()).default({}),
+});
+
+const splitMarkerSchema = z.object({
+  from: z.string(),
+  into: z.string(),
+  keys: z.array(z.string()),
+  origins: z.array(z.string()).default([]),
+  startedAt: z.string(),
+  note: nullableString,
+  principal: nullableString,
+  traceId: nullableString,
+});
+
+const membershipSchema = z.object({ segmentId: z.string(), since: z.string() });
 
 export const customerItemSchema = z.object({
   id: z.string(),
@@ -52,7 +74,7 @@ export const customerItemSchema = z.object({
     .default({}),
   identities: z.array(identityRecordSchema).default([]),
   consents: z.array(consentRecordSchema).default([]),
-  segments: z.array(z.object({ segmentId: z.string(), since: z.string() })).default([]),
+  segments: z.array(membershipSchema).default([]),
   traits: z
     .object({
       lifetimeValue: z.number().nullish(),
@@ -66,6 +88,9 @@ export const customerItemSchema = z.object({
   mergeState: z.enum(['pending', 'committed', 'done']).nullish(),
   mergeStartedAt: nullableString,
   lastEventAt: z.record(z.string(), z.string()).default({}),
+  viaFacts: z.record(z.string(), viaFactsSchema).optional(),
+  split: splitMarkerSchema.nullish(),
+  splitFrom: nullableString,
   version: z.number().int().default(0),
   writeToken: nullableString,
 });
@@ -79,6 +104,7 @@ export const eventItemSchema = z.object({
   channel: nullableString,
   source: z.string(),
   properties: z.record(z.string(), z.unknown()).nullish(),
+  via: nullableString,
 });
 
 export const mergeLinkSchema = z.object({
@@ -105,18 +131,23 @@ export const consentChangeItemSchema = z.object({
   source: z.string(),
   at: z.string(),
   note: nullableString,
+  origin: nullableString,
 });
 
 export const identityLogItemSchema = z.object({
   customerId: z.string(),
   id: z.string(),
   at: z.string(),
-  kind: z.enum(['create', 'link', 'merge', 'reject', 'abort']),
+  kind: z.enum(['create', 'link', 'merge', 'reject', 'abort', 'unmerge']),
   rule: z.string(),
   identityKeys: z.array(z.string()).default([]),
   otherCustomerId: nullableString,
   principal: nullableString,
   traceId: nullableString,
+  anchorKey: nullableString,
+  otherKey: nullableString,
+  undo: z.object({ createdAt: z.string(), segments: z.array(membershipSchema), filledFields: z.array(z.string()) }).nullish(),
+  note: nullableString,
 });
 
 const erasureStatusSchema = z.enum(['ERASED', 'NOT_FOUND', 'FAILED']);
@@ -163,6 +194,7 @@ export const auditItemSchema = z.object({
   customerIds: z.array(z.string()),
   fields: z.union([storedFieldDecisionsSchema, fieldDecisionsSchema]),
   traceId: nullableString,
+  detail: z.record(z.string(), z.union([z.string(), z.number()])).nullish(),
 });
 
 export const apiKeyItemSchema = z.object({

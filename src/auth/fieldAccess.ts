@@ -34,14 +34,17 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Query.me': { scope: 'customer:read', principals: ['customer'] },
   'Query.segments': { scope: 'segments:read', principals: STAFF },
   'Query.auditTrail': { scope: 'audit:read', principals: STAFF },
+  'Query.explainLink': { scope: 'identity:read', principals: STAFF },
   'Customer.events': { scope: 'events:read' },
   'Customer.segments': { scope: 'segments:read' },
   'Customer.consents': { scope: 'consent:read' },
   'Customer.consentHistory': { scope: 'consent:read' },
+  'Customer.identityGraph': { scope: 'identity:read' },
   'Mutation.identify': { scope: 'identity:write', principals: STAFF },
   'Mutation.track': { scope: 'events:write', principals: STAFF },
   'Mutation.setConsent': { scope: 'consent:write', principals: STAFF },
   'Mutation.forgetCustomer': { scope: 'erasure:write', principals: STAFF },
+  'Mutation.unmerge': { scope: 'identity:write', principals: STAFF },
 };
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);

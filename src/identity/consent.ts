@@ -4,6 +4,7 @@ import { IdentityGraph } from './graph.js';
 import { newToken } from './ids.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { splitHolds, waitForSplit } from './unmerge.js';
 
 export interface SetConsentCommand {
   /** Any id of the customer; an id absorbed by a merge sets the survivor's consent. */
@@ -25,17 +26,23 @@ export async function setConsent(scope: WriteScope, command: SetConsentCommand):
   return withRetries('setConsent', async () => {
     const customer = await graph.follow(command.customerId);
     if (!customer) return null;
+    const named = { namedId: command.customerId };
+    if (splitHolds(customer, named)) await waitForSplit(scope, customer);
     const now = scope.now();
+    // Given through an id a merge absorbed: an unmerge of that customer takes the decision with it.
+    const origin = (customer.aliases ?? []).includes(command.customerId) ? command.customerId : customer.id;
     const consent: ConsentRecord = {
       purpose: command.purpose,
       status: command.status,
       channel: command.channel ?? null,
       updatedAt: now.toISOString(),
       source: command.source,
+      origin,
     };
     const outcome = await store.update(
       customer.id,
       (current) => {
+        if (splitHolds(current, named)) return null;
         const next = { ...current, consents: [...current.consents.filter((c) => c.purpose !== command.purpose), consent], updatedAt: consent.updatedAt };
         return { record: { ...next, segments: withSegments(next, services.segments.realtime(), now) }, result: null };
       },
@@ -43,7 +50,8 @@ export async function setConsent(scope: WriteScope, command: SetConsentCommand):
     );
     if (outcome.status !== 'written') throw new RetryLater(`customer ${outcome.status}`);
     services.cache.remember(outcome.record);
-    const change = { customerId: customer.id, id: newToken(), ...consent, at: consent.updatedAt, note: null };
+    const { updatedAt: at, ...decision } = consent;
+    const change = { customerId: customer.id, id: newToken(), ...decision, at, note: null };
     await store.write('appendConsentChanges', (o) => services.singleView.appendConsentChanges([change], o));
     return consent;
   });

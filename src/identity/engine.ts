@@ -5,8 +5,11 @@ import { identify } from './identify.js';
 import type { IdentifyCommand, IdentifyOutcome } from './identify.js';
 import { WriteScope } from './scope.js';
 import type { IdentityServices, WriteContext } from './scope.js';
+import { newToken } from './ids.js';
 import { track } from './track.js';
 import type { TrackCommand, TrackOutcome } from './track.js';
+import { unmerge, unmergeAuditDetail } from './unmerge.js';
+import type { UnmergeCommand, UnmergeOutcome } from './unmerge.js';
 
 /**
  * The write path of the gateway: identity resolution over the single view
@@ -26,5 +29,26 @@ export class IdentityEngine {
 
   setConsent(command: SetConsentCommand, context: WriteContext): Promise<ConsentRecord | null> {
     return setConsent(new WriteScope(this.services, context), command);
+  }
+
+  /** Splits identifiers off a customer; every split (a repeat too) is audited with counts and types, never values or the reason. */
+  async unmerge(command: UnmergeCommand, context: WriteContext): Promise<UnmergeOutcome> {
+    const scope = new WriteScope(this.services, context);
+    const outcome = await unmerge(scope, command);
+    if (outcome.status !== 'split') return outcome;
+    const keys = command.identities.map((item) => item.key);
+    const record = {
+      id: newToken(),
+      at: scope.now().toISOString(),
+      principal: context.principal,
+      purpose: context.purpose ?? null,
+      operation: 'unmerge',
+      customerIds: [outcome.original.id, outcome.split.id],
+      fields: [],
+      traceId: context.traceId ?? null,
+      detail: unmergeAuditDetail(keys, outcome.counts, outcome.duplicate),
+    };
+    await scope.store.write('appendAudit', (o) => this.services.singleView.appendAudit(record, o));
+    return outcome;
   }
 }

@@ -58,11 +58,19 @@ describe('identity resolution configuration', () => {
     expect(config.identity).toEqual({
       priority: ['EMAIL', 'USER_ID', 'CRM_ID', 'LOYALTY_ID', 'PHONE', 'DEVICE_ID', 'ANONYMOUS_ID'],
       limits: { ...DEFAULT_IDENTITY_POLICY.limits, EMAIL: 2, DEVICE_ID: 50 },
+      blocked: DEFAULT_IDENTITY_POLICY.blocked,
     });
     expect(configFrom({}).identity).toEqual(DEFAULT_IDENTITY_POLICY);
   });
 
+  it('takes a blocklist of values and /patterns/ that replaces the default one', () => {
+    const { blocked } = configFrom({ C360_IDENTITY_BLOCKLIST: 'Unknown-User, /^x+$/ ,' }).identity;
+    expect(blocked).toEqual({ values: ['unknown-user'], patterns: [/^x+$/i] });
+    expect(configFrom({ C360_IDENTITY_BLOCKLIST: '' }).identity.blocked).toEqual({ values: [], patterns: [] });
+  });
+
   const rows: Array<[Record<string, string>, string]> = [
+    [{ C360_IDENTITY_BLOCKLIST: '/([/' }, 'C360_IDENTITY_BLOCKLIST: a /pattern/ is not a valid regular expression'],
     [{ C360_IDENTITY_PRIORITY: 'EMAIL,EMAIL' }, 'C360_IDENTITY_PRIORITY: an identity type is listed twice'],
     [{ C360_IDENTITY_PRIORITY: 'EMAIL,SSN' }, 'C360_IDENTITY_PRIORITY: expected identity types among'],
     [{ C360_IDENTITY_LIMITS: 'EMAIL=0' }, 'C360_IDENTITY_LIMITS: a limit is at least 1'],

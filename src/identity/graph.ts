@@ -23,7 +23,11 @@ export interface IdentityLink {
 }
 
 export interface CommitPlan {
+  /** The survivor as it was before the commit. */
+  readonly before: CustomerRecord;
   readonly record: CustomerRecord;
+  /** Per absorbed customer, the profile fields it filled because the survivor had none. */
+  readonly filled: ReadonlyMap<string, readonly string[]>;
   /** Absorbed customers whose data the survivor now holds. */
   readonly accepted: readonly CustomerRecord[];
   /** Customers not merged because the union would break the limit of `type`. */
@@ -52,6 +56,7 @@ export function planCommit(
   let record = survivor;
   const accepted: CustomerRecord[] = [];
   const refused: Array<{ customer: CustomerRecord; type: IdentityType }> = [];
+  const filled = new Map<string, string[]>();
   for (const customer of absorbed) {
     if ((record.aliases ?? []).includes(customer.id)) {
       accepted.push(customer);
@@ -61,6 +66,7 @@ export function planCommit(
     const broken = newlyBroken(policy, record.identities, trial.identities);
     if (broken) refused.push({ customer, type: broken });
     else {
+      filled.set(customer.id, filledFields(record.profile, customer.profile));
       record = trial;
       accepted.push(customer);
     }
@@ -82,8 +88,23 @@ export function planCommit(
   }
   record = { ...record, profile: applyProfile(record.profile, profile), updatedAt: now.toISOString() };
   record = { ...record, segments: withSegments(record, specs, now) };
-  return { record, accepted, refused, linked, rejectedLinks };
+  return { before: survivor, record, filled, accepted, refused, linked, rejectedLinks };
 }
+
+function filledFields(survivor: ProfileRecord, absorbed: ProfileRecord): string[] {
+  const present = (value: unknown) => value !== undefined && value !== null;
+  return Object.entries(absorbed)
+    .filter(([field, value]) => present(value) && !present((survivor as Record<string, unknown>)[field]))
+    .map(([field]) => field);
+}
+
+/** Which identifiers of an identify call joined what: the survivor's, and each absorbed customer's. */
+export interface CommitJoins {
+  readonly anchorKey: string | null;
+  readonly otherKeys: ReadonlyMap<string, string>;
+}
+
+const NO_JOINS: CommitJoins = { anchorKey: null, otherKeys: new Map() };
 
 /** A type over its limit after the change that was not over it (or not as far) before. */
 function newlyBroken(policy: IdentityPolicy, before: readonly IdentityRecord[], after: readonly IdentityRecord[]): IdentityType | undefined {
@@ -181,10 +202,13 @@ export class IdentityGraph {
     links: readonly IdentityLink[],
     profile: Partial<ProfileRecord> | undefined,
     rule: string,
+    joins: CommitJoins = NO_JOINS,
   ): Promise<CommitOutcome> {
     const { store, services } = this.scope;
     const now = this.scope.now();
     const outcome = await store.update(survivorId, (survivor) => {
+      // An unmerge of the survivor is in progress: this merge starts over once it is done.
+      if (survivor.split) return null;
       const plan = planCommit(services.policy, services.segments.realtime(), now, survivor, frozen, links, profile);
       return { record: plan.record, result: plan };
     });
@@ -194,7 +218,7 @@ export class IdentityGraph {
       ...plan.refused.map(({ customer }) => this.unfreeze(customer)),
       ...plan.rejectedLinks.map(({ link }) => store.write('releaseIdentity', (o) => this.port.releaseIdentity(link.key, [survivorId], o))),
     ]);
-    this.logCommit(survivorId, plan, rule);
+    this.logCommit(survivorId, plan, rule, joins);
     // `committed` lets readers follow the absorbed id at once; should this writer stop before
     // it, the survivor listing the absorbed id as an alias tells the next writer the same.
     await Promise.all(
@@ -209,15 +233,28 @@ export class IdentityGraph {
     return { status: 'committed', record, plan };
   }
 
-  private logCommit(survivorId: string, plan: CommitPlan, rule: string): void {
+  private logCommit(survivorId: string, plan: CommitPlan, rule: string, joins: CommitJoins): void {
+    const { before } = plan;
     for (const customer of plan.accepted) {
-      this.scope.log({ customerId: survivorId, kind: 'merge', rule, identityKeys: customer.identities.map(keyString), otherCustomerId: customer.id });
+      const filledFields = plan.filled.get(customer.id);
+      // A customer the survivor had already absorbed (a repeated commit) is not merged again.
+      if (!filledFields) continue;
+      this.scope.log({
+        customerId: survivorId,
+        kind: 'merge',
+        rule,
+        identityKeys: customer.identities.map(keyString),
+        otherCustomerId: customer.id,
+        anchorKey: joins.anchorKey,
+        otherKey: joins.otherKeys.get(customer.id) ?? null,
+        undo: { createdAt: before.createdAt, segments: [...before.segments], filledFields },
+      });
     }
     for (const { customer, type } of plan.refused) {
       this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [], otherCustomerId: customer.id });
     }
     const linked = plan.linked.map((link) => keyString(link.key));
-    if (linked.length > 0) this.scope.log({ customerId: survivorId, kind: 'link', rule: 'exact-match', identityKeys: linked });
+    if (linked.length > 0) this.scope.log({ customerId: survivorId, kind: 'link', rule: 'exact-match', identityKeys: linked, anchorKey: joins.anchorKey });
     for (const { link, type } of plan.rejectedLinks) {
       this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [keyString(link.key)] });
     }
@@ -259,7 +296,7 @@ export class IdentityGraph {
     }
     const history = await store.read('getConsentHistory', (o) => this.port.getConsentHistory(absorbed.id, { first: 1000 }, o));
     if (history.length > 0) {
-      const copied = history.map((change) => ({ ...change, customerId: target.id, note: MERGED_NOTE }));
+      const copied = history.map((change) => ({ ...change, customerId: target.id, note: MERGED_NOTE, origin: change.origin ?? absorbed.id }));
       await store.write('appendConsentChanges', (o) => this.port.appendConsentChanges(copied, o), copied.length);
     }
     const holders = [absorbed.id, ...(absorbed.aliases ?? [])];

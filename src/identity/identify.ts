@@ -1,13 +1,14 @@
 import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
 import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph, planCommit } from './graph.js';
-import type { CommitPlan, IdentityLink } from './graph.js';
+import type { CommitJoins, CommitPlan, IdentityLink } from './graph.js';
 import { newCustomerId } from './ids.js';
 import { priorityRank } from './policy.js';
 import type { IdentityPolicy } from './policy.js';
 import { applyProfile, keyString } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { waitForSplits } from './unmerge.js';
 
 export interface IdentifyCommand {
   /** Normalized and without repeats; `index` is the position in the caller's list. */
@@ -15,17 +16,20 @@ export interface IdentifyCommand {
   readonly profile?: Partial<ProfileRecord> | undefined;
   /** Recorded as the source of new identifiers. */
   readonly source: string;
+  /** Identifiers of the call left out because their value is on the blocklist: reported, never linked. */
+  readonly blocked?: ReadonlyArray<{ readonly type: IdentityType; readonly index: number }> | undefined;
 }
 
-export type LinkRejectionReason = 'LIMIT_EXCEEDED' | 'MERGE_EXCEEDS_LIMIT';
+export type LinkRejectionReason = 'LIMIT_EXCEEDED' | 'MERGE_EXCEEDS_LIMIT' | 'BLOCKED_VALUE';
 
 /** An identifier of the call that was not linked: values are not echoed, only where it was in the call. */
 export interface LinkRejection {
   readonly index: number;
   readonly type: IdentityType;
   readonly reason: LinkRejectionReason;
-  readonly limitType: IdentityType;
-  readonly limit: number;
+  /** For the limit reasons: the type whose limit would break, and that limit. */
+  readonly limitType: IdentityType | null;
+  readonly limit: number | null;
   /** For a refused merge: the customer that keeps the identifier. */
   readonly heldBy: string | null;
 }
@@ -52,9 +56,16 @@ export async function identify(scope: WriteScope, command: IdentifyCommand): Pro
   );
   const merged = new Set<string>();
   const graph = new IdentityGraph(scope);
-  const outcome = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
-  await scope.flushLog();
-  return { ...outcome, merged: [...merged] };
+  try {
+    const outcome = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
+    const blocked = (command.blocked ?? []).map(
+      ({ type, index }): LinkRejection => ({ index, type, reason: 'BLOCKED_VALUE', limitType: null, limit: null, heldBy: null }),
+    );
+    return { ...outcome, rejected: [...outcome.rejected, ...blocked].sort((a, b) => a.index - b.index), merged: [...merged] };
+  } finally {
+    // Links and merges that landed before a failure are history too.
+    await scope.flushLog();
+  }
 }
 
 async function identifyOnce(
@@ -67,6 +78,7 @@ async function identifyOnce(
   const { policy, segments } = scope.services;
   const keys = ranked.map((item) => item.key);
   let holders = await graph.holders(keys);
+  await waitForSplits(scope, holders);
   if (holders.every((holder) => holder === null)) {
     const created = await createCustomer(scope, ranked[0]!.key, command);
     if (!created) throw new RetryLater('the strongest identifier was claimed meanwhile');
@@ -74,6 +86,7 @@ async function identifyOnce(
     holders = await graph.holders(keys);
   }
   const survivor = chooseSurvivor(policy, ranked, holders);
+  const joins = commitJoins(ranked, holders, survivor.id);
   const candidates = [...new Map(holders.filter((h): h is CustomerRecord => h !== null && h.id !== survivor.id).map((h) => [h.id, h])).values()];
   const unheld = ranked.filter((_, i) => holders[i] === null).map((item) => linkOf(item.key, command.source, scope.now()));
   const plan = planCommit(policy, segments.realtime(), scope.now(), survivor, candidates, unheld, command.profile);
@@ -81,7 +94,7 @@ async function identifyOnce(
   const frozen = await freezeAll(graph, plan.accepted, survivor.id);
   const claims = await claimAll(scope, plan.linked, survivor.id);
   const rule = `priority:${ranked.find((_, i) => holders[i]?.id === survivor.id)!.key.type}`;
-  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule);
+  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule, joins);
   if (commit.status === 'survivor-moved') {
     await Promise.all(frozen.map((customer) => graph.unfreeze(customer)));
     await releaseAll(scope, claims.claimed, survivor.id);
@@ -103,6 +116,19 @@ function chooseSurvivor(policy: IdentityPolicy, ranked: readonly Ranked[], holde
   const topRank = priorityRank(policy, ranked[first]!.key.type);
   const contenders = holders.filter((holder, i): holder is CustomerRecord => holder !== null && priorityRank(policy, ranked[i]!.key.type) === topRank);
   return contenders.reduce((best, c) => (c.createdAt < best.createdAt || (c.createdAt === best.createdAt && c.id < best.id) ? c : best));
+}
+
+/** The survivor's identifier of the call (what new links hang from), and for each other holder the identifier that brought it in. */
+function commitJoins(ranked: readonly Ranked[], holders: ReadonlyArray<CustomerRecord | null>, survivorId: string): CommitJoins {
+  const otherKeys = new Map<string, string>();
+  let anchorKey: string | null = null;
+  ranked.forEach((item, i) => {
+    const holder = holders[i];
+    if (!holder) return;
+    if (holder.id === survivorId) anchorKey ??= keyString(item.key);
+    else if (!otherKeys.has(holder.id)) otherKeys.set(holder.id, keyString(item.key));
+  });
+  return { anchorKey, otherKeys };
 }
 
 function linkOf(key: IdentityKey, source: string, now: Date): IdentityLink {
@@ -143,6 +169,7 @@ export function newCustomerRecord(id: string, now: Date, identities: IdentityRec
     segments: [],
     traits: { orderCount: 0, lifetimeValue: null, firstSeenAt: null, lastSeenAt: null },
     lastEventAt: {},
+    viaFacts: {},
     aliases: [],
     version: 1,
   };

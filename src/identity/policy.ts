@@ -1,4 +1,4 @@
-import type { IdentityRecord, IdentityType } from '../../connectors/singleview/port.js';
+import type { IdentityKey, IdentityRecord, IdentityType } from '../../connectors/singleview/port.js';
 
 /**
  * The deterministic resolution rules (docs/identity-resolution.md): which
@@ -10,14 +10,39 @@ export interface IdentityPolicy {
   readonly priority: readonly IdentityType[];
   /** Most identifiers of each type one customer may hold; a link past it is refused, never merged. */
   readonly limits: Readonly<Record<IdentityType, number>>;
+  /** Values that never link people: placeholders that many people share. */
+  readonly blocked: Blocklist;
 }
+
+/** Compared with the normalized value, ignoring case. */
+export interface Blocklist {
+  readonly values: readonly string[];
+  readonly patterns: readonly RegExp[];
+}
+
+/**
+ * Placeholders that tracking code and forms send when they have no real
+ * value: linking on them would merge everyone who sent them. The pattern is
+ * a value of nothing but zeros, dashes and separators (an all-zero device
+ * advertising id, `000-000`, `---`), or none at all.
+ */
+export const DEFAULT_BLOCKLIST: Blocklist = {
+  values: ['0', '-1', 'null', 'undefined', 'anonymous', 'test@test.com', 'none', 'n/a', 'unknown', 'nan', '[object object]'],
+  patterns: [/^[\s0().+_:-]*$/i],
+};
 
 export const IDENTITY_TYPES: readonly IdentityType[] = ['ANONYMOUS_ID', 'USER_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'CRM_ID', 'LOYALTY_ID'];
 
 export const DEFAULT_IDENTITY_POLICY: IdentityPolicy = {
   priority: ['USER_ID', 'CRM_ID', 'LOYALTY_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'ANONYMOUS_ID'],
   limits: { USER_ID: 1, EMAIL: 5, PHONE: 5, ANONYMOUS_ID: 100, DEVICE_ID: 20, CRM_ID: 1, LOYALTY_ID: 1 },
+  blocked: DEFAULT_BLOCKLIST,
 };
+
+export function isBlocked(blocklist: Blocklist, key: IdentityKey): boolean {
+  const value = key.value.trim().toLowerCase();
+  return blocklist.values.includes(value) || blocklist.patterns.some((pattern) => pattern.test(value));
+}
 
 /** Lower is stronger. */
 export function priorityRank(policy: IdentityPolicy, type: IdentityType): number {

@@ -7,6 +7,7 @@ import type {
   ProfileRecord,
   SegmentMembershipRecord,
   TraitsRecord,
+  ViaFactsRecord,
 } from '../../connectors/singleview/port.js';
 
 /**
@@ -45,8 +46,77 @@ export function unionIdentities(base: readonly IdentityRecord[], added: readonly
   return [...byKey.values()];
 }
 
-/** What one event changes: traits, the latest time per event type, and when the identifier was last seen. */
+/** The `via` of events a customer held before identifiers were recorded per event. */
+export function legacyVia(customerId: string): string {
+  return `@${customerId}`;
+}
+
+const NO_FACTS: ViaFactsRecord = { orderCount: 0, lifetimeValue: null, firstSeenAt: null, lastSeenAt: null, lastEventAt: {} };
+
+/** The customer's facts per via; a record written before they were kept holds them all under its own id. */
+export function viaFactsOf(record: CustomerRecord): Record<string, ViaFactsRecord> {
+  if (record.viaFacts) return { ...record.viaFacts };
+  const legacy: ViaFactsRecord = {
+    orderCount: record.traits.orderCount,
+    lifetimeValue: record.traits.lifetimeValue ?? null,
+    firstSeenAt: record.traits.firstSeenAt ?? null,
+    lastSeenAt: record.traits.lastSeenAt ?? null,
+    lastEventAt: { ...(record.lastEventAt ?? {}) },
+  };
+  const empty = legacy.orderCount === 0 && legacy.lifetimeValue === null && !legacy.lastSeenAt && Object.keys(legacy.lastEventAt).length === 0;
+  return empty ? {} : { [legacyVia(record.id)]: legacy };
+}
+
+/** What one event adds to the facts of the identifier it arrived through. */
+function addEvent(facts: ViaFactsRecord, event: EventRecord): ViaFactsRecord {
+  const total = event.type === ORDER_EVENT ? Number(event.properties?.total) : Number.NaN;
+  return {
+    orderCount: facts.orderCount + (event.type === ORDER_EVENT ? 1 : 0),
+    lifetimeValue: Number.isFinite(total) ? round2((facts.lifetimeValue ?? 0) + total) : (facts.lifetimeValue ?? null),
+    firstSeenAt: minTime(facts.firstSeenAt, event.occurredAt),
+    lastSeenAt: maxTime(facts.lastSeenAt, event.occurredAt),
+    lastEventAt: { ...facts.lastEventAt, [event.type]: maxTime(facts.lastEventAt[event.type], event.occurredAt)! },
+  };
+}
+
+/** Facts of several vias added up: counts and values sum, times take the earliest first and latest last. */
+export function combineFacts(parts: readonly ViaFactsRecord[]): ViaFactsRecord {
+  const values = parts.map((part) => part.lifetimeValue).filter((v): v is number => typeof v === 'number');
+  const lastEventAt: Record<string, string> = {};
+  for (const part of parts) for (const [type, at] of Object.entries(part.lastEventAt)) lastEventAt[type] = maxTime(lastEventAt[type], at)!;
+  return {
+    orderCount: parts.reduce((sum, part) => sum + part.orderCount, 0),
+    lifetimeValue: values.length > 0 ? round2(values.reduce((sum, v) => sum + v, 0)) : null,
+    firstSeenAt: parts.map((part) => part.firstSeenAt).reduce(minTime, null),
+    lastSeenAt: parts.map((part) => part.lastSeenAt).reduce(maxTime, null),
+    lastEventAt,
+  };
+}
+
+/** Via facts of several customers, summed per via. */
+function mergeViaFacts(records: readonly CustomerRecord[]): Record<string, ViaFactsRecord> {
+  const merged: Record<string, ViaFactsRecord> = {};
+  for (const record of records) {
+    for (const [via, facts] of Object.entries(viaFactsOf(record))) merged[via] = merged[via] ? combineFacts([merged[via], facts]) : facts;
+  }
+  return merged;
+}
+
+/** Traits and latest event times as the sum of some vias' facts: what each side of an unmerge keeps. */
+export function factsFromVias(viaFacts: Readonly<Record<string, ViaFactsRecord>>): Pick<CustomerRecord, 'traits' | 'lastEventAt' | 'viaFacts'> {
+  const total = combineFacts(Object.values(viaFacts));
+  return {
+    traits: { orderCount: total.orderCount, lifetimeValue: total.lifetimeValue ?? null, firstSeenAt: total.firstSeenAt ?? null, lastSeenAt: total.lastSeenAt ?? null },
+    lastEventAt: total.lastEventAt,
+    viaFacts,
+  };
+}
+
+/** What one event changes: traits, the latest time per event type, its identifier's facts, and when the identifier was last seen. */
 export function applyEvent(record: CustomerRecord, event: EventRecord, key: IdentityKey): CustomerRecord {
+  const via = keyString(key);
+  const viaFacts = viaFactsOf(record);
+  viaFacts[via] = addEvent(viaFacts[via] ?? NO_FACTS, event);
   const total = event.type === ORDER_EVENT ? Number(event.properties?.total) : Number.NaN;
   const traits: TraitsRecord = {
     orderCount: record.traits.orderCount + (event.type === ORDER_EVENT ? 1 : 0),
@@ -61,7 +131,7 @@ export function applyEvent(record: CustomerRecord, event: EventRecord, key: Iden
       ? { ...identity, lastSeenAt: maxTime(identity.lastSeenAt, event.receivedAt)! }
       : identity,
   );
-  return { ...record, traits, lastEventAt, identities, updatedAt: maxTime(record.updatedAt, event.receivedAt)! };
+  return { ...record, traits, lastEventAt, viaFacts, identities, updatedAt: maxTime(record.updatedAt, event.receivedAt)! };
 }
 
 /** Sets the profile fields the caller sent; `null` clears one, an absent field is left alone. */
@@ -87,7 +157,7 @@ export function mergeConsents(
   for (const customer of absorbed) {
     for (const consent of customer.consents) {
       const held = current.get(consent.purpose);
-      if (!held || consent.updatedAt > held.consent.updatedAt) current.set(consent.purpose, { consent, from: customer.id });
+      if (!held || consent.updatedAt > held.consent.updatedAt) current.set(consent.purpose, { consent: { ...consent, origin: consent.origin ?? customer.id }, from: customer.id });
     }
   }
   const winners = [...current.values()];
@@ -125,7 +195,7 @@ function mergeLastEvents(records: readonly CustomerRecord[]): Record<string, str
 }
 
 /** The survivor's profile stands; its gaps are filled from the absorbed customers in order. */
-function mergeProfiles(records: readonly CustomerRecord[]): ProfileRecord {
+export function mergeProfiles(records: readonly CustomerRecord[]): ProfileRecord {
   const merged: Record<string, unknown> = {};
   for (const record of records) {
     for (const [field, value] of Object.entries(record.profile)) {
@@ -153,6 +223,7 @@ export function absorb(survivor: CustomerRecord, absorbed: readonly CustomerReco
     segments: mergeSegments(all),
     traits: mergeTraits(all),
     lastEventAt: mergeLastEvents(all),
+    viaFacts: mergeViaFacts(all),
     aliases: [...aliases],
   };
   return { record, takeovers };

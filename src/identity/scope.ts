@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityLogEntry, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { IdentityLogEntry, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
 import type { CustomerCache } from './cache.js';
 import type { EventWriter } from './eventWriter.js';
@@ -30,6 +30,8 @@ export interface IdentityServices {
 /** Who asked for a write, for the identity change log. */
 export interface WriteContext {
   readonly principal: string;
+  /** The request's purpose, for audit records of writes. */
+  readonly purpose?: Purpose | null;
   readonly traceId?: string | null;
   readonly span?: Span | undefined;
 }

@@ -6,6 +6,7 @@ import { newCustomerRecord } from './identify.js';
 import { applyEvent, holdsIdentity, keyString } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { splitHolds, waitForSplit } from './unmerge.js';
 
 export interface TrackCommand {
   readonly key: IdentityKey;
@@ -51,22 +52,26 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
     channel: command.channel ?? null,
     source: command.source,
     properties: command.properties ?? null,
+    via: keyString(command.key),
   };
   const idempotencyKey = command.idempotencyKey === undefined ? undefined : `${scope.context.principal}#${command.idempotencyKey}`;
   const graph = new IdentityGraph(scope);
-  const outcome = await withRetries('track', async () => {
-    const customer = await findCustomer(scope, graph, command.key);
-    const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
-    const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed) : Promise.resolve(null);
-    try {
-      return customer ? await appendEvent(scope, graph, customer, placed, command.key, claim) : await createWithEvent(scope, placed, command, claim, graph);
-    } catch (error) {
-      if (idempotencyKey) await releaseKey(scope, idempotencyKey, placed.id);
-      throw error;
-    }
-  });
-  await scope.flushLog();
-  return outcome;
+  try {
+    return await withRetries('track', async () => {
+      const customer = await findCustomer(scope, graph, command.key);
+      if (customer && splitHolds(customer, { key: keyString(command.key) })) await waitForSplit(scope, customer);
+      const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
+      const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed) : Promise.resolve(null);
+      try {
+        return customer ? await appendEvent(scope, graph, customer, placed, command.key, claim) : await createWithEvent(scope, placed, command, claim, graph);
+      } catch (error) {
+        if (idempotencyKey) await releaseKey(scope, idempotencyKey, placed.id);
+        throw error;
+      }
+    });
+  } finally {
+    await scope.flushLog();
+  }
 }
 
 /** The cached record when it still names the identifier (a stale one fails its version check later), else the index. */
@@ -139,6 +144,7 @@ async function appendEvent(
   const outcome = await store.update(
     customer.id,
     (current) => {
+      if (splitHolds(current, { key: keyString(key) })) return null;
       const next = applyEvent(current, event, key);
       return { record: { ...next, segments: withSegments(next, specs, now) }, result: null };
     },
@@ -148,7 +154,7 @@ async function appendEvent(
     services.cache.remember(outcome.record, key);
     return { eventId: event.id, customerId: customer.id, duplicate: false };
   }
-  // Absorbed by a merge or erased since it was read: take the event back and start over.
+  // Absorbed by a merge, being split or erased since it was read: take the event back and start over.
   await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
   services.cache.forget(customer.id);
   throw new RetryLater(`customer ${outcome.status}`);

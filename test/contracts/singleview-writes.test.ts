@@ -94,6 +94,31 @@ describe.each(ADAPTERS)('single view writes: %s', (_adapter, open) => {
     expect((await store.getEvents('to', { first: 5 })).events).toEqual([]);
   });
 
+  it('moves the events of some vias, marking events without one with the customer they came from', async () => {
+    const via = (n: number, v: string | null) => ({ ...event('split-from', n), via: v });
+    await store.putEvents([via(0, 'EMAIL#a@x.com'), via(1, 'DEVICE_ID#d1'), via(2, null), via(3, 'DEVICE_ID#d1'), via(4, '@old')]);
+    const pages: Array<{ moved: number; next?: string | undefined }> = [];
+    let after: string | undefined;
+    do {
+      const page = await store.moveEventsVia('split-from', 'split-to', ['DEVICE_ID#d1', '@old'], after);
+      pages.push(page);
+      after = page.next;
+    } while (after !== undefined);
+    expect(pages.reduce((sum, page) => sum + page.moved, 0)).toBe(3);
+    const vias = async (id: string) => (await store.getEvents(id, { first: 10 })).events.map((e) => [e.id, e.via ?? null]);
+    expect(await vias('split-to')).toEqual([['e001', 'DEVICE_ID#d1'], ['e003', 'DEVICE_ID#d1'], ['e004', '@old']]);
+    expect(await vias('split-from')).toEqual([['e000', 'EMAIL#a@x.com'], ['e002', null]]);
+    expect(await store.moveEvents('split-from', 'split-to', 10)).toEqual({ moved: 2, more: false });
+    expect(await vias('split-to')).toContainEqual(['e002', '@split-from']);
+  });
+
+  it('deletes chosen consent history entries', async () => {
+    const change = (id: string, at: string) => ({ customerId: 'h2', id, purpose: 'MARKETING' as const, status: 'DENIED' as const, channel: null, source: 's', at, note: null, origin: 'x' });
+    await store.appendConsentChanges([change('a', '2026-11-01T00:00:00.000Z'), change('b', '2026-11-02T00:00:00.000Z')]);
+    await store.deleteConsentChanges('h2', [change('a', '2026-11-01T00:00:00.000Z')]);
+    expect(await store.getConsentHistory('h2', { first: 10 })).toEqual([{ ...change('b', '2026-11-02T00:00:00.000Z') }]);
+  });
+
   it('claims an idempotency key once and gives it back only to its event', async () => {
     const record = { key: 'p#k1', eventId: 'e1', customerId: 'c1', occurredAt: '2026-11-01T00:00:00.000Z', claimedAt: '2026-11-01T00:00:00.000Z', expiresAt: 1 };
     expect(await store.claimIdempotencyKey(record)).toEqual({ status: 'claimed' });

@@ -1,0 +1,30 @@
+import type { IdentityKey } from '../connectors/singleview/port.js';
+import type { GatewayContext } from './context.js';
+import { loadCustomers } from './customers.js';
+import { linkPath } from './identity/identityGraph.js';
+import { isBlocked } from './identity/policy.js';
+import { keyString } from './identity/records.js';
+import { loadIdentityGraph } from './identityGraph.js';
+import type { LinkExplanationModel } from './models.js';
+
+/**
+ * explainLink: whom each identifier resolves to, and when both resolve to
+ * one customer, the shortest chain of links in its identity graph from the
+ * first to the second, each with the rule and time that made it.
+ */
+export async function explainLink(ctx: GatewayContext, a: IdentityKey, b: IdentityKey): Promise<LinkExplanationModel> {
+  const [holderA, holderB] = await ctx.loaders.identities.loadMany([a, b]);
+  for (const holder of [holderA, holderB]) if (holder instanceof Error) throw holder;
+  const blocked = ctx.services.config.identity.blocked;
+  const side = (key: IdentityKey, holder: unknown) => ({ type: key.type, customerId: typeof holder === 'string' ? holder : null, blocked: isBlocked(blocked, key) });
+  const answer = { a: side(a, holderA), b: side(b, holderB) };
+  const apart = { sameCustomer: false, ...answer, nodes: [], edges: [] };
+  if (typeof holderA !== 'string' || holderA !== holderB) return apart;
+  const [customer] = await loadCustomers(ctx, [holderA], { crm: false, loyalty: false });
+  if (customer instanceof Error) throw customer;
+  if (!customer) return apart;
+  const graph = await loadIdentityGraph(ctx, customer.record);
+  const path = linkPath({ customerId: graph.customerId, nodes: graph.nodes, edges: graph.edges }, keyString(a), keyString(b));
+  const owned = (path?.nodes ?? []).map((node) => ({ ...node, ownerId: customer.record.id }));
+  return { sameCustomer: true, ...answer, nodes: owned, edges: path?.edges ?? [] };
+}

@@ -1,5 +1,4 @@
 import { EmbeddedCrm } from './embedded.js';
-import { MongoCrm } from './mongodb.js';
 import type { CrmContactRecord, CrmPort } from './port.js';
 
 export type CrmSettings =
@@ -8,8 +7,11 @@ export type CrmSettings =
 
 export async function createCrm(settings: CrmSettings): Promise<CrmPort> {
   switch (settings.adapter) {
-    case 'mongodb':
+    case 'mongodb': {
+      // Loaded only when configured: the driver is a fifth of the gateway's start-up imports.
+      const { MongoCrm } = await import('./mongodb.js');
       return MongoCrm.connect({ url: settings.url, database: settings.database });
+    }
     case 'embedded':
       return EmbeddedCrm.open(settings.file, settings.seed());
   }

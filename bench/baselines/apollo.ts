@@ -6,6 +6,7 @@ import Fastify from 'fastify';
 import type { GraphQLFieldResolver } from 'graphql';
 import { scalarResolvers } from '../../resolvers/scalars.js';
 import { jitExecutorGateway } from '../../src/graphql/executor.js';
+import { RedactedText } from '../../src/privacy/redact.js';
 import { loadTypeDefs } from '../../src/graphql/schema.js';
 import { benchPort, readCaptures } from '../lib/captures.js';
 
@@ -21,9 +22,32 @@ import { benchPort, readCaptures } from '../lib/captures.js';
 type Mode = 'stock' | 'no-cache-control' | 'jit';
 const mode = (process.env.BENCH_APOLLO ?? 'stock') as Mode;
 
+interface CapturedBody {
+  data?: Record<string, unknown>;
+  extensions?: { privacy?: { fields: Array<{ path: string; decision: string }> } };
+}
+
+/**
+ * A masked or hashed date left the gateway as RedactedText, which the Date
+ * scalars pass through; in the captured JSON it is a plain string again, so
+ * it is wrapped back, by the paths `extensions.privacy` lists.
+ */
+function redactedAgain(body: CapturedBody): Record<string, unknown> | undefined {
+  for (const field of body.extensions?.privacy?.fields ?? []) {
+    if (field.decision !== 'mask' && field.decision !== 'hash') continue;
+    const keys = field.path.split('.');
+    const parent = keys.slice(0, -1).reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), body.data);
+    const last = keys.at(-1)!;
+    if (parent && typeof parent === 'object' && typeof (parent as Record<string, unknown>)[last] === 'string') {
+      (parent as Record<string, unknown>)[last] = new RedactedText((parent as Record<string, string>)[last]!);
+    }
+  }
+  return body.data;
+}
+
 const dataByOperation = new Map<string, Record<string, unknown>>();
 for (const capture of Object.values(readCaptures())) {
-  const { data } = JSON.parse(capture.body) as { data?: Record<string, unknown> };
+  const data = redactedAgain(JSON.parse(capture.body) as CapturedBody);
   if (data) dataByOperation.set(capture.operationName, data);
 }
 

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { DEMO_CUSTOMERS } from '../../src/embedded/demoData.js';
-import { ROOT } from './servers.js';
 
 /**
  * What the gateway under test can do, found out by asking it, so scenarios
@@ -68,22 +68,24 @@ export async function privacyEnforced(url: string): Promise<boolean> {
   return email !== DEMO_CUSTOMERS.noConsent.email;
 }
 
+/** The HS256 secret the benchmark's gateways verify customer tokens with: new for every run, never configured anywhere else. */
+export const BENCH_JWT_SECRET = randomBytes(32).toString('base64url');
+
 /**
- * A token for the demo customer: C360_BENCH_CUSTOMER_TOKEN when set, else
- * minted by `mintCustomerToken(customerId)` from src/auth/tokens.ts (issue 4)
- * when that module exports it. Either way `me` must accept it.
+ * A token for the demo customer, as a first-party app's identity provider
+ * would issue it (role customer, `sub` the canonical id), signed with
+ * BENCH_JWT_SECRET; C360_BENCH_CUSTOMER_TOKEN overrides it. Either way `me`
+ * must accept it.
  */
 async function obtainCustomerToken(url: string): Promise<Features['customerToken']> {
-  let token = process.env.C360_BENCH_CUSTOMER_TOKEN;
-  if (!token) {
-    const file = `${ROOT}src/auth/tokens.ts`;
-    if (!existsSync(file)) return { missing: 'no customer tokens in this build (src/auth/tokens.ts, issue 4) and C360_BENCH_CUSTOMER_TOKEN is unset' };
-    const tokens = (await import(file)) as { mintCustomerToken?: (customerId: string) => Promise<string> | string };
-    if (typeof tokens.mintCustomerToken !== 'function') {
-      return { missing: 'src/auth/tokens.ts exports no mintCustomerToken(customerId), and C360_BENCH_CUSTOMER_TOKEN is unset' };
-    }
-    token = await tokens.mintCustomerToken(DEMO_CUSTOMERS.consent.id);
-  }
+  const token =
+    process.env.C360_BENCH_CUSTOMER_TOKEN ??
+    (await new SignJWT({ role: 'customer' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(DEMO_CUSTOMERS.consent.id)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(BENCH_JWT_SECRET)));
   const { status, body } = await post(url, '{ me { id } }', {}, { authorization: `Bearer ${token}`, 'x-c360-purpose': 'self_service' });
   const id = (body.data?.me as { id?: string } | null | undefined)?.id;
   if (id !== DEMO_CUSTOMERS.consent.id) {

@@ -13,6 +13,7 @@ import {
   trackRequest,
 } from './scenarios.js';
 import type { RunningServer, ServerSpec } from './servers.js';
+import { BENCH_JWT_SECRET } from './features.js';
 
 export const CONNECTIONS = [1, 16, 64] as const;
 /** Issue 5 names 32 concurrent clients for ingestion. */
@@ -57,7 +58,16 @@ export function gatewaySpec(key: string, extra: Record<string, string> = {}, nod
     entry: 'src/main.ts',
     portVariable: 'C360_PORT',
     // No per-key rate limit: every point drives one key far past the default 1,200 requests a minute.
-    env: { C360_DATA_DIR: 'memory', C360_LOG_LEVEL: 'warn', C360_SOURCE_TIMEOUT_MS: '30000', C360_BREAKER_THRESHOLD: '1000', C360_RATE_LIMIT_PER_MINUTE: '0', ...extra },
+    env: {
+      C360_DATA_DIR: 'memory',
+      C360_LOG_LEVEL: 'warn',
+      C360_SOURCE_TIMEOUT_MS: '30000',
+      C360_BREAKER_THRESHOLD: '1000',
+      C360_RATE_LIMIT_PER_MINUTE: '0',
+      // The `me` scenario's customer token is signed with this (bench/lib/features.ts).
+      C360_JWT_SECRET: BENCH_JWT_SECRET,
+      ...extra,
+    },
     nodeFlags,
   };
 }

@@ -389,16 +389,24 @@ function deletePage(partitions: Map<string, Item[]>, customerId: string): PageDe
 }
 
 /** Keeps each partition sorted by `sk`, as a DynamoDB range key is. */
+/**
+ * Puts `item` in its partition by sort key, replacing one with the same key.
+ * Binary search: audit and event items mostly arrive in key order, and a
+ * benchmark writes one audit item per request to the same few partitions.
+ */
 function insertSorted(partitions: Map<string, Item[]>, partition: string, item: Item): void {
-  const items = partitions.get(partition) ?? [];
+  let items = partitions.get(partition);
+  if (!items) partitions.set(partition, (items = []));
   const sk = String(item.sk);
-  const existing = items.findIndex((other) => String(other.sk) === sk);
-  if (existing >= 0) items[existing] = item;
-  else {
-    const at = items.findIndex((other) => String(other.sk) > sk);
-    items.splice(at < 0 ? items.length : at, 0, item);
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (String(items[middle]!.sk) < sk) low = middle + 1;
+    else high = middle;
   }
-  partitions.set(partition, items);
+  if (low < items.length && String(items[low]!.sk) === sk) items[low] = item;
+  else items.splice(low, 0, item);
 }
 
 function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateDemoData } from '../src/embedded/demoData.js';
@@ -42,6 +42,14 @@ async function main(): Promise<void> {
     return;
   }
   if (args.includes('profile')) return runProfile(args.filter((arg) => arg !== 'profile'));
+  // `npm run bench -- report [results.json]`: the report again from a whole run's JSON (after a change to the report code), without measuring.
+  if (args[0] === 'report') {
+    const file = args[1] ?? join(RESULTS_DIR, 'latest.json');
+    const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    printSummary(results);
+    writeReport(results, file);
+    return;
+  }
   const unknown = args.filter((arg) => !(SCENARIO_NAMES as readonly string[]).includes(arg));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...SCENARIO_NAMES, 'soak', 'profile'].join(', ')}`);
   const scenarios = args.length > 0 ? (args as ScenarioName[]) : [...SCENARIO_NAMES];

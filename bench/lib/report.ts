@@ -1,5 +1,5 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { latencyChart } from './chart.js';
 import { log } from './log.js';
 import { COMPARISON_CONNECTIONS } from './plan.js';
@@ -90,7 +90,8 @@ const order = (variant: Variant) => ORDER.indexOf(variant);
 /** Rewrites the generated part of bench/README.md, latest.json and the chart. */
 export function writeReport(results: BenchResults, resultsFile: string): void {
   writeFileSync(join(ROOT, 'bench/results/latency.svg'), latencyChart(results));
-  copyFileSync(resultsFile, join(ROOT, 'bench/results/latest.json'));
+  const latest = join(ROOT, 'bench/results/latest.json');
+  if (resolve(resultsFile) !== latest) copyFileSync(resultsFile, latest);
   const readme = readFileSync(README, 'utf8');
   const start = readme.indexOf(START_MARKER);
   const end = readme.indexOf(END_MARKER);

@@ -9,7 +9,9 @@ export type FaultMode =
   /** Resets every connection as soon as it sends something: the source is down. */
   | { readonly kind: 'reset' }
   /** Answers every request itself with HTTP 200 and a body that is not the payload the client expects. */
-  | { readonly kind: 'garbage' };
+  | { readonly kind: 'garbage' }
+  /** Resets the connection of every other request and passes the rest: flapping that does not depend on timing. */
+  | { readonly kind: 'flapping' };
 
 const GARBAGE = '{"members": [{"tier": 42}, ';
 const GARBAGE_RESPONSE =
@@ -66,10 +68,22 @@ export class FaultProxy {
   private accept(client: Socket): void {
     this.track(client);
     let upstream: Socket | undefined;
+    /** Flapping: whether the request this connection is sending now is one that fails. */
+    let failing = false;
     client.on('data', (chunk: Buffer) => {
-      if (REQUEST_LINE.test(chunk.toString('latin1', 0, 64))) this.requests++;
+      const startsRequest = REQUEST_LINE.test(chunk.toString('latin1', 0, 64));
+      if (startsRequest) this.requests++;
       const mode = this.mode;
+      if (mode.kind === 'flapping' && startsRequest) failing = this.requests % 2 === 1;
       switch (mode.kind) {
+        case 'flapping':
+          if (!failing) {
+            (upstream ??= this.open(client)).write(chunk);
+            return;
+          }
+          this.faults++;
+          client.resetAndDestroy();
+          return;
         case 'reset':
           this.faults++;
           client.resetAndDestroy();

@@ -19,7 +19,7 @@ export interface TestGateway {
 
 /**
  * Environment every test gateway starts from: memory only, a random port, a
- * small demo set, and the executor the suite runs under (`C360_EXECUTOR`:
+ * small demo set, a source deadline for a loaded machine, and the executor the suite runs under (`C360_EXECUTOR`:
  * `npm test` runs the integration tests under both, see vitest.config.ts).
  */
 export const TEST_ENV = {
@@ -28,6 +28,9 @@ export const TEST_ENV = {
   C360_LOG_LEVEL: 'info',
   C360_DEMO_CUSTOMERS: '120',
   C360_EXECUTOR: process.env.C360_EXECUTOR,
+  // Two test files share CI's two cores: a healthy in-process source can take
+  // longer than the 300 ms default there. Tests about deadlines set their own.
+  C360_SOURCE_TIMEOUT_MS: '3000',
 } as const;
 
 export interface TestGatewayOptions extends Pick<GatewayDependencies, 'decorateSources'> {

@@ -30,6 +30,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'default',
+          // Files share a worker's module cache: importing the gateway (Apollo,
+          // the AWS SDK, dynalite) costs about 2 s per file, half the suite's
+          // time when isolated. Tests restore any global they touch (only
+          // OTEL_EXPORTER_OTLP_ENDPOINT, in telemetry.test.ts) and close what
+          // they start. The stock-executor project stays isolated, so a module
+          // that read C360_EXECUTOR under one project is never reused by the other.
+          isolate: false,
           include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'connectors/**/*.test.ts', 'resolvers/**/*.test.ts', 'bench/**/*.test.ts'],
         },
       },

@@ -68,6 +68,10 @@ function expectedCustomer(id: string) {
 }
 
 describe('read path over HTTP', () => {
+  it('runs under the executor its vitest project names (C360_EXECUTOR), so the stock-executor run is really stock', () => {
+    expect(gw.gateway.services.config.executor).toBe(process.env.C360_EXECUTOR ?? 'jit');
+  });
+
   it('assembles a customer from the single view, CRM and loyalty', async () => {
     // The call centre's purpose: every personal field is released as it is (src/privacy/, docs/privacy.md).
     const response = await graphql(gw.url, FULL_CUSTOMER, { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' });

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 /**
  * Builds the console and explorer (web/ → web/dist/) with Vite. With
  * `--if-stale` (prestart, the test setup) it does nothing when web/dist was
- * built from the same sources, Vite config and lockfile: a hash of those is
+ * built from the same sources, Vite config, lockfile and this script: a hash of those is
  * written to web/dist/.build-stamp after each build.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -16,7 +17,7 @@ const STAMP = join(DIST, '.build-stamp');
 
 export function sourceHash(): string {
   const hash = createHash('sha256');
-  const files = [...walk(WEB).filter((file) => !file.startsWith(DIST)), join(ROOT, 'vite.config.ts'), join(ROOT, 'package-lock.json')];
+  const files = [...walk(WEB).filter((file) => !file.startsWith(DIST)), join(ROOT, 'vite.config.ts'), join(ROOT, 'package-lock.json'), fileURLToPath(import.meta.url)];
   for (const file of files.sort()) {
     hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   }
@@ -40,8 +41,28 @@ export async function buildWeb(options: { readonly ifStale: boolean }): Promise<
   const hash = sourceHash();
   const { build } = await import('vite');
   await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  precompress(join(DIST, 'assets'));
   writeFileSync(STAMP, `${hash}\n`);
   return 'built';
+}
+
+/** Text assets worth compressing; images and fonts are compressed already. */
+const COMPRESSIBLE = new Set(['.js', '.css', '.svg', '.json', '.map', '.txt']);
+const MIN_COMPRESS_BYTES = 1024;
+
+/**
+ * Writes `<file>.br` and `<file>.gz` beside each text asset, which the
+ * gateway serves by Accept-Encoding (@fastify/static `preCompressed`): the
+ * explorer's 7 MB leave as about 1.9 MB, with no compression work per request.
+ */
+function precompress(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    const file = join(dir, entry);
+    if (!COMPRESSIBLE.has(extname(file)) || statSync(file).size < MIN_COMPRESS_BYTES) continue;
+    const bytes = readFileSync(file);
+    writeFileSync(`${file}.br`, brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+    writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -60,20 +60,26 @@ export async function registerWebPages(app: FastifyInstance, options: WebPagesOp
   }
   const assets = join(dist, 'assets');
   if (!existsSync(assets)) return;
-  await app.register(fastifyStatic, {
-    root: assets,
-    prefix: '/assets/',
-    decorateReply: false,
-    index: false,
-    list: false,
-    dotfiles: 'deny',
-    immutable: true,
-    maxAge: ASSET_MAX_AGE_MS,
-    setHeaders: (reply, path) => {
-      reply.headers(COMMON_HEADERS);
-      // RFC 9239: text/javascript is the one JavaScript media type (module workers are strict about it).
-      if (path.endsWith('.js')) reply.header('content-type', 'text/javascript; charset=utf-8');
-    },
+  await app.register(async (scope) => {
+    // RFC 9239: text/javascript is the one JavaScript media type (module workers are strict about it).
+    // A hook, because @fastify/static sets the type of a precompressed file after its setHeaders.
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (request.url.split('?')[0]!.endsWith('.js')) reply.header('content-type', 'text/javascript; charset=utf-8');
+      return payload;
+    });
+    await scope.register(fastifyStatic, {
+      root: assets,
+      prefix: '/assets/',
+      decorateReply: false,
+      index: false,
+      list: false,
+      dotfiles: 'deny',
+      immutable: true,
+      maxAge: ASSET_MAX_AGE_MS,
+      // The build writes .br and .gz beside each text asset (scripts/buildWeb.ts); sent by Accept-Encoding, with Vary.
+      preCompressed: true,
+      setHeaders: (reply) => reply.headers(COMMON_HEADERS),
+    });
   });
 }
 

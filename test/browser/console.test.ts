@@ -11,6 +11,7 @@ import { graphql, startTestGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { LoyaltyTestServer } from '../support/loyaltyServer.js';
 import { expectNoPersonalDataLeaks } from '../support/pageChecks.js';
+import { TEST_JWT_SECRET, signToken } from '../support/tokens.js';
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`test/browser/console.test.ts: ${skipReason}`);
@@ -35,7 +36,8 @@ describe.skipIf(skipReason !== undefined)('console in headless Chromium', { time
   let gw: TestGateway;
   let browser: Browser;
   beforeAll(async () => {
-    [gw, browser] = await Promise.all([startTestGateway(BROWSER_GATEWAY_ENV), launchChromium()]);
+    // Agent tokens are verified with the test HS256 secret.
+    [gw, browser] = await Promise.all([startTestGateway({ ...BROWSER_GATEWAY_ENV, C360_JWT_SECRET: TEST_JWT_SECRET }), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -204,6 +206,35 @@ describe.skipIf(skipReason !== undefined)('console in headless Chromium', { time
       source: 'c360-console',
     });
     await record.context.close();
+  });
+
+  it('a call-centre agent signs in with an agent token: its purposes only, the customer found, the reads audited as the agent', async () => {
+    // Purposes beyond support and fraud are dropped from an agent token (docs/security.md).
+    const token = await signToken({ sub: 'agent-42', role: 'agent', name: 'Agent Forty-Two', purposes: ['support', 'marketing'] });
+    const record = await openPage(browser, `${gw.url}/console`);
+    const { page } = record;
+    await signIn(page, token);
+    expect({
+      principal: await page.locator('#principal').textContent(),
+      purposes: await page.getByLabel('Purpose', { exact: true }).locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
+    }).toEqual({ principal: 'Signed in as Agent Forty-Two', purposes: ['SUPPORT'] });
+    await search(page, DEMO_CUSTOMERS.consent.email);
+    await waitForCustomer(page, DEMO_CUSTOMERS.consent.id);
+    expect(await field(page, 'id')).toMatchObject({ text: DEMO_CUSTOMERS.consent.id });
+    // The token lives in session storage for the tab, never in the URL or local storage.
+    expect(await page.evaluate(() => ({ local: localStorage.length, url: location.href }))).toEqual({ local: 0, url: `${gw.url}/console` });
+    await expectNoPersonalDataLeaks(record, gw.url, personalValuesOf(DEMO_CUSTOMERS.consent.id));
+    await record.context.close();
+    const trail = await graphql<{ auditTrail: { edges: { node: unknown }[] } }>(
+      gw.url,
+      'query($id: ID!) { auditTrail(customerId: $id, first: 50) { edges { node { principal purpose customerIds } } } }',
+      { variables: { id: DEMO_CUSTOMERS.consent.id }, apiKey: 'c360_demo_admin' },
+    );
+    expect(trail.body.data?.auditTrail.edges.map((edge) => edge.node)).toContainEqual({
+      principal: 'agent:agent-42',
+      purpose: 'SUPPORT',
+      customerIds: [DEMO_CUSTOMERS.consent.id],
+    });
   });
 
   // Needs the privacy issue (audit records written for each release of personal data).

@@ -62,9 +62,11 @@ export async function registerWebPages(app: FastifyInstance, options: WebPagesOp
   if (!existsSync(assets)) return;
   await app.register(async (scope) => {
     // RFC 9239: text/javascript is the one JavaScript media type (module workers are strict about it).
-    // A hook, because @fastify/static sets the type of a precompressed file after its setHeaders.
-    scope.addHook('onSend', async (request, reply, payload) => {
-      if (request.url.split('?')[0]!.endsWith('.js')) reply.header('content-type', 'text/javascript; charset=utf-8');
+    // Renamed on the way out, whatever file was sent (plain, .br or .gz): @fastify/static sets the
+    // type of a precompressed file after its setHeaders. A 404 for a .js URL keeps its own type.
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith('application/javascript')) reply.header('content-type', `text/javascript${type.slice('application/javascript'.length)}`);
       return payload;
     });
     await scope.register(fastifyStatic, {

@@ -6,6 +6,7 @@ import Fastify from 'fastify';
 import type { GraphQLFieldResolver } from 'graphql';
 import { scalarResolvers } from '../../resolvers/scalars.js';
 import { jitExecutorGateway } from '../../src/graphql/executor.js';
+import { replaceAtPath } from '../../src/privacy/ledger.js';
 import { RedactedText } from '../../src/privacy/redact.js';
 import { loadTypeDefs } from '../../src/graphql/schema.js';
 import { benchPort, readCaptures } from '../lib/captures.js';
@@ -35,12 +36,7 @@ interface CapturedBody {
 function redactedAgain(body: CapturedBody): Record<string, unknown> | undefined {
   for (const field of body.extensions?.privacy?.fields ?? []) {
     if (field.decision !== 'mask' && field.decision !== 'hash') continue;
-    const keys = field.path.split('.');
-    const parent = keys.slice(0, -1).reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), body.data);
-    const last = keys.at(-1)!;
-    if (parent && typeof parent === 'object' && typeof (parent as Record<string, unknown>)[last] === 'string') {
-      (parent as Record<string, unknown>)[last] = new RedactedText((parent as Record<string, string>)[last]!);
-    }
+    replaceAtPath(body.data, field.path.split('.'), (value) => (typeof value === 'string' ? new RedactedText(value) : value));
   }
   return body.data;
 }

@@ -123,3 +123,16 @@ export function comparePaths(a: ResponsePath, b: ResponsePath): number {
   }
   return a.length - b.length;
 }
+
+/** Replaces the value at `path` in a response's data, when its parent is still there (a null ancestor ends the walk). */
+export function replaceAtPath(data: unknown, path: ResponsePath, replace: (value: unknown) => unknown): void {
+  let node: unknown = data;
+  for (const key of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  const last = path.at(-1);
+  if (node === null || typeof node !== 'object' || last === undefined) return;
+  const parent = node as Record<string | number, unknown>;
+  parent[last] = replace(parent[last]);
+}

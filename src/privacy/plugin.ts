@@ -5,8 +5,8 @@ import type { AuditRecordModel } from '../../connectors/singleview/port.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
 import type { AuditWriter } from './auditWriter.js';
-import { comparePaths } from './ledger.js';
-import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
+import { comparePaths, replaceAtPath } from './ledger.js';
+import type { FieldOutcome, PrivacyLedger } from './ledger.js';
 
 /**
  * The last step before a response leaves: if it released personal data,
@@ -68,17 +68,8 @@ function auditRecord(ctx: GatewayContext, ledger: PrivacyLedger, operation: stri
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */
 function stripFromResult(result: { data?: Record<string, unknown> | null }, outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
-  setNull(result.data, outcome.path);
+  replaceAtPath(result.data, outcome.path, () => null);
   const error = piiAccessDenied('AUDIT_UNAVAILABLE', outcome.piiClass, ledger.purpose?.toLowerCase() ?? null);
   return { message: error.message, path: [...outcome.path], extensions: error.extensions };
 }
 
-function setNull(data: unknown, path: ResponsePath): void {
-  let node: unknown = data;
-  for (const key of path.slice(0, -1)) {
-    if (node === null || typeof node !== 'object') return;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  const last = path.at(-1);
-  if (node !== null && typeof node === 'object' && last !== undefined) (node as Record<string | number, unknown>)[last] = null;
-}

@@ -235,11 +235,11 @@ export class MemorySingleView implements SingleViewPort {
   ): Promise<{ moved: number; next?: string | undefined }> {
     const wanted = new Set(vias);
     const items = this.timelines.get(fromId) ?? [];
-    const start = after === undefined ? 0 : items.findIndex((item) => String(item.sk) > after);
-    const page = start === -1 ? [] : items.slice(start, start + MOVE_PAGE);
+    const start = after === undefined ? 0 : firstIndex(items, (sk) => sk > after);
+    const page = items.slice(start, start + MOVE_PAGE);
     const moving = page.filter((item) => wanted.has(typeof item.via === 'string' ? item.via : `@${fromId}`));
     this.moveEventItems(moving, fromId, toId);
-    const more = start !== -1 && start + MOVE_PAGE < items.length;
+    const more = start + MOVE_PAGE < items.length;
     return { moved: moving.length, next: more ? String(page.at(-1)!.sk) : undefined };
   }
 
@@ -398,15 +398,21 @@ function insertSorted(partitions: Map<string, Item[]>, partition: string, item: 
   let items = partitions.get(partition);
   if (!items) partitions.set(partition, (items = []));
   const sk = String(item.sk);
+  const at = firstIndex(items, (other) => other >= sk);
+  if (at < items.length && String(items[at]!.sk) === sk) items[at] = item;
+  else items.splice(at, 0, item);
+}
+
+/** Binary search over items sorted by `sk`: the first whose key satisfies `from` (which holds from some index on), or the length. */
+function firstIndex(items: readonly Item[], from: (sk: string) => boolean): number {
   let low = 0;
   let high = items.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (String(items[middle]!.sk) < sk) low = middle + 1;
-    else high = middle;
+    if (from(String(items[middle]!.sk))) high = middle;
+    else low = middle + 1;
   }
-  if (low < items.length && String(items[low]!.sk) === sk) items[low] = item;
-  else items.splice(low, 0, item);
+  return low;
 }
 
 function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {

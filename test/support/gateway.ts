@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
 import type { Gateway, GatewayDependencies } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
+import { TEST_SOURCE_TIMEOUT_MS } from './process.js';
 
 export interface TestGateway {
   readonly url: string;
@@ -28,9 +29,8 @@ export const TEST_ENV = {
   C360_LOG_LEVEL: 'info',
   C360_DEMO_CUSTOMERS: '120',
   C360_EXECUTOR: process.env.C360_EXECUTOR,
-  // Two test files share CI's two cores: a healthy in-process source can take
-  // longer than the 300 ms default there. Tests about deadlines set their own.
-  C360_SOURCE_TIMEOUT_MS: '3000',
+  // Tests about deadlines set their own.
+  C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
 } as const;
 
 export interface TestGatewayOptions extends Pick<GatewayDependencies, 'decorateSources'> {

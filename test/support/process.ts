@@ -12,11 +12,18 @@ export interface GatewayProcess {
   readonly exited: Promise<number | null>;
 }
 
+/**
+ * The source deadline of every test gateway, in process or child, unless a
+ * test sets its own: two test files share CI's two cores, and a healthy
+ * source can take longer than the 300 ms default there.
+ */
+export const TEST_SOURCE_TIMEOUT_MS = '3000';
+
 /** `npm start`'s entry point as a real child process (tsx src/main.ts), with the given environment. */
 export function spawnGateway(env: Record<string, string>): GatewayProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...executorEnv(), ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS, ...executorEnv(), ...env },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];

@@ -4,28 +4,60 @@ import type { EventRecord, SingleViewPort } from '../../connectors/singleview/po
 
 /** DynamoDB's BatchWriteItem limit. */
 const MAX_BATCH = 25;
+/** Event writes in flight at once; events that arrive meanwhile wait and go out together. */
+const MAX_IN_FLIGHT = 2;
 
 /**
- * Event writes from all requests in flight, gathered per tick into one
- * BatchWriteItem (DataLoader's batching, without its cache). Under load,
- * concurrent `track` calls share a round trip for their events and keep one
- * conditional write each for their customer. A caller resolves only once its
- * event is stored, which the merge ordering relies on.
+ * Event writes from all requests in flight, gathered into BatchWriteItem
+ * calls (DataLoader's batching, without its cache) by group commit: a write
+ * goes out at once (after the current tick) while fewer than MAX_IN_FLIGHT
+ * are in flight, otherwise it waits for one to finish and leaves with
+ * everything that arrived meanwhile. An idle gateway adds no delay; a busy
+ * one sends one call for many events instead of one each, because requests
+ * under load reach this point in different ticks. A caller resolves only
+ * once its event is stored, which the merge ordering relies on.
  */
 export class EventWriter {
   private readonly loader: DataLoader<EventRecord, void, string>;
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(singleView: SingleViewPort, guard: SourceGuard) {
     this.loader = new DataLoader<EventRecord, void, string>(
       async (events) => {
-        await guard.run({ operation: 'putEvents', batchSize: events.length, idempotent: true }, (signal) => singleView.putEvents(events, { signal }));
-        return events.map(() => undefined);
+        try {
+          await guard.run({ operation: 'putEvents', batchSize: events.length, idempotent: true }, (signal) => singleView.putEvents(events, { signal }));
+          return events.map(() => undefined);
+        } finally {
+          this.finished();
+        }
       },
-      { cache: false, maxBatchSize: MAX_BATCH },
+      { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (dispatch) => this.schedule(dispatch) },
     );
   }
 
   put(event: EventRecord): Promise<void> {
     return this.loader.load(event);
+  }
+
+  /** Writes in flight, and batches formed and waiting for one of them to finish. */
+  get pending(): { readonly inFlight: number; readonly waiting: number } {
+    return { inFlight: this.inFlight, waiting: this.waiting.length };
+  }
+
+  private schedule(dispatch: () => void): void {
+    if (this.inFlight < MAX_IN_FLIGHT) {
+      this.inFlight += 1;
+      // DataLoader's own default: after the promise jobs of this tick, so one tick's events share a call.
+      void Promise.resolve().then(() => process.nextTick(dispatch));
+    } else {
+      this.waiting.push(dispatch);
+    }
+  }
+
+  private finished(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight -= 1;
   }
 }

@@ -55,7 +55,10 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
   try {
     let embeddedDynamo: EmbeddedDynamo | undefined;
     if (config.embedded) {
-      embeddedDynamo = await startEmbeddedDynamo(config.dataDir);
+      embeddedDynamo = await startEmbeddedDynamo(config.dataDir, {
+        // Every single view call fails from here on, and readiness says so; this says why.
+        onFailure: (error) => logger.fatal({ err: error.message }, 'embedded dynalite stopped'),
+      });
       opened.push(embeddedDynamo);
       logger.info({ dataDir: config.dataDir ?? 'memory', endpoint: embeddedDynamo.endpoint }, 'embedded dynalite started');
     }

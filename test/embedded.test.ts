@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
 import { loadConfig } from '../src/config.js';
+import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 
 describe('embedded demo data', () => {
@@ -67,5 +69,33 @@ describe('embedded data directory', () => {
     expect(second.logs.filter((line) => line.includes('demo data loaded into the single view'))).toHaveLength(0);
     expect(after).toEqual(before);
     expect(after).toEqual({ data: { customer: { id: 'cus_000007', loyalty: expect.anything(), crm: expect.anything() } } });
+  });
+});
+
+describe('embedded dynalite', () => {
+  it("answers from its own thread, while the gateway's event loop is busy", async () => {
+    const dynamo = await startEmbeddedDynamo(undefined);
+    try {
+      // Another process asks dynalite for its tables and prints when the answer came.
+      const client = spawn(process.execPath, [
+        '-e',
+        `fetch(${JSON.stringify(dynamo.endpoint)}, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', 'x-amz-date': '20261123T000000Z', authorization: 'AWS4-HMAC-SHA256 Credential=k/20261123/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' }, body: '{}' })
+          .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json(), at: Date.now() })))`,
+      ]);
+      let output = '';
+      client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<void>((resolve) => client.once('exit', () => resolve()));
+      // This thread does nothing else for 4 s: the client's node starts, asks and is answered meanwhile.
+      const busyUntil = Date.now() + 4_000;
+      while (Date.now() < busyUntil) {
+        /* busy */
+      }
+      await exited;
+      const answer = JSON.parse(output) as { status: number; body: unknown; at: number };
+      expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { TableNames: [] } });
+      expect(answer.at).toBeLessThan(busyUntil);
+    } finally {
+      await dynamo.close();
+    }
   });
 });

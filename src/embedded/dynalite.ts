@@ -1,11 +1,16 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import dynalite from 'dynalite';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 export interface EmbeddedDynamo {
   readonly endpoint: string;
   close(): Promise<void>;
+}
+
+export interface EmbeddedDynamoOptions {
+  /** Called if dynalite's thread dies after it started (the single view then refuses every call). */
+  readonly onFailure?: (error: Error) => void;
 }
 
 /** Who has a data dir's LevelDB open, and where its dynalite listens. */
@@ -31,6 +36,9 @@ export class DataDirInUseError extends Error {
  * dynalite in process: a real DynamoDB API server on loopback, backed by
  * LevelDB files under `<dataDir>/dynamodb`, or by memory when there is no
  * data dir. The gateway talks to it through the AWS SDK like to DynamoDB.
+ * dynalite runs on a worker thread of its own (see WORKER_SOURCE), so its
+ * HTTP parsing and LevelDB work use a second core instead of taking turns
+ * with the gateway's event loop.
  *
  * LevelDB can be opened by one process only (a second opener crashes on its
  * first read), so the process that opens a data dir claims it in
@@ -38,42 +46,86 @@ export class DataDirInUseError extends Error {
  * gateway refuses to start, and `npm run keys` talks to the owner's dynalite
  * over loopback instead (see `dataDirOwner`).
  */
-export async function startEmbeddedDynamo(dataDir: string | undefined): Promise<EmbeddedDynamo> {
+export async function startEmbeddedDynamo(dataDir: string | undefined, options: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   let path: string | undefined;
   if (dataDir) {
     path = join(dataDir, 'dynamodb');
     mkdirSync(path, { recursive: true });
     claimDataDir(dataDir);
   }
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  // Node closes idle keep-alive sockets after 5 s; a client that reuses one at that instant gets
-  // ECONNRESET, and writes are not retried. Keep them open longer than the SDK keeps them idle.
-  server.keepAliveTimeout = 120_000;
-  server.headersTimeout = 121_000;
+  let started: { worker: Worker; endpoint: string };
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    started = await startWorker(path);
   } catch (error) {
     if (dataDir) releaseDataDir(dataDir);
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const { worker, endpoint } = started;
+  let closing = false;
+  worker.on('error', (error) => options.onFailure?.(error));
+  worker.on('exit', (code) => {
+    if (!closing) options.onFailure?.(new Error(`dynalite's thread exited with code ${code}`));
+  });
   if (dataDir) writeFileSync(join(dataDir, OWNER_FILE), JSON.stringify({ pid: process.pid, endpoint } satisfies DataDirOwner));
   return {
     endpoint,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => {
-          if (dataDir) releaseDataDir(dataDir);
-          if (error) reject(error);
-          else resolve();
+    close: async () => {
+      closing = true;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          worker.once('message', (message: WorkerMessage) => (message.error ? reject(new Error(message.error)) : resolve()));
+          worker.once('exit', () => resolve());
+          worker.postMessage('close');
         });
-      }),
+      } finally {
+        await worker.terminate();
+        if (dataDir) releaseDataDir(dataDir);
+      }
+    },
   };
+}
+
+interface WorkerMessage {
+  readonly port?: number;
+  readonly closed?: boolean;
+  readonly error?: string;
+}
+
+/**
+ * The worker: dynalite's server on an ephemeral loopback port, which it
+ * reports; on any message it closes (open keep-alive sockets included) and
+ * says so. Plain CommonJS, evaluated as is: dynalite is a CommonJS package.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+// Node closes idle keep-alive sockets after 5 s; a client that reuses one at that instant gets
+// ECONNRESET, and writes are not retried. Keep them open longer than the SDK keeps them idle.
+server.keepAliveTimeout = 120000;
+server.headersTimeout = 121000;
+server.once('error', (error) => parentPort.postMessage({ error: error.message }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.once('message', () => {
+  server.closeAllConnections();
+  server.close((error) => parentPort.postMessage(error ? { error: error.message } : { closed: true }));
+});
+`;
+
+async function startWorker(path: string | undefined): Promise<{ worker: Worker; endpoint: string }> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, dynalite: createRequire(import.meta.url).resolve('dynalite') } });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`dynalite's thread exited with code ${code} before it listened`)));
+      worker.once('message', (message: WorkerMessage) => (message.port ? resolve(message.port) : reject(new Error(message.error ?? 'dynalite did not start'))));
+    });
+    worker.removeAllListeners();
+    return { worker, endpoint: `http://127.0.0.1:${port}` };
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
 }
 
 /** The live process holding this data dir, if any; a claim left by a dead process does not count. */

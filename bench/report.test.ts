@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { latencyChart } from './lib/chart.js';
 import type { LoadResult } from './lib/load.js';
-import { summarize } from './lib/profile.js';
+import { summarize, threadSummary } from './lib/profile.js';
 import { resultsMarkdown } from './lib/report.js';
 import type { BenchResults, PointResult } from './lib/results.js';
 import type { ScenarioName, Variant } from './lib/scenarios.js';
@@ -99,5 +99,29 @@ describe('the CPU profile summary', () => {
       { name: 'c360 resolvers', percent: 25 },
     ]);
     expect(summary.topFunctions.map((f) => f.name)).toEqual(['execute', 'customer']);
+  });
+
+  it("gives another thread's busy share of the load window and its packages", () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)', '') },
+        { id: 2, callFrame: frame('putItem', 'file:///app/node_modules/dynalite/actions/putItem.js') },
+        { id: 3, callFrame: frame('decode', 'file:///app/node_modules/level-transcoder/lib/formats.js') },
+      ],
+      startTime: 0,
+      endTime: 10_000_000,
+      // Busy at start-up, idle, then under load (the last 4 s): 1 s dynalite, 1 s level, 2 s idle.
+      samples: [2, 1, 2, 3, 1, 1],
+      timeDeltas: [3_000_000, 3_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000],
+    };
+    expect(threadSummary(2, profile, { fromEndMs: 4_000, untilEndMs: 0 })).toEqual({
+      thread: 2,
+      busyPercent: 50,
+      byPackage: [
+        { name: 'dynalite', percent: 50 },
+        { name: 'level-transcoder', percent: 50 },
+      ],
+    });
   });
 });

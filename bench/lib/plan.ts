@@ -81,6 +81,8 @@ export function serverFor(variant: Variant, latencyMs: number, capturesFile: str
       return gatewaySpec(`gateway@${latencyMs}`, latencyEnv(latencyMs));
     case 'naive':
       return gatewaySpec(`naive@${latencyMs}`, { ...latencyEnv(latencyMs), C360_DATALOADER: 'false' });
+    case 'gateway-floor':
+      return gatewaySpec('gateway-floor');
     case 'gateway-memory-jit':
       return gatewaySpec('gateway-memory-jit', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' });
     case 'gateway-memory-stock':
@@ -115,6 +117,9 @@ export function targetFor(variant: Variant, key: CaptureKey, request: GraphQLReq
         return { url: `${server.url}/route/${key}`, method: 'POST', headers: json, bodies: graphqlBodies(request!) };
       case 'direct':
         return { url: `${server.url}/direct`, method: 'POST', headers: json, body: JSON.stringify(request!.direct) };
+      case 'gateway-floor':
+        // The least a request through the gateway costs: the same HTTP, key check, limits and telemetry, no source call.
+        return { url: `${server.url}/graphql`, method: 'POST', headers: { ...json, ...request!.headers }, body: JSON.stringify({ query: '{ __typename }' }) };
       case 'raw-writes': {
         const info = (await (await fetch(`${server.url}/healthz`)).json()) as { endpoint: string; eventsTable: string };
         return { url: `${info.endpoint}/`, method: 'POST', headers: RAW_WRITE_HEADERS, bodies: rawWriteBodies(info.eventsTable, demo) };
@@ -177,6 +182,7 @@ function wantedPoints(scenario: ScenarioName): Wanted[] {
         every('gateway', 'track', [0], TRACK_CONNECTIONS),
         every('gateway', 'track', [20]),
         every('raw-writes', 'track', [0], TRACK_CONNECTIONS),
+        every('gateway-floor', 'track', [0], [32]),
         once('bare-apollo', 'track'),
         once('bare-route', 'track'),
       ];

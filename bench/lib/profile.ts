@@ -79,23 +79,64 @@ export async function runProfile(names: readonly string[]): Promise<void> {
         await server.stop();
         stopped = Date.now();
       }
-      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      if (!file) {
-        log(`profile ${name}: no .cpuprofile was written`);
+      // One file per thread: `CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`, thread 0 the main one.
+      const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+      const main = files.find((f) => threadOf(f) === 0);
+      if (!main) {
+        log(`profile ${name}: no .cpuprofile of the main thread was written`);
         continue;
       }
       // Only the samples taken under load count: the profile also covers start-up (module loading, demo data) and shutdown.
       const window = { fromEndMs: stopped - loadStart, untilEndMs: stopped - loadEnd };
-      const summary = summarize(name, JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, requestsPerSecond, window);
+      const read = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+      const summary = {
+        ...summarize(name, read(main), requestsPerSecond, window),
+        otherThreads: files
+          .filter((f) => f !== main)
+          .map((f) => threadSummary(threadOf(f), read(f), window))
+          .filter((thread) => thread.busyPercent >= 1),
+      };
       writeFileSync(join(ROOT, `bench/results/profile-${name}.json`), `${JSON.stringify(summary, null, 2)}\n`);
-      log(`profile ${name}: ${Math.round(requestsPerSecond)} req/s at ${COMPARISON_CONNECTIONS} connections; self time by package:`);
+      log(`profile ${name}: ${Math.round(requestsPerSecond)} req/s at ${COMPARISON_CONNECTIONS} connections; main thread, self time by package:`);
       for (const entry of summary.byPackage.slice(0, 14)) log(`  ${entry.percent.toFixed(1).padStart(5)} %  ${entry.name}`);
+      for (const thread of summary.otherThreads) {
+        log(`  thread ${thread.thread}: busy ${thread.busyPercent} % of the load, ${thread.byPackage.map((p) => `${p.name} ${p.percent} %`).join(', ')}`);
+      }
       log('  top functions:');
       for (const entry of summary.topFunctions.slice(0, 12)) log(`  ${entry.percent.toFixed(1).padStart(5)} %  ${entry.name}  ${entry.where}`);
     }
   } finally {
     load.close();
   }
+}
+
+function threadOf(file: string): number {
+  return Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? -1);
+}
+
+export interface ThreadSummary {
+  readonly thread: number;
+  /** Busy (not idle) share of the load window's wall time. */
+  readonly busyPercent: number;
+  /** Its five largest packages, as shares of its busy time. */
+  readonly byPackage: ReadonlyArray<{ readonly name: string; readonly percent: number }>;
+}
+
+/** Another thread of the process (the embedded dynalite's worker): how busy it was under load, and with what. */
+export function threadSummary(thread: number, profile: CpuProfile, window: { fromEndMs: number; untilEndMs: number }): ThreadSummary {
+  const summary = summarize(`thread ${thread}`, profile, 0, window);
+  const from = profile.endTime - window.fromEndMs * 1000;
+  const until = profile.endTime - window.untilEndMs * 1000;
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  let at = profile.startTime;
+  let busy = 0;
+  profile.samples.forEach((nodeId, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= from && at <= until && !idle.has(nodeId)) busy += delta;
+  });
+  const busyPercent = Math.round((busy / Math.max(1, until - from)) * 1000) / 10;
+  return { thread, busyPercent, byPackage: summary.byPackage.slice(0, 5) };
 }
 
 /**

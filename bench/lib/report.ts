@@ -84,7 +84,7 @@ function scenarioTable(results: BenchResults, scenario: ScenarioName): string[] 
 /** Whole numbers, except below 10 req/s where a decimal still says something. */
 const rate = (value: number) => (value < 10 ? value.toFixed(1) : String(Math.round(value)));
 
-const ORDER: readonly Variant[] = ['gateway', 'gateway-single-id', 'gateway-memory-jit', 'gateway-memory-stock', 'gateway-privacy-off', 'naive', 'direct', 'raw-writes', 'bare-apollo', 'bare-apollo-no-cache-control', 'bare-apollo-jit', 'bare-route'];
+const ORDER: readonly Variant[] = ['gateway', 'gateway-single-id', 'gateway-memory-jit', 'gateway-memory-stock', 'gateway-privacy-off', 'gateway-floor', 'naive', 'direct', 'raw-writes', 'bare-apollo', 'bare-apollo-no-cache-control', 'bare-apollo-jit', 'bare-route'];
 const order = (variant: Variant) => ORDER.indexOf(variant);
 
 /** Rewrites the generated part of bench/README.md, latest.json and the chart. */

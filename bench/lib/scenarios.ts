@@ -17,6 +17,7 @@ export type Variant =
   | 'gateway-memory-jit'
   | 'gateway-memory-stock'
   | 'gateway-privacy-off'
+  | 'gateway-floor'
   | 'raw-writes'
   | 'bare-apollo-no-cache-control'
   | 'bare-apollo-jit';
@@ -31,6 +32,7 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   'gateway-memory-jit': 'c360, sources from memory, graphql-jit',
   'gateway-memory-stock': 'c360, sources from memory, graphql-js',
   'gateway-privacy-off': 'c360, privacy enforcement off',
+  'gateway-floor': 'c360, no-op `{ __typename }`, same key',
   'raw-writes': 'raw PutItem to dynalite',
   'bare-apollo-no-cache-control': 'bare Apollo, cache control off',
   'bare-apollo-jit': 'bare Apollo, cache control off + graphql-jit',

@@ -73,10 +73,22 @@ const WITHHELD_MESSAGES: Readonly<Record<string, (purpose: string, piiClass: str
   AUDIT_UNAVAILABLE: () => 'Personal field withheld: the release could not be recorded in the audit trail.',
 };
 
-/** A personal field the privacy layer withheld: null at its path, with the reason and the class. */
+/**
+ * A personal field the privacy layer withheld: null at its path, with the
+ * reason and the class. An answer, not a fault, and a batch can hold
+ * thousands: built without a stack trace, whose capture and (with source
+ * maps on, as under tsx) formatting were a fifth of the partner batch's CPU
+ * (bench/README.md).
+ */
 export function piiAccessDenied(reason: string, piiClass: string, purpose: string | null): GraphQLError {
   const message = WITHHELD_MESSAGES[reason]?.(purpose ?? 'none', piiClass) ?? 'Personal field withheld.';
-  return new GraphQLError(message, { extensions: { code: ErrorCode.PII_ACCESS_DENIED, reason, piiClass } });
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GraphQLError(message, { extensions: { code: ErrorCode.PII_ACCESS_DENIED, reason, piiClass } });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** The whole request refused because the credentials could not be checked against a failing source. */

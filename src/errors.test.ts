@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { piiAccessDenied } from './errors.js';
+
+describe('piiAccessDenied', () => {
+  it('is an answer with its reason and class, built without a stack trace, and leaves the stack trace limit as it was', () => {
+    const before = Error.stackTraceLimit;
+    const error = piiAccessDenied('CONSENT_NOT_GRANTED', 'CONTACT', 'marketing');
+    expect({ message: error.message, extensions: error.extensions }).toEqual({
+      message: 'Personal field withheld: the customer has not granted consent for marketing.',
+      extensions: { code: 'PII_ACCESS_DENIED', reason: 'CONSENT_NOT_GRANTED', piiClass: 'CONTACT' },
+    });
+    expect(error.stack).not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error('other').stack).toMatch(/\n\s+at /);
+  });
+});

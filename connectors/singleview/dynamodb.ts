@@ -89,6 +89,9 @@ export function createDynamoClients(connection: DynamoConnection): { client: Dyn
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
     }),
   });
+  // With no logger configured, the logger middleware still copies every input and output through
+  // the sensitive-member filter on each call (about 2 % of the gateway's CPU) to hand it to a no-op.
+  client.middlewareStack.remove('loggerMiddleware');
   const document = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },

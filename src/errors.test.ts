@@ -13,4 +13,12 @@ describe('piiAccessDenied', () => {
     expect(Error.stackTraceLimit).toBe(before);
     expect(new Error('other').stack).toMatch(/\n\s+at /);
   });
+
+  it('is one error per reason, class and purpose', () => {
+    const first = piiAccessDenied('POLICY_DENIES', 'CONTACT', 'analytics');
+    expect(piiAccessDenied('POLICY_DENIES', 'CONTACT', 'analytics')).toBe(first);
+    expect(piiAccessDenied('POLICY_DENIES', 'CONTACT', 'marketing')).not.toBe(first);
+    expect(piiAccessDenied('POLICY_DENIES', 'DEMOGRAPHIC', 'analytics').extensions).toEqual({ code: 'PII_ACCESS_DENIED', reason: 'POLICY_DENIES', piiClass: 'DEMOGRAPHIC' });
+    expect(piiAccessDenied('POLICY_DENIES', 'CONTACT', null).message).toBe('Personal field withheld: the policy does not release CONTACT data for purpose none.');
+  });
 });

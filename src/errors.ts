@@ -75,17 +75,32 @@ const WITHHELD_MESSAGES: Readonly<Record<string, (purpose: string, piiClass: str
 
 /**
  * A personal field the privacy layer withheld: null at its path, with the
- * reason and the class. An answer, not a fault, and a batch can hold
- * thousands: built without a stack trace, whose capture and (with source
- * maps on, as under tsx) formatting were a fifth of the partner batch's CPU
+ * reason and the class. An answer, not a fault, and a marketing batch holds
+ * thousands: the executor wraps what a resolver throws in an error of its
+ * own that carries the path, so one error per reason, class and purpose is
+ * shared (never changed by anyone), built without a stack trace, whose
+ * capture and source-map formatting were a fifth of the partner batch's CPU
  * (bench/README.md).
  */
 export function piiAccessDenied(reason: string, piiClass: string, purpose: string | null): GraphQLError {
+  const key = `${reason}\u0000${piiClass}\u0000${purpose ?? ''}`;
+  const known = WITHHELD_ERRORS.get(key);
+  if (known) return known;
   const message = WITHHELD_MESSAGES[reason]?.(purpose ?? 'none', piiClass) ?? 'Personal field withheld.';
+  const error = withoutStackTrace(() => new GraphQLError(message, { extensions: { code: ErrorCode.PII_ACCESS_DENIED, reason, piiClass } }));
+  // Purposes are the policy's and reasons and classes fixed sets; the bound is only a backstop.
+  if (WITHHELD_ERRORS.size < 1_000) WITHHELD_ERRORS.set(key, error);
+  return error;
+}
+
+const WITHHELD_ERRORS = new Map<string, GraphQLError>();
+
+/** Builds an error object without capturing a stack trace: for errors that are answers, made in bulk. */
+export function withoutStackTrace<T>(build: () => T): T {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return new GraphQLError(message, { extensions: { code: ErrorCode.PII_ACCESS_DENIED, reason, piiClass } });
+    return build();
   } finally {
     Error.stackTraceLimit = limit;
   }

@@ -4,6 +4,7 @@ import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
+import { withoutStackTrace } from '../errors.js';
 
 export type ExecutorKind = 'jit' | 'stock';
 
@@ -90,15 +91,21 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
  */
 function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map(rebuiltError) };
+  // Errors that carry their resolver error's extensions (every withheld field does) already have
+  // what Apollo Server reads; a batch can hold thousands, so only the others are rebuilt.
+  return { ...result, errors: result.errors.map((error) => (error.extensions ? error : rebuiltError(error))) };
 }
 
 function rebuiltError(error: GraphQLError): GraphQLError {
-  const rebuilt = new GraphQLError(error.message, {
-    path: error.path,
-    originalError: error.originalError ?? undefined,
-    extensions: error.extensions ?? undefined,
-  });
+  // Its stack is the resolver's error's (GraphQLError copies it); one of its own would only point here.
+  const rebuilt = withoutStackTrace(
+    () =>
+      new GraphQLError(error.message, {
+        path: error.path,
+        originalError: error.originalError ?? undefined,
+        extensions: error.extensions ?? undefined,
+      }),
+  );
   // GraphQLError computes locations from AST nodes, which graphql-jit does not keep; it keeps the locations.
   return error.locations ? Object.assign(rebuilt, { locations: error.locations }) : rebuilt;
 }

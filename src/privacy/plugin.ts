@@ -70,6 +70,6 @@ function auditRecord(ctx: GatewayContext, ledger: PrivacyLedger, operation: stri
 function stripFromResult(result: { data?: Record<string, unknown> | null }, outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
   replaceAtPath(result.data, outcome.path, () => null);
   const error = piiAccessDenied('AUDIT_UNAVAILABLE', outcome.piiClass, ledger.purpose?.toLowerCase() ?? null);
-  return { message: error.message, path: [...outcome.path], extensions: error.extensions };
+  return { message: error.message, path: [...outcome.path], extensions: { ...error.extensions } };
 }
 

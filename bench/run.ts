@@ -94,7 +94,9 @@ async function runScenarios(scenarios: readonly ScenarioName[]): Promise<BenchRe
     }
     for (const skip of skipped) log(`SKIPPED ${skip.scenario} / ${skip.variant}: ${skip.reason}`);
     log(`${points.length} points to measure`);
-    const measured = await measureAll(points, skipped, load, reference, captures, notes);
+    // The reference served the captures; every point runs on a server started for it (see ownServer).
+    await reference.stop();
+    const measured = await measureAll(points, skipped, load, captures, notes);
     return {
       version: 1,
       date: new Date(started).toISOString(),
@@ -115,16 +117,15 @@ async function runScenarios(scenarios: readonly ScenarioName[]): Promise<BenchRe
   }
 }
 
-/** Runs the points server by server, in plan order; the reference gateway (already up) goes first. */
-async function measureAll(points: Point[], skipped: Skip[], load: LoadGenerator, reference: RunningServer, captures: Captures, notes: string[]): Promise<PointResult[]> {
+/** Runs the points server by server, in plan order, each server started for its points and stopped after them. */
+async function measureAll(points: Point[], skipped: Skip[], load: LoadGenerator, captures: Captures, notes: string[]): Promise<PointResult[]> {
   const results: PointResult[] = [];
   const keys = [...new Set(points.map((point) => point.server.key))];
-  keys.sort((a, b) => Number(b === 'gateway@0') - Number(a === 'gateway@0'));
   for (const key of keys) {
     const group = points.filter((point) => point.server.key === key);
     let server: RunningServer;
     try {
-      server = key === 'gateway@0' ? reference : await startServer(group[0]!.server);
+      server = await startServer(group[0]!.server);
     } catch (error) {
       const reason = `the server did not start: ${(error as Error).message.slice(0, 300)}`;
       for (const point of group) skipped.push({ scenario: point.scenario, variant: point.variant, reason });
@@ -140,7 +141,7 @@ async function measureAll(points: Point[], skipped: Skip[], load: LoadGenerator,
       }
       for (const point of group) results.push(await measure(point, server, load, notes));
     } finally {
-      if (server !== reference) await server.stop();
+      await server.stop();
     }
   }
   return results;

@@ -96,7 +96,7 @@ export function piiAccessDenied(reason: string, piiClass: string, purpose: strin
 const WITHHELD_ERRORS = new Map<string, GraphQLError>();
 
 /** Builds an error object without capturing a stack trace: for errors that are answers, made in bulk. */
-export function withoutStackTrace<T>(build: () => T): T {
+function withoutStackTrace<T>(build: () => T): T {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {

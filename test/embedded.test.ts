@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
+import { RAW_WRITE_HEADERS } from '../bench/lib/scenarios.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 
 describe('embedded demo data', () => {
@@ -77,9 +78,10 @@ describe('embedded dynalite', () => {
     const dynamo = await startEmbeddedDynamo(undefined);
     try {
       // Another process asks dynalite for its tables and prints when the answer came.
+      const listTables = { ...RAW_WRITE_HEADERS, 'x-amz-target': 'DynamoDB_20120810.ListTables' };
       const client = spawn(process.execPath, [
         '-e',
-        `fetch(${JSON.stringify(dynamo.endpoint)}, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables', 'content-type': 'application/x-amz-json-1.0', 'x-amz-date': '20261123T000000Z', authorization: 'AWS4-HMAC-SHA256 Credential=k/20261123/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' }, body: '{}' })
+        `fetch(${JSON.stringify(dynamo.endpoint)}, { method: 'POST', headers: ${JSON.stringify(listTables)}, body: '{}' })
           .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json(), at: Date.now() })))`,
       ]);
       let output = '';

@@ -123,20 +123,31 @@ export interface ThreadSummary {
 }
 
 /** Another thread of the process (the embedded dynalite's worker): how busy it was under load, and with what. */
-export function threadSummary(thread: number, profile: CpuProfile, window: { fromEndMs: number; untilEndMs: number }): ThreadSummary {
+export function threadSummary(thread: number, profile: CpuProfile, window: LoadWindow): ThreadSummary {
   const summary = summarize(`thread ${thread}`, profile, 0, window);
+  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  let busy = 0;
+  const length = forEachSampleIn(profile, window, (nodeId, delta) => {
+    if (!idle.has(nodeId)) busy += delta;
+  });
+  const busyPercent = Math.round((busy / Math.max(1, length)) * 1000) / 10;
+  return { thread, busyPercent, byPackage: summary.byPackage.slice(0, 5) };
+}
+
+/** The load, as a window counted back from the end of the profile (the process exits right after the load stops). */
+type LoadWindow = { readonly fromEndMs: number; readonly untilEndMs: number };
+
+/** Calls `visit` with each sample taken within the window and the microseconds it stands for; returns the window's length in microseconds. */
+function forEachSampleIn(profile: CpuProfile, window: LoadWindow, visit: (nodeId: number, delta: number) => void): number {
   const from = profile.endTime - window.fromEndMs * 1000;
   const until = profile.endTime - window.untilEndMs * 1000;
-  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
   let at = profile.startTime;
-  let busy = 0;
   profile.samples.forEach((nodeId, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
     at += delta;
-    if (at >= from && at <= until && !idle.has(nodeId)) busy += delta;
+    if (at >= from && at <= until) visit(nodeId, delta);
   });
-  const busyPercent = Math.round((busy / Math.max(1, until - from)) * 1000) / 10;
-  return { thread, busyPercent, byPackage: summary.byPackage.slice(0, 5) };
+  return until - from;
 }
 
 /**
@@ -144,15 +155,9 @@ export function threadSummary(thread: number, profile: CpuProfile, window: { fro
  * while the process was busy, within a window counted back from the end of
  * the profile (the process exits right after the load stops).
  */
-export function summarize(scenario: string, profile: CpuProfile, requestsPerSecond: number, window: { fromEndMs: number; untilEndMs: number }): ProfileSummary {
-  const from = profile.endTime - window.fromEndMs * 1000;
-  const until = profile.endTime - window.untilEndMs * 1000;
+export function summarize(scenario: string, profile: CpuProfile, requestsPerSecond: number, window: LoadWindow): ProfileSummary {
   const hitsByNode = new Map<number, number>();
-  let at = profile.startTime;
-  profile.samples.forEach((nodeId, i) => {
-    at += profile.timeDeltas[i] ?? 0;
-    if (at >= from && at <= until) hitsByNode.set(nodeId, (hitsByNode.get(nodeId) ?? 0) + 1);
-  });
+  forEachSampleIn(profile, window, (nodeId) => hitsByNode.set(nodeId, (hitsByNode.get(nodeId) ?? 0) + 1));
   const busy = profile.nodes.filter((node) => node.callFrame.functionName !== '(idle)');
   const total = busy.reduce((sum, node) => sum + (hitsByNode.get(node.id) ?? 0), 0) || 1;
   const byPackage = new Map<string, number>();

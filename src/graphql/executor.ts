@@ -4,7 +4,6 @@ import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
-import { withoutStackTrace } from '../errors.js';
 
 export type ExecutorKind = 'jit' | 'stock';
 
@@ -97,15 +96,11 @@ function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
 }
 
 function rebuiltError(error: GraphQLError): GraphQLError {
-  // Its stack is the resolver's error's (GraphQLError copies it); one of its own would only point here.
-  const rebuilt = withoutStackTrace(
-    () =>
-      new GraphQLError(error.message, {
-        path: error.path,
-        originalError: error.originalError ?? undefined,
-        extensions: error.extensions ?? undefined,
-      }),
-  );
+  const rebuilt = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions ?? undefined,
+  });
   // GraphQLError computes locations from AST nodes, which graphql-jit does not keep; it keeps the locations.
   return error.locations ? Object.assign(rebuilt, { locations: error.locations }) : rebuilt;
 }

@@ -3,21 +3,12 @@ import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/po
 import { configFrom, ConfigError } from '../config.js';
 import { planCommit } from './graph.js';
 import { DEFAULT_IDENTITY_POLICY } from './policy.js';
+import { customerRecord } from '../../test/support/records.js';
 
 const NOW = new Date('2026-11-15T12:00:00.000Z');
 const identity = (type: IdentityKey['type'], value: string) => ({ type, value, source: 't', firstSeenAt: '2026-11-01T00:00:00.000Z', lastSeenAt: '2026-11-01T00:00:00.000Z' });
-const customer = (id: string, identities: ReturnType<typeof identity>[], extra: Partial<CustomerRecord> = {}): CustomerRecord => ({
-  id,
-  createdAt: '2026-11-01T00:00:00.000Z',
-  updatedAt: '2026-11-01T00:00:00.000Z',
-  profile: {},
-  identities,
-  consents: [],
-  segments: [],
-  traits: { orderCount: 1, lifetimeValue: 10 },
-  version: 3,
-  ...extra,
-});
+const customer = (id: string, identities: ReturnType<typeof identity>[], extra: Partial<CustomerRecord> = {}): CustomerRecord =>
+  customerRecord(id, { identities, traits: { orderCount: 1, lifetimeValue: 10 }, version: 3, ...extra });
 const link = (type: IdentityKey['type'], value: string) => ({ key: { type, value }, identity: identity(type, value) });
 
 describe('planCommit', () => {

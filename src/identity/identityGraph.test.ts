@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomerRecord, IdentityLogEntry } from '../../connectors/singleview/port.js';
 import { buildIdentityGraph, linkPath } from './identityGraph.js';
+import { customerRecord } from '../../test/support/records.js';
 
 const identity = (key: string, firstSeenAt: string) => {
   const [type, value] = key.split('#') as [CustomerRecord['identities'][number]['type'], string];
   return { type, value, source: 's', firstSeenAt, lastSeenAt: firstSeenAt };
 };
-const customer = (identities: ReturnType<typeof identity>[]): CustomerRecord => ({
-  id: 'S',
-  createdAt: '2026-11-01T00:00:00.000Z',
-  updatedAt: '2026-11-01T00:00:00.000Z',
-  profile: {},
-  identities,
-  consents: [],
-  segments: [],
-  traits: { orderCount: 0 },
-});
+const customer = (identities: ReturnType<typeof identity>[]): CustomerRecord => customerRecord('S', { identities });
 const entry = (at: string, fields: Partial<IdentityLogEntry> & Pick<IdentityLogEntry, 'kind' | 'rule' | 'identityKeys'>): IdentityLogEntry => ({
   customerId: 'S',
   id: at,

@@ -10,6 +10,7 @@ import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/po
 import { startEmbeddedDynamo } from '../../src/embedded/dynalite.js';
 import type { EmbeddedDynamo } from '../../src/embedded/dynalite.js';
 import { EntityResolutionTestServer, ResolutionTestServer } from '../support/resolutionServers.js';
+import { customerRecord } from '../support/records.js';
 
 /**
  * The resolution port's contract, run by every adapter over the same graph:
@@ -41,18 +42,12 @@ async function singleViewWithGraph(): Promise<DynamoSingleView> {
     tablePrefix: `contract${prefixes++}_`,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  const customer = (id: string, keys: IdentityKey[], extra: Partial<CustomerRecord> = {}): CustomerRecord => ({
-    id,
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    profile: {},
-    identities: keys.map((key) => ({ ...key, source: 'test', firstSeenAt: '2026-11-01T00:00:00.000Z', lastSeenAt: '2026-11-01T00:00:00.000Z' })),
-    consents: [],
-    segments: [],
-    traits: { orderCount: 0 },
-    version: 1,
-    ...extra,
-  });
+  const customer = (id: string, keys: IdentityKey[], extra: Partial<CustomerRecord> = {}): CustomerRecord =>
+    customerRecord(id, {
+      identities: keys.map((key) => ({ ...key, source: 'test', firstSeenAt: '2026-11-01T00:00:00.000Z', lastSeenAt: '2026-11-01T00:00:00.000Z' })),
+      version: 1,
+      ...extra,
+    });
   await store.createCustomer(customer('C1', [A, R1, R2], { aliases: ['C2'] }));
   await store.createCustomer(customer('C2', [R2], { mergedInto: 'C1', mergeState: 'done' }));
   await store.createCustomer(customer('C3', [B]));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
 import type { CustomerRecord, EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
 import { startSingleView } from '../support/dynalite.js';
+import { customerRecord } from '../support/records.js';
 
 /**
  * The single view's write operations: the conditions the write path relies
@@ -15,18 +16,7 @@ const ADAPTERS: Array<[string, () => Promise<{ store: SingleViewPort; close(): P
   }],
 ];
 
-const customer = (id: string, version: number, extra: Partial<CustomerRecord> = {}): CustomerRecord => ({
-  id,
-  createdAt: '2026-11-01T00:00:00.000Z',
-  updatedAt: '2026-11-01T00:00:00.000Z',
-  profile: {},
-  identities: [],
-  consents: [],
-  segments: [],
-  traits: { orderCount: 0 },
-  version,
-  ...extra,
-});
+const customer = (id: string, version: number, extra: Partial<CustomerRecord> = {}): CustomerRecord => customerRecord(id, { version, ...extra });
 const event = (customerId: string, n: number): EventRecord => ({
   id: `e${String(n).padStart(3, '0')}`,
   customerId,

@@ -22,8 +22,6 @@ export default defineConfig({
     // Vitest leaves one core free by default, which on CI's two cores runs
     // every file one after another; the suite waits on I/O enough to use both.
     maxWorkers: 2,
-    // The AWS SDK warns on every start that releases after January 2027 need Node 22; the pins are deliberate.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default'],
     projects: [
       {
@@ -45,7 +43,7 @@ export default defineConfig({
         test: {
           name: 'stock-executor',
           include: EXECUTION_TESTS,
-          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', C360_EXECUTOR: 'stock' },
+          env: { C360_EXECUTOR: 'stock' },
         },
       },
     ],

@@ -107,7 +107,6 @@ async function startGateway(loyaltyUrl: string) {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       C360_DATA_DIR: 'memory',
       C360_PORT: '0',
       C360_LOYALTY_URL: loyaltyUrl,

@@ -18,8 +18,6 @@ import type { NewKey } from '../src/auth/apiKeys.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openSingleViewForTool } from '../src/tools/openSingleView.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const USAGE = `usage: npm run keys -- <command> [options]
   create --client <name> --scopes <a,b> [--purposes <p,q>] [--expires-at <ISO time> | --expires-in <90d>]
          [--rate-limit <per minute>] [--trusted-documents-only] [--json]

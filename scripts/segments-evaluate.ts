@@ -13,8 +13,6 @@ import { loadSegmentFile } from '../src/segments/definitions.js';
 import { openSources } from '../src/sources.js';
 import { noopTracer } from '../src/telemetry/tracing.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);

@@ -8,9 +8,6 @@ import { startProcessMetrics } from './telemetry/processMetrics.js';
  * `npm start`: configuration from the environment, then the gateway. SIGTERM
  * or SIGINT drains in-flight requests and closes the sources before exit.
  */
-// The AWS SDK warns on every start that its releases after January 2027 need
-// Node 22; package.json pins releases that support Node 20 (docs/configuration.md).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
   let config;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { dynamoSingleView, startTestGateway, graphql } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';

@@ -45,7 +45,6 @@ export async function startServer(spec: ServerSpec, timeoutMs = 120_000): Promis
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...spec.env,
       [spec.portVariable]: String(port),
     },

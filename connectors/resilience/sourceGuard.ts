@@ -157,7 +157,8 @@ function outcomeOf(error: SourceError): Outcome {
 }
 
 /** A retry helps with a dropped connection or a 5xx, not with a bad payload or a cancelled call. */
-function isRetryable(error: Error): boolean {
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
   if (error instanceof BrokenCircuitError || error instanceof TaskCancelledError) return false;
   if (error.name === 'AbortError') return false;
   if (error instanceof SourceError) return error.failure === 'unavailable';

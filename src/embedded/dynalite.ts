@@ -73,7 +73,7 @@ export async function startEmbeddedDynamo(dataDir: string | undefined, options: 
       closing = true;
       try {
         await new Promise<void>((resolve, reject) => {
-          worker.once('message', (message: WorkerMessage) => (message.error ? reject(new Error(message.error)) : resolve()));
+          onWorkerMessage(worker, (message) => (message.error ? reject(new Error(message.error)) : resolve()));
           worker.once('exit', () => resolve());
           worker.postMessage('close');
         });
@@ -86,9 +86,24 @@ export async function startEmbeddedDynamo(dataDir: string | undefined, options: 
 }
 
 interface WorkerMessage {
+  readonly c360: true;
   readonly port?: number;
   readonly closed?: boolean;
   readonly error?: string;
+}
+
+/**
+ * The first message from the worker's own code. Node posts messages of its
+ * own on a worker's channel too (under `node --watch`, the files the worker
+ * loaded), so only those marked `c360` are ours.
+ */
+function onWorkerMessage(worker: Worker, listener: (message: WorkerMessage) => void): void {
+  const handler = (message: unknown) => {
+    if ((message as Partial<WorkerMessage> | null)?.c360 !== true) return;
+    worker.off('message', handler);
+    listener(message as WorkerMessage);
+  };
+  worker.on('message', handler);
 }
 
 /**
@@ -104,11 +119,13 @@ const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs
 // ECONNRESET, and writes are not retried. Keep them open longer than the SDK keeps them idle.
 server.keepAliveTimeout = 120000;
 server.headersTimeout = 121000;
-server.once('error', (error) => parentPort.postMessage({ error: error.message }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.once('message', () => {
+server.once('error', (error) => parentPort.postMessage({ c360: true, error: error.message }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ c360: true, port: server.address().port }));
+parentPort.on('message', function close(message) {
+  if (message !== 'close') return;
+  parentPort.off('message', close);
   server.closeAllConnections();
-  server.close((error) => parentPort.postMessage(error ? { error: error.message } : { closed: true }));
+  server.close((error) => parentPort.postMessage(error ? { c360: true, error: error.message } : { c360: true, closed: true }));
 });
 `;
 
@@ -118,7 +135,7 @@ async function startWorker(path: string | undefined): Promise<{ worker: Worker; 
     const port = await new Promise<number>((resolve, reject) => {
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`dynalite's thread exited with code ${code} before it listened`)));
-      worker.once('message', (message: WorkerMessage) => (message.port ? resolve(message.port) : reject(new Error(message.error ?? 'dynalite did not start'))));
+      onWorkerMessage(worker, (message) => (message.port ? resolve(message.port) : reject(new Error(message.error ?? 'dynalite did not start'))));
     });
     worker.removeAllListeners();
     return { worker, endpoint: `http://127.0.0.1:${port}` };

@@ -2,9 +2,8 @@ import { trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 export interface Telemetry {
   readonly tracer: Tracer;
@@ -27,9 +26,9 @@ export interface TelemetryOptions {
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
   const processors: SpanProcessor[] = [];
-  if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
-  if (env.OTEL_SDK_DISABLED !== 'true' && wantsOtlp(env)) processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
-  const provider = new NodeTracerProvider({
+  if (options.exporter) processors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
+  if (env.OTEL_SDK_DISABLED !== 'true' && wantsOtlp(env)) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'c360' }),
     spanProcessors: processors,
   });

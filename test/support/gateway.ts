@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { configFrom } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';

@@ -19,9 +19,12 @@ export interface GatewayProcess {
  */
 export const TEST_SOURCE_TIMEOUT_MS = '3000';
 
-/** `npm start`'s entry point as a real child process (tsx src/main.ts), with the given environment. */
-export function spawnGateway(env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * `npm start`'s entry point as a real child process (tsx src/main.ts), with
+ * the given environment; `nodeArgs` go to Node before it (e.g. --watch).
+ */
+export function spawnGateway(env: Record<string, string>, nodeArgs: readonly string[] = []): GatewayProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS, ...executorEnv(), ...env },
   });

@@ -1,6 +1,7 @@
 import { writeContext } from '../src/context.js';
 import { forgetCustomer } from '../src/erasure/forgetCustomer.js';
-import { badUserInput } from '../src/errors.js';
+import { badUserInput, idempotencyKeyReused } from '../src/errors.js';
+import { IdempotencyKeyReused } from '../src/identity/track.js';
 import type { MutationResolvers } from '../src/generated/graphql.js';
 import type { GatewayContext } from '../src/context.js';
 import { forgetCustomerId, identifyCommand, setConsentCommand, trackCommand, unmergeCommand } from '../src/writeInput.js';
@@ -13,8 +14,12 @@ export const Mutation: MutationResolvers = {
     return { customer: { record: outcome.record }, merged: outcome.merged, rejectedLinks: outcome.rejected };
   },
 
-  track(_root, { input }, ctx) {
-    return ctx.services.identity.track(trackCommand(input, inputContext(ctx)), writeContext(ctx));
+  async track(_root, { input }, ctx) {
+    try {
+      return await ctx.services.identity.track(trackCommand(input, inputContext(ctx)), writeContext(ctx));
+    } catch (error) {
+      throw error instanceof IdempotencyKeyReused ? idempotencyKeyReused() : error;
+    }
   },
 
   async setConsent(_root, { input }, ctx) {

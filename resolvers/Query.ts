@@ -27,12 +27,16 @@ export const Query: QueryResolvers = {
     return withItemErrors(await loadCustomers(ctx, customerIds(args.ids, 'ids'), customerNeeds(info)));
   },
 
+  /** The customer holding the token's verified login; null when nobody holds it yet. */
   async me(_root, _args, ctx, info) {
-    const own = ctx.principal.customerId;
-    if (ctx.principal.kind !== 'customer' || own === undefined) {
+    const { login } = ctx.principal;
+    if (ctx.principal.kind !== 'customer' || login === undefined) {
       throw forbidden('me is for end-user tokens; use customer(id:) with an API key.');
     }
-    const [customer] = await loadCustomers(ctx, [own], customerNeeds(info));
+    const holder = await ctx.loaders.identities.load(login);
+    if (holder === null) return null;
+    ctx.privacy.bindCaller(holder);
+    const [customer] = await loadCustomers(ctx, [holder], customerNeeds(info));
     if (customer instanceof Error) throw customer;
     return customer ?? null;
   },

@@ -255,6 +255,8 @@ export interface IdempotencyRecord {
   readonly claimedAt: string;
   /** Epoch seconds after which the key may be forgotten (DynamoDB TTL attribute). */
   readonly expiresAt: number;
+  /** SHA-256 of the call as sent, so a key reused for another event is told apart from a retry. Absent on keys claimed before it was kept. */
+  readonly payloadHash?: string;
 }
 
 export type IdempotencyClaim = { readonly status: 'claimed' } | { readonly status: 'exists'; readonly record: IdempotencyRecord };

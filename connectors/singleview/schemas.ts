@@ -120,6 +120,7 @@ export const idempotencyItemSchema = z.object({
   occurredAt: z.string(),
   claimedAt: z.string(),
   expiresAt: z.number(),
+  payloadHash: z.string().optional(),
 });
 
 export const consentChangeItemSchema = z.object({

@@ -110,6 +110,12 @@ export class ApiKeyAuthenticator {
     return cached === undefined ? undefined : this.verdict(parsed, cached.record);
   }
 
+  /** Whether a lookup of this key's id is under way: another request with it costs no read. */
+  lookupPending(presented: string): boolean {
+    const parsed = parseApiKey(presented);
+    return parsed !== undefined && this.pending.has(parsed.keyId);
+  }
+
   /** Forget cached records (after `keys revoke` in the same process, and in tests). */
   invalidate(keyId?: string): void {
     if (keyId === undefined) {

@@ -38,19 +38,7 @@ export async function authenticate(request: Credentials, authenticator: Authenti
   const { headers, clientAddress } = request;
   const failures = authenticator.failures;
   const apiKey = single(headers['x-api-key']);
-  if (apiKey !== undefined) {
-    const cached = authenticator.apiKeys.cachedCheck(apiKey);
-    if (cached?.status === 'valid') return cached.principal;
-    failures?.assertAllowed(clientAddress);
-    const check =
-      cached ??
-      (await authenticator.apiKeys.check(apiKey).catch((error: unknown) => {
-        throw error instanceof SourceError ? sourceUnavailable(error) : error;
-      }));
-    if (check.status === 'valid') return check.principal;
-    failures?.recordFailure(clientAddress);
-    throw unauthenticated(`Invalid API key: ${check.reason}.`);
-  }
+  if (apiKey !== undefined) return keyPrincipal(apiKey, clientAddress, authenticator);
   failures?.assertAllowed(clientAddress);
   try {
     return await bearer(headers, authenticator);
@@ -58,6 +46,31 @@ export async function authenticate(request: Credentials, authenticator: Authenti
     if (error instanceof GraphQLError && error.extensions.code === ErrorCode.UNAUTHENTICATED) failures?.recordFailure(clientAddress);
     throw error;
   }
+}
+
+/** An API key: from the cache when it knows the answer, else one lookup, paid for up front by the address. */
+async function keyPrincipal(apiKey: string, clientAddress: string | undefined, authenticator: Authenticator): Promise<Principal> {
+  const { apiKeys, failures } = authenticator;
+  const cached = apiKeys.cachedCheck(apiKey);
+  if (cached?.status === 'valid') return cached.principal;
+  failures?.assertAllowed(clientAddress);
+  if (cached) {
+    failures?.recordFailure(clientAddress);
+    throw unauthenticated(`Invalid API key: ${cached.reason}.`);
+  }
+  // Requests that join a lookup already under way add no cost, so they spend nothing.
+  const attempt = apiKeys.lookupPending(apiKey) ? undefined : failures?.reserve(clientAddress);
+  const check = await apiKeys.check(apiKey).catch((error: unknown) => {
+    // The single view could not answer: not the client's failure.
+    attempt?.refund();
+    throw error instanceof SourceError ? sourceUnavailable(error) : error;
+  });
+  if (check.status === 'valid') {
+    attempt?.refund();
+    return check.principal;
+  }
+  if (!attempt) failures?.recordFailure(clientAddress);
+  throw unauthenticated(`Invalid API key: ${check.reason}.`);
 }
 
 async function bearer(headers: HeaderBag, authenticator: Authenticator): Promise<Principal> {

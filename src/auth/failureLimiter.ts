@@ -34,6 +34,26 @@ export class AuthFailureLimiter {
     if (!decision.allowed) throw tooManyFailures(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)), this.perMinute);
   }
 
+  /**
+   * For a check that costs a lookup: one attempt is spent up front (429 when
+   * none is left) and given back if the credential turns out valid, so that
+   * concurrent made-up keys from one address cannot all start lookups before
+   * the first of them fails.
+   */
+  reserve(address: string | undefined): { refund(): void } {
+    this.assertAllowed(address);
+    this.recordFailure(address);
+    let refunded = false;
+    return {
+      refund: () => {
+        if (refunded || this.perMinute === 0 || address === undefined) return;
+        refunded = true;
+        const state = this.buckets.get(address);
+        if (state) this.buckets.set(address, { ...state, tokens: Math.min(this.perMinute, state.tokens + 1) });
+      },
+    };
+  }
+
   recordFailure(address: string | undefined): void {
     if (this.perMinute === 0 || address === undefined) return;
     const { next } = takeToken(this.buckets.get(address), this.policy(), this.clock());

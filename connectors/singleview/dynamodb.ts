@@ -84,9 +84,12 @@ export function createDynamoClients(connection: DynamoConnection): { client: Dyn
     endpoint: connection.endpoint,
     credentials: connection.credentials,
     maxAttempts: 1, // SourceGuard owns retries and the deadline.
+    // More sockets than the guards let calls through at once (each source's and the key lookups'
+    // C360_*_CONCURRENCY): the gateway's one queue is theirs, where a call's wait is never counted
+    // against the source's breaker, not this agent's, where it would be.
     requestHandler: new NodeHttpHandler({
-      httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
     }),
   });
   // With no logger configured, the logger middleware still copies every input and output through

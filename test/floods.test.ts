@@ -173,10 +173,12 @@ describe('a flood of made-up API keys', () => {
     await flood;
 
     expect(answers).toHaveLength(900);
-    const byStatus = Object.groupBy(answers, ({ status }) => String(status));
-    expect(Object.keys(byStatus).sort()).toEqual(['401', '429']);
-    expect(byStatus['401']!.length).toBeLessThanOrEqual(30);
-    expect(byStatus['429']!.every(({ retryAfter }) => Number(retryAfter) >= 1)).toBe(true);
+    const refused = answers.filter(({ status }) => status === 401);
+    const limited = answers.filter(({ status }) => status === 429);
+    expect(refused.length + limited.length).toBe(answers.length);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThanOrEqual(30);
+    expect(limited.every(({ retryAfter }) => Number(retryAfter) >= 1)).toBe(true);
     expect(lookups - lookupsBefore).toBeLessThanOrEqual(30 + uncached.length);
     for (const { who, ms, status, body, circuits: state } of probes) {
       expect({ who, status, body, circuits: state }).toEqual({ who, status: 200, body: { data: { viewer: { id: expect.stringMatching(/^key:/) } }, extensions: expect.any(Object) }, circuits: CLOSED });

@@ -103,6 +103,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       singleView: sources.singleView,
       guard: sources.guards.singleview,
       policy: config.identity,
+      loginType: config.tokens.customerIdentity,
       segments,
       clock,
       cache,

@@ -182,7 +182,7 @@ export const envSchema = z.object({
   C360_SOURCE_RETRIES: integer(0, 5).default(2),
   C360_BREAKER_THRESHOLD: integer(1, 1000).default(5),
   C360_BREAKER_HALF_OPEN_MS: integer(10, 600_000).default(5_000),
-  C360_SOURCE_CONCURRENCY: integer(1, 10_000).default(64),
+  C360_SOURCE_CONCURRENCY: integer(1, 10_000).optional(),
   C360_SOURCE_QUEUE: integer(0, 1_000_000).default(1_000),
   C360_REQUIRED_SOURCES: sourceList.default(['singleview', 'resolution']),
   C360_READINESS_TIMEOUT_MS: integer(10, 60_000).default(1_000),
@@ -395,14 +395,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   return toGatewayConfig(result.data);
 }
 
+/**
+ * Calls in flight per source: 64, but 16 into the embedded dynalite (the
+ * single view, and the embedded resolution engine that reads it), which
+ * answers on one thread: more would only queue inside it, where the wait
+ * counts against the breaker, instead of in the guard, where it does not.
+ */
+function defaultConcurrency(env: Env, source: SourceName): number {
+  const embeddedDynalite = env.C360_DYNAMODB_ENDPOINT === undefined && env.C360_SOURCES !== 'memory';
+  const readsDynalite = source === 'singleview' || (source === 'resolution' && !env.C360_RESOLUTION_URL && !env.C360_AWS_ER_WORKFLOW);
+  return embeddedDynalite && readsDynalite ? 16 : 64;
+}
+
 function toGatewayConfig(env: Env): GatewayConfig {
-  const policy = (timeout: number | undefined): SourcePolicy => ({
+  const policy = (timeout: number | undefined, source: SourceName): SourcePolicy => ({
     timeoutMs: timeout ?? env.C360_SOURCE_TIMEOUT_MS,
     retries: env.C360_SOURCE_RETRIES,
     breakerThreshold: env.C360_BREAKER_THRESHOLD,
     halfOpenAfterMs: env.C360_BREAKER_HALF_OPEN_MS,
     injectedLatencyMs: env.C360_INJECT_LATENCY_MS,
-    concurrency: env.C360_SOURCE_CONCURRENCY,
+    concurrency: env.C360_SOURCE_CONCURRENCY ?? defaultConcurrency(env, source),
     queue: env.C360_SOURCE_QUEUE,
   });
   return {
@@ -424,10 +436,10 @@ function toGatewayConfig(env: Env): GatewayConfig {
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
     sources: {
-      singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS),
-      crm: policy(env.C360_CRM_TIMEOUT_MS),
-      loyalty: policy(env.C360_LOYALTY_TIMEOUT_MS),
-      resolution: policy(env.C360_RESOLUTION_TIMEOUT_MS),
+      singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS, 'singleview'),
+      crm: policy(env.C360_CRM_TIMEOUT_MS, 'crm'),
+      loyalty: policy(env.C360_LOYALTY_TIMEOUT_MS, 'loyalty'),
+      resolution: policy(env.C360_RESOLUTION_TIMEOUT_MS, 'resolution'),
     },
     requiredSources: env.C360_REQUIRED_SOURCES,
     readinessTimeoutMs: env.C360_READINESS_TIMEOUT_MS,

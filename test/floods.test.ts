@@ -90,7 +90,7 @@ describe('a flood of customer reads within the rate limit', () => {
   it('leaves cached and uncached principals answered in time and every circuit closed', async () => {
     const cachedKey = 'c360_demo_marketing';
     expect((await graphql(gw.url, '{ viewer { id } }', { apiKey: cachedKey })).status).toBe(200);
-    const uncached = await freshKeys(gw, 12);
+    const uncached = await freshKeys(gw, 8);
 
     let flooding = true;
     let floodAnswers = 0;
@@ -154,6 +154,7 @@ describe('a flood of made-up API keys', () => {
     const lookupsBefore = lookups;
 
     const answers: Array<{ status: number; retryAfter?: string }> = [];
+    const started = performance.now();
     const flood = (async () => {
       for (let wave = 0; wave < 9; wave++) {
         const results = await Promise.all(Array.from({ length: 100 }, () => viewerFrom(gw.url, '127.0.0.1', { 'x-api-key': madeUp() })));
@@ -171,15 +172,17 @@ describe('a flood of made-up API keys', () => {
       await sleep(100);
     }
     await flood;
+    // 30 failures a minute: the budget, plus what refilled (one every 2 s) while the flood ran.
+    const budget = 30 + Math.ceil((performance.now() - started) / 2_000);
 
     expect(answers).toHaveLength(900);
     const refused = answers.filter(({ status }) => status === 401);
     const limited = answers.filter(({ status }) => status === 429);
     expect(refused.length + limited.length).toBe(answers.length);
     expect(refused.length).toBeGreaterThan(0);
-    expect(refused.length).toBeLessThanOrEqual(30);
+    expect(refused.length).toBeLessThanOrEqual(budget);
     expect(limited.every(({ retryAfter }) => Number(retryAfter) >= 1)).toBe(true);
-    expect(lookups - lookupsBefore).toBeLessThanOrEqual(30 + uncached.length);
+    expect(lookups - lookupsBefore).toBeLessThanOrEqual(budget + uncached.length);
     for (const { who, ms, status, body, circuits: state } of probes) {
       expect({ who, status, body, circuits: state }).toEqual({ who, status: 200, body: { data: { viewer: { id: expect.stringMatching(/^key:/) } }, extensions: expect.any(Object) }, circuits: CLOSED });
       expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);

@@ -279,3 +279,21 @@ describe('operators decide pending merges', () => {
     ]);
   });
 });
+
+describe('a login carried by another claim', () => {
+  it('reads the customer holding it when C360_CUSTOMER_TOKEN_CLAIM and C360_CUSTOMER_TOKEN_IDENTITY name it', async () => {
+    const other = await startTestGateway({ C360_JWT_SECRET: TEST_JWT_SECRET, C360_CUSTOMER_TOKEN_CLAIM: 'email', C360_CUSTOMER_TOKEN_IDENTITY: 'EMAIL' });
+    try {
+      const token = await signToken({ sub: 'idp|8f2c', email: ' Demo.Customer@Example.com ', role: 'customer' });
+      const response = await graphql(other.url, '{ me { id } viewer { kind } }', bearer(token));
+      expect(withoutTraceId(response.body)).toEqual({ data: { me: { id: DEMO_CUSTOMERS.consent.id }, viewer: { kind: 'customer' } } });
+      const noClaim = await graphql(other.url, '{ me { id } }', bearer(await signToken({ sub: 'idp|8f2c', role: 'customer' })));
+      expect({ status: noClaim.status, body: noClaim.body }).toEqual({
+        status: 401,
+        body: { errors: [{ message: 'Invalid token: the "email" claim is not an identifier of type EMAIL.', extensions: { code: 'UNAUTHENTICATED' } }] },
+      });
+    } finally {
+      await other.close();
+    }
+  });
+});

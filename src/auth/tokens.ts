@@ -162,7 +162,7 @@ function loginOf(payload: JWTPayload, config: TokenConfig): IdentityKey {
   const claim = config.customerClaim;
   const value = config.customerIdentity === 'EMAIL' || config.customerIdentity === 'PHONE' ? payload[claim] : subjectClaim(payload, claim);
   const normalized = typeof value === 'string' ? normalizeIdentity(config.customerIdentity, value, { defaultRegion: config.phoneRegion ?? 'US' }) : undefined;
-  if (!normalized?.ok) throw unauthenticated(`Invalid token: the "${claim}" claim is not a ${config.customerIdentity} identifier.`);
+  if (!normalized?.ok) throw unauthenticated(`Invalid token: the "${claim}" claim is not an identifier of type ${config.customerIdentity}.`);
   return normalized.key;
 }
 

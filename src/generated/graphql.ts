@@ -684,7 +684,7 @@ export type UnmergeResult = {
 /** The caller as the gateway sees it; a console offers only the purposes listed here. */
 export type Viewer = {
   __typename?: 'Viewer';
-  /** Principal id as it appears in audit records: key:<keyId>, agent:<sub> or customer:<id>. */
+  /** Principal id as it appears in audit records: key:<keyId>, agent:<sub> or customer:<digest of the login>. */
   id: Scalars['String']['output'];
   /** apiKey, agent or customer. */
   kind: Scalars['String']['output'];

@@ -12,6 +12,7 @@ import { suggestMerges } from './suggestions.js';
 import type { SuggestedPair } from './suggestions.js';
 import { waitForSplits } from './unmerge.js';
 import { isKnownCustomer, unverifiedJoins } from './verification.js';
+import type { UnverifiedJoin } from './verification.js';
 
 export interface IdentifyCommand {
   /**
@@ -122,18 +123,30 @@ async function identifyOnce(
   for (const customer of commit.plan.accepted) merged.add(customer.id);
   // Identifiers claimed by another writer meanwhile: the next round merges or links them.
   if (claims.lost) throw new RetryLater('an identifier was claimed meanwhile');
-  const suggested = [...unverified.values()].map((pair) => {
-    scope.log({ customerId: survivor.id, kind: 'reject', rule: 'unverified', identityKeys: pair.otherKeys, otherCustomerId: pair.customer.id });
-    return { customerIds: [survivor.id, pair.customer.id], evidence: pair.evidence };
+  const kept = keptForAPerson(scope, survivor.id, ranked, holders, unverified);
+  const rejected = [...rejections(policy, ranked, holders, plan, commit.plan), ...kept.rejected].sort((a, b) => a.index - b.index);
+  return { record: commit.record, rejected, suggested: kept.suggested };
+}
+
+/** Merges refused as unverified: logged on the survivor, reported per identifier of the call, and suggested to a person. */
+function keptForAPerson(
+  scope: WriteScope,
+  survivorId: string,
+  ranked: readonly Ranked[],
+  holders: ReadonlyArray<CustomerRecord | null>,
+  unverified: ReadonlyMap<string, UnverifiedJoin>,
+): { rejected: LinkRejection[]; suggested: SuggestedPair[] } {
+  const suggested = [...unverified.values()].map((join) => {
+    scope.log({ customerId: survivorId, kind: 'reject', rule: 'unverified', identityKeys: join.otherKeys, otherCustomerId: join.customer.id });
+    return { customerIds: [survivorId, join.customer.id], evidence: join.evidence };
   });
-  const refusedUnverified = ranked.flatMap((item, i): LinkRejection[] => {
+  const rejected = ranked.flatMap((item, i): LinkRejection[] => {
     const holder = holders[i];
     return holder && unverified.has(holder.id)
       ? [{ index: item.index, type: item.key.type, reason: 'UNVERIFIED_MERGE', limitType: null, limit: null, heldBy: holder.id }]
       : [];
   });
-  const rejected = [...rejections(policy, ranked, holders, plan, commit.plan), ...refusedUnverified].sort((a, b) => a.index - b.index);
-  return { record: commit.record, rejected, suggested };
+  return { rejected, suggested };
 }
 
 /**

@@ -59,25 +59,26 @@ const MIN_SESSION_PAIRS = 50;
 const M_FLOOR = 1e-6;
 
 export function trainModel(records: readonly PreparedRecord[], options: TrainOptions): Training {
+  const linkOnly = options.linkOnly ?? false;
+  const comparable = comparablePairs(records, linkOnly);
+  if (comparable === 0) throw new TrainingError('training needs at least two records that may be compared');
   const fields = options.fields ?? presentFields(records);
   if (fields.length === 0) throw new TrainingError('no attribute has values in enough records to train on');
   const settings = options.blocking ?? DEFAULT_BLOCKING;
   const rules = applicableRules(settings.rules, fields);
-  const linkOnly = options.linkOnly ?? false;
   const comparators = fields.map(comparatorFor);
   const levelCounts = fields.map((field) => levelNames(ATTRIBUTES[field]).length);
 
   const random = randomPairs(records, options.randomPairs ?? DEFAULT_RANDOM_PAIRS, { linkOnly, seed: options.seed ?? 1 });
   const u = estimateU(records, random, comparators, levelCounts);
   const candidates = candidatePairs(records, rules, { maxBlockSize: settings.maxBlockSize, linkOnly });
-  if (candidates.count === 0) throw new TrainingError('the blocking rules found no pair of records to compare');
   const vectors = candidateVectors(records, candidates, comparators);
 
   const sessions = trainSessions(rules, fields, candidates, vectors, u, levelCounts);
-  const m = combineSessions(sessions, fields, candidates, vectors, u, levelCounts);
-  const everything = expectationMaximisation(patternsOf(vectors, fields.length, allIndices(fields), candidatesAll(candidates)), { m, u, levelCounts, attributes: allIndices(fields), fixM: true });
-  const comparable = comparablePairs(records, linkOnly);
-  const matchProbability = clamp((everything.lambda * candidates.count) / comparable, 1e-12, 0.5);
+  // No candidate at all (no two records alike): nothing to learn m from; the starting m and a prior of one match among all pairs stand.
+  const m = candidates.count === 0 ? initialM(levelCounts) : combineSessions(sessions, fields, candidates, vectors, u, levelCounts);
+  const lambda = candidates.count === 0 ? 0 : expectationMaximisation(patternsOf(vectors, fields.length, allIndices(fields), candidatesAll(candidates)), { m, u, levelCounts, attributes: allIndices(fields), fixM: true }).lambda;
+  const matchProbability = clamp(Math.max(lambda * candidates.count, 1) / comparable, 1e-12, 0.5);
 
   const model = matchModelSchema.parse({
     format: 'c360-match-model/1',

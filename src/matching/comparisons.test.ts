@@ -56,6 +56,7 @@ describe('comparison levels', () => {
     ['birthDate', '09/04/1956', '19560409', 'exact'],
     ['birthDate', '04/29/1956', '1956-04-29', 'exact'],
     ['birthDate', '1956-04-09T00:00:00Z', '1956-04-09', 'exact'],
+    ['birthDate', '09/04/1956 00:00:00', '1956-04-09', 'exact'],
     ['birthDate', '1956-04-09', '1956-09-04', 'dayMonthSwapped'],
     ['birthDate', '1956-04-09', '1957-04-09', 'oneFieldOff'],
     ['birthDate', '1956-04-09', '1956-04-19', 'oneFieldOff'],

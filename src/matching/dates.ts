@@ -9,7 +9,7 @@
  * | written | read as |
  * | --- | --- |
  * | `19560409` | YYYYMMDD (FEBRL); DDMMYYYY when the first four characters cannot be a year and the last four can |
- * | `1956-04-09`, `1956/4/9`, `1956.04.09`, `1956-04-09T00:00:00Z` | year first |
+ * | `1956-04-09`, `1956/4/9`, `1956.04.09`, `1956-04-09T00:00:00Z`, `1956-04-09 00:00` | year first |
  * | `09/04/1956`, `9-4-1956`, `09.04.1956` | day first; month first when the first number cannot be a month-day but the second cannot be a month (`04/29/1956`) |
  */
 export interface DateParts {
@@ -30,7 +30,8 @@ const isYear = (n: number) => n >= YEARS.min && n <= YEARS.max;
 const number = (part: string) => (/^\d+$/.test(part) ? Number(part) : Number.NaN);
 
 export function parseDate(raw: string): ParsedDate | null {
-  const value = raw.trim().replace(/\s+/g, '').toLowerCase();
+  // A time after the date (`1956-04-09 00:00:00`, as spreadsheets export it) says nothing about the day.
+  const value = raw.trim().replace(/^(\S+)\s+\d{1,2}:\d{2}.*$/, '$1').replace(/\s+/g, '').toLowerCase();
   if (value.length === 0) return null;
   const parts = readParts(value);
   const complete = parts && !Number.isNaN(parts.year) && !Number.isNaN(parts.month) && !Number.isNaN(parts.day);

@@ -17,6 +17,8 @@ export interface ChartSeries {
   readonly point?: { readonly precision: number; readonly recall: number } | undefined;
   /** The point the default threshold gives, circled on the curve. */
   readonly marked?: CurvePoint | undefined;
+  /** Dashed, so a line lying on another still shows. */
+  readonly dashed?: boolean | undefined;
 }
 
 const SIZE = 300;
@@ -28,7 +30,7 @@ export function precisionRecallChart(series: readonly ChartSeries[], zoomFrom: n
   const height = legendTop + series.length * 16 + 8;
   const legend = series.map((s, i) => {
     const y = legendTop + i * 16;
-    const mark = s.curve ? `<line x1="10" y1="${y}" x2="32" y2="${y}" stroke="${s.color}" stroke-width="2"/>` : `<rect x="17" y="${y - 4}" width="8" height="8" fill="${s.color}"/>`;
+    const mark = s.curve ? `<line x1="10" y1="${y}" x2="32" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>` : `<rect x="17" y="${y - 4}" width="8" height="8" fill="${s.color}"/>`;
     return `${mark}<text x="38" y="${y + 4}">${escape(s.label)}</text>`;
   });
   return [
@@ -60,7 +62,7 @@ function panel(series: readonly ChartSeries[], x0: number, from: number, title: 
   for (const s of series) {
     if (s.curve) {
       const points = s.curve.filter((p) => inside(p.recall) && inside(p.precision)).map((p) => `${xOf(p.recall).toFixed(1)},${yOf(p.precision).toFixed(1)}`);
-      if (points.length > 0) parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+      if (points.length > 0) parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
     }
     if (s.marked && inside(s.marked.recall) && inside(s.marked.precision)) parts.push(`<circle cx="${xOf(s.marked.recall).toFixed(1)}" cy="${yOf(s.marked.precision).toFixed(1)}" r="4" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     if (s.point && inside(s.point.recall) && inside(s.point.precision)) parts.push(`<rect x="${(xOf(s.point.recall) - 4).toFixed(1)}" y="${(yOf(s.point.precision) - 4).toFixed(1)}" width="8" height="8" fill="${s.color}"/>`);

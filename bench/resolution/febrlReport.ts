@@ -75,7 +75,7 @@ export async function runFebrl(options: { matcherOnly: boolean; write: boolean }
     const run = runs[i]!;
     const scores = pairScores(pairCounts(run.clustering.clusterOf, set.truth, set.sides));
     rows.push({ data: set.label, method: `matcher (threshold ${run.threshold})`, scores });
-    series.unshift({ label: `${set.name}, matcher (circle: threshold ${run.threshold})`, color: set.color, curve: sweep(run, set), marked: { threshold: run.threshold, ...scores } });
+    series.splice(i, 0, { label: `${set.name}, matcher (circle: threshold ${run.threshold})`, color: set.color, curve: sweep(run, set), marked: { threshold: run.threshold, ...scores }, dashed: i > 0 });
     process.stdout.write(`${tableRow(rows.at(-1)!)}\n`);
   });
   const timings = [runs[1]!.seconds.total, ...Array.from({ length: TIMED_RUNS - 1 }, () => matcherOn(sets[1]).seconds.total)].sort((x, y) => x - y);
@@ -90,12 +90,19 @@ function matcherOn(set: DataSet): MatcherRun {
   return runMatcher(set.records, { name: set.name.replace(' ', '-').toLowerCase(), description: set.label, linkOnly: set.sides !== undefined, defaultRegion: 'AU' });
 }
 
-/** The matcher's clusters at odds from 2^-40 to 2^40 (threshold = the probability at those odds). */
+/**
+ * The matcher's clusters at odds from 2^-40 to 2^40 (threshold = the
+ * probability at those odds). Below the chain guard's own floor the guard
+ * follows the threshold down, so the low end shows what linking nearly
+ * everything would give rather than the guard's floor.
+ */
 function sweep(run: MatcherRun, set: DataSet): CurvePoint[] {
   const points: CurvePoint[] = [];
+  const floor = run.model.clustering.minPairProbability;
   for (let bits = -40; bits <= 40; bits += 2) {
     const threshold = probabilityOf(bits);
-    const scores = pairScores(pairCounts(run.matcher.cluster(run.links, threshold).clusterOf, set.truth, set.sides));
+    const clustering = run.matcher.cluster(run.links, threshold, { minPairProbability: Math.min(floor, threshold) });
+    const scores = pairScores(pairCounts(clustering.clusterOf, set.truth, set.sides));
     points.push({ threshold, precision: scores.precision, recall: scores.recall });
   }
   return points;
@@ -144,13 +151,15 @@ function writeSection(rows: readonly Row[], sets: readonly DataSet[], runs: read
     '| --- | ---: | ---: | ---: | ---: | --- |',
     ...matcherLines,
     '',
-    `FEBRL 4, normalize + train + score + cluster, whole: **${timing.median.toFixed(2)} s** (median of ${TIMED_RUNS} runs: ${timing.timings.map((t) => t.toFixed(2)).join(', ')} s;`,
-    `one core, ${cpus().length} on the machine, load average ${timing.load.toFixed(2)} when the run started).`,
+    `FEBRL 4, normalize + train + score + cluster, whole: **${timing.median.toFixed(2)} s** (median of ${TIMED_RUNS} runs: ${timing.timings.map((t) => t.toFixed(2)).join(', ')} s),`,
+    `timed with \`performance.now()\` around each step in one Node ${process.version} process (one thread; reading the CSV files not counted),`,
+    `${cpus().length} cores on the machine (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), shared; load average ${timing.load.toFixed(2)} when the run started.`,
     '',
     '![precision against recall: the matcher\'s lines over thresholds, the deterministic rule sets as squares](results/resolution-pr.svg)',
     '',
-    'The lines are the matcher\'s clusters at thresholds from odds 2^-40 to 2^40 (probability 1e-12 to 1 - 1e-12); the circle is the',
-    'default threshold. The right panel is the top-right corner of the left one.',
+    'The lines are the matcher\'s clusters at thresholds from odds 2^-40 to 2^40 (probability 1e-12 to 1 - 1e-12; below the chain guard\'s',
+    'floor of 1e-4 the guard follows the threshold down); the circle is the default threshold. The right panel is the top-right corner of',
+    'the left one.',
     END,
   ].join('\n');
   const current = existsSync(README) ? readFileSync(README, 'utf8') : '# Benchmarks\n';

@@ -73,9 +73,9 @@ export class Matcher {
     return scorePair(this.compiled, this.records[left]!, this.records[right]!, this.frequencies);
   }
 
-  /** People from scored links, at the model's review threshold unless another is given. */
-  cluster(links: readonly Link[], threshold = this.compiled.model.thresholds.review): Clustering {
-    const { maxClusterSize, minPairProbability } = this.compiled.model.clustering;
+  /** People from scored links, at the model's review threshold and clustering settings unless others are given. */
+  cluster(links: readonly Link[], threshold = this.compiled.model.thresholds.review, settings: Partial<MatchModel['clustering']> = {}): Clustering {
+    const { maxClusterSize, minPairProbability } = { ...this.compiled.model.clustering, ...settings };
     return clusterRecords(this.records.length, links, { threshold, maxClusterSize, minPairProbability, probability: (a, b) => this.probability(a, b) });
   }
 }

@@ -15,8 +15,8 @@ export interface MatcherRun {
   readonly links: readonly Link[];
   readonly clustering: Clustering;
   readonly threshold: number;
-  /** Seconds per step and in all (normalize + train + score + cluster). */
-  readonly seconds: { readonly prepare: number; readonly train: number; readonly score: number; readonly cluster: number; readonly total: number };
+  /** Wall-clock seconds per step and in all (normalize + train + score + cluster), and the process's CPU seconds in all (user + system). */
+  readonly seconds: { readonly prepare: number; readonly train: number; readonly score: number; readonly cluster: number; readonly total: number; readonly cpu: number };
 }
 
 export interface MatcherRunOptions {
@@ -29,6 +29,7 @@ export interface MatcherRunOptions {
 }
 
 export function runMatcher(records: readonly MatchRecord[], options: MatcherRunOptions): MatcherRun {
+  const cpuStart = process.cpuUsage();
   const clock = stopwatch();
   const prepared = records.map((record) => prepareRecord(record, { defaultRegion: options.defaultRegion }));
   const prepare = clock();
@@ -40,6 +41,7 @@ export function runMatcher(records: readonly MatchRecord[], options: MatcherRunO
   const threshold = options.threshold ?? model.thresholds.review;
   const clustering = matcher.cluster(links, threshold);
   const cluster = clock();
+  const cpu = process.cpuUsage(cpuStart);
   return {
     model,
     matcher,
@@ -49,7 +51,7 @@ export function runMatcher(records: readonly MatchRecord[], options: MatcherRunO
     links,
     clustering,
     threshold,
-    seconds: { prepare, train, score, cluster, total: prepare + train + score + cluster },
+    seconds: { prepare, train, score, cluster, total: prepare + train + score + cluster, cpu: (cpu.user + cpu.system) / 1e6 },
   };
 }
 

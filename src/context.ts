@@ -20,6 +20,7 @@ import { PrivacyLedger } from './privacy/ledger.js';
 import type { PrivacyPolicy } from './privacy/policy.js';
 import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
+import type { SourceKeyHints } from './sourceKeys.js';
 import type { Sources } from './sources.js';
 
 /** What every resolver and plugin sees for one request. */
@@ -53,6 +54,8 @@ export interface GatewayServices {
   /** Work to finish after the last request and before the sources close (e.g. flushing audit records). */
   readonly shutdown: ShutdownHooks;
   readonly policy: PrivacyPolicy;
+  /** CRM and loyalty keys of customers read recently, so their calls can start beside the single view read (src/sourceKeys.ts). */
+  readonly sourceKeyHints: SourceKeyHints;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';

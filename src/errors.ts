@@ -20,6 +20,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** A write named an identifier of a person who was erased (docs/erasure.md): nothing was stored. */
+  SUPPRESSED: 'SUPPRESSED',
   /** The instance is draining after SIGTERM: HTTP 503, retry (another instance takes it). */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
@@ -111,6 +113,17 @@ export function sourceUnavailable(error: SourceError): GraphQLError {
   return new GraphQLError(`Credentials could not be checked: ${error.message}.`, {
     extensions: { code: sourceErrorCode(error), source: error.source, http: { status: 503 } },
   });
+}
+
+/**
+ * A write refused because one of its identifiers is on the suppression list:
+ * the person it identified asked to be forgotten. Names the field, never the value.
+ */
+export function suppressed(field: string): GraphQLError {
+  return new GraphQLError(
+    `${field} identifies a person who was erased and is on the suppression list; nothing was stored. An operator can lift the suppression (liftSuppression).`,
+    { extensions: { code: ErrorCode.SUPPRESSED, field } },
+  );
 }
 
 export type OperationLimitName = 'depth' | 'aliases' | 'rootFields' | 'tokens' | 'directives' | 'cost';

@@ -7,7 +7,7 @@ import { buildBaseSchema } from '../src/graphql/schema.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { listeningUrl, spawnGateway } from './support/process.js';
 import { graphql, withoutTraceId } from './support/gateway.js';
-import { testDemoData } from './support/demo.js';
+import { loyaltyOf, testDemoData } from './support/demo.js';
 
 describe('SIGTERM drains requests in flight and closes sources', () => {
   let loyalty: LoyaltyTestServer;
@@ -34,7 +34,7 @@ describe('SIGTERM drains requests in flight and closes sources', () => {
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data).toEqual({
-      customer: { id: DEMO_CUSTOMERS.consent.id, loyalty: { tier: testDemoData().loyalty.find((m) => m.customerRef === DEMO_CUSTOMERS.consent.id)!.tier } },
+      customer: { id: DEMO_CUSTOMERS.consent.id, loyalty: { tier: loyaltyOf(DEMO_CUSTOMERS.consent.id)!.tier } },
     });
     const code = await gateway.exited;
     if (code !== 0) console.error(gateway.stdout.join('\n'), gateway.stderr.join(''));
@@ -81,7 +81,7 @@ describe('SIGTERM mid-burst: every request is answered in full, refused with 503
     });
     const url = await listeningUrl(gateway);
     const id = DEMO_CUSTOMERS.consent.id;
-    const full = { customer: { id, loyalty: { tier: testDemoData().loyalty.find((m) => m.customerRef === id)!.tier } } };
+    const full = { customer: { id, loyalty: { tier: loyaltyOf(id)!.tier } } };
     const read = () => attempt(async () => {
       const response = await graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id } });
       return { status: response.status, body: withoutTraceId(response.body) };

@@ -40,6 +40,7 @@ import type {
   Purpose,
   ReadOptions,
   SingleViewPort,
+  SuppressionRecord,
   WriteOutcome,
 } from './port.js';
 import {
@@ -53,6 +54,7 @@ import {
   identityIndexItemSchema,
   identityLogItemSchema,
   mergeLinkSchema,
+  suppressionItemSchema,
 } from './schemas.js';
 import { eventSortKey, identityIndexKey } from './keys.js';
 import { tableNames } from './tables.js';
@@ -524,6 +526,27 @@ export class DynamoSingleView implements SingleViewPort {
 
   async putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void> {
     await this.document.send(new PutCommand({ TableName: this.tables.erasures, Item: { ...job } }), { abortSignal: options?.signal });
+  }
+
+  async getSuppressions(hashes: readonly string[], options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {
+    const items = await this.batchGet(this.tables.suppressions, 'hash', hashes, options, undefined, true);
+    return hashes.map((hash) => {
+      const item = items.get(hash);
+      return item ? parseItem(suppressionItemSchema, item) : null;
+    });
+  }
+
+  async putSuppressions(records: readonly SuppressionRecord[], options?: CallOptions): Promise<void> {
+    const unique = [...new Map(records.map((record) => [record.hash, { ...record }])).values()];
+    await this.batchWrite(this.tables.suppressions, unique, options);
+  }
+
+  async deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null> {
+    const result = await this.document.send(
+      new DeleteCommand({ TableName: this.tables.suppressions, Key: { hash }, ReturnValues: 'ALL_OLD' }),
+      { abortSignal: options?.signal },
+    );
+    return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
   }
 
   async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {

@@ -24,6 +24,7 @@ import type {
   PageDeletion,
   Purpose,
   SingleViewPort,
+  SuppressionRecord,
   WriteOutcome,
 } from './port.js';
 import {
@@ -37,6 +38,7 @@ import {
   identityLogItemSchema,
   idempotencyItemSchema,
   mergeLinkSchema,
+  suppressionItemSchema,
 } from './schemas.js';
 
 type Item = Record<string, unknown>;
@@ -74,6 +76,7 @@ export class MemorySingleView implements SingleViewPort {
   private readonly consentHistory = new Map<string, Item[]>();
   private readonly identityLog = new Map<string, Item[]>();
   private readonly erasureJobs = new Map<string, Item>();
+  private readonly suppressions = new Map<string, Item>();
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
     for (const customer of items.customers) this.customers.set(String(customer.id), customer);
@@ -321,6 +324,23 @@ export class MemorySingleView implements SingleViewPort {
 
   async putErasureJob(job: ErasureJobRecord, _options?: CallOptions): Promise<void> {
     this.erasureJobs.set(job.customerId, copy(job));
+  }
+
+  async getSuppressions(hashes: readonly string[], _options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {
+    return hashes.map((hash) => {
+      const item = this.suppressions.get(hash);
+      return item ? parseItem(suppressionItemSchema, item) : null;
+    });
+  }
+
+  async putSuppressions(records: readonly SuppressionRecord[], _options?: CallOptions): Promise<void> {
+    for (const record of records) this.suppressions.set(record.hash, copy(record));
+  }
+
+  async deleteSuppression(hash: string, _options?: CallOptions): Promise<SuppressionRecord | null> {
+    const item = this.suppressions.get(hash);
+    this.suppressions.delete(hash);
+    return item ? parseOrThrow(suppressionItemSchema, item) : null;
   }
 
   async customerIdsByMatch(matchIds: readonly string[], _options?: CallOptions): Promise<Array<string | null | Error>> {

@@ -334,6 +334,20 @@ export interface ErasureJobRecord {
   readonly completedAt?: string | null;
 }
 
+/**
+ * An erased identifier on the suppression list (docs/erasure.md): only its
+ * keyed hash is kept, never the value. `identify` and `track` refuse an
+ * identifier on the list until an operator lifts it.
+ */
+export interface SuppressionRecord {
+  /** HMAC-SHA-256 (hex) of the identity index key (`TYPE#value`) under the gateway's suppression key. */
+  readonly hash: string;
+  readonly identityType: IdentityType;
+  /** The erased customer whose identifier it was (the erasure job's canonical id). */
+  readonly customerId: string;
+  readonly suppressedAt: string;
+}
+
 export interface CustomerScanPage {
   readonly customers: readonly CustomerRecord[];
   /** Opaque position for the next page; undefined at the end. */
@@ -427,6 +441,12 @@ export interface SingleViewPort {
   deleteIdentityLog(customerId: string, options?: CallOptions): Promise<PageDeletion>;
   getErasureJob(customerId: string, options?: CallOptions): Promise<ErasureJobRecord | null>;
   putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void>;
+  /** The suppression list by hash (batch contract; strongly consistent, so a refusal holds right after an erasure). */
+  getSuppressions(hashes: readonly string[], options?: CallOptions): Promise<ReadonlyArray<SuppressionRecord | null | Error>>;
+  /** Puts entries on the list (a put: the same hash twice is one entry). */
+  putSuppressions(records: readonly SuppressionRecord[], options?: CallOptions): Promise<void>;
+  /** Takes an entry off the list; resolves to the entry that was there, or null. */
+  deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null>;
   /**
    * Match links: an external resolver's match group (AWS Entity Resolution's
    * matchId) → the canonical customer it stands for, kept beside the identity

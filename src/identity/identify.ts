@@ -47,10 +47,14 @@ type Ranked = { readonly key: IdentityKey; readonly index: number };
  * are linked to the customer; customers that hold some of them are merged
  * into the one holding the strongest identifier, unless a per-type limit
  * would break (then that link is refused and reported). Retried from fresh
- * reads whenever a concurrent writer changed the graph in between.
+ * reads whenever a concurrent writer changed the graph in between. A call
+ * naming an identifier on the suppression list is refused whole
+ * (SuppressedIdentifierError), before any write.
  */
 export async function identify(scope: WriteScope, command: IdentifyCommand): Promise<IdentifyOutcome> {
   const { policy } = scope.services;
+  // An erased person's identifiers link nobody: the call is refused before anything is written.
+  await scope.services.suppressions.refuseSuppressed(command.identities, scope.context.span);
   const ranked = [...command.identities].sort(
     (a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index,
   );

@@ -1,7 +1,7 @@
 /**
  * How the MongoDB adapter reads the CRM's own contact collection: which
  * field holds the contact id and of what BSON type, and where each field the
- * gateway needs lives (docs/crm-mongodb.md). Paths are dotted
+ * gateway needs lives (docs/integration.md). Paths are dotted
  * (`owner.name`); a path through an array takes the first element that has
  * the value. An existing CRM collection is read as it is.
  */

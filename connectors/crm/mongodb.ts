@@ -10,7 +10,7 @@ import type { CrmContactRecord, CrmPort } from './port.js';
 export interface MongoCrmOptions {
   readonly url: string;
   readonly database: string;
-  /** Where the CRM keeps its contacts and how they read (docs/crm-mongodb.md); the c360 shape by default. */
+  /** Where the CRM keeps its contacts and how they read (docs/integration.md); the c360 shape by default. */
   readonly mapping?: CrmMapping;
   readonly maxPoolSize?: number;
 }

@@ -3,7 +3,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Pool } from 'undici';
 import type { CallOptions } from '../resilience/callOptions.js';
 
-/** What an HTTP source needs besides its URL: credentials the operator configures per source (docs/http-sources.md). */
+/** What an HTTP source needs besides its URL: credentials the operator configures per source (docs/integration.md). */
 export interface HttpSourceCredentials {
   /**
    * Sent with every call, e.g. `authorization: Bearer …` or `x-api-key: …`.

@@ -24,7 +24,7 @@ if (!mongoUrl) console.warn(`[skipped] CRM port contract: mongodb — ${skipReas
  * A CRM that never heard of c360: its own collection, id field and field
  * names, nested fields, cases called tickets with their own status words and
  * BSON dates, and fields the gateway never reads. The mapping is how an
- * operator describes it (docs/crm-mongodb.md).
+ * operator describes it (docs/integration.md).
  */
 const FOREIGN_MAPPING: CrmMapping = {
   collection: 'crm_contacts',

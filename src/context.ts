@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { Span, Tracer } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { SourceKeyHints } from './sourceKeys.js';
 import type { Sources } from './sources.js';
+import { requestSpan } from './telemetry/traceContext.js';
 
 /** What every resolver and plugin sees for one request. */
 export interface GatewayContext {
@@ -62,14 +64,23 @@ export const PURPOSE_HEADER = 'x-c360-purpose';
 const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
 export async function createContext(services: GatewayServices, headers: HeaderBag, requestId: string = randomUUID()): Promise<GatewayContext> {
-  const principal = await authenticate(headers, services.authenticator).catch((error: unknown) => {
-    // The key store could not answer: neither a bad credential nor an internal error.
-    throw error instanceof SourceError ? sourceUnavailable(error) : error;
-  });
-  const purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
-  const span = services.tracer.startSpan('c360.graphql.request', {
-    attributes: { 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' },
-  });
+  // The request's span first, so that everything the request does, the API key lookup included, is in its trace.
+  const span = requestSpan(services.tracer, headers, services.config.traceParent);
+  let principal: Principal;
+  let purpose: Purpose | null;
+  try {
+    principal = await authenticate(headers, services.authenticator, span).catch((error: unknown) => {
+      // The key store could not answer: neither a bad credential nor an internal error.
+      throw error instanceof SourceError ? sourceUnavailable(error) : error;
+    });
+    purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
+  } catch (error) {
+    // No operation runs, so the telemetry plugin never sees this span: it ends here.
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof GraphQLError ? String(error.extensions.code) : 'context failed' });
+    span.end();
+    throw error;
+  }
+  span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
   const traceId = span.spanContext().traceId;
   const loaders = createLoaders(services.sources, { parentSpan: span, batching: services.config.batching });
   return {

@@ -96,8 +96,10 @@ describe('forgetCustomer', () => {
     const done = receipt(id, '2026-11-18T09:00:00.000Z', '2026-11-18T09:05:00.000Z', ALL_ERASED);
     expect(await forget(id)).toEqual(done);
     expect(loyalty.has(memberId)).toBe(false);
-    // The loyalty service was only ever asked by its own member id.
+    // The loyalty service was only ever asked by its own member id, each time within the request's trace.
     expect(new Set(loyalty.deletes)).toEqual(new Set([memberId]));
+    const deletes = loyalty.headers.filter((request) => request.path.startsWith('/members/'));
+    expect(deletes.map((request) => request.headers.traceparent)).toEqual(deletes.map(() => expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)));
     clock.set('2026-11-18T09:10:00.000Z');
     expect(await forget(id)).toEqual(done);
 

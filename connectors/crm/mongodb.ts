@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import type { Document, MongoClientOptions } from 'mongodb';
 import type { CallOptions } from '../resilience/callOptions.js';
+import { SourceError } from '../resilience/sourceError.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 import { DEFAULT_CRM_MAPPING, projectedPaths } from './mapping.js';
 import type { CrmMapping } from './mapping.js';
@@ -34,6 +35,8 @@ export class MongoCrm implements CrmPort {
   private readonly mapping: CrmMapping;
   private readonly clientOptions: MongoClientOptions;
   private connecting: Promise<MongoClient> | undefined;
+  /** Why the last attempt to connect failed (class and code only), while no attempt has succeeded since. */
+  private lastFailure: string | undefined;
   private closed = false;
 
   private constructor(
@@ -102,27 +105,57 @@ export class MongoCrm implements CrmPort {
     return client.db(this.options.database).collection(this.mapping.collection);
   }
 
+  /**
+   * The connected client. After a failed attempt, calls do not wait for the
+   * next one (a server selection takes seconds): each starts an attempt if
+   * none is under way and fails at once as unavailable, until one succeeds.
+   */
   private client(signal: AbortSignal | undefined): Promise<MongoClient> {
     if (this.closed) return Promise.reject(new Error('the CRM client is closed'));
+    const failure = this.lastFailure;
     this.connecting ??= this.connect(new MongoClient(this.options.url, this.clientOptions));
+    if (failure !== undefined) return Promise.reject(new SourceError('crm', 'unavailable', `not connected (${failure})`));
     return abortable(this.connecting, signal);
   }
 
-  /** One attempt; a failure is forgotten so the next call tries again with a fresh client. */
+  /** One attempt; a failure is remembered and the attempt forgotten, so the next call tries again with a fresh client. */
   private connect(client: MongoClient): Promise<MongoClient> {
-    const connecting = client.connect().catch(async (error: unknown) => {
-      if (this.connecting === connecting) this.connecting = undefined;
-      await client.close().catch(() => undefined);
-      throw error;
-    });
+    const connecting = client.connect().then(
+      (connected) => {
+        this.lastFailure = undefined;
+        return connected;
+      },
+      async (error: unknown) => {
+        if (this.connecting === connecting) this.connecting = undefined;
+        this.lastFailure = errorClass(error);
+        await client.close().catch(() => undefined);
+        throw error;
+      },
+    );
     // Callers see the failure; nobody waiting is not an unhandled rejection.
     connecting.catch(() => undefined);
     return connecting;
   }
 }
 
+/**
+ * The pool and a server selection of 2 s; either can be set in the URL
+ * instead (`?maxPoolSize=50&serverSelectionTimeoutMS=5000`), which wins.
+ */
 function clientOptions(options: MongoCrmOptions): MongoClientOptions {
-  return { maxPoolSize: options.maxPoolSize ?? 20, serverSelectionTimeoutMS: 2_000, appName: 'c360' };
+  const inUrl = new Set([...new URLSearchParams(options.url.split('?')[1] ?? '').keys()].map((key) => key.toLowerCase()));
+  return {
+    ...(inUrl.has('maxpoolsize') ? {} : { maxPoolSize: options.maxPoolSize ?? 20 }),
+    ...(inUrl.has('serverselectiontimeoutms') ? {} : { serverSelectionTimeoutMS: 2_000 }),
+    appName: 'c360',
+  };
+}
+
+/** The error's class and code: a driver's message can quote the connection string. */
+function errorClass(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown failure';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number' ? `${error.name} ${code}` : error.name;
 }
 
 /** Waits for `promise` unless the signal aborts first (the connection attempt itself goes on). */

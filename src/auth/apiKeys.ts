@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
 import { DEMO_KEYS } from './demoKeys.js';
@@ -52,6 +53,11 @@ export function mintApiKey(fields: Omit<ApiKeyRecord, 'keyId' | 'secretHash' | '
 
 export type KeyCheck = { readonly status: 'valid'; readonly principal: Principal } | { readonly status: 'invalid'; readonly reason: string };
 
+/** Where key records are read; `parentSpan` is the request the lookup is for. */
+export interface KeyLookup {
+  getApiKey(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null>;
+}
+
 /**
  * Checks presented keys against the single view, caching the stored record
  * for `cacheMs` so a busy key costs one read per interval; revocation and
@@ -63,15 +69,16 @@ export class ApiKeyAuthenticator {
   private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
   constructor(
-    private readonly store: Pick<SingleViewPort, 'getApiKey'>,
+    private readonly store: KeyLookup,
     private readonly options: { readonly cacheMs: number; readonly allowDemoKeys: boolean },
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async check(presented: string): Promise<KeyCheck> {
+  /** `parentSpan`: the request's span; a lookup that requests share is a child of the first one's. */
+  async check(presented: string, parentSpan?: Span): Promise<KeyCheck> {
     const parsed = parseApiKey(presented);
     if (!parsed) return { status: 'invalid', reason: 'malformed API key' };
-    const record = await this.lookup(parsed.keyId);
+    const record = await this.lookup(parsed.keyId, parentSpan);
     if (!record || !secretMatches(parsed.secret, record.secretHash)) return { status: 'invalid', reason: 'unknown API key' };
     if (record.demo && !this.options.allowDemoKeys) return { status: 'invalid', reason: 'demo keys work only in embedded demo mode' };
     if (record.revoked) return { status: 'invalid', reason: 'API key revoked' };
@@ -85,19 +92,19 @@ export class ApiKeyAuthenticator {
     else this.cache.delete(keyId);
   }
 
-  private async lookup(keyId: string): Promise<ApiKeyRecord | null> {
+  private async lookup(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null> {
     const cached = this.cache.get(keyId);
     if (cached && cached.until > this.clock()) return cached.record;
     let pending = this.pending.get(keyId);
     if (!pending) {
-      pending = this.read(keyId).finally(() => this.pending.delete(keyId));
+      pending = this.read(keyId, parentSpan).finally(() => this.pending.delete(keyId));
       this.pending.set(keyId, pending);
     }
     return pending;
   }
 
-  private async read(keyId: string): Promise<ApiKeyRecord | null> {
-    const record = await this.store.getApiKey(keyId);
+  private async read(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null> {
+    const record = await this.store.getApiKey(keyId, parentSpan);
     if (this.options.cacheMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(keyId, { record, until: this.clock() + this.options.cacheMs });
@@ -111,9 +118,9 @@ export class ApiKeyAuthenticator {
  * a slow or failing single view refuses a request in time (SourceError)
  * instead of holding it. Cached keys are not looked up at all.
  */
-export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): Pick<SingleViewPort, 'getApiKey'> {
+export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): KeyLookup {
   return {
-    getApiKey: (keyId) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true }, () => store.getApiKey(keyId)),
+    getApiKey: (keyId, parentSpan) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true, parentSpan }, () => store.getApiKey(keyId)),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import { sourceUnavailable, unauthenticated } from '../errors.js';
 import type { ApiKeyAuthenticator } from './apiKeys.js';
@@ -19,12 +20,13 @@ export interface Authenticator {
  * Who is calling, from `x-api-key` or `authorization: Bearer`. Anything else,
  * or a credential that does not check out, is UNAUTHENTICATED (HTTP 401). A
  * key that cannot be checked because the single view fails is
- * SOURCE_UNAVAILABLE or SOURCE_TIMEOUT (HTTP 503).
+ * SOURCE_UNAVAILABLE or SOURCE_TIMEOUT (HTTP 503). A key lookup is a span
+ * under `parentSpan`, the request's.
  */
-export async function authenticate(headers: HeaderBag, authenticator: Authenticator): Promise<Principal> {
+export async function authenticate(headers: HeaderBag, authenticator: Authenticator, parentSpan?: Span): Promise<Principal> {
   const apiKey = single(headers['x-api-key']);
   if (apiKey !== undefined) {
-    const check = await authenticator.apiKeys.check(apiKey).catch((error: unknown) => {
+    const check = await authenticator.apiKeys.check(apiKey, parentSpan).catch((error: unknown) => {
       throw error instanceof SourceError ? sourceUnavailable(error) : error;
     });
     if (check.status === 'valid') return check.principal;

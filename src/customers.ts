@@ -35,6 +35,7 @@ export function eventQuery(args: CustomerEventsArgs): EventQuery {
   const after = decodeCursor(args.after, 'after');
   return {
     first: pageSize(args.first, 'first'),
+    order: args.order ?? 'OLDEST_FIRST',
     after: after && { occurredAt: after.at, id: after.id },
     types: args.types ?? undefined,
     since: args.since?.toISOString(),

@@ -56,7 +56,7 @@ import {
   mergeLinkSchema,
   suppressionItemSchema,
 } from './schemas.js';
-import { eventSortKey, identityIndexKey } from './keys.js';
+import { eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import { tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -142,9 +142,7 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage> {
-    const afterKey = query.after ? eventSortKey(query.after.occurredAt, query.after.id) : undefined;
-    const lower = maxString(query.since, afterKey);
-    const upper = query.until ? `${query.until}#\uffff` : undefined;
+    const { lower, upper, after: afterKey, newestFirst } = timelineRange(query);
     const names: Record<string, string> = { '#c': 'customerId' };
     const values: Record<string, NativeAttributeValue> = { ':c': customerId };
     let condition = '#c = :c';
@@ -157,7 +155,7 @@ export class DynamoSingleView implements SingleViewPort {
       condition += lower === afterKey ? ' AND #sk > :lo' : ' AND #sk >= :lo';
       values[':lo'] = lower;
     } else if (upper !== undefined) {
-      condition += ' AND #sk <= :hi';
+      condition += upper === afterKey ? ' AND #sk < :hi' : ' AND #sk <= :hi';
       values[':hi'] = upper;
     }
     let filter: string | undefined;
@@ -179,7 +177,7 @@ export class DynamoSingleView implements SingleViewPort {
           ExpressionAttributeValues: values,
           ExclusiveStartKey: startKey,
           Limit: Math.max(wanted, 25),
-          ScanIndexForward: true,
+          ScanIndexForward: !newestFirst,
         }),
         { abortSignal: options?.signal },
       );
@@ -709,12 +707,6 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
-}
-
-function maxString(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
 }
 
 function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {

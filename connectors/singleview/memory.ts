@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { malformedPayload } from '../resilience/sourceError.js';
-import { eventSortKey, identityIndexKey } from './keys.js';
+import { eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -109,16 +109,13 @@ export class MemorySingleView implements SingleViewPort {
 
   /** The DynamoDB adapter's Query, in memory: sort-key range, `after` exclusive, type filter, one extra for hasNextPage. */
   async getEvents(customerId: string, query: EventQuery, _options?: CallOptions): Promise<EventPage> {
-    const afterKey = query.after ? eventSortKey(query.after.occurredAt, query.after.id) : undefined;
-    const since = query.since;
-    const upper = query.until ? `${query.until}#\uffff` : undefined;
+    const { lower, upper, after, newestFirst } = timelineRange(query);
     const wanted = query.first + 1;
     const events: EventRecord[] = [];
-    for (const item of this.timelines.get(customerId) ?? []) {
+    const timeline = this.timelines.get(customerId) ?? [];
+    for (const item of newestFirst ? [...timeline].reverse() : timeline) {
       const sk = String(item.sk);
-      if (afterKey !== undefined && sk <= afterKey) continue;
-      if (since !== undefined && sk < since) continue;
-      if (upper !== undefined && sk > upper) break;
+      if (sk === after || (lower !== undefined && sk < lower) || (upper !== undefined && sk > upper)) continue;
       if (query.types && query.types.length > 0 && !query.types.includes(String(item.type))) continue;
       events.push(parseOrThrow(eventItemSchema, item));
       if (events.length === wanted) break;

@@ -167,8 +167,13 @@ export interface EventPosition {
   readonly id: string;
 }
 
+/** Timelines read oldest first unless a page asks for the newest first. */
+export type EventOrder = 'OLDEST_FIRST' | 'NEWEST_FIRST';
+
 export interface EventQuery {
   readonly first: number;
+  /** Default OLDEST_FIRST; `after` continues in the same order. */
+  readonly order?: EventOrder | undefined;
   readonly after?: EventPosition | undefined;
   readonly types?: readonly string[] | undefined;
   readonly since?: string | undefined;
@@ -372,7 +377,7 @@ export interface SingleViewPort {
   getMergeLinks(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<MergeLink | null | Error>>;
   /** Identity index: which customer holds each identifier. */
   customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<ReadonlyArray<string | null | Error>>;
-  /** One page of a customer's timeline, oldest first. */
+  /** One page of a customer's timeline, oldest first or newest first as the query asks. */
   getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage>;
   /** One page of a customer's audit trail, newest first. */
   getAuditTrail(customerId: string, first: number, after?: AuditPosition, options?: CallOptions): Promise<AuditPage>;

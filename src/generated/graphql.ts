@@ -112,7 +112,7 @@ export type Customer = {
   crm?: Maybe<CrmRecord>;
   /** Every CRM contact of the customer, one per CRM_ID it holds that the CRM knows, the one held longest first; each keeps its own account manager and cases. */
   crmRecords: Array<CrmRecord>;
-  /** Events in time order (oldest first); the cursor is opaque. */
+  /** Events in time order, oldest first unless order says NEWEST_FIRST; after continues in the same order; the cursor is opaque. */
   events: EventConnection;
   /** Canonical id. */
   id: Scalars['ID']['output'];
@@ -149,6 +149,7 @@ export type CustomerConsentHistoryArgs = {
 export type CustomerEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<EventOrder>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
   types?: InputMaybe<Array<Scalars['String']['input']>>;
   until?: InputMaybe<Scalars['DateTime']['input']>;
@@ -194,6 +195,13 @@ export type EventEdge = {
   cursor: Scalars['String']['output'];
   node: Event;
 };
+
+/** The direction of a timeline page. */
+export type EventOrder =
+  /** By occurredAt, latest first (then by event id, descending). */
+  | 'NEWEST_FIRST'
+  /** By occurredAt, earliest first (then by event id). */
+  | 'OLDEST_FIRST';
 
 export type ExplainedIdentifier = {
   __typename?: 'ExplainedIdentifier';
@@ -712,6 +720,7 @@ export type ResolversTypes = {
   Event: ResolverTypeWrapper<EventModel>;
   EventConnection: ResolverTypeWrapper<Omit<EventConnection, 'edges'> & { edges: Array<ResolversTypes['EventEdge']> }>;
   EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['Event'] }>;
+  EventOrder: EventOrder;
   ExplainedIdentifier: ResolverTypeWrapper<ExplainedIdentifier>;
   FieldDecision: ResolverTypeWrapper<FieldDecision>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -868,7 +877,7 @@ export type CustomerResolvers<ContextType = GatewayContext, ParentType extends R
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   crm?: Resolver<Maybe<ResolversTypes['CrmRecord']>, ParentType, ContextType>;
   crmRecords?: Resolver<Array<ResolversTypes['CrmRecord']>, ParentType, ContextType>;
-  events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<CustomerEventsArgs, 'first'>>;
+  events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<CustomerEventsArgs, 'first' | 'order'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<Array<ResolversTypes['Identity']>, ParentType, ContextType>;
   identityGraph?: Resolver<ResolversTypes['IdentityGraph'], ParentType, ContextType>;

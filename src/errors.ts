@@ -30,7 +30,7 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Codes Apollo Server itself gives for malformed requests; passed through as they are. */
-const APOLLO_REQUEST_CODES = new Set([
+export const APOLLO_REQUEST_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',

@@ -137,7 +137,7 @@ function describe(record: ApiKeyRecord): string {
   return [
     `${record.keyId}  ${record.clientName}  [${state}${record.demo ? ', demo' : ''}]`,
     `  scopes:     ${record.scopes.join(', ') || '(none)'}`,
-    `  purposes:   ${record.purposes.map((p) => p.toLowerCase()).join(', ') || '(none)'}`,
+    `  purposes:   ${record.purposes.join(', ') || '(none)'}`,
     `  expires:    ${record.expiresAt ?? 'never'}`,
     `  rate limit: ${record.rateLimitPerMinute ? `${record.rateLimitPerMinute}/min` : 'gateway default'}`,
     ...(record.replacedBy ? [`  replaced by ${record.replacedBy}`] : []),

@@ -117,17 +117,21 @@ export function writeContext(ctx: GatewayContext): WriteContext {
 export function requestPurpose(principal: Principal, stated: Purpose | null): Purpose | null {
   if (stated === null) return principal.kind === 'customer' ? 'SELF_SERVICE' : null;
   if (principal.purposes.has(stated)) return stated;
-  throw purposeNotAllowed(stated.toLowerCase(), [...principal.purposes].map((p) => p.toLowerCase()));
+  throw purposeNotAllowed(stated, [...principal.purposes]);
 }
 
-/** `x-c360-purpose` holds the lower-case name of a Purpose value; anything else is a 400. */
+/**
+ * `x-c360-purpose` holds the name of a Purpose value in any case (the docs
+ * write it lower case: `support`); anything else is a 400. Answers always
+ * name purposes as the schema's enum does, upper case.
+ */
 export function parsePurpose(header: string | string[] | undefined): Purpose | null {
   const raw = Array.isArray(header) ? header[0] : header;
   if (raw === undefined || raw.trim() === '') return null;
   const purpose = raw.trim().toUpperCase() as Purpose;
   if (PURPOSES.includes(purpose)) return purpose;
   throw new GraphQLError(
-    `Unknown purpose in ${PURPOSE_HEADER}; expected one of ${PURPOSES.map((p) => p.toLowerCase()).join(', ')}.`,
+    `Unknown purpose in ${PURPOSE_HEADER}; expected one of ${PURPOSES.join(', ')} (in any case).`,
     { extensions: { code: ErrorCode.BAD_USER_INPUT, field: PURPOSE_HEADER, http: { status: 400 } } },
   );
 }

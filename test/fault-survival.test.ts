@@ -110,7 +110,7 @@ function auditWithheld(id: string) {
       },
     ],
     extensions: {
-      privacy: { purpose: 'support', fields: [{ path: 'customer.crm.crmId', piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] },
+      privacy: { purpose: 'SUPPORT', fields: [{ path: 'customer.crm.crmId', piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] },
     },
   };
 }

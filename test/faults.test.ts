@@ -10,7 +10,7 @@ const QUERY = 'query($id: ID!) { customer(id: $id) { id crm { crmId } loyalty { 
 const ID = DEMO_CUSTOMERS.consent.id;
 const { crm, loyalty: member } = demoCustomer(ID);
 /** The call centre's purpose releases every personal field as it is; the answer says so. */
-const SUPPORT = { privacy: { purpose: 'support', fields: [] } };
+const SUPPORT = { privacy: { purpose: 'SUPPORT', fields: [] } };
 const HEALTHY = { data: { customer: { id: ID, crm: { crmId: crm!.crmId }, loyalty: { tier: member!.tier } } }, extensions: SUPPORT };
 
 /** The whole answer when loyalty fails: everything else, plus one error at customer.loyalty. */

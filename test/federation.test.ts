@@ -122,7 +122,7 @@ describe('sources joined by their own identifiers', () => {
           loyaltyAccounts: [{ memberId: 'M-77', tier: 'Gold' }],
         },
       },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     expect(loyalty.requests).toEqual([['M-77']]);
     // Importing again changes nothing.
@@ -160,7 +160,7 @@ describe('sources joined by their own identifiers', () => {
           ],
         },
       },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

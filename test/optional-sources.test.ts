@@ -71,7 +71,7 @@ describe('optional sources that are down at start', () => {
     expect(withoutTraceId({ ...response.body, errors: byPath(response.body.errors) })).toEqual({
       data: { customer: { id: ID, profile: { firstName: demoCustomer(ID).customer.profile.firstName }, crm: null, loyalty: null } },
       errors: [error('crm', 64), error('loyalty', 78)],
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     expect(JSON.stringify(response.body)).not.toContain(PASSWORD);
   });

@@ -78,7 +78,7 @@ describe('read path over HTTP', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       data: { customer: expectedCustomer(DEMO_CUSTOMERS.consent.id) },
-      extensions: { traceId: expect.stringMatching(/^[0-9a-f]{32}$/), privacy: { purpose: 'support', fields: [] } },
+      extensions: { traceId: expect.stringMatching(/^[0-9a-f]{32}$/), privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -170,7 +170,7 @@ describe('read path over HTTP', () => {
     });
     expect(withoutTraceId(response.body)).toEqual({
       data: { customer: { id: survivor.customer.id, loyalty: { memberId: absorbed.loyalty!.memberId } } },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

@@ -11,14 +11,18 @@ import { SCOPES } from './scopes.js';
  */
 export type KeyStore = Pick<SingleViewPort, 'getApiKey' | 'putApiKey' | 'listApiKeys'>;
 
-const PURPOSE_NAMES = ['support', 'marketing', 'analytics', 'personalization', 'fraud', 'self_service'] as const;
+const PURPOSE_NAMES = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'] as const satisfies readonly Purpose[];
 
 export const newKeySchema = z.object({
   clientName: z.string().trim().min(1, 'expected a client name').max(200, 'expected at most 200 characters'),
   scopes: z.array(z.enum(SCOPES, { error: `unknown scope; expected ${SCOPES.join(', ')}` })).min(1, 'expected at least one scope'),
-  purposes: z
-    .array(z.enum(PURPOSE_NAMES, { error: `unknown purpose; expected ${PURPOSE_NAMES.join(', ')}` }))
-    .transform((names) => names.map((name) => name.toUpperCase() as Purpose)),
+  // Named in any case on the command line (`support` or `SUPPORT`), stored as the schema's enum value.
+  purposes: z.array(
+    z
+      .string()
+      .transform((name) => name.toUpperCase())
+      .pipe(z.enum(PURPOSE_NAMES, { error: `unknown purpose; expected ${PURPOSE_NAMES.join(', ')} (in any case)` })),
+  ),
   expiresAt: z.iso
     .datetime({ offset: true, error: 'expected an ISO 8601 time such as 2027-01-31T00:00:00Z' })
     .refine((at) => Date.parse(at) > Date.now(), 'expected a time in the future')

@@ -144,4 +144,4 @@ export function withoutTraceId<B extends { extensions?: Record<string, unknown> 
  * `extensions` of an answer for the call centre's purpose that touched
  * personal fields: `support` releases them all as they are, so none is listed.
  */
-export const SUPPORT_RELEASE = { privacy: { purpose: 'support', fields: [] } } as const;
+export const SUPPORT_RELEASE = { privacy: { purpose: 'SUPPORT', fields: [] } } as const;

@@ -162,7 +162,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   await apollo.start();
   await hardening.register(app);
   registerRoutes(app, services);
-  await registerWebPages(app);
+  await registerWebPages(app, { demo: config.demo.enabled });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: (request) => createContext(services, request.headers, String(request.id)),

@@ -10,7 +10,8 @@ import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js'
 import type { TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { ROOT } from './support/process.js';
-import { identify } from './support/writes.js';
+import { byPath } from './support/privacy.js';
+import { identify, setConsent } from './support/writes.js';
 
 /**
  * A CRM and a loyalty system that never heard of c360: the CRM holds contacts
@@ -162,6 +163,65 @@ describe('sources joined by their own identifiers', () => {
       },
       extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
+  });
+
+  it('decides each record of crmRecords and loyaltyAccounts by purpose and consent, and audits each release', async () => {
+    const id = ((await graphql(gw.url, '{ customerByIdentity(type: EMAIL, value: "ines@example.com") { id } }')).body.data as { customerByIdentity: { id: string } }).customerByIdentity.id;
+    const LISTS = 'query($id: ID!) { customer(id: $id) { crmRecords { crmId accountManager } loyaltyAccounts { memberId tier } } }';
+    const paths = ['crmRecords.0.crmId', 'crmRecords.1.crmId', 'loyaltyAccounts.0.memberId', 'loyaltyAccounts.1.memberId'];
+    const marketing = () => graphql(gw.url, LISTS, { apiKey: 'c360_demo_marketing', purpose: 'marketing', variables: { id } });
+
+    // No marketing consent: the identifiers are withheld, one error each; what is not personal is answered.
+    const denied = await marketing();
+    expect(withoutTraceId({ ...denied.body, errors: byPath(denied.body.errors) })).toEqual({
+      data: {
+        customer: {
+          crmRecords: [
+            { crmId: null, accountManager: 'Olu Owner' },
+            { crmId: null, accountManager: 'Second Manager' },
+          ],
+          loyaltyAccounts: [
+            { memberId: null, tier: 'Gold' },
+            { memberId: null, tier: 'Bronze' },
+          ],
+        },
+      },
+      errors: paths.map((path) => ({
+        message: 'Personal field withheld: the customer has not granted consent for MARKETING.',
+        locations: expect.any(Array),
+        path: ['customer', ...path.split('.').map((part) => (/^\d$/.test(part) ? Number(part) : part))],
+        extensions: { code: 'PII_ACCESS_DENIED', reason: 'CONSENT_NOT_GRANTED', piiClass: 'IDENTIFIER' },
+      })),
+      extensions: { privacy: { purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, piiClass: 'IDENTIFIER', decision: 'deny', reason: 'CONSENT_NOT_GRANTED' })) } },
+    });
+
+    // With consent, marketing gets each identifier hashed, as the policy says, and each release is audited.
+    await setConsent(gw.url, { customerId: id, purpose: 'MARKETING', status: 'GRANTED', source: 'test' });
+    const granted = await marketing();
+    const hashed = expect.stringMatching(/^[0-9a-f]{64}$/);
+    expect(withoutTraceId(granted.body)).toEqual({
+      data: {
+        customer: {
+          crmRecords: [
+            { crmId: hashed, accountManager: 'Olu Owner' },
+            { crmId: hashed, accountManager: 'Second Manager' },
+          ],
+          loyaltyAccounts: [
+            { memberId: hashed, tier: 'Gold' },
+            { memberId: hashed, tier: 'Bronze' },
+          ],
+        },
+      },
+      extensions: { privacy: { purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' })) } },
+    });
+    expect(JSON.stringify(granted.body)).not.toMatch(/C-900[12]|M-7[78]/);
+    const audit = await graphql<{ auditTrail: { edges: Array<{ node: { traceId: string; purpose: string; fields: Array<{ path: string; decision: string }> } }> } }>(
+      gw.url,
+      'query($id: ID!) { auditTrail(customerId: $id, first: 20) { edges { node { traceId purpose fields { path decision } } } } }',
+      { apiKey: 'c360_demo_admin', variables: { id } },
+    );
+    const release = audit.body.data!.auditTrail.edges.map((edge) => edge.node).find((node) => node.traceId === granted.body.extensions!.traceId);
+    expect(release).toEqual({ traceId: granted.body.extensions!.traceId, purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, decision: 'hash' })) });
   });
 
   it.each([

@@ -22,8 +22,8 @@ export function sourceVariable(source: SourceName, config?: Pick<GatewayConfig, 
 export class SourceStartError extends Error {
   override readonly name = 'SourceStartError';
 
-  static cannotOpen(source: SourceName, cause: unknown): SourceStartError {
-    return new SourceStartError(`The ${source} source could not be opened (${summary(cause)}); check ${sourceVariable(source)} and docs/configuration.md.`);
+  static cannotOpen(source: SourceName, cause: unknown, config?: Pick<GatewayConfig, 'resolution'>): SourceStartError {
+    return new SourceStartError(`The ${source} source could not be opened (${summary(cause)}); check ${sourceVariable(source, config)} and docs/configuration.md.`);
   }
 }
 

@@ -53,6 +53,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
   let demoData: DemoData | undefined;
   const demo = () => (demoData ??= generateDemoData({ ...config.demo, segments: deps.segments.all() }));
   const dataFile = (name: string) => (config.dataDir ? join(config.dataDir, name) : undefined);
+  const opening = <T>(source: SourceName, open: () => Promise<T>) => openingSource(source, open, config);
   try {
     let embeddedDynamo: EmbeddedDynamo | undefined;
     if (config.embedded) {
@@ -125,11 +126,11 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
  * cannot parse. The message names the source and its variable, never the
  * value, which may hold credentials.
  */
-async function opening<T>(source: SourceName, open: () => Promise<T>): Promise<T> {
+async function openingSource<T>(source: SourceName, open: () => Promise<T>, config: GatewayConfig): Promise<T> {
   try {
     return await open();
   } catch (error) {
-    throw SourceStartError.cannotOpen(source, error);
+    throw SourceStartError.cannotOpen(source, error, config);
   }
 }
 

@@ -96,6 +96,13 @@ describe('a required source that is down at start', () => {
     expect(message).not.toContain(String(port));
   });
 
+  it('stops the start on a connection string the driver cannot parse, naming the variable but never the string', async () => {
+    const started = startTestGateway({ C360_MONGODB_URL: `mongodb://c360-reader:${PASSWORD}@127.0.0.1:not-a-port` });
+    await expect(started).rejects.toBeInstanceOf(SourceStartError);
+    const message = await started.catch((error: Error) => error.message);
+    expect(message).toBe('The crm source could not be opened (MongoRuntimeError); check C360_MONGODB_URL and docs/configuration.md.');
+  });
+
   it('makes `npm start` exit 69 with that message', async () => {
     const port = await deadPort();
     const gateway = spawnGateway({ C360_DATA_DIR: 'memory', C360_PORT: '0', C360_DEMO_CUSTOMERS: '10', C360_LOYALTY_URL: `http://loyalty-user:${PASSWORD}@127.0.0.1:${port}`, C360_REQUIRED_SOURCES: 'singleview,loyalty' });

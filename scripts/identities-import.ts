@@ -10,6 +10,10 @@
  *   --source <name>        recorded as the identifiers' source (default: import)
  *   --concurrency <n>      rows in flight (default 4)
  *   --dry-run              check every row, write nothing
+ *   --unverified           record the identifiers as not verified: a row that
+ *                          would join two known customers is kept as a merge
+ *                          suggestion instead (default: verified, the operator
+ *                          vouches for the export)
  *   --json                 print the report as JSON
  *
  * Same environment as the gateway. Exit codes: 0 every row imported (or
@@ -26,7 +30,7 @@ import { ImportUsageError, importColumns, importIdentities } from '../src/tools/
 import type { ImportReport } from '../src/tools/importIdentities.js';
 import { openSingleViewForTool } from '../src/tools/openSingleView.js';
 
-const USAGE = `usage: npm run identities:import -- --file <pairs.csv> [--map TYPE=column ...] [--source <name>] [--concurrency <n>] [--dry-run] [--json]`;
+const USAGE = `usage: npm run identities:import -- --file <pairs.csv> [--map TYPE=column ...] [--source <name>] [--concurrency <n>] [--dry-run] [--unverified] [--json]`;
 
 const options = {
   file: { type: 'string' },
@@ -34,6 +38,7 @@ const options = {
   source: { type: 'string' },
   concurrency: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  unverified: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -63,7 +68,14 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const opened = await openSingleViewForTool(config);
   try {
-    const report = await importIdentities(config, opened.store, { file: values.file, columns, source, concurrency, dryRun: values['dry-run'] ?? false });
+    const report = await importIdentities(config, opened.store, {
+      file: values.file,
+      columns,
+      source,
+      concurrency,
+      dryRun: values['dry-run'] ?? false,
+      unverified: values.unverified ?? false,
+    });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${describe(report, values['dry-run'] ?? false)}\n(${opened.via})\n`);
     return report.invalid.length > 0 || report.suppressed.length > 0 ? 65 : 0;
   } finally {

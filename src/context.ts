@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import type { Purpose } from '../connectors/singleview/port.js';
 import { authenticate } from './auth/authenticate.js';
-import type { Authenticator, HeaderBag } from './auth/authenticate.js';
+import type { Authenticator, Credentials } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
 import type { ErasureServices } from './erasure/forgetCustomer.js';
@@ -63,13 +63,14 @@ export interface GatewayServices {
 export const PURPOSE_HEADER = 'x-c360-purpose';
 const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
-export async function createContext(services: GatewayServices, headers: HeaderBag, requestId: string = randomUUID()): Promise<GatewayContext> {
+export async function createContext(services: GatewayServices, credentials: Credentials, requestId: string = randomUUID()): Promise<GatewayContext> {
+  const { headers } = credentials;
   // The request's span first, so that everything the request does, the API key lookup included, is in its trace.
   const span = requestSpan(services.tracer, headers, services.config.traceParent);
   let principal: Principal;
   let purpose: Purpose | null;
   try {
-    principal = await authenticate(headers, services.authenticator, span).catch((error: unknown) => {
+    principal = await authenticate(credentials, services.authenticator, span).catch((error: unknown) => {
       // The key store could not answer: neither a bad credential nor an internal error.
       throw error instanceof SourceError ? sourceUnavailable(error) : error;
     });
@@ -94,7 +95,8 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
     privacy: new PrivacyLedger({
       policy: services.policy,
       purpose,
-      callerCustomerId: principal.customerId,
+      // A customer token's own record is bound by `me`, once it has found the customer holding the login.
+      callerCustomerId: undefined,
       loadOwner: async (ownerId) => {
         const record = await loaders.customers.load(ownerId);
         return record ? ownerFactsOf(record) : undefined;

@@ -22,6 +22,8 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** A write named an identifier of a person who was erased (docs/erasure.md): nothing was stored. */
   SUPPRESSED: 'SUPPRESSED',
+  /** A `track` idempotency key used before with a different event: nothing stored; HTTP 409 when nothing else was asked. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   /** The instance is draining after SIGTERM: HTTP 503, retry (another instance takes it). */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
@@ -119,11 +121,11 @@ export function sourceUnavailable(error: SourceError): GraphQLError {
  * A write refused because one of its identifiers is on the suppression list:
  * the person it identified asked to be forgotten. Names the field, never the value.
  */
-export function suppressed(field: string): GraphQLError {
-  return new GraphQLError(
-    `${field} identifies a person who was erased and is on the suppression list; nothing was stored. An operator can lift the suppression (liftSuppression).`,
-    { extensions: { code: ErrorCode.SUPPRESSED, field } },
-  );
+export function suppressed(
+  field: string,
+  message = `${field} identifies a person who was erased and is on the suppression list; nothing was stored. An operator can lift the suppression (liftSuppression).`,
+): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.SUPPRESSED, field } });
 }
 
 export type OperationLimitName = 'depth' | 'aliases' | 'rootFields' | 'tokens' | 'directives' | 'cost';
@@ -134,6 +136,12 @@ export type OperationLimitName = 'depth' | 'aliases' | 'rootFields' | 'tokens' |
  */
 export function queryTooComplex(message: string, limit: OperationLimitName, max: number, extra: Record<string, number> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit, max, ...extra, http: { status: 400 } } });
+}
+
+export function idempotencyKeyReused(): GraphQLError {
+  return new GraphQLError('input.idempotencyKey was already used with a different event; nothing was stored. Use a new key for a new event.', {
+    extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED, field: 'input.idempotencyKey' },
+  });
 }
 
 /** Over the principal's token bucket: HTTP 429 with Retry-After in whole seconds. */

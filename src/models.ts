@@ -4,6 +4,7 @@ import type {
   CustomerRecord,
   EventRecord,
   IdentityRecord,
+  MergeSuggestionRecord,
   ProfileRecord,
   TraitsRecord,
 } from '../connectors/singleview/port.js';
@@ -32,6 +33,13 @@ export type TraitsModel = TraitsRecord & Owned;
 export type LoyaltyAccountModel = LoyaltyAccountRecord & Owned;
 export type CrmRecordModel = CrmContactRecord & Owned;
 export type SupportCaseModel = SupportCaseRecord;
+
+/** acceptMergeSuggestion's answer: the decided suggestion, the customer both now are, and the id absorbed. */
+export interface MergeSuggestionResultModel {
+  readonly suggestion: MergeSuggestionRecord;
+  readonly customer: CustomerModel;
+  readonly merged: readonly string[];
+}
 
 /** identify's answer: the surviving customer, what it absorbed and what it refused. */
 export interface IdentifyResultModel {

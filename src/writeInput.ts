@@ -26,7 +26,7 @@ import { MAX_IDENTIFIER_LENGTH, normalizeIdentity } from '../connectors/resoluti
 export const MAX_IDENTITIES_PER_CALL = 20;
 /** An unmerge may split off every identifier one customer can hold of the common types. */
 export const MAX_UNMERGE_IDENTITIES = 100;
-const MAX_REASON_LENGTH = 500;
+export const MAX_REASON_LENGTH = 500;
 const MAX_PROPERTIES_BYTES = 16 * 1024;
 /** Clock skew tolerated on occurredAt: a device a little ahead of the server is not an error. */
 const MAX_FUTURE_MS = 5 * 60_000;
@@ -54,7 +54,7 @@ export function identifyCommand(input: IdentifyInput, context: InputContext): Id
     }
     if (seen.has(keyString(key))) return [];
     seen.add(keyString(key));
-    return [{ key, index }];
+    return [{ key, index, verified: identity.verified === true }];
   });
   if (identities.length === 0) {
     throw badUserInput(
@@ -97,6 +97,11 @@ function birthDate(value: Date, now: Date): string {
     throw badUserInput('input.traits.birthDate must be a date between 1900 and today.', 'input.traits.birthDate');
   }
   return value.toISOString().slice(0, 10);
+}
+
+/** Where an identify call claims verification: only a principal with identity:verify may (src/auth/scopes.ts). */
+export function verifiedIndexes(input: IdentifyInput): number[] {
+  return input.identities.flatMap((identity, index) => (identity.verified === true ? [index] : []));
 }
 
 export function trackCommand(input: TrackInput, context: InputContext): TrackCommand {
@@ -188,7 +193,7 @@ export function unmergeCommand(args: MutationUnmergeArgs, context: Pick<InputCon
   return { customerId: id, identities, reason: text(args.reason, 'reason', MAX_REASON_LENGTH, 1) };
 }
 
-function text(value: string, field: string, max: number, min = 0): string {
+export function text(value: string, field: string, max: number, min = 0): string {
   const trimmed = value.trim();
   if (trimmed.length < min || trimmed.length > max || !TEXT.test(trimmed)) {
     throw badUserInput(`${field} must be ${min > 0 ? `${min}–` : 'at most '}${max} characters without control characters.`, field);

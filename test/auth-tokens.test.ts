@@ -4,11 +4,14 @@ import { demoCustomer } from './support/demo.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { PII_SELECTION, byPath, expectedPii } from './support/privacy.js';
-import { JwksServer, TEST_JWT_SECRET, es256Key, signToken } from './support/tokens.js';
+import { loginPseudonym } from '../src/auth/tokens.js';
+import { JwksServer, TEST_JWT_SECRET, es256Key, loginOf, signToken } from './support/tokens.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
 const OWN = DEMO_CUSTOMERS.consent.id;
 const OTHER = DEMO_CUSTOMERS.noConsent.id;
+/** A customer token names the login its identity provider verified (a USER_ID), not a customer id. */
+const LOGIN = loginOf(OWN);
 
 const bearer = (token: string) => ({ apiKey: null, headers: { authorization: `Bearer ${token}` } });
 const unauthenticated = (message: string) => ({ status: 401, body: { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } });
@@ -22,7 +25,7 @@ describe('HS256 tokens', () => {
 
   describe('a customer token', () => {
     it('reads its own record through me, every personal field released for self_service', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, `{ me { ${PII_SELECTION} } }`, bearer(token));
       expect({ status: response.status, body: response.body }).toEqual({
         status: 200,
@@ -34,7 +37,7 @@ describe('HS256 tokens', () => {
     });
 
     it('cannot read another customer', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id profile { email } } }', { ...bearer(token), variables: { id: OTHER } });
       expect({ status: response.status, body: response.body }).toEqual({
         status: 403,
@@ -54,7 +57,7 @@ describe('HS256 tokens', () => {
     });
 
     it('is refused any purpose but self_service', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, '{ me { id } }', { ...bearer(token), purpose: 'marketing' });
       expect({ status: response.status, body: response.body }).toEqual({
         status: 403,
@@ -63,11 +66,12 @@ describe('HS256 tokens', () => {
     });
 
     it('shows itself in viewer', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, '{ viewer { id name kind scopes purposes } }', bearer(token));
       expect(response.body.data).toEqual({
         viewer: {
-          id: `customer:${OWN}`,
+          // A digest of the login: the login itself would put an identifier of the person into every log line and audit record.
+          id: `customer:${loginPseudonym({ type: 'USER_ID', value: LOGIN })}`,
           name: 'Signed-in customer',
           kind: 'customer',
           scopes: ['consent:read', 'customer:read', 'events:read', 'segments:read'],
@@ -105,18 +109,18 @@ describe('HS256 tokens', () => {
   });
 
   it.each([
-    ['an expired token', () => signToken({ sub: OWN, role: 'customer' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'Invalid token: it has expired.'],
-    ['a token signed with another secret', async () => (await signToken({ sub: OWN, role: 'customer' })).replace(/\.[^.]+$/, '.c2lnbmF0dXJl'), 'Invalid token: the signature does not verify.'],
+    ['an expired token', () => signToken({ sub: LOGIN, role: 'customer' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'Invalid token: it has expired.'],
+    ['a token signed with another secret', async () => (await signToken({ sub: LOGIN, role: 'customer' })).replace(/\.[^.]+$/, '.c2lnbmF0dXJl'), 'Invalid token: the signature does not verify.'],
     ['a token without a role', () => signToken({ sub: OWN }), 'Invalid token: the "role" claim must be "customer" or "agent".'],
-    ['a customer token whose subject is not a customer id', () => signToken({ sub: 'not an id!', role: 'customer' }), 'Invalid token: "sub" is not a customer id.'],
+    ['a customer token whose login is not an identifier', () => signToken({ sub: 'not an id!', role: 'customer' }), 'Invalid token: the "sub" claim must be 1–128 characters from letters, digits and . _ : @ | + = -, starting with a letter or digit.'],
     ['something that is not a JWT', async () => 'not-a-jwt', 'Invalid token: it is malformed.'],
   ])('refuses %s with UNAUTHENTICATED', async (_case, token, message) => {
     const response = await graphql(gw.url, '{ viewer { id } }', bearer(await token()));
     expect({ status: response.status, body: response.body }).toEqual(unauthenticated(message));
   });
 
-  it('a customer token for a customer that does not exist reads me as null', async () => {
-    const token = await signToken({ sub: 'cus_gone', role: 'customer' });
+  it('a customer token whose login no customer holds reads me as null', async () => {
+    const token = await signToken({ sub: 'user_nobody_has', role: 'customer' });
     const response = await graphql(gw.url, '{ me { id } }', bearer(token));
     expect(response.body).toEqual({ data: { me: null }, extensions: { traceId: TRACE_ID } });
   });
@@ -146,7 +150,7 @@ describe('tokens verified against a JWKS URL', () => {
   });
 
   it('accepts an ES256 token signed by a key the JWKS publishes', async () => {
-    const token = await signToken({ sub: OWN, role: 'customer' }, { issuer, audience }, signing);
+    const token = await signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience }, signing);
     const response = await graphql(gw.url, '{ me { id profile { email } } }', bearer(token));
     expect(response.body).toEqual({
       data: { me: { id: OWN, profile: { email: demoCustomer(OWN).customer.profile.email } } },
@@ -156,10 +160,10 @@ describe('tokens verified against a JWKS URL', () => {
   });
 
   it.each([
-    ['signed by a key the JWKS does not publish', async () => signToken({ sub: OWN, role: 'customer' }, { issuer, audience }, await es256Key('key-unknown')), 'Invalid token: no signing key matches its key id.'],
-    ['from another issuer', () => signToken({ sub: OWN, role: 'customer' }, { issuer: 'https://elsewhere.test/', audience }, signing), 'Invalid token: the "iss" claim is missing or not accepted.'],
-    ['for another audience', () => signToken({ sub: OWN, role: 'customer' }, { issuer, audience: 'someone-else' }, signing), 'Invalid token: the "aud" claim is missing or not accepted.'],
-    ['signed with HS256 where no secret is configured', () => signToken({ sub: OWN, role: 'customer' }, { issuer, audience }), 'Invalid token: algorithm HS256 is not accepted here.'],
+    ['signed by a key the JWKS does not publish', async () => signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience }, await es256Key('key-unknown')), 'Invalid token: no signing key matches its key id.'],
+    ['from another issuer', () => signToken({ sub: LOGIN, role: 'customer' }, { issuer: 'https://elsewhere.test/', audience }, signing), 'Invalid token: the "iss" claim is missing or not accepted.'],
+    ['for another audience', () => signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience: 'someone-else' }, signing), 'Invalid token: the "aud" claim is missing or not accepted.'],
+    ['signed with HS256 where no secret is configured', () => signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience }), 'Invalid token: algorithm HS256 is not accepted here.'],
   ])('refuses a token %s', async (_case, token, message) => {
     const response = await graphql(gw.url, '{ viewer { id } }', bearer(await token()));
     expect({ status: response.status, body: response.body }).toEqual(unauthenticated(message));

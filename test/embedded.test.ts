@@ -40,6 +40,9 @@ describe('embedded demo data', () => {
     const marketing = (c: typeof consent) => c.consents.find((x) => x.purpose === 'MARKETING')?.status;
     expect([consent.profile.email, marketing(consent)]).toEqual(['demo.customer@example.com', 'GRANTED']);
     expect([noConsent.profile.email, marketing(noConsent)]).toEqual(['demo.noconsent@example.com', 'DENIED']);
+    // The login each signs in with: what a customer token for them names (docs/security.md, "Tokens").
+    expect(consent.identities.filter((i) => i.type === 'USER_ID').map((i) => i.value)).toEqual([DEMO_CUSTOMERS.consent.login]);
+    expect(noConsent.identities.filter((i) => i.type === 'USER_ID').map((i) => i.value)).toEqual([DEMO_CUSTOMERS.noConsent.login]);
     for (const customer of [consent, noConsent]) {
       expect(loyaltyOf(customer.id, full)).not.toBeNull();
       expect(crmOf(customer.id, full)?.cases.length).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
+import { suggestionId } from '../src/identity/suggestions.js';
 import { crmOf, demoCustomer, loyaltyOf, testDemoData } from './support/demo.js';
 import { dynamoSingleView, graphql, startTestGateway, TestClock, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
@@ -253,6 +254,53 @@ describe('forgetCustomer', () => {
         resolution: ['NOT_FOUND', null],
       }),
     );
+  });
+
+  it('leaves a pending merge with an erased customer unmergeable: SUPPRESSED while the erasure is under way, gone once it is done, and closed by rejecting it', async () => {
+    clock.set('2026-11-18T11:30:00.000Z');
+    const erased = await identify(gw.url, [{ type: 'EMAIL', value: 'pending.erased@example.com' }, { type: 'LOYALTY_ID', value: 'M-PENDING-1' }]);
+    const kept = await identify(gw.url, [{ type: 'EMAIL', value: 'pending.kept@example.com' }], { firstName: 'Kim' });
+    // An unverified join of two known people is kept for a person to decide.
+    const join = await identify(gw.url, [{ type: 'EMAIL', value: 'pending.erased@example.com' }, { type: 'EMAIL', value: 'pending.kept@example.com' }]);
+    expect(join.rejectedLinks.map((link) => link.reason)).toEqual(['UNVERIFIED_MERGE']);
+    const id = suggestionId([erased.customer.id, kept.customer.id]);
+    const ACCEPT = 'mutation($id: ID!) { acceptMergeSuggestion(id: $id) { customer { id } merged } }';
+    const accept = async () => withoutTraceId((await graphql(gw.url, ACCEPT, { variables: { id }, apiKey: ADMIN_KEY })).body);
+    const refused = (message: string, code: string) => ({
+      data: null,
+      errors: [{ message, locations: [{ line: 1, column: 22 }], path: ['acceptMergeSuggestion'], extensions: { code, field: 'id' } }],
+    });
+
+    // The loyalty system is down: the erasure stops before the single view, whose customer still holds the suppressed identifiers.
+    loyalty.mode = { kind: 'status', status: 503 };
+    const completedAt = async () =>
+      (await graphql<{ forgetCustomer: { completedAt: string | null } }>(gw.url, FORGET, { variables: { id: erased.customer.id }, apiKey: ADMIN_KEY })).body.data!.forgetCustomer.completedAt;
+    expect(await completedAt()).toBeNull();
+    expect(await accept()).toEqual(
+      refused(
+        'A customer of this merge suggestion is being erased: it holds identifiers on the suppression list; nothing was merged. Finish the erasure (repeat forgetCustomer), then reject the suggestion.',
+        'SUPPRESSED',
+      ),
+    );
+    const untouched = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id identities { type } } }', { variables: { id: kept.customer.id }, purpose: 'support' });
+    expect(withoutTraceId(untouched.body)).toEqual({ data: { customer: { id: kept.customer.id, identities: [{ type: 'EMAIL' }] } } });
+
+    // Erasure done: the suggestion lists only the customer that is left, accepting it is refused, rejecting closes it.
+    loyalty.mode = { kind: 'ok' };
+    expect(await completedAt()).toBe('2026-11-18T11:30:00.000Z');
+    const listed = await graphql<{ mergeSuggestions: { edges: Array<{ node: { id: string; customerIds: string[]; customers: Array<{ id: string }> } }> } }>(
+      gw.url,
+      'query { mergeSuggestions(first: 50) { edges { node { id customerIds customers { id } } } } }',
+      { apiKey: ADMIN_KEY },
+    );
+    expect(listed.body.data!.mergeSuggestions.edges.map((edge) => edge.node).find((node) => node.id === id)).toEqual({
+      id,
+      customerIds: [erased.customer.id, kept.customer.id].sort(),
+      customers: [{ id: kept.customer.id }],
+    });
+    expect(await accept()).toEqual(refused('One of the two customers no longer exists (erased); reject the suggestion instead.', 'BAD_USER_INPUT'));
+    const rejected = await graphql(gw.url, 'mutation($id: ID!) { rejectMergeSuggestion(id: $id, reason: "erased") { id status } }', { variables: { id }, apiKey: ADMIN_KEY });
+    expect(withoutTraceId(rejected.body)).toEqual({ data: { rejectMergeSuggestion: { id, status: 'REJECTED' } } });
   });
 
   it.each([

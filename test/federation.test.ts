@@ -11,7 +11,8 @@ import type { TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { ROOT } from './support/process.js';
 import { byPath } from './support/privacy.js';
-import { identify, setConsent } from './support/writes.js';
+import { suggestionId } from '../src/identity/suggestions.js';
+import { identify, identifyVerified, setConsent } from './support/writes.js';
 
 /**
  * A CRM and a loyalty system that never heard of c360: the CRM holds contacts
@@ -143,7 +144,8 @@ describe('sources joined by their own identifiers', () => {
   it('gives a merged customer each record, the identifier held longest first', async () => {
     // identify is the other way ids arrive: a CRM or loyalty app reporting who it knows.
     await identify(gw.url, [{ type: 'EMAIL', value: 'ines.work@example.com' }, { type: 'CRM_ID', value: 'C-9002' }, { type: 'LOYALTY_ID', value: 'M-78' }]);
-    const merge = await identify(gw.url, [{ type: 'EMAIL', value: 'ines@example.com' }, { type: 'EMAIL', value: 'ines.work@example.com' }]);
+    // Two known people merge only through identifiers verified on both sides (docs/identity-resolution.md).
+    const merge = await identifyVerified(gw.url, [{ type: 'EMAIL', value: 'ines@example.com' }, { type: 'EMAIL', value: 'ines.work@example.com' }]);
     expect(merge.merged).toHaveLength(1);
     expect(await person('ines.work@example.com')).toEqual({
       data: {
@@ -222,6 +224,38 @@ describe('sources joined by their own identifiers', () => {
     );
     const release = audit.body.data!.auditTrail.edges.map((edge) => edge.node).find((node) => node.traceId === granted.body.extensions!.traceId);
     expect(release).toEqual({ traceId: granted.body.extensions!.traceId, purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, decision: 'hash' })) });
+  });
+
+  it('records imported identifiers as verified, so a row may join two known customers; with --unverified the join waits for a person', async () => {
+    const a = (await identify(gw.url, [{ type: 'EMAIL', value: 'row.a@example.com' }])).customer.id;
+    const b = (await identify(gw.url, [{ type: 'EMAIL', value: 'row.b@example.com' }, { type: 'LOYALTY_ID', value: 'M-81' }])).customer.id;
+    const csv = 'EMAIL,LOYALTY_ID\nrow.a@example.com,M-81\n';
+    const report = (merged: number, rejectedLinks: Record<string, number>) => ({ rows: 1, linked: 1, merged, rejectedLinks, skipped: [], invalid: [], suppressed: [] });
+
+    const cautious = await importPairs(csv, '--unverified', '--json');
+    expect({ code: cautious.code, report: JSON.parse(cautious.stdout) as unknown }).toEqual({ code: 0, report: report(0, { UNVERIFIED_MERGE: 1 }) });
+    const pending = await graphql<{ mergeSuggestions: { edges: Array<{ node: { id: string; customerIds: string[] } }> } }>(
+      gw.url,
+      '{ mergeSuggestions(first: 50) { edges { node { id customerIds } } } }',
+      { apiKey: 'c360_demo_admin' },
+    );
+    expect(pending.body.data!.mergeSuggestions.edges.map((edge) => edge.node)).toContainEqual({ id: suggestionId([a, b]), customerIds: [a, b].sort() });
+
+    // By default the operator vouches for the export: the row joins the two.
+    const trusted = await importPairs(csv, '--json');
+    expect({ code: trusted.code, report: JSON.parse(trusted.stdout) as unknown }).toEqual({ code: 0, report: report(1, {}) });
+    const joined = await graphql<{ customerByIdentity: { id: string; identities: Array<{ type: string; value: string; verified: boolean }> } }>(
+      gw.url,
+      '{ customerByIdentity(type: LOYALTY_ID, value: "M-81") { id identities { type value verified } } }',
+      { purpose: 'support' },
+    );
+    const customer = joined.body.data!.customerByIdentity;
+    expect([a, b]).toContain(customer.id);
+    expect([...customer.identities].sort((x, y) => x.value.localeCompare(y.value))).toEqual([
+      { type: 'LOYALTY_ID', value: 'M-81', verified: true },
+      { type: 'EMAIL', value: 'row.a@example.com', verified: true },
+      { type: 'EMAIL', value: 'row.b@example.com', verified: false },
+    ]);
   });
 
   it.each([

@@ -47,7 +47,11 @@ describe('optional sources that are down at start', () => {
   });
 
   it('show as down in /readyz while the gateway stays ready', async () => {
-    const response = await fetch(`${gw.url}/readyz`);
+    // To anyone: ready, and which sources are down.
+    const short = await fetch(`${gw.url}/readyz`);
+    expect({ status: short.status, body: (await short.json()) as unknown }).toEqual({ status: 200, body: { status: 'ready', down: ['crm', 'loyalty'] } });
+    // The detail, to a principal holding health:read.
+    const response = await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
     const body = (await response.json()) as { status: string; sources: Record<string, { status: string; required: boolean; error?: string }> };
     expect({ status: response.status, ready: body.status }).toEqual({ status: 200, ready: 'ready' });
     expect(Object.fromEntries(Object.entries(body.sources).map(([name, source]) => [name, [source.status, source.required]]))).toEqual({
@@ -79,7 +83,7 @@ describe('optional sources that are down at start', () => {
   it('are used once they are back, without a restart', async () => {
     loyalty = new LoyaltyTestServer(testDemoData().loyalty);
     await loyalty.start(loyaltyPort);
-    await expect.poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { sources: { loyalty: { status: string } } }).sources.loyalty.status).toBe('up');
+    await expect.poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { down: string[] }).down).toEqual(['crm']);
     const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id: ID }, purpose: 'support' });
     expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: demoCustomer(ID).loyalty!.tier } } } });
   });

@@ -92,7 +92,7 @@ describe('mutual TLS to an HTTP source', () => {
     try {
       const response = await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
       expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: TIER() } } } });
-      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { sources: { loyalty: { status: string } } };
+      const ready = (await (await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } })).json()) as { sources: { loyalty: { status: string } } };
       expect(ready.sources.loyalty.status).toBe('up');
     } finally {
       await gw.close();

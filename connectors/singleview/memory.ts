@@ -26,6 +26,10 @@ import type {
   SingleViewPort,
   SuppressionRecord,
   WriteOutcome,
+  MergeSuggestionRecord,
+  SuggestionPage,
+  SuggestionPosition,
+  SuggestionStatus,
 } from './port.js';
 import {
   apiKeyItemSchema,
@@ -33,6 +37,7 @@ import {
   consentChangeItemSchema,
   customerItemSchema,
   erasureJobItemSchema,
+  mergeSuggestionItemSchema,
   eventItemSchema,
   identityIndexItemSchema,
   identityLogItemSchema,
@@ -77,6 +82,7 @@ export class MemorySingleView implements SingleViewPort {
   private readonly identityLog = new Map<string, Item[]>();
   private readonly erasureJobs = new Map<string, Item>();
   private readonly suppressions = new Map<string, Item>();
+  private readonly mergeSuggestions = new Map<string, Item>();
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
     for (const customer of items.customers) this.customers.set(String(customer.id), customer);
@@ -338,6 +344,35 @@ export class MemorySingleView implements SingleViewPort {
     const item = this.suppressions.get(hash);
     this.suppressions.delete(hash);
     return item ? parseOrThrow(suppressionItemSchema, item) : null;
+  }
+
+  async putMergeSuggestion(suggestion: MergeSuggestionRecord, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.mergeSuggestions.has(suggestion.id)) return 'conflict';
+    this.mergeSuggestions.set(suggestion.id, copy(suggestion));
+    return 'written';
+  }
+
+  async getMergeSuggestion(id: string, _options?: CallOptions): Promise<MergeSuggestionRecord | null> {
+    const item = this.mergeSuggestions.get(id);
+    return item ? parseOrThrow(mergeSuggestionItemSchema, item) : null;
+  }
+
+  async replaceMergeSuggestion(suggestion: MergeSuggestionRecord, expectedStatus: SuggestionStatus, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.mergeSuggestions.get(suggestion.id)?.status !== expectedStatus) return 'conflict';
+    this.mergeSuggestions.set(suggestion.id, copy(suggestion));
+    return 'written';
+  }
+
+  async listMergeSuggestions(
+    query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },
+    _options?: CallOptions,
+  ): Promise<SuggestionPage> {
+    const after = query.after ? `${query.after.createdAt}#${query.after.id}` : undefined;
+    const matching = [...this.mergeSuggestions.values()]
+      .map((item) => parseOrThrow(mergeSuggestionItemSchema, item))
+      .filter((suggestion) => suggestion.status === query.status && (after === undefined || `${suggestion.createdAt}#${suggestion.id}` < after))
+      .sort((a, b) => `${b.createdAt}#${b.id}`.localeCompare(`${a.createdAt}#${a.id}`));
+    return { suggestions: matching.slice(0, query.first), hasNextPage: matching.length > query.first };
   }
 
   async customerIdsByMatch(matchIds: readonly string[], _options?: CallOptions): Promise<Array<string | null | Error>> {

@@ -14,8 +14,9 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
  * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
  * `track` idempotency keys by key, a customer's consent history and identity
  * change log by time, erasure jobs by customer, the suppression list of
- * erased identifiers by keyed hash, and the gateway's rate-limit buckets by
- * principal (src/ratelimit/dynamodb.ts).
+ * erased identifiers by keyed hash, the gateway's rate-limit buckets by
+ * principal (src/ratelimit/dynamodb.ts), and merge suggestions by id and,
+ * through an index, by status and time.
  */
 export interface TableNames {
   readonly customers: string;
@@ -30,7 +31,11 @@ export interface TableNames {
   readonly erasures: string;
   readonly suppressions: string;
   readonly rateLimits: string;
+  readonly mergeSuggestions: string;
 }
+
+/** The index that lists merge suggestions by status, newest first (`listKey` = `createdAt#id`). */
+export const SUGGESTIONS_BY_STATUS = 'by_status';
 
 export function tableNames(prefix: string): TableNames {
   return {
@@ -46,6 +51,7 @@ export function tableNames(prefix: string): TableNames {
     erasures: `${prefix}erasures`,
     suppressions: `${prefix}suppressions`,
     rateLimits: `${prefix}rate_limits`,
+    mergeSuggestions: `${prefix}merge_suggestions`,
   };
 }
 
@@ -73,6 +79,30 @@ function rangeTable(name: string, hash: string, range: string): CreateTableComma
   };
 }
 
+/** Suggestions by id, and by status for listing: operators list a few at a time, so one partition per status is no hot key. */
+function suggestionsTable(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'id', AttributeType: 'S' },
+      { AttributeName: 'status', AttributeType: 'S' },
+      { AttributeName: 'listKey', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: SUGGESTIONS_BY_STATUS,
+        KeySchema: [
+          { AttributeName: 'status', KeyType: 'HASH' },
+          { AttributeName: 'listKey', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
 export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
   return [
     hashTable(names.customers, 'id'),
@@ -87,6 +117,7 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
     hashTable(names.erasures, 'customerId'),
     hashTable(names.suppressions, 'hash'),
     hashTable(names.rateLimits, 'bucket'),
+    suggestionsTable(names.mergeSuggestions),
   ];
 }
 

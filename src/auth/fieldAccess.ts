@@ -35,6 +35,8 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Query.segments': { scope: 'segments:read', principals: STAFF },
   'Query.auditTrail': { scope: 'audit:read', principals: STAFF },
   'Query.explainLink': { scope: 'identity:read', principals: STAFF },
+  'Query.mergeSuggestions': { scope: 'identity:read', principals: STAFF },
+  'MergeSuggestion.customers': { scope: 'customer:read' },
   'Customer.events': { scope: 'events:read' },
   'Customer.segments': { scope: 'segments:read' },
   'Customer.consents': { scope: 'consent:read' },
@@ -46,6 +48,8 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Mutation.forgetCustomer': { scope: 'erasure:write', principals: STAFF },
   'Mutation.liftSuppression': { scope: 'erasure:write', principals: STAFF },
   'Mutation.unmerge': { scope: 'identity:write', principals: STAFF },
+  'Mutation.acceptMergeSuggestion': { scope: 'identity:write', principals: STAFF },
+  'Mutation.rejectMergeSuggestion': { scope: 'identity:write', principals: STAFF },
 };
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);

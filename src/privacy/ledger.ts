@@ -41,9 +41,21 @@ export class PrivacyLedger {
   private readonly owners = new Map<string, OwnerFacts | undefined | Promise<OwnerFacts | undefined>>();
   private readonly decisions = new Map<string, ReleaseDecision>();
   private readonly ownerFactsNeeded: boolean;
+  private callerCustomerId: string | undefined;
 
   constructor(private readonly options: LedgerOptions) {
     this.ownerFactsNeeded = needsOwnerFacts(options.policy, options.purpose);
+    this.callerCustomerId = options.callerCustomerId;
+  }
+
+  /**
+   * A customer token names a login, not a customer: `me` finds the customer
+   * holding it and binds it here before any of its fields is decided.
+   */
+  bindCaller(customerId: string): void {
+    if (this.callerCustomerId === customerId) return;
+    this.callerCustomerId = customerId;
+    this.decisions.clear();
   }
 
   get purpose(): Purpose | null {
@@ -96,8 +108,8 @@ export class PrivacyLedger {
   }
 
   private remember(key: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {
-    const { policy, purpose, callerCustomerId } = this.options;
-    const decision = releaseDecision({ policy, purpose, piiClass, callerCustomerId, owner });
+    const { policy, purpose } = this.options;
+    const decision = releaseDecision({ policy, purpose, piiClass, callerCustomerId: this.callerCustomerId, owner });
     this.decisions.set(key, decision);
     return decision;
   }

@@ -25,6 +25,12 @@ import { identifyCommand } from '../writeInput.js';
  * through the same path as an `identify` call (input checks,
  * normalization, blocklist, suppression list, resolution rules, identity
  * change log). Idempotent: importing a file again changes nothing.
+ *
+ * The operator who runs it vouches for the export, as a principal with
+ * identity:verify does: its identifiers are recorded verified, so a row may
+ * join two known customers (docs/identity-resolution.md, "Verified
+ * identifiers"). With `unverified` they are not, and such a join is kept as
+ * a merge suggestion (UNVERIFIED_MERGE) for a person to decide.
  */
 export interface ImportOptions {
   readonly file: string;
@@ -35,6 +41,8 @@ export interface ImportOptions {
   readonly concurrency: number;
   /** Checks every row without writing. */
   readonly dryRun: boolean;
+  /** Records the identifiers as not verified (default: verified, the operator vouches for the export). */
+  readonly unverified?: boolean;
 }
 
 /** Where a row went; rows are counted by line of the file (the header is line 1), never by value. */
@@ -88,7 +96,7 @@ export async function importIdentities(config: GatewayConfig, store: SingleViewP
   for await (const { record: row, info } of rows(options.file)) {
     const line = info.lines;
     report.rows += 1;
-    const identities: IdentityInput[] = [...columns].flatMap(([column, type]) => (row[column] ? [{ type, value: row[column] }] : []));
+    const identities: IdentityInput[] = [...columns].flatMap(([column, type]) => (row[column] ? [{ type, value: row[column], verified: !options.unverified }] : []));
     const indexColumns = [...columns].filter(([column]) => row[column]).map(([column]) => column);
     if (identities.length < 2) {
       report.skipped.push(line);
@@ -144,6 +152,7 @@ function toolEngine(config: GatewayConfig, store: SingleViewPort): IdentityEngin
     singleView: store,
     guard,
     policy: config.identity,
+    loginType: config.tokens.customerIdentity,
     segments: new SegmentCatalog(loadSegmentFile(config.segmentsFile)),
     clock: systemClock,
     cache: new CustomerCache(0),

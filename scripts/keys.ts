@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ApiKeyRecord } from '../connectors/singleview/port.js';
-import { KeyAdminError, createKey, listKeys, parseDuration, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
+import { KeyAdminError, KeyInputError, createKey, listKeys, parseDuration, parseNewKey, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
 import type { NewKey } from '../src/auth/apiKeys.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openSingleViewForTool } from '../src/tools/openSingleView.js';
@@ -54,10 +54,12 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !parsed.values.help ? 64 : 0;
   }
+  // Every usage error is found before the store is opened.
+  const action = plan(command, rest, parsed.values);
   const config = loadConfig();
   const opened = await openSingleViewForTool(config);
   try {
-    const output = await run(command, rest, parsed.values, opened.store);
+    const output = await action(opened.store);
     process.stdout.write(parsed.values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n(${opened.via})\n`);
     return 0;
   } finally {
@@ -70,34 +72,47 @@ interface Output {
   readonly text: string;
 }
 
-async function run(command: string, args: string[], values: Values, store: Parameters<typeof listKeys>[0]): Promise<Output> {
+type KeyStore = Parameters<typeof listKeys>[0];
+
+/** The command, checked: what it will do with the store once open. Throws UsageError or KeyInputError. */
+function plan(command: string, args: string[], values: Values): (store: KeyStore) => Promise<Output> {
   switch (command) {
     case 'create': {
-      if (args.length > 0) throw new UsageError(`create takes options only, not "${args.join(' ')}"`);
+      if (args.length > 0) throw new UsageError('create takes options only, not positional arguments');
       if (values['expires-at'] && values['expires-in']) throw new UsageError('give --expires-at or --expires-in, not both');
-      const created = await createKey(store, {
+      const input = {
         clientName: values.client ?? '',
         scopes: list(values.scopes),
         purposes: list(values.purposes),
-        expiresAt: values['expires-at'] ?? (values['expires-in'] ? new Date(Date.now() + parseDuration(values['expires-in'])).toISOString() : undefined),
+        expiresAt: values['expires-at'] ?? (values['expires-in'] ? new Date(Date.now() + parseDuration(values['expires-in'], '--expires-in')).toISOString() : undefined),
         rateLimitPerMinute: values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']),
         trustedDocumentsOnly: values['trusted-documents-only'],
-      });
-      return withSecret('Created', created);
+      };
+      parseNewKey(input);
+      return async (store) => withSecret('Created', await createKey(store, input));
     }
-    case 'list': {
-      const keys = await listKeys(store);
-      return { json: keys.map(publicView), text: keys.length === 0 ? 'No keys.' : keys.map(describe).join('\n\n') };
-    }
+    case 'list':
+      if (args.length > 0) throw new UsageError('list takes no arguments');
+      return async (store) => {
+        const keys = await listKeys(store);
+        return { json: keys.map(publicView), text: keys.length === 0 ? 'No keys.' : keys.map(describe).join('\n\n') };
+      };
     case 'revoke': {
-      const revoked = await revokeKey(store, onlyKeyId(command, args));
-      return { json: publicView(revoked), text: `Revoked ${revoked.keyId} (${revoked.clientName}). Gateways stop accepting it within C360_API_KEY_CACHE_MS.` };
+      const keyId = onlyKeyId(command, args);
+      return async (store) => {
+        const revoked = await revokeKey(store, keyId);
+        return { json: publicView(revoked), text: `Revoked ${revoked.keyId} (${revoked.clientName}). Gateways stop accepting it within C360_API_KEY_CACHE_MS.` };
+      };
     }
     case 'rotate': {
-      const { next, previous } = await rotateKey(store, onlyKeyId(command, args), values.grace ? parseDuration(values.grace) : 0);
-      const old = previous.revoked ? `${previous.keyId} is revoked.` : `${previous.keyId} keeps working until ${previous.expiresAt}.`;
-      const created = withSecret('Rotated to', next);
-      return { json: { ...(created.json as object), previous: publicView(previous) }, text: `${created.text}\n${old}` };
+      const keyId = onlyKeyId(command, args);
+      const grace = values.grace ? parseDuration(values.grace, '--grace') : 0;
+      return async (store) => {
+        const { next, previous } = await rotateKey(store, keyId, grace);
+        const old = previous.revoked ? `${previous.keyId} is revoked.` : `${previous.keyId} keeps working until ${previous.expiresAt}.`;
+        const created = withSecret('Rotated to', next);
+        return { json: { ...(created.json as object), previous: publicView(previous) }, text: `${created.text}\n${old}` };
+      };
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
@@ -122,7 +137,7 @@ function describe(record: ApiKeyRecord): string {
   return [
     `${record.keyId}  ${record.clientName}  [${state}${record.demo ? ', demo' : ''}]`,
     `  scopes:     ${record.scopes.join(', ') || '(none)'}`,
-    `  purposes:   ${record.purposes.map((p) => p.toLowerCase()).join(', ') || '(none)'}`,
+    `  purposes:   ${record.purposes.join(', ') || '(none)'}`,
     `  expires:    ${record.expiresAt ?? 'never'}`,
     `  rate limit: ${record.rateLimitPerMinute ? `${record.rateLimitPerMinute}/min` : 'gateway default'}`,
     ...(record.replacedBy ? [`  replaced by ${record.replacedBy}`] : []),
@@ -138,12 +153,13 @@ function onlyKeyId(command: string, args: string[]): string {
   return args[0]!;
 }
 
+/** docs/security.md: 0 done, 1 refused, 64 usage (the command or its input), 78 configuration. */
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n${USAGE}\n`);
-    else if (error instanceof ConfigError || error instanceof KeyAdminError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof KeyInputError || error instanceof ConfigError || error instanceof KeyAdminError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`keys: ${(error as Error).message}\n`);
-    process.exit(error instanceof UsageError ? 64 : error instanceof ConfigError ? 78 : 1);
+    process.exit(error instanceof UsageError || error instanceof KeyInputError ? 64 : error instanceof ConfigError ? 78 : 1);
   },
 );

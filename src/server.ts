@@ -20,6 +20,7 @@ import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
 import { IdentityEngine } from './identity/engine.js';
+import { SuppressionList } from './erasure/suppression.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
 import { applyFieldAccess } from './auth/fieldAccess.js';
@@ -39,9 +40,10 @@ import { AuditWriter } from './privacy/auditWriter.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
 import { loadPolicy } from './privacy/policy.js';
-import { checkReadiness, summarize } from './readiness.js';
+import { checkReadiness, checkSourcesAtStart, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
+import { SourceKeyHints } from './sourceKeys.js';
 import { openSources } from './sources.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
@@ -91,7 +93,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const trustedDocuments = loadTrustedDocuments(config.hardening.trustedDocumentsFile);
   const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
+  // A required source that does not answer stops the start here; an optional one is logged and connects later.
+  await checkSourcesAtStart(sources, config, logger).catch(async (error: unknown) => {
+    await sources.close();
+    throw error;
+  });
   const cache = new CustomerCache(config.writeCacheSize);
+  const sourceKeyHints = new SourceKeyHints();
+  const suppressions = new SuppressionList(sources.singleView, sources.guards.singleview, config.suppressionKey);
   const services: GatewayServices = {
     config,
     sources,
@@ -109,11 +118,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       cache,
       locks: new KeyedLock(),
       events: new EventWriter(sources.singleView, sources.guards.singleview),
+      suppressions,
       logger,
     }),
-    erasure: { sources, clock, cache, logger },
+    erasure: { sources, clock, cache, sourceKeyHints, suppressions, logger },
     shutdown: new ShutdownHooks(),
     policy,
+    sourceKeyHints,
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.keyLookups), {
         cacheMs: config.apiKeyCacheMs,
@@ -165,7 +176,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   await apollo.start();
   await hardening.register(app);
   registerRoutes(app, services, hardening);
-  await registerWebPages(app);
+  await registerWebPages(app, { demo: config.demo.enabled });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: (request) => createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id)),

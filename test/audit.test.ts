@@ -124,7 +124,7 @@ describe('when the single view fails', () => {
       extensions: {
         traceId: TRACE_ID,
         privacy: {
-          purpose: 'marketing',
+          purpose: 'MARKETING',
           fields: byPath([...policyDenied, ...taken.map((field) => ({ ...field, reason: 'AUDIT_UNAVAILABLE' }))]),
         },
       },
@@ -152,7 +152,7 @@ describe('when the single view fails', () => {
     const response = await graphql(gw.url, `query($id: ID!) { customer(id: $id) { profile { email } } }`, { purpose: 'support', variables: { id } });
     expect(response.body).toEqual({
       data: { customer: { profile: { email: demoCustomer(id).customer.profile.email } } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

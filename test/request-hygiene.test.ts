@@ -57,7 +57,7 @@ describe('request hygiene', () => {
     expect(cors).toEqual({
       'access-control-allow-origin': ORIGIN,
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'content-type, accept, x-api-key, authorization, x-c360-purpose, x-request-id, apollo-require-preflight, x-apollo-operation-name',
+      'access-control-allow-headers': 'content-type, accept, x-api-key, authorization, x-c360-purpose, x-request-id, traceparent, tracestate, apollo-require-preflight, x-apollo-operation-name',
       'access-control-expose-headers': 'retry-after',
       'access-control-max-age': '600',
     });

@@ -8,6 +8,7 @@ import { CustomerCache } from '../../src/identity/cache.js';
 import { systemClock } from '../../src/identity/clock.js';
 import { IdentityEngine } from '../../src/identity/engine.js';
 import { EventWriter } from '../../src/identity/eventWriter.js';
+import { SuppressionList } from '../../src/erasure/suppression.js';
 import { KeyedLock } from '../../src/identity/keyedLock.js';
 import { createLogger } from '../../src/logger.js';
 import type { MatchRecord } from '../../src/matching/index.js';
@@ -79,6 +80,7 @@ async function inMemory(): Promise<Resolver> {
     cache: new CustomerCache(0),
     locks: new KeyedLock(),
     events: new EventWriter(singleView, guard),
+    suppressions: new SuppressionList(singleView, guard, config.suppressionKey),
     logger: createLogger('silent'),
   });
   const resolution = new EmbeddedResolution(singleView);

@@ -40,6 +40,7 @@ import type {
   Purpose,
   ReadOptions,
   SingleViewPort,
+  SuppressionRecord,
   WriteOutcome,
   MergeSuggestionRecord,
   SuggestionPage,
@@ -58,8 +59,9 @@ import {
   identityIndexItemSchema,
   identityLogItemSchema,
   mergeLinkSchema,
+  suppressionItemSchema,
 } from './schemas.js';
-import { eventSortKey, identityIndexKey } from './keys.js';
+import { eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -148,9 +150,7 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage> {
-    const afterKey = query.after ? eventSortKey(query.after.occurredAt, query.after.id) : undefined;
-    const lower = maxString(query.since, afterKey);
-    const upper = query.until ? `${query.until}#\uffff` : undefined;
+    const { lower, upper, after: afterKey, newestFirst } = timelineRange(query);
     const names: Record<string, string> = { '#c': 'customerId' };
     const values: Record<string, NativeAttributeValue> = { ':c': customerId };
     let condition = '#c = :c';
@@ -163,7 +163,7 @@ export class DynamoSingleView implements SingleViewPort {
       condition += lower === afterKey ? ' AND #sk > :lo' : ' AND #sk >= :lo';
       values[':lo'] = lower;
     } else if (upper !== undefined) {
-      condition += ' AND #sk <= :hi';
+      condition += upper === afterKey ? ' AND #sk < :hi' : ' AND #sk <= :hi';
       values[':hi'] = upper;
     }
     let filter: string | undefined;
@@ -185,7 +185,7 @@ export class DynamoSingleView implements SingleViewPort {
           ExpressionAttributeValues: values,
           ExclusiveStartKey: startKey,
           Limit: Math.max(wanted, 25),
-          ScanIndexForward: true,
+          ScanIndexForward: !newestFirst,
         }),
         { abortSignal: options?.signal },
       );
@@ -534,6 +534,27 @@ export class DynamoSingleView implements SingleViewPort {
     await this.document.send(new PutCommand({ TableName: this.tables.erasures, Item: { ...job } }), { abortSignal: options?.signal });
   }
 
+  async getSuppressions(hashes: readonly string[], options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {
+    const items = await this.batchGet(this.tables.suppressions, 'hash', hashes, options, undefined, true);
+    return hashes.map((hash) => {
+      const item = items.get(hash);
+      return item ? parseItem(suppressionItemSchema, item) : null;
+    });
+  }
+
+  async putSuppressions(records: readonly SuppressionRecord[], options?: CallOptions): Promise<void> {
+    const unique = [...new Map(records.map((record) => [record.hash, { ...record }])).values()];
+    await this.batchWrite(this.tables.suppressions, unique, options);
+  }
+
+  async deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null> {
+    const result = await this.document.send(
+      new DeleteCommand({ TableName: this.tables.suppressions, Key: { hash }, ReturnValues: 'ALL_OLD' }),
+      { abortSignal: options?.signal },
+    );
+    return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
+  }
+
   async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
     const page = await this.document.send(
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
@@ -735,12 +756,6 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
-}
-
-function maxString(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
 }
 
 function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {

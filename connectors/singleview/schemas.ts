@@ -164,6 +164,13 @@ export const erasureJobItemSchema = z.object({
   completedAt: nullableString,
 });
 
+export const suppressionItemSchema = z.object({
+  hash: z.string(),
+  identityType: z.enum(['ANONYMOUS_ID', 'USER_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'CRM_ID', 'LOYALTY_ID']),
+  customerId: z.string(),
+  suppressedAt: z.string(),
+});
+
 export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
 
 export const mergeSuggestionItemSchema = z.object({

@@ -84,6 +84,8 @@ export type AcceptOutcome =
  * since) through the merge engine: the survivor is the one holding the
  * stronger identifier, per-type limits still apply, and the merge can be
  * undone by unmerge like any other. Audited, and logged on the survivor.
+ * A customer holding an identifier on the suppression list (an erasure
+ * under way) is not merged: SuppressedIdentifierError, nothing changed.
  */
 export async function acceptSuggestion(scope: WriteScope, id: string): Promise<AcceptOutcome> {
   const suggestion = await scope.store.read('getMergeSuggestion', (o) => scope.services.singleView.getMergeSuggestion(id, o));
@@ -125,6 +127,9 @@ async function mergePair(scope: WriteScope, graph: IdentityGraph, suggestion: Me
   if (customers.some((customer) => customer === null)) return { status: 'customer-gone' };
   const [a, b] = customers as [CustomerRecord, CustomerRecord];
   if (a.id === b.id) return { status: 'merged', record: a, merged: [] };
+  // A customer whose erasure is under way holds suppressed identifiers: merging it would carry them into another customer.
+  const held = [...a.identities, ...b.identities].map(({ type, value }, index) => ({ key: { type, value }, index }));
+  await scope.services.suppressions.refuseSuppressed(held, scope.context.span);
   const { policy } = scope.services;
   const [survivor, absorbed] = stronger(policy, a, b) === a ? [a, b] : [b, a];
   const frozen = await graph.freeze(absorbed, survivor.id);

@@ -102,7 +102,7 @@ function redact(action: 'mask' | 'hash', value: unknown, facts: FieldFacts): Red
 
 function withhold(ctx: GatewayContext, info: GraphQLResolveInfo, outcome: Pick<FieldOutcome, 'piiClass' | 'ownerId'> & { reason: NonNullable<FieldOutcome['reason']> }): never {
   ctx.privacy.record({ path: responsePathAsArray(info.path), decision: 'deny', ...outcome });
-  throw piiAccessDenied(outcome.reason, outcome.piiClass, ctx.privacy.purpose?.toLowerCase() ?? null);
+  throw piiAccessDenied(outcome.reason, outcome.piiClass, ctx.privacy.purpose);
 }
 
 /** Every model with personal fields carries its owner (src/models.ts); one without is decided as an unknown owner. */

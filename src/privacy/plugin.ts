@@ -69,7 +69,7 @@ function auditRecord(ctx: GatewayContext, ledger: PrivacyLedger, operation: stri
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */
 function stripFromResult(result: { data?: Record<string, unknown> | null }, outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
   replaceAtPath(result.data, outcome.path, () => null);
-  const error = piiAccessDenied('AUDIT_UNAVAILABLE', outcome.piiClass, ledger.purpose?.toLowerCase() ?? null);
+  const error = piiAccessDenied('AUDIT_UNAVAILABLE', outcome.piiClass, ledger.purpose);
   return { message: error.message, path: [...outcome.path], extensions: { ...error.extensions } };
 }
 

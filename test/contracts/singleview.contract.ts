@@ -97,6 +97,30 @@ export function defineSingleViewContract(adapter: string, factory: SingleViewFac
       expect(rest).toEqual({ events: timeline.slice(2), hasNextPage: false });
     });
 
+    it('pages a timeline newest first, ties broken by id descending, with the same filters and cursors', async () => {
+      const newest = [...timeline].reverse();
+      const first = await store.getEvents('cus_1', { first: 2, order: 'NEWEST_FIRST' });
+      expect(first).toEqual({ events: newest.slice(0, 2), hasNextPage: true });
+      const last = newest[1]!;
+      const rest = await store.getEvents('cus_1', { first: 10, order: 'NEWEST_FIRST', after: { occurredAt: last.occurredAt, id: last.id } });
+      expect(rest).toEqual({ events: newest.slice(2), hasNextPage: false });
+      const window = newest.filter((e) => e.occurredAt >= at(4) && e.occurredAt <= at(7));
+      const windowFirst = await store.getEvents('cus_1', { first: 1, order: 'NEWEST_FIRST', since: at(4), until: at(7) });
+      expect(windowFirst).toEqual({ events: window.slice(0, 1), hasNextPage: window.length > 1 });
+      const windowRest = await store.getEvents('cus_1', {
+        first: 10,
+        order: 'NEWEST_FIRST',
+        since: at(4),
+        until: at(7),
+        after: { occurredAt: window[0]!.occurredAt, id: window[0]!.id },
+      });
+      expect(windowRest).toEqual({ events: window.slice(1), hasNextPage: false });
+      expect(await store.getEvents('cus_1', { first: 10, order: 'NEWEST_FIRST', types: ['Order Completed'] })).toEqual({
+        events: newest.filter((e) => e.type === 'Order Completed'),
+        hasNextPage: false,
+      });
+    });
+
     it('filters a timeline by type and by a time window', async () => {
       expect(await store.getEvents('cus_1', { first: 10, types: ['Order Completed'] })).toEqual({
         events: timeline.filter((e) => e.type === 'Order Completed'),

@@ -1,5 +1,7 @@
 import { generateDemoData } from '../../src/embedded/demoData.js';
 import type { DemoData } from '../../src/embedded/demoData.js';
+import type { CrmContactRecord } from '../../connectors/crm/port.js';
+import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 import { TEST_ENV } from './gateway.js';
 
 let cached: DemoData | undefined;
@@ -16,7 +18,24 @@ export function demoCustomer(id: string) {
   return {
     customer,
     events: data.events.filter((e) => e.customerId === id),
-    crm: data.crm.find((c) => c.customerRef === id) ?? null,
-    loyalty: data.loyalty.find((l) => l.customerRef === id) ?? null,
+    crm: crmOf(id, data),
+    loyalty: loyaltyOf(id, data),
   };
+}
+
+/** A demo customer's value of one identity type (the CRM and loyalty systems know only these, not c360's ids). */
+function identityValue(id: string, type: 'CRM_ID' | 'LOYALTY_ID', data: DemoData): string | undefined {
+  return data.customers.find((c) => c.id === id)?.identities.find((i) => i.type === type)?.value;
+}
+
+/** The CRM contact of a demo customer, found as the gateway finds it: by the customer's CRM_ID. */
+export function crmOf(id: string, data: DemoData = testDemoData()): CrmContactRecord | null {
+  const crmId = identityValue(id, 'CRM_ID', data);
+  return data.crm.find((c) => c.crmId === crmId) ?? null;
+}
+
+/** The loyalty membership of a demo customer, by the customer's LOYALTY_ID. */
+export function loyaltyOf(id: string, data: DemoData = testDemoData()): LoyaltyAccountRecord | null {
+  const memberId = identityValue(id, 'LOYALTY_ID', data);
+  return data.loyalty.find((m) => m.memberId === memberId) ?? null;
 }

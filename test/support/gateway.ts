@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
 import type { Gateway, GatewayDependencies } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
-import { TEST_SOURCE_TIMEOUT_MS } from './process.js';
+import { TEST_SOURCE_TIMEOUT_MS, TEST_SUPPRESSION_KEY } from './process.js';
 
 export interface TestGateway {
   readonly url: string;
@@ -31,6 +31,8 @@ export const TEST_ENV = {
   C360_EXECUTOR: process.env.C360_EXECUTOR,
   // Tests about deadlines set their own.
   C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
+  // Required outside demo mode (tests that point the single view at their own dynalite).
+  C360_SUPPRESSION_KEY: TEST_SUPPRESSION_KEY,
 } as const;
 
 export interface TestGatewayOptions extends Pick<GatewayDependencies, 'decorateSources'> {
@@ -142,4 +144,4 @@ export function withoutTraceId<B extends { extensions?: Record<string, unknown> 
  * `extensions` of an answer for the call centre's purpose that touched
  * personal fields: `support` releases them all as they are, so none is listed.
  */
-export const SUPPORT_RELEASE = { privacy: { purpose: 'support', fields: [] } } as const;
+export const SUPPORT_RELEASE = { privacy: { purpose: 'SUPPORT', fields: [] } } as const;

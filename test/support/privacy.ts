@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { CustomerRecord } from '../../connectors/singleview/port.js';
-import { demoCustomer, testDemoData } from './demo.js';
+import { crmOf, demoCustomer, loyaltyOf, testDemoData } from './demo.js';
 
 /**
  * What the privacy layer should answer, written from DESIGN.md ("Privacy")
@@ -172,7 +172,7 @@ export function byPath<T extends { path?: unknown }>(items: readonly T[] | undef
 export function customersByConsent(purpose: PurposeName): { granted: string; denied: string } {
   const data = testDemoData();
   const complete = data.customers.filter(
-    (c) => data.crm.some((r) => r.customerRef === c.id) && data.loyalty.some((l) => l.customerRef === c.id) && c.profile.address,
+    (c) => crmOf(c.id, data) !== null && loyaltyOf(c.id, data) !== null && c.profile.address,
   );
   const granted = complete.find((c) => consentOf(c, purpose) === 'GRANTED');
   const denied = complete.find((c) => consentOf(c, purpose) !== 'GRANTED');

@@ -19,6 +19,9 @@ export interface GatewayProcess {
  */
 export const TEST_SOURCE_TIMEOUT_MS = '3000';
 
+/** The suppression list's HMAC key of every test gateway (required outside demo mode); a test of the setting sets its own. */
+export const TEST_SUPPRESSION_KEY = 'test-suppression-key-0123456789abcdef';
+
 /**
  * `npm start`'s entry point as a real child process (tsx src/main.ts), with
  * the given environment; `nodeArgs` go to Node before it (e.g. --watch).
@@ -26,7 +29,14 @@ export const TEST_SOURCE_TIMEOUT_MS = '3000';
 export function spawnGateway(env: Record<string, string>, nodeArgs: readonly string[] = []): GatewayProcess {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS, ...executorEnv(), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
+      C360_SUPPRESSION_KEY: TEST_SUPPRESSION_KEY,
+      ...executorEnv(),
+      ...env,
+    },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { EmbeddedResolution } from '../../connectors/resolution/embedded.js';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
@@ -57,7 +58,8 @@ interface Resolver {
   close(): Promise<void>;
 }
 
-const config = configFrom({ C360_DATA_DIR: 'memory', C360_DEMO: 'false', C360_DEMO_CUSTOMERS: '0', C360_LOG_LEVEL: 'silent', C360_SINGLEVIEW_TIMEOUT_MS: '30000', C360_RESOLUTION_TIMEOUT_MS: '30000', C360_WRITE_CACHE_SIZE: '0' });
+// A throwaway key: the engine checks identifiers against an (empty) suppression list kept under it.
+const config = configFrom({ C360_DATA_DIR: 'memory', C360_DEMO: 'false', C360_DEMO_CUSTOMERS: '0', C360_SUPPRESSION_KEY: randomBytes(32).toString('hex'), C360_LOG_LEVEL: 'silent', C360_SINGLEVIEW_TIMEOUT_MS: '30000', C360_RESOLUTION_TIMEOUT_MS: '30000', C360_WRITE_CACHE_SIZE: '0' });
 
 /** The embedded gateway's own engine over dynalite. */
 async function overDynalite(): Promise<Resolver> {

@@ -106,7 +106,7 @@ describe('deploy/kubernetes, read', () => {
   it('takes every secret from the c360-secrets Secret that docs/deploy.md tells how to create', () => {
     expect(secretRefs.map((ref) => ref.name)).toEqual(secretRefs.map(() => 'c360-secrets'));
     const docs = readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8');
-    const command = /kubectl -n c360 create secret generic c360-secrets[^\n]*(?:\\\n[^\n]*)*/.exec(docs)?.[0] ?? '';
+    const command = /kubectl -n c360 create secret generic c360-secrets(?:[^\n]*\\\n)*[^\n]*/.exec(docs)?.[0] ?? '';
     const documented = [...command.matchAll(/--from-literal=([a-z-]+)=/g)].map((match) => match[1]);
     expect(documented.sort()).toEqual(secretRefs.map((ref) => ref.key).sort());
   });

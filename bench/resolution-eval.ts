@@ -12,12 +12,14 @@
  * if their answers differ. Prints precision, recall and F1 per data set and
  * rule set, and rewrites its section of bench/README.md.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { trace } from '@opentelemetry/api';
 import { EmbeddedResolution } from '../connectors/resolution/embedded.js';
 import { MemorySingleView } from '../connectors/singleview/memory.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
+import { AuditLog, AuditWriter } from '../src/audit/index.js';
 import { configFrom } from '../src/config.js';
 import type { IdentityInput } from '../src/generated/graphql.js';
 import { CustomerCache } from '../src/identity/cache.js';
@@ -83,7 +85,7 @@ interface Resolver {
   close(): Promise<void>;
 }
 
-const config = configFrom({ C360_DATA_DIR: 'memory', C360_DEMO: 'false', C360_DEMO_CUSTOMERS: '0', C360_LOG_LEVEL: 'silent', C360_SINGLEVIEW_TIMEOUT_MS: '30000', C360_RESOLUTION_TIMEOUT_MS: '30000', C360_WRITE_CACHE_SIZE: '0' });
+const config = configFrom({ C360_PSEUDONYM_KEY: randomBytes(32).toString('hex'), C360_DATA_DIR: 'memory', C360_DEMO: 'false', C360_DEMO_CUSTOMERS: '0', C360_LOG_LEVEL: 'silent', C360_SINGLEVIEW_TIMEOUT_MS: '30000', C360_RESOLUTION_TIMEOUT_MS: '30000', C360_WRITE_CACHE_SIZE: '0' });
 
 /** The embedded gateway's own engine over dynalite. */
 async function overDynalite(): Promise<Resolver> {
@@ -106,6 +108,7 @@ async function inMemory(): Promise<Resolver> {
     locks: new KeyedLock(),
     events: new EventWriter(singleView, guard),
     logger: createLogger('silent'),
+    audit: new AuditLog(new AuditWriter(singleView, guard)),
   });
   const resolution = new EmbeddedResolution(singleView);
   return { engine, canonicalIds: (ids) => resolution.canonicalIds(ids), close: async () => {} };

@@ -3,5 +3,6 @@ import type { CrmRecordResolvers } from '../src/generated/graphql.js';
 export const CrmRecord: CrmRecordResolvers = {
   crmId: (contact) => contact.crmId,
   accountManager: (contact) => contact.accountManager ?? null,
-  openCases: (contact) => contact.cases.filter((supportCase) => supportCase.status !== 'closed'),
+  openCases: (contact) =>
+    contact.cases.filter((supportCase) => supportCase.status !== 'closed').map((supportCase) => ({ ...supportCase, ownerId: contact.ownerId })),
 };

@@ -5,6 +5,7 @@ import type { MutationResolvers } from '../src/generated/graphql.js';
 import type { GatewayContext } from '../src/context.js';
 import { forgetCustomerId, identifyCommand, setConsentCommand, trackCommand, unmergeCommand } from '../src/writeInput.js';
 import type { InputContext } from '../src/writeInput.js';
+import { writeOutcome } from '../src/models.js';
 
 /** Writes. Each checks and normalizes its input, then hands a command to the write path. */
 export const Mutation: MutationResolvers = {
@@ -20,7 +21,8 @@ export const Mutation: MutationResolvers = {
   async setConsent(_root, { input }, ctx) {
     const consent = await ctx.services.identity.setConsent(setConsentCommand(input), writeContext(ctx));
     if (!consent) throw badUserInput('input.customerId matches no customer.', 'input.customerId');
-    return consent;
+    // The decision the caller just sent, as stored: its own outcome, not a read of the customer.
+    return writeOutcome(consent);
   },
 
   async unmerge(_root, args, ctx) {
@@ -50,5 +52,11 @@ export const Mutation: MutationResolvers = {
 
 function inputContext(ctx: GatewayContext): InputContext {
   const { config } = ctx.services;
-  return { defaultRegion: config.phoneDefaultRegion, source: ctx.principal.id, now: ctx.services.clock(), blocklist: config.identity.blocked };
+  return {
+    defaultRegion: config.phoneDefaultRegion,
+    source: ctx.principal.id,
+    now: ctx.services.clock(),
+    blocklist: config.identity.blocked,
+    trackingPlan: ctx.services.trackingPlan,
+  };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { IdentityType } from '../connectors/singleview/port.js';
 import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
 import type { Blocklist, IdentityPolicy } from './identity/policy.js';
+import { pseudonymKeyProblem } from './privacy/pseudonym.js';
 
 /**
  * Configuration from environment variables, validated once at start. A wrong
@@ -154,6 +155,15 @@ export const envSchema = z.object({
   C360_EXECUTOR: z.enum(['jit', 'stock'], { error: 'expected jit or stock' }).default('jit'),
 
   C360_POLICY_FILE: z.string().min(1).optional(),
+  C360_TRACKING_PLAN_FILE: z.string().min(1).optional(),
+  /** The secret of `hash` pseudonyms (HMAC-SHA-256); required outside demo mode. Never echoed. */
+  C360_PSEUDONYM_KEY: z
+    .string()
+    .superRefine((secret, ctx) => {
+      const problem = pseudonymKeyProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   C360_JWT_SECRET: z.string().min(32, { error: 'expected at least 32 characters for an HS256 secret' }).optional(),
   C360_JWKS_URL: optionalUrl,
   C360_JWT_ISSUER: z.string().min(1).optional(),
@@ -171,6 +181,14 @@ export const envSchema = z.object({
 }).superRefine((env, ctx) => {
   if (env.C360_PRIVACY_ENFORCEMENT === 'off' && !env.C360_BENCHMARK_MODE) {
     ctx.addIssue({ code: 'custom', path: ['C360_PRIVACY_ENFORCEMENT'], message: 'off is refused unless C360_BENCHMARK_MODE=true (benchmarks only)' });
+  }
+  const demo = env.C360_DEMO ?? env.C360_DYNAMODB_ENDPOINT === undefined;
+  if (env.C360_PSEUDONYM_KEY === undefined && !demo) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['C360_PSEUDONYM_KEY'],
+      message: 'required outside demo mode: the secret that keys hashed (pseudonymized) values; e.g. openssl rand -hex 32 (docs/privacy.md)',
+    });
   }
   if (env.C360_SOURCES === 'memory' && !env.C360_BENCHMARK_MODE) {
     ctx.addIssue({ code: 'custom', path: ['C360_SOURCES'], message: 'memory is a benchmark-only setting; it needs C360_BENCHMARK_MODE=true' });
@@ -242,6 +260,10 @@ export interface GatewayConfig {
   readonly memorySources: boolean;
   /** Policy file path; the shipped config/policy.json when undefined. */
   readonly policyFile: string | undefined;
+  /** Tracking plan path; the shipped config/tracking-plan.json when undefined. */
+  readonly trackingPlanFile: string | undefined;
+  /** The secret of `hash` pseudonyms; undefined only in demo mode (a random key is made, src/privacy/pseudonym.ts). */
+  readonly pseudonymKey: string | undefined;
   readonly tokens: {
     readonly secret?: string | undefined;
     readonly jwksUrl?: string | undefined;
@@ -356,6 +378,8 @@ function toGatewayConfig(env: Env): GatewayConfig {
     },
     processMetricsMs: env.C360_PROCESS_METRICS_MS,
     policyFile: env.C360_POLICY_FILE,
+    trackingPlanFile: env.C360_TRACKING_PLAN_FILE,
+    pseudonymKey: env.C360_PSEUDONYM_KEY,
     tokens: { secret: env.C360_JWT_SECRET, jwksUrl: env.C360_JWKS_URL, issuer: env.C360_JWT_ISSUER, audience: env.C360_JWT_AUDIENCE },
     privacyEnforcement: env.C360_PRIVACY_ENFORCEMENT === 'on',
   };

@@ -29,10 +29,14 @@ import { executionOptions } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import { createLogger } from './logger.js';
-import { AuditWriter } from './privacy/auditWriter.js';
+import { AuditLog, AuditWriter } from './audit/index.js';
+import { operationNamePlugin } from './audit/operationName.js';
+import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
 import { loadPolicy } from './privacy/policy.js';
+import { Pseudonyms, pseudonymKey } from './privacy/pseudonym.js';
+import { loadTrackingPlan } from './privacy/trackingPlan.js';
 import { checkReadiness } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
@@ -73,8 +77,10 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logLevel);
-  // The policy first: a bad file stops the start before any source opens.
+  // The policy and the tracking plan first: a bad file stops the start before any source opens.
   const policy = loadPolicy(config.policyFile);
+  const trackingPlan = loadTrackingPlan(config.trackingPlanFile);
+  const pseudonyms = new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: config.demo.enabled, dataDir: config.dataDir }));
   const telemetry = deps.telemetry ?? createTelemetry();
   const clock = deps.clock ?? systemClock;
   const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
@@ -82,6 +88,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
   const cache = new CustomerCache(config.writeCacheSize);
+  const auditWriter = new AuditWriter(sources.singleView, sources.guards.singleview);
+  const audit = new AuditLog(auditWriter, clock);
   const services: GatewayServices = {
     config,
     sources,
@@ -99,10 +107,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       locks: new KeyedLock(),
       events: new EventWriter(sources.singleView, sources.guards.singleview),
       logger,
+      audit,
     }),
-    erasure: { sources, clock, cache, logger },
+    erasure: { sources, clock, cache, logger, audit },
     shutdown: new ShutdownHooks(),
     policy,
+    pseudonyms,
+    trackingPlan,
+    audit,
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.guards.singleview), {
         cacheMs: config.apiKeyCacheMs,
@@ -111,9 +123,12 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       tokens: createTokenVerifier(config.tokens),
     },
   };
+  // Responses wait for their own records; this only catches writes still on the wire at shutdown.
+  services.shutdown.register('audit', () => auditWriter.flush());
   const hardening = createHardening(services, trustedDocuments);
   const enforcement = privacyEnforcement(config, services);
-  const schema = enforcement.transform(applyFieldAccess(buildBaseSchema()));
+  // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.
+  const schema = applyFieldAccess(enforcement.transform(buildBaseSchema()));
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
@@ -135,6 +150,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationNamePlugin(),
       telemetryPlugin(),
       ...hardening.plugins,
       forbiddenStatusPlugin(),
@@ -192,7 +208,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
 
 /**
  * The @pii transform and the audit plugin, or, in benchmark mode with
- * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise).
+ * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise);
+ * writes are audited either way.
  */
 function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
   if (!config.privacyEnforcement) {
@@ -200,14 +217,12 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
       { setting: 'C360_PRIVACY_ENFORCEMENT=off', benchmarkMode: true },
       'PRIVACY ENFORCEMENT IS OFF: personal fields are released without policy, consent or audit. Benchmarks only.',
     );
-    return { transform: (schema: GraphQLSchema) => schema, plugins: [] };
+    // The classification is still checked: a field must say what it is whether or not it is enforced.
+    return { transform: (schema: GraphQLSchema) => (classifySchema(schema), schema), plugins: [] };
   }
-  const auditWriter = new AuditWriter(services.sources.singleView, services.sources.guards.singleview);
-  // Responses wait for their own records; this only catches writes still on the wire at shutdown.
-  services.shutdown.register('audit', () => auditWriter.flush());
   return {
-    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion }),
-    plugins: [privacyPlugin(auditWriter)],
+    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan }),
+    plugins: [privacyPlugin()],
   };
 }
 

@@ -5,7 +5,9 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { demoCustomer, testDemoData } from './support/demo.js';
 import { graphql, startTestGateway, dynamoSingleView } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
+import { AuditFaults } from './support/faultyAudit.js';
 import { PII_SELECTION, byPath, expectedPii } from './support/privacy.js';
+import { ADMIN_KEY, INGEST_KEY } from './support/writes.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
 
@@ -59,7 +61,7 @@ describe('audit trail', () => {
     expect(JSON.stringify(records)).not.toContain(demoCustomer(id).customer.profile.email!);
   });
 
-  it('keeps one record per response, and each customer sees only their own fields in it', async () => {
+  it('keeps one record per customer of a response, naming that customer only, with that customer\'s fields only', async () => {
     const ids = testDemoData().customers.slice(10, 13).map((c) => c.id);
     const response = await graphql(gw.url, `query Batch($ids: [ID!]!) { customers(ids: $ids) { profile { email } } }`, {
       purpose: 'support',
@@ -69,8 +71,17 @@ describe('audit trail', () => {
     for (const [i, id] of ids.entries()) {
       const records = (await trail(gw.url, id)).edges.map((edge) => edge.node).filter((node) => node.traceId === traceId);
       expect(records).toEqual([
-        expect.objectContaining({ customerIds: ids, fields: [{ path: `customers.${i}.profile.email`, piiClass: 'CONTACT', decision: 'allow', reason: null }] }),
+        {
+          at: expect.any(String),
+          traceId,
+          principal: 'key:demo_support',
+          purpose: 'SUPPORT',
+          operation: 'query Batch',
+          customerIds: [id],
+          fields: [{ path: `customers.${i}.profile.email`, piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        },
       ]);
+      for (const other of ids.filter((otherId) => otherId !== id)) expect(JSON.stringify(records)).not.toContain(other);
     }
   });
 
@@ -144,8 +155,8 @@ describe('when the single view fails', () => {
 
   it('answers requests without personal fields as usual, and releases again once the store is back', async () => {
     const id = DEMO_CUSTOMERS.consent.id;
-    const plain = await graphql(gw.url, `query($id: ID!) { customer(id: $id) { id traits { orderCount } } }`, { purpose: 'support', variables: { id } });
-    expect(plain.body).toEqual({ data: { customer: { id, traits: { orderCount: demoCustomer(id).customer.traits.orderCount } } }, extensions: { traceId: TRACE_ID } });
+    const plain = await graphql(gw.url, `query($id: ID!) { customer(id: $id) { id } segments { id } }`, { purpose: 'support', variables: { id } });
+    expect(plain.body).toEqual({ data: { customer: { id }, segments: expect.any(Array) }, extensions: { traceId: TRACE_ID } });
 
     const store = dynamoSingleView(gw);
     await ensureTables(store.client, tableDefinitions(store.tables));
@@ -163,6 +174,225 @@ describe('when the single view fails', () => {
     expect({ status: response.status, body: response.body }).toEqual({
       status: 503,
       body: { errors: [{ message: 'Credentials could not be checked: singleview source is unavailable: ResourceNotFoundException.', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'singleview' } }] },
+    });
+  });
+});
+
+/** Every record of a trail with the given trace id, with its detail. */
+async function recordsOf(url: string, customerId: string, traceId: unknown) {
+  const response = await graphql<{ auditTrail: { edges: Array<{ node: Record<string, unknown> & { traceId: string } }> } }>(
+    url,
+    `query($c: ID!) { auditTrail(customerId: $c, first: 100) { edges { node { principal purpose operation customerIds traceId detail fields { path } } } } }`,
+    { apiKey: ADMIN_KEY, variables: { c: customerId } },
+  );
+  return response.body.data!.auditTrail.edges.map((edge) => edge.node).filter((node) => node.traceId === traceId);
+}
+
+const mutation = (url: string, query: string, variables: Record<string, unknown>, apiKey = INGEST_KEY) => graphql(url, query, { apiKey, variables });
+const SET_CONSENT = 'mutation($input: SetConsentInput!) { setConsent(input: $input) { status } }';
+const IDENTIFY = 'mutation($input: IdentifyInput!) { identify(input: $input) { customer { id } merged } }';
+const UNMERGE = 'mutation($id: ID!, $identities: [IdentityInput!]!) { unmerge(customerId: $id, identities: $identities, reason: "audit test") { customer { id } splitCustomer { id } } }';
+const FORGET = 'mutation($id: ID!) { forgetCustomer(id: $id) { customerId completedAt } }';
+
+describe('audit of writes: one module, one record per customer', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_SOURCE_TIMEOUT_MS: '5000', C360_DEMO_CUSTOMERS: '10' });
+  });
+  afterAll(() => gw?.close());
+
+  it('records a consent change with its principal and trace id, also kept in the consent history', async () => {
+    const id = 'cus_000004';
+    const response = await mutation(gw.url, SET_CONSENT, { input: { customerId: id, purpose: 'ANALYTICS', status: 'DENIED', source: 'preference-centre' } });
+    const traceId = response.body.extensions!.traceId;
+    expect(await recordsOf(gw.url, id, traceId)).toEqual([
+      {
+        principal: 'key:demo_ingest',
+        purpose: null,
+        operation: 'setConsent',
+        customerIds: [id],
+        traceId,
+        detail: { change: 'consent', purpose: 'ANALYTICS', status: 'DENIED' },
+        fields: [],
+      },
+    ]);
+    const history = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { consentHistory(first: 1) { purpose status source principal traceId } } }', {
+      purpose: 'support',
+      variables: { id },
+    });
+    expect(history.body.data).toEqual({
+      customer: { consentHistory: [{ purpose: 'ANALYTICS', status: 'DENIED', source: 'preference-centre', principal: 'key:demo_ingest', traceId }] },
+    });
+  });
+
+  it('records links and merges on each customer\'s trail, in counts and types, never naming the other customer', async () => {
+    const a = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-merge-a' }] } });
+    const b = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'EMAIL', value: 'audit.merge.b@example.org' }] } });
+    const [idA, idB] = [a, b].map((r) => (r.body.data as { identify: { customer: { id: string } } }).identify.customer.id);
+    const merge = await mutation(gw.url, IDENTIFY, {
+      input: { identities: [{ type: 'USER_ID', value: 'audit-merge-a' }, { type: 'EMAIL', value: 'audit.merge.b@example.org' }, { type: 'PHONE', value: '+1 415 555 0199' }] },
+    });
+    expect(merge.body.data).toEqual({ identify: { customer: { id: idA }, merged: [idB] } });
+    const traceId = merge.body.extensions!.traceId;
+    const common = { principal: 'key:demo_ingest', purpose: null, operation: 'identify', traceId, fields: [] };
+    expect(await recordsOf(gw.url, idA!, traceId)).toEqual([
+      { ...common, customerIds: [idA], detail: { change: 'identity', absorbedCustomers: 1, linked: 1, 'linked.PHONE': 1 } },
+    ]);
+    expect(await recordsOf(gw.url, idB!, traceId)).toEqual([{ ...common, customerIds: [idB], detail: { change: 'identity', mergedIntoAnother: 1 } }]);
+  });
+
+  it('records an unmerge on both sides, each naming only itself', async () => {
+    const person = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-split' }, { type: 'DEVICE_ID', value: 'audit-split-device' }] } });
+    const id = (person.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
+    const split = await mutation(gw.url, UNMERGE, { id, identities: [{ type: 'DEVICE_ID', value: 'audit-split-device' }] });
+    const other = (split.body.data as { unmerge: { splitCustomer: { id: string } } }).unmerge.splitCustomer.id;
+    const traceId = split.body.extensions!.traceId;
+    const detail = { change: 'unmerge', identities: 1, 'identities.DEVICE_ID': 1, repeated: 'false', events: 0, consentChanges: 0, absorbedCustomers: 0 };
+    const common = { principal: 'key:demo_ingest', purpose: null, operation: 'unmerge', traceId, fields: [] };
+    expect(await recordsOf(gw.url, id, traceId)).toEqual([{ ...common, customerIds: [id], detail: { ...detail, side: 'kept' } }]);
+    expect(await recordsOf(gw.url, other, traceId)).toEqual([{ ...common, customerIds: [other], detail: { ...detail, side: 'split-off' } }]);
+  });
+
+  it('records an erasure with each source\'s status', async () => {
+    const response = await mutation(gw.url, FORGET, { id: 'cus_000006' }, ADMIN_KEY);
+    const traceId = response.body.extensions!.traceId;
+    expect(await recordsOf(gw.url, 'cus_000006', traceId)).toEqual([
+      {
+        principal: 'key:demo_admin',
+        purpose: null,
+        operation: 'forgetCustomer',
+        customerIds: ['cus_000006'],
+        traceId,
+        fields: [],
+        detail: { change: 'erasure', completed: 'true', 'source.singleview': 'ERASED', 'source.crm': expect.any(String), 'source.loyalty': expect.any(String), 'source.resolution': 'ERASED' },
+      },
+    ]);
+  });
+
+  it('splits a large release into several records, none over the size bound, that together hold every field', async () => {
+    const id = DEMO_CUSTOMERS.consent.id;
+    const ids = Array.from({ length: 100 }, () => id);
+    const response = await graphql(gw.url, 'query Large($ids: [ID!]!) { customers(ids: $ids) { profile { firstName lastName email phone birthDate } identities { value source firstSeenAt lastSeenAt } } }', {
+      purpose: 'support',
+      variables: { ids },
+    });
+    expect(response.body.errors).toBeUndefined();
+    const records = await recordsOf(gw.url, id, response.body.extensions!.traceId);
+    const fieldsPerCustomer = 5 + 1 + demoCustomer(id).customer.identities.length * 4;
+    expect(records.length).toBeGreaterThan(1);
+    const parts = records.map((record) => record.detail as { part: number; parts: number }).sort((a, b) => a.part - b.part);
+    expect(parts).toEqual(records.map((_r, i) => ({ part: i + 1, parts: records.length })));
+    for (const record of records) expect(Buffer.byteLength(JSON.stringify(record.fields))).toBeLessThanOrEqual(64 * 1024);
+    expect(records.flatMap((record) => record.fields as unknown[]).length).toBe(100 * fieldsPerCustomer);
+  });
+});
+
+describe('audit robustness: bounded operation names, one bad record fails only its own request', () => {
+  const faults = new AuditFaults();
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_SOURCE_TIMEOUT_MS: '5000', C360_DEMO_CUSTOMERS: '10', C360_RATE_LIMIT_PER_MINUTE: '0' }, { decorateSources: faults.decorate });
+  });
+  afterAll(() => gw?.close());
+  const read = (operationName: string, id = DEMO_CUSTOMERS.consent.id) =>
+    graphql(gw.url, `query ${operationName}($id: ID!) { customer(id: $id) { profile { email } } }`, { purpose: 'support', variables: { id } });
+
+  it('refuses an operation name over 256 characters with 400 BAD_USER_INPUT, and the readers beside it get their data', async () => {
+    const long = `Q${'x'.repeat(90 * 1024)}`;
+    const [refused, ...others] = await Promise.all([read(long), ...Array.from({ length: 5 }, () => read('Beside'))]);
+    expect({ status: refused.status, body: refused.body }).toEqual({
+      status: 400,
+      body: {
+        errors: [{ message: 'The operation name is longer than 256 characters; use a shorter name.', extensions: { code: 'BAD_USER_INPUT', field: 'operationName' } }],
+        extensions: { traceId: TRACE_ID },
+      },
+    });
+    for (const response of others) expect(response.body.data).toEqual({ customer: { profile: { email: DEMO_CUSTOMERS.consent.email } } });
+    const sent = await graphql(gw.url, `query Ok { viewer { id } }`, { operationName: long });
+    expect({ status: sent.status, code: sent.body.errors?.[0]?.extensions?.code }).toEqual({ status: 400, code: 'BAD_USER_INPUT' });
+  });
+
+  it('keeps a record that cannot be written from failing the requests whose records were written with it', async () => {
+    faults.poison = 'query Poisoned';
+    faults.holdNextMs = 300; // the first write waits, so the requests below queue up and share the next one
+    try {
+      const first = read('Holder');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const [poisoned, ...others] = await Promise.all([read('Poisoned'), ...Array.from({ length: 6 }, () => read('Beside'))]);
+      await first;
+      expect(poisoned.body).toEqual({
+        errors: [
+          {
+            message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+            path: ['customer', 'profile', 'email'],
+            extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: 'CONTACT' },
+          },
+        ],
+        data: { customer: { profile: { email: null } } },
+        extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] } },
+      });
+      for (const response of others) expect(response.body.data).toEqual({ customer: { profile: { email: DEMO_CUSTOMERS.consent.email } } });
+      // The poisoned record did share a write with others, and that write failed as a whole.
+      expect(faults.writes.some((write) => write.failed && write.operations.length > 1)).toBe(true);
+    } finally {
+      faults.poison = undefined;
+    }
+  });
+
+  describe('when the audit write fails, per kind of write (docs/privacy.md)', () => {
+    const failing = async <T>(run: () => Promise<T>): Promise<T> => {
+      faults.down = true;
+      try {
+        return await run();
+      } finally {
+        faults.down = false;
+      }
+    };
+    const unaudited = (path: string, write: string) => ({
+      message: expect.stringMatching(new RegExp(`^singleview source is unavailable: ${write} was applied, but its audit record could not be written`)),
+      locations: expect.any(Array),
+      path: [path],
+      extensions: { code: 'SOURCE_UNAVAILABLE', source: 'singleview' },
+    });
+
+    it('setConsent: the change stands, its history names who made it, and the call says the record is missing', async () => {
+      const id = 'cus_000002';
+      const response = await failing(() => mutation(gw.url, SET_CONSENT, { input: { customerId: id, purpose: 'PERSONALIZATION', status: 'DENIED', source: 'audit-down' } }));
+      expect(response.body).toEqual({ errors: [unaudited('setConsent', 'setConsent')], data: null, extensions: { traceId: TRACE_ID } });
+      const after = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { consentHistory(first: 1) { purpose status principal traceId } } }', { purpose: 'support', variables: { id } });
+      expect(after.body.data).toEqual({ customer: { consentHistory: [{ purpose: 'PERSONALIZATION', status: 'DENIED', principal: 'key:demo_ingest', traceId: response.body.extensions!.traceId }] } });
+    });
+
+    it('identify: the link stands and is in the identity change log with its principal; the call says the record is missing', async () => {
+      const created = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-link' }] } });
+      const id = (created.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
+      const response = await failing(() => mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-link' }, { type: 'EMAIL', value: 'audit.down@example.org' }] } }));
+      expect(response.body).toEqual({ errors: [unaudited('identify', 'identify')], data: null, extensions: { traceId: TRACE_ID } });
+      const graph = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { identityGraph { changes(first: 1) { kind identityTypes principal traceId } } } }', { purpose: 'support', variables: { id } });
+      expect(graph.body.data).toEqual({
+        customer: { identityGraph: { changes: [{ kind: 'LINK', identityTypes: ['EMAIL'], principal: 'key:demo_ingest', traceId: response.body.extensions!.traceId }] } },
+      });
+    });
+
+    it('unmerge: the split stands; the call says the record is missing, and a repeat (idempotent) records it', async () => {
+      const person = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-split' }, { type: 'DEVICE_ID', value: 'audit-down-device' }] } });
+      const id = (person.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
+      const variables = { id, identities: [{ type: 'DEVICE_ID', value: 'audit-down-device' }] };
+      const response = await failing(() => mutation(gw.url, UNMERGE, variables));
+      expect(response.body).toEqual({ errors: [unaudited('unmerge', 'unmerge')], data: null, extensions: { traceId: TRACE_ID } });
+      const repeat = await mutation(gw.url, UNMERGE, variables);
+      expect(repeat.body.errors).toBeUndefined();
+      expect((await recordsOf(gw.url, id, repeat.body.extensions!.traceId)).map((record) => record.detail)).toEqual([expect.objectContaining({ repeated: 'true', side: 'kept' })]);
+    });
+
+    it('forgetCustomer: the erasure stands; the call says the record is missing, and a repeat (resumable) records it', async () => {
+      const response = await failing(() => mutation(gw.url, FORGET, { id: 'cus_000007' }, ADMIN_KEY));
+      expect(response.body).toEqual({ errors: [unaudited('forgetCustomer', 'forgetCustomer')], data: null, extensions: { traceId: TRACE_ID } });
+      const gone = await graphql(gw.url, 'query { customer(id: "cus_000007") { id } }', { purpose: 'support' });
+      expect(gone.body.data).toEqual({ customer: null });
+      const repeat = await mutation(gw.url, FORGET, { id: 'cus_000007' }, ADMIN_KEY);
+      expect(repeat.body.errors).toBeUndefined();
+      expect(await recordsOf(gw.url, 'cus_000007', repeat.body.extensions!.traceId)).toEqual([expect.objectContaining({ operation: 'forgetCustomer', customerIds: ['cus_000007'] })]);
     });
   });
 });

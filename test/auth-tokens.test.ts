@@ -21,13 +21,21 @@ describe('HS256 tokens', () => {
   afterAll(() => gw?.close());
 
   describe('a customer token', () => {
-    it('reads its own record through me, every personal field released for self_service', async () => {
+    it('reads its own record through me, every personal field released for self_service; the identity graph needs identity:read', async () => {
       const token = await signToken({ sub: OWN, role: 'customer' });
       const response = await graphql(gw.url, `{ me { ${PII_SELECTION} } }`, bearer(token));
       expect({ status: response.status, body: response.body }).toEqual({
         status: 200,
         body: {
-          data: { me: expectedPii(OWN, { purpose: 'self_service', own: OWN }, ['me']).value },
+          errors: [
+            {
+              message: 'identityGraph needs the scope identity:read.',
+              locations: expect.any(Array),
+              path: ['me', 'identityGraph'],
+              extensions: { code: 'FORBIDDEN', scope: 'identity:read' },
+            },
+          ],
+          data: { me: { ...expectedPii(OWN, { purpose: 'self_service', own: OWN }, ['me']).value, identityGraph: null } },
           extensions: { traceId: TRACE_ID, privacy: { purpose: 'self_service', fields: [] } },
         },
       });

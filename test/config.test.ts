@@ -23,6 +23,7 @@ describe('configuration from the environment', () => {
       C360_LOYALTY_URL: 'http://loyalty.internal:8080',
       C360_RESOLUTION_URL: 'http://resolution.internal:8080',
       C360_LOYALTY_TIMEOUT_MS: '150',
+      C360_PSEUDONYM_KEY: '3b1f8e2a9c4d7f60a5e2b8c1d4f7a0e3b6c9d2f5a8e1b4c7d0f3a6e9b2c5d8f1',
     });
     expect(config).toMatchObject({
       embedded: false,

@@ -144,9 +144,11 @@ describe('the identity graph and explainLink', () => {
           edges: [],
         },
       },
+      extensions: { privacy: { purpose: 'support', fields: [] } },
     });
     const graph = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { identityGraph { nodes { type } edges { from to kind rule } changes(first: 1) { kind rule identityTypes otherCustomerId } } } }', {
       variables: { id: bobNow },
+      purpose: 'support',
     });
     expect(withoutTraceId(graph.body)).toEqual({
       data: {
@@ -158,6 +160,7 @@ describe('the identity graph and explainLink', () => {
           },
         },
       },
+      extensions: { privacy: { purpose: 'support', fields: [] } },
     });
   });
 
@@ -165,6 +168,7 @@ describe('the identity graph and explainLink', () => {
     const response = await graphql<{ customer: { identityGraph: { nodes: Array<{ id: string }>; edges: Array<{ from: string; kind: string; rule: string }> } } }>(
       gw.url,
       'query { customer(id: "cus_demo_customer") { identityGraph { nodes { id } edges { from to kind rule } } } }',
+      { purpose: 'support' },
     );
     const { nodes, edges } = response.body.data!.customer.identityGraph;
     expect(edges).toHaveLength(nodes.length - 1);
@@ -225,7 +229,14 @@ describe('blocked identifier values never link people', () => {
   });
 
   it('says so when asked to explain a blocked value', async () => {
-    const response = await graphql(gw.url, 'query { explainLink(a: { type: DEVICE_ID, value: "0000" }, b: { type: EMAIL, value: "blocked.real@example.com" }) { sameCustomer a { blocked customerId } b { blocked } } }');
-    expect(withoutTraceId(response.body)).toEqual({ data: { explainLink: { sameCustomer: false, a: { blocked: true, customerId: null }, b: { blocked: false } } } });
+    const response = await graphql(
+      gw.url,
+      'query { explainLink(a: { type: DEVICE_ID, value: "0000" }, b: { type: EMAIL, value: "blocked.real@example.com" }) { sameCustomer a { blocked customerId } b { blocked } } }',
+      { purpose: 'support' },
+    );
+    expect(withoutTraceId(response.body)).toEqual({
+      data: { explainLink: { sameCustomer: false, a: { blocked: true, customerId: null }, b: { blocked: false } } },
+      extensions: { privacy: { purpose: 'support', fields: [] } },
+    });
   });
 });

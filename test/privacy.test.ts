@@ -86,9 +86,12 @@ describe('masking and hashing output', () => {
           },
         },
         crm: { crmId: hashes.text(crm!.crmId) },
-        loyalty: { memberId: hashes.text(loyalty!.memberId) },
+        // A loyalty account is FINANCIAL, which personalization is not given: withheld as a whole.
+        loyalty: null,
       },
     });
+    const analytics = await read('c360_demo_analytics', 'analytics');
+    expect((analytics.data as { customer: { loyalty: unknown } }).customer.loyalty).toEqual({ memberId: hashes.text(loyalty!.memberId) });
   });
 
   it('keeps the year of a masked date and hashes contact data for analytics', async () => {
@@ -106,10 +109,10 @@ describe('masking and hashing output', () => {
 });
 
 describe('purpose header', () => {
-  const query = `query($id: ID!) { customer(id: $id) { id traits { orderCount lifetimeValue } profile { email } } }`;
+  const query = `query($id: ID!) { customer(id: $id) { id traits { orderCount lifetimeValue } profile { email } segments { segment { name } } } }`;
   const id = DEMO_CUSTOMERS.consent.id;
 
-  it('withholds every personal field when no purpose is stated, and answers the rest', async () => {
+  it('withholds every personal field when no purpose is stated, and answers only the id', async () => {
     const response = await graphql(gw.url, query, { variables: { id } });
     const withheld = (path: Array<string | number>, piiClass: string) => ({
       message: 'Personal field withheld: state a purpose in the x-c360-purpose header.',
@@ -120,15 +123,22 @@ describe('purpose header', () => {
     expect({ status: response.status, body: sorted(response.body) }).toEqual({
       status: 200,
       body: {
-        errors: [withheld(['customer', 'profile', 'email'], 'CONTACT'), withheld(['customer', 'traits', 'lifetimeValue'], 'FINANCIAL')],
-        data: { customer: { id, traits: { orderCount: demoCustomer(id).customer.traits.orderCount, lifetimeValue: null }, profile: { email: null } } },
+        errors: [
+          withheld(['customer', 'profile', 'email'], 'CONTACT'),
+          withheld(['customer', 'segments'], 'BEHAVIORAL'),
+          withheld(['customer', 'traits', 'lifetimeValue'], 'FINANCIAL'),
+          withheld(['customer', 'traits', 'orderCount'], 'BEHAVIORAL'),
+        ],
+        data: { customer: { id, traits: { orderCount: null, lifetimeValue: null }, profile: { email: null }, segments: null } },
         extensions: {
           traceId: TRACE_ID,
           privacy: {
             purpose: null,
             fields: [
               { path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
+              { path: 'customer.segments', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
               { path: 'customer.traits.lifetimeValue', piiClass: 'FINANCIAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
+              { path: 'customer.traits.orderCount', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
             ],
           },
         },

@@ -16,7 +16,7 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { malformedPayload } from '../resilience/sourceError.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -54,7 +54,7 @@ import {
   identityLogItemSchema,
   mergeLinkSchema,
 } from './schemas.js';
-import { eventSortKey, identityIndexKey } from './keys.js';
+import { auditItems, eventSortKey, identityIndexKey } from './keys.js';
 import { tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -218,23 +218,16 @@ export class DynamoSingleView implements SingleViewPort {
 
   /**
    * One item per customer a record concerns, so each customer's trail is one
-   * Query; each item keeps only that customer's fields, which also bounds its
-   * size when a response covered many customers.
+   * Query; each item names only that customer and keeps only its fields. A
+   * record with an item over DynamoDB's item limit fails on its own (an
+   * Error in its place), and the others are written: one oversized record
+   * never fails the batch it came in.
    */
   async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
-    const items = records.flatMap((record) => {
-      const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
-      return customers.map((customerId) => ({
-        ...record,
-        fields: JSON.stringify(
-          record.fields.filter((field) => !field.customerId || field.customerId === customerId).map(({ customerId: _owner, ...field }) => field),
-        ),
-        customerId,
-        sk: `${record.at}#${record.id}`,
-      }));
-    });
-    await this.batchWrite(this.tables.audit, items, options);
-    return records.map(() => undefined);
+    const perRecord = records.map((record) => auditItems(record));
+    const results = perRecord.map((items) => (items.some((item) => approximateItemBytes(item) > MAX_ITEM_BYTES) ? oversizedAudit() : undefined));
+    await this.batchWrite(this.tables.audit, perRecord.filter((_, i) => results[i] === undefined).flat(), options);
+    return results;
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {
@@ -675,6 +668,18 @@ export class DynamoSingleView implements SingleViewPort {
 }
 
 export { eventSortKey, identityIndexKey };
+
+/** DynamoDB's item size limit (400 KB, names and values together). */
+const MAX_ITEM_BYTES = 400 * 1024;
+
+/** Attribute names and values as UTF-8, roughly as DynamoDB counts them (its overhead per attribute is small). */
+function approximateItemBytes(item: Item): number {
+  return Buffer.byteLength(JSON.stringify(item));
+}
+
+function oversizedAudit(): SourceError {
+  return new SourceError(SOURCE, 'rejected', 'an audit item is over the 400 KB item limit');
+}
 
 /** Identity types are upper-case words, so `MATCH#…` never collides with an identifier's key. */
 function matchIndexKey(matchId: string): string {

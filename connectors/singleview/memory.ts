@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { malformedPayload } from '../resilience/sourceError.js';
-import { eventSortKey, identityIndexKey } from './keys.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import { auditItems, eventSortKey, identityIndexKey } from './keys.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -135,18 +135,16 @@ export class MemorySingleView implements SingleViewPort {
     await this.appendAudits([record], options);
   }
 
-  /** As the DynamoDB adapter: one item per customer, holding only that customer's field decisions. */
+  /** As the DynamoDB adapter: one item per customer, naming only that customer; an oversized record fails alone. */
   async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
-    for (const record of records) {
-      const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
-      for (const customerId of customers) {
-        const fields = record.fields
-          .filter((field) => !field.customerId || field.customerId === customerId)
-          .map(({ customerId: _owner, ...field }) => field);
-        insertSorted(this.auditTrails, customerId, { ...copy(record), fields, customerId, sk: `${record.at}#${record.id}` });
+    return records.map((record) => {
+      const items = auditItems(record);
+      if (items.some((item) => Buffer.byteLength(JSON.stringify(item)) > 400 * 1024)) {
+        return new SourceError('singleview', 'rejected', 'an audit item is over the 400 KB item limit');
       }
-    }
-    return records.map(() => undefined);
+      for (const item of items) insertSorted(this.auditTrails, String(item.customerId), item);
+      return undefined;
+    });
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {

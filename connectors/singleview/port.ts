@@ -231,6 +231,10 @@ export interface ApiKeyRecord {
   readonly demo?: boolean;
   /** Set by `keys rotate`: the key id that replaced this one. */
   readonly replacedBy?: string | null;
+  /** `principal`: hashed values are pseudonyms of this key's own, that match no other key's (docs/privacy.md). Absent: shared. */
+  readonly pseudonymScope?: 'shared' | 'principal' | null;
+  /** For principal-scoped pseudonyms: whose they are, the first key id of the line (a rotation keeps it, so pseudonyms survive it). */
+  readonly pseudonymSubject?: string | null;
 }
 
 /** Just enough of a customer to follow merges. */
@@ -271,6 +275,9 @@ export interface ConsentChangeRecord {
   readonly note?: string | null;
   /** The customer id the decision was given to; copies made by a merge keep it. Absent: the customer whose history holds it. */
   readonly origin?: string | null;
+  /** Who made the change (`key:<keyId>`, `agent:<sub>`), and the trace id of its request; absent on changes recorded before they were kept. */
+  readonly principal?: string | null;
+  readonly traceId?: string | null;
 }
 
 export type IdentityLogKind = 'create' | 'link' | 'merge' | 'reject' | 'abort' | 'unmerge';

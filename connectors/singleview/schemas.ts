@@ -132,6 +132,8 @@ export const consentChangeItemSchema = z.object({
   at: z.string(),
   note: nullableString,
   origin: nullableString,
+  principal: nullableString,
+  traceId: nullableString,
 });
 
 export const identityLogItemSchema = z.object({
@@ -210,4 +212,6 @@ export const apiKeyItemSchema = z.object({
   trustedDocumentsOnly: z.boolean().optional(),
   demo: z.boolean().optional(),
   replacedBy: nullableString,
+  pseudonymScope: z.enum(['shared', 'principal']).nullish(),
+  pseudonymSubject: nullableString,
 });

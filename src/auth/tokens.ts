@@ -87,12 +87,20 @@ function tokenProblem(error: InstanceType<typeof errors.JOSEError>): string {
   }
 }
 
+/** `pseudonym_scope: "principal"`: the token's subject gets pseudonyms of its own (docs/privacy.md). */
+function pseudonymsOf(payload: JWTPayload, principalId: string): Pick<Principal, 'pseudonymSubject'> {
+  if (payload.pseudonym_scope === undefined || payload.pseudonym_scope === 'shared') return {};
+  if (payload.pseudonym_scope === 'principal') return { pseudonymSubject: principalId };
+  throw unauthenticated('Invalid token: the "pseudonym_scope" claim must be "shared" or "principal".');
+}
+
 function principalOf(payload: JWTPayload): Principal {
   const subject = payload.sub!;
   switch (payload.role) {
     case 'customer':
       if (!isCustomerId(subject)) throw unauthenticated('Invalid token: "sub" is not a customer id.');
       return {
+        ...pseudonymsOf(payload, `customer:${subject}`),
         kind: 'customer',
         id: `customer:${subject}`,
         name: 'Signed-in customer',
@@ -103,6 +111,7 @@ function principalOf(payload: JWTPayload): Principal {
       };
     case 'agent':
       return {
+        ...pseudonymsOf(payload, `agent:${subject}`),
         kind: 'agent',
         id: `agent:${subject}`,
         name: typeof payload.name === 'string' && payload.name.length <= 200 ? payload.name : `Agent ${subject}`,

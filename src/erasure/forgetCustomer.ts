@@ -10,10 +10,10 @@ import type {
   Purpose,
 } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
+import type { AuditLog } from '../audit/index.js';
 import type { SourceName } from '../config.js';
 import type { CustomerCache } from '../identity/cache.js';
 import type { Clock } from '../identity/clock.js';
-import { newToken } from '../identity/ids.js';
 import { GuardedStore } from '../identity/store.js';
 import type { Sources } from '../sources.js';
 
@@ -22,6 +22,7 @@ export interface ErasureServices {
   readonly clock: Clock;
   readonly cache: CustomerCache;
   readonly logger: Logger;
+  readonly audit: AuditLog;
 }
 
 export interface ErasureRequest {
@@ -41,8 +42,10 @@ const MAX_MERGE_HOPS = 8;
  * skips the sources already done and retries the ones that FAILED.
  *
  * The resolution links go before the single view, whose customer items list
- * the identifiers to unlink; CRM and loyalty run beside them. The request is
- * audited without personal values.
+ * the identifiers to unlink; CRM and loyalty run beside them. Every request
+ * (a repeat too) is audited on the customer's trail with each source's
+ * status, never a personal value; if that record cannot be written the call
+ * fails, and a repeat (which resumes) writes it.
  */
 export async function forgetCustomer(services: ErasureServices, id: string, request: ErasureRequest): Promise<ErasureJobRecord> {
   const store = new GuardedStore(services.sources.singleView, services.sources.guards.singleview, request.span);
@@ -75,20 +78,11 @@ export async function forgetCustomer(services: ErasureServices, id: string, requ
   const done = ERASURE_SOURCES.every((source) => !pending(source));
   const updated: ErasureJobRecord = { ...job, sources, updatedAt: now, completedAt: done ? (job.completedAt ?? now) : null };
   await Promise.all(ids.map((customerId) => store.write('putErasureJob', (o) => services.sources.singleView.putErasureJob({ ...updated, customerId }, o))));
-  await store.write('appendAudit', (o) =>
-    services.sources.singleView.appendAudit(
-      {
-        id: newToken(),
-        at: now,
-        principal: request.principal,
-        purpose: request.purpose,
-        operation: 'forgetCustomer',
-        customerIds: [job.canonicalId],
-        fields: [],
-        traceId: request.traceId,
-      },
-      o,
-    ),
+  const statuses = Object.fromEntries(ERASURE_SOURCES.map((source) => [`source.${source}`, sources[source]?.status ?? 'FAILED']));
+  await services.audit.appliedChanges(
+    { principal: request.principal, purpose: request.purpose, traceId: request.traceId, operation: 'forgetCustomer' },
+    [{ customerId: job.canonicalId, detail: { change: 'erasure', completed: done ? 'true' : 'false', ...statuses } }],
+    request.span,
   );
   return updated;
 }

@@ -19,6 +19,13 @@ export interface TestGateway {
 }
 
 /**
+ * The secret of `hash` pseudonyms in test gateways, so a test can compute the
+ * pseudonym it expects (test/support/privacy.ts). Random-looking, as the
+ * gateway requires; used nowhere else.
+ */
+export const TEST_PSEUDONYM_KEY = '7f3c9a1e5b8d2f4a6c0e9b7d1a3f5c8e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a';
+
+/**
  * Environment every test gateway starts from: memory only, a random port, a
  * small demo set, a source deadline for a loaded machine, and the executor the suite runs under (`C360_EXECUTOR`:
  * `npm test` runs the integration tests under both, see vitest.config.ts).
@@ -29,6 +36,7 @@ export const TEST_ENV = {
   C360_LOG_LEVEL: 'info',
   C360_DEMO_CUSTOMERS: '120',
   C360_EXECUTOR: process.env.C360_EXECUTOR,
+  C360_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
   // Tests about deadlines set their own.
   C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
 } as const;

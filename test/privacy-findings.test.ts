@@ -164,6 +164,25 @@ describe('finding 2: consent covered only the fields marked personal', () => {
     });
   });
 
+  it('decides aliases, fragments, nested lists and every customer of customers(ids:) alike', async () => {
+    const response = await graphql(
+      gw.url,
+      `query Probe($ids: [ID!]!) { batch: customers(ids: $ids) { ...Parts ... on Customer { c: crm { cases: openCases { s: subject } } } } }
+       fragment Parts on Customer { pts: loyalty { t: tier } seg: segments { since } }`,
+      { apiKey: 'c360_demo_marketing', purpose: 'marketing', variables: { ids: [DEMO_CUSTOMERS.noConsent.id, DEMO_CUSTOMERS.noConsent.id] } },
+    );
+    const denied = [0, 1].flatMap((i) => [
+      withheld(['batch', i, 'pts'], 'FINANCIAL', 'POLICY_DENIES'),
+      withheld(['batch', i, 'seg'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
+      withheld(['batch', i, 'c'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
+    ]);
+    expect(sorted(response.body)).toEqual({
+      errors: byPath(denied.map((d) => d.error)),
+      data: { batch: [0, 1].map(() => ({ pts: null, seg: null, c: null })) },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'marketing', fields: byPath(denied.map((d) => d.field)) } },
+    });
+  });
+
   it('withholds the event timeline for marketing too, even from a key that may read events', async () => {
     const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id events(first: 5) { edges { node { type occurredAt } } } } }', {
       apiKey: ADMIN_KEY,

@@ -27,6 +27,18 @@ function sorted(body: GraphQLResponse['body']) {
   };
 }
 
+/** The field lists of a customer's audit records of one response (one record unless it was split in parts). */
+async function auditedFields(customerId: string, traceId: unknown): Promise<unknown[][]> {
+  const trail = await graphql<{ auditTrail: { edges: Array<{ node: { traceId: string; customerIds: string[]; fields: Array<{ path: string }> } }> } }>(
+    gw.url,
+    'query($c: ID!) { auditTrail(customerId: $c, first: 20) { edges { node { traceId customerIds fields { path piiClass decision reason } } } } }',
+    { apiKey: 'c360_demo_admin', variables: { c: customerId } },
+  );
+  const records = trail.body.data!.auditTrail.edges.map((edge) => edge.node).filter((node) => node.traceId === traceId);
+  for (const record of records) expect(record.customerIds).toEqual([customerId]);
+  return records.map((record) => byPath(record.fields));
+}
+
 /** One customer per consent state for each consent-bound purpose, plus the two documented ones. */
 const MATRIX_CUSTOMERS = [
   ...new Set([
@@ -45,7 +57,7 @@ describe('purpose × PII class × consent, over HTTP', () => {
   });
 
   for (const purpose of [...PURPOSE_NAMES, null] as Array<PurposeName | null>) {
-    it(`releases, masks, hashes or withholds each class for purpose ${purpose ?? '(none)'}`, async () => {
+    it(`releases, masks, hashes or withholds each class for purpose ${purpose ?? '(none)'}, and audits each release on its customer's trail`, async () => {
       const query = `query Matrix($ids: [ID!]!) { customers(ids: $ids) { ${PII_SELECTION} } }`;
       const response = await graphql(gw.url, query, {
         apiKey: 'c360_demo_admin', // every scope and purpose: only policy and consent decide
@@ -60,6 +72,12 @@ describe('purpose × PII class × consent, over HTTP', () => {
         data: { customers: expected.map((e) => e.value) },
         extensions: { traceId: TRACE_ID, privacy: { purpose, fields: byPath(expected.flatMap((e) => e.fields)) } },
       });
+
+      const traceId = response.body.extensions!.traceId;
+      for (const [i, id] of MATRIX_CUSTOMERS.entries()) {
+        const audited = expected[i]!.audited;
+        expect({ id, records: await auditedFields(id, traceId) }).toEqual({ id, records: audited.length > 0 ? [byPath(audited)] : [] });
+      }
     });
   }
 });

@@ -133,10 +133,20 @@ export interface ExpectedError {
   extensions: { code: 'PII_ACCESS_DENIED'; reason: string; piiClass: PiiClassName };
 }
 
+/** A release as the audit trail records it (docs/privacy.md, "Audit"). */
+export interface AuditedField {
+  path: string;
+  piiClass: PiiClassName;
+  decision: string;
+  reason: string | null;
+}
+
 export interface ExpectedPii {
   value: Record<string, unknown>;
   errors: ExpectedError[];
   fields: PrivacyField[];
+  /** What the customer's audit record of the response lists: every field and part released, as is, masked or hashed. */
+  audited: AuditedField[];
 }
 
 type Path = Array<string | number>;
@@ -145,6 +155,7 @@ type Path = Array<string | number>;
 class Expectation {
   readonly errors: ExpectedError[] = [];
   readonly fields: PrivacyField[] = [];
+  readonly audited: AuditedField[] = [];
 
   constructor(
     private readonly caller: Caller,
@@ -163,10 +174,17 @@ class Expectation {
   ): unknown {
     const decision = expectedDecision(this.caller, piiClass, this.customer);
     if (decision.action === 'deny') return this.withhold(path, piiClass, decision.reason, insideValue);
-    if (decision.action === 'allow' || raw === null || raw === undefined) return raw ?? null;
+    // A null value is not a release: nothing is listed or audited for it.
+    if (raw === null || raw === undefined) return null;
+    const dotted = [...this.at, ...path].join('.');
+    if (decision.action === 'allow') {
+      this.audited.push({ path: dotted, piiClass, decision: 'allow', reason: null });
+      return raw;
+    }
     const transformed = decision.action === 'mask' ? mask(raw) : hash(raw);
     if (transformed === NOT_POSSIBLE) return this.withhold(path, piiClass, 'POLICY_DENIES', insideValue);
-    this.fields.push({ path: [...this.at, ...path].join('.'), piiClass, decision: decision.action, reason: decision.reason });
+    this.fields.push({ path: dotted, piiClass, decision: decision.action, reason: decision.reason });
+    this.audited.push({ path: dotted, piiClass, decision: decision.action, reason: decision.reason });
     return transformed;
   }
 
@@ -174,7 +192,10 @@ class Expectation {
   part<T>(path: Path, piiClass: PiiClassName, raw: T | null | undefined, build: (v: T) => unknown): unknown {
     const decision = expectedDecision(this.caller, piiClass, this.customer);
     if (decision.action === 'deny') return this.withhold(path, piiClass, decision.reason);
-    return raw === null || raw === undefined ? null : build(raw);
+    if (raw === null || raw === undefined) return null;
+    // A part's presence is released as it is, whatever the policy does to its fields' values.
+    this.audited.push({ path: [...this.at, ...path].join('.'), piiClass, decision: 'allow', reason: null });
+    return build(raw);
   }
 
   /** Event properties, each by the tracking plan's class for the event's type. */
@@ -316,7 +337,7 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
       changes: e.part(['identityGraph', 'changes'], 'IDENTIFIER', [], () => []),
     },
   };
-  return { value, errors: e.errors, fields: e.fields };
+  return { value, errors: e.errors, fields: e.fields, audited: e.audited };
 }
 
 /** Errors and privacy entries in a stable order, so whole bodies compare. */

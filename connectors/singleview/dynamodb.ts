@@ -54,7 +54,7 @@ import {
   identityLogItemSchema,
   mergeLinkSchema,
 } from './schemas.js';
-import { auditItems, eventSortKey, identityIndexKey } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey } from './keys.js';
 import { tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -225,8 +225,9 @@ export class DynamoSingleView implements SingleViewPort {
    */
   async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
     const perRecord = records.map((record) => auditItems(record));
-    const results = perRecord.map((items) => (items.some((item) => approximateItemBytes(item) > MAX_ITEM_BYTES) ? oversizedAudit() : undefined));
-    await this.batchWrite(this.tables.audit, perRecord.filter((_, i) => results[i] === undefined).flat(), options);
+    const results = perRecord.map((items) => (items.some((item) => item.bytes > MAX_AUDIT_ITEM_BYTES) ? oversizedAudit() : undefined));
+    const items = perRecord.filter((_, i) => results[i] === undefined).flatMap((entries) => entries.map((entry) => entry.item));
+    await this.batchWrite(this.tables.audit, items, options);
     return results;
   }
 
@@ -668,14 +669,6 @@ export class DynamoSingleView implements SingleViewPort {
 }
 
 export { eventSortKey, identityIndexKey };
-
-/** DynamoDB's item size limit (400 KB, names and values together). */
-const MAX_ITEM_BYTES = 400 * 1024;
-
-/** Attribute names and values as UTF-8, roughly as DynamoDB counts them (its overhead per attribute is small). */
-function approximateItemBytes(item: Item): number {
-  return Buffer.byteLength(JSON.stringify(item));
-}
 
 function oversizedAudit(): SourceError {
   return new SourceError(SOURCE, 'rejected', 'an audit item is over the 400 KB item limit');

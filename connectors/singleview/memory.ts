@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
-import { auditItems, eventSortKey, identityIndexKey } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey } from './keys.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -139,10 +139,10 @@ export class MemorySingleView implements SingleViewPort {
   async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
     return records.map((record) => {
       const items = auditItems(record);
-      if (items.some((item) => Buffer.byteLength(JSON.stringify(item)) > 400 * 1024)) {
+      if (items.some((entry) => entry.bytes > MAX_AUDIT_ITEM_BYTES)) {
         return new SourceError('singleview', 'rejected', 'an audit item is over the 400 KB item limit');
       }
-      for (const item of items) insertSorted(this.auditTrails, String(item.customerId), item);
+      for (const { item } of items) insertSorted(this.auditTrails, String(item.customerId), item);
       return undefined;
     });
   }

@@ -84,12 +84,21 @@ function record(actor: AuditActor, customerId: string, at: string, fields: reado
   };
 }
 
+/**
+ * A field decision's size in its record's JSON: its strings (UTF-8) and the
+ * JSON around them (keys, quotes, commas), without stringifying it.
+ */
+function fieldBytes(field: FieldDecisionRecord): number {
+  const JSON_AROUND = 56; // {"path":"","piiClass":"","decision":"","reason":""},
+  return Buffer.byteLength(field.path) + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4) + JSON_AROUND;
+}
+
 function chunkBySize(fields: readonly FieldDecisionRecord[], maxBytes: number): FieldDecisionRecord[][] {
   const chunks: FieldDecisionRecord[][] = [];
   let current: FieldDecisionRecord[] = [];
   let bytes = 2;
   for (const field of fields) {
-    const size = Buffer.byteLength(JSON.stringify(field)) + 1;
+    const size = fieldBytes(field);
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];

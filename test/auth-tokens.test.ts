@@ -1,9 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { demoCustomer } from './support/demo.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { PII_SELECTION, byPath, expectedPii } from './support/privacy.js';
+import { PII_SELECTION, byPath, expectedPii, pseudonym } from './support/privacy.js';
 import { JwksServer, TEST_JWT_SECRET, es256Key, signToken } from './support/tokens.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
@@ -176,5 +179,51 @@ describe('tokens verified against a JWKS URL', () => {
   it('lists nothing for a token it cannot verify in the privacy extension (the request never runs)', async () => {
     const response = await graphql(gw.url, '{ me { id } }', bearer('a.b.c'));
     expect(byPath(response.body.errors).map((e) => e.extensions)).toEqual([{ code: 'UNAUTHENTICATED' }]);
+  });
+});
+
+describe('a token that asks for pseudonyms of its own (pseudonym_scope)', () => {
+  let gw: TestGateway;
+  let dir: string;
+  beforeAll(async () => {
+    // A policy under which support hashes identifiers, so that pseudonyms reach an agent at all.
+    const policy = JSON.parse(readFileSync(new URL('../config/policy.json', import.meta.url), 'utf8')) as { purposes: { support: { classes: Record<string, string> } } };
+    policy.purposes.support.classes.IDENTIFIER = 'hash';
+    dir = mkdtempSync(join(tmpdir(), 'c360-policy-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+    gw = await startTestGateway({ C360_JWT_SECRET: TEST_JWT_SECRET, C360_POLICY_FILE: join(dir, 'policy.json') });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const crmIdFor = async (claims: Record<string, unknown>) => {
+    const token = await signToken({ role: 'agent', purposes: ['support'], ...claims });
+    const response = await graphql<{ customer: { crm: { crmId: string } } }>(gw.url, 'query($id: ID!) { customer(id: $id) { crm { crmId } } }', {
+      ...bearer(token),
+      purpose: 'support',
+      variables: { id: OWN },
+    });
+    return response.body.data!.customer.crm.crmId;
+  };
+
+  it('hashes for an agent under a key of its own, stable for it and matching no one else', async () => {
+    const crmId = demoCustomer(OWN).crm!.crmId;
+    const [shared, own, again, other] = await Promise.all([
+      crmIdFor({ sub: 'agent-1' }),
+      crmIdFor({ sub: 'agent-1', pseudonym_scope: 'principal' }),
+      crmIdFor({ sub: 'agent-1', pseudonym_scope: 'principal' }),
+      crmIdFor({ sub: 'agent-2', pseudonym_scope: 'principal' }),
+    ]);
+    expect(shared).toBe(pseudonym(crmId));
+    expect(own).toBe(again);
+    expect(new Set([shared, own, other]).size).toBe(3);
+  });
+
+  it('refuses a token whose pseudonym_scope is neither shared nor principal', async () => {
+    const token = await signToken({ sub: 'agent-3', role: 'agent', purposes: ['support'], pseudonym_scope: 'everyone' });
+    const response = await graphql(gw.url, '{ viewer { id } }', bearer(token));
+    expect({ status: response.status, body: response.body }).toEqual(unauthenticated('Invalid token: the "pseudonym_scope" claim must be "shared" or "principal".'));
   });
 });

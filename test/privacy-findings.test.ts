@@ -134,9 +134,7 @@ describe('finding 2: consent covered only the fields marked personal', () => {
       // Marketing is never given FINANCIAL data: the policy decides before consent does.
       withheld(['customer', 'loyalty'], 'FINANCIAL', 'POLICY_DENIES'),
       withheld(['customer', 'segments'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
-      withheld(['customer', 'traits', 'orderCount'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
-      withheld(['customer', 'traits', 'firstSeenAt'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
-      withheld(['customer', 'traits', 'lastSeenAt'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
+      withheld(['customer', 'traits'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'crm'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'consents'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'consentHistory'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
@@ -152,7 +150,7 @@ describe('finding 2: consent covered only the fields marked personal', () => {
             createdAt: null,
             loyalty: null,
             segments: null,
-            traits: { orderCount: null, firstSeenAt: null, lastSeenAt: null },
+            traits: null,
             crm: null,
             consents: null,
             consentHistory: null,
@@ -230,6 +228,7 @@ describe('finding 2: consent covered only the fields marked personal', () => {
         fields: [
           allow('customer.segments', 'BEHAVIORAL'),
           ...customer.segments.map((_m, i) => allow(`customer.segments.${i}.since`, 'BEHAVIORAL')),
+          allow('customer.traits', 'BEHAVIORAL'),
           allow('customer.traits.orderCount', 'BEHAVIORAL'),
         ],
       },

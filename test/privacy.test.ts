@@ -141,13 +141,8 @@ describe('purpose header', () => {
     expect({ status: response.status, body: sorted(response.body) }).toEqual({
       status: 200,
       body: {
-        errors: [
-          withheld(['customer', 'profile', 'email'], 'CONTACT'),
-          withheld(['customer', 'segments'], 'BEHAVIORAL'),
-          withheld(['customer', 'traits', 'lifetimeValue'], 'FINANCIAL'),
-          withheld(['customer', 'traits', 'orderCount'], 'BEHAVIORAL'),
-        ],
-        data: { customer: { id, traits: { orderCount: null, lifetimeValue: null }, profile: { email: null }, segments: null } },
+        errors: [withheld(['customer', 'profile', 'email'], 'CONTACT'), withheld(['customer', 'segments'], 'BEHAVIORAL'), withheld(['customer', 'traits'], 'BEHAVIORAL')],
+        data: { customer: { id, traits: null, profile: { email: null }, segments: null } },
         extensions: {
           traceId: TRACE_ID,
           privacy: {
@@ -155,8 +150,7 @@ describe('purpose header', () => {
             fields: [
               { path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
               { path: 'customer.segments', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
-              { path: 'customer.traits.lifetimeValue', piiClass: 'FINANCIAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
-              { path: 'customer.traits.orderCount', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
+              { path: 'customer.traits', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
             ],
           },
         },

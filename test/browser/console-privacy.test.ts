@@ -76,7 +76,7 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
       'createdAt',
       'updatedAt',
       ...['firstName', 'lastName', 'email', 'phone', 'birthDate', 'address'].map((name) => `profile.${name}`),
-      ...['lifetimeValue', 'orderCount', 'firstSeenAt', 'lastSeenAt'].map((name) => `traits.${name}`),
+      'traits',
       'identities',
       'consents',
       'consentHistory',

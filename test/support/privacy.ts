@@ -253,12 +253,12 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
         lastSeenAt: e.value(['identities', i, 'lastSeenAt'], 'BEHAVIORAL', identity.lastSeenAt),
       })),
     ),
-    traits: {
-      lifetimeValue: e.value(['traits', 'lifetimeValue'], 'FINANCIAL', customer.traits.lifetimeValue, () => 'n/a', cannotHash),
-      orderCount: e.value(['traits', 'orderCount'], 'BEHAVIORAL', customer.traits.orderCount),
-      firstSeenAt: e.value(['traits', 'firstSeenAt'], 'BEHAVIORAL', customer.traits.firstSeenAt),
-      lastSeenAt: e.value(['traits', 'lastSeenAt'], 'BEHAVIORAL', customer.traits.lastSeenAt),
-    },
+    traits: e.part(['traits'], 'BEHAVIORAL', customer.traits, (traits) => ({
+      lifetimeValue: e.value(['traits', 'lifetimeValue'], 'FINANCIAL', traits.lifetimeValue, () => 'n/a', cannotHash),
+      orderCount: e.value(['traits', 'orderCount'], 'BEHAVIORAL', traits.orderCount),
+      firstSeenAt: e.value(['traits', 'firstSeenAt'], 'BEHAVIORAL', traits.firstSeenAt),
+      lastSeenAt: e.value(['traits', 'lastSeenAt'], 'BEHAVIORAL', traits.lastSeenAt),
+    })),
     loyalty: e.part(['loyalty'], 'FINANCIAL', loyalty, (account) => ({
       memberId: e.value(['loyalty', 'memberId'], 'IDENTIFIER', account.memberId, masks.text, hashes.text),
       tier: e.value(['loyalty', 'tier'], 'FINANCIAL', account.tier),
@@ -322,7 +322,7 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
         };
       }),
     })),
-    identityGraph: {
+    identityGraph: e.part(['identityGraph'], 'IDENTIFIER', customer, () => ({
       customerId: customer.id,
       nodes: e.part(['identityGraph', 'nodes'], 'IDENTIFIER', customer.identities, (identities) =>
         identities.map((identity, i) => ({
@@ -335,7 +335,7 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
       ),
       // The demo data was loaded, not linked by identify: its customers have no identity change log.
       changes: e.part(['identityGraph', 'changes'], 'IDENTIFIER', [], () => []),
-    },
+    })),
   };
   return { value, errors: e.errors, fields: e.fields, audited: e.audited };
 }

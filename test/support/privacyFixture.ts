@@ -53,6 +53,7 @@ const PII_FIELDS: readonly (readonly [string, PiiClass, 'part'?])[] = [
   ['crm.openCases', 'BEHAVIORAL', 'part'],
   ['crm.openCases.*.id', 'IDENTIFIER'],
   ...(['subject', 'status', 'openedAt'] as const).map((field) => [`crm.openCases.*.${field}`, 'BEHAVIORAL'] as const),
+  ['traits', 'BEHAVIORAL', 'part'],
   ['traits.lifetimeValue', 'FINANCIAL'],
   ...(['orderCount', 'firstSeenAt', 'lastSeenAt'] as const).map((field) => [`traits.${field}`, 'BEHAVIORAL'] as const),
   ['events', 'BEHAVIORAL', 'part'],

@@ -19,10 +19,14 @@ export type { AuditSink } from './writer.js';
  * caller then does (withhold the data, report the write) is its own rule,
  * stated per kind of write in docs/privacy.md.
  *
- *   const audit = new AuditLog(sink, clock);
+ *   const audit = new AuditLog(sink, clock);          // sink: AuditWriter (gateway) or directAuditSink (a command)
  *   await audit.reads(actor, releases, span);          // the privacy plugin
- *   await audit.change(actor, customerId, { change: 'consent', purpose: 'MARKETING', status: 'DENIED' });
+ *   await audit.appliedChanges(actor, [{ customerId, detail: { change: 'consent', purpose: 'MARKETING', status: 'DENIED' } }], span);
  *   await audit.keyAdministration(actor, keyId, { change: 'revoke' });
+ *
+ * A new write path calls `appliedChanges` once its change has landed (or
+ * `change`/`changes` when it handles the failure itself). Operation names are
+ * bounded before a request runs (operationName.ts, an Apollo plugin).
  */
 export class AuditLog {
   constructor(

@@ -1,21 +1,35 @@
 import { writeContext } from '../src/context.js';
 import { forgetCustomer } from '../src/erasure/forgetCustomer.js';
-import { badUserInput } from '../src/errors.js';
+import { badUserInput, forbidden, idempotencyKeyReused } from '../src/errors.js';
+import { IdempotencyKeyReused } from '../src/identity/track.js';
 import type { MutationResolvers } from '../src/generated/graphql.js';
 import type { GatewayContext } from '../src/context.js';
-import { forgetCustomerId, identifyCommand, setConsentCommand, trackCommand, unmergeCommand } from '../src/writeInput.js';
+import { MAX_REASON_LENGTH, forgetCustomerId, identifyCommand, setConsentCommand, text, trackCommand, unmergeCommand, verifiedIndexes } from '../src/writeInput.js';
+import { suggestionIdArgument } from '../src/validation.js';
 import type { InputContext } from '../src/writeInput.js';
 import { writeOutcome } from '../src/models.js';
+import { suggestionModels } from '../src/mergeSuggestions.js';
+
+/** The scope that lets a caller mark identifiers verified in identify. */
+const VERIFY_SCOPE = 'identity:verify';
 
 /** Writes. Each checks and normalizes its input, then hands a command to the write path. */
 export const Mutation: MutationResolvers = {
   async identify(_root, { input }, ctx) {
+    const [claimed] = verifiedIndexes(input);
+    if (claimed !== undefined && !ctx.principal.scopes.has(VERIFY_SCOPE)) {
+      throw forbidden(`input.identities[${claimed}].verified needs the scope ${VERIFY_SCOPE}.`, { scope: VERIFY_SCOPE, field: `input.identities[${claimed}].verified` });
+    }
     const outcome = await ctx.services.identity.identify(identifyCommand(input, inputContext(ctx)), writeContext(ctx));
     return { customer: { record: outcome.record }, merged: outcome.merged, rejectedLinks: outcome.rejected };
   },
 
-  track(_root, { input }, ctx) {
-    return ctx.services.identity.track(trackCommand(input, inputContext(ctx)), writeContext(ctx));
+  async track(_root, { input }, ctx) {
+    try {
+      return await ctx.services.identity.track(trackCommand(input, inputContext(ctx)), writeContext(ctx));
+    } catch (error) {
+      throw error instanceof IdempotencyKeyReused ? idempotencyKeyReused() : error;
+    }
   },
 
   async setConsent(_root, { input }, ctx) {
@@ -37,6 +51,42 @@ export const Mutation: MutationResolvers = {
         throw badUserInput('identities names every identifier of the customer; an unmerge must leave the customer at least one.', 'identities');
       case 'split':
         return { customer: { record: outcome.original }, splitCustomer: { record: outcome.split }, duplicate: outcome.duplicate };
+    }
+  },
+
+  async acceptMergeSuggestion(_root, args, ctx) {
+    const outcome = await ctx.services.identity.acceptMergeSuggestion(suggestionIdArgument(args.id, 'id'), writeContext(ctx));
+    switch (outcome.status) {
+      case 'unknown':
+        throw badUserInput('id matches no merge suggestion.', 'id');
+      case 'decided':
+        throw badUserInput(`The merge suggestion was already ${outcome.suggestion.status.toLowerCase()}.`, 'id', { status: outcome.suggestion.status });
+      case 'customer-gone':
+        throw badUserInput('One of the two customers no longer exists (erased); reject the suggestion instead.', 'id');
+      case 'exceeds-limit':
+        throw badUserInput(`Merging the two would give one customer more than ${outcome.limit} ${outcome.limitType} identifiers.`, 'id', {
+          reason: 'MERGE_EXCEEDS_LIMIT',
+          limitType: outcome.limitType,
+          limit: outcome.limit,
+        });
+      case 'merged':
+        // Both are one customer now: what the suggestion says is about the survivor.
+        return { suggestion: { ...outcome.suggestion, ownerIds: [outcome.record.id] }, customer: { record: outcome.record }, merged: outcome.merged };
+    }
+  },
+
+  async rejectMergeSuggestion(_root, args, ctx) {
+    const reason = text(args.reason, 'reason', MAX_REASON_LENGTH, 1);
+    const outcome = await ctx.services.identity.rejectMergeSuggestion(suggestionIdArgument(args.id, 'id'), reason, writeContext(ctx));
+    switch (outcome.status) {
+      case 'unknown':
+        throw badUserInput('id matches no merge suggestion.', 'id');
+      case 'decided':
+        throw badUserInput(`The merge suggestion was already ${outcome.suggestion.status.toLowerCase()}.`, 'id', { status: outcome.suggestion.status });
+      case 'rejected': {
+        const [suggestion] = await suggestionModels(ctx, [outcome.suggestion]);
+        return suggestion!;
+      }
     }
   },
 

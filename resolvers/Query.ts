@@ -1,8 +1,12 @@
-import { forbidden } from '../src/errors.js';
+import { writeContext } from '../src/context.js';
+import { badUserInput, forbidden, safeErrorDetail } from '../src/errors.js';
+import { markVerified } from '../src/identity/graph.js';
+import { keyString } from '../src/identity/records.js';
 import { customerNeeds, loadCustomers } from '../src/customers.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import type { QueryResolvers } from '../src/generated/graphql.js';
 import { explainLink } from '../src/explainLink.js';
+import { suggestionModels } from '../src/mergeSuggestions.js';
 import { customerId, customerIds, identityKey, pageSize } from '../src/validation.js';
 import { withItemErrors } from './fieldErrors.js';
 
@@ -27,14 +31,28 @@ export const Query: QueryResolvers = {
     return withItemErrors(await loadCustomers(ctx, customerIds(args.ids, 'ids'), customerNeeds(info)));
   },
 
+  /** The customer holding the token's verified login; null when nobody holds it yet. */
   async me(_root, _args, ctx, info) {
-    const own = ctx.principal.customerId;
-    if (ctx.principal.kind !== 'customer' || own === undefined) {
+    const { login } = ctx.principal;
+    if (ctx.principal.kind !== 'customer' || login === undefined) {
       throw forbidden('me is for end-user tokens; use customer(id:) with an API key.');
     }
-    const [customer] = await loadCustomers(ctx, [own], customerNeeds(info));
+    const holder = await ctx.loaders.identities.load(login);
+    if (holder === null) return null;
+    ctx.privacy.bindCaller(holder);
+    const [customer] = await loadCustomers(ctx, [holder], customerNeeds(info));
     if (customer instanceof Error) throw customer;
-    return customer ?? null;
+    if (!customer) return null;
+    const held = customer.record.identities.find((identity) => keyString(identity) === keyString(login));
+    if (!held || held.verified) return customer;
+    // The token's own verified claim: recorded once on the customer; a failure costs only the record, not the answer.
+    try {
+      await ctx.services.identity.recordVerifiedLogin(login, customer.record.id, writeContext(ctx));
+      return { record: { ...customer.record, identities: markVerified(customer.record.identities, new Set([keyString(login)])) } };
+    } catch (error) {
+      ctx.logger.warn({ err: safeErrorDetail(error) }, 'could not record a verified login');
+      return customer;
+    }
   },
 
   segments(_root, _args, ctx) {
@@ -58,6 +76,19 @@ export const Query: QueryResolvers = {
     const page = await ctx.loaders.auditTrail(id, first, after);
     const edges = page.records.map((node) => ({ cursor: encodeCursor({ at: node.at, id: node.id }), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  },
+
+  async mergeSuggestions(_root, args, ctx) {
+    const first = pageSize(args.first, 'first');
+    const after = decodeCursor(args.after, 'after');
+    const minProbability = args.minProbability ?? 0;
+    if (!(minProbability >= 0 && minProbability <= 1)) throw badUserInput('minProbability must be between 0 and 1.', 'minProbability');
+    const query = { status: args.status ?? 'OPEN', first, after: after && { createdAt: after.at, id: after.id } };
+    const page = await ctx.services.identity.mergeSuggestions(query, writeContext(ctx));
+    const nodes = await suggestionModels(ctx, page.suggestions.filter((suggestion) => suggestion.probability >= minProbability));
+    const edges = nodes.map((node) => ({ cursor: encodeCursor({ at: node.createdAt, id: node.id }), node }));
+    const last = page.suggestions.at(-1);
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor({ at: last.createdAt, id: last.id }) : null } };
   },
 
   explainLink(_root, args, ctx) {

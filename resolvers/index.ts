@@ -2,7 +2,9 @@ import type { Resolvers } from '../src/generated/graphql.js';
 import { CrmRecord } from './CrmRecord.js';
 import { Customer } from './Customer.js';
 import { ErasureReceipt } from './ErasureReceipt.js';
+import { Identity } from './Identity.js';
 import { IdentityGraph } from './IdentityGraph.js';
+import { MergeSuggestion } from './MergeSuggestion.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 import { SegmentMembership } from './SegmentMembership.js';
@@ -14,7 +16,9 @@ export const resolvers: Resolvers = {
   Mutation,
   Customer,
   ErasureReceipt,
+  Identity,
   IdentityGraph,
+  MergeSuggestion,
   SegmentMembership,
   CrmRecord,
 };

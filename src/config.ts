@@ -42,6 +42,64 @@ const sourceList = z
   .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.enum(SOURCE_NAMES, { error: `expected a comma-separated list of ${SOURCE_NAMES.join(', ')}` })));
 
+/** `86400`, `30s`, `15m`, `12h` or `1d`: a duration in whole seconds. */
+const durationSeconds = z
+  .string()
+  .regex(/^(\d{1,9})([smhd]?)$/, { error: 'expected seconds or a duration such as 30s, 15m, 12h or 1d' })
+  .transform((value) => {
+    const [, amount, unit] = /^(\d{1,9})([smhd]?)$/.exec(value)!;
+    return Number(amount) * { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 }[unit as '' | 's' | 'm' | 'h' | 'd'];
+  })
+  .pipe(z.number().min(60, { error: 'expected at least 60 seconds' }).max(30 * 86_400, { error: 'expected at most 30 days' }));
+
+/**
+ * A shared secret someone could guess is no secret: at least 32 characters,
+ * and about 128 bits by the characters' own spread (Shannon entropy of the
+ * string times its length), so `aaaa…`, forty spaces or a repeated word are
+ * refused while `openssl rand -base64 32` passes with room to spare.
+ */
+export function secretStrength(secret: string): 'ok' | 'short' | 'low-entropy' {
+  if (secret.length < 32) return 'short';
+  const counts = new Map<string, number>();
+  for (const char of secret) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const count of counts.values()) {
+    const p = count / secret.length;
+    bitsPerChar -= p * Math.log2(p);
+  }
+  return bitsPerChar * secret.length >= 128 && counts.size >= 10 && secret.trim() === secret ? 'ok' : 'low-entropy';
+}
+
+const jwtSecret = z.string().superRefine((secret, ctx) => {
+  const strength = secretStrength(secret);
+  if (strength === 'short') ctx.addIssue({ code: 'custom', message: 'expected at least 32 characters for an HS256 secret' });
+  if (strength === 'low-entropy') {
+    ctx.addIssue({ code: 'custom', message: 'the secret is guessable (too few different characters, or spaces around it); use 32 random bytes, e.g. openssl rand -base64 32' });
+  }
+});
+
+/**
+ * Fastify's trustProxy: `false` (the peer address is the client), `true`
+ * (trust every X-Forwarded-For hop: only behind a proxy that overwrites it),
+ * a number of hops, or the proxies' addresses/CIDRs, comma-separated.
+ */
+const trustProxy = z
+  .string()
+  .transform((value): boolean | number | string[] => {
+    const trimmed = value.trim();
+    if (trimmed === 'false' || trimmed === '') return false;
+    if (trimmed === 'true') return true;
+    if (/^\d{1,2}$/.test(trimmed)) return Number(trimmed);
+    return trimmed.split(',').map((s) => s.trim()).filter(Boolean);
+  })
+  .pipe(
+    z.union([
+      z.boolean(),
+      z.number(),
+      z.array(z.string().regex(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/, { error: 'expected true, false, a hop count, or proxy addresses/CIDRs, comma-separated' })),
+    ]),
+  );
+
 const identityType = z.enum(IDENTITY_TYPES as [IdentityType, ...IdentityType[]], {
   error: `expected identity types among ${IDENTITY_TYPES.join(', ')}`,
 });
@@ -125,6 +183,8 @@ export const envSchema = z.object({
   C360_SOURCE_RETRIES: integer(0, 5).default(2),
   C360_BREAKER_THRESHOLD: integer(1, 1000).default(5),
   C360_BREAKER_HALF_OPEN_MS: integer(10, 600_000).default(5_000),
+  C360_SOURCE_CONCURRENCY: integer(1, 10_000).optional(),
+  C360_SOURCE_QUEUE: integer(0, 1_000_000).default(1_000),
   C360_REQUIRED_SOURCES: sourceList.default(['singleview', 'resolution']),
   C360_READINESS_TIMEOUT_MS: integer(10, 60_000).default(1_000),
 
@@ -132,6 +192,12 @@ export const envSchema = z.object({
   C360_DEMO_CUSTOMERS: integer(0, 1_000_000).default(1_000),
   C360_DEMO_SEED: integer(0, 2 ** 31).default(360),
   C360_API_KEY_CACHE_MS: integer(0, 3_600_000).default(5_000),
+  C360_API_KEY_CACHE_SIZE: integer(0, 10_000_000).default(10_000),
+  C360_API_KEY_NEGATIVE_CACHE_MS: integer(0, 3_600_000).default(30_000),
+  C360_KEY_LOOKUP_CONCURRENCY: integer(1, 10_000).default(16),
+  C360_KEY_LOOKUP_QUEUE: integer(0, 100_000).default(256),
+  C360_AUTH_FAILURES_PER_MINUTE: integer(0, 1_000_000).default(30),
+  C360_TRUST_PROXY: trustProxy.default(false),
   C360_PHONE_DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as US').default('US'),
   C360_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
   C360_SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
@@ -149,6 +215,10 @@ export const envSchema = z.object({
   C360_RATE_LIMIT_STORE: z.enum(['memory', 'dynamodb'], { error: 'expected memory or dynamodb' }).default('memory'),
   C360_BODY_LIMIT_BYTES: integer(1_024, 50 * 1024 * 1024).default(102_400),
   C360_CORS_ORIGINS: originList.default([]),
+  C360_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  C360_BODY_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  C360_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  C360_KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000).default(72_000),
   C360_PROCESS_METRICS_MS: integer(0, 3_600_000).default(0),
 
   /** graphql-jit compiled operations (default) or graphql-js's own executor. */
@@ -164,7 +234,10 @@ export const envSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
-  C360_JWT_SECRET: z.string().min(32, { error: 'expected at least 32 characters for an HS256 secret' }).optional(),
+  C360_JWT_SECRET: jwtSecret.optional(),
+  C360_TOKEN_MAX_AGE: durationSeconds.default(86_400),
+  C360_CUSTOMER_TOKEN_CLAIM: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, { error: 'expected a claim name such as sub' }).default('sub'),
+  C360_CUSTOMER_TOKEN_IDENTITY: identityType.default('USER_ID'),
   C360_JWKS_URL: optionalUrl,
   C360_JWT_ISSUER: z.string().min(1).optional(),
   C360_JWT_AUDIENCE: z.string().min(1).optional(),
@@ -189,6 +262,9 @@ export const envSchema = z.object({
       path: ['C360_PSEUDONYM_KEY'],
       message: 'required outside demo mode: the secret that keys hashed (pseudonymized) values; e.g. openssl rand -hex 32 (docs/privacy.md)',
     });
+  }
+  if (env.C360_REQUEST_TIMEOUT_MS < env.C360_HEADERS_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['C360_REQUEST_TIMEOUT_MS'], message: 'expected at least C360_HEADERS_TIMEOUT_MS (the whole request includes its headers)' });
   }
   if (env.C360_SOURCES === 'memory' && !env.C360_BENCHMARK_MODE) {
     ctx.addIssue({ code: 'custom', path: ['C360_SOURCES'], message: 'memory is a benchmark-only setting; it needs C360_BENCHMARK_MODE=true' });
@@ -217,6 +293,9 @@ export interface SourcePolicy {
   readonly breakerThreshold: number;
   readonly halfOpenAfterMs: number;
   readonly injectedLatencyMs: number;
+  /** Calls in flight to the source at once; more wait in a queue of `queue` (docs/security.md, "Floods"). */
+  readonly concurrency: number;
+  readonly queue: number;
 }
 
 export interface GatewayConfig {
@@ -250,6 +329,13 @@ export interface GatewayConfig {
   /** Demo data and demo keys; on by default only in embedded mode. */
   readonly demo: { readonly enabled: boolean; readonly customers: number; readonly seed: number };
   readonly apiKeyCacheMs: number;
+  /** Key lookups: their own cache, negative cache and concurrency budget (docs/security.md, "Floods"). */
+  readonly keyLookups: {
+    readonly cacheSize: number;
+    readonly negativeCacheMs: number;
+    readonly concurrency: number;
+    readonly queue: number;
+  };
   readonly phoneDefaultRegion: string;
   readonly shutdownGraceMs: number;
   /** After SIGTERM, how long the listener stays open answering 503 (readiness too) before it closes. */
@@ -269,6 +355,11 @@ export interface GatewayConfig {
     readonly jwksUrl?: string | undefined;
     readonly issuer?: string | undefined;
     readonly audience?: string | undefined;
+    /** Longest lifetime a token may have (exp − iat, and exp − now). */
+    readonly maxAgeSeconds: number;
+    /** Customer tokens: the claim that carries the verified login, and the identity type it is. */
+    readonly customerClaim: string;
+    readonly customerIdentity: IdentityType;
   };
   /** False only in benchmark mode, to measure what enforcement and audit cost. */
   readonly privacyEnforcement: boolean;
@@ -289,6 +380,19 @@ export interface HardeningConfig {
   readonly rateLimitStore: 'memory' | 'dynamodb';
   readonly bodyLimitBytes: number;
   readonly corsOrigins: readonly string[];
+  /** Failed authentications per minute per client address before it is refused (0 = no limit). */
+  readonly authFailuresPerMinute: number;
+  /** Fastify's trustProxy: whose X-Forwarded-For names the client address. */
+  readonly trustProxy: boolean | number | readonly string[];
+  readonly connections: ConnectionTimeouts;
+}
+
+/** How long a client may take over each part of a request (docs/security.md, "Slow clients"). */
+export interface ConnectionTimeouts {
+  readonly headersMs: number;
+  readonly bodyMs: number;
+  readonly requestMs: number;
+  readonly keepAliveMs: number;
 }
 
 export interface OperationLimits {
@@ -313,13 +417,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   return toGatewayConfig(result.data);
 }
 
+/**
+ * Calls in flight per source: 64, but 16 into the embedded dynalite (the
+ * single view, and the embedded resolution engine that reads it), which
+ * answers on one thread: more would only queue inside it, where the wait
+ * counts against the breaker, instead of in the guard, where it does not.
+ */
+function defaultConcurrency(env: Env, source: SourceName): number {
+  const embeddedDynalite = env.C360_DYNAMODB_ENDPOINT === undefined && env.C360_SOURCES !== 'memory';
+  const readsDynalite = source === 'singleview' || (source === 'resolution' && !env.C360_RESOLUTION_URL && !env.C360_AWS_ER_WORKFLOW);
+  return embeddedDynalite && readsDynalite ? 16 : 64;
+}
+
 function toGatewayConfig(env: Env): GatewayConfig {
-  const policy = (timeout: number | undefined): SourcePolicy => ({
+  const policy = (timeout: number | undefined, source: SourceName): SourcePolicy => ({
     timeoutMs: timeout ?? env.C360_SOURCE_TIMEOUT_MS,
     retries: env.C360_SOURCE_RETRIES,
     breakerThreshold: env.C360_BREAKER_THRESHOLD,
     halfOpenAfterMs: env.C360_BREAKER_HALF_OPEN_MS,
     injectedLatencyMs: env.C360_INJECT_LATENCY_MS,
+    concurrency: env.C360_SOURCE_CONCURRENCY ?? defaultConcurrency(env, source),
+    queue: env.C360_SOURCE_QUEUE,
   });
   return {
     host: env.C360_HOST,
@@ -340,10 +458,10 @@ function toGatewayConfig(env: Env): GatewayConfig {
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
     sources: {
-      singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS),
-      crm: policy(env.C360_CRM_TIMEOUT_MS),
-      loyalty: policy(env.C360_LOYALTY_TIMEOUT_MS),
-      resolution: policy(env.C360_RESOLUTION_TIMEOUT_MS),
+      singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS, 'singleview'),
+      crm: policy(env.C360_CRM_TIMEOUT_MS, 'crm'),
+      loyalty: policy(env.C360_LOYALTY_TIMEOUT_MS, 'loyalty'),
+      resolution: policy(env.C360_RESOLUTION_TIMEOUT_MS, 'resolution'),
     },
     requiredSources: env.C360_REQUIRED_SOURCES,
     readinessTimeoutMs: env.C360_READINESS_TIMEOUT_MS,
@@ -354,6 +472,12 @@ function toGatewayConfig(env: Env): GatewayConfig {
       seed: env.C360_DEMO_SEED,
     },
     apiKeyCacheMs: env.C360_API_KEY_CACHE_MS,
+    keyLookups: {
+      cacheSize: env.C360_API_KEY_CACHE_SIZE,
+      negativeCacheMs: env.C360_API_KEY_NEGATIVE_CACHE_MS,
+      concurrency: env.C360_KEY_LOOKUP_CONCURRENCY,
+      queue: env.C360_KEY_LOOKUP_QUEUE,
+    },
     phoneDefaultRegion: env.C360_PHONE_DEFAULT_REGION,
     shutdownGraceMs: env.C360_SHUTDOWN_GRACE_MS,
     shutdownDelayMs: env.C360_SHUTDOWN_DELAY_MS,
@@ -375,12 +499,28 @@ function toGatewayConfig(env: Env): GatewayConfig {
       rateLimitStore: env.C360_RATE_LIMIT_STORE,
       bodyLimitBytes: env.C360_BODY_LIMIT_BYTES,
       corsOrigins: env.C360_CORS_ORIGINS,
+      authFailuresPerMinute: env.C360_AUTH_FAILURES_PER_MINUTE,
+      trustProxy: env.C360_TRUST_PROXY,
+      connections: {
+        headersMs: env.C360_HEADERS_TIMEOUT_MS,
+        bodyMs: env.C360_BODY_TIMEOUT_MS,
+        requestMs: env.C360_REQUEST_TIMEOUT_MS,
+        keepAliveMs: env.C360_KEEP_ALIVE_TIMEOUT_MS,
+      },
     },
     processMetricsMs: env.C360_PROCESS_METRICS_MS,
     policyFile: env.C360_POLICY_FILE,
     trackingPlanFile: env.C360_TRACKING_PLAN_FILE,
     pseudonymKey: env.C360_PSEUDONYM_KEY,
-    tokens: { secret: env.C360_JWT_SECRET, jwksUrl: env.C360_JWKS_URL, issuer: env.C360_JWT_ISSUER, audience: env.C360_JWT_AUDIENCE },
+    tokens: {
+      secret: env.C360_JWT_SECRET,
+      jwksUrl: env.C360_JWKS_URL,
+      issuer: env.C360_JWT_ISSUER,
+      audience: env.C360_JWT_AUDIENCE,
+      maxAgeSeconds: env.C360_TOKEN_MAX_AGE,
+      customerClaim: env.C360_CUSTOMER_TOKEN_CLAIM,
+      customerIdentity: env.C360_CUSTOMER_TOKEN_IDENTITY,
+    },
     privacyEnforcement: env.C360_PRIVACY_ENFORCEMENT === 'on',
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import type { Purpose } from '../connectors/singleview/port.js';
 import { authenticate } from './auth/authenticate.js';
-import type { Authenticator, HeaderBag } from './auth/authenticate.js';
+import type { Authenticator, Credentials } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
 import type { ErasureServices } from './erasure/forgetCustomer.js';
@@ -67,8 +67,9 @@ export interface GatewayServices {
 export const PURPOSE_HEADER = 'x-c360-purpose';
 const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
-export async function createContext(services: GatewayServices, headers: HeaderBag, requestId: string = randomUUID()): Promise<GatewayContext> {
-  const principal = await authenticate(headers, services.authenticator).catch((error: unknown) => {
+export async function createContext(services: GatewayServices, credentials: Credentials, requestId: string = randomUUID()): Promise<GatewayContext> {
+  const { headers } = credentials;
+  const principal = await authenticate(credentials, services.authenticator).catch((error: unknown) => {
     // The key store could not answer: neither a bad credential nor an internal error.
     throw error instanceof SourceError ? sourceUnavailable(error) : error;
   });
@@ -89,7 +90,8 @@ export async function createContext(services: GatewayServices, headers: HeaderBa
     privacy: new PrivacyLedger({
       policy: services.policy,
       purpose,
-      callerCustomerId: principal.customerId,
+      // A customer token's own record is bound by `me`, once it has found the customer holding the login.
+      callerCustomerId: undefined,
       loadOwner: async (ownerId) => {
         const record = await loaders.customers.load(ownerId);
         return record ? ownerFactsOf(record) : undefined;

@@ -2,6 +2,7 @@ import { getArgumentValues, isObjectType } from 'graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { CustomerRecord, EventQuery } from '../connectors/singleview/port.js';
 import type { GatewayContext } from './context.js';
+import { badUserInput } from './errors.js';
 import { decodeCursor } from './cursor.js';
 import type { CustomerEventsArgs } from './generated/graphql.js';
 import { selectedFields } from './graphql/selection.js';
@@ -30,6 +31,10 @@ export function customerNeeds(info: GraphQLResolveInfo): CustomerNeeds {
 
 /** `Customer.events` arguments as a single view query; BAD_USER_INPUT names the argument. */
 export function eventQuery(args: CustomerEventsArgs): EventQuery {
+  // An empty window is the caller's mistake, refused before the single view is asked (which would call it a ValidationException).
+  if (args.since && args.until && args.since.getTime() > args.until.getTime()) {
+    throw badUserInput('since must not be later than until.', 'since');
+  }
   const after = decodeCursor(args.after, 'after');
   return {
     first: pageSize(args.first, 'first'),

@@ -20,6 +20,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** A `track` idempotency key used before with a different event: nothing stored; HTTP 409 when nothing else was asked. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   /** The instance is draining after SIGTERM: HTTP 503, retry (another instance takes it). */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
@@ -121,6 +123,12 @@ export type OperationLimitName = 'depth' | 'aliases' | 'rootFields' | 'tokens' |
  */
 export function queryTooComplex(message: string, limit: OperationLimitName, max: number, extra: Record<string, number> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit, max, ...extra, http: { status: 400 } } });
+}
+
+export function idempotencyKeyReused(): GraphQLError {
+  return new GraphQLError('input.idempotencyKey was already used with a different event; nothing was stored. Use a new key for a new event.', {
+    extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED, field: 'input.idempotencyKey' },
+  });
 }
 
 /** Over the principal's token bucket: HTTP 429 with Retry-After in whole seconds. */

@@ -9,6 +9,8 @@ import type {
   IdentityLogKind,
   IdentityRecord,
   IdentityType,
+  MatchEvidenceRecord,
+  MergeSuggestionRecord,
   ProfileRecord,
   SegmentMembershipRecord,
   TraitsRecord,
@@ -60,6 +62,25 @@ export type SegmentMembershipModel = SegmentMembershipRecord & Owned;
 export type ConsentChangeModel = ConsentChangeRecord & Owned;
 /** A customer's consent (Customer.consents), or setConsent's echo of the decision it recorded. */
 export type ConsentModel = ConsentRecord & (Owned | WriteOutcome);
+
+/**
+ * A model about several customers at once (a merge suggestion): its personal
+ * fields are decided for each of them and their releases filed on each one's
+ * audit trail. `ownerIds` are the customers' current canonical ids.
+ */
+export interface CoOwned {
+  readonly ownerIds: readonly string[];
+}
+
+export type MergeSuggestionModel = MergeSuggestionRecord & CoOwned;
+export type MatchEvidenceModel = MatchEvidenceRecord & CoOwned;
+
+/** acceptMergeSuggestion's answer: the decided suggestion, the customer both now are, and the id absorbed. */
+export interface MergeSuggestionResultModel {
+  readonly suggestion: MergeSuggestionModel;
+  readonly customer: CustomerModel;
+  readonly merged: readonly string[];
+}
 
 /** identify's answer: the surviving customer, what it absorbed and what it refused. */
 export interface IdentifyResultModel {

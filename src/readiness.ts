@@ -16,12 +16,26 @@ export interface Readiness {
   readonly sources: Record<SourceName, SourceStatus>;
 }
 
+/** What /readyz tells a caller without the health:read scope: ready or not, and which sources are down. */
+export interface ReadinessSummary {
+  readonly status: Readiness['status'];
+  readonly down: readonly SourceName[];
+}
+
+export function summarize(readiness: Readiness): ReadinessSummary {
+  return { status: readiness.status, down: SOURCE_NAMES.filter((name) => readiness.sources[name].status === 'down') };
+}
+
+const CIRCUIT_OPEN = 'calls are shed: the circuit is open after recent failures';
+
 const SOURCE_NAMES: readonly SourceName[] = ['singleview', 'crm', 'loyalty', 'resolution'];
 
 /**
  * Asks every source for its health at once, each with a deadline. Ready when
  * every required source answers; an optional source that is down degrades
- * answers (partial data) without taking the gateway out of rotation.
+ * answers (partial data) without taking the gateway out of rotation. A
+ * source whose circuit is open is down whatever its health check says: the
+ * gateway is not calling it, so status and circuit never disagree.
  */
 export async function checkReadiness(sources: Sources, config: GatewayConfig): Promise<Readiness> {
   const ports = { singleview: sources.singleView, crm: sources.crm, loyalty: sources.loyalty, resolution: sources.resolution };
@@ -31,7 +45,9 @@ export async function checkReadiness(sources: Sources, config: GatewayConfig): P
       const base = { required: config.requiredSources.includes(name), adapter: sources.adapters[name], circuit: sources.guards[name].circuit };
       try {
         await ports[name].health({ signal: AbortSignal.timeout(config.readinessTimeoutMs) });
-        return [name, { ...base, status: 'up', latencyMs: Math.round(performance.now() - started) }];
+        const latencyMs = Math.round(performance.now() - started);
+        if (base.circuit === 'open' || base.circuit === 'isolated') return [name, { ...base, status: 'down', latencyMs, error: CIRCUIT_OPEN }];
+        return [name, { ...base, status: 'up', latencyMs }];
       } catch (error) {
         const reason = describeFailure(error);
         return [name, { ...base, status: 'down', latencyMs: Math.round(performance.now() - started), error: reason }];

@@ -9,9 +9,13 @@ import {
 import fastifyApollo from '@as-integrations/fastify';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import { GraphQLError } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { ApiKeyAuthenticator, guardedKeyStore } from './auth/apiKeys.js';
+import { authenticate } from './auth/authenticate.js';
+import type { Credentials } from './auth/authenticate.js';
+import { AuthFailureLimiter } from './auth/failureLimiter.js';
 import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
@@ -24,10 +28,12 @@ import { createTokenVerifier } from './auth/tokens.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
-import { createErrorFormatter, safeErrorDetail } from './errors.js';
+import { ErrorCode, createErrorFormatter, safeErrorDetail } from './errors.js';
 import { executionOptions } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
+import type { Hardening } from './hardening/index.js';
+import { BodyTimeoutError } from './hardening/slowClients.js';
 import { createLogger } from './logger.js';
 import { AuditLog, AuditWriter } from './audit/index.js';
 import { operationNamePlugin } from './audit/operationName.js';
@@ -37,11 +43,12 @@ import { privacyPlugin } from './privacy/plugin.js';
 import { loadPolicy } from './privacy/policy.js';
 import { Pseudonyms, pseudonymKey } from './privacy/pseudonym.js';
 import { loadTrackingPlan } from './privacy/trackingPlan.js';
-import { checkReadiness } from './readiness.js';
+import { checkReadiness, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { openSources } from './sources.js';
 import type { Sources } from './sources.js';
+import { SourceError } from '../connectors/resilience/sourceError.js';
 import { traceIdOfError } from './telemetry/errorTraceIds.js';
 import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
@@ -66,6 +73,9 @@ export interface Gateway {
   /** Stops taking requests, finishes those in flight, then closes the sources. */
   close(): Promise<void>;
 }
+
+/** The scope that shows /readyz's per-source detail. */
+const HEALTH_READ_SCOPE = 'health:read';
 
 /** Request ids from a client are kept only when they are harmless tokens. */
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -101,6 +111,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       singleView: sources.singleView,
       guard: sources.guards.singleview,
       policy: config.identity,
+      loginType: config.tokens.customerIdentity,
       segments,
       clock,
       cache,
@@ -116,11 +127,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     trackingPlan,
     audit,
     authenticator: {
-      apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.guards.singleview), {
+      apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.keyLookups), {
         cacheMs: config.apiKeyCacheMs,
         allowDemoKeys: config.demo.enabled,
+        cacheSize: config.keyLookups.cacheSize,
+        negativeCacheMs: config.keyLookups.negativeCacheMs,
       }),
-      tokens: createTokenVerifier(config.tokens),
+      tokens: createTokenVerifier({ ...config.tokens, phoneRegion: config.phoneDefaultRegion, pseudonyms }),
+      failures: new AuthFailureLimiter(config.hardening.authFailuresPerMinute),
     },
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
@@ -166,11 +180,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   });
   await apollo.start();
   await hardening.register(app);
-  registerRoutes(app, services);
+  registerRoutes(app, services, hardening);
   await registerWebPages(app);
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: (request) => createContext(services, request.headers, String(request.id)),
+    context: (request) => createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id)),
   });
   // app.close() is the drain: it stops accepting, waits for requests in flight
   // and closes idle keep-alive connections; then the onClose hook runs.
@@ -205,7 +219,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
 }
 
-
 /**
  * The @pii transform and the audit plugin, or, in benchmark mode with
  * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise);
@@ -226,11 +239,28 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
   };
 }
 
-function registerRoutes(app: FastifyInstance, services: GatewayServices): void {
+function registerRoutes(app: FastifyInstance, services: GatewayServices, hardening: Hardening): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    let detailed: boolean;
+    try {
+      detailed = await mayReadHealthDetail(services, { headers: request.headers, clientAddress: request.ip });
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      const http = error.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
+      for (const [name, value] of http?.headers ?? []) reply.header(name, value);
+      const { http: _http, ...extensions } = error.extensions;
+      return reply.code(http?.status ?? 401).send({ errors: [{ message: error.message, extensions }] });
+    }
     const readiness = await checkReadiness(services.sources, services.config);
-    return reply.code(readiness.status === 'ready' ? 200 : 503).send(readiness);
+    const status = readiness.status === 'ready' ? 200 : 503;
+    if (!detailed) return reply.code(status).send(summarize(readiness));
+    return reply.code(status).send({
+      ...readiness,
+      keyLookups: { circuit: services.sources.keyLookups.circuit },
+      slowClients: { ...hardening.slowClients.cut },
+    });
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the URL: a GET query string can hold variables.
@@ -240,12 +270,37 @@ function registerRoutes(app: FastifyInstance, services: GatewayServices): void {
     );
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof BodyTimeoutError) {
+      // Counted by SlowClients; the client gets its answer and the connection closes.
+      return reply.code(408).header('connection', 'close').send({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] });
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: safeErrorDetail(error) }, 'unexpected error outside GraphQL');
     const message = status === 500 ? 'Internal server error' : requestErrorMessage(error);
     const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
     return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
   });
+}
+
+/**
+ * /readyz says only ready or not (and which sources are down) to anyone, a
+ * load balancer included; the per-source detail (adapters, circuits,
+ * latencies, errors) only to a principal holding health:read. Credentials
+ * are checked like on /graphql: a bad one is 401, and counts against the
+ * address. A key the single view cannot check right now gets the short
+ * answer: readiness has to answer when sources are down.
+ */
+async function mayReadHealthDetail(services: GatewayServices, credentials: Credentials): Promise<boolean> {
+  const { headers } = credentials;
+  if (headers['x-api-key'] === undefined && headers.authorization === undefined) return false;
+  try {
+    const principal = await authenticate(credentials, services.authenticator);
+    return principal.scopes.has(HEALTH_READ_SCOPE);
+  } catch (error) {
+    const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+    if (error instanceof SourceError || code === ErrorCode.SOURCE_UNAVAILABLE || code === ErrorCode.SOURCE_TIMEOUT) return false;
+    throw error;
+  }
 }
 
 /** Fastify's own messages for malformed bodies, rewritten to say what to fix. */

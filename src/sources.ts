@@ -28,6 +28,11 @@ export interface Sources {
   readonly loyalty: LoyaltyPort;
   readonly resolution: ResolutionPort;
   readonly guards: Readonly<Record<SourceName, SourceGuard>>;
+  /**
+   * API key lookups in the single view: its deadline, but their own
+   * concurrency budget and breaker, apart from customer reads (docs/security.md, "Floods").
+   */
+  readonly keyLookups: SourceGuard;
   /** Which adapter serves each source, for readiness and logs. */
   readonly adapters: Readonly<Record<SourceName, string>>;
   close(): Promise<void>;
@@ -98,6 +103,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       loyalty,
       resolution,
       guards: sourceGuards(config, deps),
+      keyLookups: keyLookupGuard(config, deps),
       adapters: {
         singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
         crm: config.mongodb ? 'mongodb' : 'embedded',
@@ -148,6 +154,7 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
     loyalty,
     resolution,
     guards: sourceGuards(config, deps),
+    keyLookups: keyLookupGuard(config, deps),
     adapters: { singleview: adapter, crm: adapter, loyalty: adapter, resolution: adapter },
     close: () => closeAll([resolution, loyalty, crm, singleView], deps.logger),
   };
@@ -162,6 +169,17 @@ function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<S
       onCircuitChange: (state) => deps.logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
     });
   return { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') };
+}
+
+function keyLookupGuard(config: GatewayConfig, deps: SourceDependencies): SourceGuard {
+  return new SourceGuard({
+    source: 'singleview',
+    ...config.sources.singleview,
+    concurrency: config.keyLookups.concurrency,
+    queue: config.keyLookups.queue,
+    tracer: deps.tracer,
+    onCircuitChange: (state) => deps.logger.warn({ source: 'singleview', guard: 'keyLookups', circuit: state }, 'circuit breaker changed state'),
+  });
 }
 
 /** Closes in reverse order of opening (dynalite last); one failure does not stop the rest. */

@@ -40,3 +40,9 @@ export function identityKey(type: IdentityType, value: string, field: string, de
   if (!normalized.ok) throw badUserInput(`${field} ${normalized.reason} for identity type ${type}.`, field);
   return normalized.key;
 }
+
+/** Merge suggestion ids are `ms_` and 24 base64url characters (src/identity/suggestions.ts). */
+export function suggestionIdArgument(value: string, field: string): string {
+  if (!/^ms_[A-Za-z0-9_-]{24}$/.test(value)) throw badUserInput(`${field} is not a merge suggestion id.`, field);
+  return value;
+}

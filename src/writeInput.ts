@@ -18,7 +18,7 @@ import { customerId, identityKey } from './validation.js';
 export const MAX_IDENTITIES_PER_CALL = 20;
 /** An unmerge may split off every identifier one customer can hold of the common types. */
 export const MAX_UNMERGE_IDENTITIES = 100;
-const MAX_REASON_LENGTH = 500;
+export const MAX_REASON_LENGTH = 500;
 const MAX_PROPERTIES_BYTES = 16 * 1024;
 /** Clock skew tolerated on occurredAt: a device a little ahead of the server is not an error. */
 const MAX_FUTURE_MS = 5 * 60_000;
@@ -48,7 +48,7 @@ export function identifyCommand(input: IdentifyInput, context: Omit<InputContext
       blocked.push({ type: key.type, index });
       return [];
     }
-    return [{ key, index }];
+    return [{ key, index, verified: identity.verified === true }];
   });
   if (identities.length === 0) {
     throw badUserInput(
@@ -76,6 +76,11 @@ function birthDate(value: Date, now: Date): string {
     throw badUserInput('input.traits.birthDate must be a date between 1900 and today.', 'input.traits.birthDate');
   }
   return value.toISOString().slice(0, 10);
+}
+
+/** Where an identify call claims verification: only a principal with identity:verify may (src/auth/scopes.ts). */
+export function verifiedIndexes(input: IdentifyInput): number[] {
+  return input.identities.flatMap((identity, index) => (identity.verified === true ? [index] : []));
 }
 
 export function trackCommand(input: TrackInput, context: InputContext): TrackCommand {
@@ -167,7 +172,7 @@ export function unmergeCommand(args: MutationUnmergeArgs, context: Pick<InputCon
   return { customerId: id, identities, reason: text(args.reason, 'reason', MAX_REASON_LENGTH, 1) };
 }
 
-function text(value: string, field: string, max: number, min = 0): string {
+export function text(value: string, field: string, max: number, min = 0): string {
   const trimmed = value.trim();
   if (trimmed.length < min || trimmed.length > max || !TEXT.test(trimmed)) {
     throw badUserInput(`${field} must be ${min > 0 ? `${min}–` : 'at most '}${max} characters without control characters.`, field);

@@ -2,6 +2,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, tableDefinitions } from '../connectors/singleview/tables.js';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
+import { suggestionId } from '../src/identity/suggestions.js';
 import { demoCustomer, testDemoData } from './support/demo.js';
 import { graphql, startTestGateway, dynamoSingleView } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
@@ -232,10 +233,11 @@ describe('audit of writes: one module, one record per customer', () => {
 
   it('records links and merges on each customer\'s trail, in counts and types, never naming the other customer', async () => {
     const a = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-merge-a' }] } });
-    const b = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'EMAIL', value: 'audit.merge.b@example.org' }] } });
+    // An anonymous visitor's customer: identify merges it into a known person without verification (two known people would wait as a merge suggestion).
+    const b = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'ANONYMOUS_ID', value: 'audit-merge-b-device' }] } });
     const [idA, idB] = [a, b].map((r) => (r.body.data as { identify: { customer: { id: string } } }).identify.customer.id);
     const merge = await mutation(gw.url, IDENTIFY, {
-      input: { identities: [{ type: 'USER_ID', value: 'audit-merge-a' }, { type: 'EMAIL', value: 'audit.merge.b@example.org' }, { type: 'PHONE', value: '+1 415 555 0199' }] },
+      input: { identities: [{ type: 'USER_ID', value: 'audit-merge-a' }, { type: 'ANONYMOUS_ID', value: 'audit-merge-b-device' }, { type: 'PHONE', value: '+1 415 555 0199' }] },
     });
     expect(merge.body.data).toEqual({ identify: { customer: { id: idA }, merged: [idB] } });
     const traceId = merge.body.extensions!.traceId;
@@ -296,7 +298,12 @@ describe('audit robustness: bounded operation names, one bad record fails only i
   const faults = new AuditFaults();
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ C360_SOURCE_TIMEOUT_MS: '5000', C360_DEMO_CUSTOMERS: '10', C360_RATE_LIMIT_PER_MINUTE: '0' }, { decorateSources: faults.decorate });
+    // The faults below fail audit writes on purpose, several in a row; on a busy machine they could open the single view's
+    // breaker (consecutive failures, retries included) and turn the next case into "circuit open". The breaker has its own tests.
+    gw = await startTestGateway(
+      { C360_SOURCE_TIMEOUT_MS: '5000', C360_DEMO_CUSTOMERS: '10', C360_RATE_LIMIT_PER_MINUTE: '0', C360_BREAKER_THRESHOLD: '1000' },
+      { decorateSources: faults.decorate },
+    );
   });
   afterAll(() => gw?.close());
   const read = (operationName: string, id = DEMO_CUSTOMERS.consent.id) =>
@@ -388,6 +395,42 @@ describe('audit robustness: bounded operation names, one bad record fails only i
       const repeat = await mutation(gw.url, UNMERGE, variables);
       expect(repeat.body.errors).toBeUndefined();
       expect((await recordsOf(gw.url, id, repeat.body.extensions!.traceId)).map((record) => record.detail)).toEqual([expect.objectContaining({ repeated: 'true', side: 'kept' })]);
+    });
+
+    /** Two known people and the merge identify refused between them, kept as a suggestion: its id and the two customers. */
+    const pendingMerge = async (tag: string) => {
+      const ids: string[] = [];
+      for (const identity of [{ type: 'EMAIL', value: `${tag}@example.org` }, { type: 'USER_ID', value: `${tag}-login` }]) {
+        const created = await mutation(gw.url, IDENTIFY, { input: { identities: [identity] } });
+        ids.push((created.body.data as { identify: { customer: { id: string } } }).identify.customer.id);
+      }
+      await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: `${tag}-login` }, { type: 'EMAIL', value: `${tag}@example.org` }] } });
+      return { id: suggestionId(ids), contact: ids[0]!, login: ids[1]! };
+    };
+
+    it('acceptMergeSuggestion: the merge stands and is in the identity change log; the call says the record is missing', async () => {
+      const pair = await pendingMerge('audit-down-accept');
+      const response = await failing(() => mutation(gw.url, 'mutation($id: ID!) { acceptMergeSuggestion(id: $id) { merged } }', { id: pair.id }, ADMIN_KEY));
+      expect(response.body).toEqual({ errors: [unaudited('acceptMergeSuggestion', 'acceptMergeSuggestion')], data: null, extensions: { traceId: TRACE_ID } });
+      const merged = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id identityGraph { changes(first: 1) { kind rule principal traceId } } } }', {
+        purpose: 'support',
+        variables: { id: pair.contact },
+      });
+      expect(merged.body.data).toEqual({
+        customer: { id: pair.login, identityGraph: { changes: [{ kind: 'MERGE', rule: 'suggestion:UNVERIFIED_MERGE', principal: 'key:demo_admin', traceId: response.body.extensions!.traceId }] } },
+      });
+    });
+
+    it('rejectMergeSuggestion: the rejection stands and names who decided; the call says the record is missing', async () => {
+      const pair = await pendingMerge('audit-down-reject');
+      const response = await failing(() => mutation(gw.url, 'mutation($id: ID!) { rejectMergeSuggestion(id: $id, reason: "audit down") { status } }', { id: pair.id }, ADMIN_KEY));
+      expect(response.body).toEqual({ errors: [unaudited('rejectMergeSuggestion', 'rejectMergeSuggestion')], data: null, extensions: { traceId: TRACE_ID } });
+      const listed = await graphql<{ mergeSuggestions: { edges: Array<{ node: { id: string; status: string; decidedBy: string } }> } }>(
+        gw.url,
+        'query { mergeSuggestions(status: REJECTED, first: 100) { edges { node { id status decidedBy } } } }',
+        { apiKey: ADMIN_KEY },
+      );
+      expect(listed.body.data!.mergeSuggestions.edges.map((edge) => edge.node)).toContainEqual({ id: pair.id, status: 'REJECTED', decidedBy: 'key:demo_admin' });
     });
 
     it('forgetCustomer: the erasure stands; the call says the record is missing, and a repeat (resumable) records it', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +7,14 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { demoCustomer } from './support/demo.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { PII_SELECTION, byPath, expectedPii, pseudonym } from './support/privacy.js';
-import { JwksServer, TEST_JWT_SECRET, es256Key, signToken } from './support/tokens.js';
+import { PII_SELECTION, byPath, expectedPii, loginPrincipalId, pseudonym } from './support/privacy.js';
+import { JwksServer, TEST_JWT_SECRET, es256Key, loginOf, signToken } from './support/tokens.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
 const OWN = DEMO_CUSTOMERS.consent.id;
 const OTHER = DEMO_CUSTOMERS.noConsent.id;
+/** A customer token names the login its identity provider verified (a USER_ID), not a customer id. */
+const LOGIN = loginOf(OWN);
 
 const bearer = (token: string) => ({ apiKey: null, headers: { authorization: `Bearer ${token}` } });
 const unauthenticated = (message: string) => ({ status: 401, body: { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } });
@@ -25,7 +28,7 @@ describe('HS256 tokens', () => {
 
   describe('a customer token', () => {
     it('reads its own record through me, every personal field released for self_service; the identity graph needs identity:read', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, `{ me { ${PII_SELECTION} } }`, bearer(token));
       expect({ status: response.status, body: response.body }).toEqual({
         status: 200,
@@ -45,7 +48,7 @@ describe('HS256 tokens', () => {
     });
 
     it('cannot read another customer', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id profile { email } } }', { ...bearer(token), variables: { id: OTHER } });
       expect({ status: response.status, body: response.body }).toEqual({
         status: 403,
@@ -65,7 +68,7 @@ describe('HS256 tokens', () => {
     });
 
     it('is refused any purpose but self_service', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, '{ me { id } }', { ...bearer(token), purpose: 'marketing' });
       expect({ status: response.status, body: response.body }).toEqual({
         status: 403,
@@ -74,11 +77,12 @@ describe('HS256 tokens', () => {
     });
 
     it('shows itself in viewer', async () => {
-      const token = await signToken({ sub: OWN, role: 'customer' });
+      const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, '{ viewer { id name kind scopes purposes } }', bearer(token));
       expect(response.body.data).toEqual({
         viewer: {
-          id: `customer:${OWN}`,
+          // A keyed pseudonym of the login: the login itself would put an identifier of the person into every log line and audit record.
+          id: loginPrincipalId('USER_ID', LOGIN),
           name: 'Signed-in customer',
           kind: 'customer',
           scopes: ['consent:read', 'customer:read', 'events:read', 'segments:read'],
@@ -116,18 +120,18 @@ describe('HS256 tokens', () => {
   });
 
   it.each([
-    ['an expired token', () => signToken({ sub: OWN, role: 'customer' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'Invalid token: it has expired.'],
-    ['a token signed with another secret', async () => (await signToken({ sub: OWN, role: 'customer' })).replace(/\.[^.]+$/, '.c2lnbmF0dXJl'), 'Invalid token: the signature does not verify.'],
+    ['an expired token', () => signToken({ sub: LOGIN, role: 'customer' }, { expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'Invalid token: it has expired.'],
+    ['a token signed with another secret', async () => (await signToken({ sub: LOGIN, role: 'customer' })).replace(/\.[^.]+$/, '.c2lnbmF0dXJl'), 'Invalid token: the signature does not verify.'],
     ['a token without a role', () => signToken({ sub: OWN }), 'Invalid token: the "role" claim must be "customer" or "agent".'],
-    ['a customer token whose subject is not a customer id', () => signToken({ sub: 'not an id!', role: 'customer' }), 'Invalid token: "sub" is not a customer id.'],
+    ['a customer token whose login is not an identifier', () => signToken({ sub: 'not an id!', role: 'customer' }), 'Invalid token: the "sub" claim must be 1–128 characters from letters, digits and . _ : @ | + = -, starting with a letter or digit.'],
     ['something that is not a JWT', async () => 'not-a-jwt', 'Invalid token: it is malformed.'],
   ])('refuses %s with UNAUTHENTICATED', async (_case, token, message) => {
     const response = await graphql(gw.url, '{ viewer { id } }', bearer(await token()));
     expect({ status: response.status, body: response.body }).toEqual(unauthenticated(message));
   });
 
-  it('a customer token for a customer that does not exist reads me as null', async () => {
-    const token = await signToken({ sub: 'cus_gone', role: 'customer' });
+  it('a customer token whose login no customer holds reads me as null', async () => {
+    const token = await signToken({ sub: 'user_nobody_has', role: 'customer' });
     const response = await graphql(gw.url, '{ me { id } }', bearer(token));
     expect(response.body).toEqual({ data: { me: null }, extensions: { traceId: TRACE_ID } });
   });
@@ -157,7 +161,7 @@ describe('tokens verified against a JWKS URL', () => {
   });
 
   it('accepts an ES256 token signed by a key the JWKS publishes', async () => {
-    const token = await signToken({ sub: OWN, role: 'customer' }, { issuer, audience }, signing);
+    const token = await signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience }, signing);
     const response = await graphql(gw.url, '{ me { id profile { email } } }', bearer(token));
     expect(response.body).toEqual({
       data: { me: { id: OWN, profile: { email: demoCustomer(OWN).customer.profile.email } } },
@@ -167,10 +171,10 @@ describe('tokens verified against a JWKS URL', () => {
   });
 
   it.each([
-    ['signed by a key the JWKS does not publish', async () => signToken({ sub: OWN, role: 'customer' }, { issuer, audience }, await es256Key('key-unknown')), 'Invalid token: no signing key matches its key id.'],
-    ['from another issuer', () => signToken({ sub: OWN, role: 'customer' }, { issuer: 'https://elsewhere.test/', audience }, signing), 'Invalid token: the "iss" claim is missing or not accepted.'],
-    ['for another audience', () => signToken({ sub: OWN, role: 'customer' }, { issuer, audience: 'someone-else' }, signing), 'Invalid token: the "aud" claim is missing or not accepted.'],
-    ['signed with HS256 where no secret is configured', () => signToken({ sub: OWN, role: 'customer' }, { issuer, audience }), 'Invalid token: algorithm HS256 is not accepted here.'],
+    ['signed by a key the JWKS does not publish', async () => signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience }, await es256Key('key-unknown')), 'Invalid token: no signing key matches its key id.'],
+    ['from another issuer', () => signToken({ sub: LOGIN, role: 'customer' }, { issuer: 'https://elsewhere.test/', audience }, signing), 'Invalid token: the "iss" claim is missing or not accepted.'],
+    ['for another audience', () => signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience: 'someone-else' }, signing), 'Invalid token: the "aud" claim is missing or not accepted.'],
+    ['signed with HS256 where no secret is configured', () => signToken({ sub: LOGIN, role: 'customer' }, { issuer, audience }), 'Invalid token: algorithm HS256 is not accepted here.'],
   ])('refuses a token %s', async (_case, token, message) => {
     const response = await graphql(gw.url, '{ viewer { id } }', bearer(await token()));
     expect({ status: response.status, body: response.body }).toEqual(unauthenticated(message));
@@ -179,6 +183,35 @@ describe('tokens verified against a JWKS URL', () => {
   it('lists nothing for a token it cannot verify in the privacy extension (the request never runs)', async () => {
     const response = await graphql(gw.url, '{ me { id } }', bearer('a.b.c'));
     expect(byPath(response.body.errors).map((e) => e.extensions)).toEqual([{ code: 'UNAUTHENTICATED' }]);
+  });
+});
+
+describe("a customer token's principal id", () => {
+  const OTHER_KEY = 'c4e1f7a9b3d5c8e0f2a4b6d8e0c1a3f5b7d9e2c4a6f8b0d1e3c5a7f9b2d4e6a8';
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_JWT_SECRET: TEST_JWT_SECRET, C360_PSEUDONYM_KEY: OTHER_KEY });
+  });
+  afterAll(() => gw?.close());
+
+  it('is keyed by C360_PSEUDONYM_KEY: another key gives another id, and no plain digest of the login reproduces it', async () => {
+    const token = await signToken({ sub: LOGIN, role: 'customer' });
+    const response = await graphql<{ viewer: { id: string } }>(gw.url, '{ viewer { id } }', bearer(token));
+    const id = response.body.data!.viewer.id;
+    expect(id).toBe(loginPrincipalId('USER_ID', LOGIN, OTHER_KEY));
+    expect(id).not.toBe(loginPrincipalId('USER_ID', LOGIN));
+    // The unkeyed digest anyone could compute from a guessed login.
+    const digest = createHash('sha256').update(`USER_ID#${LOGIN}`).digest('base64url').slice(0, 22);
+    expect(id).not.toBe(`customer:${digest}`);
+  });
+
+  it("keys a customer's own pseudonyms (pseudonym_scope: principal) under that id, and still reads me", async () => {
+    const token = await signToken({ sub: LOGIN, role: 'customer', pseudonym_scope: 'principal' });
+    const response = await graphql(gw.url, '{ me { id } viewer { id } }', bearer(token));
+    expect(response.body).toEqual({
+      data: { me: { id: OWN }, viewer: { id: loginPrincipalId('USER_ID', LOGIN, OTHER_KEY) } },
+      extensions: { traceId: TRACE_ID },
+    });
   });
 });
 

@@ -28,7 +28,7 @@ const ROWS: Row[] = [
     variables: { t: 'SOCIAL_SECURITY' },
     status: 400,
     code: 'BAD_USER_INPUT',
-    message: /Value "SOCIAL_SECURITY" does not exist in "IdentityType" enum/,
+    message: /^Variable "\$t" got an invalid value; expected type "IdentityType"\.$/,
   },
   {
     name: 'unknown identity type (literal)',

@@ -39,6 +39,9 @@ describe('embedded demo data', () => {
     const marketing = (c: typeof consent) => c.consents.find((x) => x.purpose === 'MARKETING')?.status;
     expect([consent.profile.email, marketing(consent)]).toEqual(['demo.customer@example.com', 'GRANTED']);
     expect([noConsent.profile.email, marketing(noConsent)]).toEqual(['demo.noconsent@example.com', 'DENIED']);
+    // The login each signs in with: what a customer token for them names (docs/security.md, "Tokens").
+    expect(consent.identities.filter((i) => i.type === 'USER_ID').map((i) => i.value)).toEqual([DEMO_CUSTOMERS.consent.login]);
+    expect(noConsent.identities.filter((i) => i.type === 'USER_ID').map((i) => i.value)).toEqual([DEMO_CUSTOMERS.noConsent.login]);
     for (const customer of [consent, noConsent]) {
       expect(full.loyalty.some((l) => l.customerRef === customer.id)).toBe(true);
       expect(full.crm.find((c) => c.customerRef === customer.id)?.cases.length).toBeGreaterThan(0);

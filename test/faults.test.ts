@@ -127,7 +127,7 @@ describe('the circuit breaker sheds calls to a failing source and closes again',
     );
     expect(loyalty.requests.length).toBe(3);
 
-    const ready = await fetch(`${gw.url}/readyz`);
+    const ready = await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
     const readiness = (await ready.json()) as { status: string; sources: { loyalty: Record<string, unknown> } };
     // Loyalty is optional by default: the gateway stays ready, and says loyalty is down.
     expect(ready.status).toBe(200);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestGateway, SUPPORT_RELEASE, TestClock, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { ADMIN_KEY, identify, INGEST_KEY, track, TRACK } from './support/writes.js';
+import { ADMIN_KEY, identify, identifyVerified, INGEST_KEY, track, TRACK } from './support/writes.js';
 
 const clock = new TestClock('2026-11-10T09:00:00.000Z');
 let gw: TestGateway;
@@ -40,6 +40,8 @@ const email = { type: 'EMAIL', value: 'graph.family@example.com' };
 const device = { type: 'DEVICE_ID', value: 'graph-device' };
 const phone = { type: 'PHONE', value: '+14155550177' };
 const principal = 'key:demo_ingest';
+/** The merge of two known people needs identifiers verified on both sides: the admin key's identity:verify. */
+const verifier = 'key:demo_admin';
 
 describe('the identity graph and explainLink', () => {
   let alice: string;
@@ -52,7 +54,7 @@ describe('the identity graph and explainLink', () => {
     clock.set('2026-11-10T09:06:00.000Z');
     await identify(gw.url, [device, phone]);
     clock.set('2026-11-10T09:20:00.000Z');
-    await identify(gw.url, [device, email]);
+    await identifyVerified(gw.url, [device, email]);
   });
 
   it('shows every identifier as a node and every link and merge as an edge, with its rule, time and caller', async () => {
@@ -79,7 +81,7 @@ describe('the identity graph and explainLink', () => {
             edges: [
               { from: 'n1', to: 'n2', kind: 'LINK', rule: 'exact-match', at: '2026-11-10T09:00:00.000Z', principal },
               { from: 'n3', to: 'n4', kind: 'LINK', rule: 'exact-match', at: '2026-11-10T09:06:00.000Z', principal },
-              { from: 'n2', to: 'n3', kind: 'MERGE', rule: 'priority:EMAIL', at: '2026-11-10T09:20:00.000Z', principal },
+              { from: 'n2', to: 'n3', kind: 'MERGE', rule: 'priority:EMAIL', at: '2026-11-10T09:20:00.000Z', principal: verifier },
             ],
             changes: [
               { kind: 'CREATE', rule: 'new-identifier', at: '2026-11-10T09:00:00.000Z', identityTypes: ['USER_ID'], nodes: ['n1'], otherCustomerId: null, principal },
@@ -91,7 +93,7 @@ describe('the identity graph and explainLink', () => {
                 identityTypes: ['DEVICE_ID', 'PHONE'],
                 nodes: ['n3', 'n4'],
                 otherCustomerId: bob,
-                principal,
+                principal: verifier,
               },
             ],
           },

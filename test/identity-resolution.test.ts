@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestGateway, TestClock, withoutTraceId, SUPPORT_RELEASE } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { identify, setConsent, track } from './support/writes.js';
+import { identify, identifyVerified, setConsent, track } from './support/writes.js';
 
 const clock = new TestClock('2026-11-10T09:00:00.000Z');
 let gw: TestGateway;
@@ -167,7 +167,8 @@ describe('merges', () => {
     const anonymous = await track(gw.url, { identity: { type: 'ANONYMOUS_ID', value: 'order-anon' }, type: 'Page Viewed' });
     const phone = await identify(gw.url, [{ type: 'PHONE', value: '+1 415 555 0199' }]);
     const user = await identify(gw.url, [{ type: 'USER_ID', value: 'order-user' }]);
-    const merge = await identify(gw.url, [
+    // Two known people (a phone, a login): they merge only through identifiers verified on both sides.
+    const merge = await identifyVerified(gw.url, [
       { type: 'ANONYMOUS_ID', value: 'order-anon' },
       { type: 'PHONE', value: '(415) 555-0199' },
       { type: 'USER_ID', value: 'order-user' },

@@ -44,7 +44,7 @@ describe('sources answered from memory (C360_SOURCES=memory, benchmark mode)', (
   });
 
   it('says so in /readyz', async () => {
-    const response = await fetch(`${memory.url}/readyz`);
+    const response = await fetch(`${memory.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
     const body = (await response.json()) as { sources: Record<string, { adapter: string }> };
     expect(Object.values(body.sources).map((source) => source.adapter)).toEqual(Array(4).fill('memory (benchmark)'));
   });

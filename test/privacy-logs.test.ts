@@ -6,7 +6,7 @@ import { testDemoData } from './support/demo.js';
 import { graphql, startTestGateway, dynamoSingleView } from './support/gateway.js';
 import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { PII_SELECTION, PURPOSE_NAMES, customersByConsent } from './support/privacy.js';
-import { TEST_JWT_SECRET, signToken } from './support/tokens.js';
+import { TEST_JWT_SECRET, loginOf, signToken } from './support/tokens.js';
 
 /**
  * DESIGN.md: logs, traces and error messages never contain personal values.
@@ -67,7 +67,7 @@ describe('no personal data in logs, traces or error messages', () => {
       await ask(full, { apiKey, purpose, variables: { ids: customers } });
     }
     // Tokens.
-    const customerToken = await signToken({ sub: DEMO_CUSTOMERS.consent.id, role: 'customer' });
+    const customerToken = await signToken({ sub: loginOf(DEMO_CUSTOMERS.consent.id), role: 'customer' });
     await ask(`{ me { ${PII_SELECTION} } }`, { apiKey: null, headers: { authorization: `Bearer ${customerToken}` } });
     await ask('query($id: ID!) { customer(id: $id) { id } }', { apiKey: null, headers: { authorization: `Bearer ${customerToken}` }, variables: { id: DEMO_CUSTOMERS.noConsent.id } });
     const agentToken = await signToken({ sub: 'agent-1', role: 'agent', purposes: ['support'] });

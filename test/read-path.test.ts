@@ -195,7 +195,7 @@ describe('health endpoints', () => {
   });
 
   it('GET /readyz reports every source', async () => {
-    const response = await fetch(`${gw.url}/readyz`);
+    const response = await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
     const source = (adapter: string, required: boolean) => ({
       status: 'up',
       required,
@@ -213,6 +213,8 @@ describe('health endpoints', () => {
           loyalty: source('embedded', false),
           resolution: source('embedded', true),
         },
+        keyLookups: { circuit: 'closed' },
+        slowClients: { headers: 0, body: 0, request: 0 },
       },
     });
   });

@@ -17,7 +17,7 @@ async function gatewayWith(env: Record<string, string>): Promise<TestGateway> {
 }
 
 async function resolutionStatus(gw: TestGateway): Promise<unknown> {
-  const response = await fetch(`${gw.url}/readyz`);
+  const response = await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
   return ((await response.json()) as { sources: { resolution: unknown } }).sources.resolution;
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestGateway, TestClock, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { ADMIN_KEY, identify, setConsent, track } from './support/writes.js';
+import { ADMIN_KEY, identify, identifyVerified, setConsent, track } from './support/writes.js';
 import type { Identity } from './support/writes.js';
 
 const clock = new TestClock('2026-11-10T09:00:00.000Z');
@@ -86,7 +86,7 @@ describe('a wrong merge through a shared email, undone by unmerge', () => {
     const [aliceBefore, bobBefore] = [await side(people.a), await side(people.b)];
 
     clock.set('2026-11-10T09:20:00.000Z');
-    const merge = await identify(gw.url, [people.bob.device, people.alice.email]);
+    const merge = await identifyVerified(gw.url, [people.bob.device, people.alice.email]);
     expect(merge).toEqual({ customer: { id: people.a }, merged: [people.b], rejectedLinks: [] });
     const merged = await side(people.b);
     expect(merged.id).toBe(people.a);
@@ -112,7 +112,7 @@ describe('a wrong merge through a shared email, undone by unmerge', () => {
   it('is idempotent: a repeat answers the same new customer and changes nothing; both are audited without values', async () => {
     const people = await twoPeople('idem');
     clock.set('2026-11-10T09:20:00.000Z');
-    await identify(gw.url, [people.bob.device, people.alice.email]);
+    await identifyVerified(gw.url, [people.bob.device, people.alice.email]);
     clock.set('2026-11-10T09:30:00.000Z');
     const first = await unmerge(people.a, [people.bob.device, people.bob.phone]);
     const [alice, bob] = [await side(people.a), await side(first.splitCustomer.id)];
@@ -159,7 +159,7 @@ describe('a wrong merge through a shared email, undone by unmerge', () => {
   it('sends a track that arrives during the unmerge to the side that holds its identifier, counting every event once', async () => {
     const people = await twoPeople('race');
     clock.set('2026-11-10T09:20:00.000Z');
-    await identify(gw.url, [people.bob.device, people.alice.email]);
+    await identifyVerified(gw.url, [people.bob.device, people.alice.email]);
     clock.set('2026-11-10T09:30:00.000Z');
     const order = (identity: Identity) => track(gw.url, { identity, type: 'Order Completed', properties: { total: 2 } });
     const [split, bobOrders, aliceOrders] = await Promise.all([
@@ -184,7 +184,7 @@ describe('what arrives after the merge', () => {
   it('goes with the side whose identifier or absorbed id it came through', async () => {
     const people = await twoPeople('after');
     clock.set('2026-11-10T09:20:00.000Z');
-    await identify(gw.url, [people.bob.device, people.alice.email]);
+    await identifyVerified(gw.url, [people.bob.device, people.alice.email]);
     clock.set('2026-11-10T09:21:00.000Z');
     const bobEvent = await track(gw.url, { identity: people.bob.device, type: 'Email Opened' });
     const aliceEvent = await track(gw.url, { identity: people.alice.email, type: 'Email Opened' });
@@ -214,7 +214,7 @@ describe('an unmerge whose writer stopped after marking the customer', () => {
     const people = await twoPeople('crash');
     const bobBefore = await side(people.b);
     clock.set('2026-11-10T09:20:00.000Z');
-    await identify(gw.url, [people.bob.device, people.alice.email]);
+    await identifyVerified(gw.url, [people.bob.device, people.alice.email]);
     const { singleView } = gw.gateway.services.sources;
     const [merged] = await singleView.getCustomers([people.a], { consistent: true });
     if (!merged || merged instanceof Error) throw new Error('the merged customer is missing');

@@ -73,7 +73,7 @@ export const BENCH_JWT_SECRET = randomBytes(32).toString('base64url');
 
 /**
  * A token for the demo customer, as a first-party app's identity provider
- * would issue it (role customer, `sub` the canonical id), signed with
+ * would issue it (role customer, `sub` the login it verified), signed with
  * BENCH_JWT_SECRET; C360_BENCH_CUSTOMER_TOKEN overrides it. Either way `me`
  * must accept it.
  */
@@ -82,7 +82,7 @@ async function obtainCustomerToken(url: string): Promise<Features['customerToken
     process.env.C360_BENCH_CUSTOMER_TOKEN ??
     (await new SignJWT({ role: 'customer' })
       .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(DEMO_CUSTOMERS.consent.id)
+      .setSubject(DEMO_CUSTOMERS.consent.login)
       .setIssuedAt()
       .setExpirationTime('2h')
       .sign(new TextEncoder().encode(BENCH_JWT_SECRET)));

@@ -10,6 +10,8 @@ export type SourceFailure =
   | 'timeout'
   | 'unavailable'
   | 'circuit_open'
+  /** The gateway's own budget of calls to the source was full: refused without calling it. */
+  | 'overloaded'
   | 'malformed_payload'
   | 'rejected';
 
@@ -35,6 +37,8 @@ function describe(failure: SourceFailure): string {
       return 'timed out';
     case 'circuit_open':
       return 'is unavailable (circuit open)';
+    case 'overloaded':
+      return 'is unavailable (too many calls waiting)';
     case 'malformed_payload':
       return 'returned a malformed payload';
     case 'rejected':

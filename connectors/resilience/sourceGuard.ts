@@ -3,13 +3,14 @@ import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/ap
 import type { Span, Tracer } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
+  BulkheadRejectedError,
   CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
   TimeoutStrategy,
+  bulkhead,
   circuitBreaker,
-  handleAll,
   handleWhen,
   retry,
   timeout,
@@ -31,6 +32,14 @@ export interface SourceGuardOptions {
   readonly halfOpenAfterMs: number;
   /** Benchmark and test setting: latency added before every attempt. */
   readonly injectedLatencyMs?: number;
+  /**
+   * Calls in flight to the source at once (default: no limit); up to `queue`
+   * more wait for a slot, within their deadline, and any beyond are refused
+   * at once (SOURCE_UNAVAILABLE, "overloaded"). A call's deadline spent
+   * waiting in this queue never counts against the source's breaker.
+   */
+  readonly concurrency?: number;
+  readonly queue?: number;
   readonly tracer: Tracer;
   readonly onCircuitChange?: (state: CircuitStatus) => void;
 }
@@ -48,12 +57,27 @@ export interface SourceCall {
   readonly parentSpan?: Span | undefined;
 }
 
-type Outcome = 'ok' | 'timeout' | 'circuit_open' | 'error';
+type Outcome = 'ok' | 'timeout' | 'circuit_open' | 'overloaded' | 'error';
 
 /**
- * Timeout, retry, circuit breaker and span around every call to one source
- * (cockatiel 3). The deadline covers the whole call, so a caller waits at most
- * `timeoutMs` whatever the retries do. Failures come out as SourceError.
+ * A call cancelled by its deadline after less than this share of the
+ * deadline at the source: the time went on the gateway's own queue, not on a
+ * slow source, so the breaker does not count it.
+ */
+const SOURCE_SHARE_OF_DEADLINE = 0.5;
+
+/** An attempt whose deadline ran out mostly before it reached the source. */
+class DeadlineSpentWaiting extends Error {
+  override readonly name = 'DeadlineSpentWaiting';
+}
+
+/**
+ * Timeout, retry, bulkhead, circuit breaker and span around every call to one
+ * source (cockatiel). The deadline covers the whole call, queueing included,
+ * so a caller waits at most `timeoutMs` whatever the retries do. The breaker
+ * counts failures of the source: errors, and deadlines that ran out while the
+ * call was at the source; not calls refused by the bulkhead nor deadlines
+ * spent waiting for a slot. Failures come out as SourceError.
  */
 export class SourceGuard {
   readonly source: string;
@@ -65,7 +89,7 @@ export class SourceGuard {
   constructor(options: SourceGuardOptions) {
     this.options = options;
     this.source = options.source;
-    this.breaker = circuitBreaker(handleAll, {
+    this.breaker = circuitBreaker(handleWhen((error) => !(error instanceof DeadlineSpentWaiting) && !(error instanceof BulkheadRejectedError)), {
       halfOpenAfter: options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerThreshold),
     });
@@ -78,8 +102,11 @@ export class SourceGuard {
       maxAttempts: options.retries,
       backoff: new ExponentialBackoff({ initialDelay: 20, maxDelay: 100 }),
     });
-    this.reads = wrap(deadline, retryReads, this.breaker);
-    this.writes = wrap(deadline, this.breaker);
+    // Each attempt takes a slot (never held across a retry's backoff), then passes the breaker.
+    const slots = options.concurrency === undefined ? undefined : bulkhead(options.concurrency, options.queue ?? 0);
+    const attempt = slots ? wrap(slots, this.breaker) : this.breaker;
+    this.reads = wrap(deadline, retryReads, attempt);
+    this.writes = wrap(deadline, attempt);
   }
 
   get circuit(): CircuitStatus {
@@ -104,9 +131,17 @@ export class SourceGuard {
     try {
       const result = await policy.execute(async ({ signal }) => {
         attempts += 1;
-        const latency = this.options.injectedLatencyMs ?? 0;
-        if (latency > 0) await sleep(latency, undefined, { signal });
-        return task(signal);
+        const started = performance.now();
+        try {
+          const latency = this.options.injectedLatencyMs ?? 0;
+          if (latency > 0) await sleep(latency, undefined, { signal });
+          return await task(signal);
+        } catch (error) {
+          if (signal.aborted && performance.now() - started < this.options.timeoutMs * SOURCE_SHARE_OF_DEADLINE) {
+            throw new DeadlineSpentWaiting('deadline spent waiting for a slot', { cause: error });
+          }
+          throw error;
+        }
       });
       this.finish(span, 'ok', attempts);
       return result;
@@ -124,6 +159,12 @@ export class SourceGuard {
     }
     if (error instanceof BrokenCircuitError) {
       return new SourceError(this.source, 'circuit_open', 'recent calls failed; calls are shed until a probe succeeds');
+    }
+    if (error instanceof BulkheadRejectedError) {
+      return new SourceError(this.source, 'overloaded', `more than ${this.options.concurrency ?? 0} calls in flight and ${this.options.queue ?? 0} waiting`);
+    }
+    if (error instanceof DeadlineSpentWaiting) {
+      return new SourceError(this.source, 'timeout', `no answer within ${this.options.timeoutMs} ms`);
     }
     return new SourceError(this.source, 'unavailable', errorSummary(error), { cause: error });
   }
@@ -153,13 +194,15 @@ function circuitStatus(state: CircuitState): CircuitStatus {
 function outcomeOf(error: SourceError): Outcome {
   if (error.failure === 'timeout') return 'timeout';
   if (error.failure === 'circuit_open') return 'circuit_open';
+  if (error.failure === 'overloaded') return 'overloaded';
   return 'error';
 }
 
 /** A retry helps with a dropped connection or a 5xx, not with a bad payload or a cancelled call. */
 function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error instanceof BrokenCircuitError || error instanceof TaskCancelledError) return false;
+  if (error instanceof BrokenCircuitError || error instanceof TaskCancelledError || error instanceof BulkheadRejectedError) return false;
+  if (error instanceof DeadlineSpentWaiting) return false;
   if (error.name === 'AbortError') return false;
   if (error instanceof SourceError) return error.failure === 'unavailable';
   return true;

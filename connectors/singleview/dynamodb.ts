@@ -41,6 +41,10 @@ import type {
   ReadOptions,
   SingleViewPort,
   WriteOutcome,
+  MergeSuggestionRecord,
+  SuggestionPage,
+  SuggestionPosition,
+  SuggestionStatus,
 } from './port.js';
 import {
   apiKeyItemSchema,
@@ -48,6 +52,7 @@ import {
   consentChangeItemSchema,
   customerItemSchema,
   erasureJobItemSchema,
+  mergeSuggestionItemSchema,
   eventItemSchema,
   idempotencyItemSchema,
   identityIndexItemSchema,
@@ -55,7 +60,7 @@ import {
   mergeLinkSchema,
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey } from './keys.js';
-import { tableNames } from './tables.js';
+import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
 export interface DynamoConnection {
@@ -84,9 +89,12 @@ export function createDynamoClients(connection: DynamoConnection): { client: Dyn
     endpoint: connection.endpoint,
     credentials: connection.credentials,
     maxAttempts: 1, // SourceGuard owns retries and the deadline.
+    // More sockets than the guards let calls through at once (each source's and the key lookups'
+    // C360_*_CONCURRENCY): the gateway's one queue is theirs, where a call's wait is never counted
+    // against the source's breaker, not this agent's, where it would be.
     requestHandler: new NodeHttpHandler({
-      httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
     }),
   });
   // With no logger configured, the logger middleware still copies every input and output through
@@ -531,6 +539,47 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   /** A put that answers `conflict` when its condition fails. */
+  putMergeSuggestion(suggestion: MergeSuggestionRecord, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.mergeSuggestions, suggestionItem(suggestion), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
+  }
+
+  async getMergeSuggestion(id: string, options?: CallOptions): Promise<MergeSuggestionRecord | null> {
+    const result = await this.document.send(new GetCommand({ TableName: this.tables.mergeSuggestions, Key: { id }, ConsistentRead: true }), {
+      abortSignal: options?.signal,
+    });
+    return result.Item ? parseOrThrow(mergeSuggestionItemSchema, result.Item) : null;
+  }
+
+  replaceMergeSuggestion(suggestion: MergeSuggestionRecord, expectedStatus: SuggestionStatus, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.mergeSuggestions, suggestionItem(suggestion), '#s = :s', { '#s': 'status' }, { ':s': expectedStatus }, options);
+  }
+
+  async listMergeSuggestions(
+    query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },
+    options?: CallOptions,
+  ): Promise<SuggestionPage> {
+    const values: Record<string, NativeAttributeValue> = { ':s': query.status };
+    let condition = '#s = :s';
+    if (query.after) {
+      condition += ' AND listKey < :after';
+      values[':after'] = `${query.after.createdAt}#${query.after.id}`;
+    }
+    const page = await this.document.send(
+      new QueryCommand({
+        TableName: this.tables.mergeSuggestions,
+        IndexName: SUGGESTIONS_BY_STATUS,
+        KeyConditionExpression: condition,
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: values,
+        Limit: query.first + 1,
+        ScanIndexForward: false,
+      }),
+      { abortSignal: options?.signal },
+    );
+    const suggestions = (page.Items ?? []).map((item) => parseOrThrow(mergeSuggestionItemSchema, item));
+    return { suggestions: suggestions.slice(0, query.first), hasNextPage: suggestions.length > query.first };
+  }
+
   private conditionalPut(
     table: string,
     item: Item,
@@ -701,4 +750,9 @@ function parseOrThrow<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
   const parsed = parseItem(schema, item);
   if (parsed instanceof Error) throw parsed;
   return parsed;
+}
+
+/** A suggestion as stored: with the key the status index sorts it by. */
+function suggestionItem(suggestion: MergeSuggestionRecord): Item {
+  return { ...suggestion, listKey: `${suggestion.createdAt}#${suggestion.id}` };
 }

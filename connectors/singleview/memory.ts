@@ -25,6 +25,10 @@ import type {
   Purpose,
   SingleViewPort,
   WriteOutcome,
+  MergeSuggestionRecord,
+  SuggestionPage,
+  SuggestionPosition,
+  SuggestionStatus,
 } from './port.js';
 import {
   apiKeyItemSchema,
@@ -32,6 +36,7 @@ import {
   consentChangeItemSchema,
   customerItemSchema,
   erasureJobItemSchema,
+  mergeSuggestionItemSchema,
   eventItemSchema,
   identityIndexItemSchema,
   identityLogItemSchema,
@@ -74,6 +79,7 @@ export class MemorySingleView implements SingleViewPort {
   private readonly consentHistory = new Map<string, Item[]>();
   private readonly identityLog = new Map<string, Item[]>();
   private readonly erasureJobs = new Map<string, Item>();
+  private readonly mergeSuggestions = new Map<string, Item>();
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
     for (const customer of items.customers) this.customers.set(String(customer.id), customer);
@@ -319,6 +325,35 @@ export class MemorySingleView implements SingleViewPort {
 
   async putErasureJob(job: ErasureJobRecord, _options?: CallOptions): Promise<void> {
     this.erasureJobs.set(job.customerId, copy(job));
+  }
+
+  async putMergeSuggestion(suggestion: MergeSuggestionRecord, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.mergeSuggestions.has(suggestion.id)) return 'conflict';
+    this.mergeSuggestions.set(suggestion.id, copy(suggestion));
+    return 'written';
+  }
+
+  async getMergeSuggestion(id: string, _options?: CallOptions): Promise<MergeSuggestionRecord | null> {
+    const item = this.mergeSuggestions.get(id);
+    return item ? parseOrThrow(mergeSuggestionItemSchema, item) : null;
+  }
+
+  async replaceMergeSuggestion(suggestion: MergeSuggestionRecord, expectedStatus: SuggestionStatus, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.mergeSuggestions.get(suggestion.id)?.status !== expectedStatus) return 'conflict';
+    this.mergeSuggestions.set(suggestion.id, copy(suggestion));
+    return 'written';
+  }
+
+  async listMergeSuggestions(
+    query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },
+    _options?: CallOptions,
+  ): Promise<SuggestionPage> {
+    const after = query.after ? `${query.after.createdAt}#${query.after.id}` : undefined;
+    const matching = [...this.mergeSuggestions.values()]
+      .map((item) => parseOrThrow(mergeSuggestionItemSchema, item))
+      .filter((suggestion) => suggestion.status === query.status && (after === undefined || `${suggestion.createdAt}#${suggestion.id}` < after))
+      .sort((a, b) => `${b.createdAt}#${b.id}`.localeCompare(`${a.createdAt}#${a.id}`));
+    return { suggestions: matching.slice(0, query.first), hasNextPage: matching.length > query.first };
   }
 
   async customerIdsByMatch(matchIds: readonly string[], _options?: CallOptions): Promise<Array<string | null | Error>> {

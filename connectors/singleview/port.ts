@@ -34,6 +34,12 @@ export interface IdentityRecord extends IdentityKey {
   readonly source: string;
   readonly firstSeenAt: string;
   readonly lastSeenAt: string;
+  /**
+   * The person proved it: an identify call by a principal with the
+   * identity:verify scope said so, or a customer token named it as its
+   * verified login. Once verified, it stays verified.
+   */
+  readonly verified?: boolean;
 }
 
 export interface AddressRecord {
@@ -259,6 +265,8 @@ export interface IdempotencyRecord {
   readonly claimedAt: string;
   /** Epoch seconds after which the key may be forgotten (DynamoDB TTL attribute). */
   readonly expiresAt: number;
+  /** SHA-256 of the call as sent, so a key reused for another event is told apart from a retry. Absent on keys claimed before it was kept. */
+  readonly payloadHash?: string;
 }
 
 export type IdempotencyClaim = { readonly status: 'claimed' } | { readonly status: 'exists'; readonly record: IdempotencyRecord };
@@ -317,6 +325,56 @@ export interface IdentityLogEntry {
   readonly undo?: MergeUndoRecord | null;
   /** unmerge: the operator's reason, as given. */
   readonly note?: string | null;
+}
+
+export type SuggestionStatus = 'OPEN' | 'ACCEPTED' | 'REJECTED';
+
+/** Why two customers are suggested as one: identify refused to merge them unverified, or a matcher scored them. */
+export type SuggestionOrigin = 'UNVERIFIED_MERGE' | 'MATCH';
+
+/** One piece of evidence for a suggestion: which attribute, how it compared, and its weight when a model scored it. Never a value. */
+export interface MatchEvidenceRecord {
+  readonly attribute: string;
+  readonly level: string;
+  readonly weight?: number | null;
+}
+
+/**
+ * A merge waiting for a person (docs/identity-resolution.md, "Merge
+ * suggestions"): identify kept it pending (UNVERIFIED_MERGE), or a matcher
+ * suggested it. One per pair of customers: its id is derived from the pair,
+ * so the same pair suggested again finds the one there is, and a rejected
+ * pair stays rejected. Holds ids, types and levels, never a personal value.
+ */
+export interface MergeSuggestionRecord {
+  readonly id: string;
+  /** The two customers as they were when suggested, sorted; a reader follows merges. */
+  readonly customerIds: readonly string[];
+  readonly status: SuggestionStatus;
+  readonly origin: SuggestionOrigin;
+  /** 1 for an exact match on an identifier that was not verified; a model's probability for MATCH. */
+  readonly probability: number;
+  readonly evidence: readonly MatchEvidenceRecord[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The principal and trace of the request that made the suggestion. */
+  readonly principal?: string | null;
+  readonly traceId?: string | null;
+  /** Who accepted or rejected it, when, and (a rejection) why, as given. */
+  readonly decidedBy?: string | null;
+  readonly decidedAt?: string | null;
+  readonly reason?: string | null;
+}
+
+/** Where a page of suggestions starts: after this one, newest first. */
+export interface SuggestionPosition {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+export interface SuggestionPage {
+  readonly suggestions: readonly MergeSuggestionRecord[];
+  readonly hasNextPage: boolean;
 }
 
 export type ErasureStatus = 'ERASED' | 'NOT_FOUND' | 'FAILED';
@@ -444,4 +502,12 @@ export interface SingleViewPort {
   releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
   /** Every customer item, a page at a time (batch segment evaluation). */
   scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage>;
+
+  /** Stores a merge suggestion unless one with its id exists (the pair was suggested before): `conflict` then. */
+  putMergeSuggestion(suggestion: MergeSuggestionRecord, options?: CallOptions): Promise<WriteOutcome>;
+  getMergeSuggestion(id: string, options?: CallOptions): Promise<MergeSuggestionRecord | null>;
+  /** Replaces a suggestion (a decision) if its stored status is still `expectedStatus`. */
+  replaceMergeSuggestion(suggestion: MergeSuggestionRecord, expectedStatus: SuggestionStatus, options?: CallOptions): Promise<WriteOutcome>;
+  /** One page of the suggestions with a status, newest first, from after `after`. */
+  listMergeSuggestions(query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined }, options?: CallOptions): Promise<SuggestionPage>;
 }

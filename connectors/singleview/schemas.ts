@@ -24,6 +24,7 @@ export const identityRecordSchema = z.object({
   source: z.string(),
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
+  verified: z.boolean().optional(),
 });
 
 export const consentRecordSchema = z.object({
@@ -120,6 +121,7 @@ export const idempotencyItemSchema = z.object({
   occurredAt: z.string(),
   claimedAt: z.string(),
   expiresAt: z.number(),
+  payloadHash: z.string().optional(),
 });
 
 export const consentChangeItemSchema = z.object({
@@ -165,6 +167,22 @@ export const erasureJobItemSchema = z.object({
 });
 
 export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
+
+export const mergeSuggestionItemSchema = z.object({
+  id: z.string(),
+  customerIds: z.array(z.string()),
+  status: z.enum(['OPEN', 'ACCEPTED', 'REJECTED']),
+  origin: z.enum(['UNVERIFIED_MERGE', 'MATCH']),
+  probability: z.number(),
+  evidence: z.array(z.object({ attribute: z.string(), level: z.string(), weight: z.number().nullish() })),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  principal: nullableString,
+  traceId: nullableString,
+  decidedBy: nullableString,
+  decidedAt: nullableString,
+  reason: nullableString,
+});
 
 const fieldDecisionsSchema = z.array(
   z.object({ path: z.string(), piiClass: z.string(), decision: z.string(), reason: nullableString, customerId: nullableString }),

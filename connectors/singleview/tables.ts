@@ -13,8 +13,9 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
  * on the identity index), a customer's events by time (Query on the sort key
  * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
  * `track` idempotency keys by key, a customer's consent history and identity
- * change log by time, erasure jobs by customer, and the gateway's rate-limit
- * buckets by principal (src/ratelimit/dynamodb.ts).
+ * change log by time, erasure jobs by customer, the gateway's rate-limit
+ * buckets by principal (src/ratelimit/dynamodb.ts), and merge suggestions by
+ * id and, through an index, by status and time.
  */
 export interface TableNames {
   readonly customers: string;
@@ -28,7 +29,11 @@ export interface TableNames {
   readonly identityLog: string;
   readonly erasures: string;
   readonly rateLimits: string;
+  readonly mergeSuggestions: string;
 }
+
+/** The index that lists merge suggestions by status, newest first (`listKey` = `createdAt#id`). */
+export const SUGGESTIONS_BY_STATUS = 'by_status';
 
 export function tableNames(prefix: string): TableNames {
   return {
@@ -43,6 +48,7 @@ export function tableNames(prefix: string): TableNames {
     identityLog: `${prefix}identity_log`,
     erasures: `${prefix}erasures`,
     rateLimits: `${prefix}rate_limits`,
+    mergeSuggestions: `${prefix}merge_suggestions`,
   };
 }
 
@@ -70,6 +76,30 @@ function rangeTable(name: string, hash: string, range: string): CreateTableComma
   };
 }
 
+/** Suggestions by id, and by status for listing: operators list a few at a time, so one partition per status is no hot key. */
+function suggestionsTable(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'id', AttributeType: 'S' },
+      { AttributeName: 'status', AttributeType: 'S' },
+      { AttributeName: 'listKey', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: SUGGESTIONS_BY_STATUS,
+        KeySchema: [
+          { AttributeName: 'status', KeyType: 'HASH' },
+          { AttributeName: 'listKey', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
 export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
   return [
     hashTable(names.customers, 'id'),
@@ -83,6 +113,7 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
     rangeTable(names.identityLog, 'customerId', 'sk'),
     hashTable(names.erasures, 'customerId'),
     hashTable(names.rateLimits, 'bucket'),
+    suggestionsTable(names.mergeSuggestions),
   ];
 }
 

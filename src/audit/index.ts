@@ -7,6 +7,8 @@ import type { AuditSink } from './writer.js';
 export { MAX_OPERATION_LENGTH, KEY_ADMIN_TRAIL } from './records.js';
 export type { AuditActor, AuditDetail, FieldRelease } from './records.js';
 export { AuditWriter, directAuditSink } from './writer.js';
+export { suggestionDecision } from './suggestions.js';
+export type { DecidedSuggestion, SuggestionSide } from './suggestions.js';
 export type { AuditSink } from './writer.js';
 
 /**

@@ -25,7 +25,7 @@ const UNSAFE = /[^A-Za-z0-9_ .:-]/g;
 
 /** Who did it and why: the same for every record of one request or command. */
 export interface AuditActor {
-  /** `key:<keyId>`, `agent:<sub>`, `customer:<id>` or `operator:<name>`. */
+  /** `key:<keyId>`, `agent:<sub>`, `customer:<keyed pseudonym of the login>` or `operator:<name>`. */
   readonly principal: string;
   readonly purpose: Purpose | null;
   readonly traceId: string | null;

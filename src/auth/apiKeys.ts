@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
 import { DEMO_KEYS } from './demoKeys.js';
@@ -52,26 +53,81 @@ export function mintApiKey(fields: Omit<ApiKeyRecord, 'keyId' | 'secretHash' | '
 
 export type KeyCheck = { readonly status: 'valid'; readonly principal: Principal } | { readonly status: 'invalid'; readonly reason: string };
 
+export interface ApiKeyCacheOptions {
+  /** How long a found key record is kept: revocation and expiry take effect within it. 0: no cache. */
+  readonly cacheMs: number;
+  readonly allowDemoKeys: boolean;
+  /** Most key records kept; the least recently used go first. */
+  readonly cacheSize?: number;
+  /** How long a well-formed key id that matches no key is remembered as unknown. 0: not remembered. */
+  readonly negativeCacheMs?: number;
+}
+
+type CachedRecord = { readonly record: ApiKeyRecord | null; readonly until: number };
+
 /**
  * Checks presented keys against the single view, caching the stored record
  * for `cacheMs` so a busy key costs one read per interval; revocation and
  * expiry therefore take effect within `cacheMs` (default 5 s).
+ *
+ * Two bounded caches, least recently used out first (docs/security.md,
+ * "Floods"): found keys, and key ids that matched nothing. They are apart so
+ * that a flood of made-up keys only ever evicts other made-up keys, never a
+ * partner's key, and a repeated made-up key costs no read for
+ * `negativeCacheMs`.
  */
 export class ApiKeyAuthenticator {
-  private readonly cache = new Map<string, { record: ApiKeyRecord | null; until: number }>();
+  private readonly known: LRUCache<string, CachedRecord>;
+  private readonly unknown: LRUCache<string, CachedRecord>;
   /** Lookups under way: a burst of requests with one uncached key costs one read, not one each. */
   private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
   constructor(
     private readonly store: Pick<SingleViewPort, 'getApiKey'>,
-    private readonly options: { readonly cacheMs: number; readonly allowDemoKeys: boolean },
+    private readonly options: ApiKeyCacheOptions,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    const size = Math.max(1, options.cacheSize ?? 10_000);
+    this.known = new LRUCache({ max: size });
+    this.unknown = new LRUCache({ max: size });
+  }
 
   async check(presented: string): Promise<KeyCheck> {
     const parsed = parseApiKey(presented);
     if (!parsed) return { status: 'invalid', reason: 'malformed API key' };
-    const record = await this.lookup(parsed.keyId);
+    return this.verdict(parsed, await this.lookup(parsed.keyId));
+  }
+
+  /**
+   * The answer without a read, when the cache has one: a valid key a partner
+   * keeps using is admitted even while its address is being refused for
+   * others' failed attempts. Undefined when only a read can tell.
+   */
+  cachedCheck(presented: string): KeyCheck | undefined {
+    const parsed = parseApiKey(presented);
+    if (!parsed) return { status: 'invalid', reason: 'malformed API key' };
+    const cached = this.fresh(parsed.keyId);
+    return cached === undefined ? undefined : this.verdict(parsed, cached.record);
+  }
+
+  /** Whether a lookup of this key's id is under way: another request with it costs no read. */
+  lookupPending(presented: string): boolean {
+    const parsed = parseApiKey(presented);
+    return parsed !== undefined && this.pending.has(parsed.keyId);
+  }
+
+  /** Forget cached records (after `keys revoke` in the same process, and in tests). */
+  invalidate(keyId?: string): void {
+    if (keyId === undefined) {
+      this.known.clear();
+      this.unknown.clear();
+    } else {
+      this.known.delete(keyId);
+      this.unknown.delete(keyId);
+    }
+  }
+
+  private verdict(parsed: ParsedKey, record: ApiKeyRecord | null): KeyCheck {
     if (!record || !secretMatches(parsed.secret, record.secretHash)) return { status: 'invalid', reason: 'unknown API key' };
     if (record.demo && !this.options.allowDemoKeys) return { status: 'invalid', reason: 'demo keys work only in embedded demo mode' };
     if (record.revoked) return { status: 'invalid', reason: 'API key revoked' };
@@ -79,15 +135,14 @@ export class ApiKeyAuthenticator {
     return { status: 'valid', principal: principalOf(record) };
   }
 
-  /** Forget cached records (after `keys revoke` in the same process, and in tests). */
-  invalidate(keyId?: string): void {
-    if (keyId === undefined) this.cache.clear();
-    else this.cache.delete(keyId);
+  private fresh(keyId: string): CachedRecord | undefined {
+    const cached = this.known.get(keyId) ?? this.unknown.get(keyId);
+    return cached && cached.until > this.clock() ? cached : undefined;
   }
 
   private async lookup(keyId: string): Promise<ApiKeyRecord | null> {
-    const cached = this.cache.get(keyId);
-    if (cached && cached.until > this.clock()) return cached.record;
+    const cached = this.fresh(keyId);
+    if (cached) return cached.record;
     let pending = this.pending.get(keyId);
     if (!pending) {
       pending = this.read(keyId).finally(() => this.pending.delete(keyId));
@@ -98,18 +153,20 @@ export class ApiKeyAuthenticator {
 
   private async read(keyId: string): Promise<ApiKeyRecord | null> {
     const record = await this.store.getApiKey(keyId);
-    if (this.options.cacheMs > 0) {
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(keyId, { record, until: this.clock() + this.options.cacheMs });
-    }
+    const keepMs = record ? this.options.cacheMs : (this.options.negativeCacheMs ?? this.options.cacheMs);
+    if (keepMs > 0) (record ? this.known : this.unknown).set(keyId, { record, until: this.clock() + keepMs });
+    if (record) this.unknown.delete(keyId);
     return record;
   }
 }
 
 /**
- * Key lookups through the single view's guard: its deadline and breaker, so
- * a slow or failing single view refuses a request in time (SourceError)
- * instead of holding it. Cached keys are not looked up at all.
+ * Key lookups through a guard of their own (src/sources.ts: the single view's
+ * deadline, with a separate concurrency budget and breaker), so a slow or
+ * failing single view refuses a request in time (SourceError) instead of
+ * holding it, and a flood of customer reads cannot starve authentication nor
+ * a flood of made-up keys open the circuit customer reads go through.
+ * Cached keys are not looked up at all.
  */
 export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): Pick<SingleViewPort, 'getApiKey'> {
   return {

@@ -36,6 +36,9 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Query.segments': { scope: 'segments:read', principals: STAFF },
   'Query.auditTrail': { scope: 'audit:read', principals: STAFF },
   'Query.explainLink': { scope: 'identity:read', principals: STAFF },
+  'Query.mergeSuggestions': { scope: 'identity:read', principals: STAFF },
+  // A suggestion's two customers are customers: reading them needs customer:read beside the suggestion's identity:read.
+  'MergeSuggestion.customers': { scope: 'customer:read' },
   'Customer.events': { scope: 'events:read' },
   'Customer.segments': { scope: 'segments:read' },
   'Customer.consents': { scope: 'consent:read' },
@@ -46,6 +49,8 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Mutation.setConsent': { scope: 'consent:write', principals: STAFF },
   'Mutation.forgetCustomer': { scope: 'erasure:write', principals: STAFF },
   'Mutation.unmerge': { scope: 'identity:write', principals: STAFF },
+  'Mutation.acceptMergeSuggestion': { scope: 'identity:write', principals: STAFF },
+  'Mutation.rejectMergeSuggestion': { scope: 'identity:write', principals: STAFF },
 };
 
 /**
@@ -88,6 +93,12 @@ export const TYPE_ACCESS: Readonly<Record<string, TypeAccess>> = {
   AuditEdge: { scope: 'audit:read' },
   AuditRecord: { scope: 'audit:read' },
   FieldDecision: { scope: 'audit:read' },
+  // Which customers may be one person: identity data. rejectMergeSuggestion answers the suggestion it decided,
+  // whose id, status and customer ids are that write's outcome.
+  MergeSuggestionConnection: { scope: 'identity:read' },
+  MergeSuggestionEdge: { scope: 'identity:read' },
+  MergeSuggestion: { scope: 'identity:read', open: ['id', 'status', 'customerIds'] },
+  MatchEvidence: { scope: 'identity:read' },
 };
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);

@@ -1,4 +1,4 @@
-import type { Purpose } from '../../connectors/singleview/port.js';
+import type { IdentityKey, Purpose } from '../../connectors/singleview/port.js';
 
 /** Who is calling: resolved once per request by the authenticator, read-only after. */
 export interface Principal {
@@ -8,8 +8,11 @@ export interface Principal {
   readonly name: string;
   readonly scopes: ReadonlySet<string>;
   readonly purposes: ReadonlySet<Purpose>;
-  /** For a customer token: the canonical id of the signed-in customer. */
-  readonly customerId?: string;
+  /**
+   * For a customer token: the login the identity provider verified (a
+   * USER_ID by default). The signed-in customer is whoever holds it.
+   */
+  readonly login?: IdentityKey;
   readonly rateLimitPerMinute?: number | null | undefined;
   readonly trustedDocumentsOnly: boolean;
   /**

@@ -11,9 +11,13 @@ export const SCOPES = [
   'audit:read',
   'schema:read',
   'identity:write',
+  /** Mark identifiers verified in identify: the caller vouches that the person proved them (docs/security.md). */
+  'identity:verify',
   'events:write',
   'consent:write',
   'erasure:write',
+  /** The per-source detail of /readyz (adapters, circuits, latencies); without it /readyz says only ready or not. */
+  'health:read',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -1,10 +1,11 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import { GraphQLError } from 'graphql';
-import type { Purpose } from '../../connectors/singleview/port.js';
+import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
+import type { IdentityKey, IdentityType, Purpose } from '../../connectors/singleview/port.js';
 import { unauthenticated } from '../errors.js';
-import { isCustomerId } from '../validation.js';
 import type { TokenVerifier } from './authenticate.js';
+import type { Pseudonyms } from '../privacy/pseudonym.js';
 import type { Principal } from './principal.js';
 import { AGENT_SCOPES, CUSTOMER_SCOPES } from './scopes.js';
 
@@ -15,7 +16,28 @@ export interface TokenConfig {
   readonly jwksUrl?: string | undefined;
   readonly issuer?: string | undefined;
   readonly audience?: string | undefined;
+  /** Longest lifetime accepted (exp − iat, and exp − now), in seconds. */
+  readonly maxAgeSeconds: number;
+  /** The claim of a customer token that carries the login the identity provider verified, and its identity type. */
+  readonly customerClaim: string;
+  readonly customerIdentity: IdentityType;
+  /** For a PHONE login written without a country code. */
+  readonly phoneRegion?: string;
+  /** Keys the principal id of a customer token (`customer:<pseudonym of the login>`). */
+  readonly pseudonyms: LoginPseudonyms;
 }
+
+export type LoginPseudonyms = Pick<Pseudonyms, 'login'>;
+
+/**
+ * What a token subject (an agent's `sub`, a customer's login claim) may look
+ * like: 1–128 characters from letters, digits and `. _ : @ | + = -`, starting
+ * with a letter or digit. Covers identity providers' ids (`auth0|5f…`,
+ * UUIDs, `00u1ab…`, e-mail-like logins) and keeps markup, quotes, spaces and
+ * line breaks out of audit records and logs.
+ */
+export const SUBJECT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/;
+const SUBJECT_RULE = '1–128 characters from letters, digits and . _ : @ | + = -, starting with a letter or digit';
 
 /** Agents pursue these purposes only, whatever else their token claims. */
 export const AGENT_PURPOSES: readonly Purpose[] = ['SUPPORT', 'FRAUD'];
@@ -23,10 +45,12 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 
 /**
  * First-party tokens (docs/security.md, "Tokens"), verified with jose:
- * `role: "customer"` — `sub` is the customer's canonical id; reads `me` for
- * purpose self_service. `role: "agent"` — a call-centre agent; purposes from
- * the `purposes` claim, kept only where they are support or fraud.
- * `exp` and `sub` are required; `iss` and `aud` are checked when configured.
+ * `role: "customer"` — the login claim (`sub` by default) is the identifier
+ * the identity provider verified (a USER_ID by default); `me` is the customer
+ * holding it, read for purpose self_service. `role: "agent"` — a call-centre
+ * agent; purposes from the `purposes` claim, kept only where they are support
+ * or fraud. `exp` and `sub` are required and the lifetime is capped;
+ * `iss` and `aud` are checked when configured.
  */
 export function createTokenVerifier(config: TokenConfig): TokenVerifier | undefined {
   if (!config.secret && !config.jwksUrl) return undefined;
@@ -52,9 +76,20 @@ export function createTokenVerifier(config: TokenConfig): TokenVerifier | undefi
         // Not jose's own error: the JWKS endpoint could not be reached.
         throw unauthenticated('Invalid token: the signing keys could not be fetched; try again.');
       }
-      return principalOf(payload);
+      checkLifetime(payload, config.maxAgeSeconds);
+      return principalOf(payload, config);
     },
   };
+}
+
+/** A token that lives longer than the gateway accepts is refused, however well signed: a leaked one would work for years. */
+function checkLifetime(payload: JWTPayload, maxAgeSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = payload.exp!;
+  const issuedAt = typeof payload.iat === 'number' && payload.iat <= now + 5 ? payload.iat : now;
+  if (exp - issuedAt > maxAgeSeconds + 5 || exp - now > maxAgeSeconds + 5) {
+    throw unauthenticated(`Invalid token: it is valid for longer than the ${maxAgeSeconds} s this gateway accepts (C360_TOKEN_MAX_AGE).`);
+  }
 }
 
 function algorithmOf(token: string): string | undefined {
@@ -94,22 +129,24 @@ function pseudonymsOf(payload: JWTPayload, principalId: string): Pick<Principal,
   throw unauthenticated('Invalid token: the "pseudonym_scope" claim must be "shared" or "principal".');
 }
 
-function principalOf(payload: JWTPayload): Principal {
-  const subject = payload.sub!;
+function principalOf(payload: JWTPayload, config: TokenConfig): Principal {
   switch (payload.role) {
-    case 'customer':
-      if (!isCustomerId(subject)) throw unauthenticated('Invalid token: "sub" is not a customer id.');
+    case 'customer': {
+      const login = loginOf(payload, config);
+      const id = `customer:${loginPseudonym(login, config.pseudonyms)}`;
       return {
-        ...pseudonymsOf(payload, `customer:${subject}`),
+        ...pseudonymsOf(payload, id),
         kind: 'customer',
-        id: `customer:${subject}`,
+        id,
         name: 'Signed-in customer',
-        customerId: subject,
+        login,
         scopes: new Set(CUSTOMER_SCOPES),
         purposes: new Set<Purpose>(['SELF_SERVICE']),
         trustedDocumentsOnly: false,
       };
-    case 'agent':
+    }
+    case 'agent': {
+      const subject = subjectClaim(payload, 'sub');
       return {
         ...pseudonymsOf(payload, `agent:${subject}`),
         kind: 'agent',
@@ -119,9 +156,38 @@ function principalOf(payload: JWTPayload): Principal {
         purposes: new Set(claimedPurposes(payload.purposes).filter((purpose) => AGENT_PURPOSES.includes(purpose))),
         trustedDocumentsOnly: false,
       };
+    }
     default:
       throw unauthenticated('Invalid token: the "role" claim must be "customer" or "agent".');
   }
+}
+
+/** A subject claim checked against SUBJECT_PATTERN; the refusal names the claim, never its value. */
+function subjectClaim(payload: JWTPayload, claim: string): string {
+  const value = payload[claim];
+  if (typeof value !== 'string' || !SUBJECT_PATTERN.test(value)) {
+    throw unauthenticated(`Invalid token: the "${claim}" claim must be ${SUBJECT_RULE}.`);
+  }
+  return value;
+}
+
+/** The verified login a customer token names, normalized like the identifier it is. */
+function loginOf(payload: JWTPayload, config: TokenConfig): IdentityKey {
+  const claim = config.customerClaim;
+  const value = config.customerIdentity === 'EMAIL' || config.customerIdentity === 'PHONE' ? payload[claim] : subjectClaim(payload, claim);
+  const normalized = typeof value === 'string' ? normalizeIdentity(config.customerIdentity, value, { defaultRegion: config.phoneRegion ?? 'US' }) : undefined;
+  if (!normalized?.ok) throw unauthenticated(`Invalid token: the "${claim}" claim is not an identifier of type ${config.customerIdentity}.`);
+  return normalized.key;
+}
+
+/**
+ * How a signed-in customer appears in logs, audit records and rate limits:
+ * a keyed pseudonym of the login (HMAC under C360_PSEUDONYM_KEY,
+ * src/privacy/pseudonym.ts), never the login itself (it identifies the
+ * person) nor a plain digest of it (a guessed login would reproduce it).
+ */
+export function loginPseudonym(login: IdentityKey, pseudonyms: LoginPseudonyms): string {
+  return pseudonyms.login(login.type, login.value);
 }
 
 /** `purposes` as an array of names or a space-separated string, lower- or upper-case. */

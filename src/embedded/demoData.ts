@@ -39,10 +39,13 @@ export interface DemoOptions {
 export const DEMO_ANCHOR = new Date('2026-11-01T00:00:00.000Z');
 const DAY = 86_400_000;
 
-/** The two documented customers (README, docs/demo.md). */
+/**
+ * The two documented customers (README, docs/demo.md). `login` is the
+ * USER_ID each signs in with: what a customer token for them names.
+ */
 export const DEMO_CUSTOMERS = {
-  consent: { id: 'cus_demo_customer', email: 'demo.customer@example.com' },
-  noConsent: { id: 'cus_demo_noconsent', email: 'demo.noconsent@example.com' },
+  consent: { id: 'cus_demo_customer', email: 'demo.customer@example.com', login: 'user_1' },
+  noConsent: { id: 'cus_demo_noconsent', email: 'demo.noconsent@example.com', login: 'user_2' },
 } as const;
 
 const EVENT_TYPES = [

@@ -7,9 +7,13 @@ import { introspectionPlugin } from './introspection.js';
 import { operationLimits } from './operationLimits.js';
 import { createRateLimiter, rateLimitPlugin } from './rateLimits.js';
 import { refusalPlugin } from './refusals.js';
+import { SlowClients } from './slowClients.js';
+import type { ConnectionOptions } from './slowClients.js';
 import { Drain } from './shutdown.js';
+import { subscriptionRefusalPlugin } from './subscriptions.js';
 import { trustedDocumentsPlugin } from './trustedDocuments.js';
 import type { TrustedDocuments } from './trustedDocuments.js';
+import { variableErrorsPlugin } from './variableErrors.js';
 
 export { ShutdownHooks } from './shutdown.js';
 export { loadTrustedDocuments } from './trustedDocuments.js';
@@ -22,7 +26,13 @@ type HardenedApolloOptions = Pick<
 /** Everything docs/security.md describes, wired into Fastify and Apollo Server by src/server.ts. */
 export interface Hardening {
   /** Options for `Fastify(...)`. */
-  readonly fastifyOptions: { readonly bodyLimit: number; readonly return503OnClosing: false };
+  readonly fastifyOptions: ConnectionOptions & {
+    readonly bodyLimit: number;
+    readonly return503OnClosing: false;
+    readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  };
+  /** Connections cut off for sending too slowly, by limit. */
+  readonly slowClients: SlowClients;
   /** Spread into the ApolloServer options. */
   readonly apolloOptions: HardenedApolloOptions;
   /** Added to the ApolloServer plugins. */
@@ -47,8 +57,17 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
   const limits = operationLimits(settings.limits);
   const rateLimiter = createRateLimiter(services);
   const drain = new Drain();
+  const slowClients = new SlowClients(settings.connections, services.logger);
+  const trustProxy = settings.trustProxy;
   return {
-    fastifyOptions: { bodyLimit: settings.bodyLimitBytes, return503OnClosing: false },
+    fastifyOptions: {
+      bodyLimit: settings.bodyLimitBytes,
+      return503OnClosing: false,
+      // X-Forwarded-For names the client (request.ip, for the failed-authentication limit) only from a trusted proxy.
+      trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : typeof trustProxy === 'object' ? [...trustProxy] : trustProxy,
+      ...slowClients.fastifyOptions(),
+    },
+    slowClients,
     apolloOptions: {
       validationRules: limits.validationRules,
       // One operation per HTTP request: a batch would multiply every limit above.
@@ -69,12 +88,15 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
       rateLimitPlugin(rateLimiter),
       trustedDocumentsPlugin(trustedDocuments, settings.apqCacheSize),
       ...limits.plugins,
+      subscriptionRefusalPlugin(),
+      variableErrorsPlugin(),
       introspectionPlugin({ openToAll: demo }),
       // The console's explorer (/explorer) is the gateway's IDE; Apollo's landing page loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
     ],
     async register(app) {
       drain.register(app);
+      slowClients.register(app);
       await registerHttpHygiene(app, settings.corsOrigins);
     },
     beginDrain: () => drain.begin(),

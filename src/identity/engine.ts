@@ -1,4 +1,4 @@
-import type { ConsentRecord } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, IdentityKey, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../connectors/singleview/port.js';
 import { setConsent } from './consent.js';
 import type { SetConsentCommand } from './consent.js';
 import { identify } from './identify.js';
@@ -8,6 +8,10 @@ import type { IdentityServices, WriteContext } from './scope.js';
 import { track } from './track.js';
 import type { TrackCommand, TrackOutcome } from './track.js';
 import { unmerge, unmergeAuditDetail } from './unmerge.js';
+import { acceptSuggestion, listSuggestions, rejectSuggestion } from './suggestions.js';
+import type { AcceptOutcome, RejectOutcome } from './suggestions.js';
+import { markVerified } from './graph.js';
+import { keyString } from './records.js';
 import type { UnmergeCommand, UnmergeOutcome } from './unmerge.js';
 
 /**
@@ -49,5 +53,34 @@ export class IdentityEngine {
       context.span,
     );
     return outcome;
+  }
+
+  /** Merge suggestions with a status, newest first (identity:read). */
+  mergeSuggestions(query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined }, context: WriteContext): Promise<SuggestionPage> {
+    return listSuggestions(new WriteScope(this.services, context), query);
+  }
+
+  acceptMergeSuggestion(id: string, context: WriteContext): Promise<AcceptOutcome> {
+    return acceptSuggestion(new WriteScope(this.services, context), id);
+  }
+
+  rejectMergeSuggestion(id: string, reason: string, context: WriteContext): Promise<RejectOutcome> {
+    return rejectSuggestion(new WriteScope(this.services, context), id, reason);
+  }
+
+  /**
+   * A customer token's login is verified by its identity provider: recorded
+   * on the customer holding it, the first time that customer reads `me`.
+   * Nothing else changes, and a customer merged or split meanwhile is left
+   * for the next sign-in.
+   */
+  async recordVerifiedLogin(login: IdentityKey, customerId: string, context: WriteContext): Promise<void> {
+    const scope = new WriteScope(this.services, context);
+    const verified = new Set([keyString(login)]);
+    await scope.store.update(customerId, (current) => {
+      const identity = current.identities.find((candidate) => keyString(candidate) === keyString(login));
+      if (!identity || identity.verified) return null;
+      return { record: { ...current, identities: markVerified(current.identities, verified) }, result: null };
+    });
   }
 }

@@ -41,8 +41,10 @@ export type CommitOutcome = { readonly status: 'committed'; readonly record: Cus
 /**
  * What the survivor becomes when it absorbs `absorbed` (in order) and gains
  * `links`, each only if no per-type limit breaks, then takes the profile
- * fields given and has its real-time segments re-evaluated. Pure: identify
- * runs it once to plan and again inside the conditional write.
+ * fields given, records as verified the identifiers the call verified
+ * (`verifiedKeys`, index keys) that it now holds, and has its real-time
+ * segments re-evaluated. Pure: identify runs it once to plan and again
+ * inside the conditional write.
  */
 export function planCommit(
   policy: IdentityPolicy,
@@ -52,6 +54,7 @@ export function planCommit(
   absorbed: readonly CustomerRecord[],
   links: readonly IdentityLink[],
   profile?: Partial<ProfileRecord>,
+  verifiedKeys: ReadonlySet<string> = NONE_VERIFIED,
 ): CommitPlan {
   let record = survivor;
   const accepted: CustomerRecord[] = [];
@@ -87,8 +90,16 @@ export function planCommit(
     }
   }
   record = { ...record, profile: applyProfile(record.profile, profile), updatedAt: now.toISOString() };
+  if (verifiedKeys.size > 0) record = { ...record, identities: markVerified(record.identities, verifiedKeys) };
   record = { ...record, segments: withSegments(record, specs, now) };
   return { before: survivor, record, filled, accepted, refused, linked, rejectedLinks };
+}
+
+const NONE_VERIFIED: ReadonlySet<string> = new Set();
+
+/** Identifiers named in `verifiedKeys` become verified; the others stay as they are. */
+export function markVerified(identities: readonly IdentityRecord[], verifiedKeys: ReadonlySet<string>): IdentityRecord[] {
+  return identities.map((identity) => (!identity.verified && verifiedKeys.has(keyString(identity)) ? { ...identity, verified: true } : identity));
 }
 
 function filledFields(survivor: ProfileRecord, absorbed: ProfileRecord): string[] {
@@ -203,13 +214,14 @@ export class IdentityGraph {
     profile: Partial<ProfileRecord> | undefined,
     rule: string,
     joins: CommitJoins = NO_JOINS,
+    verifiedKeys?: ReadonlySet<string>,
   ): Promise<CommitOutcome> {
     const { store, services } = this.scope;
     const now = this.scope.now();
     const outcome = await store.update(survivorId, (survivor) => {
       // An unmerge of the survivor is in progress: this merge starts over once it is done.
       if (survivor.split) return null;
-      const plan = planCommit(services.policy, services.segments.realtime(), now, survivor, frozen, links, profile);
+      const plan = planCommit(services.policy, services.segments.realtime(), now, survivor, frozen, links, profile, verifiedKeys);
       return { record: plan.record, result: plan };
     });
     if (outcome.status !== 'written') return { status: 'survivor-moved' };

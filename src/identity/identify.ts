@@ -3,16 +3,24 @@ import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph, planCommit } from './graph.js';
 import type { CommitJoins, CommitPlan, IdentityLink } from './graph.js';
 import { newCustomerId } from './ids.js';
-import { priorityRank } from './policy.js';
+import { countByType, priorityRank } from './policy.js';
 import type { IdentityPolicy } from './policy.js';
 import { applyProfile, keyString } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { suggestMerges } from './suggestions.js';
+import type { SuggestedPair } from './suggestions.js';
 import { waitForSplits } from './unmerge.js';
+import { isKnownCustomer, unverifiedJoins } from './verification.js';
+import type { UnverifiedJoin } from './verification.js';
 
 export interface IdentifyCommand {
-  /** Normalized and without repeats; `index` is the position in the caller's list. */
-  readonly identities: ReadonlyArray<{ readonly key: IdentityKey; readonly index: number }>;
+  /**
+   * Normalized and without repeats; `index` is the position in the caller's
+   * list; `verified` when the caller (holding identity:verify) vouches that
+   * the person proved it.
+   */
+  readonly identities: ReadonlyArray<{ readonly key: IdentityKey; readonly index: number; readonly verified?: boolean }>;
   readonly profile?: Partial<ProfileRecord> | undefined;
   /** Recorded as the source of new identifiers. */
   readonly source: string;
@@ -20,7 +28,7 @@ export interface IdentifyCommand {
   readonly blocked?: ReadonlyArray<{ readonly type: IdentityType; readonly index: number }> | undefined;
 }
 
-export type LinkRejectionReason = 'LIMIT_EXCEEDED' | 'MERGE_EXCEEDS_LIMIT' | 'BLOCKED_VALUE';
+export type LinkRejectionReason = 'LIMIT_EXCEEDED' | 'MERGE_EXCEEDS_LIMIT' | 'BLOCKED_VALUE' | 'UNVERIFIED_MERGE';
 
 /** An identifier of the call that was not linked: values are not echoed, only where it was in the call. */
 export interface LinkRejection {
@@ -34,30 +42,34 @@ export interface LinkRejection {
   readonly heldBy: string | null;
 }
 
+type Ranked = { readonly key: IdentityKey; readonly index: number; readonly verified: boolean };
+
 export interface IdentifyOutcome {
   readonly record: CustomerRecord;
   readonly merged: readonly string[];
   readonly rejected: readonly LinkRejection[];
 }
 
-type Ranked = { readonly key: IdentityKey; readonly index: number };
-
 /**
  * identify: the identifiers of one call belong to one person. Unknown ones
  * are linked to the customer; customers that hold some of them are merged
  * into the one holding the strongest identifier, unless a per-type limit
- * would break (then that link is refused and reported). Retried from fresh
+ * would break (then that link is refused and reported), or unless both are
+ * known people joined through an identifier the call did not verify (then
+ * the merge is kept as a suggestion for a person to decide,
+ * docs/identity-resolution.md "Verified identifiers"). Retried from fresh
  * reads whenever a concurrent writer changed the graph in between.
  */
 export async function identify(scope: WriteScope, command: IdentifyCommand): Promise<IdentifyOutcome> {
   const { policy } = scope.services;
-  const ranked = [...command.identities].sort(
-    (a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index,
-  );
+  const ranked: Ranked[] = [...command.identities]
+    .map((item) => ({ key: item.key, index: item.index, verified: item.verified === true }))
+    .sort((a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index);
   const merged = new Set<string>();
   const graph = new IdentityGraph(scope);
   try {
-    const outcome = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
+    const { suggested, ...outcome } = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
+    await suggestMerges(scope, suggested);
     const blocked = (command.blocked ?? []).map(
       ({ type, index }): LinkRejection => ({ index, type, reason: 'BLOCKED_VALUE', limitType: null, limit: null, heldBy: null }),
     );
@@ -68,33 +80,41 @@ export async function identify(scope: WriteScope, command: IdentifyCommand): Pro
   }
 }
 
+type OnceOutcome = Omit<IdentifyOutcome, 'merged'> & { readonly suggested: readonly SuggestedPair[] };
+
 async function identifyOnce(
   scope: WriteScope,
   graph: IdentityGraph,
   command: IdentifyCommand,
   ranked: readonly Ranked[],
   merged: Set<string>,
-): Promise<Omit<IdentifyOutcome, 'merged'>> {
+): Promise<OnceOutcome> {
   const { policy, segments } = scope.services;
   const keys = ranked.map((item) => item.key);
   let holders = await graph.holders(keys);
   await waitForSplits(scope, holders);
-  if (holders.every((holder) => holder === null)) {
-    const created = await createCustomer(scope, ranked[0]!.key, command);
+  let created: CustomerRecord | null = null;
+  const login = loginOfOwn(scope, ranked, holders);
+  if (holders.every((holder) => holder === null) || login) {
+    const first = login ?? ranked[0]!;
+    created = await createCustomer(scope, first, command);
     if (!created) throw new RetryLater('the strongest identifier was claimed meanwhile');
-    if (ranked.length === 1) return { record: created, rejected: [] };
+    if (ranked.length === 1) return { record: created, rejected: [], suggested: [] };
     holders = await graph.holders(keys);
   }
-  const survivor = chooseSurvivor(policy, ranked, holders);
+  const survivor = login && created ? created : chooseSurvivor(policy, ranked, holders);
   const joins = commitJoins(ranked, holders, survivor.id);
-  const candidates = [...new Map(holders.filter((h): h is CustomerRecord => h !== null && h.id !== survivor.id).map((h) => [h.id, h])).values()];
-  const unheld = ranked.filter((_, i) => holders[i] === null).map((item) => linkOf(item.key, command.source, scope.now()));
-  const plan = planCommit(policy, segments.realtime(), scope.now(), survivor, candidates, unheld, command.profile);
+  const others = [...new Map(holders.filter((h): h is CustomerRecord => h !== null && h.id !== survivor.id).map((h) => [h.id, h])).values()];
+  const unverified = unverifiedJoins(scope.now(), policy, segments.realtime(), ranked, holders, survivor, others);
+  const candidates = others.filter((customer) => !unverified.has(customer.id));
+  const unheld = ranked.filter((_, i) => holders[i] === null).map((item) => linkOf(item.key, command.source, scope.now(), item.verified));
+  const verifiedKeys = new Set(ranked.filter((item) => item.verified).map((item) => keyString(item.key)));
+  const plan = planCommit(policy, segments.realtime(), scope.now(), survivor, candidates, unheld, command.profile, verifiedKeys);
 
   const frozen = await freezeAll(graph, plan.accepted, survivor.id);
   const claims = await claimAll(scope, plan.linked, survivor.id);
   const rule = `priority:${ranked.find((_, i) => holders[i]?.id === survivor.id)!.key.type}`;
-  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule, joins);
+  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule, joins, verifiedKeys);
   if (commit.status === 'survivor-moved') {
     await Promise.all(frozen.map((customer) => graph.unfreeze(customer)));
     await releaseAll(scope, claims.claimed, survivor.id);
@@ -103,7 +123,54 @@ async function identifyOnce(
   for (const customer of commit.plan.accepted) merged.add(customer.id);
   // Identifiers claimed by another writer meanwhile: the next round merges or links them.
   if (claims.lost) throw new RetryLater('an identifier was claimed meanwhile');
-  return { record: commit.record, rejected: rejections(policy, ranked, holders, plan, commit.plan) };
+  const kept = keptForAPerson(scope, survivor.id, ranked, holders, unverified);
+  const rejected = [...rejections(policy, ranked, holders, plan, commit.plan), ...kept.rejected].sort((a, b) => a.index - b.index);
+  return { record: commit.record, rejected, suggested: kept.suggested };
+}
+
+/** Merges refused as unverified: logged on the survivor, reported per identifier of the call, and suggested to a person. */
+function keptForAPerson(
+  scope: WriteScope,
+  survivorId: string,
+  ranked: readonly Ranked[],
+  holders: ReadonlyArray<CustomerRecord | null>,
+  unverified: ReadonlyMap<string, UnverifiedJoin>,
+): { rejected: LinkRejection[]; suggested: SuggestedPair[] } {
+  const suggested = [...unverified.values()].map((join) => {
+    scope.log({ customerId: survivorId, kind: 'reject', rule: 'unverified', identityKeys: join.otherKeys, otherCustomerId: join.customer.id });
+    return { customerIds: [survivorId, join.customer.id], evidence: join.evidence };
+  });
+  const rejected = ranked.flatMap((item, i): LinkRejection[] => {
+    const holder = holders[i];
+    return holder && unverified.has(holder.id)
+      ? [{ index: item.index, type: item.key.type, reason: 'UNVERIFIED_MERGE', limitType: null, limit: null, heldBy: holder.id }]
+      : [];
+  });
+  return { rejected, suggested };
+}
+
+/**
+ * The call's login (the identity type customer tokens name), when nobody
+ * holds it and it may not join the customers that hold the call's other
+ * identifiers: one of them is a known person and the join is not verified
+ * on both sides. The login then gets a customer of its own, the call's
+ * survivor, and those customers are suggested to it instead of merged; so a
+ * token for that login never reads another person's record. Undefined when
+ * it may join, or when linking it would break a per-type limit anyway
+ * (LIMIT_EXCEEDED says so).
+ */
+function loginOfOwn(scope: WriteScope, ranked: readonly Ranked[], holders: ReadonlyArray<CustomerRecord | null>): Ranked | undefined {
+  const { policy, loginType } = scope.services;
+  const login = ranked.find((item, i) => item.key.type === loginType && holders[i] === null);
+  if (!login || holders.every((holder) => holder === null)) return undefined;
+  const survivor = chooseSurvivor(policy, ranked, holders);
+  if ((countByType(survivor.identities).get(loginType) ?? 0) + 1 > policy.limits[loginType]) return undefined;
+  const blocked = holders.some((holder) => {
+    if (!holder || !isKnownCustomer(holder)) return false;
+    const joinVerified = ranked.some((item, i) => item.verified && holders[i]?.id === holder.id);
+    return !(joinVerified && login.verified);
+  });
+  return blocked ? login : undefined;
 }
 
 /**
@@ -131,18 +198,19 @@ function commitJoins(ranked: readonly Ranked[], holders: ReadonlyArray<CustomerR
   return { anchorKey, otherKeys };
 }
 
-function linkOf(key: IdentityKey, source: string, now: Date): IdentityLink {
+function linkOf(key: IdentityKey, source: string, now: Date, verified = false): IdentityLink {
   const at = now.toISOString();
-  const identity: IdentityRecord = { type: key.type, value: key.value, source, firstSeenAt: at, lastSeenAt: at };
+  const identity: IdentityRecord = { type: key.type, value: key.value, source, firstSeenAt: at, lastSeenAt: at, ...(verified ? { verified } : {}) };
   return { key, identity };
 }
 
-/** A new customer holding only the strongest identifier; the rest are linked like for any customer. Null if it was claimed meanwhile. */
-async function createCustomer(scope: WriteScope, key: IdentityKey, command: IdentifyCommand): Promise<CustomerRecord | null> {
+/** A new customer holding only the given identifier; the rest are linked like for any customer. Null if it was claimed meanwhile. */
+async function createCustomer(scope: WriteScope, first: Ranked, command: IdentifyCommand): Promise<CustomerRecord | null> {
   const { store, services } = scope;
+  const { key } = first;
   const now = scope.now();
   const base: CustomerRecord = {
-    ...newCustomerRecord(newCustomerId(), now, [linkOf(key, command.source, now).identity]),
+    ...newCustomerRecord(newCustomerId(), now, [linkOf(key, command.source, now, first.verified).identity]),
     profile: applyProfile({}, command.profile),
   };
   const record = { ...base, segments: withSegments(base, services.segments.realtime(), now) };

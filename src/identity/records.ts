@@ -39,6 +39,8 @@ export function unionIdentities(base: readonly IdentityRecord[], added: readonly
             ...existing,
             firstSeenAt: minTime(existing.firstSeenAt, identity.firstSeenAt)!,
             lastSeenAt: maxTime(existing.lastSeenAt, identity.lastSeenAt)!,
+            // Verified by either side stays verified.
+            ...(existing.verified || identity.verified ? { verified: true } : {}),
           }
         : identity,
     );

@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityLogEntry, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { IdentityLogEntry, IdentityType, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
 import type { CustomerCache } from './cache.js';
@@ -18,6 +18,8 @@ export interface IdentityServices {
   /** The single view's guard: writes share its deadline and circuit with reads. */
   readonly guard: SourceGuard;
   readonly policy: IdentityPolicy;
+  /** The identity type customer tokens name as their login (USER_ID by default): it never joins a known person unverified. */
+  readonly loginType: IdentityType;
   readonly segments: SegmentCatalog;
   readonly clock: Clock;
   readonly cache: CustomerCache;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyClaim, IdempotencyRecord } from '../../connectors/singleview/port.js';
 import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph } from './graph.js';
@@ -23,6 +24,14 @@ export interface TrackOutcome {
   readonly eventId: string;
   readonly customerId: string;
   readonly duplicate: boolean;
+}
+
+/**
+ * An idempotency key the principal already used for a different event: the
+ * call is refused and nothing is stored (IDEMPOTENCY_KEY_REUSED, src/errors.ts).
+ */
+export class IdempotencyKeyReused extends Error {
+  override readonly name = 'IdempotencyKeyReused';
 }
 
 /** How long a `track` idempotency key is remembered (the TTL attribute of its item). */
@@ -55,17 +64,22 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
     via: keyString(command.key),
   };
   const idempotencyKey = command.idempotencyKey === undefined ? undefined : `${scope.context.principal}#${command.idempotencyKey}`;
+  const payloadHash = idempotencyKey === undefined ? undefined : payloadHashOf(command);
   const graph = new IdentityGraph(scope);
   try {
     return await withRetries('track', async () => {
       const customer = await findCustomer(scope, graph, command.key);
       if (customer && splitHolds(customer, { key: keyString(command.key) })) await waitForSplit(scope, customer);
       const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
-      const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed) : Promise.resolve(null);
+      const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed, payloadHash) : Promise.resolve(null);
       try {
-        return customer ? await appendEvent(scope, graph, customer, placed, command.key, claim) : await createWithEvent(scope, placed, command, claim, graph);
+        const outcome = customer ? await appendEvent(scope, graph, customer, placed, command.key, claim) : await createWithEvent(scope, placed, command, claim, graph);
+        if (outcome.duplicate && outcome.payloadHash !== undefined && outcome.payloadHash !== payloadHash) {
+          throw new IdempotencyKeyReused('input.idempotencyKey was already used with a different event');
+        }
+        return { eventId: outcome.eventId, customerId: outcome.customerId, duplicate: outcome.duplicate };
       } catch (error) {
-        if (idempotencyKey) await releaseKey(scope, idempotencyKey, placed.id);
+        if (idempotencyKey && !(error instanceof IdempotencyKeyReused)) await releaseKey(scope, idempotencyKey, placed.id);
         throw error;
       }
     });
@@ -83,7 +97,26 @@ async function findCustomer(scope: WriteScope, graph: IdentityGraph, key: Identi
   return holder ?? null;
 }
 
-async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord): Promise<IdempotencyClaim> {
+/**
+ * The call as the client sent it (identifier, type, the occurredAt it gave,
+ * channel, properties), in a canonical JSON form: a retry hashes the same,
+ * another event under the same key does not.
+ */
+function payloadHashOf(command: TrackCommand): string {
+  const sent = { key: command.key, type: command.type, occurredAt: command.occurredAt ?? null, channel: command.channel ?? null, properties: command.properties ?? null };
+  return createHash('sha256').update(canonicalJson(sent)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -92,11 +125,12 @@ async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, ev
     occurredAt: event.occurredAt,
     claimedAt: event.receivedAt,
     expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    ...(payloadHash === undefined ? {} : { payloadHash }),
   };
   const claim = await store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
   if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
   const taken = await store.write('takeOverIdempotencyKey', (o) => services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, o));
-  return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event);
+  return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event, payloadHash);
 }
 
 /** An old claim whose event is in no timeline: its writer is gone. */
@@ -113,10 +147,14 @@ async function releaseKey(scope: WriteScope, key: string, eventId: string): Prom
   await store.write('releaseIdempotencyKey', (o) => services.singleView.releaseIdempotencyKey(key, eventId, o));
 }
 
+/** What an append found: the outcome, and for a duplicate the hash of the call that first used the key. */
+type Appended = TrackOutcome & { readonly payloadHash?: string | undefined };
+
 /** The first call with this key: its event and the customer it went to (after merges). */
-async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<TrackOutcome> {
-  const holder = await graph.follow(claim.record.customerId);
-  return { eventId: claim.record.eventId, customerId: holder?.id ?? claim.record.customerId, duplicate: true };
+async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<Appended> {
+  const { record } = claim;
+  const holder = await graph.follow(record.customerId);
+  return { eventId: record.eventId, customerId: holder?.id ?? record.customerId, duplicate: true, payloadHash: record.payloadHash };
 }
 
 /**
@@ -132,7 +170,7 @@ async function appendEvent(
   event: EventRecord,
   key: IdentityKey,
   claim: Promise<IdempotencyClaim | null>,
-): Promise<TrackOutcome> {
+): Promise<Appended> {
   const { store, services } = scope;
   const [claimed] = await settled([claim, services.events.put(event)] as const);
   if (claimed?.status === 'exists') {
@@ -171,7 +209,7 @@ async function createWithEvent(
   command: TrackCommand,
   claim: Promise<IdempotencyClaim | null>,
   graph: IdentityGraph,
-): Promise<TrackOutcome> {
+): Promise<Appended> {
   const { store, services } = scope;
   const now = scope.now();
   const at = now.toISOString();

@@ -49,9 +49,21 @@ export class PrivacyLedger {
   private readonly owners = new Map<string, OwnerFacts | undefined | Promise<OwnerFacts | undefined>>();
   private readonly decisions = new Map<string, ReleaseDecision>();
   private readonly ownerFactsNeeded: boolean;
+  private callerCustomerId: string | undefined;
 
   constructor(private readonly options: LedgerOptions) {
     this.ownerFactsNeeded = needsOwnerFacts(options.policy, options.purpose);
+    this.callerCustomerId = options.callerCustomerId;
+  }
+
+  /**
+   * A customer token names a login, not a customer: `me` finds the customer
+   * holding it and binds it here before any of its fields is decided.
+   */
+  bindCaller(customerId: string): void {
+    if (this.callerCustomerId === customerId) return;
+    this.callerCustomerId = customerId;
+    this.decisions.clear();
   }
 
   get purpose(): Purpose | null {
@@ -98,7 +110,7 @@ export class PrivacyLedger {
     const kept = this.outcomes.filter((outcome) => outcome.decision === 'deny' && !hasAncestorIn(outcome.path, revokedPaths));
     const revoked = outermost.map((outcome): FieldOutcome => ({ ...outcome, decision: 'deny', reason }));
     this.outcomes.splice(0, this.outcomes.length, ...kept, ...revoked);
-    return revoked;
+    return onePerPath(revoked);
   }
 
   /** Withheld values inside other values (event properties), which no resolver error reports. */
@@ -108,16 +120,16 @@ export class PrivacyLedger {
 
   /** Withheld and transformed fields, sorted by path so the order is stable; plain releases are not listed. */
   extension(): PrivacyExtension {
-    const fields = this.outcomes
-      .filter((outcome): outcome is FieldOutcome & { reason: PrivacyReason } => outcome.reason !== undefined)
+    const listed = this.outcomes.filter((outcome): outcome is FieldOutcome & { reason: PrivacyReason } => outcome.reason !== undefined);
+    const fields = onePerPath(listed)
       .sort((a, b) => comparePaths(a.path, b.path))
       .map((outcome) => ({ path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
     return { purpose: this.options.purpose?.toLowerCase() ?? null, fields };
   }
 
   private remember(key: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {
-    const { policy, purpose, callerCustomerId } = this.options;
-    const decision = releaseDecision({ policy, purpose, piiClass, callerCustomerId, owner });
+    const { policy, purpose } = this.options;
+    const decision = releaseDecision({ policy, purpose, piiClass, callerCustomerId: this.callerCustomerId, owner });
     this.decisions.set(key, decision);
     return decision;
   }
@@ -129,6 +141,17 @@ export class PrivacyLedger {
     void pending.then((facts) => this.owners.set(ownerId, facts));
     return pending;
   }
+}
+
+/** A field about several customers is recorded once per customer (for each one's audit trail) but is one field of the response. */
+function onePerPath<T extends FieldOutcome>(outcomes: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return outcomes.filter((outcome) => {
+    const key = outcome.path.join('\u0000');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function hasAncestorIn(path: ResponsePath, paths: ReadonlySet<string>): boolean {

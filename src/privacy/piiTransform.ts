@@ -54,12 +54,13 @@ function guardedResolver(
   return (source, args, ctx, info) => {
     // setConsent's echo of the caller's own decision: the write's outcome, not a read of the customer.
     if (isWriteOutcome(source)) return resolve(source, args, ctx, info);
-    const ownerId = ownerOf(source);
-    const decided = ctx.privacy.decide(ownerId, piiClass);
+    const coOwners = coOwnersOf(source);
+    const ownerId = coOwners ? coOwners[0] : ownerOf(source);
+    const decided = coOwners ? jointDecision(ctx, coOwners, piiClass) : ctx.privacy.decide(ownerId, piiClass);
     const release = (decision: ReleaseDecision) => {
       if (decision.action === 'deny') return withhold(ctx, info, { piiClass, ownerId, reason: decision.reason });
       const value = resolve(source, args, ctx, info);
-      const facts: FieldFacts = { piiClass, ownerId, field, options, source };
+      const facts: FieldFacts = { piiClass, ownerId, coOwners, field, options, source };
       return value instanceof Promise ? value.then((resolved) => present(ctx, info, decision, resolved, facts)) : present(ctx, info, decision, value, facts);
     };
     return decided instanceof Promise ? decided.then(release) : release(decided);
@@ -69,9 +70,32 @@ function guardedResolver(
 interface FieldFacts {
   readonly piiClass: PiiClass;
   readonly ownerId: string | undefined;
+  /** Set for a field about several customers (a merge suggestion's evidence): released once, recorded for each. */
+  readonly coOwners: readonly string[] | undefined;
   readonly field: PersonalField;
   readonly options: PiiTransformOptions;
   readonly source: unknown;
+}
+
+/**
+ * A field about several customers is released only as far as it may be for
+ * each of them: withheld when any decision withholds it (a consent-bound
+ * purpose needs every one's consent), otherwise under the policy's action,
+ * which is the same for all (it depends on the purpose and class alone).
+ */
+function jointDecision(ctx: GatewayContext, owners: readonly string[], piiClass: PiiClass): ReleaseDecision | Promise<ReleaseDecision> {
+  const decisions = owners.map((owner) => ctx.privacy.decide(owner, piiClass));
+  const strictest = (settled: readonly ReleaseDecision[]) => settled.find((decision) => decision.action === 'deny') ?? settled[0]!;
+  return decisions.some((decision) => decision instanceof Promise) ? Promise.all(decisions).then(strictest) : strictest(decisions as ReleaseDecision[]);
+}
+
+/** Records a release for the field's owner, or for each of its co-owners, so each one's audit trail has it. */
+function recordRelease(ctx: GatewayContext, facts: FieldFacts, outcome: Omit<FieldOutcome, 'ownerId' | 'piiClass'>): void {
+  if (!facts.coOwners) {
+    ctx.privacy.record({ ...outcome, piiClass: facts.piiClass, ownerId: facts.ownerId });
+    return;
+  }
+  for (const ownerId of facts.coOwners) ctx.privacy.record({ ...outcome, piiClass: facts.piiClass, ownerId });
 }
 
 /** The value as the decision allows it; a null value was never released, so it is not recorded. */
@@ -81,13 +105,13 @@ function present(ctx: GatewayContext, info: GraphQLResolveInfo, decision: Exclud
   const path = responsePathAsArray(info.path);
   // A part's presence is released as it is: what the policy masks or hashes are its fields, decided on their own.
   if (decision.action === 'allow' || field.kind !== 'value') {
-    ctx.privacy.record({ path, piiClass, decision: 'allow', ownerId });
+    recordRelease(ctx, facts, { path, decision: 'allow' });
     return field.kind === 'trackedProperties' ? presentProperties(ctx, path, value, facts) : value;
   }
   const redacted = redact(ctx, decision.action, value, field);
   // A value the action cannot carry (a hash in a Float) is withheld rather than released.
   if (!redacted.ok) return withhold(ctx, info, { piiClass, ownerId, reason: 'POLICY_DENIES' });
-  ctx.privacy.record({ path, piiClass, decision: decision.action, reason: decision.reason, ownerId });
+  recordRelease(ctx, facts, { path, decision: decision.action, reason: decision.reason });
   return redacted.value;
 }
 
@@ -146,11 +170,19 @@ function withhold(ctx: GatewayContext, info: GraphQLResolveInfo, outcome: Pick<F
  * Every model with personal fields carries its owner (src/models.ts); a
  * Customer is owned by its record's id. One without is decided as an unknown
  * owner: a customer with no consents and no ids, so nothing consent-bound or
- * own-record-only is released for it.
+ * own-record-only is released for it. A model about several customers (a
+ * merge suggestion) carries `ownerIds` instead (coOwnersOf).
  */
 function ownerOf(source: unknown): string | undefined {
   if (source === null || typeof source !== 'object') return undefined;
   const { ownerId, record } = source as { ownerId?: unknown; record?: { id?: unknown } };
   if (typeof ownerId === 'string') return ownerId;
   return typeof record?.id === 'string' ? record.id : undefined;
+}
+
+/** The customers a model about several of them belongs to (src/models.ts, CoOwned); undefined for every other model. */
+function coOwnersOf(source: unknown): readonly string[] | undefined {
+  if (source === null || typeof source !== 'object') return undefined;
+  const { ownerIds } = source as { ownerIds?: unknown };
+  return Array.isArray(ownerIds) && ownerIds.length > 0 ? (ownerIds as string[]) : undefined;
 }

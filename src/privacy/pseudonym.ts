@@ -50,9 +50,11 @@ function repetitionFactor(secret: string): number {
 
 export class Pseudonyms {
   private readonly shared: Pseudonymize;
+  private readonly loginKey: Buffer;
 
   constructor(private readonly key: Buffer) {
     this.shared = (normalized) => hmacHex(key, normalized);
+    this.loginKey = createHmac('sha256', key).update('c360/pseudonym/login', 'utf8').digest();
   }
 
   /** The pseudonym function for a request: shared, or under a key derived for `subject` (a principal). */
@@ -60,6 +62,17 @@ export class Pseudonyms {
     if (subject === undefined) return this.shared;
     const derived = createHmac('sha256', this.key).update(`c360/pseudonym/principal/${subject}`, 'utf8').digest();
     return (normalized) => hmacHex(derived, normalized);
+  }
+
+  /**
+   * How a signed-in customer appears as a principal (`customer:<this>` in
+   * audit records, logs and rate limits): keyed, so nobody without the secret
+   * recomputes it from a guessed login, and under a key derived for this use
+   * alone, so it equals no `hash` pseudonym a caller is shown. 22 base64url
+   * characters (132 bits) of the HMAC.
+   */
+  login(type: string, normalizedValue: string): string {
+    return createHmac('sha256', this.loginKey).update(`${type}#${normalizedValue}`, 'utf8').digest('base64url').slice(0, 22);
   }
 }
 

@@ -64,6 +64,16 @@ export function consentOf(customer: CustomerRecord, purpose: PurposeName): strin
 /** docs/privacy.md "Pseudonyms": HMAC-SHA-256 under the gateway's key (the test gateways' TEST_PSEUDONYM_KEY). */
 export const pseudonym = (text: string, key: string = TEST_PSEUDONYM_KEY) => createHmac('sha256', key).update(text, 'utf8').digest('hex');
 
+/**
+ * docs/security.md "Tokens": a customer token's principal id, `customer:` and
+ * 22 base64url characters of HMAC-SHA-256 of `<TYPE>#<login>` under a key
+ * derived from the gateway's pseudonym key for this use alone.
+ */
+export function loginPrincipalId(type: string, login: string, key: string = TEST_PSEUDONYM_KEY): string {
+  const loginKey = createHmac('sha256', key).update('c360/pseudonym/login', 'utf8').digest();
+  return `customer:${createHmac('sha256', loginKey).update(`${type}#${login}`, 'utf8').digest('base64url').slice(0, 22)}`;
+}
+
 /** docs/privacy.md "Masking and hashing", for the kinds of value the demo data holds. */
 export const masks = {
   text: (value: string) => `${value[0]}***`,
@@ -108,7 +118,7 @@ export const PII_SELECTION = /* GraphQL */ `
   createdAt
   updatedAt
   profile { firstName lastName email phone birthDate address { line1 city postalCode country } }
-  identities { type value source firstSeenAt lastSeenAt }
+  identities { type value source firstSeenAt lastSeenAt verified }
   traits { lifetimeValue orderCount firstSeenAt lastSeenAt }
   loyalty { memberId tier pointsBalance lifetimePoints tierExpiresAt }
   crm { crmId accountManager openCases { id subject status openedAt } }
@@ -251,6 +261,8 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
         source: e.value(['identities', i, 'source'], 'BEHAVIORAL', identity.source),
         firstSeenAt: e.value(['identities', i, 'firstSeenAt'], 'BEHAVIORAL', identity.firstSeenAt),
         lastSeenAt: e.value(['identities', i, 'lastSeenAt'], 'BEHAVIORAL', identity.lastSeenAt),
+        // A customer token's login (its USER_ID) is recorded as verified by the token's own read of `me`.
+        verified: e.value(['identities', i, 'verified'], 'BEHAVIORAL', identity.verified === true || (caller.own === customer.id && identity.type === 'USER_ID')),
       })),
     ),
     traits: e.part(['traits'], 'BEHAVIORAL', customer.traits, (traits) => ({

@@ -54,6 +54,18 @@ export async function identify(url: string, identities: Identity[], traits?: Rec
   return response.body.data!.identify;
 }
 
+/**
+ * identify as a trusted sign-in flow sends it: every identifier marked
+ * verified, with the admin key (identity:verify). Two known customers merge
+ * only this way (docs/identity-resolution.md, "Verified identifiers").
+ */
+export async function identifyVerified(url: string, identities: Identity[], traits?: Record<string, unknown>): Promise<IdentifyResult['identify']> {
+  const verified = identities.map((identity) => ({ ...identity, verified: true }));
+  const response = await graphql<IdentifyResult>(url, IDENTIFY, { variables: { input: { identities: verified, traits } }, apiKey: ADMIN_KEY });
+  if (response.body.errors) throw new Error(`identify failed: ${JSON.stringify(response.body.errors)}`);
+  return response.body.data!.identify;
+}
+
 export async function setConsent(url: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const response = await graphql<{ setConsent: Record<string, unknown> }>(url, SET_CONSENT, { variables: { input }, apiKey: INGEST_KEY });
   if (response.body.errors) throw new Error(`setConsent failed: ${JSON.stringify(response.body.errors)}`);

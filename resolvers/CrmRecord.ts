@@ -4,5 +4,5 @@ export const CrmRecord: CrmRecordResolvers = {
   crmId: (contact) => contact.crmId,
   accountManager: (contact) => contact.accountManager ?? null,
   openCases: (contact) =>
-    contact.cases.filter((supportCase) => supportCase.status !== 'closed').map((supportCase) => ({ ...supportCase, ownerId: contact.ownerId })),
+    contact.cases.filter((supportCase) => !supportCase.closed).map((supportCase) => ({ ...supportCase, ownerId: contact.ownerId })),
 };

@@ -1,26 +1,31 @@
 import type { CustomerResolvers } from '../src/generated/graphql.js';
-import { eventQuery, loadByCustomerRef } from '../src/customers.js';
+import { eventQuery, loadBySourceKeys } from '../src/customers.js';
 import { encodeCursor } from '../src/cursor.js';
 import { badUserInput } from '../src/errors.js';
 import { loadIdentityGraph } from '../src/identityGraph.js';
+import { sourceKeysOf } from '../src/sourceKeys.js';
 
 /** Consent decisions returned at most per request: a long history is a page, not the whole trail. */
 const MAX_CONSENT_HISTORY = 500;
 
-/** A customer: single view fields from the record, CRM and loyalty through their loaders. */
+/**
+ * A customer: single view fields from the record; CRM and loyalty through
+ * their loaders, by the customer's own CRM_ID and LOYALTY_ID identities
+ * (src/sourceKeys.ts), the identifier held longest first.
+ */
 export const Customer: CustomerResolvers = {
   id: ({ record }) => record.id,
   createdAt: ({ record }) => record.createdAt,
   updatedAt: ({ record }) => record.updatedAt,
 
-  /** The golden record: the single view wins, the CRM contact fills gaps when it answers. */
+  /** The golden record: the single view wins, the CRM contacts fill gaps when they answer (the primary contact first). */
   async profile({ record }, _args, ctx) {
     const profile = { ...record.profile, ownerId: record.id };
     const gaps = (['firstName', 'lastName', 'email', 'phone'] as const).filter((field) => !profile[field]);
     if (gaps.length === 0) return profile;
     try {
-      const contact = await loadByCustomerRef((refs) => ctx.loaders.crm.loadMany(refs), record);
-      if (contact) for (const field of gaps) profile[field] = contact[field] ?? null;
+      const contacts = await loadBySourceKeys((keys) => ctx.loaders.crm.loadMany(keys), sourceKeysOf(record).crm);
+      for (const field of gaps) profile[field] = contacts.find((contact) => contact[field])?.[field] ?? null;
     } catch {
       // The CRM's failure is reported on `crm`; the profile stands on the single view.
     }
@@ -54,13 +59,23 @@ export const Customer: CustomerResolvers = {
   },
 
   async loyalty({ record }, _args, ctx) {
-    const account = await loadByCustomerRef((refs) => ctx.loaders.loyalty.loadMany(refs), record);
-    return account && { ...account, ownerId: record.id };
+    const [primary] = await loadBySourceKeys((keys) => ctx.loaders.loyalty.loadMany(keys), sourceKeysOf(record).loyalty);
+    return primary ? { ...primary, ownerId: record.id } : null;
+  },
+
+  async loyaltyAccounts({ record }, _args, ctx) {
+    const accounts = await loadBySourceKeys((keys) => ctx.loaders.loyalty.loadMany(keys), sourceKeysOf(record).loyalty);
+    return accounts.map((account) => ({ ...account, ownerId: record.id }));
   },
 
   async crm({ record }, _args, ctx) {
-    const contact = await loadByCustomerRef((refs) => ctx.loaders.crm.loadMany(refs), record);
-    return contact && { ...contact, ownerId: record.id };
+    const [primary] = await loadBySourceKeys((keys) => ctx.loaders.crm.loadMany(keys), sourceKeysOf(record).crm);
+    return primary ? { ...primary, ownerId: record.id } : null;
+  },
+
+  async crmRecords({ record }, _args, ctx) {
+    const contacts = await loadBySourceKeys((keys) => ctx.loaders.crm.loadMany(keys), sourceKeysOf(record).crm);
+    return contacts.map((contact) => ({ ...contact, ownerId: record.id }));
   },
 
   traits: ({ record }) => ({ ...record.traits, ownerId: record.id }),

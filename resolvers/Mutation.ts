@@ -1,10 +1,22 @@
 import { writeContext } from '../src/context.js';
 import { forgetCustomer } from '../src/erasure/forgetCustomer.js';
-import { badUserInput, forbidden, idempotencyKeyReused } from '../src/errors.js';
+import { liftSuppression } from '../src/erasure/liftSuppression.js';
+import { SuppressedIdentifierError } from '../src/erasure/suppression.js';
+import { badUserInput, forbidden, idempotencyKeyReused, suppressed } from '../src/errors.js';
 import { IdempotencyKeyReused } from '../src/identity/track.js';
 import type { MutationResolvers } from '../src/generated/graphql.js';
 import type { GatewayContext } from '../src/context.js';
-import { MAX_REASON_LENGTH, forgetCustomerId, identifyCommand, setConsentCommand, text, trackCommand, unmergeCommand, verifiedIndexes } from '../src/writeInput.js';
+import {
+  MAX_REASON_LENGTH,
+  forgetCustomerSubject,
+  identifyCommand,
+  liftSuppressionIdentity,
+  setConsentCommand,
+  text,
+  trackCommand,
+  unmergeCommand,
+  verifiedIndexes,
+} from '../src/writeInput.js';
 import { suggestionIdArgument } from '../src/validation.js';
 import type { InputContext } from '../src/writeInput.js';
 import { writeOutcome } from '../src/models.js';
@@ -20,7 +32,9 @@ export const Mutation: MutationResolvers = {
     if (claimed !== undefined && !ctx.principal.scopes.has(VERIFY_SCOPE)) {
       throw forbidden(`input.identities[${claimed}].verified needs the scope ${VERIFY_SCOPE}.`, { scope: VERIFY_SCOPE, field: `input.identities[${claimed}].verified` });
     }
-    const outcome = await ctx.services.identity.identify(identifyCommand(input, inputContext(ctx)), writeContext(ctx));
+    const outcome = await ctx.services.identity
+      .identify(identifyCommand(input, inputContext(ctx)), writeContext(ctx))
+      .catch(refusingSuppressed((index) => `input.identities[${index}].value`));
     return { customer: { record: outcome.record }, merged: outcome.merged, rejectedLinks: outcome.rejected };
   },
 
@@ -28,7 +42,8 @@ export const Mutation: MutationResolvers = {
     try {
       return await ctx.services.identity.track(trackCommand(input, inputContext(ctx)), writeContext(ctx));
     } catch (error) {
-      throw error instanceof IdempotencyKeyReused ? idempotencyKeyReused() : error;
+      if (error instanceof IdempotencyKeyReused) throw idempotencyKeyReused();
+      return refusingSuppressed(() => 'input.identity.value')(error);
     }
   },
 
@@ -55,7 +70,15 @@ export const Mutation: MutationResolvers = {
   },
 
   async acceptMergeSuggestion(_root, args, ctx) {
-    const outcome = await ctx.services.identity.acceptMergeSuggestion(suggestionIdArgument(args.id, 'id'), writeContext(ctx));
+    const outcome = await ctx.services.identity
+      .acceptMergeSuggestion(suggestionIdArgument(args.id, 'id'), writeContext(ctx))
+      .catch((error: unknown) => {
+        if (!(error instanceof SuppressedIdentifierError)) throw error;
+        throw suppressed(
+          'id',
+          'A customer of this merge suggestion is being erased: it holds identifiers on the suppression list; nothing was merged. Finish the erasure (repeat forgetCustomer), then reject the suggestion.',
+        );
+      });
     switch (outcome.status) {
       case 'unknown':
         throw badUserInput('id matches no merge suggestion.', 'id');
@@ -91,14 +114,26 @@ export const Mutation: MutationResolvers = {
   },
 
   forgetCustomer(_root, args, ctx) {
-    return forgetCustomer(ctx.services.erasure, forgetCustomerId(args), {
-      principal: ctx.principal.id,
-      purpose: ctx.purpose,
-      traceId: ctx.traceId,
-      span: ctx.span,
-    });
+    return forgetCustomer(ctx.services.erasure, forgetCustomerSubject(args, inputContext(ctx)), erasureRequest(ctx));
+  },
+
+  async liftSuppression(_root, args, ctx) {
+    const lifted = await liftSuppression(ctx.services.erasure, liftSuppressionIdentity(args, inputContext(ctx)), erasureRequest(ctx));
+    return lifted !== null;
   },
 };
+
+function erasureRequest(ctx: GatewayContext) {
+  return { principal: ctx.principal.id, purpose: ctx.purpose, traceId: ctx.traceId, span: ctx.span };
+}
+
+/** A write that named a suppressed identifier: SUPPRESSED at that input field. */
+function refusingSuppressed(field: (index: number) => string) {
+  return (error: unknown): never => {
+    if (error instanceof SuppressedIdentifierError) throw suppressed(field(error.index));
+    throw error;
+  };
+}
 
 function inputContext(ctx: GatewayContext): InputContext {
   const { config } = ctx.services;

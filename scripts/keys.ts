@@ -17,7 +17,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ApiKeyRecord, AuditRecordModel, SingleViewPort } from '../connectors/singleview/port.js';
 import { AuditLog, KEY_ADMIN_TRAIL, directAuditSink } from '../src/audit/index.js';
-import { KeyAdminError, createKey, listKeys, parseDuration, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
+import { KeyAdminError, KeyInputError, createKey, listKeys, parseDuration, parseNewKey, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
 import type { KeyAdminAudit } from '../src/auth/keyAdmin.js';
 import type { NewKey } from '../src/auth/apiKeys.js';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -62,10 +62,12 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !parsed.values.help ? 64 : 0;
   }
+  // Every usage error is found before the store is opened.
+  const action = plan(command, rest, parsed.values);
   const config = loadConfig();
   const opened = await openSingleViewForTool(config);
   try {
-    const output = await run(command, rest, parsed.values, opened.store);
+    const output = await action(opened.store);
     process.stdout.write(parsed.values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n(${opened.via})\n`);
     return 0;
   } finally {
@@ -80,43 +82,60 @@ interface Output {
 
 type ToolStore = Parameters<typeof listKeys>[0] & Pick<SingleViewPort, 'putApiKey' | 'appendAudits' | 'getAuditTrail'>;
 
-async function run(command: string, args: string[], values: Values, store: ToolStore): Promise<Output> {
-  const audit: KeyAdminAudit = { log: new AuditLog(directAuditSink(store)), operator: `operator:${operatorName()}` };
+/** Changes go on the key administration trail, written straight to the store, as the OS user running the command. */
+function keyAudit(store: ToolStore): KeyAdminAudit {
+  return { log: new AuditLog(directAuditSink(store)), operator: `operator:${operatorName()}` };
+}
+
+/** The command, checked: what it will do with the store once open. Throws UsageError or KeyInputError. */
+function plan(command: string, args: string[], values: Values): (store: ToolStore) => Promise<Output> {
   switch (command) {
     case 'create': {
-      if (args.length > 0) throw new UsageError(`create takes options only, not "${args.join(' ')}"`);
+      if (args.length > 0) throw new UsageError('create takes options only, not positional arguments');
       if (values['expires-at'] && values['expires-in']) throw new UsageError('give --expires-at or --expires-in, not both');
-      const created = await createKey(store, {
+      const input = {
         clientName: values.client ?? '',
         scopes: list(values.scopes),
         purposes: list(values.purposes),
-        expiresAt: values['expires-at'] ?? (values['expires-in'] ? new Date(Date.now() + parseDuration(values['expires-in'])).toISOString() : undefined),
+        expiresAt: values['expires-at'] ?? (values['expires-in'] ? new Date(Date.now() + parseDuration(values['expires-in'], '--expires-in')).toISOString() : undefined),
         rateLimitPerMinute: values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']),
         trustedDocumentsOnly: values['trusted-documents-only'],
         pseudonymScope: values['pseudonym-scope'],
-      }, audit);
-      return withSecret('Created', created);
+      };
+      parseNewKey(input);
+      return async (store) => withSecret('Created', await createKey(store, input, keyAudit(store)));
     }
-    case 'list': {
-      const keys = await listKeys(store);
-      return { json: keys.map(publicView), text: keys.length === 0 ? 'No keys.' : keys.map(describe).join('\n\n') };
-    }
+    case 'list':
+      if (args.length > 0) throw new UsageError('list takes no arguments');
+      return async (store) => {
+        const keys = await listKeys(store);
+        return { json: keys.map(publicView), text: keys.length === 0 ? 'No keys.' : keys.map(describe).join('\n\n') };
+      };
     case 'revoke': {
-      const revoked = await revokeKey(store, onlyKeyId(command, args), audit);
-      return { json: publicView(revoked), text: `Revoked ${revoked.keyId} (${revoked.clientName}). Gateways stop accepting it within C360_API_KEY_CACHE_MS.` };
+      const keyId = onlyKeyId(command, args);
+      return async (store) => {
+        const revoked = await revokeKey(store, keyId, keyAudit(store));
+        return { json: publicView(revoked), text: `Revoked ${revoked.keyId} (${revoked.clientName}). Gateways stop accepting it within C360_API_KEY_CACHE_MS.` };
+      };
     }
     case 'rotate': {
-      const { next, previous } = await rotateKey(store, onlyKeyId(command, args), audit, values.grace ? parseDuration(values.grace) : 0);
-      const old = previous.revoked ? `${previous.keyId} is revoked.` : `${previous.keyId} keeps working until ${previous.expiresAt}.`;
-      const created = withSecret('Rotated to', next);
-      return { json: { ...(created.json as object), previous: publicView(previous) }, text: `${created.text}\n${old}` };
+      const keyId = onlyKeyId(command, args);
+      const grace = values.grace ? parseDuration(values.grace, '--grace') : 0;
+      return async (store) => {
+        const { next, previous } = await rotateKey(store, keyId, keyAudit(store), grace);
+        const old = previous.revoked ? `${previous.keyId} is revoked.` : `${previous.keyId} keeps working until ${previous.expiresAt}.`;
+        const created = withSecret('Rotated to', next);
+        return { json: { ...(created.json as object), previous: publicView(previous) }, text: `${created.text}\n${old}` };
+      };
     }
     case 'history': {
       if (args.length > 0) throw new UsageError(`history takes options only, not "${args.join(' ')}"`);
       const first = values.first === undefined ? 20 : Number(values.first);
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw new UsageError('--first must be a whole number from 1 to 1000');
-      const { records } = await store.getAuditTrail(KEY_ADMIN_TRAIL, first);
-      return { json: records, text: records.length === 0 ? 'No key administration is recorded.' : records.map(describeRecord).join('\n') };
+      return async (store) => {
+        const { records } = await store.getAuditTrail(KEY_ADMIN_TRAIL, first);
+        return { json: records, text: records.length === 0 ? 'No key administration is recorded.' : records.map(describeRecord).join('\n') };
+      };
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
@@ -155,7 +174,7 @@ function describe(record: ApiKeyRecord): string {
   return [
     `${record.keyId}  ${record.clientName}  [${state}${record.demo ? ', demo' : ''}]`,
     `  scopes:     ${record.scopes.join(', ') || '(none)'}`,
-    `  purposes:   ${record.purposes.map((p) => p.toLowerCase()).join(', ') || '(none)'}`,
+    `  purposes:   ${record.purposes.join(', ') || '(none)'}`,
     `  expires:    ${record.expiresAt ?? 'never'}`,
     `  rate limit: ${record.rateLimitPerMinute ? `${record.rateLimitPerMinute}/min` : 'gateway default'}`,
     `  pseudonyms: ${record.pseudonymScope === 'principal' ? 'its own (principal)' : 'shared'}`,
@@ -172,12 +191,13 @@ function onlyKeyId(command: string, args: string[]): string {
   return args[0]!;
 }
 
+/** docs/security.md: 0 done, 1 refused, 64 usage (the command or its input), 78 configuration. */
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n${USAGE}\n`);
-    else if (error instanceof ConfigError || error instanceof KeyAdminError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof KeyInputError || error instanceof ConfigError || error instanceof KeyAdminError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`keys: ${(error as Error).message}\n`);
-    process.exit(error instanceof UsageError ? 64 : error instanceof ConfigError ? 78 : 1);
+    process.exit(error instanceof UsageError || error instanceof KeyInputError ? 64 : error instanceof ConfigError ? 78 : 1);
   },
 );

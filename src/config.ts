@@ -3,6 +3,9 @@ import type { IdentityType } from '../connectors/singleview/port.js';
 import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
 import type { Blocklist, IdentityPolicy } from './identity/policy.js';
 import { pseudonymKeyProblem } from './privacy/pseudonym.js';
+import { SOURCE_ENV, refineSourceEnv, sourceConnections } from './sourceConfig.js';
+import type { CrmMapping } from '../connectors/crm/mapping.js';
+import type { HttpSourceCredentials } from '../connectors/shared/httpSource.js';
 
 /**
  * Configuration from environment variables, validated once at start. A wrong
@@ -162,6 +165,7 @@ export const envSchema = z.object({
   AWS_ACCESS_KEY_ID: z.string().optional(),
   C360_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URL').optional(),
   C360_MONGODB_DATABASE: z.string().min(1).default('c360'),
+  ...SOURCE_ENV,
   C360_LOYALTY_URL: optionalUrl,
   C360_RESOLUTION_URL: optionalUrl,
   C360_RESOLUTION_ADAPTER: z.enum(['embedded', 'http', 'aws-entity-resolution']).optional(),
@@ -220,6 +224,19 @@ export const envSchema = z.object({
   C360_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
   C360_KEEP_ALIVE_TIMEOUT_MS: integer(100, 3_600_000).default(72_000),
   C360_PROCESS_METRICS_MS: integer(0, 3_600_000).default(0),
+  /** An incoming W3C `traceparent`: `trust` makes it the parent of the request's span, `link` starts a new trace linked to it. */
+  C360_TRACE_PARENT: z.enum(['trust', 'link'], { error: 'expected trust or link' }).default('trust'),
+  /**
+   * Key of the HMAC that keeps erased identifiers as suppression hashes (docs/erasure.md). Optional: without it a
+   * key derived from C360_PSEUDONYM_KEY is used; set it to keep the list across a rotation of that key. Never echoed.
+   */
+  C360_SUPPRESSION_KEY: z
+    .string()
+    .superRefine((secret, ctx) => {
+      const problem = pseudonymKeyProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 
   /** graphql-jit compiled operations (default) or graphql-js's own executor. */
   C360_EXECUTOR: z.enum(['jit', 'stock'], { error: 'expected jit or stock' }).default('jit'),
@@ -252,15 +269,15 @@ export const envSchema = z.object({
   /** Benchmark-only: `off` releases every personal field without policy, consent or audit. */
   C360_PRIVACY_ENFORCEMENT: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
 }).superRefine((env, ctx) => {
+  refineSourceEnv(env, ctx);
   if (env.C360_PRIVACY_ENFORCEMENT === 'off' && !env.C360_BENCHMARK_MODE) {
     ctx.addIssue({ code: 'custom', path: ['C360_PRIVACY_ENFORCEMENT'], message: 'off is refused unless C360_BENCHMARK_MODE=true (benchmarks only)' });
   }
-  const demo = env.C360_DEMO ?? env.C360_DYNAMODB_ENDPOINT === undefined;
-  if (env.C360_PSEUDONYM_KEY === undefined && !demo) {
+  if (env.C360_PSEUDONYM_KEY === undefined && !demoEnabled(env)) {
     ctx.addIssue({
       code: 'custom',
       path: ['C360_PSEUDONYM_KEY'],
-      message: 'required outside demo mode: the secret that keys hashed (pseudonymized) values; e.g. openssl rand -hex 32 (docs/privacy.md)',
+      message: 'required outside demo mode: the secret that keys hashed (pseudonymized) values and the suppression list; e.g. openssl rand -hex 32 (docs/privacy.md)',
     });
   }
   if (env.C360_REQUEST_TIMEOUT_MS < env.C360_HEADERS_TIMEOUT_MS) {
@@ -273,9 +290,14 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Demo data and keys: on by default in embedded mode only. */
+function demoEnabled(env: { readonly C360_DEMO?: boolean | undefined; readonly C360_DYNAMODB_ENDPOINT?: string | undefined }): boolean {
+  return env.C360_DEMO ?? env.C360_DYNAMODB_ENDPOINT === undefined;
+}
+
 export type ResolutionConfig =
   | { readonly adapter: 'embedded' }
-  | { readonly adapter: 'http'; readonly url: string }
+  | { readonly adapter: 'http'; readonly url: string; readonly credentials: HttpSourceCredentials }
   | {
       readonly adapter: 'aws-entity-resolution';
       readonly workflowName: string;
@@ -311,8 +333,11 @@ export interface GatewayConfig {
     /** Static credentials when none are configured and the endpoint is local (dynalite). */
     readonly localCredentials: boolean;
   };
-  readonly mongodb: { readonly url: string; readonly database: string } | undefined;
+  /** The CRM on MongoDB: its URL (may hold credentials: never logged), database and field mapping. */
+  readonly mongodb: { readonly url: string; readonly database: string; readonly mapping: CrmMapping } | undefined;
   readonly loyaltyUrl: string | undefined;
+  /** Static headers and client certificate for the HTTP loyalty service (secrets: never logged). */
+  readonly loyaltyCredentials: HttpSourceCredentials;
   readonly resolutionUrl: string | undefined;
   readonly resolution: ResolutionConfig;
   /** Identity resolution rules: priority order and per-type limits. */
@@ -366,6 +391,10 @@ export interface GatewayConfig {
   readonly hardening: HardeningConfig;
   /** How often the process logs RSS, heap and event-loop delay; 0 = never. */
   readonly processMetricsMs: number;
+  /** What an incoming `traceparent` becomes: the parent of the request's span, or a link from a new trace. */
+  readonly traceParent: 'trust' | 'link';
+  /** C360_SUPPRESSION_KEY: the suppression list's HMAC key when set; else derived from the pseudonym key (src/erasure/suppression.ts). */
+  readonly suppressionKey: string | undefined;
 }
 
 /** docs/security.md: each protection and its default. */
@@ -430,6 +459,7 @@ function defaultConcurrency(env: Env, source: SourceName): number {
 }
 
 function toGatewayConfig(env: Env): GatewayConfig {
+  const connections = sourceConnections(env);
   const policy = (timeout: number | undefined, source: SourceName): SourcePolicy => ({
     timeoutMs: timeout ?? env.C360_SOURCE_TIMEOUT_MS,
     retries: env.C360_SOURCE_RETRIES,
@@ -450,10 +480,11 @@ function toGatewayConfig(env: Env): GatewayConfig {
       tablePrefix: env.C360_DYNAMODB_TABLE_PREFIX,
       localCredentials: !env.AWS_ACCESS_KEY_ID && isLoopback(env.C360_DYNAMODB_ENDPOINT),
     },
-    mongodb: env.C360_MONGODB_URL ? { url: env.C360_MONGODB_URL, database: env.C360_MONGODB_DATABASE } : undefined,
+    mongodb: env.C360_MONGODB_URL ? { url: env.C360_MONGODB_URL, database: env.C360_MONGODB_DATABASE, mapping: connections.crmMapping } : undefined,
     loyaltyUrl: env.C360_LOYALTY_URL,
+    loyaltyCredentials: connections.loyalty,
     resolutionUrl: env.C360_RESOLUTION_URL,
-    resolution: resolutionConfig(env),
+    resolution: resolutionConfig(env, connections.resolution),
     identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS, blocked: env.C360_IDENTITY_BLOCKLIST ?? DEFAULT_IDENTITY_POLICY.blocked },
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
@@ -467,7 +498,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     readinessTimeoutMs: env.C360_READINESS_TIMEOUT_MS,
     embedded: env.C360_DYNAMODB_ENDPOINT === undefined,
     demo: {
-      enabled: env.C360_DEMO ?? env.C360_DYNAMODB_ENDPOINT === undefined,
+      enabled: demoEnabled(env),
       customers: env.C360_DEMO_CUSTOMERS,
       seed: env.C360_DEMO_SEED,
     },
@@ -509,6 +540,8 @@ function toGatewayConfig(env: Env): GatewayConfig {
       },
     },
     processMetricsMs: env.C360_PROCESS_METRICS_MS,
+    traceParent: env.C360_TRACE_PARENT,
+    suppressionKey: env.C360_SUPPRESSION_KEY,
     policyFile: env.C360_POLICY_FILE,
     trackingPlanFile: env.C360_TRACKING_PLAN_FILE,
     pseudonymKey: env.C360_PSEUDONYM_KEY,
@@ -529,7 +562,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
  * The resolution adapter: named by C360_RESOLUTION_ADAPTER, or implied by
  * C360_RESOLUTION_URL (http) or C360_AWS_ER_WORKFLOW (AWS Entity Resolution).
  */
-function resolutionConfig(env: Env): ResolutionConfig {
+function resolutionConfig(env: Env, credentials: HttpSourceCredentials): ResolutionConfig {
   const adapter =
     env.C360_RESOLUTION_ADAPTER ?? (env.C360_RESOLUTION_URL ? 'http' : env.C360_AWS_ER_WORKFLOW ? 'aws-entity-resolution' : 'embedded');
   switch (adapter) {
@@ -537,7 +570,7 @@ function resolutionConfig(env: Env): ResolutionConfig {
       return { adapter };
     case 'http':
       if (!env.C360_RESOLUTION_URL) throw new ConfigError('Invalid configuration:\n  C360_RESOLUTION_URL: required by C360_RESOLUTION_ADAPTER=http');
-      return { adapter, url: env.C360_RESOLUTION_URL };
+      return { adapter, url: env.C360_RESOLUTION_URL, credentials };
     case 'aws-entity-resolution':
       if (!env.C360_AWS_ER_WORKFLOW) {
         throw new ConfigError('Invalid configuration:\n  C360_AWS_ER_WORKFLOW: required by C360_RESOLUTION_ADAPTER=aws-entity-resolution');

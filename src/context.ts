@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { Span, Tracer } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
@@ -23,7 +24,9 @@ import type { Pseudonyms } from './privacy/pseudonym.js';
 import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
+import type { SourceKeyHints } from './sourceKeys.js';
 import type { Sources } from './sources.js';
+import { requestSpan } from './telemetry/traceContext.js';
 
 /** What every resolver and plugin sees for one request. */
 export interface GatewayContext {
@@ -62,6 +65,8 @@ export interface GatewayServices {
   readonly trackingPlan: TrackingPlan;
   /** Every audit record goes through here (src/audit/). */
   readonly audit: AuditLog;
+  /** CRM and loyalty keys of customers read recently, so their calls can start beside the single view read (src/sourceKeys.ts). */
+  readonly sourceKeyHints: SourceKeyHints;
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';
@@ -69,14 +74,23 @@ const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERS
 
 export async function createContext(services: GatewayServices, credentials: Credentials, requestId: string = randomUUID()): Promise<GatewayContext> {
   const { headers } = credentials;
-  const principal = await authenticate(credentials, services.authenticator).catch((error: unknown) => {
-    // The key store could not answer: neither a bad credential nor an internal error.
-    throw error instanceof SourceError ? sourceUnavailable(error) : error;
-  });
-  const purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
-  const span = services.tracer.startSpan('c360.graphql.request', {
-    attributes: { 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' },
-  });
+  // The request's span first, so that everything the request does, the API key lookup included, is in its trace.
+  const span = requestSpan(services.tracer, headers, services.config.traceParent);
+  let principal: Principal;
+  let purpose: Purpose | null;
+  try {
+    principal = await authenticate(credentials, services.authenticator, span).catch((error: unknown) => {
+      // The key store could not answer: neither a bad credential nor an internal error.
+      throw error instanceof SourceError ? sourceUnavailable(error) : error;
+    });
+    purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
+  } catch (error) {
+    // No operation runs, so the telemetry plugin never sees this span: it ends here.
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof GraphQLError ? String(error.extensions.code) : 'context failed' });
+    span.end();
+    throw error;
+  }
+  span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
   const traceId = span.spanContext().traceId;
   const loaders = createLoaders(services.sources, { parentSpan: span, batching: services.config.batching });
   return {
@@ -115,17 +129,21 @@ export function writeContext(ctx: GatewayContext): WriteContext {
 export function requestPurpose(principal: Principal, stated: Purpose | null): Purpose | null {
   if (stated === null) return principal.kind === 'customer' ? 'SELF_SERVICE' : null;
   if (principal.purposes.has(stated)) return stated;
-  throw purposeNotAllowed(stated.toLowerCase(), [...principal.purposes].map((p) => p.toLowerCase()));
+  throw purposeNotAllowed(stated, [...principal.purposes]);
 }
 
-/** `x-c360-purpose` holds the lower-case name of a Purpose value; anything else is a 400. */
+/**
+ * `x-c360-purpose` holds the name of a Purpose value in any case (the docs
+ * write it lower case: `support`); anything else is a 400. Answers always
+ * name purposes as the schema's enum does, upper case.
+ */
 export function parsePurpose(header: string | string[] | undefined): Purpose | null {
   const raw = Array.isArray(header) ? header[0] : header;
   if (raw === undefined || raw.trim() === '') return null;
   const purpose = raw.trim().toUpperCase() as Purpose;
   if (PURPOSES.includes(purpose)) return purpose;
   throw new GraphQLError(
-    `Unknown purpose in ${PURPOSE_HEADER}; expected one of ${PURPOSES.map((p) => p.toLowerCase()).join(', ')}.`,
+    `Unknown purpose in ${PURPOSE_HEADER}; expected one of ${PURPOSES.join(', ')} (in any case).`,
     { extensions: { code: ErrorCode.BAD_USER_INPUT, field: PURPOSE_HEADER, http: { status: 400 } } },
   );
 }

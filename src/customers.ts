@@ -7,6 +7,8 @@ import { decodeCursor } from './cursor.js';
 import type { CustomerEventsArgs } from './generated/graphql.js';
 import { selectedFields } from './graphql/selection.js';
 import type { CustomerModel } from './models.js';
+import { sourceKeysOf } from './sourceKeys.js';
+import type { SourceKeys } from './sourceKeys.js';
 import { pageSize } from './validation.js';
 
 /** Which sources beyond the single view a selection on Customer will read. */
@@ -22,8 +24,8 @@ export function customerNeeds(info: GraphQLResolveInfo): CustomerNeeds {
   const named = (name: string) => fields.filter((field) => field.name.value === name);
   const events = named('events');
   return {
-    crm: named('crm').length > 0 || named('profile').length > 0,
-    loyalty: named('loyalty').length > 0,
+    crm: named('crm').length > 0 || named('crmRecords').length > 0 || named('profile').length > 0,
+    loyalty: named('loyalty').length > 0 || named('loyaltyAccounts').length > 0,
     // One `events` selection can start with the others; aliased pages with other arguments wait their turn.
     events: events.length === 1 ? prefetchableEventQuery(info, events[0]!) : undefined,
   };
@@ -38,6 +40,7 @@ export function eventQuery(args: CustomerEventsArgs): EventQuery {
   const after = decodeCursor(args.after, 'after');
   return {
     first: pageSize(args.first, 'first'),
+    order: args.order ?? 'OLDEST_FIRST',
     after: after && { occurredAt: after.at, id: after.id },
     types: args.types ?? undefined,
     since: args.since?.toISOString(),
@@ -61,9 +64,14 @@ function prefetchableEventQuery(info: GraphQLResolveInfo, node: Parameters<typeo
  * each id's canonical customer (resolution follows merges), `null` for an id
  * no customer has, an Error where a source failed for that id.
  *
- * All four sources start in the same tick: resolution, the single view, and
- * the CRM and loyalty loaders the selection needs, keyed by the asked ids.
- * Only an id absorbed by a merge costs a second round, for its survivor.
+ * Resolution, the single view and the events page start in the same tick.
+ * The CRM and loyalty are asked by the customer's own CRM_ID and LOYALTY_ID
+ * identities, which the single view record holds: for a customer this
+ * process has read before they start in that same tick too, by the keys it
+ * remembers (src/sourceKeys.ts), so a full customer costs one round of
+ * source latency; for one it has not, they start the moment the record
+ * arrives (a second round). An id absorbed by a merge costs a further round
+ * for its survivor's record.
  */
 export async function loadCustomers(
   ctx: GatewayContext,
@@ -79,19 +87,29 @@ export async function loadCustomers(
     ? await Promise.all([loaders.canonicalIds.loadMany(ids), loaders.customers.loadMany(ids)])
     : [await loaders.canonicalIds.loadMany(ids), await loaders.customers.loadMany(ids)];
   const targets = ids.map((id, i) => canonicalTarget(ctx, id, canonical[i], records[i]));
+  const own = records.filter((record, i): record is CustomerRecord => isRecord(record) && targets[i] === ids[i]);
+  if (concurrent) prefetchSourceRecords(ctx, own, needs);
 
   const survivors = [...new Set(targets.filter((t, i): t is string => typeof t === 'string' && t !== ids[i]))];
   if (concurrent) prefetch(ctx, survivors, needs);
   const survivorRecords = new Map<string, CustomerRecord | null | Error>();
   (await loaders.customers.loadMany(survivors)).forEach((record, i) => survivorRecords.set(survivors[i]!, record));
-  if (!concurrent) await loadOneSourceAfterAnother(ctx, targets, needs);
 
-  return targets.map((target, i) => {
+  const customers = targets.map((target, i) => {
     if (target === null || target instanceof Error) return target;
     const record = target === ids[i] ? records[i] : survivorRecords.get(target);
     if (record === null || record === undefined || record instanceof Error) return record ?? null;
+    ctx.services.sourceKeyHints.remember(record, ids[i]);
     return { record };
   });
+  const found = customers.filter((customer): customer is CustomerModel => customer !== null && !(customer instanceof Error)).map((c) => c.record);
+  if (concurrent) prefetchSourceRecords(ctx, found.filter((record) => !own.includes(record)), needs);
+  else await loadOneSourceAfterAnother(ctx, found, needs);
+  return customers;
+}
+
+function isRecord(record: CustomerRecord | null | Error | undefined): record is CustomerRecord {
+  return record !== null && record !== undefined && !(record instanceof Error);
 }
 
 /**
@@ -116,38 +134,49 @@ function canonicalTarget(
  * previous one answered (and, with batching off, one call per key). The
  * resolvers then find these records in the loaders' per-request cache.
  */
-async function loadOneSourceAfterAnother(ctx: GatewayContext, targets: ReadonlyArray<string | null | Error>, needs: CustomerNeeds): Promise<void> {
-  const ids = targets.filter((target): target is string => typeof target === 'string');
-  if (ids.length === 0) return;
-  if (needs.crm) await ctx.loaders.crm.loadMany(ids);
-  if (needs.loyalty) await ctx.loaders.loyalty.loadMany(ids);
+async function loadOneSourceAfterAnother(ctx: GatewayContext, records: readonly CustomerRecord[], needs: CustomerNeeds): Promise<void> {
+  const keys = records.map(sourceKeysOf);
+  if (needs.crm) await ctx.loaders.crm.loadMany(keys.flatMap((k) => k.crm));
+  if (needs.loyalty) await ctx.loaders.loyalty.loadMany(keys.flatMap((k) => k.loyalty));
 }
 
 /**
- * Starts the CRM and loyalty batches and the events pages now; resolvers
- * later read the same loader promises (an id absorbed by a merge reads its
- * survivor's events later, under the survivor's id).
+ * Starts the events pages, and the CRM and loyalty batches by the keys this
+ * process remembers for these ids, now; resolvers later read the same loader
+ * promises (an id absorbed by a merge reads its survivor's events later,
+ * under the survivor's id).
  */
 function prefetch(ctx: GatewayContext, ids: readonly string[], needs: CustomerNeeds): void {
   if (ids.length === 0) return;
-  // loadMany never rejects (failures become Error entries), so nothing here goes unhandled.
-  if (needs.crm) void ctx.loaders.crm.loadMany(ids);
-  if (needs.loyalty) void ctx.loaders.loyalty.loadMany(ids);
+  const hinted = ids.flatMap((id) => ctx.services.sourceKeyHints.get(id) ?? []);
+  startSourceLoads(ctx, hinted, needs);
   const events = needs.events;
   // The resolver that awaits this page sees its failure; this branch only keeps it from going unhandled.
   if (events) for (const id of new Set(ids)) ctx.loaders.events(id, events).catch(() => undefined);
 }
 
-/** A customer's record in another source, under its id or, after merges, any id it absorbed. */
-export async function loadByCustomerRef<T>(
-  load: (refs: readonly string[]) => Promise<Array<T | null | Error>>,
-  record: CustomerRecord,
-): Promise<T | null> {
-  const refs = [record.id, ...(record.aliases ?? [])];
-  const results = await load(refs);
+/** The CRM and loyalty batches for records just read; keys a hint already started are not asked again (the loaders cache them). */
+function prefetchSourceRecords(ctx: GatewayContext, records: readonly CustomerRecord[], needs: CustomerNeeds): void {
+  startSourceLoads(ctx, records.map(sourceKeysOf), needs);
+}
+
+function startSourceLoads(ctx: GatewayContext, keys: readonly SourceKeys[], needs: CustomerNeeds): void {
+  // loadMany never rejects (failures become Error entries), so nothing here goes unhandled.
+  const crm = needs.crm ? keys.flatMap((k) => k.crm) : [];
+  const loyalty = needs.loyalty ? keys.flatMap((k) => k.loyalty) : [];
+  if (crm.length > 0) void ctx.loaders.crm.loadMany(crm);
+  if (loyalty.length > 0) void ctx.loaders.loyalty.loadMany(loyalty);
+}
+
+/**
+ * A customer's records in a source keyed by its own ids (src/sourceKeys.ts),
+ * in key order, the primary first. A key that failed fails the whole list:
+ * whether it would have been the primary record cannot be known.
+ */
+export async function loadBySourceKeys<T>(load: (keys: readonly string[]) => Promise<Array<T | null | Error>>, keys: readonly string[]): Promise<T[]> {
+  if (keys.length === 0) return [];
+  const results = await load(keys);
   const error = results.find((result): result is Error => result instanceof Error);
-  const found = results.find((result): result is T => result !== null && !(result instanceof Error));
-  if (found !== undefined) return found;
   if (error) throw error;
-  return null;
+  return results.filter((result): result is T => result !== null && !(result instanceof Error));
 }

@@ -20,6 +20,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** A write named an identifier of a person who was erased (docs/erasure.md): nothing was stored. */
+  SUPPRESSED: 'SUPPRESSED',
   /** A `track` idempotency key used before with a different event: nothing stored; HTTP 409 when nothing else was asked. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   /** The instance is draining after SIGTERM: HTTP 503, retry (another instance takes it). */
@@ -30,7 +32,7 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Codes Apollo Server itself gives for malformed requests; passed through as they are. */
-const APOLLO_REQUEST_CODES = new Set([
+export const APOLLO_REQUEST_CODES: ReadonlySet<string> = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -113,6 +115,17 @@ export function sourceUnavailable(error: SourceError): GraphQLError {
   return new GraphQLError(`Credentials could not be checked: ${error.message}.`, {
     extensions: { code: sourceErrorCode(error), source: error.source, http: { status: 503 } },
   });
+}
+
+/**
+ * A write refused because one of its identifiers is on the suppression list:
+ * the person it identified asked to be forgotten. Names the field, never the value.
+ */
+export function suppressed(
+  field: string,
+  message = `${field} identifies a person who was erased and is on the suppression list; nothing was stored. An operator can lift the suppression (liftSuppression).`,
+): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.SUPPRESSED, field } });
 }
 
 export type OperationLimitName = 'depth' | 'aliases' | 'rootFields' | 'tokens' | 'directives' | 'cost';

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
-import type { Span } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import type { CrmContactRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
+import type { CallOptions } from '../connectors/resilience/callOptions.js';
 import type { SourceGuard } from '../connectors/resilience/sourceGuard.js';
 import type {
   AuditPage,
@@ -26,7 +27,9 @@ export interface Loaders {
   readonly customers: DataLoader<string, CustomerRecord | null>;
   readonly canonicalIds: DataLoader<string, string | null>;
   readonly identities: DataLoader<IdentityKey, string | null, string>;
+  /** By CRM id (the values of a customer's CRM_ID identities, src/sourceKeys.ts). */
   readonly crm: DataLoader<string, CrmContactRecord | null>;
+  /** By loyalty member id (the values of a customer's LOYALTY_ID identities). */
   readonly loyalty: DataLoader<string, LoyaltyAccountRecord | null>;
   /**
    * Paged reads are not batched, but they are guarded like every source call.
@@ -46,54 +49,56 @@ export interface LoaderOptions {
 }
 
 export function createLoaders(sources: Sources, options: LoaderOptions): Loaders {
-  const read = <T>(source: SourceName, operation: string, batchSize: number, task: (signal: AbortSignal) => Promise<T>) =>
-    guardOf(sources, source).run({ operation, batchSize, idempotent: true, parentSpan: options.parentSpan }, task);
+  const read = <T>(source: SourceName, operation: string, batchSize: number, task: (call: CallOptions) => Promise<T>) =>
+    guardOf(sources, source).run({ operation, batchSize, idempotent: true, parentSpan: options.parentSpan }, (signal: AbortSignal, traceContext: Context) =>
+      task({ signal, traceContext }),
+    );
   /**
    * A failed batch becomes that error for every key. DataLoader forgets keys
    * whose whole batch rejected, so without this a second resolver asking for
    * the same key would call a failing source again in the same request.
    */
-  const batch = <K, V>(source: SourceName, operation: string, task: (keys: readonly K[], signal: AbortSignal) => Promise<ReadonlyArray<V | Error>>) =>
+  const batch = <K, V>(source: SourceName, operation: string, task: (keys: readonly K[], call: CallOptions) => Promise<ReadonlyArray<V | Error>>) =>
     (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
-      read(source, operation, keys.length, (signal) => task(keys, signal)).catch((error: Error) => keys.map(() => error));
+      read(source, operation, keys.length, (call) => task(keys, call)).catch((error: Error) => keys.map(() => error));
   const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
   const eventPages = new Map<string, Promise<EventPage>>();
   return {
     customers: new DataLoader(
-      batch('singleview', 'getCustomers', (ids: readonly string[], signal) => sources.singleView.getCustomers(ids, { signal })),
+      batch('singleview', 'getCustomers', (ids: readonly string[], call) => sources.singleView.getCustomers(ids, call)),
       loaderOptions,
     ),
     canonicalIds: new DataLoader(
-      batch('resolution', 'canonicalIds', (ids: readonly string[], signal) => sources.resolution.canonicalIds(ids, { signal })),
+      batch('resolution', 'canonicalIds', (ids: readonly string[], call) => sources.resolution.canonicalIds(ids, call)),
       loaderOptions,
     ),
     identities: new DataLoader(
-      batch('resolution', 'resolve', (keys: readonly IdentityKey[], signal) => sources.resolution.resolve(keys, { signal })),
+      batch('resolution', 'resolve', (keys: readonly IdentityKey[], call) => sources.resolution.resolve(keys, call)),
       { ...loaderOptions, cacheKeyFn: (key) => `${key.type}#${key.value}` },
     ),
     crm: new DataLoader(
-      batch('crm', 'getMany', (refs: readonly string[], signal) => sources.crm.getMany(refs, { signal })),
+      batch('crm', 'getMany', (crmIds: readonly string[], call) => sources.crm.getMany(crmIds, call)),
       loaderOptions,
     ),
     loyalty: new DataLoader(
-      batch('loyalty', 'getMany', (refs: readonly string[], signal) => sources.loyalty.getMany(refs, { signal })),
+      batch('loyalty', 'getMany', (memberIds: readonly string[], call) => sources.loyalty.getMany(memberIds, call)),
       loaderOptions,
     ),
     events: (customerId, query) => {
       const key = JSON.stringify([customerId, query]);
       let page = eventPages.get(key);
       if (!page) {
-        page = read('singleview', 'getEvents', 1, (signal) => sources.singleView.getEvents(customerId, query, { signal }));
+        page = read('singleview', 'getEvents', 1, (call) => sources.singleView.getEvents(customerId, query, call));
         eventPages.set(key, page);
       }
       return page;
     },
     auditTrail: (customerId, first, after) =>
-      read('singleview', 'getAuditTrail', 1, (signal) => sources.singleView.getAuditTrail(customerId, first, after, { signal })),
+      read('singleview', 'getAuditTrail', 1, (call) => sources.singleView.getAuditTrail(customerId, first, after, call)),
     consentHistory: (customerId, purpose, first) =>
-      read('singleview', 'getConsentHistory', 1, (signal) => sources.singleView.getConsentHistory(customerId, { purpose, first }, { signal })),
+      read('singleview', 'getConsentHistory', 1, (call) => sources.singleView.getConsentHistory(customerId, { purpose, first }, call)),
     identityLog: (customerId, first) =>
-      read('singleview', 'getIdentityLog', 1, (signal) => sources.singleView.getIdentityLog(customerId, first, { signal })),
+      read('singleview', 'getIdentityLog', 1, (call) => sources.singleView.getIdentityLog(customerId, first, call)),
   };
 }
 

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { DataDirInUseError } from './embedded/dynalite.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './server.js';
+import { SourceStartError } from './sourceStart.js';
 import { startProcessMetrics } from './telemetry/processMetrics.js';
 
 /**
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError || error instanceof DataDirInUseError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(78);
+    }
+    // A required source that cannot be reached: says which, and which variable points at it.
+    if (error instanceof SourceStartError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(69); // EX_UNAVAILABLE
     }
     throw error;
   }

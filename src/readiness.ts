@@ -1,5 +1,7 @@
 import { SourceError } from '../connectors/resilience/sourceError.js';
+import type { Logger } from 'pino';
 import type { GatewayConfig, SourceName } from './config.js';
+import { SourceStartError, sourceVariable } from './sourceStart.js';
 import type { Sources } from './sources.js';
 
 export interface SourceStatus {
@@ -65,4 +67,29 @@ function describeFailure(error: unknown): string {
   if (error instanceof SourceError) return error.message;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${error.name} ${code}` : error.name;
+}
+
+/**
+ * Asks every source for its health once, before the gateway listens. A
+ * required source (C360_REQUIRED_SOURCES) that does not answer stops the
+ * start; an optional one is logged and left to come back: its fields answer
+ * SOURCE_UNAVAILABLE meanwhile, /readyz shows it down, and its adapter
+ * connects on a later call.
+ */
+export async function checkSourcesAtStart(sources: Sources, config: GatewayConfig, logger: Logger): Promise<void> {
+  const readiness = await checkReadiness(sources, config);
+  for (const [source, status] of Object.entries(readiness.sources) as Array<[SourceName, (typeof readiness.sources)[SourceName]]>) {
+    if (status.status === 'up') continue;
+    const variable = sourceVariable(source, config);
+    if (status.required) {
+      throw new SourceStartError(
+        `The ${source} source is required (C360_REQUIRED_SOURCES) but did not answer at start (${status.error ?? 'down'}); ` +
+          `check that it runs and that ${variable} points at it, or remove ${source} from C360_REQUIRED_SOURCES to start without it.`,
+      );
+    }
+    logger.warn(
+      { source, variable, error: status.error },
+      'an optional source is down at start; the gateway starts without it, its fields answer SOURCE_UNAVAILABLE until it is back',
+    );
+  }
 }

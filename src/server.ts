@@ -20,11 +20,13 @@ import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
 import { IdentityEngine } from './identity/engine.js';
+import { SuppressionKeyMismatchError, SuppressionList, suppressionSecret } from './erasure/suppression.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
 import { applyFieldAccess } from './auth/fieldAccess.js';
 import { forbiddenStatusPlugin } from './auth/forbiddenStatusPlugin.js';
 import { createTokenVerifier } from './auth/tokens.js';
+import { ConfigError } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
@@ -43,9 +45,10 @@ import { privacyPlugin } from './privacy/plugin.js';
 import { loadPolicy } from './privacy/policy.js';
 import { Pseudonyms, pseudonymKey } from './privacy/pseudonym.js';
 import { loadTrackingPlan } from './privacy/trackingPlan.js';
-import { checkReadiness, summarize } from './readiness.js';
+import { checkReadiness, checkSourcesAtStart, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
+import { SourceKeyHints } from './sourceKeys.js';
 import { openSources } from './sources.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
@@ -81,6 +84,21 @@ const HEALTH_READ_SCOPE = 'health:read';
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
+ * A suppression list written under another key stops the start (exit 78,
+ * docs/erasure.md "Rotating the keys"): started anyway, the gateway would
+ * accept every erased person's identifiers again. A single view that does not
+ * answer (an optional one) is checked before the list is first used instead.
+ */
+async function verifySuppressionKey(suppressions: SuppressionList, logger: Logger): Promise<void> {
+  try {
+    await suppressions.verifyKey();
+  } catch (error) {
+    if (error instanceof SuppressionKeyMismatchError) throw new ConfigError(error.message);
+    logger.warn({ err: { type: (error as Error).name } }, 'the suppression list key could not be checked at start; it is checked before the list is first used');
+  }
+}
+
+/**
  * Assembles the gateway: sources, schema, Apollo Server and the Fastify app
  * with /graphql, /healthz, /readyz and the web pages (/console, /explorer,
  * /assets/*). Nothing listens until `listen()`.
@@ -97,9 +115,20 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const trustedDocuments = loadTrustedDocuments(config.hardening.trustedDocumentsFile);
   const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
+  // A required source that does not answer stops the start here; an optional one is logged and connects later.
+  await checkSourcesAtStart(sources, config, logger).catch(async (error: unknown) => {
+    await sources.close();
+    throw error;
+  });
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(sources.singleView, sources.guards.singleview);
   const audit = new AuditLog(auditWriter, clock);
+  const sourceKeyHints = new SourceKeyHints();
+  const suppressions = new SuppressionList(sources.singleView, sources.guards.singleview, suppressionSecret(config.suppressionKey, pseudonyms));
+  await verifySuppressionKey(suppressions, logger).catch(async (error: unknown) => {
+    await sources.close();
+    throw error;
+  });
   const services: GatewayServices = {
     config,
     sources,
@@ -117,15 +146,17 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       cache,
       locks: new KeyedLock(),
       events: new EventWriter(sources.singleView, sources.guards.singleview),
+      suppressions,
       logger,
       audit,
     }),
-    erasure: { sources, clock, cache, logger, audit },
+    erasure: { sources, clock, cache, sourceKeyHints, suppressions, logger, audit },
     shutdown: new ShutdownHooks(),
     policy,
     pseudonyms,
     trackingPlan,
     audit,
+    sourceKeyHints,
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.keyLookups), {
         cacheMs: config.apiKeyCacheMs,
@@ -181,7 +212,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   await apollo.start();
   await hardening.register(app);
   registerRoutes(app, services, hardening);
-  await registerWebPages(app);
+  await registerWebPages(app, { demo: config.demo.enabled });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: (request) => createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id)),

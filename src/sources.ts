@@ -20,6 +20,7 @@ import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
 import { DEMO_DATA_VERSION, demoSingleViewItems, seedSingleView } from './embedded/seed.js';
 import type { SegmentCatalog } from './segments/catalog.js';
+import { SourceStartError } from './sourceStart.js';
 
 /** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
 export interface Sources {
@@ -57,6 +58,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
   let demoData: DemoData | undefined;
   const demo = () => (demoData ??= generateDemoData({ ...config.demo, segments: deps.segments.all() }));
   const dataFile = (name: string) => (config.dataDir ? join(config.dataDir, name) : undefined);
+  const opening = <T>(source: SourceName, open: () => Promise<T>) => openingSource(source, open, config);
   try {
     let embeddedDynamo: EmbeddedDynamo | undefined;
     if (config.embedded) {
@@ -67,12 +69,14 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       opened.push(embeddedDynamo);
       logger.info({ dataDir: config.dataDir ?? 'memory', endpoint: embeddedDynamo.endpoint }, 'embedded dynalite started');
     }
-    const singleView = await createSingleView({
-      endpoint: embeddedDynamo?.endpoint ?? config.dynamodb.endpoint,
-      region: config.dynamodb.region,
-      tablePrefix: config.dynamodb.tablePrefix,
-      credentials: config.dynamodb.localCredentials ? { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } : undefined,
-    });
+    const singleView = await opening('singleview', () =>
+      createSingleView({
+        endpoint: embeddedDynamo?.endpoint ?? config.dynamodb.endpoint,
+        region: config.dynamodb.region,
+        tablePrefix: config.dynamodb.tablePrefix,
+        credentials: config.dynamodb.localCredentials ? { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } : undefined,
+      }),
+    );
     opened.unshift(singleView);
     if (config.demo.enabled) {
       const started = Date.now();
@@ -83,19 +87,23 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
         logger.warn({ found: outcome.staleVersion, current: DEMO_DATA_VERSION }, 'the data dir holds an older demo data set; delete it for the current one');
       }
     }
-    const crm = await createCrm(
-      config.mongodb
-        ? { adapter: 'mongodb', ...config.mongodb }
-        : { adapter: 'embedded', file: dataFile('crm.json'), seed: () => (config.demo.enabled ? demo().crm : []) },
+    const crm = await opening('crm', () =>
+      createCrm(
+        config.mongodb
+          ? { adapter: 'mongodb', ...config.mongodb }
+          : { adapter: 'embedded', file: dataFile('crm.json'), seed: () => (config.demo.enabled ? demo().crm : []) },
+      ),
     );
     opened.unshift(crm);
-    const loyalty = await createLoyalty(
-      config.loyaltyUrl
-        ? { adapter: 'http', url: config.loyaltyUrl }
-        : { adapter: 'embedded', file: dataFile('loyalty.json'), seed: () => (config.demo.enabled ? demo().loyalty : []) },
+    const loyalty = await opening('loyalty', () =>
+      createLoyalty(
+        config.loyaltyUrl
+          ? { adapter: 'http', url: config.loyaltyUrl, ...config.loyaltyCredentials }
+          : { adapter: 'embedded', file: dataFile('loyalty.json'), seed: () => (config.demo.enabled ? demo().loyalty : []) },
+      ),
     );
     opened.unshift(loyalty);
-    const resolution = createResolution(resolutionSettings(config, singleView));
+    const resolution = await opening('resolution', async () => createResolution(resolutionSettings(config, singleView)));
     opened.unshift(resolution);
     return {
       singleView,
@@ -118,13 +126,27 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
   }
 }
 
+/**
+ * Opening a source (not reaching it: adapters connect on first use) fails only
+ * on settings the adapter refuses, e.g. a connection string the driver
+ * cannot parse. The message names the source and its variable, never the
+ * value, which may hold credentials.
+ */
+async function openingSource<T>(source: SourceName, open: () => Promise<T>, config: GatewayConfig): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    throw SourceStartError.cannotOpen(source, error, config);
+  }
+}
+
 function resolutionSettings(config: GatewayConfig, singleView: SingleViewPort): ResolutionSettings {
   const settings = config.resolution;
   switch (settings.adapter) {
     case 'embedded':
       return { adapter: 'embedded', singleView };
     case 'http':
-      return { ...settings, singleView };
+      return { adapter: 'http', url: settings.url, ...settings.credentials, singleView };
     case 'aws-entity-resolution':
       return {
         ...settings,

@@ -1,4 +1,12 @@
-import type { IdentifyInput, MutationForgetCustomerArgs, MutationUnmergeArgs, SetConsentInput, TrackInput } from './generated/graphql.js';
+import type {
+  IdentifyInput,
+  MutationForgetCustomerArgs,
+  MutationLiftSuppressionArgs,
+  MutationUnmergeArgs,
+  SetConsentInput,
+  TrackInput,
+} from './generated/graphql.js';
+import type { ErasureSubject } from './erasure/forgetCustomer.js';
 import type { IdentityKey, ProfileRecord } from '../connectors/singleview/port.js';
 import { badUserInput } from './errors.js';
 import type { SetConsentCommand } from './identity/consent.js';
@@ -10,6 +18,7 @@ import type { TrackCommand } from './identity/track.js';
 import type { UnmergeCommand } from './identity/unmerge.js';
 import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { customerId, identityKey } from './validation.js';
+import { MAX_IDENTIFIER_LENGTH, normalizeIdentity } from '../connectors/resolution/normalize.js';
 
 /**
  * Mutation arguments checked and normalized into write commands. Every
@@ -41,13 +50,13 @@ export function identifyCommand(input: IdentifyInput, context: Omit<InputContext
   const seen = new Set<string>();
   const blocked: Array<{ type: IdentityKey['type']; index: number }> = [];
   const identities = input.identities.flatMap((identity, index) => {
-    const key = identityKey(identity.type, identity.value, `input.identities[${index}].value`, context.defaultRegion);
-    if (seen.has(keyString(key))) return [];
-    seen.add(keyString(key));
-    if (isBlocked(context.blocklist, key)) {
-      blocked.push({ type: key.type, index });
+    const key = identityOrPlaceholder(identity.type, identity.value, `input.identities[${index}].value`, context);
+    if (key === 'placeholder') {
+      blocked.push({ type: identity.type, index });
       return [];
     }
+    if (seen.has(keyString(key))) return [];
+    seen.add(keyString(key));
     return [{ key, index, verified: identity.verified === true }];
   });
   if (identities.length === 0) {
@@ -58,6 +67,21 @@ export function identifyCommand(input: IdentifyInput, context: Omit<InputContext
     );
   }
   return { identities, blocked, profile: input.traits ? profilePatch(input.traits, context) : undefined, source: context.source };
+}
+
+/**
+ * The normalized identifier, or `placeholder` when its value is on the
+ * blocklist. A placeholder is often not even well-formed for its type (a
+ * phone of `000-000` or `n/a` is no phone number), so the raw value is
+ * checked too: it is reported as a placeholder, not as invalid input. An
+ * empty value stays an error.
+ */
+function identityOrPlaceholder(type: IdentityKey['type'], value: string, field: string, context: Pick<InputContext, 'defaultRegion' | 'blocklist'>): IdentityKey | 'placeholder' {
+  const normalized = normalizeIdentity(type, value, { defaultRegion: context.defaultRegion });
+  if (normalized.ok) return isBlocked(context.blocklist, normalized.key) ? 'placeholder' : normalized.key;
+  const raw = value.trim();
+  if (raw !== '' && raw.length <= MAX_IDENTIFIER_LENGTH && isBlocked(context.blocklist, { type, value: raw })) return 'placeholder';
+  throw badUserInput(`${field} ${normalized.reason} for identity type ${type}.`, field);
 }
 
 function profilePatch(traits: NonNullable<IdentifyInput['traits']>, context: Omit<InputContext, 'trackingPlan'>): Partial<ProfileRecord> {
@@ -84,11 +108,11 @@ export function verifiedIndexes(input: IdentifyInput): number[] {
 }
 
 export function trackCommand(input: TrackInput, context: InputContext): TrackCommand {
-  const key = identityKey(input.identity.type, input.identity.value, 'input.identity.value', context.defaultRegion);
-  if (isBlocked(context.blocklist, key)) {
+  const key = identityOrPlaceholder(input.identity.type, input.identity.value, 'input.identity.value', context);
+  if (key === 'placeholder') {
     // Storing it on a customer of its own would strand the event where no identifier finds it; the sender can fix the identifier.
     throw badUserInput(
-      `input.identity.value is a blocked value for identity type ${key.type} (a placeholder such as 0, null or all zeros) and never identifies a customer.`,
+      `input.identity.value is a blocked value for identity type ${input.identity.type} (a placeholder such as 0, null or all zeros) and never identifies a customer.`,
       'input.identity.value',
       { reason: 'BLOCKED_VALUE' },
     );
@@ -153,8 +177,30 @@ export function setConsentCommand(input: SetConsentInput): SetConsentCommand {
   };
 }
 
-export function forgetCustomerId(args: MutationForgetCustomerArgs): string {
-  return customerId(args.id, 'id');
+/** `forgetCustomer(id:)` or `forgetCustomer(identity:)`: exactly one. */
+export function forgetCustomerSubject(args: MutationForgetCustomerArgs, context: Pick<InputContext, 'defaultRegion' | 'blocklist'>): ErasureSubject {
+  const { id, identity } = args;
+  if ((id === undefined || id === null) === (identity === undefined || identity === null)) {
+    throw badUserInput('forgetCustomer takes either id or identity, exactly one of them.', id === undefined || id === null ? 'id' : 'identity');
+  }
+  if (id !== undefined && id !== null) return { by: 'id', id: customerId(id, 'id') };
+  return { by: 'identity', key: unblockedIdentity(identity!, 'identity.value', context) };
+}
+
+/** `liftSuppression(identity:)`. */
+export function liftSuppressionIdentity(args: MutationLiftSuppressionArgs, context: Pick<InputContext, 'defaultRegion' | 'blocklist'>): IdentityKey {
+  return unblockedIdentity(args.identity, 'identity.value', context);
+}
+
+/** A placeholder identifies nobody, so there is nobody to erase or suppress by it. */
+function unblockedIdentity(identity: { type: IdentityKey['type']; value: string }, field: string, context: Pick<InputContext, 'defaultRegion' | 'blocklist'>): IdentityKey {
+  const key = identityOrPlaceholder(identity.type, identity.value, field, context);
+  if (key === 'placeholder') {
+    throw badUserInput(`${field} is a blocked value for identity type ${identity.type} (a placeholder such as 0, null or all zeros) and identifies nobody.`, field, {
+      reason: 'BLOCKED_VALUE',
+    });
+  }
+  return key;
 }
 
 export function unmergeCommand(args: MutationUnmergeArgs, context: Pick<InputContext, 'defaultRegion'>): UnmergeCommand {

@@ -141,7 +141,7 @@ describe('when the single view fails', () => {
       extensions: {
         traceId: TRACE_ID,
         privacy: {
-          purpose: 'marketing',
+          purpose: 'MARKETING',
           fields: byPath([...policyDenied, ...taken.map((field) => ({ ...field, reason: 'AUDIT_UNAVAILABLE' }))]),
         },
       },
@@ -169,7 +169,7 @@ describe('when the single view fails', () => {
     const response = await graphql(gw.url, `query($id: ID!) { customer(id: $id) { profile { email } } }`, { purpose: 'support', variables: { id } });
     expect(response.body).toEqual({
       data: { customer: { profile: { email: demoCustomer(id).customer.profile.email } } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -341,7 +341,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
           },
         ],
         data: { customer: { profile: { email: null } } },
-        extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] } },
+        extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] } },
       });
       for (const response of others) expect(response.body.data).toEqual({ customer: { profile: { email: DEMO_CUSTOMERS.consent.email } } });
       // The poisoned record did share a write with others, and that write failed as a whole.
@@ -441,6 +441,46 @@ describe('audit robustness: bounded operation names, one bad record fails only i
       const repeat = await mutation(gw.url, FORGET, { id: 'cus_000007' }, ADMIN_KEY);
       expect(repeat.body.errors).toBeUndefined();
       expect(await recordsOf(gw.url, 'cus_000007', repeat.body.extensions!.traceId)).toEqual([expect.objectContaining({ operation: 'forgetCustomer', customerIds: ['cus_000007'] })]);
+    });
+
+    it('liftSuppression: the record comes first, so with the audit trail down nothing is lifted; a repeat lifts and records it', async () => {
+      const identity = { type: 'EMAIL', value: 'audit.down.lift@example.org' };
+      const created = await mutation(gw.url, IDENTIFY, { input: { identities: [identity] } });
+      const id = (created.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
+      const erased = await mutation(gw.url, 'mutation($identity: IdentityInput!) { forgetCustomer(identity: $identity) { customerId } }', { identity }, ADMIN_KEY);
+      expect(erased.body.data).toEqual({ forgetCustomer: { customerId: id } });
+      const LIFT = 'mutation($identity: IdentityInput!) { liftSuppression(identity: $identity) }';
+
+      const response = await failing(() => mutation(gw.url, LIFT, { identity }, ADMIN_KEY));
+      expect(response.body).toEqual({
+        errors: [
+          {
+            message: expect.stringMatching(/^singleview source is unavailable: liftSuppression was not applied: its audit record could not be written/),
+            locations: expect.any(Array),
+            path: ['liftSuppression'],
+            extensions: { code: 'SOURCE_UNAVAILABLE', source: 'singleview' },
+          },
+        ],
+        data: null,
+        extensions: { traceId: TRACE_ID },
+      });
+      // Still suppressed: nothing was lifted without its record.
+      const refused = await mutation(gw.url, IDENTIFY, { input: { identities: [identity] } });
+      expect(refused.body.errors?.[0]?.extensions).toEqual({ code: 'SUPPRESSED', field: 'input.identities[0].value' });
+
+      const repeat = await mutation(gw.url, LIFT, { identity }, ADMIN_KEY);
+      expect(repeat.body).toEqual({ data: { liftSuppression: true }, extensions: { traceId: TRACE_ID } });
+      expect(await recordsOf(gw.url, id, repeat.body.extensions!.traceId)).toEqual([
+        {
+          principal: 'key:demo_admin',
+          purpose: null,
+          operation: 'liftSuppression',
+          customerIds: [id],
+          traceId: repeat.body.extensions!.traceId,
+          detail: { change: 'liftSuppression', identityType: 'EMAIL', suppressedAt: expect.any(String) },
+          fields: [],
+        },
+      ]);
     });
   });
 });

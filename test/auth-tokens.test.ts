@@ -42,7 +42,7 @@ describe('HS256 tokens', () => {
             },
           ],
           data: { me: { ...expectedPii(OWN, { purpose: 'self_service', own: OWN }, ['me']).value, identityGraph: null } },
-          extensions: { traceId: TRACE_ID, privacy: { purpose: 'self_service', fields: [] } },
+          extensions: { traceId: TRACE_ID, privacy: { purpose: 'SELF_SERVICE', fields: [] } },
         },
       });
     });
@@ -72,7 +72,7 @@ describe('HS256 tokens', () => {
       const response = await graphql(gw.url, '{ me { id } }', { ...bearer(token), purpose: 'marketing' });
       expect({ status: response.status, body: response.body }).toEqual({
         status: 403,
-        body: { errors: [{ message: 'Purpose marketing is not allowed for this principal (allowed: self_service).', extensions: { code: 'PURPOSE_NOT_ALLOWED' } }] },
+        body: { errors: [{ message: 'Purpose MARKETING is not allowed for this principal (allowed: SELF_SERVICE).', extensions: { code: 'PURPOSE_NOT_ALLOWED' } }] },
       });
     });
 
@@ -101,7 +101,7 @@ describe('HS256 tokens', () => {
       const read = await graphql(gw.url, `query($id: ID!) { customer(id: $id) { ${PII_SELECTION} } }`, { ...bearer(token), purpose: 'support', variables: { id: OTHER } });
       expect(read.body).toEqual({
         data: { customer: expectedPii(OTHER, { purpose: 'support' }, ['customer']).value },
-        extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [] } },
+        extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
       });
 
       const marketing = await graphql(gw.url, '{ viewer { id } }', { ...bearer(token), purpose: 'marketing' });
@@ -165,7 +165,7 @@ describe('tokens verified against a JWKS URL', () => {
     const response = await graphql(gw.url, '{ me { id profile { email } } }', bearer(token));
     expect(response.body).toEqual({
       data: { me: { id: OWN, profile: { email: demoCustomer(OWN).customer.profile.email } } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'self_service', fields: [] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SELF_SERVICE', fields: [] } },
     });
     expect(jwks.hits).toBeGreaterThanOrEqual(1);
   });

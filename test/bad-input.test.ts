@@ -176,7 +176,7 @@ describe('bad input gets a clear error and never a 500', () => {
     expect(withoutTraceId(response.body)).toEqual({
       errors: [
         {
-          message: 'Unknown purpose in x-c360-purpose; expected one of support, marketing, analytics, personalization, fraud, self_service.',
+          message: 'Unknown purpose in x-c360-purpose; expected one of SUPPORT, MARKETING, ANALYTICS, PERSONALIZATION, FRAUD, SELF_SERVICE (in any case).',
           extensions: { code: 'BAD_USER_INPUT', field: 'x-c360-purpose' },
         },
       ],

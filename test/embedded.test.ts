@@ -7,6 +7,7 @@ import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { RAW_WRITE_HEADERS } from '../bench/lib/scenarios.js';
+import { crmOf, loyaltyOf } from './support/demo.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 
 describe('embedded demo data', () => {
@@ -43,8 +44,8 @@ describe('embedded demo data', () => {
     expect(consent.identities.filter((i) => i.type === 'USER_ID').map((i) => i.value)).toEqual([DEMO_CUSTOMERS.consent.login]);
     expect(noConsent.identities.filter((i) => i.type === 'USER_ID').map((i) => i.value)).toEqual([DEMO_CUSTOMERS.noConsent.login]);
     for (const customer of [consent, noConsent]) {
-      expect(full.loyalty.some((l) => l.customerRef === customer.id)).toBe(true);
-      expect(full.crm.find((c) => c.customerRef === customer.id)?.cases.length).toBeGreaterThan(0);
+      expect(loyaltyOf(customer.id, full)).not.toBeNull();
+      expect(crmOf(customer.id, full)?.cases.length).toBeGreaterThan(0);
       expect(full.events.filter((e) => e.customerId === customer.id).length).toBeGreaterThan(10);
       expect(customer.segments.length).toBeGreaterThan(0);
     }
@@ -72,7 +73,7 @@ describe('embedded data directory', () => {
     await second.close();
     expect(second.logs.filter((line) => line.includes('demo data loaded into the single view'))).toHaveLength(0);
     expect(after).toEqual(before);
-    expect(after).toEqual({ data: { customer: { id: 'cus_000007', loyalty: expect.anything(), crm: expect.anything() } }, extensions: { privacy: { purpose: 'support', fields: [] } } });
+    expect(after).toEqual({ data: { customer: { id: 'cus_000007', loyalty: expect.anything(), crm: expect.anything() } }, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } });
   });
 });
 

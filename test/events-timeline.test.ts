@@ -11,9 +11,9 @@ beforeAll(async () => {
 afterAll(() => gw?.close());
 
 const PAGE = /* GraphQL */ `
-  query Page($id: ID!, $first: Int, $after: String, $types: [String!], $since: DateTime, $until: DateTime) {
+  query Page($id: ID!, $first: Int, $after: String, $types: [String!], $since: DateTime, $until: DateTime, $order: EventOrder) {
     customer(id: $id) {
-      events(first: $first, after: $after, types: $types, since: $since, until: $until) {
+      events(first: $first, after: $after, types: $types, since: $since, until: $until, order: $order) {
         edges { cursor node { id type occurredAt } }
         pageInfo { hasNextPage endCursor }
       }
@@ -100,6 +100,40 @@ describe('the events timeline', () => {
     expect(typedWindow.edges.map((e) => e.node.id)).toEqual([events[1]!.eventId]);
     const nextTyped = await page(customerId, { first: 5, types: ['A'], since: at(1), after: typedWindow.pageInfo.endCursor });
     expect({ ids: nextTyped.edges.map((e) => e.node.id), more: nextTyped.pageInfo.hasNextPage }).toEqual({ ids: [events[2]!.eventId], more: false });
+  });
+
+  it('pages newest first when asked, with the same filters and cursors, and oldest first by default', async () => {
+    const anon = { type: 'ANONYMOUS_ID', value: 'timeline-newest' };
+    const events = [];
+    for (let minute = 0; minute < 7; minute++) {
+      events.push({ ...(await track(gw.url, { identity: anon, type: minute % 2 ? 'Odd' : 'Even', occurredAt: at(600 + minute) })), type: minute % 2 ? 'Odd' : 'Even' });
+    }
+    const customerId = events[0]!.customerId;
+    const newest = [...events].reverse().map((e) => e.eventId);
+
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const next = await page(customerId, { first: 3, order: 'NEWEST_FIRST', ...(cursor ? { after: cursor } : {}) });
+      ids.push(...next.edges.map((e) => e.node.id));
+      if (!next.pageInfo.hasNextPage) break;
+      cursor = next.pageInfo.endCursor;
+    }
+    expect(ids).toEqual(newest);
+
+    const oddInWindow = await page(customerId, { first: 10, order: 'NEWEST_FIRST', types: ['Odd'], since: at(601), until: at(605) });
+    expect(oddInWindow.edges.map((e) => e.node.id)).toEqual([events[5]!, events[3]!, events[1]!].map((e) => e.eventId));
+    expect((await page(customerId, { first: 10 })).edges.map((e) => e.node.id)).toEqual(events.map((e) => e.eventId));
+    expect((await page(customerId, { first: 10, order: 'OLDEST_FIRST' })).edges.map((e) => e.node.id)).toEqual(events.map((e) => e.eventId));
+  });
+
+  it('refuses an order it does not know, naming the variable', async () => {
+    const response = await graphql(gw.url, PAGE, { variables: { id: 'cus_demo_customer', order: 'RANDOM' } });
+    expect({ status: response.status, code: response.body.errors?.[0]?.extensions?.code, message: response.body.errors?.[0]?.message }).toEqual({
+      status: 400,
+      code: 'BAD_USER_INPUT',
+      message: expect.stringContaining('$order'),
+    });
   });
 
   it('refuses a cursor it did not hand out', async () => {

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { identityIndexKey } from '../connectors/singleview/dynamodb.js';
 import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
-import { testDemoData } from './support/demo.js';
+import { crmOf, loyaltyOf, testDemoData } from './support/demo.js';
 import { startDynaliteProcess } from './support/dynaliteProcess.js';
 import { FaultProxy } from './support/faultProxy.js';
 import type { FaultMode } from './support/faultProxy.js';
@@ -55,14 +55,14 @@ const HALF_OPEN_MS = 600;
 const data = testDemoData();
 /** Customers with a CRM contact and a loyalty account, so every source has something to say. */
 const IDS = data.customers
-  .filter((c) => !c.mergedInto && data.crm.some((x) => x.customerRef === c.id) && data.loyalty.some((x) => x.customerRef === c.id))
+  .filter((c) => !c.mergedInto && crmOf(c.id) !== null && loyaltyOf(c.id) !== null)
   .slice(0, 10)
   .map((c) => c.id);
 
 function healthy(id: string) {
   const customer = data.customers.find((c) => c.id === id)!;
-  const crm = data.crm.find((x) => x.customerRef === id)!;
-  const loyalty = data.loyalty.find((x) => x.customerRef === id)!;
+  const crm = crmOf(id)!;
+  const loyalty = loyaltyOf(id)!;
   return {
     id,
     crm: { crmId: crm.crmId, accountManager: crm.accountManager ?? null },
@@ -116,7 +116,7 @@ function auditWithheld(id: string) {
       extensions: { code: 'PII_ACCESS_DENIED', piiClass, reason: 'AUDIT_UNAVAILABLE' },
     })),
     extensions: {
-      privacy: { purpose: 'support', fields: taken.map(([field, piiClass]) => ({ path: `customer.${field}`, piiClass, decision: 'deny', reason: 'AUDIT_UNAVAILABLE' })) },
+      privacy: { purpose: 'SUPPORT', fields: taken.map(([field, piiClass]) => ({ path: `customer.${field}`, piiClass, decision: 'deny', reason: 'AUDIT_UNAVAILABLE' })) },
     },
   };
 }

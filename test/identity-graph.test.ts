@@ -146,7 +146,7 @@ describe('the identity graph and explainLink', () => {
           edges: [],
         },
       },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     const graph = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { identityGraph { nodes { type } edges { from to kind rule } changes(first: 1) { kind rule identityTypes otherCustomerId } } } }', {
       variables: { id: bobNow },
@@ -162,7 +162,7 @@ describe('the identity graph and explainLink', () => {
           },
         },
       },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -208,7 +208,49 @@ describe('blocked identifier values never link people', () => {
     expect(withoutTraceId(lookup.body)).toEqual({ data: { customerByIdentity: null } });
   });
 
+  it('reports a placeholder that is not even well-formed for its type (a phone of 000-000 or n/a) as blocked, and links the rest', async () => {
+    const response = await graphql(
+      gw.url,
+      'mutation($i: IdentifyInput!) { identify(input: $i) { customer { identities { type value } } merged rejectedLinks { index type reason limitType limit heldBy } } }',
+      {
+        variables: { i: { identities: [{ type: 'PHONE', value: '000-000' }, { type: 'EMAIL', value: 'placeholder.phone@example.com' }, { type: 'PHONE', value: 'N/A' }, { type: 'EMAIL', value: ' n/a ' }] } },
+        apiKey: ADMIN_KEY,
+        purpose: 'support',
+      },
+    );
+    expect(withoutTraceId(response.body)).toEqual({
+      extensions: SUPPORT_RELEASE,
+      data: {
+        identify: {
+          customer: { identities: [{ type: 'EMAIL', value: 'placeholder.phone@example.com' }] },
+          merged: [],
+          rejectedLinks: [0, 2, 3].map((index) => ({ index, type: index === 3 ? 'EMAIL' : 'PHONE', reason: 'BLOCKED_VALUE', limitType: null, limit: null, heldBy: null })),
+        },
+      },
+    });
+  });
+
+  it.each([
+    ['a malformed phone that is no placeholder', { type: 'PHONE', value: '12' }, 'input.identities[1].value is not a valid phone number (default region US) for identity type PHONE.'],
+    ['an empty value', { type: 'USER_ID', value: '  ' }, 'input.identities[1].value is empty for identity type USER_ID.'],
+  ])('still refuses %s, naming the field', async (_name, identity, message) => {
+    const response = await graphql(gw.url, 'mutation($i: IdentifyInput!) { identify(input: $i) { merged } }', {
+      variables: { i: { identities: [{ type: 'EMAIL', value: 'still.refused@example.com' }, identity] } },
+      apiKey: INGEST_KEY,
+    });
+    expect(withoutTraceId(response.body)).toEqual({
+      data: null,
+      errors: [{ message, locations: [{ line: 1, column: 32 }], path: ['identify'], extensions: { code: 'BAD_USER_INPUT', field: 'input.identities[1].value' } }],
+    });
+  });
+
   const refusals: Array<[string, { query: string; variables: Record<string, unknown> }, string, string]> = [
+    [
+      'track with a placeholder phone that is no phone number',
+      { query: TRACK, variables: { input: { identity: { type: 'PHONE', value: '000-000' }, type: 'Call' } } },
+      'track',
+      'input.identity.value',
+    ],
     [
       'identify with nothing but blocked values',
       { query: 'mutation($i: IdentifyInput!) { identify(input: $i) { merged } }', variables: { i: { identities: [{ type: 'EMAIL', value: 'TEST@test.com' }, { type: 'ANONYMOUS_ID', value: 'null' }] } } },
@@ -238,7 +280,7 @@ describe('blocked identifier values never link people', () => {
     );
     expect(withoutTraceId(response.body)).toEqual({
       data: { explainLink: { sameCustomer: false, a: { blocked: true, customerId: null }, b: { blocked: false } } },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 });

@@ -118,7 +118,7 @@ describe('merges', () => {
           ],
         },
       },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

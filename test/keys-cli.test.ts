@@ -130,7 +130,8 @@ describe('npm run keys', () => {
     expect(history.map((record) => record.operation)).toEqual(expect.arrayContaining(['keys create', 'keys rotate', 'keys revoke']));
     expect(JSON.stringify(history)).not.toContain(created.key.split('.')[1]);
     const bad = await keys(dataDir, 'create', '--client', 'X', '--scopes', 'customer:read', '--pseudonym-scope', 'everyone');
-    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('pseudonymScope: expected shared or principal') });
+    // A bad value is a usage error, checked before the store opens (docs/security.md: exit 64).
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 64, stderr: expect.stringContaining('pseudonymScope: expected shared or principal') });
   });
 
   it('lists keys without secrets or their hashes', async () => {
@@ -142,11 +143,20 @@ describe('npm run keys', () => {
     expect(human.stdout).toContain('Partner  [revoked]');
   });
 
-  // The rest of the input checks are in src/auth/keyAdmin.test.ts; these prove the CLI reports them.
+  // The rest of the input checks are in src/auth/keyAdmin.test.ts; these prove the CLI reports them with the documented exit codes:
+  // 64 for a usage error (the command, an option, or a value the operator typed), 1 for a refusal by the store.
   it.each([
-    [['create', '--client', 'X', '--scopes', 'customer:everything'], 1, 'scopes.0: unknown scope'],
-    [['revoke', 'nosuchkey'], 1, 'No key with id nosuchkey.'],
+    [['create', '--client', 'X', '--scopes', 'customer:everything'], 64, 'scopes.0: unknown scope'],
+    [['create', '--scopes', 'customer:read'], 64, 'clientName: expected a client name'],
+    [['create', '--client', 'X', '--scopes', 'customer:read', '--purposes', 'curiosity'], 64, 'purposes.0: unknown purpose'],
+    [['create', '--client', 'X', '--scopes', 'customer:read', '--expires-in', 'soon'], 64, '--expires-in is not a duration'],
+    [['create', '--client', 'X', '--scopes', 'customer:read', '--rate-limit', 'lots'], 64, 'rateLimitPerMinute:'],
+    [['create', '--client', 'X', '--scopes', 'customer:read', 'extra'], 64, 'create takes options only'],
+    [['rotate', 'somekey', '--grace', 'forever'], 64, '--grace is not a duration'],
+    [['revoke'], 64, 'revoke takes one key id'],
+    [['--bogus'], 64, "Unknown option '--bogus'"],
     [['explode'], 64, 'unknown command "explode"'],
+    [['revoke', 'nosuchkey'], 1, 'No key with id nosuchkey.'],
   ])('refuses %j with exit code %i', async (args, code, message) => {
     const result = await keys(dataDir, ...args);
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
@@ -157,8 +167,9 @@ describe('npm run keys', () => {
     await expect(startTestGateway({ C360_DATA_DIR: dataDir })).rejects.toBeInstanceOf(DataDirInUseError);
   });
 
-  it('refuses to manage keys in memory, where they would vanish', async () => {
+  it('refuses to manage keys in memory, where they would vanish: a configuration error (78), after usage is checked (64)', async () => {
     const result = await keys('memory', 'list');
-    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('C360_DATA_DIR=memory keeps nothing') });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 78, stderr: expect.stringContaining('C360_DATA_DIR=memory keeps nothing') });
+    expect((await keys('memory', 'explode')).code).toBe(64);
   });
 });

@@ -145,7 +145,7 @@ describe('scopes', () => {
           ],
         },
       },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     await reject(pair.id);
   });
@@ -283,7 +283,7 @@ describe('purpose and consent', () => {
           ],
         },
       },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'marketing', fields: byPath(denied.map((d) => d.field)) } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'MARKETING', fields: byPath(denied.map((d) => d.field)) } },
     });
     await reject(pair.id);
   });
@@ -299,7 +299,7 @@ describe('purpose and consent', () => {
     const customers = [pair.login, pair.contact].sort();
     expect(response.body).toEqual({
       data: { mergeSuggestions: { edges: [{ node: { id: pair.id, customerIds: customers, evidence: [{ ...EVIDENCE[0], weight: null }] } }] } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'marketing', fields: [] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'MARKETING', fields: [] } },
     });
     const traceId = response.body.extensions!.traceId as string;
     for (const customerId of customers) {

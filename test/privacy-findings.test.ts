@@ -35,8 +35,8 @@ const forbidden = (path: Array<string | number>, scope = 'customer:read') => ({
 });
 
 const MESSAGES: Record<string, string> = {
-  CONSENT_NOT_GRANTED: 'Personal field withheld: the customer has not granted consent for marketing.',
-  POLICY_DENIES: 'Personal field withheld: the policy does not release FINANCIAL data for purpose marketing.',
+  CONSENT_NOT_GRANTED: 'Personal field withheld: the customer has not granted consent for MARKETING.',
+  POLICY_DENIES: 'Personal field withheld: the policy does not release FINANCIAL data for purpose MARKETING.',
   PURPOSE_REQUIRED: 'Personal field withheld: state a purpose in the x-c360-purpose header.',
 };
 
@@ -62,7 +62,8 @@ describe('finding 1: a write key reads customers through a write', () => {
     const response = await graphql(
       gw.url,
       `mutation Probe($input: IdentifyInput!) { identify(input: $input) {
-        customer { id loyalty { tier pointsBalance } crm { accountManager openCases { subject } } traits { orderCount lastSeenAt } identities { type source } }
+        customer { id loyalty { tier pointsBalance } loyaltyAccounts { tier } crm { accountManager openCases { subject } } crmRecords { accountManager openCases { subject } }
+          traits { orderCount lastSeenAt } identities { type source } }
         merged } }`,
       { apiKey: INGEST_KEY, variables: { input: { identities: [{ type: 'EMAIL', value: DEMO_CUSTOMERS.noConsent.email }] } } },
     );
@@ -70,8 +71,13 @@ describe('finding 1: a write key reads customers through a write', () => {
     expect({ status: response.status, body: sorted(response.body) }).toEqual({
       status: 200,
       body: {
-        errors: byPath([forbidden(at('loyalty')), forbidden(at('crm')), forbidden(at('traits')), forbidden(at('identities'))]),
-        data: { identify: { customer: { id: DEMO_CUSTOMERS.noConsent.id, loyalty: null, crm: null, traits: null, identities: null }, merged: [] } },
+        errors: byPath(['loyalty', 'loyaltyAccounts', 'crm', 'crmRecords', 'traits', 'identities'].map((field) => forbidden(at(field)))),
+        data: {
+          identify: {
+            customer: { id: DEMO_CUSTOMERS.noConsent.id, loyalty: null, loyaltyAccounts: null, crm: null, crmRecords: null, traits: null, identities: null },
+            merged: [],
+          },
+        },
         extensions: { traceId: TRACE_ID },
       },
     });
@@ -119,9 +125,11 @@ describe('finding 2: consent covered only the fields marked personal', () => {
   const PROBE = `query Probe($id: ID!) { customer(id: $id) {
     id createdAt
     loyalty { tier pointsBalance }
+    loyaltyAccounts { tier pointsBalance }
     segments { segment { name } since }
     traits { orderCount firstSeenAt lastSeenAt }
     crm { accountManager openCases { subject } }
+    crmRecords { accountManager openCases { subject } }
     consents { purpose status }
     consentHistory { purpose status source at }
     identities { type source firstSeenAt }
@@ -133,9 +141,11 @@ describe('finding 2: consent covered only the fields marked personal', () => {
       withheld(['customer', 'createdAt'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       // Marketing is never given FINANCIAL data: the policy decides before consent does.
       withheld(['customer', 'loyalty'], 'FINANCIAL', 'POLICY_DENIES'),
+      withheld(['customer', 'loyaltyAccounts'], 'FINANCIAL', 'POLICY_DENIES'),
       withheld(['customer', 'segments'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'traits'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'crm'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
+      withheld(['customer', 'crmRecords'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'consents'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'consentHistory'], 'BEHAVIORAL', 'CONSENT_NOT_GRANTED'),
       withheld(['customer', 'identities'], 'IDENTIFIER', 'CONSENT_NOT_GRANTED'),
@@ -149,15 +159,17 @@ describe('finding 2: consent covered only the fields marked personal', () => {
             id: DEMO_CUSTOMERS.noConsent.id,
             createdAt: null,
             loyalty: null,
+            loyaltyAccounts: null,
             segments: null,
             traits: null,
             crm: null,
+            crmRecords: null,
             consents: null,
             consentHistory: null,
             identities: null,
           },
         },
-        extensions: { traceId: TRACE_ID, privacy: { purpose: 'marketing', fields: byPath(denied.map((d) => d.field)) } },
+        extensions: { traceId: TRACE_ID, privacy: { purpose: 'MARKETING', fields: byPath(denied.map((d) => d.field)) } },
       },
     });
   });
@@ -177,7 +189,7 @@ describe('finding 2: consent covered only the fields marked personal', () => {
     expect(sorted(response.body)).toEqual({
       errors: byPath(denied.map((d) => d.error)),
       data: { batch: [0, 1].map(() => ({ pts: null, seg: null, c: null })) },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'marketing', fields: byPath(denied.map((d) => d.field)) } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'MARKETING', fields: byPath(denied.map((d) => d.field)) } },
     });
   });
 
@@ -191,17 +203,25 @@ describe('finding 2: consent covered only the fields marked personal', () => {
     expect(response.body).toEqual({
       errors: [denied.error],
       data: { customer: { id: DEMO_CUSTOMERS.noConsent.id, events: null } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'marketing', fields: [denied.field] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'MARKETING', fields: [denied.field] } },
     });
   });
 
-  it('withholds CRM case subjects when no purpose is stated', async () => {
-    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id crm { openCases { subject } } } }', { variables: { id: DEMO_CUSTOMERS.consent.id } });
-    const denied = withheld(['customer', 'crm'], 'BEHAVIORAL', 'PURPOSE_REQUIRED');
-    expect(response.body).toEqual({
-      errors: [denied.error],
-      data: { customer: { id: DEMO_CUSTOMERS.consent.id, crm: null } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: null, fields: [denied.field] } },
+  it('withholds CRM case subjects and memberships when no purpose is stated, in crm and crmRecords alike', async () => {
+    const response = await graphql(
+      gw.url,
+      'query($id: ID!) { customer(id: $id) { id crm { openCases { subject } } crmRecords { openCases { subject } } loyaltyAccounts { tier } } }',
+      { variables: { id: DEMO_CUSTOMERS.consent.id } },
+    );
+    const denied = [
+      withheld(['customer', 'crm'], 'BEHAVIORAL', 'PURPOSE_REQUIRED'),
+      withheld(['customer', 'crmRecords'], 'BEHAVIORAL', 'PURPOSE_REQUIRED'),
+      withheld(['customer', 'loyaltyAccounts'], 'FINANCIAL', 'PURPOSE_REQUIRED'),
+    ];
+    expect(sorted(response.body)).toEqual({
+      errors: byPath(denied.map((d) => d.error)),
+      data: { customer: { id: DEMO_CUSTOMERS.consent.id, crm: null, crmRecords: null, loyaltyAccounts: null } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: null, fields: byPath(denied.map((d) => d.field)) } },
     });
   });
 
@@ -371,7 +391,7 @@ describe('finding 4: event properties carried anything', () => {
       data: { customer: { events: { edges: [{ node: { properties: { orderId: pseudonym('ord-9'), total: 25.5, currency: 'EUR' } } }] } } },
       extensions: {
         traceId: TRACE_ID,
-        privacy: { purpose: 'analytics', fields: [{ path: [...at, 'orderId'].join('.'), piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' }] },
+        privacy: { purpose: 'ANALYTICS', fields: [{ path: [...at, 'orderId'].join('.'), piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' }] },
       },
     });
 
@@ -379,7 +399,7 @@ describe('finding 4: event properties carried anything', () => {
     expect(marketing.body).toEqual({
       errors: [
         {
-          message: 'Personal field withheld: the policy does not release FINANCIAL data for purpose marketing.',
+          message: 'Personal field withheld: the policy does not release FINANCIAL data for purpose MARKETING.',
           path: [...at, 'total'],
           extensions: { code: 'PII_ACCESS_DENIED', reason: 'POLICY_DENIES', piiClass: 'FINANCIAL' },
         },
@@ -388,7 +408,7 @@ describe('finding 4: event properties carried anything', () => {
       extensions: {
         traceId: TRACE_ID,
         privacy: {
-          purpose: 'marketing',
+          purpose: 'MARKETING',
           fields: [
             { path: [...at, 'orderId'].join('.'), piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' },
             { path: [...at, 'total'].join('.'), piiClass: 'FINANCIAL', decision: 'deny', reason: 'POLICY_DENIES' },
@@ -429,13 +449,13 @@ describe('finding 4, quarantine: an event type whose plan quarantines what it do
     expect(response.body).toEqual({
       errors: [
         {
-          message: 'Personal field withheld: the policy does not release SENSITIVE data for purpose support.',
+          message: 'Personal field withheld: the policy does not release SENSITIVE data for purpose SUPPORT.',
           path,
           extensions: { code: 'PII_ACCESS_DENIED', reason: 'POLICY_DENIES', piiClass: 'SENSITIVE' },
         },
       ],
       data: { customer: { events: { edges: [{ node: { type: 'Form Submitted', properties: { form: 'newsletter', shippingEmail: null } } }] } } },
-      extensions: { traceId: TRACE_ID, privacy: { purpose: 'support', fields: [{ path: path.join('.'), piiClass: 'SENSITIVE', decision: 'deny', reason: 'POLICY_DENIES' }] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [{ path: path.join('.'), piiClass: 'SENSITIVE', decision: 'deny', reason: 'POLICY_DENIES' }] } },
     });
   });
 

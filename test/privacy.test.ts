@@ -70,7 +70,8 @@ describe('purpose × PII class × consent, over HTTP', () => {
       expect(sorted(response.body)).toEqual({
         ...(errors.length > 0 ? { errors } : {}),
         data: { customers: expected.map((e) => e.value) },
-        extensions: { traceId: TRACE_ID, privacy: { purpose, fields: byPath(expected.flatMap((e) => e.fields)) } },
+        // Answers name the purpose as the schema's enum does, whatever case the header used.
+        extensions: { traceId: TRACE_ID, privacy: { purpose: purpose?.toUpperCase() ?? null, fields: byPath(expected.flatMap((e) => e.fields)) } },
       });
 
       const traceId = response.body.extensions!.traceId;
@@ -163,9 +164,21 @@ describe('purpose header', () => {
     expect(response.body.extensions).toEqual({ traceId: TRACE_ID });
   });
 
+  it.each(['support', 'SUPPORT', 'Support'])('takes the purpose header %s in any case, and every answer names it upper case, as the schema does', async (header) => {
+    const response = await graphql(gw.url, `query($id: ID!) { viewer { purposes } customer(id: $id) { consents { purpose } profile { email } } }`, {
+      purpose: header,
+      variables: { id },
+    });
+    const { customer } = demoCustomer(id);
+    expect(response.body).toEqual({
+      data: { viewer: { purposes: ['SUPPORT', 'FRAUD'] }, customer: { consents: customer.consents.map((c) => ({ purpose: c.purpose })), profile: { email: customer.profile.email } } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
+  });
+
   it.each([
-    ['a purpose the key does not have', 'c360_demo_marketing', 'support', 403, 'PURPOSE_NOT_ALLOWED', 'Purpose support is not allowed for this principal (allowed: marketing, personalization).'],
-    ['any purpose for a key with none', 'c360_demo_ingest', 'marketing', 403, 'PURPOSE_NOT_ALLOWED', 'Purpose marketing is not allowed for this principal (this principal may not read personal data).'],
+    ['a purpose the key does not have', 'c360_demo_marketing', 'support', 403, 'PURPOSE_NOT_ALLOWED', 'Purpose SUPPORT is not allowed for this principal (allowed: MARKETING, PERSONALIZATION).'],
+    ['any purpose for a key with none', 'c360_demo_ingest', 'marketing', 403, 'PURPOSE_NOT_ALLOWED', 'Purpose MARKETING is not allowed for this principal (this principal may not read personal data).'],
     ['an unknown purpose', 'c360_demo_support', 'curiosity', 400, 'BAD_USER_INPUT', expect.stringContaining('Unknown purpose in x-c360-purpose')],
   ])('refuses the whole request for %s', async (_case, apiKey, purpose, status, code, message) => {
     const response = await graphql(gw.url, query, { apiKey, purpose, variables: { id } });
@@ -191,7 +204,7 @@ describe('consent', () => {
     expect(withdrawn.body).toEqual({
       errors: [
         {
-          message: 'Personal field withheld: the customer has not granted consent for marketing.',
+          message: 'Personal field withheld: the customer has not granted consent for MARKETING.',
           locations: expect.any(Array),
           path: ['customer', 'profile', 'email'],
           extensions: { code: 'PII_ACCESS_DENIED', reason: 'CONSENT_NOT_GRANTED', piiClass: 'CONTACT' },
@@ -200,7 +213,7 @@ describe('consent', () => {
       data: { customer: { profile: { email: null } } },
       extensions: {
         traceId: TRACE_ID,
-        privacy: { purpose: 'marketing', fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'CONSENT_NOT_GRANTED' }] },
+        privacy: { purpose: 'MARKETING', fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'CONSENT_NOT_GRANTED' }] },
       },
     });
 
@@ -223,7 +236,7 @@ describe('a marketing partner (done means)', () => {
     const response = await graphql(gw.url, query, { apiKey: 'c360_demo_marketing', purpose: 'marketing', variables: { ids } });
     const granted = demoCustomer(ids[0]!).customer.profile;
     const withheld = ['firstName', 'lastName', 'email', 'phone'].map((field) => ({
-      message: 'Personal field withheld: the customer has not granted consent for marketing.',
+      message: 'Personal field withheld: the customer has not granted consent for MARKETING.',
       locations: expect.any(Array),
       path: ['customers', 1, 'profile', field],
       extensions: { code: 'PII_ACCESS_DENIED', reason: 'CONSENT_NOT_GRANTED', piiClass: 'CONTACT' },
@@ -241,7 +254,7 @@ describe('a marketing partner (done means)', () => {
         extensions: {
           traceId: TRACE_ID,
           privacy: {
-            purpose: 'marketing',
+            purpose: 'MARKETING',
             fields: byPath(withheld.map((e) => ({ path: e.path.join('.'), piiClass: 'CONTACT', decision: 'deny', reason: 'CONSENT_NOT_GRANTED' }))),
           },
         },

@@ -54,7 +54,7 @@ function expectedCustomer(id: string) {
     crm: crm && {
       crmId: crm.crmId,
       accountManager: crm.accountManager,
-      openCases: crm.cases.filter((c) => c.status !== 'closed'),
+      openCases: crm.cases.filter((c) => !c.closed).map(({ id, subject, status, openedAt }) => ({ id, subject, status, openedAt })),
     },
     traits: customer.traits,
     events: {
@@ -78,7 +78,7 @@ describe('read path over HTTP', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       data: { customer: expectedCustomer(DEMO_CUSTOMERS.consent.id) },
-      extensions: { traceId: expect.stringMatching(/^[0-9a-f]{32}$/), privacy: { purpose: 'support', fields: [] } },
+      extensions: { traceId: expect.stringMatching(/^[0-9a-f]{32}$/), privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -115,7 +115,7 @@ describe('read path over HTTP', () => {
           { id: 'cus_000003', traits: { orderCount: orderCount('cus_000003') } },
         ],
       },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -154,17 +154,19 @@ describe('read path over HTTP', () => {
     expect(window.body.data!.customer.events.edges.map((e) => e.node.id)).toEqual(all.slice(3, 10).map((e) => e.id));
   });
 
-  it('answers an id absorbed by a merge with the survivor, whose loyalty is found under the absorbed id', async () => {
+  it('answers an id absorbed by a merge with the survivor, whose loyalty is found by the LOYALTY_ID it took over', async () => {
     const store = dynamoSingleView(gw);
     // cus_000012 has no loyalty account of its own; cus_000011 has one.
     const survivor = demoCustomer('cus_000012');
     const absorbed = demoCustomer('cus_000011');
     expect([survivor.loyalty, absorbed.loyalty === null]).toEqual([null, false]);
     const now = new Date().toISOString();
-    // What a merge leaves behind: the absorbed record points at the survivor, which lists it as an alias.
+    // What a merge leaves behind: the absorbed record points at the survivor, which lists it as an
+    // alias and holds its identifiers (the loyalty system knows the member id only).
+    const memberIdentity = absorbed.customer.identities.find((identity) => identity.type === 'LOYALTY_ID')!;
     await store.batchWrite(store.tables.customers, [
-      { ...absorbed.customer, mergedInto: survivor.customer.id, updatedAt: now, version: 2 },
-      { ...survivor.customer, aliases: [absorbed.customer.id], updatedAt: now, version: 2 },
+      { ...absorbed.customer, identities: [], mergedInto: survivor.customer.id, updatedAt: now, version: 2 },
+      { ...survivor.customer, identities: [...survivor.customer.identities, memberIdentity], aliases: [absorbed.customer.id], updatedAt: now, version: 2 },
     ]);
     const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id loyalty { memberId } } }', {
       variables: { id: absorbed.customer.id },
@@ -172,7 +174,7 @@ describe('read path over HTTP', () => {
     });
     expect(withoutTraceId(response.body)).toEqual({
       data: { customer: { id: survivor.customer.id, loyalty: { memberId: absorbed.loyalty!.memberId } } },
-      extensions: { privacy: { purpose: 'support', fields: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

@@ -57,7 +57,7 @@ describe('request hygiene', () => {
     expect(cors).toEqual({
       'access-control-allow-origin': ORIGIN,
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'content-type, accept, x-api-key, authorization, x-c360-purpose, x-request-id, apollo-require-preflight, x-apollo-operation-name',
+      'access-control-allow-headers': 'content-type, accept, x-api-key, authorization, x-c360-purpose, x-request-id, traceparent, tracestate, apollo-require-preflight, x-apollo-operation-name',
       'access-control-expose-headers': 'retry-after',
       'access-control-max-age': '600',
     });
@@ -140,7 +140,7 @@ describe('request hygiene', () => {
               extensions: { code: 'INTERNAL_SERVER_ERROR', traceId },
             },
           ],
-          extensions: { traceId, privacy: { purpose: 'support', fields: [] } },
+          extensions: { traceId, privacy: { purpose: 'SUPPORT', fields: [] } },
         },
       });
       const logged = gw.logs.map((line) => JSON.parse(line) as { msg: string; traceId?: string; err?: { type: string; frames: string[] } });

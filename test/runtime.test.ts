@@ -101,7 +101,8 @@ describe('development on that runtime', () => {
   it('starts with local settings from an env file, as npm start and npm run dev read .env', async () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toContain('--env-file-if-exists=.env');
-    expect(scripts.dev).toMatch(/^node --watch --env-file-if-exists=\.env /);
+    // exec: the shell npm runs the script in gives way to node, so signals reach the gateway (test/shutdown.test.ts).
+    expect(scripts.dev).toMatch(/^exec node --watch --env-file-if-exists=\.env /);
     scratch = mkdtempSync(join(tmpdir(), 'c360-env-file-'));
     const envFile = join(scratch, '.env');
     writeFileSync(envFile, 'C360_DATA_DIR=memory\nC360_PORT=0\nC360_LOG_LEVEL=info\n');

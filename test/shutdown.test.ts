@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { buildBaseSchema } from '../src/graphql/schema.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
-import { listeningUrl, spawnGateway } from './support/process.js';
+import { ROOT, listeningUrl, spawnGateway } from './support/process.js';
 import { SUPPORT_RELEASE, graphql, withoutTraceId } from './support/gateway.js';
-import { testDemoData } from './support/demo.js';
+import { loyaltyOf, testDemoData } from './support/demo.js';
 
 describe('SIGTERM drains requests in flight and closes sources', () => {
   let loyalty: LoyaltyTestServer;
@@ -34,7 +35,7 @@ describe('SIGTERM drains requests in flight and closes sources', () => {
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data).toEqual({
-      customer: { id: DEMO_CUSTOMERS.consent.id, loyalty: { tier: testDemoData().loyalty.find((m) => m.customerRef === DEMO_CUSTOMERS.consent.id)!.tier } },
+      customer: { id: DEMO_CUSTOMERS.consent.id, loyalty: { tier: loyaltyOf(DEMO_CUSTOMERS.consent.id)!.tier } },
     });
     const code = await gateway.exited;
     if (code !== 0) console.error(gateway.stdout.join('\n'), gateway.stderr.join(''));
@@ -45,6 +46,74 @@ describe('SIGTERM drains requests in flight and closes sources', () => {
     expect(messages.indexOf('shut down cleanly')).toBeGreaterThan(messages.indexOf('shutting down: draining requests'));
   });
 });
+
+describe('npm start forwards signals to the gateway', () => {
+  /**
+   * npm signals the process it started; a start script run through a shell
+   * would pass SIGTERM to the shell and leave the gateway running with no
+   * parent. The script execs node, so the signal reaches the gateway, which
+   * drains however the process is stopped.
+   */
+  it('drains and exits when SIGTERM goes to the npm process, leaving no gateway behind', async () => {
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', C360_DATA_DIR: 'memory', C360_PORT: '0', C360_DEMO_CUSTOMERS: '10', C360_SOURCE_TIMEOUT_MS: '3000' },
+    });
+    const stdout: string[] = [];
+    npm.stdout.on('data', (chunk: Buffer) => stdout.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    const logs = () => stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; url?: string });
+    let started: number[] = [];
+    try {
+      await expect.poll(() => logs().find((line) => line.msg === 'c360 gateway listening'), { timeout: 60_000, interval: 100 }).toBeDefined();
+      const { url } = logs().find((line) => line.msg === 'c360 gateway listening')!;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // Every process npm started (the gateway, and a shell if one stood between them).
+      started = descendants(npm.pid!);
+      expect(started.length).toBeGreaterThan(0);
+
+      npm.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(logs().map((line) => line.msg)).toEqual(expect.arrayContaining(['shutting down: draining requests', 'shut down cleanly']));
+      expect(started.filter(isRunning)).toEqual([]);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      // Only if the test failed: an orphaned gateway must not outlive it.
+      for (const pid of started.filter(isRunning)) process.kill(pid, 'SIGKILL');
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+    }
+  });
+});
+
+/** The processes below `pid`, from ps (Linux, macOS). */
+function descendants(pid: number): number[] {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    for (const [child, ppid] of table) {
+      if (ppid === parent) {
+        found.push(child);
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/** Alive and not a zombie waiting to be reaped. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const state = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+  return state !== '' && !state.startsWith('Z');
+}
 
 const SHUTTING_DOWN = { errors: [{ message: 'The gateway is shutting down; retry the request.', extensions: { code: 'SHUTTING_DOWN' } }] };
 
@@ -81,7 +150,7 @@ describe('SIGTERM mid-burst: every request is answered in full, refused with 503
     });
     const url = await listeningUrl(gateway);
     const id = DEMO_CUSTOMERS.consent.id;
-    const full = { customer: { id, loyalty: { tier: testDemoData().loyalty.find((m) => m.customerRef === id)!.tier } } };
+    const full = { customer: { id, loyalty: { tier: loyaltyOf(id)!.tier } } };
     const read = () => attempt(async () => {
       const response = await graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id }, purpose: 'support' });
       return { status: response.status, body: withoutTraceId(response.body) };

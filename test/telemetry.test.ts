@@ -7,7 +7,10 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { createLogger } from '../src/logger.js';
 import { createGateway } from '../src/server.js';
 import { createTelemetry } from '../src/telemetry/tracing.js';
-import { demoCustomer } from './support/demo.js';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { demoCustomer, testDemoData } from './support/demo.js';
+import { LoyaltyTestServer } from './support/loyaltyServer.js';
+import { ResolutionTestServer } from './support/resolutionServers.js';
 import { TEST_ENV, graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 
@@ -37,7 +40,7 @@ describe('a span for every source call, under the operation span', () => {
     });
     expect(response.body.extensions?.traceId).toBe(operation!.spanContext().traceId);
 
-    // The API key lookup before the operation (cached per key) is a trace of its own.
+    // The API key lookup (cached per key; this is the gateway's first request) is in the request's trace too.
     const sources = spans
       .filter((span) => span.name.startsWith('c360.source.') && span.spanContext().traceId === operation!.spanContext().traceId)
       .map((span) => ({
@@ -67,6 +70,7 @@ describe('a span for every source call, under the operation span', () => {
       child('loyalty', 'getMany'),
       child('resolution', 'canonicalIds'),
       child('singleview', 'appendAudits'),
+      child('singleview', 'getApiKey'),
       child('singleview', 'getCustomers'),
     ]);
 
@@ -74,6 +78,145 @@ describe('a span for every source call, under the operation span', () => {
     const personal = [customer.profile.email, customer.profile.phone, customer.profile.firstName, crm!.crmId, loyalty!.memberId, ...customer.identities.map((i) => i.value)];
     const recorded = JSON.stringify(spans.map((span) => [span.name, span.attributes, span.events, span.status]));
     for (const value of personal) expect(recorded).not.toContain(String(value));
+  });
+});
+
+describe('W3C trace context end to end', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const PARENT_ID = '00f067aa0ba902b7';
+  const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
+  const QUERY = 'query Traced($id: ID!) { customer(id: $id) { id loyalty { tier } } }';
+  let loyalty: LoyaltyTestServer;
+  let resolution: ResolutionTestServer;
+  let urls: { loyalty: string; resolution: string };
+  beforeAll(async () => {
+    loyalty = new LoyaltyTestServer(testDemoData().loyalty);
+    resolution = new ResolutionTestServer();
+    urls = { loyalty: await loyalty.start(), resolution: await resolution.start() };
+  });
+  afterAll(async () => {
+    await loyalty?.stop();
+    await resolution?.stop();
+  });
+
+  /** A gateway whose loyalty and resolution services are loopback servers that record the headers they get. */
+  async function tracedGateway(env: Record<string, string> = {}) {
+    // No key cache: every request looks its key up, under its own span.
+    return startTestGateway({ C360_LOYALTY_URL: urls.loyalty, C360_RESOLUTION_URL: urls.resolution, C360_API_KEY_CACHE_MS: '0', ...env });
+  }
+
+  /** The headers of the last call each service answered (the loyalty service's last /members call). */
+  const sentTo = {
+    loyalty: () => loyalty.headers.filter((request) => request.path === '/members').at(-1)!.headers,
+    resolution: () => resolution.headers.at(-1)!,
+  };
+  const spanNamed = (gw: TestGateway, name: string, operation?: string) =>
+    gw.spans.getFinishedSpans().find((span) => span.name === name && (operation === undefined || span.attributes['c360.source.operation'] === operation))!;
+
+  it('makes the incoming traceparent the parent of the request, its key lookup and its source calls, and passes it on to HTTP sources', async () => {
+    const gw = await tracedGateway();
+    try {
+      loyalty.headers.length = 0;
+      resolution.headers.length = 0;
+      const response = await graphql(gw.url, QUERY, {
+        variables: { id: DEMO_CUSTOMERS.consent.id },
+        purpose: 'support',
+        headers: { traceparent: TRACEPARENT, tracestate: 'vendor=opaque' },
+      });
+      expect(response.body).toEqual({
+        data: { customer: { id: DEMO_CUSTOMERS.consent.id, loyalty: { tier: demoCustomer(DEMO_CUSTOMERS.consent.id).loyalty!.tier } } },
+        extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
+      });
+      const operation = spanNamed(gw, 'graphql.query Traced');
+      expect({ traceId: operation.spanContext().traceId, parent: operation.parentSpanContext?.spanId, remote: operation.parentSpanContext?.isRemote }).toEqual({
+        traceId: TRACE_ID,
+        parent: PARENT_ID,
+        remote: true,
+      });
+      const child = (span: ReadableSpan) => ({ traceId: span.spanContext().traceId, parent: span.parentSpanContext?.spanId });
+      const underOperation = { traceId: TRACE_ID, parent: operation.spanContext().spanId };
+      const keyLookup = spanNamed(gw, 'c360.source.singleview', 'getApiKey');
+      const loyaltyCall = spanNamed(gw, 'c360.source.loyalty', 'getMany');
+      const resolutionCall = spanNamed(gw, 'c360.source.resolution', 'canonicalIds');
+      expect([child(keyLookup), child(loyaltyCall), child(resolutionCall)]).toEqual([underOperation, underOperation, underOperation]);
+      // Each HTTP source is told the span of the call it answers, in the caller's trace, with its trace state.
+      expect({ traceparent: sentTo.loyalty().traceparent, tracestate: sentTo.loyalty().tracestate }).toEqual({
+        traceparent: `00-${TRACE_ID}-${loyaltyCall.spanContext().spanId}-01`,
+        tracestate: 'vendor=opaque',
+      });
+      expect({ traceparent: sentTo.resolution().traceparent, tracestate: sentTo.resolution().tracestate }).toEqual({
+        traceparent: `00-${TRACE_ID}-${resolutionCall.spanContext().spanId}-01`,
+        tracestate: 'vendor=opaque',
+      });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('starts a trace of its own linked to the caller\'s with C360_TRACE_PARENT=link, and passes its own on', async () => {
+    const gw = await tracedGateway({ C360_TRACE_PARENT: 'link' });
+    try {
+      const response = await graphql(gw.url, QUERY, { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support', headers: { traceparent: TRACEPARENT } });
+      const operation = spanNamed(gw, 'graphql.query Traced');
+      const own = operation.spanContext().traceId;
+      expect(own).not.toBe(TRACE_ID);
+      expect({ traceId: response.body.extensions?.traceId, parent: operation.parentSpanContext, links: operation.links.map((link) => link.context) }).toEqual({
+        traceId: own,
+        parent: undefined,
+        links: [expect.objectContaining({ traceId: TRACE_ID, spanId: PARENT_ID })],
+      });
+      const loyaltyCall = spanNamed(gw, 'c360.source.loyalty', 'getMany');
+      expect(sentTo.loyalty().traceparent).toBe(`00-${own}-${loyaltyCall.spanContext().spanId}-01`);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it.each([
+    ['no traceparent', {}],
+    ['a malformed traceparent', { traceparent: '00-not-a-trace-01' }],
+    ['an all-zero trace id', { traceparent: `00-${'0'.repeat(32)}-${PARENT_ID}-01` }],
+  ])('starts a new trace for %s, and answers as usual', async (_name, headers) => {
+    const gw = await tracedGateway();
+    try {
+      const response = await graphql(gw.url, '{ segments { id } }', { headers });
+      const operation = gw.spans.getFinishedSpans().find((span) => span.name.startsWith('graphql.query'))!;
+      expect({ status: response.status, traceId: response.body.extensions?.traceId, parent: operation.parentSpanContext }).toEqual({
+        status: 200,
+        traceId: operation.spanContext().traceId,
+        parent: undefined,
+      });
+      expect(operation.spanContext().traceId).not.toBe(TRACE_ID);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('ends the request span of a request refused before any operation ran', async () => {
+    const gw = await tracedGateway();
+    try {
+      const response = await graphql(gw.url, '{ segments { id } }', { apiKey: 'c360_unknown', headers: { traceparent: TRACEPARENT } });
+      expect(response.status).toBe(401);
+      const request = gw.spans.getFinishedSpans().find((span) => span.name === 'c360.graphql.request')!;
+      expect({ traceId: request.spanContext().traceId, status: request.status }).toEqual({ traceId: TRACE_ID, status: { code: SpanStatusCode.ERROR, message: 'UNAUTHENTICATED' } });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('lets browsers send traceparent and tracestate (CORS preflight)', async () => {
+    const gw = await startTestGateway({ C360_CORS_ORIGINS: 'https://app.example.com' });
+    try {
+      const response = await fetch(`${gw.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-api-key,traceparent,tracestate' },
+      });
+      expect(response.status).toBe(204);
+      const allowed = (response.headers.get('access-control-allow-headers') ?? '').split(',').map((header) => header.trim());
+      expect(allowed).toEqual(expect.arrayContaining(['traceparent', 'tracestate', 'x-api-key', 'content-type']));
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -28,7 +28,7 @@ const CARD_DATA = {
   },
 };
 /** The card's fields are personal: released for the support purpose the callers state, none transformed. */
-const CARD_ANSWER = { status: 200, body: { data: CARD_DATA, extensions: { privacy: { purpose: 'support', fields: [] } } } };
+const CARD_ANSWER = { status: 200, body: { data: CARD_DATA, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } } };
 const AD_HOC = 'query Mine($id: ID!) { customer(id: $id) { id } }';
 
 /** POST /graphql with optional query text and persisted-query hash. */
@@ -143,7 +143,7 @@ describe('automatic persisted queries for first-party tokens', () => {
 
   it('registers a document on its first use, then runs it from the hash alone', async () => {
     const document = `query AgentView($id: ID!) { customer(id: $id) { id loyalty { tier } } }`;
-    const expected = { status: 200, body: { data: { customer: { id: ID, loyalty: { tier: loyalty!.tier } } }, extensions: { privacy: { purpose: 'support', fields: [] } } } };
+    const expected = { status: 200, body: { data: { customer: { id: ID, loyalty: { tier: loyalty!.tier } } }, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } } };
     expect(await send(gw.url, { hash: sha256(document) }, agent)).toEqual(NOT_FOUND);
     expect(await send(gw.url, { query: document, hash: sha256(document) }, agent)).toEqual(expected);
     expect(await send(gw.url, { hash: sha256(document) }, agent)).toEqual(expected);

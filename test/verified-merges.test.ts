@@ -110,7 +110,7 @@ describe('a customer token reads the customer holding its verified login', () =>
           loyalty: null,
         },
       },
-      extensions: { traceId: expect.any(String), privacy: { purpose: 'self_service', fields: [] } },
+      extensions: { traceId: expect.any(String), privacy: { purpose: 'SELF_SERVICE', fields: [] } },
     });
   });
 

@@ -139,6 +139,20 @@ describe('web pages over HTTP', () => {
     await response.arrayBuffer();
   });
 
+  it('suggests the demo keys on the console sign-in only in demo mode, where they exist', async () => {
+    const demo = await (await fetch(`${gw.url}/console`)).text();
+    expect(demo).toContain('In demo mode try <code>c360_demo_support</code>');
+    const production = await startTestGateway({ C360_DEMO: 'false' });
+    try {
+      const page = await (await fetch(`${production.url}/console`)).text();
+      expect(page).not.toMatch(/c360_demo|demo mode/);
+      expect(page).toContain('closing the tab forgets it.');
+      expect(page).toContain('id="credential-hint"');
+    } finally {
+      await production.close();
+    }
+  });
+
   it('says how to build the pages when web/dist is missing, instead of failing to start', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'c360-web-'));
     const app = Fastify();

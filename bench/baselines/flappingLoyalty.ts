@@ -9,7 +9,7 @@ import { benchPort } from '../lib/captures.js';
  */
 const up = Number(process.env.BENCH_FLAP_UP_S ?? 20) * 1000;
 const down = Number(process.env.BENCH_FLAP_DOWN_S ?? 10) * 1000;
-const members = new Map(generateDemoData({ customers: 1000, seed: 360 }).loyalty.map((member) => [member.customerRef, member]));
+const members = new Map(generateDemoData({ customers: 1000, seed: 360 }).loyalty.map((member) => [member.memberId, member]));
 const started = Date.now();
 const isUp = () => (Date.now() - started) % (up + down) < up;
 

@@ -1,10 +1,13 @@
 /**
  * The CRM: contact records, account managers and support cases, keyed by the
- * gateway's canonical customer id (`customerRef`). Production adapter:
- * MongoDB (mongodb.ts); embedded default: an in-process store (embedded.ts).
+ * CRM's own contact id. The gateway finds a customer's contacts through the
+ * customer's `CRM_ID` identities in the identity graph, so the CRM never has
+ * to know a c360 id. Production adapter: MongoDB over the CRM's own
+ * collection through a field mapping (mongodb.ts); embedded default: an
+ * in-process store (embedded.ts).
  *
- * Batch contract (DataLoader's): `getMany` given N customer refs resolves to N
- * results in the same order, `null` where the CRM has no contact and an
+ * Batch contract (DataLoader's): `getMany` given N CRM ids resolves to N
+ * results in the same order, `null` where the CRM has no such contact and an
  * `Error` for a record that failed on its own (a malformed document). A
  * failure of the whole call rejects.
  */
@@ -14,26 +17,29 @@ import type { EraseOutcome } from '../shared/erasure.js';
 export interface SupportCaseRecord {
   readonly id: string;
   readonly subject: string;
-  /** open | pending | closed */
+  /** The CRM's own status text, e.g. open, pending, closed. */
   readonly status: string;
+  /** Whether the CRM counts the case as closed (for MongoDB: its status is one of C360_CRM_CLOSED_STATUSES). */
+  readonly closed: boolean;
   readonly openedAt: string;
 }
 
 export interface CrmContactRecord {
+  /** The CRM's id of the contact: the value of a `CRM_ID` identity. */
   readonly crmId: string;
-  readonly customerRef: string;
   readonly accountManager?: string | null;
   readonly firstName?: string | null;
   readonly lastName?: string | null;
   readonly email?: string | null;
   readonly phone?: string | null;
+  /** Oldest first. */
   readonly cases: readonly SupportCaseRecord[];
 }
 
 export interface CrmPort {
-  getMany(customerRefs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>>;
-  /** Deletes the contacts (and their cases) of these refs: a customer's canonical id and the ids it absorbed. */
-  erase(customerRefs: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
+  getMany(crmIds: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>>;
+  /** Deletes these contacts (and their cases): a customer's `CRM_ID` identities. */
+  erase(crmIds: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }

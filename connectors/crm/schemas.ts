@@ -1,16 +1,18 @@
 import { z } from 'zod';
 
-export const supportCaseSchema = z.object({
-  id: z.string(),
-  subject: z.string(),
-  status: z.string(),
-  openedAt: z.string(),
-});
+/** A case as the port returns it; `closed` is derived from the status where the store does not say. */
+export const supportCaseSchema = z
+  .object({
+    id: z.string().min(1),
+    subject: z.string(),
+    status: z.string(),
+    closed: z.boolean().optional(),
+    openedAt: z.iso.datetime({ offset: true }),
+  })
+  .transform(({ closed, ...supportCase }) => ({ ...supportCase, closed: closed ?? supportCase.status.toLowerCase() === 'closed' }));
 
-/** A contact as stored: in MongoDB `_id` is the CRM id. */
 export const crmContactSchema = z.object({
-  crmId: z.string(),
-  customerRef: z.string(),
+  crmId: z.string().min(1),
   accountManager: z.string().nullish(),
   firstName: z.string().nullish(),
   lastName: z.string().nullish(),
@@ -18,5 +20,3 @@ export const crmContactSchema = z.object({
   phone: z.string().nullish(),
   cases: z.array(supportCaseSchema).default([]),
 });
-
-export const mongoContactSchema = crmContactSchema.omit({ crmId: true }).extend({ _id: z.string() });

@@ -5,26 +5,26 @@ import { PersistentMap } from '../shared/persistentMap.js';
 import type { LoyaltyAccountRecord, LoyaltyPort } from './port.js';
 import { loyaltyMemberSchema } from './schemas.js';
 
-/** The embedded loyalty store: members in process, written through to a JSON file under the data dir. */
+/** The embedded loyalty store: members in process by member id, written through to a JSON file under the data dir. */
 export class EmbeddedLoyalty implements LoyaltyPort {
   private constructor(private readonly members: PersistentMap<LoyaltyAccountRecord>) {}
 
   static async open(file: string | undefined, seed: readonly LoyaltyAccountRecord[]): Promise<EmbeddedLoyalty> {
-    const members = await PersistentMap.open(file, () => seed.map((m): [string, LoyaltyAccountRecord] => [m.customerRef, m]));
+    const members = await PersistentMap.open(file, () => seed, (member) => String(member.memberId));
     return new EmbeddedLoyalty(members);
   }
 
-  async getMany(customerRefs: readonly string[], _options?: CallOptions): Promise<Array<LoyaltyAccountRecord | null | Error>> {
-    return customerRefs.map((ref) => {
-      const stored = this.members.get(ref);
+  async getMany(memberIds: readonly string[], _options?: CallOptions): Promise<Array<LoyaltyAccountRecord | null | Error>> {
+    return memberIds.map((memberId) => {
+      const stored = this.members.get(memberId);
       if (stored === undefined) return null;
       const parsed = loyaltyMemberSchema.safeParse(stored);
       return parsed.success ? parsed.data : malformedPayload('loyalty', parsed.error.issues);
     });
   }
 
-  async erase(customerRefs: readonly string[], _options?: CallOptions): Promise<EraseOutcome> {
-    const deleted = await Promise.all([...new Set(customerRefs)].map((ref) => this.members.delete(ref)));
+  async erase(memberIds: readonly string[], _options?: CallOptions): Promise<EraseOutcome> {
+    const deleted = await Promise.all([...new Set(memberIds)].map((memberId) => this.members.delete(memberId)));
     return deleted.some(Boolean) ? 'erased' : 'not_found';
   }
 

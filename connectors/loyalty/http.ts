@@ -1,11 +1,12 @@
-import { Pool } from 'undici';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type { EraseOutcome } from '../shared/erasure.js';
+import { HttpSource } from '../shared/httpSource.js';
+import type { HttpSourceCredentials } from '../shared/httpSource.js';
 import type { LoyaltyAccountRecord, LoyaltyPort } from './port.js';
 import { loyaltyMemberSchema, membersResponseSchema } from './schemas.js';
 
-export interface HttpLoyaltyOptions {
+export interface HttpLoyaltyOptions extends HttpSourceCredentials {
   /** Base URL of the loyalty service, e.g. http://loyalty.internal:8080 */
   readonly url: string;
   /** Keep-alive connections in the pool. */
@@ -18,60 +19,55 @@ const SOURCE = 'loyalty';
 
 /**
  * The loyalty service over HTTP/JSON (docs/loyalty-api.md): `GET
- * /members?ids=a,b,c` on a pool of keep-alive connections. A non-2xx status,
- * a body that is not JSON or a body off the contract is a SourceError; one
- * malformed member fails only its own key. `DELETE /members/{customerRef}`
- * erases a member: 204 when it existed, 404 when not (both mean done).
+ * /members?ids=a,b,c` by member id on a pool of keep-alive connections. A
+ * non-2xx status, a body that is not JSON or a body off the contract is a
+ * SourceError; one malformed member fails only its own key. `DELETE
+ * /members/{memberId}` erases a member: 204 when it existed, 404 when not
+ * (both mean done). Every call carries the configured headers and the trace
+ * context.
  */
 export class HttpLoyalty implements LoyaltyPort {
-  private readonly pool: Pool;
-  private readonly basePath: string;
+  private readonly http: HttpSource;
   private readonly maxIds: number;
 
   constructor(options: HttpLoyaltyOptions) {
-    const url = new URL(options.url);
-    this.basePath = url.pathname.replace(/\/$/, '');
-    this.pool = new Pool(url.origin, {
-      connections: options.connections ?? 32,
-      keepAliveTimeout: 30_000,
-      pipelining: 1,
-    });
+    this.http = new HttpSource(options);
     this.maxIds = options.maxIdsPerRequest ?? 100;
   }
 
-  async getMany(customerRefs: readonly string[], options?: CallOptions): Promise<Array<LoyaltyAccountRecord | null | Error>> {
-    const unique = [...new Set(customerRefs)];
+  async getMany(memberIds: readonly string[], options?: CallOptions): Promise<Array<LoyaltyAccountRecord | null | Error>> {
+    const unique = [...new Set(memberIds)];
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += this.maxIds) chunks.push(unique.slice(i, i + this.maxIds));
     const found = new Map<string, LoyaltyAccountRecord | Error>();
     await Promise.all(chunks.map((chunk) => this.fetchMembers(chunk, found, options)));
-    return customerRefs.map((ref) => found.get(ref) ?? null);
+    return memberIds.map((memberId) => found.get(memberId) ?? null);
   }
 
-  private async fetchMembers(refs: readonly string[], into: Map<string, LoyaltyAccountRecord | Error>, options?: CallOptions): Promise<void> {
-    const ids = refs.map(encodeURIComponent).join(',');
-    const body = await this.getJson(`${this.basePath}/members?ids=${ids}`, options);
+  private async fetchMembers(memberIds: readonly string[], into: Map<string, LoyaltyAccountRecord | Error>, options?: CallOptions): Promise<void> {
+    const ids = memberIds.map(encodeURIComponent).join(',');
+    const body = await this.getJson(this.http.path(`/members?ids=${ids}`), options);
     const envelope = membersResponseSchema.safeParse(body);
     if (!envelope.success) throw malformedPayload(SOURCE, envelope.error.issues);
-    const asked = new Set(refs);
+    const asked = new Set(memberIds);
     for (const [index, member] of envelope.data.members.entries()) {
       const parsed = loyaltyMemberSchema.safeParse(member);
       if (parsed.success) {
-        if (asked.has(parsed.data.customerRef)) into.set(parsed.data.customerRef, parsed.data);
+        if (asked.has(parsed.data.memberId)) into.set(parsed.data.memberId, parsed.data);
         continue;
       }
-      const ref = (member as { customerRef?: unknown } | null)?.customerRef;
+      const memberId = (member as { memberId?: unknown } | null)?.memberId;
       const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['members', index, ...issue.path] }));
-      if (typeof ref === 'string' && asked.has(ref)) into.set(ref, malformedPayload(SOURCE, issues));
+      if (typeof memberId === 'string' && asked.has(memberId)) into.set(memberId, malformedPayload(SOURCE, issues));
       else throw malformedPayload(SOURCE, issues);
     }
   }
 
   private async getJson(path: string, options?: CallOptions): Promise<unknown> {
-    const response = await this.pool.request({
+    const response = await this.http.pool.request({
       method: 'GET',
       path,
-      headers: { accept: 'application/json' },
+      headers: this.http.headers({ accept: 'application/json' }, options),
       signal: options?.signal,
     });
     const text = await response.body.text();
@@ -86,15 +82,16 @@ export class HttpLoyalty implements LoyaltyPort {
     }
   }
 
-  async erase(customerRefs: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
-    const outcomes = await Promise.all([...new Set(customerRefs)].map((ref) => this.deleteMember(ref, options)));
+  async erase(memberIds: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
+    const outcomes = await Promise.all([...new Set(memberIds)].map((memberId) => this.deleteMember(memberId, options)));
     return outcomes.includes('erased') ? 'erased' : 'not_found';
   }
 
-  private async deleteMember(customerRef: string, options?: CallOptions): Promise<EraseOutcome> {
-    const response = await this.pool.request({
+  private async deleteMember(memberId: string, options?: CallOptions): Promise<EraseOutcome> {
+    const response = await this.http.pool.request({
       method: 'DELETE',
-      path: `${this.basePath}/members/${encodeURIComponent(customerRef)}`,
+      path: this.http.path(`/members/${encodeURIComponent(memberId)}`),
+      headers: this.http.headers({}, options),
       signal: options?.signal,
     });
     await response.body.dump();
@@ -105,12 +102,17 @@ export class HttpLoyalty implements LoyaltyPort {
   }
 
   async health(options?: CallOptions): Promise<void> {
-    const response = await this.pool.request({ method: 'GET', path: `${this.basePath}/health`, signal: options?.signal });
+    const response = await this.http.pool.request({
+      method: 'GET',
+      path: this.http.path('/health'),
+      headers: this.http.headers({}, options),
+      signal: options?.signal,
+    });
     await response.body.dump();
     if (response.statusCode !== 200) throw new SourceError(SOURCE, 'unavailable', `health HTTP ${response.statusCode}`);
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.http.close();
   }
 }

@@ -1,11 +1,13 @@
 /**
- * The loyalty system: membership, tier and points, keyed by the gateway's
- * canonical customer id (`customerRef`). Production adapter: HTTP/JSON
+ * The loyalty system: membership, tier and points, keyed by the loyalty
+ * system's own member id. The gateway finds a customer's memberships through
+ * the customer's `LOYALTY_ID` identities in the identity graph, so the
+ * loyalty system never has to know a c360 id. Production adapter: HTTP/JSON
  * (http.ts, contract in docs/loyalty-api.md); embedded default: an
  * in-process store (embedded.ts).
  *
- * Batch contract (DataLoader's): `getMany` given N customer refs resolves to N
- * results in the same order, `null` for a customer who is not a member and an
+ * Batch contract (DataLoader's): `getMany` given N member ids resolves to N
+ * results in the same order, `null` for an id that is no member and an
  * `Error` for a member record that failed on its own. A failure of the whole
  * call rejects.
  */
@@ -13,8 +15,8 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 
 export interface LoyaltyAccountRecord {
+  /** The loyalty system's id of the member: the value of a `LOYALTY_ID` identity. */
   readonly memberId: string;
-  readonly customerRef: string;
   readonly tier: string;
   readonly pointsBalance: number;
   readonly lifetimePoints: number;
@@ -22,9 +24,9 @@ export interface LoyaltyAccountRecord {
 }
 
 export interface LoyaltyPort {
-  getMany(customerRefs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<LoyaltyAccountRecord | null | Error>>;
-  /** Deletes the memberships of these refs: a customer's canonical id and the ids it absorbed. */
-  erase(customerRefs: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
+  getMany(memberIds: readonly string[], options?: CallOptions): Promise<ReadonlyArray<LoyaltyAccountRecord | null | Error>>;
+  /** Deletes these memberships: a customer's `LOYALTY_ID` identities. */
+  erase(memberIds: readonly string[], options?: CallOptions): Promise<EraseOutcome>;
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,11 +2,10 @@ import { z } from 'zod';
 
 export const loyaltyMemberSchema = z.object({
   memberId: z.string().min(1),
-  customerRef: z.string().min(1),
   tier: z.string(),
   pointsBalance: z.number().int(),
   lifetimePoints: z.number().int(),
-  tierExpiresAt: z.string().nullish(),
+  tierExpiresAt: z.iso.datetime({ offset: true }).nullish(),
 });
 
 /** `GET /members?ids=a,b,c` answers this. Members are checked one by one, so one bad record fails only its key. */

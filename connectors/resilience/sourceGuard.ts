@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -113,7 +113,12 @@ export class SourceGuard {
     return circuitStatus(this.breaker.state);
   }
 
-  async run<T>(call: SourceCall, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` under the policy. It gets the attempt's abort signal and the
+   * trace context of the call's span, which an HTTP adapter sends on
+   * (`traceparent`) so the source's own spans join the request's trace.
+   */
+  async run<T>(call: SourceCall, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
     const parent = call.parentSpan ? trace.setSpan(otelContext.active(), call.parentSpan) : otelContext.active();
     const span = this.options.tracer.startSpan(
       `c360.source.${this.source}`,
@@ -126,6 +131,7 @@ export class SourceGuard {
       },
       parent,
     );
+    const traceContext = trace.setSpan(parent, span);
     let attempts = 0;
     const policy = call.idempotent ? this.reads : this.writes;
     try {
@@ -135,7 +141,7 @@ export class SourceGuard {
         try {
           const latency = this.options.injectedLatencyMs ?? 0;
           if (latency > 0) await sleep(latency, undefined, { signal });
-          return await task(signal);
+          return await task(signal, traceContext);
         } catch (error) {
           if (signal.aborted && performance.now() - started < this.options.timeoutMs * SOURCE_SHARE_OF_DEADLINE) {
             throw new DeadlineSpentWaiting('deadline spent waiting for a slot', { cause: error });

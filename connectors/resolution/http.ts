@@ -1,12 +1,13 @@
-import { Pool } from 'undici';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type { EraseOutcome } from '../shared/erasure.js';
+import { HttpSource } from '../shared/httpSource.js';
+import type { HttpSourceCredentials } from '../shared/httpSource.js';
 import type { IdentityKey } from '../singleview/port.js';
 import type { ResolutionPort } from './port.js';
 import { resolutionResponseSchema } from './schemas.js';
 
-export interface HttpResolutionOptions {
+export interface HttpResolutionOptions extends HttpSourceCredentials {
   readonly url: string;
   readonly connections?: number;
 }
@@ -18,15 +19,13 @@ const SOURCE = 'resolution';
  * `POST /v1/resolve {identifiers}` and `POST /v1/canonical {ids}`, each
  * answering `{results: [{customerId}]}` in request order, and `DELETE
  * /v1/customers/{id}` to erase a customer's links (204, or 404 when it has none).
+ * Every call carries the configured headers and the trace context.
  */
 export class HttpResolution implements ResolutionPort {
-  private readonly pool: Pool;
-  private readonly basePath: string;
+  private readonly http: HttpSource;
 
   constructor(options: HttpResolutionOptions) {
-    const url = new URL(options.url);
-    this.basePath = url.pathname.replace(/\/$/, '');
-    this.pool = new Pool(url.origin, { connections: options.connections ?? 32, keepAliveTimeout: 30_000 });
+    this.http = new HttpSource(options);
   }
 
   resolve(keys: readonly IdentityKey[], options?: CallOptions): Promise<Array<string | null>> {
@@ -43,9 +42,10 @@ export class HttpResolution implements ResolutionPort {
   }
 
   private async eraseOne(customerId: string, options?: CallOptions): Promise<EraseOutcome> {
-    const response = await this.pool.request({
+    const response = await this.http.pool.request({
       method: 'DELETE',
-      path: `${this.basePath}/v1/customers/${encodeURIComponent(customerId)}`,
+      path: this.http.path(`/v1/customers/${encodeURIComponent(customerId)}`),
+      headers: this.http.headers({}, options),
       signal: options?.signal,
     });
     await response.body.dump();
@@ -56,10 +56,10 @@ export class HttpResolution implements ResolutionPort {
 
   private async post(path: string, payload: unknown, expected: number, options?: CallOptions): Promise<Array<string | null>> {
     if (expected === 0) return [];
-    const response = await this.pool.request({
+    const response = await this.http.pool.request({
       method: 'POST',
-      path: `${this.basePath}${path}`,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      path: this.http.path(path),
+      headers: this.http.headers({ 'content-type': 'application/json', accept: 'application/json' }, options),
       body: JSON.stringify(payload),
       signal: options?.signal,
     });
@@ -82,12 +82,17 @@ export class HttpResolution implements ResolutionPort {
   }
 
   async health(options?: CallOptions): Promise<void> {
-    const response = await this.pool.request({ method: 'GET', path: `${this.basePath}/health`, signal: options?.signal });
+    const response = await this.http.pool.request({
+      method: 'GET',
+      path: this.http.path('/health'),
+      headers: this.http.headers({}, options),
+      signal: options?.signal,
+    });
     await response.body.dump();
     if (response.statusCode !== 200) throw new SourceError(SOURCE, 'unavailable', `health HTTP ${response.statusCode}`);
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.http.close();
   }
 }

@@ -13,11 +13,18 @@ export class PersistentMap<V> {
 
   private constructor(private readonly file: string | undefined) {}
 
-  static async open<V>(file: string | undefined, seed: () => Iterable<[string, V]>): Promise<PersistentMap<V>> {
+  /**
+   * Opens the file, or seeds a new one. Entries are keyed by `keyOf(value)`,
+   * so a file written under an older key (a data dir from before the stores
+   * were keyed by the source's own ids) is re-keyed, and written back, on open.
+   */
+  static async open<V>(file: string | undefined, seed: () => Iterable<V>, keyOf: (value: V) => string): Promise<PersistentMap<V>> {
     const map = new PersistentMap<V>(file);
     const stored = file ? await readJson<Array<[string, V]>>(file) : undefined;
-    for (const [key, value] of stored ?? seed()) map.entries.set(key, value);
-    if (file && !stored) await map.flush();
+    let rekeyed = false;
+    for (const value of stored ? stored.map(([, value]) => value) : seed()) map.entries.set(keyOf(value), value);
+    if (stored) rekeyed = stored.some(([key, value]) => key !== keyOf(value));
+    if (file && (!stored || rekeyed)) await map.flush();
     return map;
   }
 

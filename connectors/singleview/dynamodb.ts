@@ -40,6 +40,7 @@ import type {
   Purpose,
   ReadOptions,
   SingleViewPort,
+  SuppressionRecord,
   WriteOutcome,
   MergeSuggestionRecord,
   SuggestionPage,
@@ -58,8 +59,11 @@ import {
   identityIndexItemSchema,
   identityLogItemSchema,
   mergeLinkSchema,
+  SUPPRESSION_KEY_FINGERPRINT_HASH,
+  suppressionItemSchema,
+  suppressionKeyFingerprintItemSchema,
 } from './schemas.js';
-import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -148,9 +152,7 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage> {
-    const afterKey = query.after ? eventSortKey(query.after.occurredAt, query.after.id) : undefined;
-    const lower = maxString(query.since, afterKey);
-    const upper = query.until ? `${query.until}#\uffff` : undefined;
+    const { lower, upper, after: afterKey, newestFirst } = timelineRange(query);
     const names: Record<string, string> = { '#c': 'customerId' };
     const values: Record<string, NativeAttributeValue> = { ':c': customerId };
     let condition = '#c = :c';
@@ -163,7 +165,7 @@ export class DynamoSingleView implements SingleViewPort {
       condition += lower === afterKey ? ' AND #sk > :lo' : ' AND #sk >= :lo';
       values[':lo'] = lower;
     } else if (upper !== undefined) {
-      condition += ' AND #sk <= :hi';
+      condition += upper === afterKey ? ' AND #sk < :hi' : ' AND #sk <= :hi';
       values[':hi'] = upper;
     }
     let filter: string | undefined;
@@ -185,7 +187,7 @@ export class DynamoSingleView implements SingleViewPort {
           ExpressionAttributeValues: values,
           ExclusiveStartKey: startKey,
           Limit: Math.max(wanted, 25),
-          ScanIndexForward: true,
+          ScanIndexForward: !newestFirst,
         }),
         { abortSignal: options?.signal },
       );
@@ -528,6 +530,39 @@ export class DynamoSingleView implements SingleViewPort {
     await this.document.send(new PutCommand({ TableName: this.tables.erasures, Item: { ...job } }), { abortSignal: options?.signal });
   }
 
+  async getSuppressions(hashes: readonly string[], options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {
+    const items = await this.batchGet(this.tables.suppressions, 'hash', hashes, options, undefined, true);
+    return hashes.map((hash) => {
+      const item = items.get(hash);
+      return item ? parseItem(suppressionItemSchema, item) : null;
+    });
+  }
+
+  async putSuppressions(records: readonly SuppressionRecord[], options?: CallOptions): Promise<void> {
+    const unique = [...new Map(records.map((record) => [record.hash, { ...record }])).values()];
+    await this.batchWrite(this.tables.suppressions, unique, options);
+  }
+
+  async deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null> {
+    const result = await this.document.send(
+      new DeleteCommand({ TableName: this.tables.suppressions, Key: { hash }, ReturnValues: 'ALL_OLD' }),
+      { abortSignal: options?.signal },
+    );
+    return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
+  }
+
+  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string> {
+    const item = { hash: SUPPRESSION_KEY_FINGERPRINT_HASH, fingerprint };
+    const outcome = await this.conditionalPut(this.tables.suppressions, item, 'attribute_not_exists(#h)', { '#h': 'hash' }, undefined, options);
+    if (outcome === 'written') return fingerprint;
+    const result = await this.document.send(
+      new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
+      { abortSignal: options?.signal },
+    );
+    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options);
+    return parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint;
+  }
+
   async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
     const page = await this.document.send(
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
@@ -733,12 +768,6 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
-}
-
-function maxString(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
 }
 
 function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {

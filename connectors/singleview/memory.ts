@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
-import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -24,6 +24,7 @@ import type {
   PageDeletion,
   Purpose,
   SingleViewPort,
+  SuppressionRecord,
   WriteOutcome,
   MergeSuggestionRecord,
   SuggestionPage,
@@ -42,6 +43,7 @@ import {
   identityLogItemSchema,
   idempotencyItemSchema,
   mergeLinkSchema,
+  suppressionItemSchema,
 } from './schemas.js';
 
 type Item = Record<string, unknown>;
@@ -79,6 +81,8 @@ export class MemorySingleView implements SingleViewPort {
   private readonly consentHistory = new Map<string, Item[]>();
   private readonly identityLog = new Map<string, Item[]>();
   private readonly erasureJobs = new Map<string, Item>();
+  private readonly suppressions = new Map<string, Item>();
+  private suppressionKeyFingerprint: string | undefined;
   private readonly mergeSuggestions = new Map<string, Item>();
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
@@ -112,16 +116,13 @@ export class MemorySingleView implements SingleViewPort {
 
   /** The DynamoDB adapter's Query, in memory: sort-key range, `after` exclusive, type filter, one extra for hasNextPage. */
   async getEvents(customerId: string, query: EventQuery, _options?: CallOptions): Promise<EventPage> {
-    const afterKey = query.after ? eventSortKey(query.after.occurredAt, query.after.id) : undefined;
-    const since = query.since;
-    const upper = query.until ? `${query.until}#\uffff` : undefined;
+    const { lower, upper, after, newestFirst } = timelineRange(query);
     const wanted = query.first + 1;
     const events: EventRecord[] = [];
-    for (const item of this.timelines.get(customerId) ?? []) {
+    const timeline = this.timelines.get(customerId) ?? [];
+    for (const item of newestFirst ? [...timeline].reverse() : timeline) {
       const sk = String(item.sk);
-      if (afterKey !== undefined && sk <= afterKey) continue;
-      if (since !== undefined && sk < since) continue;
-      if (upper !== undefined && sk > upper) break;
+      if (sk === after || (lower !== undefined && sk < lower) || (upper !== undefined && sk > upper)) continue;
       if (query.types && query.types.length > 0 && !query.types.includes(String(item.type))) continue;
       events.push(parseOrThrow(eventItemSchema, item));
       if (events.length === wanted) break;
@@ -325,6 +326,28 @@ export class MemorySingleView implements SingleViewPort {
 
   async putErasureJob(job: ErasureJobRecord, _options?: CallOptions): Promise<void> {
     this.erasureJobs.set(job.customerId, copy(job));
+  }
+
+  async getSuppressions(hashes: readonly string[], _options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {
+    return hashes.map((hash) => {
+      const item = this.suppressions.get(hash);
+      return item ? parseItem(suppressionItemSchema, item) : null;
+    });
+  }
+
+  async putSuppressions(records: readonly SuppressionRecord[], _options?: CallOptions): Promise<void> {
+    for (const record of records) this.suppressions.set(record.hash, copy(record));
+  }
+
+  async deleteSuppression(hash: string, _options?: CallOptions): Promise<SuppressionRecord | null> {
+    const item = this.suppressions.get(hash);
+    this.suppressions.delete(hash);
+    return item ? parseOrThrow(suppressionItemSchema, item) : null;
+  }
+
+  async claimSuppressionKeyFingerprint(fingerprint: string, _options?: CallOptions): Promise<string> {
+    this.suppressionKeyFingerprint ??= fingerprint;
+    return this.suppressionKeyFingerprint;
   }
 
   async putMergeSuggestion(suggestion: MergeSuggestionRecord, _options?: CallOptions): Promise<WriteOutcome> {

@@ -36,8 +36,9 @@ export interface IdentityRecord extends IdentityKey {
   readonly lastSeenAt: string;
   /**
    * The person proved it: an identify call by a principal with the
-   * identity:verify scope said so, or a customer token named it as its
-   * verified login. Once verified, it stays verified.
+   * identity:verify scope said so, an operator imported it (npm run
+   * identities:import without --unverified), or a customer token named it
+   * as its verified login. Once verified, it stays verified.
    */
   readonly verified?: boolean;
 }
@@ -173,8 +174,13 @@ export interface EventPosition {
   readonly id: string;
 }
 
+/** Timelines read oldest first unless a page asks for the newest first. */
+export type EventOrder = 'OLDEST_FIRST' | 'NEWEST_FIRST';
+
 export interface EventQuery {
   readonly first: number;
+  /** Default OLDEST_FIRST; `after` continues in the same order. */
+  readonly order?: EventOrder | undefined;
   readonly after?: EventPosition | undefined;
   readonly types?: readonly string[] | undefined;
   readonly since?: string | undefined;
@@ -399,6 +405,20 @@ export interface ErasureJobRecord {
   readonly completedAt?: string | null;
 }
 
+/**
+ * An erased identifier on the suppression list (docs/erasure.md): only its
+ * keyed hash is kept, never the value. `identify` and `track` refuse an
+ * identifier on the list until an operator lifts it.
+ */
+export interface SuppressionRecord {
+  /** HMAC-SHA-256 (hex) of the identity index key (`TYPE#value`) under the gateway's suppression key. */
+  readonly hash: string;
+  readonly identityType: IdentityType;
+  /** The erased customer whose identifier it was (the erasure job's canonical id). */
+  readonly customerId: string;
+  readonly suppressedAt: string;
+}
+
 export interface CustomerScanPage {
   readonly customers: readonly CustomerRecord[];
   /** Opaque position for the next page; undefined at the end. */
@@ -423,7 +443,7 @@ export interface SingleViewPort {
   getMergeLinks(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<MergeLink | null | Error>>;
   /** Identity index: which customer holds each identifier. */
   customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<ReadonlyArray<string | null | Error>>;
-  /** One page of a customer's timeline, oldest first. */
+  /** One page of a customer's timeline, oldest first or newest first as the query asks. */
   getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage>;
   /** One page of a customer's audit trail, newest first. */
   getAuditTrail(customerId: string, first: number, after?: AuditPosition, options?: CallOptions): Promise<AuditPage>;
@@ -492,6 +512,20 @@ export interface SingleViewPort {
   deleteIdentityLog(customerId: string, options?: CallOptions): Promise<PageDeletion>;
   getErasureJob(customerId: string, options?: CallOptions): Promise<ErasureJobRecord | null>;
   putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void>;
+  /** The suppression list by hash (batch contract; strongly consistent, so a refusal holds right after an erasure). */
+  getSuppressions(hashes: readonly string[], options?: CallOptions): Promise<ReadonlyArray<SuppressionRecord | null | Error>>;
+  /** Puts entries on the list (a put: the same hash twice is one entry). */
+  putSuppressions(records: readonly SuppressionRecord[], options?: CallOptions): Promise<void>;
+  /** Takes an entry off the list; resolves to the entry that was there, or null. */
+  deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null>;
+  /**
+   * The fingerprint of the key the suppression list is written under, kept
+   * beside its entries: stores `fingerprint` when none is stored yet, and
+   * resolves to the one stored (the given one, or the one stored before).
+   * Never overwrites, so a gateway started with another key cannot adopt the
+   * list (src/erasure/suppression.ts).
+   */
+  claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string>;
   /**
    * Match links: an external resolver's match group (AWS Entity Resolution's
    * matchId) → the canonical customer it stands for, kept beside the identity

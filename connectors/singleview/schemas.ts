@@ -166,6 +166,17 @@ export const erasureJobItemSchema = z.object({
   completedAt: nullableString,
 });
 
+export const suppressionItemSchema = z.object({
+  hash: z.string(),
+  identityType: z.enum(['ANONYMOUS_ID', 'USER_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'CRM_ID', 'LOYALTY_ID']),
+  customerId: z.string(),
+  suppressedAt: z.string(),
+});
+
+/** The suppression list's key fingerprint, under a hash no HMAC (64 hex digits) can take. */
+export const SUPPRESSION_KEY_FINGERPRINT_HASH = 'key-fingerprint';
+export const suppressionKeyFingerprintItemSchema = z.object({ hash: z.literal(SUPPRESSION_KEY_FINGERPRINT_HASH), fingerprint: z.string() });
+
 export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
 
 export const mergeSuggestionItemSchema = z.object({

@@ -13,9 +13,10 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
  * on the identity index), a customer's events by time (Query on the sort key
  * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
  * `track` idempotency keys by key, a customer's consent history and identity
- * change log by time, erasure jobs by customer, the gateway's rate-limit
- * buckets by principal (src/ratelimit/dynamodb.ts), and merge suggestions by
- * id and, through an index, by status and time.
+ * change log by time, erasure jobs by customer, the suppression list of
+ * erased identifiers by keyed hash, the gateway's rate-limit buckets by
+ * principal (src/ratelimit/dynamodb.ts), and merge suggestions by id and,
+ * through an index, by status and time.
  */
 export interface TableNames {
   readonly customers: string;
@@ -28,6 +29,7 @@ export interface TableNames {
   readonly consentHistory: string;
   readonly identityLog: string;
   readonly erasures: string;
+  readonly suppressions: string;
   readonly rateLimits: string;
   readonly mergeSuggestions: string;
 }
@@ -47,6 +49,7 @@ export function tableNames(prefix: string): TableNames {
     consentHistory: `${prefix}consent_history`,
     identityLog: `${prefix}identity_log`,
     erasures: `${prefix}erasures`,
+    suppressions: `${prefix}suppressions`,
     rateLimits: `${prefix}rate_limits`,
     mergeSuggestions: `${prefix}merge_suggestions`,
   };
@@ -112,6 +115,7 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
     rangeTable(names.consentHistory, 'customerId', 'sk'),
     rangeTable(names.identityLog, 'customerId', 'sk'),
     hashTable(names.erasures, 'customerId'),
+    hashTable(names.suppressions, 'hash'),
     hashTable(names.rateLimits, 'bucket'),
     suggestionsTable(names.mergeSuggestions),
   ];

@@ -7,14 +7,15 @@ import type { AuditSink } from './writer.js';
 export { MAX_OPERATION_LENGTH, KEY_ADMIN_TRAIL } from './records.js';
 export type { AuditActor, AuditDetail, FieldRelease } from './records.js';
 export { AuditWriter, directAuditSink } from './writer.js';
+export { erasureRecord, suppressionLiftRecord } from './erasure.js';
 export { suggestionDecision } from './suggestions.js';
 export type { DecidedSuggestion, SuggestionSide } from './suggestions.js';
 export type { AuditSink } from './writer.js';
 
 /**
  * The one way anything is written to the audit trail (docs/privacy.md,
- * "Audit"). Reads, consent changes, identity writes, erasure and key
- * administration each call one method; the records it builds are per
+ * "Audit"). Reads, consent changes, identity writes, erasure (and lifting
+ * a suppression) and key administration each call one method; the records it builds are per
  * customer (a record never names another), bounded in size, and carry who,
  * why, when and the trace id, never a personal value. Every method resolves
  * once its records are durable and rejects when any of them is not: what a
@@ -25,6 +26,11 @@ export type { AuditSink } from './writer.js';
  *   await audit.reads(actor, releases, span);          // the privacy plugin
  *   await audit.appliedChanges(actor, [{ customerId, detail: { change: 'consent', purpose: 'MARKETING', status: 'DENIED' } }], span);
  *   await audit.keyAdministration(actor, keyId, { change: 'revoke' });
+ *
+ * The records of each kind of write are built by a function here
+ * (suggestions.ts, erasure.ts) or in the write path's own step, always as
+ * `{ customerId, detail }` entries for `appliedChanges` (or `changes`, for a
+ * write recorded before it is made: liftSuppression).
  *
  * A new write path calls `appliedChanges` once its change has landed (or
  * `change`/`changes` when it handles the failure itself). Operation names are

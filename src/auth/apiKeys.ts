@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
@@ -53,6 +54,11 @@ export function mintApiKey(fields: Omit<ApiKeyRecord, 'keyId' | 'secretHash' | '
 
 export type KeyCheck = { readonly status: 'valid'; readonly principal: Principal } | { readonly status: 'invalid'; readonly reason: string };
 
+/** Where key records are read; `parentSpan` is the request the lookup is for. */
+export interface KeyLookup {
+  getApiKey(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null>;
+}
+
 export interface ApiKeyCacheOptions {
   /** How long a found key record is kept: revocation and expiry take effect within it. 0: no cache. */
   readonly cacheMs: number;
@@ -83,7 +89,7 @@ export class ApiKeyAuthenticator {
   private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
   constructor(
-    private readonly store: Pick<SingleViewPort, 'getApiKey'>,
+    private readonly store: KeyLookup,
     private readonly options: ApiKeyCacheOptions,
     private readonly clock: () => number = Date.now,
   ) {
@@ -92,10 +98,11 @@ export class ApiKeyAuthenticator {
     this.unknown = new LRUCache({ max: size });
   }
 
-  async check(presented: string): Promise<KeyCheck> {
+  /** `parentSpan`: the request's span; a lookup that requests share is a child of the first one's. */
+  async check(presented: string, parentSpan?: Span): Promise<KeyCheck> {
     const parsed = parseApiKey(presented);
     if (!parsed) return { status: 'invalid', reason: 'malformed API key' };
-    return this.verdict(parsed, await this.lookup(parsed.keyId));
+    return this.verdict(parsed, await this.lookup(parsed.keyId, parentSpan));
   }
 
   /**
@@ -140,19 +147,19 @@ export class ApiKeyAuthenticator {
     return cached && cached.until > this.clock() ? cached : undefined;
   }
 
-  private async lookup(keyId: string): Promise<ApiKeyRecord | null> {
+  private async lookup(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null> {
     const cached = this.fresh(keyId);
     if (cached) return cached.record;
     let pending = this.pending.get(keyId);
     if (!pending) {
-      pending = this.read(keyId).finally(() => this.pending.delete(keyId));
+      pending = this.read(keyId, parentSpan).finally(() => this.pending.delete(keyId));
       this.pending.set(keyId, pending);
     }
     return pending;
   }
 
-  private async read(keyId: string): Promise<ApiKeyRecord | null> {
-    const record = await this.store.getApiKey(keyId);
+  private async read(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null> {
+    const record = await this.store.getApiKey(keyId, parentSpan);
     const keepMs = record ? this.options.cacheMs : (this.options.negativeCacheMs ?? this.options.cacheMs);
     if (keepMs > 0) (record ? this.known : this.unknown).set(keyId, { record, until: this.clock() + keepMs });
     if (record) this.unknown.delete(keyId);
@@ -168,9 +175,9 @@ export class ApiKeyAuthenticator {
  * a flood of made-up keys open the circuit customer reads go through.
  * Cached keys are not looked up at all.
  */
-export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): Pick<SingleViewPort, 'getApiKey'> {
+export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): KeyLookup {
   return {
-    getApiKey: (keyId) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true }, () => store.getApiKey(keyId)),
+    getApiKey: (keyId, parentSpan) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true, parentSpan }, () => store.getApiKey(keyId)),
   };
 }
 

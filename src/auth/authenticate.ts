@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import { ErrorCode, sourceUnavailable, unauthenticated } from '../errors.js';
@@ -32,13 +33,14 @@ export interface Credentials {
  * counts against the client address; an address with too many failures is
  * RATE_LIMITED (HTTP 429) before its credential costs a lookup, unless it is
  * a key already known to be valid. A key that cannot be checked because the
- * single view fails is SOURCE_UNAVAILABLE or SOURCE_TIMEOUT (HTTP 503).
+ * single view fails is SOURCE_UNAVAILABLE or SOURCE_TIMEOUT (HTTP 503). A key
+ * lookup is a span under `parentSpan`, the request's.
  */
-export async function authenticate(request: Credentials, authenticator: Authenticator): Promise<Principal> {
+export async function authenticate(request: Credentials, authenticator: Authenticator, parentSpan?: Span): Promise<Principal> {
   const { headers, clientAddress } = request;
   const failures = authenticator.failures;
   const apiKey = single(headers['x-api-key']);
-  if (apiKey !== undefined) return keyPrincipal(apiKey, clientAddress, authenticator);
+  if (apiKey !== undefined) return keyPrincipal(apiKey, clientAddress, authenticator, parentSpan);
   failures?.assertAllowed(clientAddress);
   try {
     return await bearer(headers, authenticator);
@@ -49,7 +51,12 @@ export async function authenticate(request: Credentials, authenticator: Authenti
 }
 
 /** An API key: from the cache when it knows the answer, else one lookup, paid for up front by the address. */
-async function keyPrincipal(apiKey: string, clientAddress: string | undefined, authenticator: Authenticator): Promise<Principal> {
+async function keyPrincipal(
+  apiKey: string,
+  clientAddress: string | undefined,
+  authenticator: Authenticator,
+  parentSpan: Span | undefined,
+): Promise<Principal> {
   const { apiKeys, failures } = authenticator;
   const cached = apiKeys.cachedCheck(apiKey);
   if (cached?.status === 'valid') return cached.principal;
@@ -60,7 +67,7 @@ async function keyPrincipal(apiKey: string, clientAddress: string | undefined, a
   }
   // Requests that join a lookup already under way add no cost, so they spend nothing.
   const attempt = apiKeys.lookupPending(apiKey) ? undefined : failures?.reserve(clientAddress);
-  const check = await apiKeys.check(apiKey).catch((error: unknown) => {
+  const check = await apiKeys.check(apiKey, parentSpan).catch((error: unknown) => {
     // The single view could not answer: not the client's failure.
     attempt?.refund();
     throw error instanceof SourceError ? sourceUnavailable(error) : error;

@@ -48,6 +48,7 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Mutation.track': { scope: 'events:write', principals: STAFF },
   'Mutation.setConsent': { scope: 'consent:write', principals: STAFF },
   'Mutation.forgetCustomer': { scope: 'erasure:write', principals: STAFF },
+  'Mutation.liftSuppression': { scope: 'erasure:write', principals: STAFF },
   'Mutation.unmerge': { scope: 'identity:write', principals: STAFF },
   'Mutation.acceptMergeSuggestion': { scope: 'identity:write', principals: STAFF },
   'Mutation.rejectMergeSuggestion': { scope: 'identity:write', principals: STAFF },

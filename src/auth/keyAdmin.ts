@@ -23,14 +23,18 @@ export interface KeyAdminAudit {
   readonly operator: string;
 }
 
-const PURPOSE_NAMES = ['support', 'marketing', 'analytics', 'personalization', 'fraud', 'self_service'] as const;
+const PURPOSE_NAMES = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'] as const satisfies readonly Purpose[];
 
 export const newKeySchema = z.object({
   clientName: z.string().trim().min(1, 'expected a client name').max(200, 'expected at most 200 characters'),
   scopes: z.array(z.enum(SCOPES, { error: `unknown scope; expected ${SCOPES.join(', ')}` })).min(1, 'expected at least one scope'),
-  purposes: z
-    .array(z.enum(PURPOSE_NAMES, { error: `unknown purpose; expected ${PURPOSE_NAMES.join(', ')}` }))
-    .transform((names) => names.map((name) => name.toUpperCase() as Purpose)),
+  // Named in any case on the command line (`support` or `SUPPORT`), stored as the schema's enum value.
+  purposes: z.array(
+    z
+      .string()
+      .transform((name) => name.toUpperCase())
+      .pipe(z.enum(PURPOSE_NAMES, { error: `unknown purpose; expected ${PURPOSE_NAMES.join(', ')} (in any case)` })),
+  ),
   expiresAt: z.iso
     .datetime({ offset: true, error: 'expected an ISO 8601 time such as 2027-01-31T00:00:00Z' })
     .refine((at) => Date.parse(at) > Date.now(), 'expected a time in the future')
@@ -53,16 +57,27 @@ export interface NewKeyInput {
   readonly pseudonymScope?: string | undefined;
 }
 
+/** The store refused the operation (no such key, a revoked or demo key): `npm run keys` exits 1. */
 export class KeyAdminError extends Error {
   override readonly name = 'KeyAdminError';
 }
 
-export async function createKey(store: KeyStore, input: NewKeyInput, audit: KeyAdminAudit, now = new Date()): Promise<NewKey> {
+/** Input the operator can fix (a name, a scope, a duration): a usage error, `npm run keys` exits 64. */
+export class KeyInputError extends Error {
+  override readonly name = 'KeyInputError';
+}
+
+/** Checks a new key's fields as an operator typed them; KeyInputError names each field at fault. */
+export function parseNewKey(input: NewKeyInput): z.output<typeof newKeySchema> {
   const parsed = newKeySchema.safeParse(input);
   if (!parsed.success) {
-    throw new KeyAdminError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('\n'));
+    throw new KeyInputError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('\n'));
   }
-  const { expiresAt, rateLimitPerMinute, trustedDocumentsOnly, pseudonymScope, ...fields } = parsed.data;
+  return parsed.data;
+}
+
+export async function createKey(store: KeyStore, input: NewKeyInput, audit: KeyAdminAudit, now = new Date()): Promise<NewKey> {
+  const { expiresAt, rateLimitPerMinute, trustedDocumentsOnly, pseudonymScope, ...fields } = parseNewKey(input);
   const minted = mintApiKey(
     {
       ...fields,
@@ -163,10 +178,10 @@ async function existing(store: KeyStore, keyId: string): Promise<ApiKeyRecord> {
   return record;
 }
 
-/** Duration like 30s, 15m, 12h, 90d. */
-export function parseDuration(text: string): number {
+/** Duration like 30s, 15m, 12h, 90d; `option` names it in the error. */
+export function parseDuration(text: string, option = 'the duration'): number {
   const match = /^(\d{1,6})([smhd])$/.exec(text.trim());
-  if (!match) throw new KeyAdminError(`"${text}" is not a duration; expected e.g. 30s, 15m, 12h or 90d.`);
+  if (!match) throw new KeyInputError(`${option} is not a duration; expected e.g. 30s, 15m, 12h or 90d.`);
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
 }

@@ -164,7 +164,7 @@ function addCustomer(faker: Faker, data: DemoData, sketch: CustomerSketch, index
     })),
   );
   if (hasCrm) data.crm.push(generateCrm(faker, sketch, crmId, { firstName, lastName, email, phone }));
-  if (hasLoyalty) data.loyalty.push(generateLoyalty(faker, sketch, memberId, lifetimeValue));
+  if (hasLoyalty) data.loyalty.push(generateLoyalty(faker, memberId, lifetimeValue));
 }
 
 /** Fictional US numbers (555-01xx) that libphonenumber accepts, unique per index. */
@@ -236,29 +236,31 @@ function generateCrm(
   const caseCount = sketch.documented ? 3 : faker.number.int({ min: 0, max: 3 });
   const cases: SupportCaseRecord[] = [];
   for (let i = 0; i < caseCount; i++) {
+    const status = sketch.documented ? (['open', 'pending', 'closed'] as const)[i]! : faker.helpers.arrayElement(['open', 'pending', 'closed', 'closed']);
     cases.push({
       id: `case-${crmId.slice(4)}-${i + 1}`,
       subject: faker.helpers.arrayElement(['Late delivery', 'Refund request', 'Password reset', 'Damaged item', 'Billing question']),
-      status: sketch.documented ? (['open', 'pending', 'closed'] as const)[i]! : faker.helpers.arrayElement(['open', 'pending', 'closed', 'closed']),
+      status,
+      closed: status === 'closed',
       openedAt: new Date(DEMO_ANCHOR.getTime() - faker.number.int({ min: 1, max: 120 }) * DAY).toISOString(),
     });
   }
   cases.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  // The CRM knows its own contact id only; the customer's CRM_ID identity joins the two.
   return {
     crmId,
-    customerRef: sketch.id,
     accountManager: faker.person.fullName(),
     ...contact,
     cases,
   };
 }
 
-function generateLoyalty(faker: Faker, sketch: CustomerSketch, memberId: string, lifetimeValue: number): LoyaltyAccountRecord {
+function generateLoyalty(faker: Faker, memberId: string, lifetimeValue: number): LoyaltyAccountRecord {
   const lifetimePoints = Math.round(lifetimeValue * 10) + faker.number.int({ min: 0, max: 30_000 });
   const tier = [...TIERS].reverse().find(([, min]) => lifetimePoints >= min)![0];
+  // The loyalty system knows its own member id only; the customer's LOYALTY_ID identity joins the two.
   return {
     memberId,
-    customerRef: sketch.id,
     tier,
     pointsBalance: faker.number.int({ min: 0, max: lifetimePoints }),
     lifetimePoints,

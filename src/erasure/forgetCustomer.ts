@@ -6,24 +6,34 @@ import type {
   CustomerRecord,
   ErasureJobRecord,
   ErasureSourceRecord,
+  IdentityKey,
   PageDeletion,
   Purpose,
 } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
-import type { AuditLog } from '../audit/index.js';
+import { erasureRecord } from '../audit/index.js';
+import type { AuditActor, AuditLog } from '../audit/index.js';
 import type { SourceName } from '../config.js';
 import type { CustomerCache } from '../identity/cache.js';
 import type { Clock } from '../identity/clock.js';
 import { GuardedStore } from '../identity/store.js';
+import { sourceKeysOf } from '../sourceKeys.js';
+import type { SourceKeyHints } from '../sourceKeys.js';
 import type { Sources } from '../sources.js';
+import type { SuppressionList } from './suppression.js';
 
 export interface ErasureServices {
   readonly sources: Sources;
   readonly clock: Clock;
   readonly cache: CustomerCache;
+  readonly sourceKeyHints: SourceKeyHints;
+  readonly suppressions: SuppressionList;
   readonly logger: Logger;
   readonly audit: AuditLog;
 }
+
+/** Whom to forget: a customer id (any id of the customer), or an identifier the person is known by. */
+export type ErasureSubject = { readonly by: 'id'; readonly id: string } | { readonly by: 'identity'; readonly key: IdentityKey };
 
 export interface ErasureRequest {
   readonly principal: string;
@@ -37,54 +47,94 @@ export const ERASURE_SOURCES: readonly SourceName[] = ['singleview', 'crm', 'loy
 const MAX_MERGE_HOPS = 8;
 
 /**
- * forgetCustomer: erase a person from every source. A job record in the
- * single view (ids and statuses only) makes it resumable: a repeated request
- * skips the sources already done and retries the ones that FAILED.
+ * forgetCustomer: erase a person from every source, and keep them from
+ * coming back. A job record in the single view (ids and statuses only) makes
+ * it resumable: a repeated request skips the sources already done and
+ * retries the ones that FAILED.
  *
- * The resolution links go before the single view, whose customer items list
- * the identifiers to unlink; CRM and loyalty run beside them. Every request
- * (a repeat too) is audited on the customer's trail with each source's
- * status, never a personal value; if that record cannot be written the call
- * fails, and a repeat (which resumes) writes it.
+ * First every identifier of the person goes on the suppression list (keyed
+ * hashes only), so that no event or identify re-collects them while or after
+ * the sources are erased. The CRM and loyalty system are erased by the
+ * customer's CRM_ID and LOYALTY_ID identities, resolution by the customer
+ * ids; the single view goes last, since its customer items hold the
+ * identifiers the others are erased by. Every request (a repeat too) is
+ * audited on the customer's trail with each source's status, never a
+ * personal value (src/audit/erasure.ts); if that record cannot be written
+ * the call fails, and a repeat (which resumes) writes it.
  */
-export async function forgetCustomer(services: ErasureServices, id: string, request: ErasureRequest): Promise<ErasureJobRecord> {
+export async function forgetCustomer(services: ErasureServices, subject: ErasureSubject, request: ErasureRequest): Promise<ErasureJobRecord> {
   const store = new GuardedStore(services.sources.singleView, services.sources.guards.singleview, request.span);
+  const id = await subjectId(services, store, subject);
   const job = (await store.read('getErasureJob', (o) => services.sources.singleView.getErasureJob(id, o))) ?? (await newJob(services, store, id));
+  const ids = job.customerIds;
+  const records = [...(await store.customers(ids)).values()];
+  const identities = records.flatMap((record) => record.identities.map(({ type, value }): IdentityKey => ({ type, value })));
+  const suppressed = subject.by === 'identity' ? [subject.key, ...identities] : identities;
+  await services.suppressions.suppress(suppressed, job.canonicalId, services.clock().toISOString(), request.span);
+
   const sources = { ...job.sources };
   const pending = (source: SourceName) => sources[source]?.status !== 'ERASED' && sources[source]?.status !== 'NOT_FOUND';
   // Erasing is idempotent, so the guard may retry it like a read.
   const guarded = (source: SourceName, erase: (options: CallOptions) => Promise<EraseOutcome>) => () =>
-    services.sources.guards[source].run({ operation: 'erase', batchSize: 1, idempotent: true, parentSpan: request.span }, (signal) =>
-      erase({ signal }),
+    services.sources.guards[source].run({ operation: 'erase', batchSize: 1, idempotent: true, parentSpan: request.span }, (signal, traceContext) =>
+      erase({ signal, traceContext }),
     );
   const run = (source: SourceName, erase: (options: CallOptions) => Promise<EraseOutcome>) =>
     pending(source) ? attempt(services, source, guarded(source, erase)).then((status) => (sources[source] = status)) : Promise.resolve();
+  // A customer without a CRM_ID (or LOYALTY_ID) has nothing in that source, and costs it no call.
+  const byKeys = (keys: readonly string[], erase: (keys: readonly string[], o: CallOptions) => Promise<EraseOutcome>) => (o: CallOptions) =>
+    keys.length === 0 ? Promise.resolve<EraseOutcome>('not_found') : erase(keys, o);
 
   const { crm, loyalty, resolution } = services.sources;
-  const ids = job.customerIds;
+  const keys = records.map(sourceKeysOf);
   await Promise.all([
-    run('crm', (o) => crm.erase(ids, o)),
-    run('loyalty', (o) => loyalty.erase(ids, o)),
+    run('crm', byKeys(keys.flatMap((k) => k.crm), (k, o) => crm.erase(k, o))),
+    run('loyalty', byKeys(keys.flatMap((k) => k.loyalty), (k, o) => loyalty.erase(k, o))),
     run('resolution', (o) => resolution.erase(ids, o)),
   ]);
   if (pending('singleview')) {
-    sources.singleview = pending('resolution')
-      ? { status: 'FAILED', detail: 'waits for the resolution links to be erased first', at: services.clock().toISOString() }
-      : await attempt(services, 'singleview', () => eraseSingleView(store, ids));
+    const waitingFor = (['resolution', 'crm', 'loyalty'] as const).filter(pending);
+    sources.singleview =
+      waitingFor.length > 0
+        ? { status: 'FAILED', detail: `waits for ${waitingFor.join(', ')} to be erased first`, at: services.clock().toISOString() }
+        : await attempt(services, 'singleview', () => eraseSingleView(store, ids));
   }
-  for (const customerId of ids) services.cache.forget(customerId);
+  for (const customerId of ids) {
+    services.cache.forget(customerId);
+    services.sourceKeyHints.forget(customerId);
+  }
 
   const now = services.clock().toISOString();
   const done = ERASURE_SOURCES.every((source) => !pending(source));
   const updated: ErasureJobRecord = { ...job, sources, updatedAt: now, completedAt: done ? (job.completedAt ?? now) : null };
   await Promise.all(ids.map((customerId) => store.write('putErasureJob', (o) => services.sources.singleView.putErasureJob({ ...updated, customerId }, o))));
-  const statuses = Object.fromEntries(ERASURE_SOURCES.map((source) => [`source.${source}`, sources[source]?.status ?? 'FAILED']));
-  await services.audit.appliedChanges(
-    { principal: request.principal, purpose: request.purpose, traceId: request.traceId, operation: 'forgetCustomer' },
-    [{ customerId: job.canonicalId, detail: { change: 'erasure', completed: done ? 'true' : 'false', ...statuses } }],
-    request.span,
-  );
+  await services.audit.appliedChanges(erasureActor(request, 'forgetCustomer'), [erasureRecord(job.canonicalId, sources, ERASURE_SOURCES, done)], request.span);
   return updated;
+}
+
+/** Who asked for an erasure or a lift, as its audit record names them. */
+export function erasureActor(request: ErasureRequest, operation: string): AuditActor {
+  return { principal: request.principal, purpose: request.purpose, traceId: request.traceId, operation };
+}
+
+/**
+ * The customer id an erasure is filed under. An identifier resolves through
+ * the single view's identity index; one that nobody holds any more was
+ * erased before, and its suppression entry names that customer, so a
+ * repeated request returns the same receipt. An identifier no customer ever
+ * held gets an id derived from its keyed hash: the receipt says every source
+ * had nothing, and the identifier is suppressed all the same.
+ */
+async function subjectId(services: ErasureServices, store: GuardedStore, subject: ErasureSubject): Promise<string> {
+  if (subject.by === 'id') return subject.id;
+  const port = services.sources.singleView;
+  const [holder] = await store.read('customerIdsByIdentity', (o) => port.customerIdsByIdentity([subject.key], { ...o, consistent: true }));
+  if (holder instanceof Error) throw holder;
+  if (holder) return holder;
+  const hash = services.suppressions.hash(subject.key);
+  const [entry] = await store.read('getSuppressions', (o) => port.getSuppressions([hash], o));
+  if (entry instanceof Error) throw entry;
+  return entry?.customerId ?? `erased_${hash.slice(0, 40)}`;
 }
 
 /** A new job for the customer `id` stands for (after merges), covering every id it absorbed. */

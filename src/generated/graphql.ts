@@ -92,11 +92,13 @@ export type ConsentStatus =
   | 'DENIED'
   | 'GRANTED';
 
+/** A contact in the CRM, the system of record for account managers and support cases. */
 export type CrmRecord = {
   __typename?: 'CrmRecord';
   accountManager?: Maybe<Scalars['String']['output']>;
+  /** The CRM's own contact id: the value of the customer's CRM_ID identity. */
   crmId?: Maybe<Scalars['ID']['output']>;
-  /** Cases whose status is not closed, oldest first. */
+  /** Cases the CRM does not count as closed, oldest first. */
   openCases?: Maybe<Array<SupportCase>>;
 };
 
@@ -112,18 +114,34 @@ export type Customer = {
   consentHistory?: Maybe<Array<ConsentChange>>;
   consents?: Maybe<Array<Consent>>;
   createdAt?: Maybe<Scalars['DateTime']['output']>;
-  /** From the CRM source; null when the CRM has no contact for the customer. */
+  /**
+   * From the CRM source, found by the customer's CRM_ID identity (the CRM's
+   * contact id). A customer holding several (after a merge) gets the contact of
+   * the one held longest; crmRecords lists each, and the profile fills its gaps
+   * from each in that order. Null when the customer holds no CRM_ID or the CRM
+   * knows none of them.
+   */
   crm?: Maybe<CrmRecord>;
-  /** Events in time order (oldest first); the cursor is opaque. */
+  /** Every CRM contact of the customer, one per CRM_ID it holds that the CRM knows, the one held longest first; each keeps its own account manager and cases. Decided like crm (BEHAVIORAL), then each record's fields by their own class. */
+  crmRecords?: Maybe<Array<CrmRecord>>;
+  /** Events in time order, oldest first unless order says NEWEST_FIRST; after continues in the same order; the cursor is opaque. */
   events?: Maybe<EventConnection>;
   /** Canonical id. */
   id: Scalars['ID']['output'];
   identities?: Maybe<Array<Identity>>;
   /** Identifiers and the links between them, with the rule and time of each (scope identity:read). */
   identityGraph?: Maybe<IdentityGraph>;
-  /** From the loyalty source; null when the customer is not a member. */
+  /**
+   * From the loyalty source, found by the customer's LOYALTY_ID identity (the
+   * loyalty system's member id). A customer holding several (after a merge)
+   * gets the membership of the one held longest; loyaltyAccounts lists each.
+   * Null when the customer holds no LOYALTY_ID or the loyalty system knows none
+   * of them.
+   */
   loyalty?: Maybe<LoyaltyAccount>;
-  /** Golden record: the single view, with gaps filled from the CRM contact. */
+  /** Every membership of the customer, one per LOYALTY_ID it holds that the loyalty system knows, the one held longest first. Memberships are not added up: each keeps its own tier and points. Decided like loyalty (FINANCIAL), then each account's fields by their own class. */
+  loyaltyAccounts?: Maybe<Array<LoyaltyAccount>>;
+  /** Golden record: the single view, with gaps filled from the CRM contacts (see crm). */
   profile?: Maybe<Profile>;
   segments?: Maybe<Array<SegmentMembership>>;
   /** Computed from the customer's events. */
@@ -153,6 +171,7 @@ export type CustomerConsentHistoryArgs = {
 export type CustomerEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  order?: InputMaybe<EventOrder>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
   types?: InputMaybe<Array<Scalars['String']['input']>>;
   until?: InputMaybe<Scalars['DateTime']['input']>;
@@ -199,6 +218,13 @@ export type EventEdge = {
   cursor: Scalars['String']['output'];
   node: Event;
 };
+
+/** The direction of a timeline page. */
+export type EventOrder =
+  /** By occurredAt, latest first (then by event id, descending). */
+  | 'NEWEST_FIRST'
+  /** By occurredAt, earliest first (then by event id). */
+  | 'OLDEST_FIRST';
 
 export type ExplainedIdentifier = {
   __typename?: 'ExplainedIdentifier';
@@ -247,9 +273,10 @@ export type Identity = {
   /** Normalized value (emails lower-cased, phones in E.164). */
   value?: Maybe<Scalars['String']['output']>;
   /**
-   * The person proved it: vouched for by a caller with identity:verify, or named
-   * as its verified login by a customer token. Identity metadata, decided like
-   * source and the times (null when withheld).
+   * The person proved it: vouched for by a caller with identity:verify or by an
+   * operator's identities:import, or named as its verified login by a customer
+   * token. Identity metadata, decided like source and the times (null when
+   * withheld).
    */
   verified?: Maybe<Scalars['Boolean']['output']>;
 };
@@ -382,9 +409,11 @@ export type LinkRejectionReason =
    */
   | 'UNVERIFIED_MERGE';
 
+/** A membership in the loyalty system. */
 export type LoyaltyAccount = {
   __typename?: 'LoyaltyAccount';
   lifetimePoints?: Maybe<Scalars['Int']['output']>;
+  /** The loyalty system's own member id: the value of the customer's LOYALTY_ID identity. */
   memberId?: Maybe<Scalars['ID']['output']>;
   pointsBalance?: Maybe<Scalars['Int']['output']>;
   tier?: Maybe<Scalars['String']['output']>;
@@ -473,10 +502,22 @@ export type Mutation = {
    * apply; unmerge undoes it). Audited (scope identity:write).
    */
   acceptMergeSuggestion: MergeSuggestionResult;
-  /** Erases a customer from every source; idempotent and resumable (scope erasure:write). */
+  /**
+   * Erases a person from every source and puts every identifier they had on the
+   * suppression list, so identify and track refuse them (SUPPRESSED) until
+   * liftSuppression. Give exactly one of id (any id of the customer) or identity
+   * (an identifier the person is known by, e.g. the email an erasure request
+   * came with). Idempotent and resumable (scope erasure:write).
+   */
   forgetCustomer: ErasureReceipt;
   /** Links identifiers of one person, merging customers that held some of them (scope identity:write). */
   identify: IdentifyResult;
+  /**
+   * Takes an identifier off the suppression list: identify and track accept it
+   * again, as a new person. True when it was suppressed, false when it was not.
+   * Audited (scope erasure:write).
+   */
+  liftSuppression: Scalars['Boolean']['output'];
   /** Keeps the two customers apart for good: the pair is not suggested again. Audited (scope identity:write). */
   rejectMergeSuggestion: MergeSuggestion;
   /** Records a consent decision (scope consent:write). The answer echoes the decision as recorded: the write's own outcome, which needs no read scope. */
@@ -498,12 +539,18 @@ export type MutationAcceptMergeSuggestionArgs = {
 
 
 export type MutationForgetCustomerArgs = {
-  id: Scalars['ID']['input'];
+  id?: InputMaybe<Scalars['ID']['input']>;
+  identity?: InputMaybe<IdentityInput>;
 };
 
 
 export type MutationIdentifyArgs = {
   input: IdentifyInput;
+};
+
+
+export type MutationLiftSuppressionArgs = {
+  identity: IdentityInput;
 };
 
 
@@ -692,6 +739,7 @@ export type SupportCase = {
   /** The CRM's case reference, which is built from the CRM id. */
   id?: Maybe<Scalars['ID']['output']>;
   openedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The CRM's own status text. */
   status?: Maybe<Scalars['String']['output']>;
   subject?: Maybe<Scalars['String']['output']>;
 };
@@ -836,6 +884,7 @@ export type ResolversTypes = {
   Event: ResolverTypeWrapper<EventModel>;
   EventConnection: ResolverTypeWrapper<Omit<EventConnection, 'edges'> & { edges: Array<ResolversTypes['EventEdge']> }>;
   EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['Event'] }>;
+  EventOrder: EventOrder;
   ExplainedIdentifier: ResolverTypeWrapper<ExplainedIdentifierModel>;
   FieldDecision: ResolverTypeWrapper<FieldDecision>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -1015,11 +1064,13 @@ export type CustomerResolvers<ContextType = GatewayContext, ParentType extends R
   consents?: Resolver<Maybe<Array<ResolversTypes['Consent']>>, ParentType, ContextType>;
   createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   crm?: Resolver<Maybe<ResolversTypes['CrmRecord']>, ParentType, ContextType>;
-  events?: Resolver<Maybe<ResolversTypes['EventConnection']>, ParentType, ContextType, RequireFields<CustomerEventsArgs, 'first'>>;
+  crmRecords?: Resolver<Maybe<Array<ResolversTypes['CrmRecord']>>, ParentType, ContextType>;
+  events?: Resolver<Maybe<ResolversTypes['EventConnection']>, ParentType, ContextType, RequireFields<CustomerEventsArgs, 'first' | 'order'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<Maybe<Array<ResolversTypes['Identity']>>, ParentType, ContextType>;
   identityGraph?: Resolver<Maybe<ResolversTypes['IdentityGraph']>, ParentType, ContextType>;
   loyalty?: Resolver<Maybe<ResolversTypes['LoyaltyAccount']>, ParentType, ContextType>;
+  loyaltyAccounts?: Resolver<Maybe<Array<ResolversTypes['LoyaltyAccount']>>, ParentType, ContextType>;
   profile?: Resolver<Maybe<ResolversTypes['Profile']>, ParentType, ContextType>;
   segments?: Resolver<Maybe<Array<ResolversTypes['SegmentMembership']>>, ParentType, ContextType>;
   traits?: Resolver<Maybe<ResolversTypes['Traits']>, ParentType, ContextType>;
@@ -1187,8 +1238,9 @@ export type MergeSuggestionResultResolvers<ContextType = GatewayContext, ParentT
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   acceptMergeSuggestion?: Resolver<ResolversTypes['MergeSuggestionResult'], ParentType, ContextType, RequireFields<MutationAcceptMergeSuggestionArgs, 'id'>>;
-  forgetCustomer?: Resolver<ResolversTypes['ErasureReceipt'], ParentType, ContextType, RequireFields<MutationForgetCustomerArgs, 'id'>>;
+  forgetCustomer?: Resolver<ResolversTypes['ErasureReceipt'], ParentType, ContextType, Partial<MutationForgetCustomerArgs>>;
   identify?: Resolver<ResolversTypes['IdentifyResult'], ParentType, ContextType, RequireFields<MutationIdentifyArgs, 'input'>>;
+  liftSuppression?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLiftSuppressionArgs, 'identity'>>;
   rejectMergeSuggestion?: Resolver<ResolversTypes['MergeSuggestion'], ParentType, ContextType, RequireFields<MutationRejectMergeSuggestionArgs, 'id' | 'reason'>>;
   setConsent?: Resolver<ResolversTypes['Consent'], ParentType, ContextType, RequireFields<MutationSetConsentArgs, 'input'>>;
   track?: Resolver<ResolversTypes['TrackResult'], ParentType, ContextType, RequireFields<MutationTrackArgs, 'input'>>;

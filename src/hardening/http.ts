@@ -2,8 +2,19 @@ import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 
-/** Headers a browser client may send (CORS preflight): credentials, purpose, request id, Apollo's CSRF headers. */
-const ALLOWED_HEADERS = ['content-type', 'accept', 'x-api-key', 'authorization', 'x-c360-purpose', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name'];
+/** Headers a browser client may send (CORS preflight): credentials, purpose, request id, W3C trace context, Apollo's CSRF headers. */
+const ALLOWED_HEADERS = [
+  'content-type',
+  'accept',
+  'x-api-key',
+  'authorization',
+  'x-c360-purpose',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+];
 
 /** The request headers that change a /graphql answer: who asks, and why. */
 const VARY = ['x-api-key', 'authorization', 'x-c360-purpose'];

@@ -58,10 +58,14 @@ export interface IdentifyOutcome {
  * known people joined through an identifier the call did not verify (then
  * the merge is kept as a suggestion for a person to decide,
  * docs/identity-resolution.md "Verified identifiers"). Retried from fresh
- * reads whenever a concurrent writer changed the graph in between.
+ * reads whenever a concurrent writer changed the graph in between. A call
+ * naming an identifier on the suppression list is refused whole
+ * (SuppressedIdentifierError), before any write.
  */
 export async function identify(scope: WriteScope, command: IdentifyCommand): Promise<IdentifyOutcome> {
   const { policy } = scope.services;
+  // An erased person's identifiers link nobody: the call is refused before anything is written.
+  await scope.services.suppressions.refuseSuppressed(command.identities, scope.context.span);
   const ranked: Ranked[] = [...command.identities]
     .map((item) => ({ key: item.key, index: item.index, verified: item.verified === true }))
     .sort((a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index);

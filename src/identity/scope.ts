@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { IdentityLogEntry, IdentityType, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
+import type { SuppressionList } from '../erasure/suppression.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
 import type { CustomerCache } from './cache.js';
 import type { EventWriter } from './eventWriter.js';
@@ -27,6 +28,8 @@ export interface IdentityServices {
   readonly locks: KeyedLock;
   /** Batches event writes across concurrent requests. */
   readonly events: EventWriter;
+  /** Erased identifiers, refused by identify and by a track that would create a customer. */
+  readonly suppressions: SuppressionList;
   readonly logger: Logger;
   /** Consent changes, links, merges and unmerges are audited here. */
   readonly audit: AuditLog;

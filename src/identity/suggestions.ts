@@ -85,6 +85,8 @@ export type AcceptOutcome =
  * undone by unmerge like any other. Logged on the survivor, then audited on
  * each customer's trail (src/audit/suggestions.ts); once the merge has
  * landed it is audited even if marking the suggestion decided fails.
+ * A customer holding an identifier on the suppression list (an erasure
+ * under way) is not merged: SuppressedIdentifierError, nothing changed.
  */
 export async function acceptSuggestion(scope: WriteScope, id: string): Promise<AcceptOutcome> {
   const suggestion = await scope.store.read('getMergeSuggestion', (o) => scope.services.singleView.getMergeSuggestion(id, o));
@@ -136,6 +138,9 @@ async function mergePair(scope: WriteScope, graph: IdentityGraph, suggestion: Me
   if (customers.some((customer) => customer === null)) return { status: 'customer-gone' };
   const [a, b] = customers as [CustomerRecord, CustomerRecord];
   if (a.id === b.id) return { status: 'merged', record: a, merged: [] };
+  // A customer whose erasure is under way holds suppressed identifiers: merging it would carry them into another customer.
+  const held = [...a.identities, ...b.identities].map(({ type, value }, index) => ({ key: { type, value }, index }));
+  await scope.services.suppressions.refuseSuppressed(held, scope.context.span);
   const { policy } = scope.services;
   const [survivor, absorbed] = stronger(policy, a, b) === a ? [a, b] : [b, a];
   const frozen = await graph.freeze(absorbed, survivor.id);

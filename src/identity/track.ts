@@ -48,7 +48,10 @@ export const IDEMPOTENCY_TAKEOVER_MS = 5 * 60_000;
  * (anonymous, for an ANONYMOUS_ID) customer when nobody does. For a known
  * identifier whose customer this process has seen: the event write and the
  * idempotency claim in parallel, then one conditional write of the customer
- * (traits, latest event times, real-time segments): two round trips.
+ * (traits, latest event times, real-time segments): two round trips. An
+ * identifier nobody holds is checked against the suppression list first: an
+ * erased person's identifier stores nothing and creates nobody
+ * (SuppressedIdentifierError).
  */
 export async function track(scope: WriteScope, command: TrackCommand): Promise<TrackOutcome> {
   const now = scope.now();
@@ -69,6 +72,8 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
   try {
     return await withRetries('track', async () => {
       const customer = await findCustomer(scope, graph, command.key);
+      // Only an identifier nobody holds can be suppressed (erasure unlinks them all): the known-customer path pays nothing.
+      if (!customer) await scope.services.suppressions.refuseSuppressed([{ key: command.key, index: 0 }], scope.context.span);
       if (customer && splitHolds(customer, { key: keyString(command.key) })) await waitForSplit(scope, customer);
       const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
       const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed, payloadHash) : Promise.resolve(null);

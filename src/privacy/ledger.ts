@@ -124,7 +124,7 @@ export class PrivacyLedger {
     const fields = onePerPath(listed)
       .sort((a, b) => comparePaths(a.path, b.path))
       .map((outcome) => ({ path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
-    return { purpose: this.options.purpose?.toLowerCase() ?? null, fields };
+    return { purpose: this.options.purpose, fields };
   }
 
   private remember(key: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {

@@ -163,7 +163,7 @@ function presentProperty(ctx: GatewayContext, path: FieldOutcome['path'], value:
 
 function withhold(ctx: GatewayContext, info: GraphQLResolveInfo, outcome: Pick<FieldOutcome, 'piiClass' | 'ownerId'> & { reason: NonNullable<FieldOutcome['reason']> }): never {
   ctx.privacy.record({ path: responsePathAsArray(info.path), decision: 'deny', ...outcome });
-  throw piiAccessDenied(outcome.reason, outcome.piiClass, ctx.privacy.purpose?.toLowerCase() ?? null);
+  throw piiAccessDenied(outcome.reason, outcome.piiClass, ctx.privacy.purpose);
 }
 
 /**

@@ -63,7 +63,7 @@ function stripFromResult(result: { data?: Record<string, unknown> | null }, outc
 }
 
 function withheldError(outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
-  const error = piiAccessDenied(outcome.reason ?? 'POLICY_DENIES', outcome.piiClass, ledger.purpose?.toLowerCase() ?? null);
+  const error = piiAccessDenied(outcome.reason ?? 'POLICY_DENIES', outcome.piiClass, ledger.purpose);
   return { message: error.message, path: [...outcome.path], extensions: { ...error.extensions } };
 }
 

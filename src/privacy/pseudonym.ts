@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -62,6 +62,18 @@ export class Pseudonyms {
     if (subject === undefined) return this.shared;
     const derived = createHmac('sha256', this.key).update(`c360/pseudonym/principal/${subject}`, 'utf8').digest();
     return (normalized) => hmacHex(derived, normalized);
+  }
+
+  /**
+   * A secret for another use of the same key (the suppression list's,
+   * src/erasure/suppression.ts), so one secret serves several purposes and
+   * no two share a key: HKDF-SHA-256 of the key (no salt, `label` as info,
+   * 32 bytes), hex. HKDF and not an HMAC of the label under the key: that
+   * HMAC is exactly the `hash` pseudonym of the label's text, which anyone
+   * who can have a value hashed and read back could obtain.
+   */
+  derivedSecret(label: string): string {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), label, 32)).toString('hex');
   }
 
   /**

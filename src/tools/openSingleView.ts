@@ -1,5 +1,6 @@
 import type { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { createSingleView } from '../../connectors/singleview/index.js';
+import { ConfigError } from '../config.js';
 import type { GatewayConfig } from '../config.js';
 import { dataDirOwner, startEmbeddedDynamo } from '../embedded/dynalite.js';
 
@@ -32,7 +33,7 @@ export async function openSingleViewForTool(config: GatewayConfig): Promise<Tool
     return { store, via: `DynamoDB ${config.dynamodb.endpoint ?? `(AWS ${config.dynamodb.region})`}`, close: () => store.close() };
   }
   if (config.dataDir === undefined) {
-    throw new Error('C360_DATA_DIR=memory keeps nothing between processes, so there are no keys to manage; set a data dir or C360_DYNAMODB_ENDPOINT.');
+    throw new ConfigError('C360_DATA_DIR=memory keeps nothing between processes, so a tool has nothing to work on; set a data dir or C360_DYNAMODB_ENDPOINT.');
   }
   const owner = dataDirOwner(config.dataDir);
   if (owner) {

@@ -32,6 +32,17 @@ const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
 
 export interface WebPagesOptions {
   readonly distDir?: string;
+  /** Demo mode: the pages may suggest the demo keys. Outside it, every `<span data-demo-only>` is left out. */
+  readonly demo?: boolean;
+}
+
+/** Demo hints (the demo keys exist only in demo mode) are cut from the page before it is served when demo mode is off. */
+const DEMO_ONLY = /\s*<span data-demo-only>[\s\S]*?<\/span>/g;
+
+function pageHtml(file: string, demo: boolean): Buffer | undefined {
+  if (!existsSync(file)) return undefined;
+  const html = readFileSync(file);
+  return demo ? html : Buffer.from(html.toString('utf8').replace(DEMO_ONLY, ''), 'utf8');
 }
 
 /**
@@ -43,8 +54,7 @@ export interface WebPagesOptions {
 export async function registerWebPages(app: FastifyInstance, options: WebPagesOptions = {}): Promise<void> {
   const dist = options.distDir ?? WEB_DIST_DIR;
   for (const page of PAGES) {
-    const path = join(dist, page.file);
-    const html = existsSync(path) ? readFileSync(path) : undefined;
+    const html = pageHtml(join(dist, page.file), options.demo ?? false);
     app.get(page.route, async (_request, reply) => {
       if (!html) return notBuilt(reply);
       return reply

@@ -59,11 +59,44 @@ describe.skipIf(skipReason !== undefined)('query explorer in headless Chromium',
     };
     await expect.poll(shown, PATIENT).toEqual({
       data: { customer: { id, traits: { orderCount: traits.orderCount } } },
-      extensions: { traceId: expect.any(String), privacy: { purpose: 'support', fields: [] } },
+      extensions: { traceId: expect.any(String), privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     const run = sent.find((request) => request.body.includes('orderCount'));
     expect(run && { key: run.headers['x-api-key'], purpose: run.headers['x-c360-purpose'] }).toEqual({ key: 'c360_demo_support', purpose: 'support' });
     await expectNoPersonalDataLeaks(record, gw.url, []);
+    await record.context.close();
+  });
+
+  it('shows the purpose it sends after Apply, and keeps sending it through a second Apply', async () => {
+    const record = await openPage(browser, `${gw.url}/explorer`);
+    const { page } = record;
+    const introspections: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/graphql' && (request.postData() ?? '').includes('IntrospectionQuery')) {
+        introspections.push(request.headers()['x-c360-purpose']);
+      }
+    });
+    await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
+    const purpose = page.getByLabel('Purpose');
+
+    await page.getByLabel('API key or agent token').fill('c360_demo_support');
+    await purpose.selectOption('FRAUD');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => introspections.length, PATIENT).toBeGreaterThanOrEqual(1);
+    expect({ shown: await purpose.inputValue(), sent: introspections.at(-1) }).toEqual({ shown: 'FRAUD', sent: 'fraud' });
+    // The secret is cleared from the form; the purpose is not.
+    expect(await page.getByLabel('API key or agent token').inputValue()).toBe('');
+
+    const before = introspections.length;
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => introspections.length, PATIENT).toBeGreaterThan(before);
+    expect({ shown: await purpose.inputValue(), sent: introspections.at(-1) }).toEqual({ shown: 'FRAUD', sent: 'fraud' });
+
+    await purpose.selectOption('');
+    const beforeNone = introspections.length;
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => introspections.length, PATIENT).toBeGreaterThan(beforeNone);
+    expect({ shown: await purpose.inputValue(), sent: introspections.at(-1) }).toEqual({ shown: '', sent: undefined });
     await record.context.close();
   });
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoyaltyAccountRecord, LoyaltyPort } from '../../connectors/loyalty/port.js';
 
-export type LoyaltyFactory = (members: readonly LoyaltyAccountRecord[], malformedRef: string) => Promise<{ port: LoyaltyPort; cleanup(): Promise<void> }>;
+export type LoyaltyFactory = (members: readonly LoyaltyAccountRecord[], malformedId: string) => Promise<{ port: LoyaltyPort; cleanup(): Promise<void> }>;
 
+/** Members as a loyalty system holds them: by its own member id, with no c360 id anywhere. */
 const member = (n: number): LoyaltyAccountRecord => ({
   memberId: `LM-T${n}`,
-  customerRef: `cus_t${n}`,
   tier: n === 1 ? 'Gold' : 'Silver',
   pointsBalance: 100 * n,
   lifetimePoints: 1000 * n,
@@ -13,7 +13,7 @@ const member = (n: number): LoyaltyAccountRecord => ({
 });
 
 export const LOYALTY_MEMBERS = [member(1), member(2), member(3)];
-export const MALFORMED_REF = 'cus_malformed';
+export const MALFORMED_MEMBER_ID = 'LM-BAD';
 
 /** The loyalty port's contract; every adapter runs it. */
 export function defineLoyaltyContract(adapter: string, factory: LoyaltyFactory): void {
@@ -21,12 +21,12 @@ export function defineLoyaltyContract(adapter: string, factory: LoyaltyFactory):
     let port: LoyaltyPort;
     let cleanup: () => Promise<void>;
     beforeAll(async () => {
-      ({ port, cleanup } = await factory(LOYALTY_MEMBERS, MALFORMED_REF));
+      ({ port, cleanup } = await factory(LOYALTY_MEMBERS, MALFORMED_MEMBER_ID));
     });
     afterAll(() => cleanup?.());
 
-    it('answers N refs with N results in order, null for non-members', async () => {
-      expect(await port.getMany(['cus_t2', 'cus_none', 'cus_t1', 'cus_t2'])).toEqual([
+    it('answers N member ids with N results in order, null for ids that are no member', async () => {
+      expect(await port.getMany(['LM-T2', 'LM-NONE', 'LM-T1', 'LM-T2'])).toEqual([
         LOYALTY_MEMBERS[1],
         null,
         LOYALTY_MEMBERS[0],
@@ -39,24 +39,24 @@ export function defineLoyaltyContract(adapter: string, factory: LoyaltyFactory):
     });
 
     it('fails only the member whose record is malformed', async () => {
-      const [good, bad] = await port.getMany(['cus_t3', MALFORMED_REF]);
+      const [good, bad] = await port.getMany(['LM-T3', MALFORMED_MEMBER_ID]);
       expect(good).toEqual(LOYALTY_MEMBERS[2]);
       expect(bad).toBeInstanceOf(Error);
       expect((bad as Error).message).toMatch(/^loyalty source returned a malformed payload: /);
     });
 
-    it('passes refs with reserved URL characters through intact', async () => {
-      expect(await port.getMany(['a,b', 'x&ids=cus_t1', '../health'])).toEqual([null, null, null]);
+    it('passes member ids with reserved URL characters through intact', async () => {
+      expect(await port.getMany(['a,b', 'x&ids=LM-T1', '../health'])).toEqual([null, null, null]);
     });
 
     it('reports health', async () => {
       await expect(port.health()).resolves.toBeUndefined();
     });
 
-    it('erases members of the given refs; a second erase finds nothing', async () => {
-      expect(await port.erase(['cus_t3', 'cus_nobody'])).toBe('erased');
-      expect(await port.getMany(['cus_t3', 'cus_t1'])).toEqual([null, LOYALTY_MEMBERS[0]]);
-      expect(await port.erase(['cus_t3'])).toBe('not_found');
+    it('erases the given members; a second erase finds nothing', async () => {
+      expect(await port.erase(['LM-T3', 'LM-NOBODY'])).toBe('erased');
+      expect(await port.getMany(['LM-T3', 'LM-T1'])).toEqual([null, LOYALTY_MEMBERS[0]]);
+      expect(await port.erase(['LM-T3'])).toBe('not_found');
     });
   });
 }

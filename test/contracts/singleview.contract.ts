@@ -97,6 +97,30 @@ export function defineSingleViewContract(adapter: string, factory: SingleViewFac
       expect(rest).toEqual({ events: timeline.slice(2), hasNextPage: false });
     });
 
+    it('pages a timeline newest first, ties broken by id descending, with the same filters and cursors', async () => {
+      const newest = [...timeline].reverse();
+      const first = await store.getEvents('cus_1', { first: 2, order: 'NEWEST_FIRST' });
+      expect(first).toEqual({ events: newest.slice(0, 2), hasNextPage: true });
+      const last = newest[1]!;
+      const rest = await store.getEvents('cus_1', { first: 10, order: 'NEWEST_FIRST', after: { occurredAt: last.occurredAt, id: last.id } });
+      expect(rest).toEqual({ events: newest.slice(2), hasNextPage: false });
+      const window = newest.filter((e) => e.occurredAt >= at(4) && e.occurredAt <= at(7));
+      const windowFirst = await store.getEvents('cus_1', { first: 1, order: 'NEWEST_FIRST', since: at(4), until: at(7) });
+      expect(windowFirst).toEqual({ events: window.slice(0, 1), hasNextPage: window.length > 1 });
+      const windowRest = await store.getEvents('cus_1', {
+        first: 10,
+        order: 'NEWEST_FIRST',
+        since: at(4),
+        until: at(7),
+        after: { occurredAt: window[0]!.occurredAt, id: window[0]!.id },
+      });
+      expect(windowRest).toEqual({ events: window.slice(1), hasNextPage: false });
+      expect(await store.getEvents('cus_1', { first: 10, order: 'NEWEST_FIRST', types: ['Order Completed'] })).toEqual({
+        events: newest.filter((e) => e.type === 'Order Completed'),
+        hasNextPage: false,
+      });
+    });
+
     it('filters a timeline by type and by a time window', async () => {
       expect(await store.getEvents('cus_1', { first: 10, types: ['Order Completed'] })).toEqual({
         events: timeline.filter((e) => e.type === 'Order Completed'),
@@ -157,6 +181,19 @@ export function defineSingleViewContract(adapter: string, factory: SingleViewFac
       expect(await store.getApiKey('k1')).toEqual(key);
       expect(await store.getApiKey('k2')).toBeNull();
       expect(await store.listApiKeys()).toEqual([key]);
+    });
+
+    it('keeps the suppression list beside the fingerprint of its key: the first claim stores it, later claims never overwrite it', async () => {
+      const entry = { hash: 'cd'.repeat(32), identityType: 'EMAIL' as const, customerId: 'cus_erased', suppressedAt: at(0) };
+      expect(await store.claimSuppressionKeyFingerprint('0123456789abcdef')).toBe('0123456789abcdef');
+      expect(await store.claimSuppressionKeyFingerprint('fedcba9876543210')).toBe('0123456789abcdef');
+      expect(await store.claimSuppressionKeyFingerprint('0123456789abcdef')).toBe('0123456789abcdef');
+      await store.putSuppressions([entry]);
+      // The fingerprint is no entry: a lookup by hash finds entries only.
+      expect(await store.getSuppressions([entry.hash, 'ef'.repeat(32)])).toEqual([entry, null]);
+      expect(await store.deleteSuppression(entry.hash)).toEqual(entry);
+      expect(await store.getSuppressions([entry.hash])).toEqual([null]);
+      expect(await store.claimSuppressionKeyFingerprint('fedcba9876543210')).toBe('0123456789abcdef');
     });
 
     it('reports health', async () => {

@@ -1,5 +1,7 @@
 import { generateDemoData } from '../../src/embedded/demoData.js';
 import type { DemoData } from '../../src/embedded/demoData.js';
+import type { CrmContactRecord } from '../../connectors/crm/port.js';
+import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 import { TEST_ENV } from './gateway.js';
 
 let cached: DemoData | undefined;
@@ -16,7 +18,45 @@ export function demoCustomer(id: string) {
   return {
     customer,
     events: data.events.filter((e) => e.customerId === id),
-    crm: data.crm.find((c) => c.customerRef === id) ?? null,
-    loyalty: data.loyalty.find((l) => l.customerRef === id) ?? null,
+    crm: crmOf(id, data),
+    loyalty: loyaltyOf(id, data),
+    crmRecords: crmRecordsOf(id, data),
+    loyaltyAccounts: loyaltyAccountsOf(id, data),
   };
+}
+
+/** A demo customer's values of one identity type, the one held longest first (how the gateway orders a customer's records). */
+function identityValues(id: string, type: 'CRM_ID' | 'LOYALTY_ID', data: DemoData): string[] {
+  const identities = data.customers.find((c) => c.id === id)?.identities ?? [];
+  return identities
+    .filter((i) => i.type === type)
+    .sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt))
+    .map((i) => i.value);
+}
+
+/** Every CRM contact of a demo customer (Customer.crmRecords): one per CRM_ID the CRM knows. */
+export function crmRecordsOf(id: string, data: DemoData = testDemoData()): CrmContactRecord[] {
+  return identityValues(id, 'CRM_ID', data).flatMap((crmId) => data.crm.filter((c) => c.crmId === crmId));
+}
+
+/** Every loyalty membership of a demo customer (Customer.loyaltyAccounts): one per LOYALTY_ID the loyalty system knows. */
+export function loyaltyAccountsOf(id: string, data: DemoData = testDemoData()): LoyaltyAccountRecord[] {
+  return identityValues(id, 'LOYALTY_ID', data).flatMap((memberId) => data.loyalty.filter((m) => m.memberId === memberId));
+}
+
+/** A demo customer's value of one identity type (the CRM and loyalty systems know only these, not c360's ids). */
+function identityValue(id: string, type: 'CRM_ID' | 'LOYALTY_ID', data: DemoData): string | undefined {
+  return data.customers.find((c) => c.id === id)?.identities.find((i) => i.type === type)?.value;
+}
+
+/** The CRM contact of a demo customer, found as the gateway finds it: by the customer's CRM_ID. */
+export function crmOf(id: string, data: DemoData = testDemoData()): CrmContactRecord | null {
+  const crmId = identityValue(id, 'CRM_ID', data);
+  return data.crm.find((c) => c.crmId === crmId) ?? null;
+}
+
+/** The loyalty membership of a demo customer, by the customer's LOYALTY_ID. */
+export function loyaltyOf(id: string, data: DemoData = testDemoData()): LoyaltyAccountRecord | null {
+  const memberId = identityValue(id, 'LOYALTY_ID', data);
+  return data.loyalty.find((m) => m.memberId === memberId) ?? null;
 }

@@ -3,7 +3,7 @@ import { MongoNetworkError } from 'mongodb';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { malformedPayload } from '../../connectors/resilience/sourceError.js';
 import type { CrmContactRecord, CrmPort } from '../../connectors/crm/port.js';
-import { mongoContactSchema } from '../../connectors/crm/schemas.js';
+import { crmContactSchema } from '../../connectors/crm/schemas.js';
 
 /** How the CRM misbehaves. */
 export type CrmFault =
@@ -32,7 +32,7 @@ export class FaultyCrm implements CrmPort {
 
   constructor(private readonly real: CrmPort) {}
 
-  async getMany(refs: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>> {
+  async getMany(crmIds: readonly string[], options?: CallOptions): Promise<ReadonlyArray<CrmContactRecord | null | Error>> {
     this.calls++;
     const fault: CrmFault = this.fault.kind === 'flapping' ? (this.calls % 2 === 1 ? { kind: 'down' } : { kind: 'ok' }) : this.fault;
     if (fault.kind !== 'ok') this.faults++;
@@ -43,18 +43,18 @@ export class FaultyCrm implements CrmPort {
         await sleep(fault.ms, undefined, { signal: options?.signal });
         break;
       case 'malformed':
-        return refs.map((ref) => {
-          const parsed = mongoContactSchema.safeParse({ _id: 42, customerRef: ref, cases: 'none' });
+        return crmIds.map((crmId) => {
+          const parsed = crmContactSchema.safeParse({ crmId, cases: 'none' });
           return parsed.success ? new Error('expected a malformed document') : malformedPayload('crm', parsed.error.issues);
         });
       case 'broken-contract': {
-        const records = await this.real.getMany(refs, options);
+        const records = await this.real.getMany(crmIds, options);
         return records.map((record) => (record && !(record instanceof Error) ? ({ ...record, cases: undefined } as unknown as CrmContactRecord) : record));
       }
       case 'ok':
         break;
     }
-    return this.real.getMany(refs, options);
+    return this.real.getMany(crmIds, options);
   }
 
   async health(options?: CallOptions): Promise<void> {
@@ -65,8 +65,8 @@ export class FaultyCrm implements CrmPort {
   }
 
   /** Erasure is not under test here: it reaches the real adapter. */
-  erase(refs: readonly string[], options?: CallOptions) {
-    return this.real.erase(refs, options);
+  erase(crmIds: readonly string[], options?: CallOptions) {
+    return this.real.erase(crmIds, options);
   }
 
   close(): Promise<void> {

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
 import type { Gateway, GatewayDependencies } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
-import { TEST_SOURCE_TIMEOUT_MS } from './process.js';
+import { TEST_PSEUDONYM_KEY, TEST_SOURCE_TIMEOUT_MS } from './process.js';
 
 export interface TestGateway {
   readonly url: string;
@@ -18,12 +18,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/**
- * The secret of `hash` pseudonyms in test gateways, so a test can compute the
- * pseudonym it expects (test/support/privacy.ts). Random-looking, as the
- * gateway requires; used nowhere else.
- */
-export const TEST_PSEUDONYM_KEY = '7f3c9a1e5b8d2f4a6c0e9b7d1a3f5c8e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a';
+export { TEST_PSEUDONYM_KEY } from './process.js';
 
 /**
  * Environment every test gateway starts from: memory only, a random port, a
@@ -150,4 +145,4 @@ export function withoutTraceId<B extends { extensions?: Record<string, unknown> 
  * `extensions` of an answer for the call centre's purpose that touched
  * personal fields: `support` releases them all as they are, so none is listed.
  */
-export const SUPPORT_RELEASE = { privacy: { purpose: 'support', fields: [] } } as const;
+export const SUPPORT_RELEASE = { privacy: { purpose: 'SUPPORT', fields: [] } } as const;

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 
@@ -11,35 +13,50 @@ export type LoyaltyMode =
   | { readonly kind: 'reset' }
   | { readonly kind: 'not-json' }
   | { readonly kind: 'off-contract' }
-  | { readonly kind: 'bad-member'; readonly customerRef: string };
+  | { readonly kind: 'bad-member'; readonly memberId: string };
 
 /**
  * A real loyalty service on loopback that speaks the contract in
- * docs/loyalty-api.md over members it is given, and can be told to be slow,
- * fail, drop connections or answer garbage. Counts what it was asked.
+ * docs/loyalty-api.md over members it is given (by member id: it knows
+ * nothing of c360's ids), and can be told to be slow, fail, drop
+ * connections or answer garbage. Counts what it was asked and keeps the
+ * headers of every request. With `tls`, it is an HTTPS server (e.g. one that
+ * requires a client certificate).
  */
 export class LoyaltyTestServer {
   mode: LoyaltyMode = { kind: 'ok' };
   /** The `ids` of every /members request, in arrival order. */
   readonly requests: string[][] = [];
-  /** The customerRef of every DELETE /members/{customerRef}, in arrival order. */
+  /** The headers of every request, /health included, in arrival order. */
+  readonly headers: Array<{ readonly path: string; readonly headers: IncomingHttpHeaders }> = [];
+  /** The member id of every DELETE /members/{memberId}, in arrival order. */
   readonly deletes: string[] = [];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly members: Map<string, LoyaltyAccountRecord>;
+  private readonly scheme: 'http' | 'https';
 
-  constructor(members: readonly LoyaltyAccountRecord[]) {
-    this.members = new Map(members.map((member) => [member.customerRef, member]));
-    this.server = createServer((request, response) => void this.handle(request, response));
+  constructor(members: readonly LoyaltyAccountRecord[], options: { readonly tls?: HttpsOptions } = {}) {
+    this.members = new Map(members.map((member) => [member.memberId, member]));
+    const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
+    this.scheme = options.tls ? 'https' : 'http';
+    this.server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  /** Listens on loopback, on `port` when given (a service coming back where the gateway expects it); resolves to its URL. */
+  async start(port = 0): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -48,22 +65,23 @@ export class LoyaltyTestServer {
   }
 
   /** Members the server still holds. */
-  has(customerRef: string): boolean {
-    return this.members.has(customerRef);
+  has(memberId: string): boolean {
+    return this.members.has(memberId);
   }
 
-  /** `DELETE /members/{customerRef}`: 204 when it existed, 404 when not; a failing mode answers its status. */
-  private erase(customerRef: string, response: ServerResponse): void {
-    this.deletes.push(customerRef);
+  /** `DELETE /members/{memberId}`: 204 when it existed, 404 when not; a failing mode answers its status. */
+  private erase(memberId: string, response: ServerResponse): void {
+    this.deletes.push(memberId);
     if (this.mode.kind === 'status') {
       response.writeHead(this.mode.status, { 'content-type': 'application/json' }).end('{"error":"down"}');
       return;
     }
-    response.writeHead(this.members.delete(customerRef) ? 204 : 404).end();
+    response.writeHead(this.members.delete(memberId) ? 204 : 404).end();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://loyalty');
+    this.headers.push({ path: url.pathname, headers: request.headers });
     const mode = this.mode;
     if (url.pathname === '/health') {
       const healthy = mode.kind === 'ok' || mode.kind === 'delay';
@@ -102,7 +120,7 @@ export class LoyaltyTestServer {
     const members: unknown[] = ids.flatMap((id): unknown[] => {
       const member = this.members.get(id);
       if (!member) return [];
-      if (mode.kind === 'bad-member' && mode.customerRef === id) return [{ ...member, pointsBalance: 'lots' }];
+      if (mode.kind === 'bad-member' && mode.memberId === id) return [{ ...member, pointsBalance: 'lots' }];
       return [member];
     });
     if (!response.destroyed) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ members }));

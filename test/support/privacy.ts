@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { CrmContactRecord } from '../../connectors/crm/port.js';
+import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 import type { CustomerRecord } from '../../connectors/singleview/port.js';
 import { loadSegmentFile } from '../../src/segments/definitions.js';
-import { demoCustomer, testDemoData } from './demo.js';
+import { crmOf, demoCustomer, loyaltyOf, testDemoData } from './demo.js';
 import { TEST_PSEUDONYM_KEY } from './gateway.js';
 
 /**
@@ -121,7 +123,9 @@ export const PII_SELECTION = /* GraphQL */ `
   identities { type value source firstSeenAt lastSeenAt verified }
   traits { lifetimeValue orderCount firstSeenAt lastSeenAt }
   loyalty { memberId tier pointsBalance lifetimePoints tierExpiresAt }
+  loyaltyAccounts { memberId tier pointsBalance lifetimePoints tierExpiresAt }
   crm { crmId accountManager openCases { id subject status openedAt } }
+  crmRecords { crmId accountManager openCases { id subject status openedAt } }
   segments { segment { id name } since }
   consents { purpose status channel updatedAt source }
   consentHistory(first: 3) { purpose status channel source at note principal traceId }
@@ -232,9 +236,36 @@ const noTransform = () => NOT_POSSIBLE;
 /** A Float cannot carry a digest (docs/privacy.md): hashing a number withholds it. */
 const cannotHash = () => NOT_POSSIBLE;
 
+/** A LoyaltyAccount at `at` (Customer.loyalty, or one of Customer.loyaltyAccounts). */
+function loyaltyAccount(e: Expectation, at: Path, account: LoyaltyAccountRecord) {
+  return {
+    memberId: e.value([...at, 'memberId'], 'IDENTIFIER', account.memberId, masks.text, hashes.text),
+    tier: e.value([...at, 'tier'], 'FINANCIAL', account.tier),
+    pointsBalance: e.value([...at, 'pointsBalance'], 'FINANCIAL', account.pointsBalance),
+    lifetimePoints: e.value([...at, 'lifetimePoints'], 'FINANCIAL', account.lifetimePoints),
+    tierExpiresAt: e.value([...at, 'tierExpiresAt'], 'FINANCIAL', account.tierExpiresAt),
+  };
+}
+
+/** A CrmRecord at `at` (Customer.crm, or one of Customer.crmRecords): its open cases are the ones the CRM does not count as closed. */
+function crmRecord(e: Expectation, at: Path, contact: CrmContactRecord) {
+  return {
+    crmId: e.value([...at, 'crmId'], 'IDENTIFIER', contact.crmId, masks.text, hashes.text),
+    accountManager: e.value([...at, 'accountManager'], 'BEHAVIORAL', contact.accountManager ?? null),
+    openCases: e.part([...at, 'openCases'], 'BEHAVIORAL', contact.cases.filter((c) => !c.closed), (cases) =>
+      cases.map((supportCase, i) => ({
+        id: e.value([...at, 'openCases', i, 'id'], 'IDENTIFIER', supportCase.id, masks.text, hashes.text),
+        subject: e.value([...at, 'openCases', i, 'subject'], 'BEHAVIORAL', supportCase.subject),
+        status: e.value([...at, 'openCases', i, 'status'], 'BEHAVIORAL', supportCase.status),
+        openedAt: e.value([...at, 'openCases', i, 'openedAt'], 'BEHAVIORAL', supportCase.openedAt),
+      })),
+    ),
+  };
+}
+
 /** The customer as PII_SELECTION returns it to `caller`, with the errors and privacy entries that go with it. */
 export function expectedPii(customerId: string, caller: Caller, at: Path): ExpectedPii {
-  const { customer, events, crm, loyalty } = demoCustomer(customerId);
+  const { customer, events, crm, loyalty, crmRecords, loyaltyAccounts } = demoCustomer(customerId);
   const e = new Expectation(caller, customer, at);
   const p = customer.profile;
   const catalog = loadSegmentFile().segments;
@@ -271,25 +302,12 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
       firstSeenAt: e.value(['traits', 'firstSeenAt'], 'BEHAVIORAL', traits.firstSeenAt),
       lastSeenAt: e.value(['traits', 'lastSeenAt'], 'BEHAVIORAL', traits.lastSeenAt),
     })),
-    loyalty: e.part(['loyalty'], 'FINANCIAL', loyalty, (account) => ({
-      memberId: e.value(['loyalty', 'memberId'], 'IDENTIFIER', account.memberId, masks.text, hashes.text),
-      tier: e.value(['loyalty', 'tier'], 'FINANCIAL', account.tier),
-      pointsBalance: e.value(['loyalty', 'pointsBalance'], 'FINANCIAL', account.pointsBalance),
-      lifetimePoints: e.value(['loyalty', 'lifetimePoints'], 'FINANCIAL', account.lifetimePoints),
-      tierExpiresAt: e.value(['loyalty', 'tierExpiresAt'], 'FINANCIAL', account.tierExpiresAt),
-    })),
-    crm: e.part(['crm'], 'BEHAVIORAL', crm, (contact) => ({
-      crmId: e.value(['crm', 'crmId'], 'IDENTIFIER', contact.crmId, masks.text, hashes.text),
-      accountManager: e.value(['crm', 'accountManager'], 'BEHAVIORAL', contact.accountManager ?? null),
-      openCases: e.part(['crm', 'openCases'], 'BEHAVIORAL', contact.cases.filter((c) => c.status !== 'closed'), (cases) =>
-        cases.map((supportCase, i) => ({
-          id: e.value(['crm', 'openCases', i, 'id'], 'IDENTIFIER', supportCase.id, masks.text, hashes.text),
-          subject: e.value(['crm', 'openCases', i, 'subject'], 'BEHAVIORAL', supportCase.subject),
-          status: e.value(['crm', 'openCases', i, 'status'], 'BEHAVIORAL', supportCase.status),
-          openedAt: e.value(['crm', 'openCases', i, 'openedAt'], 'BEHAVIORAL', supportCase.openedAt),
-        })),
-      ),
-    })),
+    loyalty: e.part(['loyalty'], 'FINANCIAL', loyalty, (account) => loyaltyAccount(e, ['loyalty'], account)),
+    // Every membership, each decided like loyalty: the list is a FINANCIAL part, each account's fields by their own class.
+    loyaltyAccounts: e.part(['loyaltyAccounts'], 'FINANCIAL', loyaltyAccounts, (accounts) => accounts.map((account, i) => loyaltyAccount(e, ['loyaltyAccounts', i], account))),
+    crm: e.part(['crm'], 'BEHAVIORAL', crm, (contact) => crmRecord(e, ['crm'], contact)),
+    // Every CRM contact, each decided like crm: the list is a BEHAVIORAL part, each record's fields by their own class.
+    crmRecords: e.part(['crmRecords'], 'BEHAVIORAL', crmRecords, (contacts) => contacts.map((contact, i) => crmRecord(e, ['crmRecords', i], contact))),
     segments: e.part(['segments'], 'BEHAVIORAL', customer.segments, (memberships) =>
       memberships
         .filter((membership) => catalog.some((s) => s.id === membership.segmentId))
@@ -362,7 +380,7 @@ export function byPath<T extends { path?: unknown }>(items: readonly T[] | undef
 export function customersByConsent(purpose: PurposeName): { granted: string; denied: string } {
   const data = testDemoData();
   const complete = data.customers.filter(
-    (c) => data.crm.some((r) => r.customerRef === c.id) && data.loyalty.some((l) => l.customerRef === c.id) && c.profile.address,
+    (c) => crmOf(c.id, data) !== null && loyaltyOf(c.id, data) !== null && c.profile.address,
   );
   const granted = complete.find((c) => consentOf(c, purpose) === 'GRANTED');
   const denied = complete.find((c) => consentOf(c, purpose) !== 'GRANTED');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { hkdfSync } from 'node:crypto';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -20,13 +21,36 @@ export interface GatewayProcess {
 export const TEST_SOURCE_TIMEOUT_MS = '3000';
 
 /**
+ * The secret of `hash` pseudonyms in test gateways, so a test can compute the
+ * pseudonym it expects (test/support/privacy.ts). Random-looking, as the
+ * gateway requires; used nowhere else. The one secret a gateway needs outside
+ * demo mode.
+ */
+export const TEST_PSEUDONYM_KEY = '7f3c9a1e5b8d2f4a6c0e9b7d1a3f5c8e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a';
+
+/**
+ * The suppression list's key of every test gateway: derived from
+ * TEST_PSEUDONYM_KEY as docs/erasure.md says an operator computes it
+ * (HKDF-SHA-256, info `c360/suppression`, 32 bytes, hex), written out here
+ * rather than imported, so a change of the derivation fails the tests.
+ */
+export const TEST_SUPPRESSION_KEY = Buffer.from(hkdfSync('sha256', TEST_PSEUDONYM_KEY, '', 'c360/suppression', 32)).toString('hex');
+
+/**
  * `npm start`'s entry point as a real child process (tsx src/main.ts), with
  * the given environment; `nodeArgs` go to Node before it (e.g. --watch).
  */
 export function spawnGateway(env: Record<string, string>, nodeArgs: readonly string[] = []): GatewayProcess {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS, ...executorEnv(), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
+      C360_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+      ...executorEnv(),
+      ...env,
+    },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];

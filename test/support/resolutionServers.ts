@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A loopback HTTP server with its sockets tracked, so stop() never waits on keep-alive. */
@@ -50,10 +50,13 @@ export class ResolutionTestServer extends LoopbackServer {
   readonly merges = new Map<string, string>();
   /** Paths of every request, in arrival order. */
   readonly requests: string[] = [];
+  /** Headers of every request, in arrival order. */
+  readonly headers: IncomingHttpHeaders[] = [];
 
   protected handle(request: IncomingMessage, body: string, response: ServerResponse): void {
     const path = new URL(request.url ?? '/', 'http://resolution').pathname;
     this.requests.push(`${request.method} ${path}`);
+    this.headers.push(request.headers);
     if (request.method === 'GET' && path === '/health') return json(response, 200, { status: 'ok' });
     if (request.method === 'POST' && path === '/v1/resolve') {
       const { identifiers } = JSON.parse(body) as { identifiers: Array<{ type: string; value: string }> };

@@ -29,7 +29,8 @@ const SECTION_SELECTION: Record<Section, string> = {
   loyalty: 'loyalty { memberId tier pointsBalance lifetimePoints tierExpiresAt }',
   crm: 'crm { crmId accountManager openCases { id subject status openedAt } }',
   traits: 'traits { lifetimeValue orderCount firstSeenAt lastSeenAt }',
-  events: `events(first: $eventsFirst) { ${EVENT_PAGE} }`,
+  // Newest first: an agent asks about what just happened.
+  events: `events(first: $eventsFirst, order: NEWEST_FIRST) { ${EVENT_PAGE} }`,
 };
 
 export type CustomerLookup =
@@ -65,7 +66,7 @@ export function customerQuery(lookup: CustomerLookup, sections: readonly Section
 export function eventsPageQuery(customerId: string, after: string): BuiltQuery {
   return {
     operationName: 'ConsoleEvents',
-    query: `query ConsoleEvents($id: ID!, $first: Int!, $after: String) {\n  customer(id: $id) {\n    id\n    events(first: $first, after: $after) { ${EVENT_PAGE} }\n  }\n}`,
+    query: `query ConsoleEvents($id: ID!, $first: Int!, $after: String) {\n  customer(id: $id) {\n    id\n    events(first: $first, after: $after, order: NEWEST_FIRST) { ${EVENT_PAGE} }\n  }\n}`,
     variables: { id: customerId, first: EVENTS_PAGE_SIZE, after },
   };
 }

@@ -56,7 +56,9 @@ function createFetcher(credential: Credential | undefined, purpose: string): Fet
 
 function Explorer() {
   const [credential, setCredential] = useState<Credential | undefined>(savedCredential);
+  // What requests send, and what the control shows until Apply: one state each, so the control always shows the choice.
   const [purpose, setPurpose] = useState<string>('');
+  const [chosenPurpose, setChosenPurpose] = useState<string>('');
   const [status, setStatus] = useState('');
   // GraphiQL loads the schema when it mounts; a new key or purpose mounts it again (tabs stay in `storage`).
   const [generation, setGeneration] = useState(0);
@@ -64,17 +66,18 @@ function Explorer() {
 
   const apply = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const typed = String(form.get('credential') ?? '');
+    const input = event.currentTarget.elements.namedItem('credential') as HTMLInputElement;
+    const typed = input.value;
     const next = typed === '' ? credential : credentialFrom(typed);
     if (typed !== '' && !next) return setStatus('That is neither an API key (c360_…) nor an agent token.');
     if (next) saveCredential(next);
     else forgetCredential();
     setCredential(next);
-    setPurpose(String(form.get('purpose') ?? ''));
+    setPurpose(chosenPurpose);
     setStatus(next ? 'Using this key; the schema is loaded again with it.' : 'No key: the gateway will refuse requests.');
     setGeneration((n) => n + 1);
-    event.currentTarget.reset();
+    // Only the secret is cleared; the purpose control keeps showing the purpose that is now sent.
+    input.value = '';
   };
 
   return (
@@ -97,7 +100,7 @@ function Explorer() {
             placeholder={credential ? 'signed in (kept for this tab)' : 'c360_…'}
           />
           <label htmlFor="explorer-purpose">Purpose</label>
-          <select id="explorer-purpose" name="purpose" defaultValue={purpose}>
+          <select id="explorer-purpose" name="purpose" value={chosenPurpose} onChange={(event) => setChosenPurpose(event.target.value)}>
             <option value="">None</option>
             {PURPOSES.map((p) => (
               <option key={p} value={p}>

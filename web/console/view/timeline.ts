@@ -9,7 +9,7 @@ import { unavailable } from './sections.js';
 export type NextPage = (cursor: string) => Promise<{ page: EventPage; notes: FieldNotes } | string>;
 
 /**
- * The events timeline with "load more": each page keeps the field notes of
+ * The events timeline, newest first, with "load more" (older events): each page keeps the field notes of
  * the response it came from (paths are per response). After a page loads,
  * focus moves to its first event so keyboard users continue where they were.
  */
@@ -19,7 +19,7 @@ export function timelineCard(view: CustomerView, nextPage: NextPage): HTMLElemen
   if (omitted || !first) return card('events', 'Timeline', omitted ?? note('The timeline is not available.'));
   const list = h('ol', { class: 'timeline', id: 'timeline' });
   const status = h('p', { id: 'timeline-status', class: 'status-line', role: 'status', 'aria-live': 'polite' });
-  const more = h('button', { type: 'button', id: 'load-more' }, 'Load more events');
+  const more = h('button', { type: 'button', id: 'load-more' }, 'Load older events');
   let cursor = first.pageInfo.endCursor;
   const show = (page: EventPage, notes: FieldNotes): HTMLElement | undefined => {
     const items = page.edges.map((edge, index) => eventItem(edge.node, `events.edges.${index}.node`, notes));
@@ -41,7 +41,7 @@ export function timelineCard(view: CustomerView, nextPage: NextPage): HTMLElemen
     });
   });
   const empty = first.edges.length === 0 ? note('No events are recorded.') : null;
-  return card('events', 'Timeline', empty, list, status, more);
+  return card('events', 'Timeline (newest first)', empty, list, status, more);
 }
 
 function eventItem(event: EventPage['edges'][number]['node'], path: string, notes: FieldNotes): HTMLElement {

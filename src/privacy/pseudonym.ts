@@ -54,26 +54,19 @@ export class Pseudonyms {
 
   constructor(private readonly key: Buffer) {
     this.shared = (normalized) => hmacHex(key, normalized);
-    this.loginKey = createHmac('sha256', key).update('c360/pseudonym/login', 'utf8').digest();
+    this.loginKey = derivedKey(key, 'c360/pseudonym/login');
   }
 
   /** The pseudonym function for a request: shared, or under a key derived for `subject` (a principal). */
   for(subject: string | undefined): Pseudonymize {
     if (subject === undefined) return this.shared;
-    const derived = createHmac('sha256', this.key).update(`c360/pseudonym/principal/${subject}`, 'utf8').digest();
+    const derived = derivedKey(this.key, `c360/pseudonym/principal/${subject}`);
     return (normalized) => hmacHex(derived, normalized);
   }
 
-  /**
-   * A secret for another use of the same key (the suppression list's,
-   * src/erasure/suppression.ts), so one secret serves several purposes and
-   * no two share a key: HKDF-SHA-256 of the key (no salt, `label` as info,
-   * 32 bytes), hex. HKDF and not an HMAC of the label under the key: that
-   * HMAC is exactly the `hash` pseudonym of the label's text, which anyone
-   * who can have a value hashed and read back could obtain.
-   */
+  /** A secret for another use of the same key (the suppression list's, src/erasure/suppression.ts): derivedKey, in hex. */
   derivedSecret(label: string): string {
-    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), label, 32)).toString('hex');
+    return derivedKey(this.key, label).toString('hex');
   }
 
   /**
@@ -86,6 +79,17 @@ export class Pseudonyms {
   login(type: string, normalizedValue: string): string {
     return createHmac('sha256', this.loginKey).update(`${type}#${normalizedValue}`, 'utf8').digest('base64url').slice(0, 22);
   }
+}
+
+/**
+ * A key for one use of the secret, so one secret serves several uses and no
+ * two share a key: HKDF-SHA-256 of the secret (no salt, `label` as info, 32
+ * bytes). Not an HMAC of the label under the secret: that is exactly the
+ * `hash` pseudonym of the label's text, which any caller who can have a
+ * value stored and read it back hashed would obtain.
+ */
+function derivedKey(secret: Buffer, label: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), label, 32));
 }
 
 function hmacHex(key: Buffer, text: string): string {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CrmContactRecord } from '../../connectors/crm/port.js';
@@ -67,12 +67,13 @@ export function consentOf(customer: CustomerRecord, purpose: PurposeName): strin
 export const pseudonym = (text: string, key: string = TEST_PSEUDONYM_KEY) => createHmac('sha256', key).update(text, 'utf8').digest('hex');
 
 /**
- * docs/security.md "Tokens": a customer token's principal id, `customer:` and
- * 22 base64url characters of HMAC-SHA-256 of `<TYPE>#<login>` under a key
- * derived from the gateway's pseudonym key for this use alone.
+ * docs/privacy.md "Pseudonyms": a customer token's principal id, `customer:`
+ * and 22 base64url characters of HMAC-SHA-256 of `<TYPE>#<login>` under a key
+ * derived from the gateway's pseudonym key for this use alone (HKDF-SHA-256,
+ * info `c360/pseudonym/login`).
  */
 export function loginPrincipalId(type: string, login: string, key: string = TEST_PSEUDONYM_KEY): string {
-  const loginKey = createHmac('sha256', key).update('c360/pseudonym/login', 'utf8').digest();
+  const loginKey = Buffer.from(hkdfSync('sha256', key, '', 'c360/pseudonym/login', 32));
   return `customer:${createHmac('sha256', loginKey).update(`${type}#${login}`, 'utf8').digest('base64url').slice(0, 22)}`;
 }
 

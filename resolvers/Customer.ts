@@ -44,16 +44,18 @@ export const Customer: CustomerResolvers = {
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   },
 
-  segments: ({ record }, _args, ctx) => record.segments.filter((membership) => ctx.services.segments.get(membership.segmentId)),
+  segments: ({ record }, _args, ctx) =>
+    record.segments.filter((membership) => ctx.services.segments.get(membership.segmentId)).map((membership) => ({ ...membership, ownerId: record.id })),
 
-  consents: ({ record }) => [...record.consents],
+  consents: ({ record }) => record.consents.map((consent) => ({ ...consent, ownerId: record.id })),
 
-  consentHistory({ record }, args, ctx) {
+  async consentHistory({ record }, args, ctx) {
     const first = args.first ?? 50;
     if (!Number.isInteger(first) || first < 1 || first > MAX_CONSENT_HISTORY) {
       throw badUserInput(`first must be between 1 and ${MAX_CONSENT_HISTORY}.`, 'first');
     }
-    return ctx.loaders.consentHistory(record.id, args.purpose ?? undefined, first);
+    const history = await ctx.loaders.consentHistory(record.id, args.purpose ?? undefined, first);
+    return history.map((change) => ({ ...change, ownerId: record.id }));
   },
 
   async loyalty({ record }, _args, ctx) {

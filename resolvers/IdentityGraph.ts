@@ -16,6 +16,7 @@ export const IdentityGraph: IdentityGraphResolvers = {
       otherCustomerId: entry.otherCustomerId ?? null,
       principal: entry.principal ?? null,
       traceId: entry.traceId ?? null,
+      ownerId: graph.ownerId,
     }));
   },
 };

@@ -5,7 +5,8 @@ import type { CustomerModel } from '../src/models.js';
 /** A merge suggestion: its two customers read as they are now (an absorbed id as its survivor, an erased one left out). */
 export const MergeSuggestion: MergeSuggestionResolvers = {
   customerIds: ({ customerIds }) => [...customerIds],
-  evidence: ({ evidence }) => [...evidence],
+  // Each item is about both customers, like the suggestion: its weight is decided for each of them.
+  evidence: ({ evidence, ownerIds }) => evidence.map((item) => ({ ...item, ownerIds })),
 
   async customers({ customerIds }, _args, ctx, info) {
     const loaded = await loadCustomers(ctx, customerIds, customerNeeds(info));

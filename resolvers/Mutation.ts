@@ -19,6 +19,8 @@ import {
 } from '../src/writeInput.js';
 import { suggestionIdArgument } from '../src/validation.js';
 import type { InputContext } from '../src/writeInput.js';
+import { writeOutcome } from '../src/models.js';
+import { suggestionModels } from '../src/mergeSuggestions.js';
 
 /** The scope that lets a caller mark identifiers verified in identify. */
 const VERIFY_SCOPE = 'identity:verify';
@@ -48,7 +50,8 @@ export const Mutation: MutationResolvers = {
   async setConsent(_root, { input }, ctx) {
     const consent = await ctx.services.identity.setConsent(setConsentCommand(input), writeContext(ctx));
     if (!consent) throw badUserInput('input.customerId matches no customer.', 'input.customerId');
-    return consent;
+    // The decision the caller just sent, as stored: its own outcome, not a read of the customer.
+    return writeOutcome(consent);
   },
 
   async unmerge(_root, args, ctx) {
@@ -90,7 +93,8 @@ export const Mutation: MutationResolvers = {
           limit: outcome.limit,
         });
       case 'merged':
-        return { suggestion: outcome.suggestion, customer: { record: outcome.record }, merged: outcome.merged };
+        // Both are one customer now: what the suggestion says is about the survivor.
+        return { suggestion: { ...outcome.suggestion, ownerIds: [outcome.record.id] }, customer: { record: outcome.record }, merged: outcome.merged };
     }
   },
 
@@ -102,8 +106,10 @@ export const Mutation: MutationResolvers = {
         throw badUserInput('id matches no merge suggestion.', 'id');
       case 'decided':
         throw badUserInput(`The merge suggestion was already ${outcome.suggestion.status.toLowerCase()}.`, 'id', { status: outcome.suggestion.status });
-      case 'rejected':
-        return outcome.suggestion;
+      case 'rejected': {
+        const [suggestion] = await suggestionModels(ctx, [outcome.suggestion]);
+        return suggestion!;
+      }
     }
   },
 
@@ -131,5 +137,11 @@ function refusingSuppressed(field: (index: number) => string) {
 
 function inputContext(ctx: GatewayContext): InputContext {
   const { config } = ctx.services;
-  return { defaultRegion: config.phoneDefaultRegion, source: ctx.principal.id, now: ctx.services.clock(), blocklist: config.identity.blocked };
+  return {
+    defaultRegion: config.phoneDefaultRegion,
+    source: ctx.principal.id,
+    now: ctx.services.clock(),
+    blocklist: config.identity.blocked,
+    trackingPlan: ctx.services.trackingPlan,
+  };
 }

@@ -6,6 +6,7 @@ import { customerNeeds, loadCustomers } from '../src/customers.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import type { QueryResolvers } from '../src/generated/graphql.js';
 import { explainLink } from '../src/explainLink.js';
+import { suggestionModels } from '../src/mergeSuggestions.js';
 import { customerId, customerIds, identityKey, pageSize } from '../src/validation.js';
 import { withItemErrors } from './fieldErrors.js';
 
@@ -84,9 +85,8 @@ export const Query: QueryResolvers = {
     if (!(minProbability >= 0 && minProbability <= 1)) throw badUserInput('minProbability must be between 0 and 1.', 'minProbability');
     const query = { status: args.status ?? 'OPEN', first, after: after && { createdAt: after.at, id: after.id } };
     const page = await ctx.services.identity.mergeSuggestions(query, writeContext(ctx));
-    const edges = page.suggestions
-      .filter((suggestion) => suggestion.probability >= minProbability)
-      .map((node) => ({ cursor: encodeCursor({ at: node.createdAt, id: node.id }), node }));
+    const nodes = await suggestionModels(ctx, page.suggestions.filter((suggestion) => suggestion.probability >= minProbability));
+    const edges = nodes.map((node) => ({ cursor: encodeCursor({ at: node.createdAt, id: node.id }), node }));
     const last = page.suggestions.at(-1);
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor({ at: last.createdAt, id: last.id }) : null } };
   },

@@ -3,27 +3,33 @@
  * (docs/security.md, "Managing keys"). Same environment as the gateway.
  *
  *   create --client <name> --scopes <a,b> [--purposes <p,q>] [--expires-at <ISO time> | --expires-in <90d>]
- *          [--rate-limit <per minute>] [--trusted-documents-only]
+ *          [--rate-limit <per minute>] [--trusted-documents-only] [--pseudonym-scope shared|principal]
  *   list
  *   revoke <keyId>
  *   rotate <keyId> [--grace <1h>]
+ *   history [--first <n>]
  *
  * Every command takes --json for output a script can read. `create` and
- * `rotate` print the secret once; it is not stored anywhere.
+ * `rotate` print the secret once; it is not stored anywhere. Changes are
+ * audited (src/audit/) as `operator:<OS user>`; `history` shows that trail.
  */
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { ApiKeyRecord } from '../connectors/singleview/port.js';
+import type { ApiKeyRecord, AuditRecordModel, SingleViewPort } from '../connectors/singleview/port.js';
+import { AuditLog, KEY_ADMIN_TRAIL, directAuditSink } from '../src/audit/index.js';
 import { KeyAdminError, KeyInputError, createKey, listKeys, parseDuration, parseNewKey, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
+import type { KeyAdminAudit } from '../src/auth/keyAdmin.js';
 import type { NewKey } from '../src/auth/apiKeys.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { openSingleViewForTool } from '../src/tools/openSingleView.js';
 
 const USAGE = `usage: npm run keys -- <command> [options]
   create --client <name> --scopes <a,b> [--purposes <p,q>] [--expires-at <ISO time> | --expires-in <90d>]
-         [--rate-limit <per minute>] [--trusted-documents-only] [--json]
+         [--rate-limit <per minute>] [--trusted-documents-only] [--pseudonym-scope shared|principal] [--json]
   list [--json]
   revoke <keyId> [--json]
-  rotate <keyId> [--grace <1h>] [--json]`;
+  rotate <keyId> [--grace <1h>] [--json]
+  history [--first <n>] [--json]`;
 
 class UsageError extends Error {}
 
@@ -35,7 +41,9 @@ const options = {
   'expires-in': { type: 'string' },
   'rate-limit': { type: 'string' },
   'trusted-documents-only': { type: 'boolean' },
+  'pseudonym-scope': { type: 'string' },
   grace: { type: 'string' },
+  first: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,10 +80,15 @@ interface Output {
   readonly text: string;
 }
 
-type KeyStore = Parameters<typeof listKeys>[0];
+type ToolStore = Parameters<typeof listKeys>[0] & Pick<SingleViewPort, 'putApiKey' | 'appendAudits' | 'getAuditTrail'>;
+
+/** Changes go on the key administration trail, written straight to the store, as the OS user running the command. */
+function keyAudit(store: ToolStore): KeyAdminAudit {
+  return { log: new AuditLog(directAuditSink(store)), operator: `operator:${operatorName()}` };
+}
 
 /** The command, checked: what it will do with the store once open. Throws UsageError or KeyInputError. */
-function plan(command: string, args: string[], values: Values): (store: KeyStore) => Promise<Output> {
+function plan(command: string, args: string[], values: Values): (store: ToolStore) => Promise<Output> {
   switch (command) {
     case 'create': {
       if (args.length > 0) throw new UsageError('create takes options only, not positional arguments');
@@ -87,9 +100,10 @@ function plan(command: string, args: string[], values: Values): (store: KeyStore
         expiresAt: values['expires-at'] ?? (values['expires-in'] ? new Date(Date.now() + parseDuration(values['expires-in'], '--expires-in')).toISOString() : undefined),
         rateLimitPerMinute: values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']),
         trustedDocumentsOnly: values['trusted-documents-only'],
+        pseudonymScope: values['pseudonym-scope'],
       };
       parseNewKey(input);
-      return async (store) => withSecret('Created', await createKey(store, input));
+      return async (store) => withSecret('Created', await createKey(store, input, keyAudit(store)));
     }
     case 'list':
       if (args.length > 0) throw new UsageError('list takes no arguments');
@@ -100,7 +114,7 @@ function plan(command: string, args: string[], values: Values): (store: KeyStore
     case 'revoke': {
       const keyId = onlyKeyId(command, args);
       return async (store) => {
-        const revoked = await revokeKey(store, keyId);
+        const revoked = await revokeKey(store, keyId, keyAudit(store));
         return { json: publicView(revoked), text: `Revoked ${revoked.keyId} (${revoked.clientName}). Gateways stop accepting it within C360_API_KEY_CACHE_MS.` };
       };
     }
@@ -108,15 +122,38 @@ function plan(command: string, args: string[], values: Values): (store: KeyStore
       const keyId = onlyKeyId(command, args);
       const grace = values.grace ? parseDuration(values.grace, '--grace') : 0;
       return async (store) => {
-        const { next, previous } = await rotateKey(store, keyId, grace);
+        const { next, previous } = await rotateKey(store, keyId, keyAudit(store), grace);
         const old = previous.revoked ? `${previous.keyId} is revoked.` : `${previous.keyId} keeps working until ${previous.expiresAt}.`;
         const created = withSecret('Rotated to', next);
         return { json: { ...(created.json as object), previous: publicView(previous) }, text: `${created.text}\n${old}` };
       };
     }
+    case 'history': {
+      if (args.length > 0) throw new UsageError(`history takes options only, not "${args.join(' ')}"`);
+      const first = values.first === undefined ? 20 : Number(values.first);
+      if (!Number.isInteger(first) || first < 1 || first > 1000) throw new UsageError('--first must be a whole number from 1 to 1000');
+      return async (store) => {
+        const { records } = await store.getAuditTrail(KEY_ADMIN_TRAIL, first);
+        return { json: records, text: records.length === 0 ? 'No key administration is recorded.' : records.map(describeRecord).join('\n') };
+      };
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** The OS user running the command, as the operator on the audit trail. */
+function operatorName(): string {
+  try {
+    return userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '_') || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function describeRecord(record: AuditRecordModel): string {
+  const detail = Object.entries(record.detail ?? {}).map(([key, value]) => `${key}=${value}`).join(' ');
+  return `${record.at}  ${record.operation.padEnd(12)} by ${record.principal}  ${detail}`;
 }
 
 function withSecret(verb: string, created: NewKey): Output {
@@ -140,6 +177,7 @@ function describe(record: ApiKeyRecord): string {
     `  purposes:   ${record.purposes.join(', ') || '(none)'}`,
     `  expires:    ${record.expiresAt ?? 'never'}`,
     `  rate limit: ${record.rateLimitPerMinute ? `${record.rateLimitPerMinute}/min` : 'gateway default'}`,
+    `  pseudonyms: ${record.pseudonymScope === 'principal' ? 'its own (principal)' : 'shared'}`,
     ...(record.replacedBy ? [`  replaced by ${record.replacedBy}`] : []),
   ].join('\n');
 }

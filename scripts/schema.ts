@@ -74,17 +74,20 @@ export function deprecationProblems(schema: GraphQLSchema): string[] {
 /**
  * The schema coordinates listed under "### Breaking" in CHANGELOG.md's
  * "## Unreleased" section: every `Type.field` (or `Type`, `Type.field.arg`)
- * in backticks at the start of a bullet.
+ * in backticks in a bullet (with its indented continuation lines).
  */
 export function listedBreakingChanges(changelog: string): Set<string> {
   const unreleased = /^## Unreleased\s*$([\s\S]*?)(?=^## )/m.exec(`${changelog}\n## `)?.[1] ?? '';
   const breaking = /^### Breaking\s*$([\s\S]*?)(?=^### |$(?![\s\S]))/m.exec(unreleased)?.[1] ?? '';
-  const listed = new Set<string>();
+  // Bullets, with their indented continuation lines.
+  const bullets: string[] = [];
   for (const line of breaking.split('\n')) {
-    const bullet = /^\s*[-*] (.*)$/.exec(line)?.[1];
-    if (!bullet) continue;
-    for (const match of bullet.matchAll(/`([A-Za-z_][\w.]*)`/g)) listed.add(match[1]!);
+    const start = /^[-*] (.*)$/.exec(line)?.[1];
+    if (start !== undefined) bullets.push(start);
+    else if (/^\s+\S/.test(line) && bullets.length > 0) bullets[bullets.length - 1] += ` ${line.trim()}`;
   }
+  const listed = new Set<string>();
+  for (const bullet of bullets) for (const match of bullet.matchAll(/`([A-Za-z_][\w.]*)`/g)) listed.add(match[1]!);
   return listed;
 }
 
@@ -103,14 +106,19 @@ export async function checkSchema(released: string, current: string, changelog: 
   return { changes, unlisted, deprecations: deprecationProblems(currentSchema) };
 }
 
+/** Directives placed on fields (the @pii / @notPersonal classification): counted, not listed, unless breaking. */
+const isDirectiveUsage = (change: Change) => String(change.type).startsWith('DIRECTIVE_USAGE_');
+
 function report(check: SchemaCheck): string {
-  const notable = check.changes.filter((change) => change.criticality.level !== CriticalityLevel.NonBreaking);
-  const lines = notable.map((change) => {
+  const listed = check.changes.filter((change) => change.criticality.level === CriticalityLevel.Breaking || (change.criticality.level === CriticalityLevel.Dangerous && !isDirectiveUsage(change)));
+  const lines = listed.map((change) => {
     const level = change.criticality.level === CriticalityLevel.Breaking ? (check.unlisted.includes(change) ? 'BREAKING (not in CHANGELOG.md)' : 'breaking, listed') : 'dangerous';
     return `  ${level}: ${change.message}${change.path ? ` [${change.path}]` : ''}`;
   });
-  const additions = check.changes.length - notable.length;
-  return `Since the released schema: ${additions} safe change(s) (additions, descriptions)${lines.length > 0 ? `, and:\n${lines.join('\n')}` : ''}\n`;
+  const directives = check.changes.filter((change) => change.criticality.level !== CriticalityLevel.Breaking && isDirectiveUsage(change)).length;
+  const safe = check.changes.filter((change) => change.criticality.level === CriticalityLevel.NonBreaking && !isDirectiveUsage(change)).length;
+  const counts = `${safe} safe change(s) (additions, descriptions), ${directives} directive(s) placed or removed on fields (e.g. @pii classes)`;
+  return `Since the released schema: ${counts}${lines.length > 0 ? `, and:\n${lines.join('\n')}` : ''}\n`;
 }
 
 async function main(command: string | undefined, options: { readonly released: string; readonly changelog: string }): Promise<number> {
@@ -134,7 +142,7 @@ async function main(command: string | undefined, options: { readonly released: s
   if (check.unlisted.length > 0) {
     process.stderr.write(
       `${check.unlisted.length} breaking change(s) are not listed under "### Breaking" in the Unreleased section of CHANGELOG.md ` +
-        '(a bullet starting with the coordinate in backticks, e.g. - `Customer.email`: why and what clients do). ' +
+        '(a bullet naming the coordinate in backticks, e.g. - `Customer.email`: why and what clients do). ' +
         'List them there, or make the change additive (a new field, @deprecated on the old one).\n',
     );
   }

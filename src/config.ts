@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { IdentityType } from '../connectors/singleview/port.js';
 import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
 import type { Blocklist, IdentityPolicy } from './identity/policy.js';
+import { pseudonymKeyProblem } from './privacy/pseudonym.js';
 import { SOURCE_ENV, refineSourceEnv, sourceConnections } from './sourceConfig.js';
 import type { CrmMapping } from '../connectors/crm/mapping.js';
 import type { HttpSourceCredentials } from '../connectors/shared/httpSource.js';
@@ -225,13 +226,31 @@ export const envSchema = z.object({
   C360_PROCESS_METRICS_MS: integer(0, 3_600_000).default(0),
   /** An incoming W3C `traceparent`: `trust` makes it the parent of the request's span, `link` starts a new trace linked to it. */
   C360_TRACE_PARENT: z.enum(['trust', 'link'], { error: 'expected trust or link' }).default('trust'),
-  /** Key of the HMAC that keeps erased identifiers as suppression hashes (docs/erasure.md); required outside demo mode. */
-  C360_SUPPRESSION_KEY: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+  /**
+   * Key of the HMAC that keeps erased identifiers as suppression hashes (docs/erasure.md). Optional: without it a
+   * key derived from C360_PSEUDONYM_KEY is used; set it to keep the list across a rotation of that key. Never echoed.
+   */
+  C360_SUPPRESSION_KEY: z
+    .string()
+    .superRefine((secret, ctx) => {
+      const problem = pseudonymKeyProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 
   /** graphql-jit compiled operations (default) or graphql-js's own executor. */
   C360_EXECUTOR: z.enum(['jit', 'stock'], { error: 'expected jit or stock' }).default('jit'),
 
   C360_POLICY_FILE: z.string().min(1).optional(),
+  C360_TRACKING_PLAN_FILE: z.string().min(1).optional(),
+  /** The secret of `hash` pseudonyms (HMAC-SHA-256); required outside demo mode. Never echoed. */
+  C360_PSEUDONYM_KEY: z
+    .string()
+    .superRefine((secret, ctx) => {
+      const problem = pseudonymKeyProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   C360_JWT_SECRET: jwtSecret.optional(),
   C360_TOKEN_MAX_AGE: durationSeconds.default(86_400),
   C360_CUSTOMER_TOKEN_CLAIM: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, { error: 'expected a claim name such as sub' }).default('sub'),
@@ -251,11 +270,15 @@ export const envSchema = z.object({
   C360_PRIVACY_ENFORCEMENT: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
 }).superRefine((env, ctx) => {
   refineSourceEnv(env, ctx);
-  if (env.C360_SUPPRESSION_KEY === undefined && !demoEnabled(env)) {
-    ctx.addIssue({ code: 'custom', path: ['C360_SUPPRESSION_KEY'], message: 'required outside demo mode: erasure keeps the identifiers it suppresses as HMACs under this key' });
-  }
   if (env.C360_PRIVACY_ENFORCEMENT === 'off' && !env.C360_BENCHMARK_MODE) {
     ctx.addIssue({ code: 'custom', path: ['C360_PRIVACY_ENFORCEMENT'], message: 'off is refused unless C360_BENCHMARK_MODE=true (benchmarks only)' });
+  }
+  if (env.C360_PSEUDONYM_KEY === undefined && !demoEnabled(env)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['C360_PSEUDONYM_KEY'],
+      message: 'required outside demo mode: the secret that keys hashed (pseudonymized) values and the suppression list; e.g. openssl rand -hex 32 (docs/privacy.md)',
+    });
   }
   if (env.C360_REQUEST_TIMEOUT_MS < env.C360_HEADERS_TIMEOUT_MS) {
     ctx.addIssue({ code: 'custom', path: ['C360_REQUEST_TIMEOUT_MS'], message: 'expected at least C360_HEADERS_TIMEOUT_MS (the whole request includes its headers)' });
@@ -271,12 +294,6 @@ export type Env = z.infer<typeof envSchema>;
 function demoEnabled(env: { readonly C360_DEMO?: boolean | undefined; readonly C360_DYNAMODB_ENDPOINT?: string | undefined }): boolean {
   return env.C360_DEMO ?? env.C360_DYNAMODB_ENDPOINT === undefined;
 }
-
-/**
- * The suppression key of demo mode, where no secret is configured. Published
- * here, so it protects nothing: outside demo mode C360_SUPPRESSION_KEY is required.
- */
-export const DEMO_SUPPRESSION_KEY = 'c360-demo-suppression-key-not-a-secret';
 
 export type ResolutionConfig =
   | { readonly adapter: 'embedded' }
@@ -354,6 +371,10 @@ export interface GatewayConfig {
   readonly memorySources: boolean;
   /** Policy file path; the shipped config/policy.json when undefined. */
   readonly policyFile: string | undefined;
+  /** Tracking plan path; the shipped config/tracking-plan.json when undefined. */
+  readonly trackingPlanFile: string | undefined;
+  /** The secret of `hash` pseudonyms; undefined only in demo mode (a random key is made, src/privacy/pseudonym.ts). */
+  readonly pseudonymKey: string | undefined;
   readonly tokens: {
     readonly secret?: string | undefined;
     readonly jwksUrl?: string | undefined;
@@ -372,8 +393,8 @@ export interface GatewayConfig {
   readonly processMetricsMs: number;
   /** What an incoming `traceparent` becomes: the parent of the request's span, or a link from a new trace. */
   readonly traceParent: 'trust' | 'link';
-  /** HMAC key of the suppression list (erased identifiers). */
-  readonly suppressionKey: string;
+  /** C360_SUPPRESSION_KEY: the suppression list's HMAC key when set; else derived from the pseudonym key (src/erasure/suppression.ts). */
+  readonly suppressionKey: string | undefined;
 }
 
 /** docs/security.md: each protection and its default. */
@@ -520,8 +541,10 @@ function toGatewayConfig(env: Env): GatewayConfig {
     },
     processMetricsMs: env.C360_PROCESS_METRICS_MS,
     traceParent: env.C360_TRACE_PARENT,
-    suppressionKey: env.C360_SUPPRESSION_KEY ?? DEMO_SUPPRESSION_KEY,
+    suppressionKey: env.C360_SUPPRESSION_KEY,
     policyFile: env.C360_POLICY_FILE,
+    trackingPlanFile: env.C360_TRACKING_PLAN_FILE,
+    pseudonymKey: env.C360_PSEUDONYM_KEY,
     tokens: {
       secret: env.C360_JWT_SECRET,
       jwksUrl: env.C360_JWKS_URL,

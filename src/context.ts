@@ -14,11 +14,14 @@ import type { Clock } from './identity/clock.js';
 import type { IdentityEngine } from './identity/engine.js';
 import type { WriteContext } from './identity/scope.js';
 import type { ShutdownHooks } from './hardening/shutdown.js';
+import type { AuditLog } from './audit/index.js';
 import { ErrorCode, purposeNotAllowed, sourceUnavailable } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
 import { PrivacyLedger } from './privacy/ledger.js';
 import type { PrivacyPolicy } from './privacy/policy.js';
+import type { Pseudonyms } from './privacy/pseudonym.js';
+import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { SourceKeyHints } from './sourceKeys.js';
@@ -56,6 +59,12 @@ export interface GatewayServices {
   /** Work to finish after the last request and before the sources close (e.g. flushing audit records). */
   readonly shutdown: ShutdownHooks;
   readonly policy: PrivacyPolicy;
+  /** Keyed pseudonyms for `hash` (C360_PSEUDONYM_KEY). */
+  readonly pseudonyms: Pseudonyms;
+  /** What each event type may carry, and the class of each property (config/tracking-plan.json). */
+  readonly trackingPlan: TrackingPlan;
+  /** Every audit record goes through here (src/audit/). */
+  readonly audit: AuditLog;
   /** CRM and loyalty keys of customers read recently, so their calls can start beside the single view read (src/sourceKeys.ts). */
   readonly sourceKeyHints: SourceKeyHints;
 }
@@ -101,6 +110,7 @@ export async function createContext(services: GatewayServices, credentials: Cred
         const record = await loaders.customers.load(ownerId);
         return record ? ownerFactsOf(record) : undefined;
       },
+      redactOptions: { phoneRegion: services.config.phoneDefaultRegion, pseudonymize: services.pseudonyms.for(principal.pseudonymSubject) },
     }),
     services,
   };

@@ -16,15 +16,21 @@ export async function explainLink(ctx: GatewayContext, a: IdentityKey, b: Identi
   const [holderA, holderB] = await ctx.loaders.identities.loadMany([a, b]);
   for (const holder of [holderA, holderB]) if (holder instanceof Error) throw holder;
   const blocked = ctx.services.config.identity.blocked;
-  const side = (key: IdentityKey, holder: unknown) => ({ type: key.type, customerId: typeof holder === 'string' ? holder : null, blocked: isBlocked(blocked, key) });
+  const side = (key: IdentityKey, holder: unknown) => {
+    const customerId = typeof holder === 'string' ? holder : null;
+    return { type: key.type, customerId, blocked: isBlocked(blocked, key), ownerId: customerId ?? undefined };
+  };
   const answer = { a: side(a, holderA), b: side(b, holderB) };
-  const apart = { sameCustomer: false, ...answer, nodes: [], edges: [] };
+  // Whether the two are one person is about the holder of a (or of b when nobody holds a).
+  const apart = { sameCustomer: false, ...answer, nodes: [], edges: [], ownerId: answer.a.ownerId ?? answer.b.ownerId };
   if (typeof holderA !== 'string' || holderA !== holderB) return apart;
   const [customer] = await loadCustomers(ctx, [holderA], { crm: false, loyalty: false });
   if (customer instanceof Error) throw customer;
   if (!customer) return apart;
   const graph = await loadIdentityGraph(ctx, customer.record);
   const path = linkPath({ customerId: graph.customerId, nodes: graph.nodes, edges: graph.edges }, keyString(a), keyString(b));
-  const owned = (path?.nodes ?? []).map((node) => ({ ...node, ownerId: customer.record.id }));
-  return { sameCustomer: true, ...answer, nodes: owned, edges: path?.edges ?? [] };
+  const ownerId = customer.record.id;
+  const nodes = (path?.nodes ?? []).map((node) => ({ ...node, ownerId }));
+  const edges = (path?.edges ?? []).map((edge) => ({ ...edge, ownerId }));
+  return { sameCustomer: true, ...answer, nodes, edges, ownerId };
 }

@@ -21,7 +21,7 @@ export async function loadIdentityGraph(ctx: GatewayContext, record: CustomerRec
     customerId: record.id,
     ownerId: record.id,
     nodes: graph.nodes.map((node) => ({ ...node, ownerId: record.id })),
-    edges: graph.edges,
+    edges: graph.edges.map((edge) => ({ ...edge, ownerId: record.id })),
     log: byPartition.get(record.id) ?? [],
   };
 }

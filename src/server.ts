@@ -20,12 +20,13 @@ import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
 import { IdentityEngine } from './identity/engine.js';
-import { SuppressionList } from './erasure/suppression.js';
+import { SuppressionKeyMismatchError, SuppressionList, suppressionSecret } from './erasure/suppression.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
 import { applyFieldAccess } from './auth/fieldAccess.js';
 import { forbiddenStatusPlugin } from './auth/forbiddenStatusPlugin.js';
 import { createTokenVerifier } from './auth/tokens.js';
+import { ConfigError } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
@@ -36,10 +37,14 @@ import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardenin
 import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
 import { createLogger } from './logger.js';
-import { AuditWriter } from './privacy/auditWriter.js';
+import { AuditLog, AuditWriter } from './audit/index.js';
+import { operationNamePlugin } from './audit/operationName.js';
+import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
 import { loadPolicy } from './privacy/policy.js';
+import { Pseudonyms, pseudonymKey } from './privacy/pseudonym.js';
+import { loadTrackingPlan } from './privacy/trackingPlan.js';
 import { checkReadiness, checkSourcesAtStart, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
@@ -79,14 +84,31 @@ const HEALTH_READ_SCOPE = 'health:read';
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
+ * A suppression list written under another key stops the start (exit 78,
+ * docs/erasure.md "Rotating the keys"): started anyway, the gateway would
+ * accept every erased person's identifiers again. A single view that does not
+ * answer (an optional one) is checked before the list is first used instead.
+ */
+async function verifySuppressionKey(suppressions: SuppressionList, logger: Logger): Promise<void> {
+  try {
+    await suppressions.verifyKey();
+  } catch (error) {
+    if (error instanceof SuppressionKeyMismatchError) throw new ConfigError(error.message);
+    logger.warn({ err: { type: (error as Error).name } }, 'the suppression list key could not be checked at start; it is checked before the list is first used');
+  }
+}
+
+/**
  * Assembles the gateway: sources, schema, Apollo Server and the Fastify app
  * with /graphql, /healthz, /readyz and the web pages (/console, /explorer,
  * /assets/*). Nothing listens until `listen()`.
  */
 export async function createGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logLevel);
-  // The policy first: a bad file stops the start before any source opens.
+  // The policy and the tracking plan first: a bad file stops the start before any source opens.
   const policy = loadPolicy(config.policyFile);
+  const trackingPlan = loadTrackingPlan(config.trackingPlanFile);
+  const pseudonyms = new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: config.demo.enabled, dataDir: config.dataDir }));
   const telemetry = deps.telemetry ?? createTelemetry();
   const clock = deps.clock ?? systemClock;
   const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
@@ -99,8 +121,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     throw error;
   });
   const cache = new CustomerCache(config.writeCacheSize);
+  const auditWriter = new AuditWriter(sources.singleView, sources.guards.singleview);
+  const audit = new AuditLog(auditWriter, clock);
   const sourceKeyHints = new SourceKeyHints();
-  const suppressions = new SuppressionList(sources.singleView, sources.guards.singleview, config.suppressionKey);
+  const suppressions = new SuppressionList(sources.singleView, sources.guards.singleview, suppressionSecret(config.suppressionKey, pseudonyms));
+  await verifySuppressionKey(suppressions, logger).catch(async (error: unknown) => {
+    await sources.close();
+    throw error;
+  });
   const services: GatewayServices = {
     config,
     sources,
@@ -120,10 +148,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       events: new EventWriter(sources.singleView, sources.guards.singleview),
       suppressions,
       logger,
+      audit,
     }),
-    erasure: { sources, clock, cache, sourceKeyHints, suppressions, logger },
+    erasure: { sources, clock, cache, sourceKeyHints, suppressions, logger, audit },
     shutdown: new ShutdownHooks(),
     policy,
+    pseudonyms,
+    trackingPlan,
+    audit,
     sourceKeyHints,
     authenticator: {
       apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.keyLookups), {
@@ -132,13 +164,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
         cacheSize: config.keyLookups.cacheSize,
         negativeCacheMs: config.keyLookups.negativeCacheMs,
       }),
-      tokens: createTokenVerifier({ ...config.tokens, phoneRegion: config.phoneDefaultRegion }),
+      tokens: createTokenVerifier({ ...config.tokens, phoneRegion: config.phoneDefaultRegion, pseudonyms }),
       failures: new AuthFailureLimiter(config.hardening.authFailuresPerMinute),
     },
   };
+  // Responses wait for their own records; this only catches writes still on the wire at shutdown.
+  services.shutdown.register('audit', () => auditWriter.flush());
   const hardening = createHardening(services, trustedDocuments);
   const enforcement = privacyEnforcement(config, services);
-  const schema = enforcement.transform(applyFieldAccess(buildBaseSchema()));
+  // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.
+  const schema = applyFieldAccess(enforcement.transform(buildBaseSchema()));
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
@@ -160,6 +195,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationNamePlugin(),
       telemetryPlugin(),
       ...hardening.plugins,
       forbiddenStatusPlugin(),
@@ -214,10 +250,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
 }
 
-
 /**
  * The @pii transform and the audit plugin, or, in benchmark mode with
- * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise).
+ * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise);
+ * writes are audited either way.
  */
 function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
   if (!config.privacyEnforcement) {
@@ -225,14 +261,12 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
       { setting: 'C360_PRIVACY_ENFORCEMENT=off', benchmarkMode: true },
       'PRIVACY ENFORCEMENT IS OFF: personal fields are released without policy, consent or audit. Benchmarks only.',
     );
-    return { transform: (schema: GraphQLSchema) => schema, plugins: [] };
+    // The classification is still checked: a field must say what it is whether or not it is enforced.
+    return { transform: (schema: GraphQLSchema) => (classifySchema(schema), schema), plugins: [] };
   }
-  const auditWriter = new AuditWriter(services.sources.singleView, services.sources.guards.singleview);
-  // Responses wait for their own records; this only catches writes still on the wire at shutdown.
-  services.shutdown.register('audit', () => auditWriter.flush());
   return {
-    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion }),
-    plugins: [privacyPlugin(auditWriter)],
+    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan }),
+    plugins: [privacyPlugin()],
   };
 }
 

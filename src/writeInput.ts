@@ -16,6 +16,7 @@ import type { Blocklist } from './identity/policy.js';
 import { keyString } from './identity/records.js';
 import type { TrackCommand } from './identity/track.js';
 import type { UnmergeCommand } from './identity/unmerge.js';
+import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { customerId, identityKey } from './validation.js';
 import { MAX_IDENTIFIER_LENGTH, normalizeIdentity } from '../connectors/resolution/normalize.js';
 
@@ -38,9 +39,11 @@ export interface InputContext {
   readonly now: Date;
   /** Identifier values that never link people. */
   readonly blocklist: Blocklist;
+  /** What each event type may carry (config/tracking-plan.json). */
+  readonly trackingPlan: TrackingPlan;
 }
 
-export function identifyCommand(input: IdentifyInput, context: InputContext): IdentifyCommand {
+export function identifyCommand(input: IdentifyInput, context: Omit<InputContext, 'trackingPlan'>): IdentifyCommand {
   if (input.identities.length === 0 || input.identities.length > MAX_IDENTITIES_PER_CALL) {
     throw badUserInput(`input.identities must hold 1 to ${MAX_IDENTITIES_PER_CALL} identifiers.`, 'input.identities');
   }
@@ -81,7 +84,7 @@ function identityOrPlaceholder(type: IdentityKey['type'], value: string, field: 
   throw badUserInput(`${field} ${normalized.reason} for identity type ${type}.`, field);
 }
 
-function profilePatch(traits: NonNullable<IdentifyInput['traits']>, context: InputContext): Partial<ProfileRecord> {
+function profilePatch(traits: NonNullable<IdentifyInput['traits']>, context: Omit<InputContext, 'trackingPlan'>): Partial<ProfileRecord> {
   const patch: Record<string, string | null> = {};
   for (const field of ['firstName', 'lastName'] as const) {
     if (traits[field] !== undefined) patch[field] = traits[field] === null ? null : text(traits[field], `input.traits.${field}`, 100);
@@ -114,12 +117,13 @@ export function trackCommand(input: TrackInput, context: InputContext): TrackCom
       { reason: 'BLOCKED_VALUE' },
     );
   }
+  const type = text(input.type, 'input.type', 128, 1);
   return {
     key,
-    type: text(input.type, 'input.type', 128, 1),
+    type,
     occurredAt: input.occurredAt ? occurredAt(input.occurredAt, context.now) : undefined,
     channel: input.channel === undefined || input.channel === null ? null : text(input.channel, 'input.channel', 64, 1),
-    properties: properties(input.properties),
+    properties: plannedProperties(context.trackingPlan, type, properties(input.properties)),
     idempotencyKey: input.idempotencyKey === undefined || input.idempotencyKey === null ? undefined : text(input.idempotencyKey, 'input.idempotencyKey', 128, 1),
     source: context.source,
   };
@@ -140,6 +144,27 @@ function properties(value: unknown): Record<string, unknown> | null {
     throw badUserInput(`input.properties is larger than ${MAX_PROPERTIES_BYTES / 1024} KB.`, 'input.properties');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The tracking plan's check: a property it does not declare for the event's
+ * type is refused (naming the property, never its value), unless the type
+ * quarantines them; a declared one must have its type.
+ */
+function plannedProperties(plan: TrackingPlan, eventType: string, value: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (value === null) return null;
+  const problem = plan.check(eventType, value);
+  if (!problem) return value;
+  if (problem.kind === 'type') {
+    throw badUserInput(`input.properties.${problem.name} must be ${problem.expected === 'integer' ? 'an integer' : `a${problem.expected === 'object' || problem.expected === 'array' ? 'n' : ''} ${problem.expected}`}, as the tracking plan declares it for this event type.`, `input.properties.${problem.name}`);
+  }
+  const named = problem.names.join(', ');
+  const others = problem.unnamed > 0 ? `${named ? ' and ' : ''}${problem.unnamed} other propert${problem.unnamed === 1 ? 'y' : 'ies'}` : '';
+  throw badUserInput(
+    `input.properties has properties the tracking plan does not declare for this event type: ${named}${others}. Leave them out, or add them with a type and a class to the tracking plan (docs/privacy.md).`,
+    'input.properties',
+    { unplanned: problem.names },
+  );
 }
 
 export function setConsentCommand(input: SetConsentInput): SetConsentCommand {

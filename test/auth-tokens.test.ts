@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { demoCustomer } from './support/demo.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { PII_SELECTION, byPath, expectedPii } from './support/privacy.js';
-import { loginPseudonym } from '../src/auth/tokens.js';
+import { PII_SELECTION, byPath, expectedPii, loginPrincipalId, pseudonym } from './support/privacy.js';
 import { JwksServer, TEST_JWT_SECRET, es256Key, loginOf, signToken } from './support/tokens.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
@@ -24,13 +27,21 @@ describe('HS256 tokens', () => {
   afterAll(() => gw?.close());
 
   describe('a customer token', () => {
-    it('reads its own record through me, every personal field released for self_service', async () => {
+    it('reads its own record through me, every personal field released for self_service; the identity graph needs identity:read', async () => {
       const token = await signToken({ sub: LOGIN, role: 'customer' });
       const response = await graphql(gw.url, `{ me { ${PII_SELECTION} } }`, bearer(token));
       expect({ status: response.status, body: response.body }).toEqual({
         status: 200,
         body: {
-          data: { me: expectedPii(OWN, { purpose: 'self_service', own: OWN }, ['me']).value },
+          errors: [
+            {
+              message: 'identityGraph needs the scope identity:read.',
+              locations: expect.any(Array),
+              path: ['me', 'identityGraph'],
+              extensions: { code: 'FORBIDDEN', scope: 'identity:read' },
+            },
+          ],
+          data: { me: { ...expectedPii(OWN, { purpose: 'self_service', own: OWN }, ['me']).value, identityGraph: null } },
           extensions: { traceId: TRACE_ID, privacy: { purpose: 'SELF_SERVICE', fields: [] } },
         },
       });
@@ -70,8 +81,8 @@ describe('HS256 tokens', () => {
       const response = await graphql(gw.url, '{ viewer { id name kind scopes purposes } }', bearer(token));
       expect(response.body.data).toEqual({
         viewer: {
-          // A digest of the login: the login itself would put an identifier of the person into every log line and audit record.
-          id: `customer:${loginPseudonym({ type: 'USER_ID', value: LOGIN })}`,
+          // A keyed pseudonym of the login: the login itself would put an identifier of the person into every log line and audit record.
+          id: loginPrincipalId('USER_ID', LOGIN),
           name: 'Signed-in customer',
           kind: 'customer',
           scopes: ['consent:read', 'customer:read', 'events:read', 'segments:read'],
@@ -172,5 +183,80 @@ describe('tokens verified against a JWKS URL', () => {
   it('lists nothing for a token it cannot verify in the privacy extension (the request never runs)', async () => {
     const response = await graphql(gw.url, '{ me { id } }', bearer('a.b.c'));
     expect(byPath(response.body.errors).map((e) => e.extensions)).toEqual([{ code: 'UNAUTHENTICATED' }]);
+  });
+});
+
+describe("a customer token's principal id", () => {
+  const OTHER_KEY = 'c4e1f7a9b3d5c8e0f2a4b6d8e0c1a3f5b7d9e2c4a6f8b0d1e3c5a7f9b2d4e6a8';
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_JWT_SECRET: TEST_JWT_SECRET, C360_PSEUDONYM_KEY: OTHER_KEY });
+  });
+  afterAll(() => gw?.close());
+
+  it('is keyed by C360_PSEUDONYM_KEY: another key gives another id, and no plain digest of the login reproduces it', async () => {
+    const token = await signToken({ sub: LOGIN, role: 'customer' });
+    const response = await graphql<{ viewer: { id: string } }>(gw.url, '{ viewer { id } }', bearer(token));
+    const id = response.body.data!.viewer.id;
+    expect(id).toBe(loginPrincipalId('USER_ID', LOGIN, OTHER_KEY));
+    expect(id).not.toBe(loginPrincipalId('USER_ID', LOGIN));
+    // The unkeyed digest anyone could compute from a guessed login.
+    const digest = createHash('sha256').update(`USER_ID#${LOGIN}`).digest('base64url').slice(0, 22);
+    expect(id).not.toBe(`customer:${digest}`);
+  });
+
+  it("keys a customer's own pseudonyms (pseudonym_scope: principal) under that id, and still reads me", async () => {
+    const token = await signToken({ sub: LOGIN, role: 'customer', pseudonym_scope: 'principal' });
+    const response = await graphql(gw.url, '{ me { id } viewer { id } }', bearer(token));
+    expect(response.body).toEqual({
+      data: { me: { id: OWN }, viewer: { id: loginPrincipalId('USER_ID', LOGIN, OTHER_KEY) } },
+      extensions: { traceId: TRACE_ID },
+    });
+  });
+});
+
+describe('a token that asks for pseudonyms of its own (pseudonym_scope)', () => {
+  let gw: TestGateway;
+  let dir: string;
+  beforeAll(async () => {
+    // A policy under which support hashes identifiers, so that pseudonyms reach an agent at all.
+    const policy = JSON.parse(readFileSync(new URL('../config/policy.json', import.meta.url), 'utf8')) as { purposes: { support: { classes: Record<string, string> } } };
+    policy.purposes.support.classes.IDENTIFIER = 'hash';
+    dir = mkdtempSync(join(tmpdir(), 'c360-policy-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+    gw = await startTestGateway({ C360_JWT_SECRET: TEST_JWT_SECRET, C360_POLICY_FILE: join(dir, 'policy.json') });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const crmIdFor = async (claims: Record<string, unknown>) => {
+    const token = await signToken({ role: 'agent', purposes: ['support'], ...claims });
+    const response = await graphql<{ customer: { crm: { crmId: string } } }>(gw.url, 'query($id: ID!) { customer(id: $id) { crm { crmId } } }', {
+      ...bearer(token),
+      purpose: 'support',
+      variables: { id: OWN },
+    });
+    return response.body.data!.customer.crm.crmId;
+  };
+
+  it('hashes for an agent under a key of its own, stable for it and matching no one else', async () => {
+    const crmId = demoCustomer(OWN).crm!.crmId;
+    const [shared, own, again, other] = await Promise.all([
+      crmIdFor({ sub: 'agent-1' }),
+      crmIdFor({ sub: 'agent-1', pseudonym_scope: 'principal' }),
+      crmIdFor({ sub: 'agent-1', pseudonym_scope: 'principal' }),
+      crmIdFor({ sub: 'agent-2', pseudonym_scope: 'principal' }),
+    ]);
+    expect(shared).toBe(pseudonym(crmId));
+    expect(own).toBe(again);
+    expect(new Set([shared, own, other]).size).toBe(3);
+  });
+
+  it('refuses a token whose pseudonym_scope is neither shared nor principal', async () => {
+    const token = await signToken({ sub: 'agent-3', role: 'agent', purposes: ['support'], pseudonym_scope: 'everyone' });
+    const response = await graphql(gw.url, '{ viewer { id } }', bearer(token));
+    expect({ status: response.status, body: response.body }).toEqual(unauthenticated('Invalid token: the "pseudonym_scope" claim must be "shared" or "principal".'));
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CRM_MAPPING } from '../connectors/crm/mapping.js';
-import { ConfigError, DEMO_SUPPRESSION_KEY, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { spawnGateway } from './support/process.js';
 
 describe('configuration from the environment', () => {
@@ -27,7 +27,7 @@ describe('configuration from the environment', () => {
       C360_LOYALTY_URL: 'http://loyalty.internal:8080',
       C360_RESOLUTION_URL: 'http://resolution.internal:8080',
       C360_LOYALTY_TIMEOUT_MS: '150',
-      C360_SUPPRESSION_KEY: 'a-production-secret-of-32-characters!',
+      C360_PSEUDONYM_KEY: '3b1f8e2a9c4d7f60a5e2b8c1d4f7a0e3b6c9d2f5a8e1b4c7d0f3a6e9b2c5d8f1',
     });
     expect(config).toMatchObject({
       embedded: false,
@@ -37,7 +37,8 @@ describe('configuration from the environment', () => {
       loyaltyUrl: 'http://loyalty.internal:8080',
       resolutionUrl: 'http://resolution.internal:8080',
       sources: { loyalty: { timeoutMs: 150 }, crm: { timeoutMs: 300 } },
-      suppressionKey: 'a-production-secret-of-32-characters!',
+      // One secret outside demo mode: the suppression list's key is derived from the pseudonym key.
+      suppressionKey: undefined,
     });
   });
 
@@ -93,9 +94,21 @@ describe('configuration from the environment', () => {
     }
   });
 
-  it('requires a suppression key outside demo mode, and keeps a published one in demo mode', () => {
-    expect(() => loadConfig({ C360_DEMO: 'false' })).toThrow('C360_SUPPRESSION_KEY: required outside demo mode');
-    expect(loadConfig({}).suppressionKey).toBe(DEMO_SUPPRESSION_KEY);
+  it('needs one secret outside demo mode: C360_SUPPRESSION_KEY is an optional override of the key derived from C360_PSEUDONYM_KEY', () => {
+    let message = '';
+    try {
+      loadConfig({ C360_DEMO: 'false' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('C360_PSEUDONYM_KEY: required outside demo mode');
+    expect(message).not.toContain('C360_SUPPRESSION_KEY');
+    const pseudonymKey = '3b1f8e2a9c4d7f60a5e2b8c1d4f7a0e3b6c9d2f5a8e1b4c7d0f3a6e9b2c5d8f1';
+    expect(loadConfig({ C360_DEMO: 'false', C360_PSEUDONYM_KEY: pseudonymKey }).suppressionKey).toBeUndefined();
+    expect(loadConfig({}).suppressionKey).toBeUndefined();
+    expect(loadConfig({ C360_DEMO: 'false', C360_PSEUDONYM_KEY: pseudonymKey, C360_SUPPRESSION_KEY: 'a-production-secret-of-32-characters!' }).suppressionKey).toBe(
+      'a-production-secret-of-32-characters!',
+    );
   });
 
   const BAD: Array<[Record<string, string>, string]> = [
@@ -126,7 +139,6 @@ describe('configuration from the environment', () => {
     [{ C360_LOYALTY_TLS_CERT_FILE: '/dev/null' }, 'C360_LOYALTY_TLS_KEY_FILE: a client certificate needs both C360_LOYALTY_TLS_CERT_FILE and C360_LOYALTY_TLS_KEY_FILE'],
     [{ C360_LOYALTY_TLS_CA_FILE: '/nonexistent/secret-token.pem' }, 'C360_LOYALTY_TLS_CA_FILE: cannot read the file (ENOENT)'],
     [{ C360_TRACE_PARENT: 'always' }, 'C360_TRACE_PARENT: expected trust or link'],
-    [{ C360_SUPPRESSION_KEY: 'secret-token' }, 'C360_SUPPRESSION_KEY: expected at least 32 characters'],
   ];
   for (const [env, fragment] of BAD) {
     it(`refuses ${JSON.stringify(env)} naming the variable, never its value`, () => {
@@ -141,6 +153,18 @@ describe('configuration from the environment', () => {
         }
       })();
       expect(message).not.toContain('secret');
+    });
+  }
+
+  // Checked like C360_PSEUDONYM_KEY, whose message says what a random secret looks like: the value is what must not be echoed.
+  for (const [value, fragment] of [
+    ['tooshort-token', 'C360_SUPPRESSION_KEY: expected at least 32 characters'],
+    ['tok3n-'.repeat(8), 'C360_SUPPRESSION_KEY: looks low-entropy'],
+  ] as const) {
+    it(`refuses a suppression key that is ${fragment.split(': ')[1]}, naming the variable, never its value`, () => {
+      expect(() => loadConfig({ C360_SUPPRESSION_KEY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ C360_SUPPRESSION_KEY: value })).toThrow(fragment);
+      expect(() => loadConfig({ C360_SUPPRESSION_KEY: value })).not.toThrow('tok');
     });
   }
 

@@ -63,17 +63,17 @@ describe('embedded data directory', () => {
     const query = '{ customer(id: "cus_000007") { id loyalty { tier } crm { accountManager } } }';
 
     const first = await startTestGateway(env);
-    const before = withoutTraceId((await graphql(first.url, query)).body);
+    const before = withoutTraceId((await graphql(first.url, query, { purpose: 'support' })).body);
     await first.close();
     expect(first.logs.filter((line) => line.includes('demo data loaded into the single view'))).toHaveLength(1);
     expect((await readdir(dataDir)).sort()).toEqual(['crm.json', 'dynamodb', 'loyalty.json']);
 
     const second = await startTestGateway(env);
-    const after = withoutTraceId((await graphql(second.url, query)).body);
+    const after = withoutTraceId((await graphql(second.url, query, { purpose: 'support' })).body);
     await second.close();
     expect(second.logs.filter((line) => line.includes('demo data loaded into the single view'))).toHaveLength(0);
     expect(after).toEqual(before);
-    expect(after).toEqual({ data: { customer: { id: 'cus_000007', loyalty: expect.anything(), crm: expect.anything() } } });
+    expect(after).toEqual({ data: { customer: { id: 'cus_000007', loyalty: expect.anything(), crm: expect.anything() } }, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } });
   });
 });
 

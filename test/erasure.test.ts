@@ -237,7 +237,7 @@ describe('forgetCustomer', () => {
         operation: 'liftSuppression',
         customerIds: [known.customer.id],
         fields: [],
-        detail: { identityType: 'ANONYMOUS_ID', suppressedAt: '2026-11-18T10:00:00.000Z' },
+        detail: { change: 'liftSuppression', identityType: 'ANONYMOUS_ID', suppressedAt: '2026-11-18T10:00:00.000Z' },
         at: '2026-11-18T10:30:00.000Z',
       },
     ]);
@@ -283,7 +283,10 @@ describe('forgetCustomer', () => {
       ),
     );
     const untouched = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id identities { type } } }', { variables: { id: kept.customer.id }, purpose: 'support' });
-    expect(withoutTraceId(untouched.body)).toEqual({ data: { customer: { id: kept.customer.id, identities: [{ type: 'EMAIL' }] } } });
+    expect(withoutTraceId(untouched.body)).toEqual({
+      data: { customer: { id: kept.customer.id, identities: [{ type: 'EMAIL' }] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
 
     // Erasure done: the suggestion lists only the customer that is left, accepting it is refused, rejecting closes it.
     loyalty.mode = { kind: 'ok' };

@@ -28,7 +28,7 @@ type Page = {
 };
 
 async function page(id: string, variables: Record<string, unknown>) {
-  const response = await graphql<Page>(gw.url, PAGE, { variables: { id, ...variables } });
+  const response = await graphql<Page>(gw.url, PAGE, { variables: { id, ...variables }, purpose: 'support' });
   expect(response.body.errors).toBeUndefined();
   return response.body.data!.customer.events;
 }
@@ -137,7 +137,7 @@ describe('the events timeline', () => {
   });
 
   it('refuses a cursor it did not hand out', async () => {
-    const response = await graphql(gw.url, PAGE, { variables: { id: 'cus_demo_customer', first: 2, after: 'not-a-cursor!' } });
+    const response = await graphql(gw.url, PAGE, { variables: { id: 'cus_demo_customer', first: 2, after: 'not-a-cursor!' }, purpose: 'support' });
     expect(response.body.errors).toEqual([
       expect.objectContaining({ path: ['customer', 'events'], extensions: { code: 'BAD_USER_INPUT', field: 'after' } }),
     ]);

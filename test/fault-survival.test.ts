@@ -12,6 +12,7 @@ import type { CrmFault } from './support/faultyCrm.js';
 import { SUPPORT_RELEASE, graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
+import { byPath } from './support/privacy.js';
 import { ResolutionTestServer } from './support/resolutionServers.js';
 
 /**
@@ -88,8 +89,7 @@ function degraded(id: string, source: SourceName, codes: RegExp) {
       // No personal field was reached, so there is no release to report.
       return { data: { customer: null }, errors: [error(['customer'])] };
     case 'crm':
-      // crm.crmId is the query's one personal field: with the CRM gone, nothing personal was reached.
-      return { data: { customer: { ...healthy(id), crm: null } }, errors: [error(['customer', 'crm'])] };
+      return { data: { customer: { ...healthy(id), crm: null } }, errors: [error(['customer', 'crm'])], extensions: SUPPORT_RELEASE };
     case 'loyalty':
       return { data: { customer: { ...healthy(id), loyalty: null } }, errors: [error(['customer', 'loyalty'])], extensions: SUPPORT_RELEASE };
     case 'resolution':
@@ -98,19 +98,25 @@ function degraded(id: string, source: SourceName, codes: RegExp) {
   }
 }
 
-/** The single view answered the read but not the audit write: the one personal field is taken back out. */
+/**
+ * The single view answered the read but not the audit write: every personal
+ * part released is taken back out (fail closed), and with it its fields.
+ */
 function auditWithheld(id: string) {
+  const taken = [
+    ['crm', 'BEHAVIORAL'],
+    ['loyalty', 'FINANCIAL'],
+    ['segments', 'BEHAVIORAL'],
+  ] as const;
   return {
-    data: { customer: { ...healthy(id), crm: { ...healthy(id).crm, crmId: null } } },
-    errors: [
-      {
-        message: 'Personal field withheld: the release could not be recorded in the audit trail.',
-        path: ['customer', 'crm', 'crmId'],
-        extensions: { code: 'PII_ACCESS_DENIED', piiClass: 'IDENTIFIER', reason: 'AUDIT_UNAVAILABLE' },
-      },
-    ],
+    data: { customer: { id, crm: null, loyalty: null, segments: null } },
+    errors: taken.map(([field, piiClass]) => ({
+      message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+      path: ['customer', field],
+      extensions: { code: 'PII_ACCESS_DENIED', piiClass, reason: 'AUDIT_UNAVAILABLE' },
+    })),
     extensions: {
-      privacy: { purpose: 'SUPPORT', fields: [{ path: 'customer.crm.crmId', piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] },
+      privacy: { purpose: 'SUPPORT', fields: taken.map(([field, piiClass]) => ({ path: `customer.${field}`, piiClass, decision: 'deny', reason: 'AUDIT_UNAVAILABLE' })) },
     },
   };
 }
@@ -309,7 +315,7 @@ describe('fault survival: each source down, slow, flapping and malformed under c
             const body = withoutTraceId(response.body);
             if (isDeepStrictEqual(body, whole(id))) continue;
             // A single view that fails the audit write after the read took the release back out (fail closed).
-            if (source === 'singleview' && body.data?.customer) expect(body).toEqual(auditWithheld(id));
+            if (source === 'singleview' && body.data?.customer) expect({ ...body, errors: byPath(body.errors) }).toEqual(auditWithheld(id));
             else expect(body).toEqual(degraded(id, source, CODES.flapping));
           }
           await sleep(150);

@@ -88,6 +88,7 @@ describe('a failing loyalty source gives partial results', () => {
           extensions: { code: 'SOURCE_UNAVAILABLE', source: 'loyalty' },
         },
       ],
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

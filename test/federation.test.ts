@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CrmContactRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
-import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import { TEST_PSEUDONYM_KEY, graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { ROOT } from './support/process.js';
@@ -85,7 +85,8 @@ async function importPairs(csv: string, ...args: string[]) {
   try {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/identities-import.ts', '--file', file, ...args], {
       cwd: ROOT,
-      env: { ...process.env, C360_DATA_DIR: dataDir },
+      // The gateway's environment, as docs/integration.md says: its suppression list is kept under the key derived from this one.
+      env: { ...process.env, C360_DATA_DIR: dataDir, C360_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY },
       timeout: 60_000,
     });
     return { code: 0, stdout };
@@ -137,6 +138,7 @@ describe('sources joined by their own identifiers', () => {
     loyalty.requests.length = 0;
     expect(await person('no.member@example.com')).toEqual({
       data: { customerByIdentity: { profile: { firstName: null, lastName: null, phone: null }, crm: null, crmRecords: [], loyalty: null, loyaltyAccounts: [] } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     expect(loyalty.requests).toEqual([]);
   });
@@ -167,41 +169,55 @@ describe('sources joined by their own identifiers', () => {
     });
   });
 
-  it('decides each record of crmRecords and loyaltyAccounts by purpose and consent, and audits each release', async () => {
+  it('decides crmRecords and loyaltyAccounts like crm and loyalty, and the fields of each record by their own class, and audits each release', async () => {
     const id = ((await graphql(gw.url, '{ customerByIdentity(type: EMAIL, value: "ines@example.com") { id } }')).body.data as { customerByIdentity: { id: string } }).customerByIdentity.id;
     const LISTS = 'query($id: ID!) { customer(id: $id) { crmRecords { crmId accountManager } loyaltyAccounts { memberId tier } } }';
-    const paths = ['crmRecords.0.crmId', 'crmRecords.1.crmId', 'loyaltyAccounts.0.memberId', 'loyaltyAccounts.1.memberId'];
-    const marketing = () => graphql(gw.url, LISTS, { apiKey: 'c360_demo_marketing', purpose: 'marketing', variables: { id } });
+    const ask = (apiKey: string, purpose: string) => graphql(gw.url, LISTS, { apiKey, purpose, variables: { id } });
+    const withheld = (field: string, piiClass: string, reason: string, message: string) => ({
+      error: { message, locations: expect.any(Array), path: ['customer', field], extensions: { code: 'PII_ACCESS_DENIED', reason, piiClass } },
+      field: { path: `customer.${field}`, piiClass, decision: 'deny', reason },
+    });
+    const noConsent = withheld('crmRecords', 'BEHAVIORAL', 'CONSENT_NOT_GRANTED', 'Personal field withheld: the customer has not granted consent for MARKETING.');
+    const noFinancial = withheld('loyaltyAccounts', 'FINANCIAL', 'POLICY_DENIES', 'Personal field withheld: the policy does not release FINANCIAL data for purpose MARKETING.');
 
-    // No marketing consent: the identifiers are withheld, one error each; what is not personal is answered.
-    const denied = await marketing();
+    // No marketing consent: both lists are withheld whole (a consent-bound purpose gets nothing about the customer but the id);
+    // memberships are FINANCIAL, which marketing is never given.
+    const denied = await ask('c360_demo_marketing', 'marketing');
     expect(withoutTraceId({ ...denied.body, errors: byPath(denied.body.errors) })).toEqual({
+      errors: byPath([noConsent.error, noFinancial.error]),
+      data: { customer: { crmRecords: null, loyaltyAccounts: null } },
+      extensions: { privacy: { purpose: 'MARKETING', fields: byPath([noConsent.field, noFinancial.field]) } },
+    });
+
+    // With consent, marketing gets each CRM record, its id hashed as the policy says; still no membership.
+    await setConsent(gw.url, { customerId: id, purpose: 'MARKETING', status: 'GRANTED', source: 'test' });
+    const hashed = expect.stringMatching(/^[0-9a-f]{64}$/);
+    const crmIds = ['crmRecords.0.crmId', 'crmRecords.1.crmId'];
+    const granted = await ask('c360_demo_marketing', 'marketing');
+    expect(withoutTraceId(granted.body)).toEqual({
+      errors: [noFinancial.error],
       data: {
         customer: {
           crmRecords: [
-            { crmId: null, accountManager: 'Olu Owner' },
-            { crmId: null, accountManager: 'Second Manager' },
+            { crmId: hashed, accountManager: 'Olu Owner' },
+            { crmId: hashed, accountManager: 'Second Manager' },
           ],
-          loyaltyAccounts: [
-            { memberId: null, tier: 'Gold' },
-            { memberId: null, tier: 'Bronze' },
-          ],
+          loyaltyAccounts: null,
         },
       },
-      errors: paths.map((path) => ({
-        message: 'Personal field withheld: the customer has not granted consent for MARKETING.',
-        locations: expect.any(Array),
-        path: ['customer', ...path.split('.').map((part) => (/^\d$/.test(part) ? Number(part) : part))],
-        extensions: { code: 'PII_ACCESS_DENIED', reason: 'CONSENT_NOT_GRANTED', piiClass: 'IDENTIFIER' },
-      })),
-      extensions: { privacy: { purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, piiClass: 'IDENTIFIER', decision: 'deny', reason: 'CONSENT_NOT_GRANTED' })) } },
+      extensions: {
+        privacy: {
+          purpose: 'MARKETING',
+          fields: byPath([...crmIds.map((path) => ({ path: `customer.${path}`, piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' })), noFinancial.field]),
+        },
+      },
     });
 
-    // With consent, marketing gets each identifier hashed, as the policy says, and each release is audited.
-    await setConsent(gw.url, { customerId: id, purpose: 'MARKETING', status: 'GRANTED', source: 'test' });
-    const granted = await marketing();
-    const hashed = expect.stringMatching(/^[0-9a-f]{64}$/);
-    expect(withoutTraceId(granted.body)).toEqual({
+    // Analytics, with consent, is given memberships: each account's member id hashed, its tier (FINANCIAL) as it is.
+    await setConsent(gw.url, { customerId: id, purpose: 'ANALYTICS', status: 'GRANTED', source: 'test' });
+    const memberIds = ['loyaltyAccounts.0.memberId', 'loyaltyAccounts.1.memberId'];
+    const analytics = await ask('c360_demo_analytics', 'analytics');
+    expect(withoutTraceId(analytics.body)).toEqual({
       data: {
         customer: {
           crmRecords: [
@@ -214,16 +230,45 @@ describe('sources joined by their own identifiers', () => {
           ],
         },
       },
-      extensions: { privacy: { purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' })) } },
+      extensions: {
+        privacy: { purpose: 'ANALYTICS', fields: [...crmIds, ...memberIds].map((path) => ({ path: `customer.${path}`, piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' })) },
+      },
     });
-    expect(JSON.stringify(granted.body)).not.toMatch(/C-900[12]|M-7[78]/);
+    expect(JSON.stringify([granted.body, analytics.body])).not.toMatch(/C-900[12]|M-7[78]/);
+
+    // Every release is on the customer's audit trail: each list, and each record's fields, as released.
     const audit = await graphql<{ auditTrail: { edges: Array<{ node: { traceId: string; purpose: string; fields: Array<{ path: string; decision: string }> } }> } }>(
       gw.url,
       'query($id: ID!) { auditTrail(customerId: $id, first: 20) { edges { node { traceId purpose fields { path decision } } } } }',
       { apiKey: 'c360_demo_admin', variables: { id } },
     );
-    const release = audit.body.data!.auditTrail.edges.map((edge) => edge.node).find((node) => node.traceId === granted.body.extensions!.traceId);
-    expect(release).toEqual({ traceId: granted.body.extensions!.traceId, purpose: 'MARKETING', fields: paths.map((path) => ({ path: `customer.${path}`, decision: 'hash' })) });
+    const released = (traceId: unknown) => {
+      const record = audit.body.data!.auditTrail.edges.map((edge) => edge.node).find((node) => node.traceId === traceId);
+      return record && { ...record, fields: byPath(record.fields) };
+    };
+    const crmReleases = [
+      { path: 'customer.crmRecords', decision: 'allow' },
+      ...[0, 1].flatMap((i) => [
+        { path: `customer.crmRecords.${i}.accountManager`, decision: 'allow' },
+        { path: `customer.crmRecords.${i}.crmId`, decision: 'hash' },
+      ]),
+    ];
+    expect(released(granted.body.extensions!.traceId)).toEqual({ traceId: granted.body.extensions!.traceId, purpose: 'MARKETING', fields: byPath(crmReleases) });
+    expect(released(analytics.body.extensions!.traceId)).toEqual({
+      traceId: analytics.body.extensions!.traceId,
+      purpose: 'ANALYTICS',
+      fields: byPath([
+        ...crmReleases,
+        { path: 'customer.loyaltyAccounts', decision: 'allow' },
+        ...[0, 1].flatMap((i) => [
+          { path: `customer.loyaltyAccounts.${i}.memberId`, decision: 'hash' },
+          { path: `customer.loyaltyAccounts.${i}.tier`, decision: 'allow' },
+        ]),
+      ]),
+    });
+    // No purpose at all: nothing personal, not even the lists.
+    const none = await graphql(gw.url, LISTS, { variables: { id } });
+    expect(none.body.data).toEqual({ customer: { crmRecords: null, loyaltyAccounts: null } });
   });
 
   it('records imported identifiers as verified, so a row may join two known customers; with --unverified the join waits for a person', async () => {

@@ -146,9 +146,11 @@ describe('the identity graph and explainLink', () => {
           edges: [],
         },
       },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
     const graph = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { identityGraph { nodes { type } edges { from to kind rule } changes(first: 1) { kind rule identityTypes otherCustomerId } } } }', {
       variables: { id: bobNow },
+      purpose: 'support',
     });
     expect(withoutTraceId(graph.body)).toEqual({
       data: {
@@ -160,6 +162,7 @@ describe('the identity graph and explainLink', () => {
           },
         },
       },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -167,6 +170,7 @@ describe('the identity graph and explainLink', () => {
     const response = await graphql<{ customer: { identityGraph: { nodes: Array<{ id: string }>; edges: Array<{ from: string; kind: string; rule: string }> } } }>(
       gw.url,
       'query { customer(id: "cus_demo_customer") { identityGraph { nodes { id } edges { from to kind rule } } } }',
+      { purpose: 'support' },
     );
     const { nodes, edges } = response.body.data!.customer.identityGraph;
     expect(edges).toHaveLength(nodes.length - 1);
@@ -269,7 +273,14 @@ describe('blocked identifier values never link people', () => {
   });
 
   it('says so when asked to explain a blocked value', async () => {
-    const response = await graphql(gw.url, 'query { explainLink(a: { type: DEVICE_ID, value: "0000" }, b: { type: EMAIL, value: "blocked.real@example.com" }) { sameCustomer a { blocked customerId } b { blocked } } }');
-    expect(withoutTraceId(response.body)).toEqual({ data: { explainLink: { sameCustomer: false, a: { blocked: true, customerId: null }, b: { blocked: false } } } });
+    const response = await graphql(
+      gw.url,
+      'query { explainLink(a: { type: DEVICE_ID, value: "0000" }, b: { type: EMAIL, value: "blocked.real@example.com" }) { sameCustomer a { blocked customerId } b { blocked } } }',
+      { purpose: 'support' },
+    );
+    expect(withoutTraceId(response.body)).toEqual({
+      data: { explainLink: { sameCustomer: false, a: { blocked: true, customerId: null }, b: { blocked: false } } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
   });
 });

@@ -118,6 +118,7 @@ describe('merges', () => {
           ],
         },
       },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 

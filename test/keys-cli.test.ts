@@ -106,6 +106,34 @@ describe('npm run keys', () => {
     expect((await viewer(gw!.url, rotated.key)).status).toBe(200);
   });
 
+  it('creates a key with pseudonyms of its own, and shows who administered keys, when and how, never a secret', async () => {
+    const created = await keysJson<CreatedKey & { pseudonymScope: string }>(
+      dataDir,
+      'create',
+      '--client',
+      'Private partner',
+      '--scopes',
+      'customer:read',
+      '--purposes',
+      'analytics',
+      '--pseudonym-scope',
+      'principal',
+    );
+    expect(created.pseudonymScope).toBe('principal');
+    const history = await keysJson<Array<{ principal: string; operation: string; customerIds: string[]; detail: Record<string, unknown> }>>(dataDir, 'history', '--first', '50');
+    expect(history[0]).toMatchObject({
+      principal: expect.stringMatching(/^operator:/),
+      operation: 'keys create',
+      customerIds: ['@keys'],
+      detail: { keyId: created.keyId, change: 'create', scopes: 'customer:read', purposes: 'ANALYTICS', pseudonymScope: 'principal' },
+    });
+    expect(history.map((record) => record.operation)).toEqual(expect.arrayContaining(['keys create', 'keys rotate', 'keys revoke']));
+    expect(JSON.stringify(history)).not.toContain(created.key.split('.')[1]);
+    const bad = await keys(dataDir, 'create', '--client', 'X', '--scopes', 'customer:read', '--pseudonym-scope', 'everyone');
+    // A bad value is a usage error, checked before the store opens (docs/security.md: exit 64).
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 64, stderr: expect.stringContaining('pseudonymScope: expected shared or principal') });
+  });
+
   it('lists keys without secrets or their hashes', async () => {
     const result = await keys(dataDir, 'list', '--json');
     const listed = JSON.parse(result.stdout) as Array<Record<string, unknown>>;

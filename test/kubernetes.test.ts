@@ -68,7 +68,8 @@ const secretRefs = env.filter((v) => v.valueFrom?.secretKeyRef).map((v) => ({ va
 /** A value a secret could hold, for each variable read from one (strong enough for the loader's checks). */
 function secretValue(variable: string): string {
   if (variable === 'C360_MONGODB_URL') return 'mongodb://c360:secret@127.0.0.1:9/crm';
-  return randomBytes(32).toString('base64');
+  // As docs/deploy.md makes them: openssl rand -base64 32 for the token secret, -hex 32 for the pseudonym key.
+  return randomBytes(32).toString(variable === 'C360_JWT_SECRET' ? 'base64' : 'hex');
 }
 
 function fullEnv(): Record<string, string> {
@@ -101,6 +102,7 @@ describe('deploy/kubernetes, read', () => {
     expect(config.loyaltyUrl).toBe(plain.C360_LOYALTY_URL);
     expect(config.hardening.rateLimitStore).toBe('dynamodb');
     expect(config.tokens.secret).toBeDefined();
+    expect(config.pseudonymKey).toBeDefined();
   });
 
   it('takes every secret from the c360-secrets Secret that docs/deploy.md tells how to create', () => {
@@ -137,7 +139,7 @@ describe('deploy/kubernetes, read', () => {
 
   it('mounts each file the configuration points at, from the generated ConfigMap, holding the shipped defaults', () => {
     const fileVariables = Object.entries(plain).filter(([name]) => name.endsWith('_FILE'));
-    expect(fileVariables.map(([name]) => name).sort()).toEqual(['C360_POLICY_FILE', 'C360_SEGMENTS_FILE', 'C360_TRUSTED_DOCUMENTS_FILE']);
+    expect(fileVariables.map(([name]) => name).sort()).toEqual(['C360_POLICY_FILE', 'C360_SEGMENTS_FILE', 'C360_TRACKING_PLAN_FILE', 'C360_TRUSTED_DOCUMENTS_FILE']);
     for (const [name, path] of fileVariables) {
       const mount = container.volumeMounts.find((m) => m.mountPath === posix.dirname(path));
       expect(mount, `${name}: nothing is mounted at ${posix.dirname(path)}`).toBeDefined();

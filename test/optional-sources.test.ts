@@ -85,7 +85,10 @@ describe('optional sources that are down at start', () => {
     await loyalty.start(loyaltyPort);
     await expect.poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { down: string[] }).down).toEqual(['crm']);
     const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id: ID }, purpose: 'support' });
-    expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: demoCustomer(ID).loyalty!.tier } } } });
+    expect(withoutTraceId(response.body)).toEqual({
+      data: { customer: { id: ID, loyalty: { tier: demoCustomer(ID).loyalty!.tier } } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
   });
 });
 

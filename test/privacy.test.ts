@@ -27,6 +27,18 @@ function sorted(body: GraphQLResponse['body']) {
   };
 }
 
+/** The field lists of a customer's audit records of one response (one record unless it was split in parts). */
+async function auditedFields(customerId: string, traceId: unknown): Promise<unknown[][]> {
+  const trail = await graphql<{ auditTrail: { edges: Array<{ node: { traceId: string; customerIds: string[]; fields: Array<{ path: string }> } }> } }>(
+    gw.url,
+    'query($c: ID!) { auditTrail(customerId: $c, first: 20) { edges { node { traceId customerIds fields { path piiClass decision reason } } } } }',
+    { apiKey: 'c360_demo_admin', variables: { c: customerId } },
+  );
+  const records = trail.body.data!.auditTrail.edges.map((edge) => edge.node).filter((node) => node.traceId === traceId);
+  for (const record of records) expect(record.customerIds).toEqual([customerId]);
+  return records.map((record) => byPath(record.fields));
+}
+
 /** One customer per consent state for each consent-bound purpose, plus the two documented ones. */
 const MATRIX_CUSTOMERS = [
   ...new Set([
@@ -45,7 +57,7 @@ describe('purpose × PII class × consent, over HTTP', () => {
   });
 
   for (const purpose of [...PURPOSE_NAMES, null] as Array<PurposeName | null>) {
-    it(`releases, masks, hashes or withholds each class for purpose ${purpose ?? '(none)'}`, async () => {
+    it(`releases, masks, hashes or withholds each class for purpose ${purpose ?? '(none)'}, and audits each release on its customer's trail`, async () => {
       const query = `query Matrix($ids: [ID!]!) { customers(ids: $ids) { ${PII_SELECTION} } }`;
       const response = await graphql(gw.url, query, {
         apiKey: 'c360_demo_admin', // every scope and purpose: only policy and consent decide
@@ -61,6 +73,12 @@ describe('purpose × PII class × consent, over HTTP', () => {
         // Answers name the purpose as the schema's enum does, whatever case the header used.
         extensions: { traceId: TRACE_ID, privacy: { purpose: purpose?.toUpperCase() ?? null, fields: byPath(expected.flatMap((e) => e.fields)) } },
       });
+
+      const traceId = response.body.extensions!.traceId;
+      for (const [i, id] of MATRIX_CUSTOMERS.entries()) {
+        const audited = expected[i]!.audited;
+        expect({ id, records: await auditedFields(id, traceId) }).toEqual({ id, records: audited.length > 0 ? [byPath(audited)] : [] });
+      }
     });
   }
 });
@@ -87,9 +105,12 @@ describe('masking and hashing output', () => {
           },
         },
         crm: { crmId: hashes.text(crm!.crmId) },
-        loyalty: { memberId: hashes.text(loyalty!.memberId) },
+        // A loyalty account is FINANCIAL, which personalization is not given: withheld as a whole.
+        loyalty: null,
       },
     });
+    const analytics = await read('c360_demo_analytics', 'analytics');
+    expect((analytics.data as { customer: { loyalty: unknown } }).customer.loyalty).toEqual({ memberId: hashes.text(loyalty!.memberId) });
   });
 
   it('keeps the year of a masked date and hashes contact data for analytics', async () => {
@@ -107,10 +128,10 @@ describe('masking and hashing output', () => {
 });
 
 describe('purpose header', () => {
-  const query = `query($id: ID!) { customer(id: $id) { id traits { orderCount lifetimeValue } profile { email } } }`;
+  const query = `query($id: ID!) { customer(id: $id) { id traits { orderCount lifetimeValue } profile { email } segments { segment { name } } } }`;
   const id = DEMO_CUSTOMERS.consent.id;
 
-  it('withholds every personal field when no purpose is stated, and answers the rest', async () => {
+  it('withholds every personal field when no purpose is stated, and answers only the id', async () => {
     const response = await graphql(gw.url, query, { variables: { id } });
     const withheld = (path: Array<string | number>, piiClass: string) => ({
       message: 'Personal field withheld: state a purpose in the x-c360-purpose header.',
@@ -121,15 +142,16 @@ describe('purpose header', () => {
     expect({ status: response.status, body: sorted(response.body) }).toEqual({
       status: 200,
       body: {
-        errors: [withheld(['customer', 'profile', 'email'], 'CONTACT'), withheld(['customer', 'traits', 'lifetimeValue'], 'FINANCIAL')],
-        data: { customer: { id, traits: { orderCount: demoCustomer(id).customer.traits.orderCount, lifetimeValue: null }, profile: { email: null } } },
+        errors: [withheld(['customer', 'profile', 'email'], 'CONTACT'), withheld(['customer', 'segments'], 'BEHAVIORAL'), withheld(['customer', 'traits'], 'BEHAVIORAL')],
+        data: { customer: { id, traits: null, profile: { email: null }, segments: null } },
         extensions: {
           traceId: TRACE_ID,
           privacy: {
             purpose: null,
             fields: [
               { path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
-              { path: 'customer.traits.lifetimeValue', piiClass: 'FINANCIAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
+              { path: 'customer.segments', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
+              { path: 'customer.traits', piiClass: 'BEHAVIORAL', decision: 'deny', reason: 'PURPOSE_REQUIRED' },
             ],
           },
         },

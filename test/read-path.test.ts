@@ -103,6 +103,7 @@ describe('read path over HTTP', () => {
     const ids = ['cus_000003', 'cus_unknown', 'cus_000001', 'cus_000003'];
     const response = await graphql(gw.url, 'query($ids: [ID!]!) { customers(ids: $ids) { id traits { orderCount } } }', {
       variables: { ids },
+      purpose: 'support',
     });
     const orderCount = (id: string) => demoCustomer(id).customer.traits.orderCount;
     expect(withoutTraceId(response.body)).toEqual({
@@ -114,6 +115,7 @@ describe('read path over HTTP', () => {
           { id: 'cus_000003', traits: { orderCount: orderCount('cus_000003') } },
         ],
       },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
     });
   });
 
@@ -127,7 +129,7 @@ describe('read path over HTTP', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const response: Awaited<ReturnType<typeof graphql<Page>>> = await graphql<Page>(gw.url, query, { variables: { id, after } });
+      const response: Awaited<ReturnType<typeof graphql<Page>>> = await graphql<Page>(gw.url, query, { variables: { id, after }, purpose: 'support' });
       const events = response.body.data!.customer.events;
       seen.push(...events.edges.map((e) => e.node.id));
       if (!events.pageInfo.hasNextPage) break;
@@ -137,6 +139,7 @@ describe('read path over HTTP', () => {
 
     const orders = await graphql<{ customer: { events: { edges: Array<{ node: { id: string } }> } } }>(gw.url, query, {
       variables: { id, types: ['Order Completed'] },
+      purpose: 'support',
     });
     expect(orders.body.data!.customer.events.edges.map((e) => e.node.id)).toEqual(
       all.filter((e) => e.type === 'Order Completed').map((e) => e.id).slice(0, 7),
@@ -146,6 +149,7 @@ describe('read path over HTTP', () => {
     const until = all[9]!.occurredAt;
     const window = await graphql<{ customer: { events: { edges: Array<{ node: { id: string } }> } } }>(gw.url, query, {
       variables: { id, since, until },
+      purpose: 'support',
     });
     expect(window.body.data!.customer.events.edges.map((e) => e.node.id)).toEqual(all.slice(3, 10).map((e) => e.id));
   });

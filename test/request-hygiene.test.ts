@@ -124,13 +124,14 @@ describe('request hygiene', () => {
     try {
       const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id crm { accountManager openCases { id } } } }', {
         variables: { id: DEMO_CUSTOMERS.consent.id },
+        purpose: 'support',
       });
       const traceId = response.body.extensions?.traceId as string;
       expect(traceId).toMatch(/^[0-9a-f]{32}$/);
       expect({ status: response.status, body: response.body }).toEqual({
         status: 200,
         body: {
-          data: { customer: { id: DEMO_CUSTOMERS.consent.id, crm: null } },
+          data: { customer: { id: DEMO_CUSTOMERS.consent.id, crm: { accountManager: demoCustomer(DEMO_CUSTOMERS.consent.id).crm!.accountManager, openCases: null } } },
           errors: [
             {
               message: 'Internal server error',
@@ -139,7 +140,7 @@ describe('request hygiene', () => {
               extensions: { code: 'INTERNAL_SERVER_ERROR', traceId },
             },
           ],
-          extensions: { traceId },
+          extensions: { traceId, privacy: { purpose: 'SUPPORT', fields: [] } },
         },
       });
       const logged = gw.logs.map((line) => JSON.parse(line) as { msg: string; traceId?: string; err?: { type: string; frames: string[] } });

@@ -27,20 +27,22 @@ describe('schema.graphql', () => {
   });
 });
 
-/** The current schema with one edit (a text replacement that must apply). */
-function edited(from: string, to: string): string {
-  expect(current, `the schema no longer has ${from}`).toContain(from);
-  return current.replace(from, to);
+/** The current schema with one edit inside one type's block (a replacement that must apply). */
+function edited(type: string, from: RegExp, to: string): string {
+  const block = new RegExp(`^(type|enum) ${type} \\{\\n[\\s\\S]*?^\\}$`, 'm').exec(current)?.[0];
+  expect(block, `the schema has no ${type}`).toBeDefined();
+  expect(block, `${type} no longer matches ${from}`).toMatch(from);
+  return current.replace(block!, block!.replace(from, to));
 }
 
 const UNRELEASED = (bullets: string) => `# Changelog\n\n## Unreleased\n\n### Breaking\n\n${bullets}\n\n### Added\n\n- \`Customer.createdAt\` (not a breaking entry)\n\n## 0.1.0\n\n### Breaking\n\n- \`Segment.name\`: an old entry\n`;
 
 describe('npm run schema:check: breaking changes', () => {
   const rows = [
-    { change: 'a field removed', sdl: () => edited('  createdAt: DateTime!\n', ''), coordinate: 'Customer.createdAt' },
-    { change: 'an output field made nullable', sdl: () => edited('type Segment {\n  description: String\n  id: ID!\n  name: String!', 'type Segment {\n  description: String\n  id: ID!\n  name: String'), coordinate: 'Segment.name' },
-    { change: 'an enum value removed', sdl: () => edited('  FRAUD\n', ''), coordinate: 'Purpose.FRAUD' },
-    { change: 'a type removed', sdl: () => edited('type Address {\n  city: String\n  country: String\n  line1: String\n  postalCode: String\n}\n', '').replace(/address: Address/, 'address: String'), coordinate: 'Profile.address' },
+    { change: 'a field removed', sdl: () => edited('Segment', /\n  name: [^\n]*/, ''), coordinate: 'Segment.name' },
+    { change: 'an output field made nullable', sdl: () => edited('Segment', /\n  id: ID!/, '\n  id: ID'), coordinate: 'Segment.id' },
+    { change: 'an enum value removed', sdl: () => edited('Purpose', /\n  FRAUD/, ''), coordinate: 'Purpose.FRAUD' },
+    { change: 'a type removed', sdl: () => edited('Address', /[\s\S]*/, '').replace(/address: Address/, 'address: String'), coordinate: 'Profile.address' },
   ];
 
   for (const row of rows) {
@@ -54,8 +56,13 @@ describe('npm run schema:check: breaking changes', () => {
     });
   }
 
+  it('reads every coordinate of a bullet, its indented continuation lines included', () => {
+    const listed = listedBreakingChanges(UNRELEASED('- `Customer.createdAt`, `Customer.updatedAt`,\n  `Segment.name`: nullable.\n- `Purpose.FRAUD`: removed.\n\nNot a bullet: `Profile.address`.'));
+    expect([...listed].sort()).toEqual(['Customer.createdAt', 'Customer.updatedAt', 'Purpose.FRAUD', 'Segment.name']);
+  });
+
   it('passes additions and dangerous changes without an entry', async () => {
-    const added = edited('type Segment {\n', 'type Segment {\n  color: String\n');
+    const added = edited('Segment', /\{\n/, '{\n  color: String\n');
     expect((await checkSchema(current, added, UNRELEASED(''))).unlisted).toEqual([]);
   });
 

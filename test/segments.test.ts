@@ -21,6 +21,7 @@ const SEGMENTS_OF = /* GraphQL */ `
 async function segmentsOf(id: string) {
   const response = await graphql<{ customer: { segments: Array<{ segment: { id: string }; since: string }> } }>(gw.url, SEGMENTS_OF, {
     variables: { id },
+    purpose: 'support',
   });
   expect(response.body.errors).toBeUndefined();
   return response.body.data!.customer.segments.map((m) => ({ id: m.segment.id, since: m.since }));

@@ -7,7 +7,7 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { buildBaseSchema } from '../src/graphql/schema.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { ROOT, listeningUrl, spawnGateway } from './support/process.js';
-import { graphql, withoutTraceId } from './support/gateway.js';
+import { SUPPORT_RELEASE, graphql, withoutTraceId } from './support/gateway.js';
 import { loyaltyOf, testDemoData } from './support/demo.js';
 
 describe('SIGTERM drains requests in flight and closes sources', () => {
@@ -27,7 +27,7 @@ describe('SIGTERM drains requests in flight and closes sources', () => {
       C360_LOYALTY_TIMEOUT_MS: '5000',
     });
     const url = await listeningUrl(gateway);
-    const inFlight = graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id: DEMO_CUSTOMERS.consent.id } });
+    const inFlight = graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' });
     await new Promise((resolve) => setTimeout(resolve, 200)); // the request is now waiting on loyalty
     gateway.child.kill('SIGTERM');
 
@@ -153,7 +153,7 @@ describe('SIGTERM mid-burst: every request is answered in full, refused with 503
     const id = DEMO_CUSTOMERS.consent.id;
     const full = { customer: { id, loyalty: { tier: loyaltyOf(id)!.tier } } };
     const read = () => attempt(async () => {
-      const response = await graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id } });
+      const response = await graphql(url, 'query($id: ID!) { customer(id: $id) { id loyalty { tier } } }', { variables: { id }, purpose: 'support' });
       return { status: response.status, body: withoutTraceId(response.body) };
     });
 
@@ -170,7 +170,7 @@ describe('SIGTERM mid-burst: every request is answered in full, refused with 503
     const accepted = inFlight.filter((outcome) => outcome.kind === 'answer' && outcome.status === 200);
     expect(accepted.length).toBeGreaterThan(0);
     for (const outcome of inFlight) {
-      expect([{ kind: 'answer', status: 200, body: { data: full } }, { kind: 'answer', status: 503, body: SHUTTING_DOWN }]).toContainEqual(outcome);
+      expect([{ kind: 'answer', status: 200, body: { data: full, extensions: SUPPORT_RELEASE } }, { kind: 'answer', status: 503, body: SHUTTING_DOWN }]).toContainEqual(outcome);
     }
     for (const outcome of duringDelay) expect(outcome).toEqual({ kind: 'answer', status: 503, body: SHUTTING_DOWN });
     expect(afterExit).toEqual({ kind: 'refused' });
@@ -201,7 +201,7 @@ describe('SIGTERM mid-burst of writes: no accepted write is lost', () => {
       let n = 0;
       const writer = async () => {
         for (;;) {
-          const input = { identity: { type: 'EMAIL', value: DEMO_CUSTOMERS.consent.email }, type: 'Shutdown Test', idempotencyKey: `shutdown-${n}`, properties: { n: n++ } };
+          const input = { identity: { type: 'EMAIL', value: DEMO_CUSTOMERS.consent.email }, type: 'Shutdown Test', idempotencyKey: `shutdown-${n++}` };
           const outcome = await attempt(async () => {
             const response = await graphql<{ track: { eventId: string } }>(url, TRACK, { apiKey: 'c360_demo_ingest', variables: { input } });
             return { status: response.status, body: response.body };

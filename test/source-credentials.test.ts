@@ -48,7 +48,7 @@ describe('static headers for HTTP sources', () => {
     });
     try {
       const response = await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
-      expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: TIER() } } } });
+      expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: TIER() } } }, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } });
       // Health checks (at start) and reads alike.
       expect(loyalty.headers.map((request) => [request.path, request.headers.authorization])).toEqual(
         loyalty.headers.map((request) => [request.path, LOYALTY_TOKEN]),
@@ -91,7 +91,7 @@ describe('mutual TLS to an HTTP source', () => {
     });
     try {
       const response = await graphql(gw.url, QUERY, { variables: { id: ID }, purpose: 'support' });
-      expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: TIER() } } } });
+      expect(withoutTraceId(response.body)).toEqual({ data: { customer: { id: ID, loyalty: { tier: TIER() } } }, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } });
       const ready = (await (await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } })).json()) as { sources: { loyalty: { status: string } } };
       expect(ready.sources.loyalty.status).toBe('up');
     } finally {

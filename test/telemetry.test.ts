@@ -125,7 +125,7 @@ describe('W3C trace context end to end', () => {
       });
       expect(response.body).toEqual({
         data: { customer: { id: DEMO_CUSTOMERS.consent.id, loyalty: { tier: demoCustomer(DEMO_CUSTOMERS.consent.id).loyalty!.tier } } },
-        extensions: { traceId: TRACE_ID },
+        extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
       });
       const operation = spanNamed(gw, 'graphql.query Traced');
       expect({ traceId: operation.spanContext().traceId, parent: operation.parentSpanContext?.spanId, remote: operation.parentSpanContext?.isRemote }).toEqual({

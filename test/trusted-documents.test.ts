@@ -27,6 +27,8 @@ const CARD_DATA = {
     segments: customer.segments.map((m) => ({ segment: { id: m.segmentId, name: expect.any(String) } })),
   },
 };
+/** The card's fields are personal: released for the support purpose the callers state, none transformed. */
+const CARD_ANSWER = { status: 200, body: { data: CARD_DATA, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } } };
 const AD_HOC = 'query Mine($id: ID!) { customer(id: $id) { id } }';
 
 /** POST /graphql with optional query text and persisted-query hash. */
@@ -59,26 +61,23 @@ const TRUSTED_ONLY = {
 describe('trusted documents: the manifest, keys marked trusted-documents-only', () => {
   let gw: TestGateway;
   let trustedOnly: string;
-  const partner = { 'x-api-key': 'c360_demo_support' };
+  const partner = { 'x-api-key': 'c360_demo_support', 'x-c360-purpose': 'support' };
   beforeAll(async () => {
     gw = await startTestGateway();
-    const minted = mintApiKey({ clientName: 'Kiosk', scopes: ['customer:read', 'segments:read'], purposes: [], trustedDocumentsOnly: true });
+    const minted = mintApiKey({ clientName: 'Kiosk', scopes: ['customer:read', 'segments:read'], purposes: ['SUPPORT'], trustedDocumentsOnly: true });
     await gw.gateway.services.sources.singleView.putApiKey(minted.record);
     trustedOnly = minted.key;
   });
   afterAll(() => gw?.close());
 
   it('runs a manifest document sent as its hash alone, over POST and over GET', async () => {
-    expect(await send(gw.url, { hash: CARD_HASH }, partner)).toEqual({ status: 200, body: { data: CARD_DATA } });
+    expect(await send(gw.url, { hash: CARD_HASH }, partner)).toEqual(CARD_ANSWER);
     const params = new URLSearchParams({
       variables: JSON.stringify({ id: ID }),
       extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: CARD_HASH } }),
     });
     const get = await fetch(`${gw.url}/graphql?${params}`, { headers: partner });
-    expect({ status: get.status, body: withoutTraceId((await get.json()) as { extensions?: Record<string, unknown> }) }).toEqual({
-      status: 200,
-      body: { data: CARD_DATA },
-    });
+    expect({ status: get.status, body: withoutTraceId((await get.json()) as { extensions?: Record<string, unknown> }) }).toEqual(CARD_ANSWER);
   });
 
   it('answers PERSISTED_QUERY_NOT_FOUND for an unknown hash, and 400 for a hash that is not the query’s', async () => {
@@ -96,15 +95,15 @@ describe('trusted documents: the manifest, keys marked trusted-documents-only', 
 
   it('refuses any ad hoc document from a trusted-documents-only key, before it runs', async () => {
     gw.spans.reset();
-    expect(await send(gw.url, { query: AD_HOC }, { 'x-api-key': trustedOnly })).toEqual(TRUSTED_ONLY);
-    expect(await send(gw.url, { query: AD_HOC, hash: sha256(AD_HOC) }, { 'x-api-key': trustedOnly })).toEqual(TRUSTED_ONLY);
+    expect(await send(gw.url, { query: AD_HOC }, { 'x-api-key': trustedOnly, 'x-c360-purpose': 'support' })).toEqual(TRUSTED_ONLY);
+    expect(await send(gw.url, { query: AD_HOC, hash: sha256(AD_HOC) }, { 'x-api-key': trustedOnly, 'x-c360-purpose': 'support' })).toEqual(TRUSTED_ONLY);
     const calls = gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.') && span.attributes['c360.source.operation'] !== 'getApiKey');
     expect(calls).toEqual([]);
   });
 
   it('runs manifest documents for a trusted-documents-only key, by hash or by their exact text', async () => {
-    expect(await send(gw.url, { hash: CARD_HASH }, { 'x-api-key': trustedOnly })).toEqual({ status: 200, body: { data: CARD_DATA } });
-    expect(await send(gw.url, { query: CARD }, { 'x-api-key': trustedOnly })).toEqual({ status: 200, body: { data: CARD_DATA } });
+    expect(await send(gw.url, { hash: CARD_HASH }, { 'x-api-key': trustedOnly, 'x-c360-purpose': 'support' })).toEqual(CARD_ANSWER);
+    expect(await send(gw.url, { query: CARD }, { 'x-api-key': trustedOnly, 'x-c360-purpose': 'support' })).toEqual(CARD_ANSWER);
   });
 });
 
@@ -144,7 +143,7 @@ describe('automatic persisted queries for first-party tokens', () => {
 
   it('registers a document on its first use, then runs it from the hash alone', async () => {
     const document = `query AgentView($id: ID!) { customer(id: $id) { id loyalty { tier } } }`;
-    const expected = { status: 200, body: { data: { customer: { id: ID, loyalty: { tier: loyalty!.tier } } } } };
+    const expected = { status: 200, body: { data: { customer: { id: ID, loyalty: { tier: loyalty!.tier } } }, extensions: { privacy: { purpose: 'SUPPORT', fields: [] } } } };
     expect(await send(gw.url, { hash: sha256(document) }, agent)).toEqual(NOT_FOUND);
     expect(await send(gw.url, { query: document, hash: sha256(document) }, agent)).toEqual(expected);
     expect(await send(gw.url, { hash: sha256(document) }, agent)).toEqual(expected);

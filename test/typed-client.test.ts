@@ -121,7 +121,9 @@ describe('the client against a real gateway', () => {
     expect(withheld.map((error) => [error.path, error.extensions.reason]).sort()).toEqual([
       [['customers', 1, 'profile', 'email'], 'CONSENT_NOT_GRANTED'],
       [['customers', 1, 'profile', 'firstName'], 'CONSENT_NOT_GRANTED'],
+      [['customers', 1, 'segments'], 'CONSENT_NOT_GRANTED'],
     ]);
+    expect(result.data?.customers[1]?.segments).toBeNull();
   });
 
   it('runs the README examples as printed', async () => {
@@ -135,7 +137,7 @@ describe('the client against a real gateway', () => {
       { firstName: own.customer.profile.firstName, email: DEMO_CUSTOMERS.consent.email },
       { firstName: null, email: null },
     ]);
-    expect(batch.withheld.sort()).toEqual(['customers.1.profile.email', 'customers.1.profile.firstName']);
+    expect(batch.withheld.sort()).toEqual(['customers.1.profile.email', 'customers.1.profile.firstName', 'customers.1.segments']);
     // The README shows this file, importing from the package by name.
     const example = readFileSync(join(ROOT, 'clients/typescript/examples/readme.ts'), 'utf8').replace("from '../src/index.js'", "from '@c360/client'");
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`\`\`\`ts\n${example}\`\`\``);

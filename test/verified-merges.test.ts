@@ -53,9 +53,31 @@ async function me(login: string) {
   return response.body;
 }
 
+/** An operator's list, read for support: a suggestion's evidence is personal data about both customers (docs/privacy.md). */
 async function openSuggestions(): Promise<Suggestion[]> {
-  const response = await graphql<{ mergeSuggestions: { edges: Array<{ node: Suggestion }> } }>(gw.url, SUGGESTIONS, { apiKey: ADMIN_KEY, variables: { status: 'OPEN' } });
+  const response = await graphql<{ mergeSuggestions: { edges: Array<{ node: Suggestion }> } }>(gw.url, SUGGESTIONS, {
+    apiKey: ADMIN_KEY,
+    purpose: 'support',
+    variables: { status: 'OPEN' },
+  });
   return response.body.data!.mergeSuggestions.edges.map((edge) => edge.node);
+}
+
+type TrailRecord = { operation: string; principal: string; customerIds: string[]; detail: Record<string, unknown> | null };
+
+/** A customer's audit trail, newest first (the admin key holds audit:read). */
+async function trail(customerId: string): Promise<TrailRecord[]> {
+  const response = await graphql<{ auditTrail: { edges: Array<{ node: TrailRecord }> } }>(
+    gw.url,
+    'query($id: ID!) { auditTrail(customerId: $id, first: 100) { edges { node { operation principal customerIds detail } } } }',
+    { apiKey: ADMIN_KEY, variables: { id: customerId } },
+  );
+  return response.body.data!.auditTrail.edges.map((edge) => edge.node);
+}
+
+/** The records of one decision on the customer's trail, without the operation they are selected by. */
+async function decisionRecords(customerId: string, operation: string) {
+  return (await trail(customerId)).filter((record) => record.operation === operation).map(({ operation: _operation, ...record }) => record);
 }
 
 /** A signed-in customer: a login and the device it signed in on, as a sign-in flow identifies them. */
@@ -237,17 +259,12 @@ describe('operators decide pending merges', () => {
       identities: ['ANONYMOUS_ID', 'USER_ID', 'EMAIL'],
     });
 
-    const audit = await graphql<{ auditTrail: { edges: Array<{ node: Record<string, unknown> }> } }>(
-      gw.url,
-      'query($id: ID!) { auditTrail(customerId: $id) { edges { node { operation principal customerIds detail } } } }',
-      { apiKey: ADMIN_KEY, variables: { id: own } },
-    );
-    expect(audit.body.data!.auditTrail.edges.map((edge) => edge.node)).toContainEqual({
-      operation: 'acceptMergeSuggestion',
-      principal: 'key:demo_admin',
-      customerIds: [own, other],
-      detail: { suggestion: id, origin: 'UNVERIFIED_MERGE', status: 'ACCEPTED' },
-    });
+    // One record on each customer's trail, each naming only its own customer (docs/privacy.md, "Audit").
+    const decision = { change: 'mergeSuggestion', decision: 'ACCEPTED', suggestion: id, origin: 'UNVERIFIED_MERGE' };
+    expect(await decisionRecords(own, 'acceptMergeSuggestion')).toEqual([{ principal: 'key:demo_admin', customerIds: [own], detail: { ...decision, side: 'survivor' } }]);
+    expect(await decisionRecords(other, 'acceptMergeSuggestion')).toEqual([{ principal: 'key:demo_admin', customerIds: [other], detail: { ...decision, side: 'absorbed' } }]);
+    expect(JSON.stringify(await trail(own))).not.toContain(other);
+    expect(JSON.stringify(await trail(other))).not.toContain(own);
 
     const again = await graphql(gw.url, ACCEPT, { apiKey: ADMIN_KEY, variables: { id } });
     expect(again.body.errors?.map((e) => ({ message: e.message, extensions: e.extensions }))).toEqual([
@@ -262,6 +279,18 @@ describe('operators decide pending merges', () => {
     const id = suggestionId([own, other]);
     const rejected = await graphql(gw.url, REJECT, { apiKey: ADMIN_KEY, variables: { id, reason: 'different people, checked by phone' } });
     expect(withoutTraceId(rejected.body)).toEqual({ data: { rejectMergeSuggestion: { id, status: 'REJECTED' } } });
+    // One record on each customer's trail, never the other's id nor the reason given.
+    for (const customerId of [own, other]) {
+      expect(await decisionRecords(customerId, 'rejectMergeSuggestion')).toEqual([
+        {
+          principal: 'key:demo_admin',
+          customerIds: [customerId],
+          detail: { change: 'mergeSuggestion', decision: 'REJECTED', suggestion: id, origin: 'UNVERIFIED_MERGE', side: 'kept-apart' },
+        },
+      ]);
+    }
+    expect(JSON.stringify(await trail(own))).not.toContain(other);
+    expect(JSON.stringify(await trail(other))).not.toMatch(new RegExp(`${own}|checked by phone`));
 
     const retried = await identify(gw.url, [{ type: 'USER_ID', value: 'pending-user-2' }, { type: 'EMAIL', value: 'pending.rejected@example.com' }]);
     expect(retried.rejectedLinks.map((link) => link.reason)).toEqual(['UNVERIFIED_MERGE']);

@@ -20,7 +20,7 @@ const EVENTS_OF = /* GraphQL */ `
 type Events = { customer: { id: string; events: { edges: Array<{ node: { id: string; type: string } }> } } };
 
 async function eventsOf(id: string) {
-  const response = await graphql<Events>(gw.url, EVENTS_OF, { variables: { id } });
+  const response = await graphql<Events>(gw.url, EVENTS_OF, { variables: { id }, purpose: 'support' });
   return response.body.data!.customer.events.edges.map((edge) => edge.node);
 }
 
@@ -31,8 +31,8 @@ describe('track idempotency', () => {
     const again = await track(gw.url, input);
     expect(again).toEqual({ eventId: first.eventId, customerId: first.customerId, duplicate: true });
     expect(await eventsOf(first.customerId)).toEqual([{ id: first.eventId, type: 'Order Completed' }]);
-    const traits = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { traits { orderCount } } }', { variables: { id: first.customerId } });
-    expect(withoutTraceId(traits.body)).toEqual({ data: { customer: { traits: { orderCount: 1 } } } });
+    const traits = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { traits { orderCount } } }', { variables: { id: first.customerId }, purpose: 'support' });
+    expect(withoutTraceId(traits.body)).toEqual({ data: { customer: { traits: { orderCount: 1 } } }, extensions: SUPPORT_RELEASE });
   });
 
   it('stores one event when the same key arrives ten times at once', async () => {
@@ -75,7 +75,7 @@ describe('track idempotency', () => {
   it('creates one customer when a new identifier arrives on ten requests at once', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        track(gw.url, { identity: { type: 'ANONYMOUS_ID', value: 'burst-new-anon' }, type: 'Page Viewed', properties: { n: i } }),
+        track(gw.url, { identity: { type: 'ANONYMOUS_ID', value: 'burst-new-anon' }, type: 'Page Viewed', properties: { path: `/page/${i}` } }),
       ),
     );
     const customers = new Set(results.map((r) => r.customerId));

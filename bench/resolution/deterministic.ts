@@ -3,17 +3,19 @@ import { trace } from '@opentelemetry/api';
 import { EmbeddedResolution } from '../../connectors/resolution/embedded.js';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
 import { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
+import { AuditLog, AuditWriter } from '../../src/audit/index.js';
 import { configFrom } from '../../src/config.js';
 import type { IdentityInput } from '../../src/generated/graphql.js';
 import { CustomerCache } from '../../src/identity/cache.js';
 import { systemClock } from '../../src/identity/clock.js';
 import { IdentityEngine } from '../../src/identity/engine.js';
 import { EventWriter } from '../../src/identity/eventWriter.js';
-import { SuppressionList } from '../../src/erasure/suppression.js';
+import { SuppressionList, suppressionSecret } from '../../src/erasure/suppression.js';
 import { KeyedLock } from '../../src/identity/keyedLock.js';
 import { createLogger } from '../../src/logger.js';
 import type { MatchRecord } from '../../src/matching/index.js';
 import { SegmentCatalog } from '../../src/segments/catalog.js';
+import { Pseudonyms, pseudonymKey } from '../../src/privacy/pseudonym.js';
 import { loadSegmentFile } from '../../src/segments/definitions.js';
 import { createGateway } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
@@ -58,8 +60,9 @@ interface Resolver {
   close(): Promise<void>;
 }
 
-// A throwaway key: the engine checks identifiers against an (empty) suppression list kept under it.
-const config = configFrom({ C360_DATA_DIR: 'memory', C360_DEMO: 'false', C360_DEMO_CUSTOMERS: '0', C360_SUPPRESSION_KEY: randomBytes(32).toString('hex'), C360_LOG_LEVEL: 'silent', C360_SINGLEVIEW_TIMEOUT_MS: '30000', C360_RESOLUTION_TIMEOUT_MS: '30000', C360_WRITE_CACHE_SIZE: '0' });
+// A throwaway pseudonym key (required outside demo mode): the engine checks identifiers against an (empty) suppression
+// list kept under the key derived from it, and audits its links and merges.
+const config = configFrom({ C360_DATA_DIR: 'memory', C360_DEMO: 'false', C360_DEMO_CUSTOMERS: '0', C360_PSEUDONYM_KEY: randomBytes(32).toString('hex'), C360_LOG_LEVEL: 'silent', C360_SINGLEVIEW_TIMEOUT_MS: '30000', C360_RESOLUTION_TIMEOUT_MS: '30000', C360_WRITE_CACHE_SIZE: '0' });
 
 /** The embedded gateway's own engine over dynalite. */
 async function overDynalite(): Promise<Resolver> {
@@ -82,8 +85,9 @@ async function inMemory(): Promise<Resolver> {
     cache: new CustomerCache(0),
     locks: new KeyedLock(),
     events: new EventWriter(singleView, guard),
-    suppressions: new SuppressionList(singleView, guard, config.suppressionKey),
+    suppressions: new SuppressionList(singleView, guard, suppressionSecret(config.suppressionKey, new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: false, dataDir: undefined })))),
     logger: createLogger('silent'),
+    audit: new AuditLog(new AuditWriter(singleView, guard)),
   });
   const resolution = new EmbeddedResolution(singleView);
   return { engine, canonicalIds: (ids) => resolution.canonicalIds(ids), close: async () => {} };

@@ -16,7 +16,7 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { malformedPayload } from '../resilience/sourceError.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -59,9 +59,11 @@ import {
   identityIndexItemSchema,
   identityLogItemSchema,
   mergeLinkSchema,
+  SUPPRESSION_KEY_FINGERPRINT_HASH,
   suppressionItemSchema,
+  suppressionKeyFingerprintItemSchema,
 } from './schemas.js';
-import { eventSortKey, identityIndexKey, timelineRange } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -226,23 +228,17 @@ export class DynamoSingleView implements SingleViewPort {
 
   /**
    * One item per customer a record concerns, so each customer's trail is one
-   * Query; each item keeps only that customer's fields, which also bounds its
-   * size when a response covered many customers.
+   * Query; each item names only that customer and keeps only its fields. A
+   * record with an item over DynamoDB's item limit fails on its own (an
+   * Error in its place), and the others are written: one oversized record
+   * never fails the batch it came in.
    */
   async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
-    const items = records.flatMap((record) => {
-      const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
-      return customers.map((customerId) => ({
-        ...record,
-        fields: JSON.stringify(
-          record.fields.filter((field) => !field.customerId || field.customerId === customerId).map(({ customerId: _owner, ...field }) => field),
-        ),
-        customerId,
-        sk: `${record.at}#${record.id}`,
-      }));
-    });
+    const perRecord = records.map((record) => auditItems(record));
+    const results = perRecord.map((items) => (items.some((item) => item.bytes > MAX_AUDIT_ITEM_BYTES) ? oversizedAudit() : undefined));
+    const items = perRecord.filter((_, i) => results[i] === undefined).flatMap((entries) => entries.map((entry) => entry.item));
     await this.batchWrite(this.tables.audit, items, options);
-    return records.map(() => undefined);
+    return results;
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {
@@ -555,6 +551,18 @@ export class DynamoSingleView implements SingleViewPort {
     return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
   }
 
+  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string> {
+    const item = { hash: SUPPRESSION_KEY_FINGERPRINT_HASH, fingerprint };
+    const outcome = await this.conditionalPut(this.tables.suppressions, item, 'attribute_not_exists(#h)', { '#h': 'hash' }, undefined, options);
+    if (outcome === 'written') return fingerprint;
+    const result = await this.document.send(
+      new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
+      { abortSignal: options?.signal },
+    );
+    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options);
+    return parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint;
+  }
+
   async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
     const page = await this.document.send(
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
@@ -745,6 +753,10 @@ export class DynamoSingleView implements SingleViewPort {
 }
 
 export { eventSortKey, identityIndexKey };
+
+function oversizedAudit(): SourceError {
+  return new SourceError(SOURCE, 'rejected', 'an audit item is over the 400 KB item limit');
+}
 
 /** Identity types are upper-case words, so `MATCH#…` never collides with an identifier's key. */
 function matchIndexKey(matchId: string): string {

@@ -1,4 +1,4 @@
-import type { EventQuery, IdentityKey } from './port.js';
+import type { AuditRecordModel, EventQuery, IdentityKey } from './port.js';
 
 /** Identity index key: one item per normalized identifier. */
 export function identityIndexKey(key: IdentityKey): string {
@@ -8,6 +8,30 @@ export function identityIndexKey(key: IdentityKey): string {
 /** Timeline sort key: ISO timestamps of one width sort as strings, the id breaks ties. */
 export function eventSortKey(occurredAt: string, id: string): string {
   return `${occurredAt}#${id}`;
+}
+
+/** DynamoDB's item size limit (400 KB, names and values together). */
+export const MAX_AUDIT_ITEM_BYTES = 400 * 1024;
+
+/**
+ * An audit record as items: one per customer, naming only that customer, with
+ * only that customer's fields (stored as one JSON string), and each item's
+ * approximate size: the fields' JSON, which is almost all of it, and a
+ * generous allowance for the other attributes (ids, times, a bounded operation).
+ */
+export function auditItems(record: AuditRecordModel): Array<{ readonly item: Record<string, unknown>; readonly bytes: number }> {
+  const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
+  const others = Buffer.byteLength(JSON.stringify(record.detail ?? null)) + 2048;
+  return customers.map((customerId) => {
+    const own = customers.length === 1 && record.fields.every((field) => !field.customerId);
+    const fields = JSON.stringify(
+      own ? record.fields : record.fields.filter((field) => !field.customerId || field.customerId === customerId).map(({ customerId: _owner, ...field }) => field),
+    );
+    return {
+      item: { ...record, customerIds: [customerId], fields, customerId, sk: `${record.at}#${record.id}` },
+      bytes: Buffer.byteLength(fields) + others,
+    };
+  });
 }
 
 /**

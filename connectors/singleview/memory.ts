@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { malformedPayload } from '../resilience/sourceError.js';
-import { eventSortKey, identityIndexKey, timelineRange } from './keys.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import type {
   ApiKeyRecord,
   AuditPage,
@@ -82,6 +82,7 @@ export class MemorySingleView implements SingleViewPort {
   private readonly identityLog = new Map<string, Item[]>();
   private readonly erasureJobs = new Map<string, Item>();
   private readonly suppressions = new Map<string, Item>();
+  private suppressionKeyFingerprint: string | undefined;
   private readonly mergeSuggestions = new Map<string, Item>();
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
@@ -141,18 +142,16 @@ export class MemorySingleView implements SingleViewPort {
     await this.appendAudits([record], options);
   }
 
-  /** As the DynamoDB adapter: one item per customer, holding only that customer's field decisions. */
+  /** As the DynamoDB adapter: one item per customer, naming only that customer; an oversized record fails alone. */
   async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
-    for (const record of records) {
-      const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
-      for (const customerId of customers) {
-        const fields = record.fields
-          .filter((field) => !field.customerId || field.customerId === customerId)
-          .map(({ customerId: _owner, ...field }) => field);
-        insertSorted(this.auditTrails, customerId, { ...copy(record), fields, customerId, sk: `${record.at}#${record.id}` });
+    return records.map((record) => {
+      const items = auditItems(record);
+      if (items.some((entry) => entry.bytes > MAX_AUDIT_ITEM_BYTES)) {
+        return new SourceError('singleview', 'rejected', 'an audit item is over the 400 KB item limit');
       }
-    }
-    return records.map(() => undefined);
+      for (const { item } of items) insertSorted(this.auditTrails, String(item.customerId), item);
+      return undefined;
+    });
   }
 
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {
@@ -344,6 +343,11 @@ export class MemorySingleView implements SingleViewPort {
     const item = this.suppressions.get(hash);
     this.suppressions.delete(hash);
     return item ? parseOrThrow(suppressionItemSchema, item) : null;
+  }
+
+  async claimSuppressionKeyFingerprint(fingerprint: string, _options?: CallOptions): Promise<string> {
+    this.suppressionKeyFingerprint ??= fingerprint;
+    return this.suppressionKeyFingerprint;
   }
 
   async putMergeSuggestion(suggestion: MergeSuggestionRecord, _options?: CallOptions): Promise<WriteOutcome> {

@@ -243,6 +243,10 @@ export interface ApiKeyRecord {
   readonly demo?: boolean;
   /** Set by `keys rotate`: the key id that replaced this one. */
   readonly replacedBy?: string | null;
+  /** `principal`: hashed values are pseudonyms of this key's own, that match no other key's (docs/privacy.md). Absent: shared. */
+  readonly pseudonymScope?: 'shared' | 'principal' | null;
+  /** For principal-scoped pseudonyms: whose they are, the first key id of the line (a rotation keeps it, so pseudonyms survive it). */
+  readonly pseudonymSubject?: string | null;
 }
 
 /** Just enough of a customer to follow merges. */
@@ -285,6 +289,9 @@ export interface ConsentChangeRecord {
   readonly note?: string | null;
   /** The customer id the decision was given to; copies made by a merge keep it. Absent: the customer whose history holds it. */
   readonly origin?: string | null;
+  /** Who made the change (`key:<keyId>`, `agent:<sub>`), and the trace id of its request; absent on changes recorded before they were kept. */
+  readonly principal?: string | null;
+  readonly traceId?: string | null;
 }
 
 export type IdentityLogKind = 'create' | 'link' | 'merge' | 'reject' | 'abort' | 'unmerge';
@@ -511,6 +518,14 @@ export interface SingleViewPort {
   putSuppressions(records: readonly SuppressionRecord[], options?: CallOptions): Promise<void>;
   /** Takes an entry off the list; resolves to the entry that was there, or null. */
   deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null>;
+  /**
+   * The fingerprint of the key the suppression list is written under, kept
+   * beside its entries: stores `fingerprint` when none is stored yet, and
+   * resolves to the one stored (the given one, or the one stored before).
+   * Never overwrites, so a gateway started with another key cannot adopt the
+   * list (src/erasure/suppression.ts).
+   */
+  claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string>;
   /**
    * Match links: an external resolver's match group (AWS Entity Resolution's
    * matchId) → the canonical customer it stands for, kept beside the identity

@@ -134,6 +134,8 @@ export const consentChangeItemSchema = z.object({
   at: z.string(),
   note: nullableString,
   origin: nullableString,
+  principal: nullableString,
+  traceId: nullableString,
 });
 
 export const identityLogItemSchema = z.object({
@@ -170,6 +172,10 @@ export const suppressionItemSchema = z.object({
   customerId: z.string(),
   suppressedAt: z.string(),
 });
+
+/** The suppression list's key fingerprint, under a hash no HMAC (64 hex digits) can take. */
+export const SUPPRESSION_KEY_FINGERPRINT_HASH = 'key-fingerprint';
+export const suppressionKeyFingerprintItemSchema = z.object({ hash: z.literal(SUPPRESSION_KEY_FINGERPRINT_HASH), fingerprint: z.string() });
 
 export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z.string() });
 
@@ -235,4 +241,6 @@ export const apiKeyItemSchema = z.object({
   trustedDocumentsOnly: z.boolean().optional(),
   demo: z.boolean().optional(),
   replacedBy: nullableString,
+  pseudonymScope: z.enum(['shared', 'principal']).nullish(),
+  pseudonymSubject: nullableString,
 });

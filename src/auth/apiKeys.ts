@@ -190,6 +190,7 @@ function principalOf(record: ApiKeyRecord): Principal {
     purposes: new Set(record.purposes),
     rateLimitPerMinute: record.rateLimitPerMinute,
     trustedDocumentsOnly: record.trustedDocumentsOnly ?? false,
+    ...(record.pseudonymScope === 'principal' ? { pseudonymSubject: `key:${record.pseudonymSubject ?? record.keyId}` } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { defaultFieldResolver } from 'graphql';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { forbidden } from '../errors.js';
+import { isWriteOutcome } from '../models.js';
 import type { Principal } from './principal.js';
 import type { Scope } from './scopes.js';
 
@@ -21,7 +22,7 @@ const STAFF: readonly PrincipalKind[] = ['apiKey', 'agent'];
  * Who may use which field, in one table (docs/security.md, "Scopes"). Every
  * root field must have a row: the schema transform refuses to start without
  * one, so a new root field is never open by accident. Nested fields need a
- * row only when they ask for more than the root field's scope.
+ * row only when they ask for more than their type's scope (TYPE_ACCESS).
  *
  * Customer tokens read only `me` (and `viewer`): the other root fields name
  * any customer.
@@ -36,6 +37,7 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Query.auditTrail': { scope: 'audit:read', principals: STAFF },
   'Query.explainLink': { scope: 'identity:read', principals: STAFF },
   'Query.mergeSuggestions': { scope: 'identity:read', principals: STAFF },
+  // A suggestion's two customers are customers: reading them needs customer:read beside the suggestion's identity:read.
   'MergeSuggestion.customers': { scope: 'customer:read' },
   'Customer.events': { scope: 'events:read' },
   'Customer.segments': { scope: 'segments:read' },
@@ -52,19 +54,75 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Mutation.rejectMergeSuggestion': { scope: 'identity:write', principals: STAFF },
 };
 
+/**
+ * Scopes guard types, not only root fields: reading any field of a type
+ * below needs its scope, wherever the type appears (a query, a mutation's
+ * result, an unmerge, an identity graph, a type added later that returns a
+ * Customer). `open` lists the fields that need none: the id of the customer
+ * a write touched is part of the write's outcome. A field's own row in
+ * FIELD_ACCESS adds to its type's scope (`Customer.events` needs
+ * customer:read and events:read).
+ */
+export interface TypeAccess {
+  readonly scope: Scope;
+  readonly open?: readonly string[];
+}
+
+export const TYPE_ACCESS: Readonly<Record<string, TypeAccess>> = {
+  Customer: { scope: 'customer:read', open: ['id'] },
+  Profile: { scope: 'customer:read' },
+  Address: { scope: 'customer:read' },
+  Identity: { scope: 'customer:read' },
+  Traits: { scope: 'customer:read' },
+  LoyaltyAccount: { scope: 'customer:read' },
+  CrmRecord: { scope: 'customer:read' },
+  SupportCase: { scope: 'customer:read' },
+  EventConnection: { scope: 'events:read' },
+  EventEdge: { scope: 'events:read' },
+  Event: { scope: 'events:read' },
+  SegmentMembership: { scope: 'segments:read' },
+  Segment: { scope: 'segments:read' },
+  Consent: { scope: 'consent:read' },
+  ConsentChange: { scope: 'consent:read' },
+  IdentityGraph: { scope: 'identity:read' },
+  IdentityNode: { scope: 'identity:read' },
+  IdentityEdge: { scope: 'identity:read' },
+  IdentityChange: { scope: 'identity:read' },
+  LinkExplanation: { scope: 'identity:read' },
+  ExplainedIdentifier: { scope: 'identity:read' },
+  AuditConnection: { scope: 'audit:read' },
+  AuditEdge: { scope: 'audit:read' },
+  AuditRecord: { scope: 'audit:read' },
+  FieldDecision: { scope: 'audit:read' },
+  // Which customers may be one person: identity data. rejectMergeSuggestion answers the suggestion it decided,
+  // whose id, status and customer ids are that write's outcome.
+  MergeSuggestionConnection: { scope: 'identity:read' },
+  MergeSuggestionEdge: { scope: 'identity:read' },
+  MergeSuggestion: { scope: 'identity:read', open: ['id', 'status', 'customerIds'] },
+  MatchEvidence: { scope: 'identity:read' },
+};
+
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
-/** Wraps every field that has a row in `table` with its check; throws at start for a root field without one. */
-export function applyFieldAccess(schema: GraphQLSchema, table: Readonly<Record<string, FieldAccess>> = FIELD_ACCESS): GraphQLSchema {
+/**
+ * Wraps every field that has a row in `table`, or whose type has one in
+ * `types`, with its check; throws at start for a root field without a row.
+ */
+export function applyFieldAccess(
+  schema: GraphQLSchema,
+  table: Readonly<Record<string, FieldAccess>> = FIELD_ACCESS,
+  types: Readonly<Record<string, TypeAccess>> = TYPE_ACCESS,
+): GraphQLSchema {
+  for (const name of Object.keys(types)) if (!schema.getType(name)) throw new Error(`TYPE_ACCESS names ${name}, which the schema does not have.`);
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
       const coordinate = `${typeName}.${fieldName}`;
       const rule = table[coordinate];
-      if (!rule) {
-        if (ROOT_TYPES.has(typeName)) throw new Error(`${coordinate} has no row in FIELD_ACCESS (src/auth/fieldAccess.ts); every root field needs one.`);
-        return fieldConfig;
-      }
-      return { ...fieldConfig, resolve: checkedResolver(fieldConfig.resolve ?? defaultFieldResolver, rule, coordinate) };
+      const type = types[typeName];
+      const typeScope = type && !type.open?.includes(fieldName) ? type.scope : null;
+      if (!rule && ROOT_TYPES.has(typeName)) throw new Error(`${coordinate} has no row in FIELD_ACCESS (src/auth/fieldAccess.ts); every root field needs one.`);
+      if (!rule && typeScope === null) return fieldConfig;
+      return { ...fieldConfig, resolve: checkedResolver(fieldConfig.resolve ?? defaultFieldResolver, rule ?? { scope: null }, typeScope, fieldName) };
     },
   });
 }
@@ -72,9 +130,10 @@ export function applyFieldAccess(schema: GraphQLSchema, table: Readonly<Record<s
 function checkedResolver(
   resolve: GraphQLFieldResolver<unknown, GatewayContext>,
   rule: FieldAccess,
-  coordinate: string,
+  typeScope: Scope | null,
+  field: string,
 ): GraphQLFieldResolver<unknown, GatewayContext> {
-  const field = coordinate.split('.')[1];
+  const scopes = [...new Set([typeScope, rule.scope].filter((scope): scope is Scope => scope !== null))];
   return (source, args, ctx, info) => {
     const { principal } = ctx;
     if (rule.principals && !rule.principals.includes(principal.kind)) {
@@ -84,8 +143,10 @@ function checkedResolver(
           : `${field} is only for end-user (customer) tokens.`,
       );
     }
-    if (rule.scope !== null && !principal.scopes.has(rule.scope)) {
-      throw forbidden(`${field} needs the scope ${rule.scope}.`, { scope: rule.scope });
+    for (const scope of scopes) {
+      // setConsent's echo of the decision it recorded is the write's outcome, not a read.
+      if (scope === typeScope && rule.scope !== scope && isWriteOutcome(source)) continue;
+      if (!principal.scopes.has(scope)) throw forbidden(`${field} needs the scope ${scope}.`, { scope });
     }
     return resolve(source, args, ctx, info);
   };

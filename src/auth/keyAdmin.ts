@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiKeyRecord, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { AuditDetail, AuditLog } from '../audit/index.js';
 import { mintApiKey } from './apiKeys.js';
 import type { NewKey } from './apiKeys.js';
 import { SCOPES } from './scopes.js';
@@ -8,8 +9,19 @@ import { SCOPES } from './scopes.js';
  * What `npm run keys` does, apart from talking to a terminal: create, list,
  * revoke and rotate API keys in the single view. The secret exists only in
  * the value `create` and `rotate` return; the store keeps its SHA-256.
+ *
+ * Every change is on the key administration audit trail (src/audit/): a key
+ * is created or rotated only once its record is written (no key without a
+ * record); a revocation takes effect first (it is never held up) and its
+ * record follows, and a failure to write it is reported.
  */
 export type KeyStore = Pick<SingleViewPort, 'getApiKey' | 'putApiKey' | 'listApiKeys'>;
+
+/** Who administers keys, for the audit trail: `operator:<name>`. */
+export interface KeyAdminAudit {
+  readonly log: AuditLog;
+  readonly operator: string;
+}
 
 const PURPOSE_NAMES = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'] as const satisfies readonly Purpose[];
 
@@ -30,6 +42,7 @@ export const newKeySchema = z.object({
     .optional(),
   rateLimitPerMinute: z.number().int('expected a whole number').positive('expected a positive number').max(1_000_000).optional(),
   trustedDocumentsOnly: z.boolean().optional(),
+  pseudonymScope: z.enum(['shared', 'principal'], { error: 'expected shared or principal' }).optional(),
 });
 
 /** As an operator types it: names are checked by newKeySchema. */
@@ -40,6 +53,8 @@ export interface NewKeyInput {
   readonly expiresAt?: string | undefined;
   readonly rateLimitPerMinute?: number | undefined;
   readonly trustedDocumentsOnly?: boolean | undefined;
+  /** `principal`: hashes this key receives are its own pseudonyms (docs/privacy.md). */
+  readonly pseudonymScope?: string | undefined;
 }
 
 /** The store refused the operation (no such key, a revoked or demo key): `npm run keys` exits 1. */
@@ -61,12 +76,19 @@ export function parseNewKey(input: NewKeyInput): z.output<typeof newKeySchema> {
   return parsed.data;
 }
 
-export async function createKey(store: KeyStore, input: NewKeyInput, now = new Date()): Promise<NewKey> {
-  const { expiresAt, rateLimitPerMinute, trustedDocumentsOnly, ...fields } = parseNewKey(input);
+export async function createKey(store: KeyStore, input: NewKeyInput, audit: KeyAdminAudit, now = new Date()): Promise<NewKey> {
+  const { expiresAt, rateLimitPerMinute, trustedDocumentsOnly, pseudonymScope, ...fields } = parseNewKey(input);
   const minted = mintApiKey(
-    { ...fields, expiresAt: expiresAt ?? null, rateLimitPerMinute: rateLimitPerMinute ?? null, trustedDocumentsOnly: trustedDocumentsOnly ?? false },
+    {
+      ...fields,
+      expiresAt: expiresAt ?? null,
+      rateLimitPerMinute: rateLimitPerMinute ?? null,
+      trustedDocumentsOnly: trustedDocumentsOnly ?? false,
+      ...(pseudonymScope === 'principal' ? { pseudonymScope } : {}),
+    },
     now,
   );
+  await recordFirst(audit, 'keys create', minted.record.keyId, describeKey(minted.record), 'No key was created');
   await store.putApiKey(minted.record);
   return minted;
 }
@@ -75,10 +97,15 @@ export async function listKeys(store: KeyStore): Promise<readonly ApiKeyRecord[]
   return store.listApiKeys();
 }
 
-export async function revokeKey(store: KeyStore, keyId: string): Promise<ApiKeyRecord> {
+export async function revokeKey(store: KeyStore, keyId: string, audit: KeyAdminAudit): Promise<ApiKeyRecord> {
   const record = await existing(store, keyId);
   const revoked = { ...record, revoked: true };
   await store.putApiKey(revoked);
+  try {
+    await audit.log.keyAdministration(actor(audit, 'keys revoke'), record.keyId, { change: 'revoke' });
+  } catch (error) {
+    throw new KeyAdminError(`Key ${record.keyId} is revoked, but its audit record could not be written (${(error as Error).message}).`);
+  }
   return revoked;
 }
 
@@ -87,7 +114,13 @@ export async function revokeKey(store: KeyStore, keyId: string): Promise<ApiKeyR
  * expiry and limits. The old key is revoked at once, or, with a grace
  * period, expires when it ends so clients can switch without an outage.
  */
-export async function rotateKey(store: KeyStore, keyId: string, graceMs = 0, now = new Date()): Promise<{ readonly next: NewKey; readonly previous: ApiKeyRecord }> {
+export async function rotateKey(
+  store: KeyStore,
+  keyId: string,
+  audit: KeyAdminAudit,
+  graceMs = 0,
+  now = new Date(),
+): Promise<{ readonly next: NewKey; readonly previous: ApiKeyRecord }> {
   const record = await existing(store, keyId);
   if (record.revoked) throw new KeyAdminError(`Key ${keyId} is revoked; create a new key instead.`);
   if (record.demo) throw new KeyAdminError(`Key ${keyId} is a demo key; demo keys are reset at every start and cannot be rotated.`);
@@ -99,9 +132,12 @@ export async function rotateKey(store: KeyStore, keyId: string, graceMs = 0, now
       expiresAt: record.expiresAt ?? null,
       rateLimitPerMinute: record.rateLimitPerMinute ?? null,
       trustedDocumentsOnly: record.trustedDocumentsOnly ?? false,
+      // Principal-scoped pseudonyms stay the key line's own across rotations.
+      ...(record.pseudonymScope === 'principal' ? { pseudonymScope: 'principal' as const, pseudonymSubject: record.pseudonymSubject ?? record.keyId } : {}),
     },
     now,
   );
+  await recordFirst(audit, 'keys rotate', record.keyId, { change: 'rotate', replacedBy: next.record.keyId, graceMs }, 'Nothing was rotated');
   const graceEnds = new Date(now.getTime() + graceMs).toISOString();
   const keepsUntil = record.expiresAt && record.expiresAt < graceEnds ? record.expiresAt : graceEnds;
   const previous: ApiKeyRecord =
@@ -110,6 +146,30 @@ export async function rotateKey(store: KeyStore, keyId: string, graceMs = 0, now
   await store.putApiKey(next.record);
   await store.putApiKey(previous);
   return { next, previous };
+}
+
+function actor(audit: KeyAdminAudit, operation: string) {
+  return { principal: audit.operator, purpose: null, traceId: null, operation };
+}
+
+/** What a key is allowed, for its creation record: names, never the secret or its hash. */
+function describeKey(record: ApiKeyRecord): AuditDetail {
+  return {
+    change: 'create',
+    scopes: record.scopes.join(','),
+    purposes: record.purposes.join(','),
+    pseudonymScope: record.pseudonymScope ?? 'shared',
+    ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+  };
+}
+
+/** The record before the change: a key that exists has a record. */
+async function recordFirst(audit: KeyAdminAudit, operation: string, keyId: string, detail: AuditDetail, refusal: string): Promise<void> {
+  try {
+    await audit.log.keyAdministration(actor(audit, operation), keyId, detail);
+  } catch (error) {
+    throw new KeyAdminError(`${refusal}: its audit record could not be written (${(error as Error).message}).`);
+  }
 }
 
 async function existing(store: KeyStore, keyId: string): Promise<ApiKeyRecord> {

@@ -15,4 +15,10 @@ export interface Principal {
   readonly login?: IdentityKey;
   readonly rateLimitPerMinute?: number | null | undefined;
   readonly trustedDocumentsOnly: boolean;
+  /**
+   * Set when the key or token asks for pseudonyms of its own
+   * (`pseudonymScope: principal`): hashes are keyed for this subject, so they
+   * match nobody else's. Absent: the gateway's shared pseudonyms.
+   */
+  readonly pseudonymSubject?: string;
 }

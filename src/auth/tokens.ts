@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import { GraphQLError } from 'graphql';
@@ -6,6 +5,7 @@ import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
 import type { IdentityKey, IdentityType, Purpose } from '../../connectors/singleview/port.js';
 import { unauthenticated } from '../errors.js';
 import type { TokenVerifier } from './authenticate.js';
+import type { Pseudonyms } from '../privacy/pseudonym.js';
 import type { Principal } from './principal.js';
 import { AGENT_SCOPES, CUSTOMER_SCOPES } from './scopes.js';
 
@@ -23,7 +23,11 @@ export interface TokenConfig {
   readonly customerIdentity: IdentityType;
   /** For a PHONE login written without a country code. */
   readonly phoneRegion?: string;
+  /** Keys the principal id of a customer token (`customer:<pseudonym of the login>`). */
+  readonly pseudonyms: LoginPseudonyms;
 }
+
+export type LoginPseudonyms = Pick<Pseudonyms, 'login'>;
 
 /**
  * What a token subject (an agent's `sub`, a customer's login claim) may look
@@ -118,13 +122,22 @@ function tokenProblem(error: InstanceType<typeof errors.JOSEError>): string {
   }
 }
 
+/** `pseudonym_scope: "principal"`: the token's subject gets pseudonyms of its own (docs/privacy.md). */
+function pseudonymsOf(payload: JWTPayload, principalId: string): Pick<Principal, 'pseudonymSubject'> {
+  if (payload.pseudonym_scope === undefined || payload.pseudonym_scope === 'shared') return {};
+  if (payload.pseudonym_scope === 'principal') return { pseudonymSubject: principalId };
+  throw unauthenticated('Invalid token: the "pseudonym_scope" claim must be "shared" or "principal".');
+}
+
 function principalOf(payload: JWTPayload, config: TokenConfig): Principal {
   switch (payload.role) {
     case 'customer': {
       const login = loginOf(payload, config);
+      const id = `customer:${loginPseudonym(login, config.pseudonyms)}`;
       return {
+        ...pseudonymsOf(payload, id),
         kind: 'customer',
-        id: `customer:${loginPseudonym(login)}`,
+        id,
         name: 'Signed-in customer',
         login,
         scopes: new Set(CUSTOMER_SCOPES),
@@ -135,6 +148,7 @@ function principalOf(payload: JWTPayload, config: TokenConfig): Principal {
     case 'agent': {
       const subject = subjectClaim(payload, 'sub');
       return {
+        ...pseudonymsOf(payload, `agent:${subject}`),
         kind: 'agent',
         id: `agent:${subject}`,
         name: typeof payload.name === 'string' && payload.name.length <= 200 ? payload.name : `Agent ${subject}`,
@@ -168,10 +182,12 @@ function loginOf(payload: JWTPayload, config: TokenConfig): IdentityKey {
 
 /**
  * How a signed-in customer appears in logs, audit records and rate limits:
- * a digest of the login, never the login itself (it identifies the person).
+ * a keyed pseudonym of the login (HMAC under C360_PSEUDONYM_KEY,
+ * src/privacy/pseudonym.ts), never the login itself (it identifies the
+ * person) nor a plain digest of it (a guessed login would reproduce it).
  */
-export function loginPseudonym(login: IdentityKey): string {
-  return createHash('sha256').update(`${login.type}#${login.value}`).digest('base64url').slice(0, 22);
+export function loginPseudonym(login: IdentityKey, pseudonyms: LoginPseudonyms): string {
+  return pseudonyms.login(login.type, login.value);
 }
 
 /** `purposes` as an array of names or a space-separated string, lower- or upper-case. */

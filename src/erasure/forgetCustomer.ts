@@ -11,10 +11,11 @@ import type {
   Purpose,
 } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
+import { erasureRecord } from '../audit/index.js';
+import type { AuditActor, AuditLog } from '../audit/index.js';
 import type { SourceName } from '../config.js';
 import type { CustomerCache } from '../identity/cache.js';
 import type { Clock } from '../identity/clock.js';
-import { newToken } from '../identity/ids.js';
 import { GuardedStore } from '../identity/store.js';
 import { sourceKeysOf } from '../sourceKeys.js';
 import type { SourceKeyHints } from '../sourceKeys.js';
@@ -28,6 +29,7 @@ export interface ErasureServices {
   readonly sourceKeyHints: SourceKeyHints;
   readonly suppressions: SuppressionList;
   readonly logger: Logger;
+  readonly audit: AuditLog;
 }
 
 /** Whom to forget: a customer id (any id of the customer), or an identifier the person is known by. */
@@ -55,8 +57,10 @@ const MAX_MERGE_HOPS = 8;
  * the sources are erased. The CRM and loyalty system are erased by the
  * customer's CRM_ID and LOYALTY_ID identities, resolution by the customer
  * ids; the single view goes last, since its customer items hold the
- * identifiers the others are erased by. The request is audited without
- * personal values.
+ * identifiers the others are erased by. Every request (a repeat too) is
+ * audited on the customer's trail with each source's status, never a
+ * personal value (src/audit/erasure.ts); if that record cannot be written
+ * the call fails, and a repeat (which resumes) writes it.
  */
 export async function forgetCustomer(services: ErasureServices, subject: ErasureSubject, request: ErasureRequest): Promise<ErasureJobRecord> {
   const store = new GuardedStore(services.sources.singleView, services.sources.guards.singleview, request.span);
@@ -104,22 +108,13 @@ export async function forgetCustomer(services: ErasureServices, subject: Erasure
   const done = ERASURE_SOURCES.every((source) => !pending(source));
   const updated: ErasureJobRecord = { ...job, sources, updatedAt: now, completedAt: done ? (job.completedAt ?? now) : null };
   await Promise.all(ids.map((customerId) => store.write('putErasureJob', (o) => services.sources.singleView.putErasureJob({ ...updated, customerId }, o))));
-  await store.write('appendAudit', (o) =>
-    services.sources.singleView.appendAudit(
-      {
-        id: newToken(),
-        at: now,
-        principal: request.principal,
-        purpose: request.purpose,
-        operation: 'forgetCustomer',
-        customerIds: [job.canonicalId],
-        fields: [],
-        traceId: request.traceId,
-      },
-      o,
-    ),
-  );
+  await services.audit.appliedChanges(erasureActor(request, 'forgetCustomer'), [erasureRecord(job.canonicalId, sources, ERASURE_SOURCES, done)], request.span);
   return updated;
+}
+
+/** Who asked for an erasure or a lift, as its audit record names them. */
+export function erasureActor(request: ErasureRequest, operation: string): AuditActor {
+  return { principal: request.principal, purpose: request.purpose, traceId: request.traceId, operation };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { IdentityKey, SingleViewPort, SuppressionRecord } from '../../connectors/singleview/port.js';
 import { identityIndexKey } from '../../connectors/singleview/keys.js';
 import { GuardedStore } from '../identity/store.js';
+import type { Pseudonyms } from '../privacy/pseudonym.js';
 
 /**
  * What the suppression list keeps of an erased identifier: HMAC-SHA-256 of
@@ -12,6 +13,49 @@ import { GuardedStore } from '../identity/store.js';
  */
 export function suppressionHash(secret: string, identity: IdentityKey): string {
   return createHmac('sha256', secret).update(identityIndexKey(identity)).digest('hex');
+}
+
+/** The label the suppression key is derived under from C360_PSEUDONYM_KEY (docs/erasure.md, "The key"). */
+export const SUPPRESSION_KEY_LABEL = 'c360/suppression';
+
+/**
+ * The suppression list's key: C360_SUPPRESSION_KEY when it is set, else a
+ * key derived for this purpose alone from the pseudonym key, so one secret
+ * serves both and demo mode uses its random per-data-dir key. The derived
+ * key is HKDF-SHA-256 of the pseudonym key with SUPPRESSION_KEY_LABEL as
+ * info, in hex: an operator who rotates C360_PSEUDONYM_KEY computes it from
+ * the old key with `openssl kdf` (docs/erasure.md, "Rotating the keys") and
+ * sets it as C360_SUPPRESSION_KEY, so the list survives the rotation.
+ */
+export function suppressionSecret(configured: string | undefined, pseudonyms: Pick<Pseudonyms, 'derivedSecret'>): string {
+  return configured ?? pseudonyms.derivedSecret(SUPPRESSION_KEY_LABEL);
+}
+
+/**
+ * Who may read the list: a fingerprint of its key that tells keys apart and
+ * nothing else (an HMAC under the key of a fixed label, 16 hex digits).
+ */
+export function suppressionKeyFingerprint(secret: string): string {
+  return createHmac('sha256', secret).update('c360/suppression/fingerprint').digest('hex').slice(0, 16);
+}
+
+/**
+ * The suppression list was written under another key than this gateway's:
+ * every lookup would miss, so every erased person's identifiers would be
+ * accepted again. The gateway refuses to start (and writes that need the
+ * list refuse to run) rather than lift every suppression in silence.
+ */
+export class SuppressionKeyMismatchError extends Error {
+  override readonly name = 'SuppressionKeyMismatchError';
+
+  constructor() {
+    super(
+      'The suppression list in the single view was written under another key than this gateway has ' +
+        '(C360_SUPPRESSION_KEY, or when it is not set the key derived from C360_PSEUDONYM_KEY): with this key every ' +
+        "erased person's identifiers would be accepted again. Set C360_SUPPRESSION_KEY to the key the list was written " +
+        'under; after a rotation of C360_PSEUDONYM_KEY that is the key derived from the old one (docs/erasure.md, "Rotating the keys").',
+    );
+  }
 }
 
 /** An identifier of a write is on the suppression list; `index` is its position among the write's identifiers. */
@@ -30,6 +74,8 @@ export class SuppressedIdentifierError extends Error {
  * the single view, through its guard.
  */
 export class SuppressionList {
+  private keyVerified: Promise<void> | undefined;
+
   constructor(
     private readonly singleView: SingleViewPort,
     private readonly guard: SourceGuard,
@@ -40,9 +86,34 @@ export class SuppressionList {
     return suppressionHash(this.secret, identity);
   }
 
+  /**
+   * Resolves once the list is known to be written under this key: the first
+   * call records the key's fingerprint beside the entries if none is there;
+   * a list written under another key rejects with
+   * SuppressionKeyMismatchError, for good. The gateway calls it at start;
+   * every use of the list awaits it, so a start without the single view
+   * checks before the first write. A failed read is tried again next time.
+   */
+  verifyKey(span?: Span): Promise<void> {
+    this.keyVerified ??= this.claimKey(span).catch((error: unknown) => {
+      if (!(error instanceof SuppressionKeyMismatchError)) this.keyVerified = undefined;
+      throw error;
+    });
+    return this.keyVerified;
+  }
+
+  private async claimKey(span?: Span): Promise<void> {
+    const fingerprint = suppressionKeyFingerprint(this.secret);
+    const store = new GuardedStore(this.singleView, this.guard, span);
+    // Claiming the same fingerprint again changes nothing: safe to retry like a read.
+    const stored = await store.read('claimSuppressionKeyFingerprint', (o) => this.singleView.claimSuppressionKeyFingerprint(fingerprint, o));
+    if (stored !== fingerprint) throw new SuppressionKeyMismatchError();
+  }
+
   /** Throws SuppressedIdentifierError naming the first of `identities` on the list. */
   async refuseSuppressed(identities: ReadonlyArray<{ readonly key: IdentityKey; readonly index: number }>, span?: Span): Promise<void> {
     if (identities.length === 0) return;
+    await this.verifyKey(span);
     const hashes = identities.map(({ key }) => this.hash(key));
     const store = new GuardedStore(this.singleView, this.guard, span);
     const found = await store.read('getSuppressions', (o) => this.singleView.getSuppressions(hashes, o), hashes.length);
@@ -58,14 +129,25 @@ export class SuppressionList {
       ([hash, key]): SuppressionRecord => ({ hash, identityType: key.type, customerId, suppressedAt: at }),
     );
     if (records.length === 0) return 0;
+    await this.verifyKey(span);
     const store = new GuardedStore(this.singleView, this.guard, span);
     // A put of the same hash is the same entry: safe to retry like a read.
     await store.read('putSuppressions', (o) => this.singleView.putSuppressions(records, o), records.length);
     return records.length;
   }
 
+  /** The identifier's entry on the list, or null when it is not suppressed. */
+  async entry(identity: IdentityKey, span?: Span): Promise<SuppressionRecord | null> {
+    await this.verifyKey(span);
+    const store = new GuardedStore(this.singleView, this.guard, span);
+    const [found] = await store.read('getSuppressions', (o) => this.singleView.getSuppressions([this.hash(identity)], o));
+    if (found instanceof Error) throw found;
+    return found ?? null;
+  }
+
   /** Takes the identifier off the list; the entry that was there, or null when it was not suppressed. */
   async lift(identity: IdentityKey, span?: Span): Promise<SuppressionRecord | null> {
+    await this.verifyKey(span);
     const store = new GuardedStore(this.singleView, this.guard, span);
     return store.write('deleteSuppression', (o) => this.singleView.deleteSuppression(this.hash(identity), o));
   }

@@ -17,8 +17,11 @@ export interface SetConsentCommand {
 
 /**
  * setConsent: the customer's decision for one purpose replaces the previous
- * one, real-time segments are re-evaluated in the same write, and the
- * decision is appended to the consent history. Null when no customer has the id.
+ * one, real-time segments are re-evaluated in the same write, the decision
+ * is appended to the consent history with the principal and trace id that
+ * made it, and it is audited on the customer's trail. Null when no customer
+ * has the id. The change stands if the audit write fails (a withdrawal is
+ * never held up); the call then fails to say the record is missing.
  */
 export async function setConsent(scope: WriteScope, command: SetConsentCommand): Promise<ConsentRecord | null> {
   const { store, services } = scope;
@@ -51,8 +54,15 @@ export async function setConsent(scope: WriteScope, command: SetConsentCommand):
     if (outcome.status !== 'written') throw new RetryLater(`customer ${outcome.status}`);
     services.cache.remember(outcome.record);
     const { updatedAt: at, ...decision } = consent;
-    const change = { customerId: customer.id, id: newToken(), ...decision, at, note: null };
+    // Who changed it goes with the decision: `source` is what the caller says, `principal` who the caller is.
+    const { principal, traceId } = scope.context;
+    const change = { customerId: customer.id, id: newToken(), ...decision, at, note: null, principal, traceId: traceId ?? null };
     await store.write('appendConsentChanges', (o) => services.singleView.appendConsentChanges([change], o));
+    await services.audit.appliedChanges(
+      scope.actor('setConsent'),
+      [{ customerId: customer.id, detail: { change: 'consent', purpose: command.purpose, status: command.status } }],
+      scope.context.span,
+    );
     return consent;
   });
 }

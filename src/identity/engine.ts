@@ -5,7 +5,6 @@ import { identify } from './identify.js';
 import type { IdentifyCommand, IdentifyOutcome } from './identify.js';
 import { WriteScope } from './scope.js';
 import type { IdentityServices, WriteContext } from './scope.js';
-import { newToken } from './ids.js';
 import { track } from './track.js';
 import type { TrackCommand, TrackOutcome } from './track.js';
 import { unmerge, unmergeAuditDetail } from './unmerge.js';
@@ -35,24 +34,24 @@ export class IdentityEngine {
     return setConsent(new WriteScope(this.services, context), command);
   }
 
-  /** Splits identifiers off a customer; every split (a repeat too) is audited with counts and types, never values or the reason. */
+  /**
+   * Splits identifiers off a customer; every split (a repeat too) is audited
+   * on both customers' trails with counts and types, never values, the
+   * reason or the other side's id.
+   */
   async unmerge(command: UnmergeCommand, context: WriteContext): Promise<UnmergeOutcome> {
     const scope = new WriteScope(this.services, context);
     const outcome = await unmerge(scope, command);
     if (outcome.status !== 'split') return outcome;
-    const keys = command.identities.map((item) => item.key);
-    const record = {
-      id: newToken(),
-      at: scope.now().toISOString(),
-      principal: context.principal,
-      purpose: context.purpose ?? null,
-      operation: 'unmerge',
-      customerIds: [outcome.original.id, outcome.split.id],
-      fields: [],
-      traceId: context.traceId ?? null,
-      detail: unmergeAuditDetail(keys, outcome.counts, outcome.duplicate),
-    };
-    await scope.store.write('appendAudit', (o) => this.services.singleView.appendAudit(record, o));
+    const detail = unmergeAuditDetail(command.identities.map((item) => item.key), outcome.counts, outcome.duplicate);
+    await this.services.audit.appliedChanges(
+      scope.actor('unmerge'),
+      [
+        { customerId: outcome.original.id, detail: { change: 'unmerge', ...detail, side: 'kept' } },
+        { customerId: outcome.split.id, detail: { change: 'unmerge', ...detail, side: 'split-off' } },
+      ],
+      context.span,
+    );
     return outcome;
   }
 

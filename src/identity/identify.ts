@@ -79,8 +79,8 @@ export async function identify(scope: WriteScope, command: IdentifyCommand): Pro
     );
     return { ...outcome, rejected: [...outcome.rejected, ...blocked].sort((a, b) => a.index - b.index), merged: [...merged] };
   } finally {
-    // Links and merges that landed before a failure are history too.
-    await scope.flushLog();
+    // Links and merges that landed before a failure are history too, and audited.
+    await scope.flushLog('identify');
   }
 }
 

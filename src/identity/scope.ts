@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { IdentityLogEntry, IdentityType, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
 import type { SuppressionList } from '../erasure/suppression.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
 import type { CustomerCache } from './cache.js';
@@ -30,6 +31,8 @@ export interface IdentityServices {
   /** Erased identifiers, refused by identify and by a track that would create a customer. */
   readonly suppressions: SuppressionList;
   readonly logger: Logger;
+  /** Consent changes, links, merges and unmerges are audited here. */
+  readonly audit: AuditLog;
 }
 
 /** Who asked for a write, for the identity change log. */
@@ -67,10 +70,44 @@ export class WriteScope {
     });
   }
 
-  /** Writes the change log collected so far. */
-  async flushLog(): Promise<void> {
+  /**
+   * Writes the change log collected so far; with `audited`, the write's
+   * name, then audits the links and merges in it on each customer's trail
+   * (docs/privacy.md: the log, with principal and trace id, is written first).
+   */
+  async flushLog(audited?: string): Promise<void> {
     const entries = this.entries.splice(0);
     if (entries.length === 0) return;
     await this.store.write('appendIdentityLog', (o) => this.services.singleView.appendIdentityLog(entries, o), entries.length);
+    if (audited) await this.services.audit.appliedChanges(this.actor(audited), identityChanges(entries), this.context.span);
   }
+
+  /** Who did a write, for its audit records. */
+  actor(operation: string): AuditActor {
+    return { principal: this.context.principal, purpose: this.context.purpose ?? null, traceId: this.context.traceId ?? null, operation };
+  }
+}
+
+/**
+ * What links and merges did to each customer, in counts and identifier types:
+ * never a value, and never the other customer's id (the identity change log
+ * keeps that, under the customers it concerns).
+ */
+export function identityChanges(entries: readonly IdentityLogEntry[]): Array<{ customerId: string; detail: AuditDetail }> {
+  const details = new Map<string, Record<string, string | number>>();
+  const add = (customerId: string, key: string, count: number) => {
+    const detail = details.get(customerId) ?? { change: 'identity' };
+    detail[key] = (Number(detail[key]) || 0) + count;
+    details.set(customerId, detail);
+  };
+  for (const entry of entries) {
+    if (entry.kind === 'link') {
+      add(entry.customerId, 'linked', entry.identityKeys.length);
+      for (const key of entry.identityKeys) add(entry.customerId, `linked.${key.slice(0, key.indexOf('#'))}`, 1);
+    } else if (entry.kind === 'merge') {
+      add(entry.customerId, 'absorbedCustomers', 1);
+      if (entry.otherCustomerId) add(entry.otherCustomerId, 'mergedIntoAnother', 1);
+    }
+  }
+  return [...details].map(([customerId, detail]) => ({ customerId, detail }));
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type {
-  AuditRecordModel,
   CustomerRecord,
   MatchEvidenceRecord,
   MergeSuggestionRecord,
@@ -10,7 +9,7 @@ import type {
   SuggestionStatus,
 } from '../../connectors/singleview/port.js';
 import { IdentityGraph } from './graph.js';
-import { newToken } from './ids.js';
+import { suggestionDecision } from '../audit/index.js';
 import { priorityRank } from './policy.js';
 import type { IdentityPolicy } from './policy.js';
 import type { WriteScope } from './scope.js';
@@ -83,7 +82,9 @@ export type AcceptOutcome =
  * Accepting merges the two customers (as they are now, after any merges
  * since) through the merge engine: the survivor is the one holding the
  * stronger identifier, per-type limits still apply, and the merge can be
- * undone by unmerge like any other. Audited, and logged on the survivor.
+ * undone by unmerge like any other. Logged on the survivor, then audited on
+ * each customer's trail (src/audit/suggestions.ts); once the merge has
+ * landed it is audited even if marking the suggestion decided fails.
  * A customer holding an identifier on the suppression list (an erasure
  * under way) is not merged: SuppressedIdentifierError, nothing changed.
  */
@@ -92,15 +93,24 @@ export async function acceptSuggestion(scope: WriteScope, id: string): Promise<A
   if (!suggestion) return { status: 'unknown' };
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
   const graph = new IdentityGraph(scope);
+  let landed: Extract<PairOutcome, { status: 'merged' }> | undefined;
   try {
     const outcome = await withRetries('acceptMergeSuggestion', () => mergePair(scope, graph, suggestion));
     if (outcome.status !== 'merged') return outcome;
+    landed = outcome;
     // Another operator decided it meanwhile; the merge stands either way (an unmerge undoes it).
     const decided = (await decide(scope, suggestion, 'ACCEPTED', null)) ?? { ...suggestion, status: 'ACCEPTED' as const };
-    await writeAudit(scope, suggestionAuditRecord(scope, 'acceptMergeSuggestion', decided, [outcome.record.id, ...outcome.merged]));
     return { ...outcome, suggestion: decided };
   } finally {
+    // The identity change log first, with principal and trace id; then the audit records.
     await scope.flushLog();
+    if (landed) {
+      const customers = [
+        { customerId: landed.record.id, side: 'survivor' as const },
+        ...landed.merged.map((customerId) => ({ customerId, side: 'absorbed' as const })),
+      ];
+      await scope.services.audit.appliedChanges(scope.actor('acceptMergeSuggestion'), suggestionDecision(suggestion, 'ACCEPTED', customers), scope.context.span);
+    }
   }
 }
 
@@ -113,7 +123,8 @@ export async function rejectSuggestion(scope: WriteScope, id: string, reason: st
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
   const decided = await decide(scope, suggestion, 'REJECTED', reason);
   if (!decided) return { status: 'decided', suggestion };
-  await writeAudit(scope, suggestionAuditRecord(scope, 'rejectMergeSuggestion', decided, decided.customerIds));
+  const customers = decided.customerIds.map((customerId) => ({ customerId, side: 'kept-apart' as const }));
+  await scope.services.audit.appliedChanges(scope.actor('rejectMergeSuggestion'), suggestionDecision(decided, 'REJECTED', customers), scope.context.span);
   return { status: 'rejected', suggestion: decided };
 }
 
@@ -157,28 +168,4 @@ async function decide(scope: WriteScope, suggestion: MergeSuggestionRecord, stat
   const decided: MergeSuggestionRecord = { ...suggestion, status, updatedAt: at, decidedAt: at, decidedBy: scope.context.principal, reason };
   const outcome = await scope.store.write('replaceMergeSuggestion', (o) => scope.services.singleView.replaceMergeSuggestion(decided, 'OPEN', o));
   return outcome === 'written' ? decided : null;
-}
-
-/**
- * The audit record of a decision on a suggestion: who, which customers, the
- * origin and the decision; never a value, nor a rejection's reason (free
- * text). Built here only, so the audit module can take it over.
- */
-export function suggestionAuditRecord(scope: WriteScope, operation: string, suggestion: MergeSuggestionRecord, customerIds: readonly string[]): AuditRecordModel {
-  const { context } = scope;
-  return {
-    id: newToken(),
-    at: scope.now().toISOString(),
-    principal: context.principal,
-    purpose: context.purpose ?? null,
-    operation,
-    customerIds: [...new Set(customerIds)],
-    fields: [],
-    traceId: context.traceId ?? null,
-    detail: { suggestion: suggestion.id, origin: suggestion.origin, status: suggestion.status },
-  };
-}
-
-async function writeAudit(scope: WriteScope, record: AuditRecordModel): Promise<void> {
-  await scope.store.write('appendAudit', (o) => scope.services.singleView.appendAudit(record, o));
 }

@@ -1,5 +1,6 @@
 import type { Purpose } from '../../connectors/singleview/port.js';
 import type { PiiClass, PrivacyPolicy } from './policy.js';
+import type { RedactOptions } from './redact.js';
 import { needsOwnerFacts, releaseDecision } from './releaseDecision.js';
 import type { OwnerFacts, PrivacyReason, ReleaseDecision } from './releaseDecision.js';
 
@@ -14,6 +15,11 @@ export interface FieldOutcome {
   readonly reason?: PrivacyReason;
   /** The customer the field belongs to. */
   readonly ownerId: string | undefined;
+  /**
+   * Inside a field's value (an event property): no GraphQL error was thrown
+   * for it, so the response gets one added when it is withheld.
+   */
+  readonly insideValue?: boolean;
 }
 
 /** `extensions.privacy` as the contract states it. */
@@ -28,6 +34,8 @@ export interface LedgerOptions {
   readonly callerCustomerId: string | undefined;
   /** The owner's consents and ids, from the request's customer loader (one read per customer per request). */
   readonly loadOwner: (ownerId: string) => Promise<OwnerFacts | undefined>;
+  /** How this request masks phone numbers and computes pseudonyms (shared, or scoped to the principal). */
+  readonly redactOptions: RedactOptions;
 }
 
 /**
@@ -62,6 +70,10 @@ export class PrivacyLedger {
     return this.options.purpose;
   }
 
+  get redactOptions(): RedactOptions {
+    return this.options.redactOptions;
+  }
+
   /** Synchronous when the owner's facts are known or not needed, which is every field after a customer's first. */
   decide(ownerId: string | undefined, piiClass: PiiClass): ReleaseDecision | Promise<ReleaseDecision> {
     const key = `${piiClass}|${ownerId ?? ''}`;
@@ -86,22 +98,30 @@ export class PrivacyLedger {
     return this.outcomes.filter((outcome) => outcome.decision !== 'deny');
   }
 
-  /** Fail closed: every release becomes a withheld field with this reason. */
+  /**
+   * Fail closed: every release becomes a withheld field with this reason.
+   * Returns the outermost ones only: a part taken back takes its fields with
+   * it, so those are no longer listed on their own.
+   */
   revokeReleases(reason: PrivacyReason): readonly FieldOutcome[] {
-    const revoked: FieldOutcome[] = [];
-    this.outcomes.forEach((outcome, index) => {
-      if (outcome.decision === 'deny') return;
-      const withheld: FieldOutcome = { ...outcome, decision: 'deny', reason };
-      this.outcomes[index] = withheld;
-      revoked.push(withheld);
-    });
-    return revoked;
+    const released = this.outcomes.filter((outcome) => outcome.decision !== 'deny');
+    const revokedPaths = new Set(released.map((outcome) => outcome.path.join('.')));
+    const outermost = released.filter((outcome) => !hasAncestorIn(outcome.path, revokedPaths));
+    const kept = this.outcomes.filter((outcome) => outcome.decision === 'deny' && !hasAncestorIn(outcome.path, revokedPaths));
+    const revoked = outermost.map((outcome): FieldOutcome => ({ ...outcome, decision: 'deny', reason }));
+    this.outcomes.splice(0, this.outcomes.length, ...kept, ...revoked);
+    return onePerPath(revoked);
+  }
+
+  /** Withheld values inside other values (event properties), which no resolver error reports. */
+  get withheldInsideValues(): readonly FieldOutcome[] {
+    return this.outcomes.filter((outcome) => outcome.insideValue && outcome.decision === 'deny');
   }
 
   /** Withheld and transformed fields, sorted by path so the order is stable; plain releases are not listed. */
   extension(): PrivacyExtension {
-    const fields = this.outcomes
-      .filter((outcome): outcome is FieldOutcome & { reason: PrivacyReason } => outcome.reason !== undefined)
+    const listed = this.outcomes.filter((outcome): outcome is FieldOutcome & { reason: PrivacyReason } => outcome.reason !== undefined);
+    const fields = onePerPath(listed)
       .sort((a, b) => comparePaths(a.path, b.path))
       .map((outcome) => ({ path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
     return { purpose: this.options.purpose, fields };
@@ -121,6 +141,22 @@ export class PrivacyLedger {
     void pending.then((facts) => this.owners.set(ownerId, facts));
     return pending;
   }
+}
+
+/** A field about several customers is recorded once per customer (for each one's audit trail) but is one field of the response. */
+function onePerPath<T extends FieldOutcome>(outcomes: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return outcomes.filter((outcome) => {
+    const key = outcome.path.join('\u0000');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function hasAncestorIn(path: ResponsePath, paths: ReadonlySet<string>): boolean {
+  for (let length = path.length - 1; length > 0; length--) if (paths.has(path.slice(0, length).join('.'))) return true;
+  return false;
 }
 
 /** Response order: keys as strings, list indexes as numbers. */

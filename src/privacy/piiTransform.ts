@@ -1,71 +1,67 @@
-import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
-import { GraphQLList, GraphQLNonNull, defaultFieldResolver, getNamedType, isObjectType, isScalarType, responsePathAsArray } from 'graphql';
-import type { GraphQLFieldResolver, GraphQLOutputType, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import { defaultFieldResolver, responsePathAsArray } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied } from '../errors.js';
+import { isWriteOutcome } from '../models.js';
+import { classifySchema } from './classification.js';
+import type { PersonalField } from './classification.js';
 import type { FieldOutcome } from './ledger.js';
-import { PII_CLASSES } from './policy.js';
 import type { PiiClass } from './policy.js';
 import { hashValue, maskValue } from './redact.js';
-import type { RedactOptions, Redacted, ValueShape } from './redact.js';
+import type { Redacted } from './redact.js';
 import type { ReleaseDecision } from './releaseDecision.js';
+import type { TrackingPlan } from './trackingPlan.js';
 
-export type PiiTransformOptions = RedactOptions;
+export interface PiiTransformOptions {
+  /** Region for phone numbers without a country code, as identity resolution uses it. */
+  readonly phoneRegion: string;
+  /** Classes of event properties (Event.properties is @trackedProperties). */
+  readonly trackingPlan: TrackingPlan;
+}
 
 /**
  * The enforcement point for personal data: every field marked
  * `@pii(class: …)` gets its resolver wrapped, so no resolver has to know about
  * purposes, consent or policy. The wrapper asks the request's PrivacyLedger
- * for a decision (from the parent's `ownerId`), withholds the field with
+ * for a decision (from the parent's owner), withholds the field with
  * PII_ACCESS_DENIED, or resolves it and returns the value as is, masked or
  * hashed, recording what it did for `extensions.privacy` and the audit.
+ *
+ * The schema is classified first (classification.ts): a field that says
+ * neither @pii nor @notPersonal stops the start. A @pii field that is a part
+ * of the customer (loyalty, the list of identities) is released or withheld
+ * as a whole, and its own fields are then decided each by its class; event
+ * properties are decided one by one by the tracking plan's classes.
  */
 export function applyPiiEnforcement(schema: GraphQLSchema, options: PiiTransformOptions): GraphQLSchema {
+  const classification = classifySchema(schema);
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
-      const pii = getDirective(schema, fieldConfig, 'pii')?.[0];
-      if (!pii) return fieldConfig;
-      const coordinate = `${typeName}.${fieldName}`;
-      if (fieldConfig.type instanceof GraphQLNonNull) {
-        throw new Error(`${coordinate} is @pii but non-null; a withheld field must be able to be null without nulling its parent.`);
-      }
-      const piiClass = pii.class as PiiClass;
-      if (!PII_CLASSES.includes(piiClass)) throw new Error(`${coordinate} has an unknown PII class.`);
-      const shape = valueShapeOf(fieldConfig.type);
-      return { ...fieldConfig, resolve: guardedResolver(fieldConfig.resolve ?? defaultFieldResolver, piiClass, shape, options) };
+      const personal = classification.get(`${typeName}.${fieldName}`);
+      if (!personal) return fieldConfig;
+      return { ...fieldConfig, resolve: guardedResolver(fieldConfig.resolve ?? defaultFieldResolver, personal, options) };
     },
   });
 }
 
-interface FieldShape {
-  readonly shape: ValueShape;
-  readonly list: boolean;
-}
-
-function valueShapeOf(type: GraphQLOutputType): FieldShape {
-  const list = (type instanceof GraphQLNonNull ? type.ofType : type) instanceof GraphQLList;
-  const named = getNamedType(type);
-  if (isObjectType(named)) return { shape: 'object', list };
-  if (!isScalarType(named)) return { shape: 'other', list };
-  const byName: Record<string, ValueShape> = { String: 'string', ID: 'string', Date: 'date', DateTime: 'dateTime', Float: 'number', Int: 'number', JSON: 'json' };
-  return { shape: byName[named.name] ?? 'other', list };
-}
-
 function guardedResolver(
   resolve: GraphQLFieldResolver<unknown, GatewayContext>,
-  piiClass: PiiClass,
-  field: FieldShape,
-  options: RedactOptions,
+  field: PersonalField,
+  options: PiiTransformOptions,
 ): GraphQLFieldResolver<unknown, GatewayContext> {
+  const { piiClass } = field;
   return (source, args, ctx, info) => {
-    const ownerId = ownerOf(source);
-    const decided = ctx.privacy.decide(ownerId, piiClass);
+    // setConsent's echo of the caller's own decision: the write's outcome, not a read of the customer.
+    if (isWriteOutcome(source)) return resolve(source, args, ctx, info);
+    const coOwners = coOwnersOf(source);
+    const ownerId = coOwners ? coOwners[0] : ownerOf(source);
+    const decided = coOwners ? jointDecision(ctx, coOwners, piiClass) : ctx.privacy.decide(ownerId, piiClass);
     const release = (decision: ReleaseDecision) => {
       if (decision.action === 'deny') return withhold(ctx, info, { piiClass, ownerId, reason: decision.reason });
       const value = resolve(source, args, ctx, info);
-      return value instanceof Promise
-        ? value.then((resolved) => present(ctx, info, decision, resolved, { piiClass, ownerId, field, options }))
-        : present(ctx, info, decision, value, { piiClass, ownerId, field, options });
+      const facts: FieldFacts = { piiClass, ownerId, coOwners, field, options, source };
+      return value instanceof Promise ? value.then((resolved) => present(ctx, info, decision, resolved, facts)) : present(ctx, info, decision, value, facts);
     };
     return decided instanceof Promise ? decided.then(release) : release(decided);
   };
@@ -74,30 +70,95 @@ function guardedResolver(
 interface FieldFacts {
   readonly piiClass: PiiClass;
   readonly ownerId: string | undefined;
-  readonly field: FieldShape;
-  readonly options: RedactOptions;
+  /** Set for a field about several customers (a merge suggestion's evidence): released once, recorded for each. */
+  readonly coOwners: readonly string[] | undefined;
+  readonly field: PersonalField;
+  readonly options: PiiTransformOptions;
+  readonly source: unknown;
+}
+
+/**
+ * A field about several customers is released only as far as it may be for
+ * each of them: withheld when any decision withholds it (a consent-bound
+ * purpose needs every one's consent), otherwise under the policy's action,
+ * which is the same for all (it depends on the purpose and class alone).
+ */
+function jointDecision(ctx: GatewayContext, owners: readonly string[], piiClass: PiiClass): ReleaseDecision | Promise<ReleaseDecision> {
+  const decisions = owners.map((owner) => ctx.privacy.decide(owner, piiClass));
+  const strictest = (settled: readonly ReleaseDecision[]) => settled.find((decision) => decision.action === 'deny') ?? settled[0]!;
+  return decisions.some((decision) => decision instanceof Promise) ? Promise.all(decisions).then(strictest) : strictest(decisions as ReleaseDecision[]);
+}
+
+/** Records a release for the field's owner, or for each of its co-owners, so each one's audit trail has it. */
+function recordRelease(ctx: GatewayContext, facts: FieldFacts, outcome: Omit<FieldOutcome, 'ownerId' | 'piiClass'>): void {
+  if (!facts.coOwners) {
+    ctx.privacy.record({ ...outcome, piiClass: facts.piiClass, ownerId: facts.ownerId });
+    return;
+  }
+  for (const ownerId of facts.coOwners) ctx.privacy.record({ ...outcome, piiClass: facts.piiClass, ownerId });
 }
 
 /** The value as the decision allows it; a null value was never released, so it is not recorded. */
 function present(ctx: GatewayContext, info: GraphQLResolveInfo, decision: Exclude<ReleaseDecision, { action: 'deny' }>, value: unknown, facts: FieldFacts): unknown {
   if (value === null || value === undefined) return value;
-  const { piiClass, ownerId } = facts;
-  if (decision.action === 'allow') {
-    ctx.privacy.record({ path: responsePathAsArray(info.path), piiClass, decision: 'allow', ownerId });
-    return value;
+  const { piiClass, ownerId, field } = facts;
+  const path = responsePathAsArray(info.path);
+  // A part's presence is released as it is: what the policy masks or hashes are its fields, decided on their own.
+  if (decision.action === 'allow' || field.kind !== 'value') {
+    recordRelease(ctx, facts, { path, decision: 'allow' });
+    return field.kind === 'trackedProperties' ? presentProperties(ctx, path, value, facts) : value;
   }
-  const redacted = redact(decision.action, value, facts);
+  const redacted = redact(ctx, decision.action, value, field);
   // A value the action cannot carry (a hash in a Float) is withheld rather than released.
   if (!redacted.ok) return withhold(ctx, info, { piiClass, ownerId, reason: 'POLICY_DENIES' });
-  ctx.privacy.record({ path: responsePathAsArray(info.path), piiClass, decision: decision.action, reason: decision.reason, ownerId });
+  recordRelease(ctx, facts, { path, decision: decision.action, reason: decision.reason });
   return redacted.value;
 }
 
-function redact(action: 'mask' | 'hash', value: unknown, facts: FieldFacts): Redacted {
-  const one = (item: unknown): Redacted => (action === 'mask' ? maskValue(item, facts.field.shape) : hashValue(item, facts.field.shape, facts.options));
-  if (!facts.field.list || !Array.isArray(value)) return one(value);
+function redact(ctx: GatewayContext, action: 'mask' | 'hash', value: unknown, field: Extract<PersonalField, { kind: 'value' }>): Redacted {
+  const options = ctx.privacy.redactOptions;
+  const one = (item: unknown): Redacted => (action === 'mask' ? maskValue(item, field.shape) : hashValue(item, field.shape, options));
+  if (!field.list || !Array.isArray(value)) return one(value);
   const items = value.map((item) => (item === null || item === undefined ? { ok: true as const, value: item } : one(item)));
   return items.every((item) => item.ok) ? { ok: true, value: items.map((item) => (item.ok ? item.value : null)) } : { ok: false };
+}
+
+/**
+ * Event properties, each by the class the tracking plan gives it for the
+ * event's type (SENSITIVE when it declares none). A withheld property is
+ * null; its error and privacy entry name the property's path.
+ */
+function presentProperties(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, facts: FieldFacts): unknown {
+  if (typeof value !== 'object' || Array.isArray(value)) return null; // track stores objects only
+  const eventType = (facts.source as { type?: unknown } | null)?.type;
+  const entries = Object.entries(value as Record<string, unknown>);
+  const decisions = entries.map(([name]) => {
+    const piiClass = facts.options.trackingPlan.classOf(typeof eventType === 'string' ? eventType : '', name);
+    return [piiClass, ctx.privacy.decide(facts.ownerId, piiClass)] as const;
+  });
+  const build = (settled: ReadonlyArray<readonly [PiiClass, ReleaseDecision]>) =>
+    Object.fromEntries(entries.map(([name, inner], i) => [name, presentProperty(ctx, [...path, name], inner, settled[i]!, facts.ownerId)]));
+  if (decisions.every(([, decision]) => !(decision instanceof Promise))) return build(decisions as ReadonlyArray<readonly [PiiClass, ReleaseDecision]>);
+  return Promise.all(decisions.map(async ([piiClass, decision]) => [piiClass, await decision] as const)).then(build);
+}
+
+function presentProperty(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, [piiClass, decision]: readonly [PiiClass, ReleaseDecision], ownerId: string | undefined): unknown {
+  if (decision.action === 'deny') {
+    ctx.privacy.record({ path, piiClass, decision: 'deny', reason: decision.reason, ownerId, insideValue: true });
+    return null;
+  }
+  if (value === null || value === undefined) return value;
+  if (decision.action === 'allow') {
+    ctx.privacy.record({ path, piiClass, decision: 'allow', ownerId, insideValue: true });
+    return value;
+  }
+  const redacted = decision.action === 'mask' ? maskValue(value, 'json') : hashValue(value, 'json', ctx.privacy.redactOptions);
+  if (!redacted.ok) {
+    ctx.privacy.record({ path, piiClass, decision: 'deny', reason: 'POLICY_DENIES', ownerId, insideValue: true });
+    return null;
+  }
+  ctx.privacy.record({ path, piiClass, decision: decision.action, reason: decision.reason, ownerId, insideValue: true });
+  return redacted.value;
 }
 
 function withhold(ctx: GatewayContext, info: GraphQLResolveInfo, outcome: Pick<FieldOutcome, 'piiClass' | 'ownerId'> & { reason: NonNullable<FieldOutcome['reason']> }): never {
@@ -105,8 +166,23 @@ function withhold(ctx: GatewayContext, info: GraphQLResolveInfo, outcome: Pick<F
   throw piiAccessDenied(outcome.reason, outcome.piiClass, ctx.privacy.purpose);
 }
 
-/** Every model with personal fields carries its owner (src/models.ts); one without is decided as an unknown owner. */
+/**
+ * Every model with personal fields carries its owner (src/models.ts); a
+ * Customer is owned by its record's id. One without is decided as an unknown
+ * owner: a customer with no consents and no ids, so nothing consent-bound or
+ * own-record-only is released for it. A model about several customers (a
+ * merge suggestion) carries `ownerIds` instead (coOwnersOf).
+ */
 function ownerOf(source: unknown): string | undefined {
-  const ownerId = (source as { ownerId?: unknown } | null)?.ownerId;
-  return typeof ownerId === 'string' ? ownerId : undefined;
+  if (source === null || typeof source !== 'object') return undefined;
+  const { ownerId, record } = source as { ownerId?: unknown; record?: { id?: unknown } };
+  if (typeof ownerId === 'string') return ownerId;
+  return typeof record?.id === 'string' ? record.id : undefined;
+}
+
+/** The customers a model about several of them belongs to (src/models.ts, CoOwned); undefined for every other model. */
+function coOwnersOf(source: unknown): readonly string[] | undefined {
+  if (source === null || typeof source !== 'object') return undefined;
+  const { ownerIds } = source as { ownerIds?: unknown };
+  return Array.isArray(ownerIds) && ownerIds.length > 0 ? (ownerIds as string[]) : undefined;
 }

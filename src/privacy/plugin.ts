@@ -1,21 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import type { AuditRecordModel } from '../../connectors/singleview/port.js';
+import type { FieldRelease } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
-import type { AuditWriter } from './auditWriter.js';
 import { comparePaths, replaceAtPath } from './ledger.js';
-import type { FieldOutcome, PrivacyLedger } from './ledger.js';
+import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
 /**
  * The last step before a response leaves: if it released personal data,
- * the audit record is written first; if that write fails, every released
- * value is taken back out (null with PII_ACCESS_DENIED, reason
- * AUDIT_UNAVAILABLE), so nothing personal leaves unaudited. Then the
- * response gets `extensions.privacy`.
+ * its audit records are written first (src/audit/); if that write fails,
+ * every released value is taken back out (null with PII_ACCESS_DENIED,
+ * reason AUDIT_UNAVAILABLE), so nothing personal leaves unaudited. Then the
+ * response gets an error for each withheld event property (which no
+ * resolver threw) and `extensions.privacy`.
  */
-export function privacyPlugin(auditWriter: AuditWriter): ApolloServerPlugin<GatewayContext> {
+export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
@@ -24,18 +23,27 @@ export function privacyPlugin(auditWriter: AuditWriter): ApolloServerPlugin<Gate
           if (!ledger.touched || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           if (ledger.releases.length > 0) {
-            const record = auditRecord(contextValue, ledger, `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`);
+            const actor = {
+              principal: contextValue.principal.id,
+              purpose: ledger.purpose,
+              traceId: contextValue.traceId,
+              operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
+            };
             try {
-              await auditWriter.write(record, contextValue.span);
+              const releases = [...ledger.releases].sort((a, b) => comparePaths(a.path, b.path));
+              await contextValue.services.audit.reads(actor, releases.map(fieldRelease), contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
                 'audit write failed; personal fields withheld (fail closed)',
               );
               const withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
-              result.errors = [...(result.errors ?? []), ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
+              const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
+              result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
             }
           }
+          const inside = ledger.withheldInsideValues.map((outcome) => withheldError(outcome, ledger));
+          if (inside.length > 0) result.errors = [...(result.errors ?? []), ...inside];
           // Read extensions after the await: other plugins add theirs (traceId) meanwhile.
           result.extensions = { ...response.body.singleResult.extensions, privacy: ledger.extension() };
         },
@@ -44,32 +52,22 @@ export function privacyPlugin(auditWriter: AuditWriter): ApolloServerPlugin<Gate
   };
 }
 
-/** Who read what, whose, why and how, for the single view's audit trail. Never a value. */
-function auditRecord(ctx: GatewayContext, ledger: PrivacyLedger, operation: string): AuditRecordModel {
-  const releases = [...ledger.releases].sort((a, b) => comparePaths(a.path, b.path));
-  const customerIds = [...new Set(releases.map((outcome) => outcome.ownerId).filter((id): id is string => id !== undefined))];
-  return {
-    id: randomUUID(),
-    at: new Date().toISOString(),
-    principal: ctx.principal.id,
-    purpose: ledger.purpose,
-    operation,
-    customerIds,
-    fields: releases.map((outcome) => ({
-      path: outcome.path.join('.'),
-      piiClass: outcome.piiClass,
-      decision: outcome.decision,
-      reason: outcome.reason ?? null,
-      customerId: outcome.ownerId ?? null,
-    })),
-    traceId: ctx.traceId,
-  };
+function fieldRelease(outcome: FieldOutcome): FieldRelease {
+  return { path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */
 function stripFromResult(result: { data?: Record<string, unknown> | null }, outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
   replaceAtPath(result.data, outcome.path, () => null);
-  const error = piiAccessDenied('AUDIT_UNAVAILABLE', outcome.piiClass, ledger.purpose);
+  return withheldError(outcome, ledger);
+}
+
+function withheldError(outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
+  const error = piiAccessDenied(outcome.reason ?? 'POLICY_DENIES', outcome.piiClass, ledger.purpose);
   return { message: error.message, path: [...outcome.path], extensions: { ...error.extensions } };
 }
 
+/** Whether `path` lies strictly inside `ancestor`. */
+function isBelow(path: ReadonlyArray<string | number>, ancestor: ResponsePath): boolean {
+  return path.length > ancestor.length && ancestor.every((key, i) => path[i] === key);
+}

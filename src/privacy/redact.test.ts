@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { Pseudonyms } from './pseudonym.js';
 import { RedactedText, hashValue, maskString, maskValue, orderOfMagnitude } from './redact.js';
 
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-const options = { phoneRegion: 'US' };
+const KEY = Buffer.from('a test key that is long enough, 0123456789abcdef');
+const sha = (text: string) => createHmac('sha256', KEY).update(text).digest('hex');
+const options = { phoneRegion: 'US', pseudonymize: new Pseudonyms(KEY).for(undefined) };
 
 describe('mask', () => {
   it.each([
@@ -60,7 +62,7 @@ describe('mask', () => {
   });
 });
 
-describe('hash', () => {
+describe('hash (a keyed pseudonym)', () => {
   it.each([
     ['an email, lower-cased and trimmed', '  Jane.Doe@Example.COM ', sha('jane.doe@example.com')],
     ['a national phone, in E.164', '(415) 555-0100', sha('+14155550100')],

@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
+import type { Pseudonymize } from './pseudonym.js';
 
 /**
  * What `mask` and `hash` do to a value (docs/privacy.md, "Masking and
  * hashing"). Strings are treated by their shape: an email keeps the first
  * letter of its local part and domain and its top-level domain, a phone
  * number keeps its last four digits, anything else keeps its first
- * character. Hashes are SHA-256 hex of the normalized value (emails
- * lower-cased, phones in E.164, other strings trimmed), so a partner who
- * hashes the same way can match without seeing the value.
+ * character. Hashes are keyed pseudonyms (HMAC-SHA-256, src/privacy/pseudonym.ts)
+ * of the normalized value (emails lower-cased, phones in E.164, other strings
+ * trimmed): the same value gives the same pseudonym for one principal, so it
+ * can be counted and matched, but nobody without the key can recompute it.
  */
 
 /**
@@ -29,6 +30,8 @@ export type ValueShape = 'string' | 'date' | 'dateTime' | 'number' | 'json' | 'o
 export interface RedactOptions {
   /** Region for phone numbers without a country code, as identity resolution uses it. */
   readonly phoneRegion: string;
+  /** The request's pseudonym function (shared, or scoped to the principal). */
+  readonly pseudonymize: Pseudonymize;
 }
 
 export type Redacted = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
@@ -66,7 +69,7 @@ export function hashValue(value: unknown, shape: ValueShape, options: RedactOpti
       return typeof value === 'string' ? { ok: true, value: hashString(value, options) } : { ok: false };
     case 'date':
     case 'dateTime':
-      return { ok: true, value: new RedactedText(sha256(dateText(value))) };
+      return { ok: true, value: new RedactedText(options.pseudonymize(dateText(value))) };
     case 'json':
       return { ok: true, value: hashJson(value, options) };
     case 'object':
@@ -98,11 +101,7 @@ export function normalizeForHash(value: string, options: RedactOptions): string 
 }
 
 export function hashString(value: string, options: RedactOptions): string {
-  return sha256(normalizeForHash(value, options));
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return options.pseudonymize(normalizeForHash(value, options));
 }
 
 /** Keeps the year: `1984-**-**` (or `1984-**-**T**:**:**Z` for an instant). */
@@ -132,7 +131,7 @@ function maskJson(value: unknown): unknown {
 
 function hashJson(value: unknown, options: RedactOptions): unknown {
   if (typeof value === 'string') return hashString(value, options);
-  if (typeof value === 'number') return sha256(String(value));
+  if (typeof value === 'number') return options.pseudonymize(String(value));
   if (Array.isArray(value)) return value.map((inner) => hashJson(inner, options));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, hashJson(inner, options)]));
   return value;

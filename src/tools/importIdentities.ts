@@ -4,8 +4,10 @@ import type { Options, Parser } from 'csv-parse';
 import { GraphQLError } from 'graphql';
 import { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { IdentityType, SingleViewPort } from '../../connectors/singleview/port.js';
+import { ConfigError } from '../config.js';
 import type { GatewayConfig } from '../config.js';
-import { SuppressedIdentifierError, SuppressionList } from '../erasure/suppression.js';
+import { AuditLog, directAuditSink } from '../audit/index.js';
+import { SuppressedIdentifierError, SuppressionKeyMismatchError, SuppressionList, suppressionSecret } from '../erasure/suppression.js';
 import type { IdentityInput } from '../generated/graphql.js';
 import { CustomerCache } from '../identity/cache.js';
 import { systemClock } from '../identity/clock.js';
@@ -14,6 +16,7 @@ import { EventWriter } from '../identity/eventWriter.js';
 import { KeyedLock } from '../identity/keyedLock.js';
 import { IDENTITY_TYPES } from '../identity/policy.js';
 import { createLogger } from '../logger.js';
+import { Pseudonyms, pseudonymKey } from '../privacy/pseudonym.js';
 import { SegmentCatalog } from '../segments/catalog.js';
 import { loadSegmentFile } from '../segments/definitions.js';
 import { noopTracer } from '../telemetry/tracing.js';
@@ -90,7 +93,15 @@ export async function importColumns(file: string, columns: ImportOptions['column
 
 export async function importIdentities(config: GatewayConfig, store: SingleViewPort, options: ImportOptions): Promise<ImportReport> {
   const columns = await importColumns(options.file, options.columns);
-  const engine = toolEngine(config, store);
+  const guard = new SourceGuard({ source: 'singleview', ...config.sources.singleview, tracer: noopTracer });
+  const suppressions = new SuppressionList(store, guard, suppressionSecret(config.suppressionKey, toolPseudonyms(config)));
+  // Under another key than the gateway's, erased identifiers would be imported again: a configuration error (exit 78).
+  if (!options.dryRun) {
+    await suppressions.verifyKey().catch((error: unknown) => {
+      throw error instanceof SuppressionKeyMismatchError ? new ConfigError(error.message) : error;
+    });
+  }
+  const engine = toolEngine(config, store, guard, suppressions);
   const report = { rows: 0, linked: 0, merged: 0, rejectedLinks: {} as Record<string, number>, skipped: [] as number[], invalid: [] as ImportReport['invalid'][number][], suppressed: [] as number[] };
   const inFlight = new Set<Promise<void>>();
   for await (const { record: row, info } of rows(options.file)) {
@@ -146,8 +157,7 @@ async function importRow(
 }
 
 /** The write path as the gateway builds it, over the tool's single view. */
-function toolEngine(config: GatewayConfig, store: SingleViewPort): IdentityEngine {
-  const guard = new SourceGuard({ source: 'singleview', ...config.sources.singleview, tracer: noopTracer });
+function toolEngine(config: GatewayConfig, store: SingleViewPort, guard: SourceGuard, suppressions: SuppressionList): IdentityEngine {
   return new IdentityEngine({
     singleView: store,
     guard,
@@ -158,9 +168,16 @@ function toolEngine(config: GatewayConfig, store: SingleViewPort): IdentityEngin
     cache: new CustomerCache(0),
     locks: new KeyedLock(),
     events: new EventWriter(store, guard),
-    suppressions: new SuppressionList(store, guard, config.suppressionKey),
+    suppressions,
     logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    // Links and merges go on each customer's audit trail, as an identify call's do.
+    audit: new AuditLog(directAuditSink(store)),
   });
+}
+
+/** The gateway's pseudonym key (the demo data dir's own in demo mode), from which the suppression key is derived. */
+function toolPseudonyms(config: GatewayConfig): Pseudonyms {
+  return new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: config.demo.enabled, dataDir: config.dataDir }));
 }
 
 /** Each row by column name, with the line of the file it ends on (quoted values may span lines). */

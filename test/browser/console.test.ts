@@ -163,6 +163,16 @@ describe.skipIf(skipReason !== undefined)('console in headless Chromium', { time
         reason: 'CONSENT_NOT_GRANTED',
       });
     }
+    // Not only contact data: the parts of the customer are withheld too, each with its reason.
+    const consentMissing = { text: 'Withheld the customer has not consented to this purpose (CONSENT_NOT_GRANTED)', privacy: 'deny', reason: 'CONSENT_NOT_GRANTED' };
+    for (const path of ['identities', 'segments', 'crm', 'consents', 'consentHistory', 'traits']) {
+      expect({ path, ...(await field(page, path)) }).toEqual({ path, ...consentMissing });
+    }
+    expect(await field(page, 'loyalty')).toEqual({
+      text: 'Withheld the privacy policy does not release this kind of data for the chosen purpose (POLICY_DENIES)',
+      privacy: 'deny',
+      reason: 'POLICY_DENIES',
+    });
     expect(await page.locator('#customer-heading').textContent()).toBe('Customer (name withheld or not on record)');
     expect(await page.locator('#privacy-notice').textContent()).toMatch(/^For the purpose “Marketing”, the gateway withheld or transformed \d+ fields/);
     // The marketing key has no events:read and no consent:write: the page says so and offers no form.

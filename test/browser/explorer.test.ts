@@ -57,7 +57,10 @@ describe.skipIf(skipReason !== undefined)('query explorer in headless Chromium',
         return text;
       }
     };
-    await expect.poll(shown, PATIENT).toEqual({ data: { customer: { id, traits: { orderCount: traits.orderCount } } }, extensions: { traceId: expect.any(String) } });
+    await expect.poll(shown, PATIENT).toEqual({
+      data: { customer: { id, traits: { orderCount: traits.orderCount } } },
+      extensions: { traceId: expect.any(String), privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
     const run = sent.find((request) => request.body.includes('orderCount'));
     expect(run && { key: run.headers['x-api-key'], purpose: run.headers['x-c360-purpose'] }).toEqual({ key: 'c360_demo_support', purpose: 'support' });
     await expectNoPersonalDataLeaks(record, gw.url, []);

@@ -133,7 +133,7 @@ export function defineSingleViewContract(adapter: string, factory: SingleViewFac
       expect(await store.getEvents('cus_none', { first: 10 })).toEqual({ events: [], hasNextPage: false });
     });
 
-    it('appends audit records and pages them newest first per customer', async () => {
+    it('appends audit records and pages them newest first per customer, each customer\'s item naming only that customer', async () => {
       const record = (n: number, customerIds: string[]): AuditRecordModel => ({
         id: `aud_${n}`,
         at: at(n),
@@ -148,9 +148,31 @@ export function defineSingleViewContract(adapter: string, factory: SingleViewFac
       await store.appendAudit(record(2, ['cus_1', 'cus_2']));
       await store.appendAudit(record(3, ['cus_1']));
       const page = await store.getAuditTrail('cus_1', 2);
-      expect(page).toEqual({ records: [record(3, ['cus_1']), record(2, ['cus_1', 'cus_2'])], hasNextPage: true });
+      expect(page).toEqual({ records: [record(3, ['cus_1']), record(2, ['cus_1'])], hasNextPage: true });
       expect(await store.getAuditTrail('cus_1', 2, { at: at(2), id: 'aud_2' })).toEqual({ records: [record(1, ['cus_1'])], hasNextPage: false });
-      expect(await store.getAuditTrail('cus_2', 5)).toEqual({ records: [record(2, ['cus_1', 'cus_2'])], hasNextPage: false });
+      expect(await store.getAuditTrail('cus_2', 5)).toEqual({ records: [record(2, ['cus_2'])], hasNextPage: false });
+    });
+
+    it('fails an audit record over the item size limit on its own and writes the others (batch contract)', async () => {
+      const record = (id: string, customerId: string, pathLength: number): AuditRecordModel => ({
+        id,
+        at: at(9),
+        principal: 'key:test',
+        purpose: 'SUPPORT',
+        operation: 'Big',
+        customerIds: [customerId],
+        fields: [{ path: 'x'.repeat(pathLength), piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        traceId: 'big',
+      });
+      const results = await store.appendAudits([record('ok_1', 'cus_big_1', 10), record('huge', 'cus_big_2', 450 * 1024), record('ok_2', 'cus_big_3', 10)]);
+      expect(results.map((result) => (result instanceof Error ? result.message : result))).toEqual([
+        undefined,
+        'singleview source rejected the request: an audit item is over the 400 KB item limit',
+        undefined,
+      ]);
+      expect((await store.getAuditTrail('cus_big_1', 5)).records.map((r) => r.id)).toEqual(['ok_1']);
+      expect((await store.getAuditTrail('cus_big_2', 5)).records).toEqual([]);
+      expect((await store.getAuditTrail('cus_big_3', 5)).records.map((r) => r.id)).toEqual(['ok_2']);
     });
 
     it('stores, finds and lists API keys', async () => {
@@ -159,6 +181,19 @@ export function defineSingleViewContract(adapter: string, factory: SingleViewFac
       expect(await store.getApiKey('k1')).toEqual(key);
       expect(await store.getApiKey('k2')).toBeNull();
       expect(await store.listApiKeys()).toEqual([key]);
+    });
+
+    it('keeps the suppression list beside the fingerprint of its key: the first claim stores it, later claims never overwrite it', async () => {
+      const entry = { hash: 'cd'.repeat(32), identityType: 'EMAIL' as const, customerId: 'cus_erased', suppressedAt: at(0) };
+      expect(await store.claimSuppressionKeyFingerprint('0123456789abcdef')).toBe('0123456789abcdef');
+      expect(await store.claimSuppressionKeyFingerprint('fedcba9876543210')).toBe('0123456789abcdef');
+      expect(await store.claimSuppressionKeyFingerprint('0123456789abcdef')).toBe('0123456789abcdef');
+      await store.putSuppressions([entry]);
+      // The fingerprint is no entry: a lookup by hash finds entries only.
+      expect(await store.getSuppressions([entry.hash, 'ef'.repeat(32)])).toEqual([entry, null]);
+      expect(await store.deleteSuppression(entry.hash)).toEqual(entry);
+      expect(await store.getSuppressions([entry.hash])).toEqual([null]);
+      expect(await store.claimSuppressionKeyFingerprint('fedcba9876543210')).toBe('0123456789abcdef');
     });
 
     it('reports health', async () => {

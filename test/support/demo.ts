@@ -20,7 +20,28 @@ export function demoCustomer(id: string) {
     events: data.events.filter((e) => e.customerId === id),
     crm: crmOf(id, data),
     loyalty: loyaltyOf(id, data),
+    crmRecords: crmRecordsOf(id, data),
+    loyaltyAccounts: loyaltyAccountsOf(id, data),
   };
+}
+
+/** A demo customer's values of one identity type, the one held longest first (how the gateway orders a customer's records). */
+function identityValues(id: string, type: 'CRM_ID' | 'LOYALTY_ID', data: DemoData): string[] {
+  const identities = data.customers.find((c) => c.id === id)?.identities ?? [];
+  return identities
+    .filter((i) => i.type === type)
+    .sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt))
+    .map((i) => i.value);
+}
+
+/** Every CRM contact of a demo customer (Customer.crmRecords): one per CRM_ID the CRM knows. */
+export function crmRecordsOf(id: string, data: DemoData = testDemoData()): CrmContactRecord[] {
+  return identityValues(id, 'CRM_ID', data).flatMap((crmId) => data.crm.filter((c) => c.crmId === crmId));
+}
+
+/** Every loyalty membership of a demo customer (Customer.loyaltyAccounts): one per LOYALTY_ID the loyalty system knows. */
+export function loyaltyAccountsOf(id: string, data: DemoData = testDemoData()): LoyaltyAccountRecord[] {
+  return identityValues(id, 'LOYALTY_ID', data).flatMap((memberId) => data.loyalty.filter((m) => m.memberId === memberId));
 }
 
 /** A demo customer's value of one identity type (the CRM and loyalty systems know only these, not c360's ids). */

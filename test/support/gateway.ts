@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/server.js';
 import type { Gateway, GatewayDependencies } from '../../src/server.js';
 import { createTelemetry } from '../../src/telemetry/tracing.js';
-import { TEST_SOURCE_TIMEOUT_MS, TEST_SUPPRESSION_KEY } from './process.js';
+import { TEST_PSEUDONYM_KEY, TEST_SOURCE_TIMEOUT_MS } from './process.js';
 
 export interface TestGateway {
   readonly url: string;
@@ -17,6 +17,8 @@ export interface TestGateway {
   readonly logs: string[];
   close(): Promise<void>;
 }
+
+export { TEST_PSEUDONYM_KEY } from './process.js';
 
 /**
  * Environment every test gateway starts from: memory only, a random port, a
@@ -29,10 +31,9 @@ export const TEST_ENV = {
   C360_LOG_LEVEL: 'info',
   C360_DEMO_CUSTOMERS: '120',
   C360_EXECUTOR: process.env.C360_EXECUTOR,
+  C360_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
   // Tests about deadlines set their own.
   C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
-  // Required outside demo mode (tests that point the single view at their own dynalite).
-  C360_SUPPRESSION_KEY: TEST_SUPPRESSION_KEY,
 } as const;
 
 export interface TestGatewayOptions extends Pick<GatewayDependencies, 'decorateSources'> {

@@ -20,19 +20,45 @@ export interface FixturePolicy {
   readonly denyReason: string;
 }
 
-/** The @pii fields of the console's customer query, as paths below `customer` (`*` is any list index). */
-const PII_FIELDS: readonly (readonly [string, PiiClass])[] = [
+/**
+ * The @pii fields of the console's customer query, as paths below `customer`
+ * (`*` is any list index), parts before their fields: a part (a list, an
+ * object from a source) is withheld as a whole or released as it is, and its
+ * fields are then decided on their own (docs/privacy.md, "Classifying fields").
+ */
+const PII_FIELDS: readonly (readonly [string, PiiClass, 'part'?])[] = [
+  ['createdAt', 'BEHAVIORAL'],
+  ['updatedAt', 'BEHAVIORAL'],
   ['profile.firstName', 'CONTACT'],
   ['profile.lastName', 'CONTACT'],
   ['profile.email', 'CONTACT'],
   ['profile.phone', 'CONTACT'],
   ['profile.birthDate', 'DEMOGRAPHIC'],
   ['profile.address', 'LOCATION'],
+  ['identities', 'IDENTIFIER', 'part'],
   ['identities.*.value', 'IDENTIFIER'],
+  ...(['source', 'firstSeenAt', 'lastSeenAt'] as const).map((field) => [`identities.*.${field}`, 'BEHAVIORAL'] as const),
+  ['consents', 'BEHAVIORAL', 'part'],
+  ...(['status', 'channel', 'updatedAt', 'source'] as const).map((field) => [`consents.*.${field}`, 'BEHAVIORAL'] as const),
+  ['consentHistory', 'BEHAVIORAL', 'part'],
+  ...(['status', 'channel', 'source', 'at', 'note'] as const).map((field) => [`consentHistory.*.${field}`, 'BEHAVIORAL'] as const),
+  ['segments', 'BEHAVIORAL', 'part'],
+  ['segments.*.since', 'BEHAVIORAL'],
+  ['loyalty', 'FINANCIAL', 'part'],
   ['loyalty.memberId', 'IDENTIFIER'],
+  ...(['tier', 'pointsBalance', 'lifetimePoints', 'tierExpiresAt'] as const).map((field) => [`loyalty.${field}`, 'FINANCIAL'] as const),
+  ['crm', 'BEHAVIORAL', 'part'],
   ['crm.crmId', 'IDENTIFIER'],
+  ['crm.accountManager', 'BEHAVIORAL'],
+  ['crm.openCases', 'BEHAVIORAL', 'part'],
+  ['crm.openCases.*.id', 'IDENTIFIER'],
+  ...(['subject', 'status', 'openedAt'] as const).map((field) => [`crm.openCases.*.${field}`, 'BEHAVIORAL'] as const),
+  ['traits', 'BEHAVIORAL', 'part'],
   ['traits.lifetimeValue', 'FINANCIAL'],
-  ['events.edges.*.node.properties', 'BEHAVIORAL'],
+  ...(['orderCount', 'firstSeenAt', 'lastSeenAt'] as const).map((field) => [`traits.${field}`, 'BEHAVIORAL'] as const),
+  ['events', 'BEHAVIORAL', 'part'],
+  ...(['type', 'occurredAt', 'channel', 'source'] as const).map((field) => [`events.edges.*.node.${field}`, 'BEHAVIORAL'] as const),
+  ['events.edges.*.node.properties', 'BEHAVIORAL', 'part'],
 ];
 
 interface Body {
@@ -46,11 +72,12 @@ export function applyFixturePolicy(body: Body, policy: FixturePolicy): Body {
   if (!customer) return body;
   const errors: unknown[] = [...(body.errors ?? [])];
   const fields: unknown[] = [];
-  for (const [pattern, piiClass] of PII_FIELDS) {
+  for (const [pattern, piiClass, part] of PII_FIELDS) {
     for (const path of expand(customer, pattern.split('.'), [])) {
       const action = policy.actions[piiClass];
       const value = get(customer, path);
       if (action === 'allow' || value === null || value === undefined) continue;
+      if (part && action !== 'deny') continue; // a part's presence is released as it is
       const dotted = ['customer', ...path].join('.');
       if (action === 'deny') {
         set(customer, path, null);

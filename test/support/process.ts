@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { hkdfSync } from 'node:crypto';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +20,21 @@ export interface GatewayProcess {
  */
 export const TEST_SOURCE_TIMEOUT_MS = '3000';
 
-/** The suppression list's HMAC key of every test gateway (required outside demo mode); a test of the setting sets its own. */
-export const TEST_SUPPRESSION_KEY = 'test-suppression-key-0123456789abcdef';
+/**
+ * The secret of `hash` pseudonyms in test gateways, so a test can compute the
+ * pseudonym it expects (test/support/privacy.ts). Random-looking, as the
+ * gateway requires; used nowhere else. The one secret a gateway needs outside
+ * demo mode.
+ */
+export const TEST_PSEUDONYM_KEY = '7f3c9a1e5b8d2f4a6c0e9b7d1a3f5c8e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a';
+
+/**
+ * The suppression list's key of every test gateway: derived from
+ * TEST_PSEUDONYM_KEY as docs/erasure.md says an operator computes it
+ * (HKDF-SHA-256, info `c360/suppression`, 32 bytes, hex), written out here
+ * rather than imported, so a change of the derivation fails the tests.
+ */
+export const TEST_SUPPRESSION_KEY = Buffer.from(hkdfSync('sha256', TEST_PSEUDONYM_KEY, '', 'c360/suppression', 32)).toString('hex');
 
 /**
  * `npm start`'s entry point as a real child process (tsx src/main.ts), with
@@ -33,7 +47,7 @@ export function spawnGateway(env: Record<string, string>, nodeArgs: readonly str
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
-      C360_SUPPRESSION_KEY: TEST_SUPPRESSION_KEY,
+      C360_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
       ...executorEnv(),
       ...env,
     },

@@ -96,14 +96,14 @@ export interface SetConsentInput {
   readonly source: string;
 }
 
-// The shapes the console reads; every personal field may be null (withheld).
+// The shapes the console reads; every personal field, and every part of the customer, may be null (withheld).
 export interface EventNode {
   readonly id: string;
-  readonly type: string;
-  readonly occurredAt: string;
+  readonly type: string | null;
+  readonly occurredAt: string | null;
   readonly channel: string | null;
-  readonly source: string;
-  readonly properties: unknown;
+  readonly source: string | null;
+  readonly properties: Readonly<Record<string, unknown>> | null;
 }
 export interface EventPage {
   readonly edges: readonly { readonly cursor: string; readonly node: EventNode }[];
@@ -117,8 +117,8 @@ export interface Address {
 }
 export interface CustomerData {
   readonly id: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
   readonly profile?: {
     readonly firstName: string | null;
     readonly lastName: string | null;
@@ -127,12 +127,16 @@ export interface CustomerData {
     readonly birthDate: string | null;
     readonly address: Address | null;
   } | null;
-  readonly identities?: readonly { readonly type: string; readonly value: string | null; readonly source: string; readonly firstSeenAt: string; readonly lastSeenAt: string }[] | null;
-  readonly consents?: readonly { readonly purpose: string; readonly status: string; readonly channel: string | null; readonly updatedAt: string; readonly source: string }[] | null;
-  readonly consentHistory?: readonly { readonly purpose: string; readonly status: string; readonly channel: string | null; readonly source: string; readonly at: string; readonly note: string | null }[] | null;
-  readonly segments?: readonly { readonly segment: { readonly id: string; readonly name: string; readonly description: string | null }; readonly since: string }[] | null;
-  readonly loyalty?: { readonly memberId: string | null; readonly tier: string; readonly pointsBalance: number; readonly lifetimePoints: number; readonly tierExpiresAt: string | null } | null;
-  readonly crm?: { readonly crmId: string | null; readonly accountManager: string | null; readonly openCases: readonly { readonly id: string; readonly subject: string; readonly status: string; readonly openedAt: string }[] } | null;
-  readonly traits?: { readonly lifetimeValue: number | null; readonly orderCount: number; readonly firstSeenAt: string | null; readonly lastSeenAt: string | null } | null;
+  readonly identities?: readonly { readonly type: string; readonly value: string | null; readonly source: string | null; readonly firstSeenAt: string | null; readonly lastSeenAt: string | null }[] | null;
+  readonly consents?: readonly { readonly purpose: string; readonly status: string | null; readonly channel: string | null; readonly updatedAt: string | null; readonly source: string | null }[] | null;
+  readonly consentHistory?: readonly { readonly purpose: string; readonly status: string | null; readonly channel: string | null; readonly source: string | null; readonly at: string | null; readonly note: string | null }[] | null;
+  readonly segments?: readonly { readonly segment: { readonly id: string; readonly name: string; readonly description: string | null }; readonly since: string | null }[] | null;
+  readonly loyalty?: { readonly memberId: string | null; readonly tier: string | null; readonly pointsBalance: number | null; readonly lifetimePoints: number | null; readonly tierExpiresAt: string | null } | null;
+  readonly crm?: {
+    readonly crmId: string | null;
+    readonly accountManager: string | null;
+    readonly openCases: readonly { readonly id: string | null; readonly subject: string | null; readonly status: string | null; readonly openedAt: string | null }[] | null;
+  } | null;
+  readonly traits?: { readonly lifetimeValue: number | null; readonly orderCount: number | null; readonly firstSeenAt: string | null; readonly lastSeenAt: string | null } | null;
   readonly events?: EventPage | null;
 }

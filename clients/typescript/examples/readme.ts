@@ -5,7 +5,7 @@ export async function myAccount(url: string, accessToken: () => Promise<string>)
   const c360 = createC360Client({ url, token: accessToken, purpose: 'self_service' });
   const { data, errors } = await c360.request(MeDocument);
   if (!data?.me) throw new Error(errors[0]?.message ?? 'not signed in');
-  return { firstName: data.me.profile?.firstName ?? null, tier: data.me.loyalty?.tier ?? null, latestEvent: data.me.events.edges[0]?.node.type ?? null };
+  return { firstName: data.me.profile?.firstName ?? null, tier: data.me.loyalty?.tier ?? null, latestEvent: data.me.events?.edges[0]?.node.type ?? null };
 }
 
 // A partner: a batch of customers for marketing, with its API key. A customer

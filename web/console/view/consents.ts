@@ -1,7 +1,8 @@
 import { PURPOSES, purposeLabel } from '../../shared/purposes.js';
 import { announce, h } from '../dom.js';
 import { HISTORY_SIZE } from '../customerQuery.js';
-import { card, dataTable, note, plain, when } from './fields.js';
+import type { FieldNotes } from '../privacy.js';
+import { card, dataTable, note, personal, personalWhen } from './fields.js';
 import type { CustomerView } from './sections.js';
 import { unavailable } from './sections.js';
 
@@ -27,16 +28,26 @@ export function consentsCard(view: CustomerView, options: ConsentCardOptions): H
       : dataTable(
           'Current consent per purpose',
           ['Purpose', 'Status', 'Channel', 'Source', 'Updated'],
-          consents.map((consent) => [
+          consents.map((consent, index) => [
             purposeLabel(consent.purpose),
-            h('span', { class: `status status-${consent.status.toLowerCase()}`, 'data-consent': consent.purpose }, consent.status === 'GRANTED' ? 'Granted' : 'Denied'),
-            plain(consent.channel),
-            consent.source,
-            when(consent.updatedAt),
+            status(consent.status, `consents.${index}.status`, view.notes, consent.purpose),
+            personal(consent.channel, `consents.${index}.channel`, view.notes),
+            personal(consent.source, `consents.${index}.source`, view.notes),
+            personalWhen(consent.updatedAt, `consents.${index}.updatedAt`, view.notes),
           ]),
         ));
   const first = consents[0]?.purpose ?? 'MARKETING';
   return card('consents', 'Consents', current, history(view), options.writable === false ? null : consentForm(options, first));
+}
+
+/** A consent's status, coloured when released; marked like any personal field when not. */
+function status(value: string | null, path: string, notes: FieldNotes, purpose: string): HTMLElement {
+  if (notes.at(path) || value === null) return personal(value, path, notes);
+  return h(
+    'span',
+    { class: `status status-${value.toLowerCase()}`, 'data-consent': purpose, 'data-field': path, 'data-privacy': 'allow' },
+    value === 'GRANTED' ? 'Granted' : 'Denied',
+  );
 }
 
 /** Shown only when the gateway has `consentHistory`; hidden, not faked, when it does not. */
@@ -51,14 +62,17 @@ function history(view: CustomerView): HTMLElement | null {
       : dataTable(
           `Consent changes, newest first (up to ${HISTORY_SIZE})`,
           ['When', 'Purpose', 'Status', 'Channel', 'Source', 'Note'],
-          changes.map((change) => [
-            when(change.at),
-            purposeLabel(change.purpose),
-            change.status === 'GRANTED' ? 'Granted' : 'Denied',
-            plain(change.channel),
-            change.source,
-            change.note ?? '',
-          ]),
+          changes.map((change, index) => {
+            const at = (field: string) => `consentHistory.${index}.${field}`;
+            return [
+              personalWhen(change.at, at('at'), view.notes),
+              purposeLabel(change.purpose),
+              personal(change.status, at('status'), view.notes, (value) => (value === 'GRANTED' ? 'Granted' : 'Denied')),
+              personal(change.channel, at('channel'), view.notes),
+              personal(change.source, at('source'), view.notes),
+              change.note || view.notes.at(at('note')) ? personal(change.note, at('note'), view.notes) : '',
+            ];
+          }),
         ));
   return h('div', { class: 'history', id: 'consent-history' }, h('h4', {}, 'History'), body);
 }

@@ -2,7 +2,7 @@ import { h } from '../dom.js';
 import type { FieldNotes } from '../privacy.js';
 import { consentsCard } from './consents.js';
 import type { ConsentCardOptions } from './consents.js';
-import { when } from './fields.js';
+import { personalWhen } from './fields.js';
 import { crmCard, identitiesCard, loyaltyCard, profileCard, segmentsCard, traitsCard } from './sections.js';
 import type { CustomerView } from './sections.js';
 import { timelineCard } from './timeline.js';
@@ -23,7 +23,16 @@ export function customerPage(view: CustomerView, options: CustomerPageOptions): 
       'header',
       { class: 'customer-header' },
       h('h2', { id: 'customer-heading', tabindex: -1 }, displayName(view)),
-      h('p', { class: 'muted' }, 'Customer id ', h('code', { 'data-field': 'id' }, view.customer.id), ' · created ', when(view.customer.createdAt), ' · updated ', when(view.customer.updatedAt)),
+      h(
+        'p',
+        { class: 'muted' },
+        'Customer id ',
+        h('code', { 'data-field': 'id' }, view.customer.id),
+        ' · created ',
+        personalWhen(view.customer.createdAt, 'createdAt', view.notes),
+        ' · updated ',
+        personalWhen(view.customer.updatedAt, 'updatedAt', view.notes),
+      ),
     ),
     partialNotice(view),
     privacySummary(view.notes, options.purposeLabel),

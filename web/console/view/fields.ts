@@ -37,6 +37,25 @@ export function personal(value: unknown, path: string, notes: FieldNotes, format
   return h('span', { class: 'pii', 'data-field': path, 'data-privacy': 'allow' }, format(value));
 }
 
+/** A personal date and time: a `<time>` when released as it is, otherwise marked like any personal field. */
+export function personalWhen(value: string | null | undefined, path: string, notes: FieldNotes): HTMLElement {
+  if (notes.at(path)) return personal(value, path, notes, (v) => String(v));
+  if (!value) return absent(path);
+  const element = when(value, path);
+  element.setAttribute('data-privacy', 'allow');
+  return element;
+}
+
+/**
+ * A part of the customer (its loyalty account, its case list, its timeline)
+ * that the privacy layer withheld as a whole: marked where its contents would
+ * be, with the reason, like a withheld field. Undefined when it was not withheld.
+ */
+export function withheldPart(path: string, notes: FieldNotes): HTMLElement | undefined {
+  const note = notes.at(path);
+  return note?.decision === 'deny' ? h('p', { class: 'note withheld-part' }, personal(null, path, notes)) : undefined;
+}
+
 /** A non-personal field. */
 export function plain(value: string | number | null | undefined, path?: string): HTMLElement {
   if (value === null || value === undefined || value === '') return absent(path);
@@ -58,10 +77,11 @@ export function details(rows: readonly (readonly [string, Child])[]): HTMLDListE
   return h('dl', { class: 'details' }, rows.map(([label, value]) => h('div', { class: 'row' }, h('dt', {}, label), h('dd', {}, value))));
 }
 
+/** A table in a region that scrolls sideways when a value is long (a hash): focusable, so the keyboard can scroll it too. */
 export function dataTable(caption: string, columns: readonly string[], rows: readonly (readonly Child[])[]): HTMLElement {
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: 0 },
     h(
       'table',
       {},
@@ -81,10 +101,7 @@ export function note(text: string, kind: 'muted' | 'warning' = 'muted'): HTMLEle
   return h('p', { class: `note note-${kind}` }, text);
 }
 
-/** Event properties as `key: value` pairs, compact and readable. */
-export function formatProperties(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  return Object.entries(value as Record<string, unknown>)
-    .map(([key, item]) => `${key}: ${typeof item === 'string' ? item : JSON.stringify(item)}`)
-    .join(' · ');
+/** One event property's value, compact and readable. */
+export function formatProperty(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

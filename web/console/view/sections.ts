@@ -4,7 +4,7 @@ import { h } from '../dom.js';
 import type { GraphQLErrorShape } from '../../shared/graphql.js';
 import { sectionErrors } from '../privacy.js';
 import type { FieldNotes, SourceFailure } from '../privacy.js';
-import { card, dataTable, details, note, personal, plain, when } from './fields.js';
+import { card, dataTable, details, note, personal, personalWhen, withheldPart } from './fields.js';
 
 /** The parts of one customer response every card reads. */
 export interface CustomerView {
@@ -21,7 +21,7 @@ export function omissionNote(omission: Omission): HTMLElement {
     : note(`Not shown: the gateway refused it (${omission.message})`, 'warning');
 }
 
-/** The card's body when the section was left out, its source failed or the gateway refused it; undefined to render the data. */
+/** The card's body when the section was left out, its source failed, the gateway refused it or the privacy layer withheld it; undefined to render the data. */
 export function unavailable(view: CustomerView, section: string): HTMLElement | undefined {
   const omission = view.omitted.get(section);
   if (omission) return omissionNote(omission);
@@ -35,7 +35,7 @@ export function unavailable(view: CustomerView, section: string): HTMLElement | 
   }
   const refusal = sectionErrors(view.errors, section)[0];
   if (refusal) return note(`Not shown: ${refusal.message}`, 'warning');
-  return undefined;
+  return withheldPart(section, view.notes);
 }
 
 export function profileCard(view: CustomerView): HTMLElement {
@@ -76,9 +76,9 @@ export function identitiesCard(view: CustomerView): HTMLElement {
           identities.map((identity, index) => [
             identity.type,
             personal(identity.value, `identities.${index}.value`, view.notes),
-            identity.source,
-            when(identity.firstSeenAt),
-            when(identity.lastSeenAt),
+            personal(identity.source, `identities.${index}.source`, view.notes),
+            personalWhen(identity.firstSeenAt, `identities.${index}.firstSeenAt`, view.notes),
+            personalWhen(identity.lastSeenAt, `identities.${index}.lastSeenAt`, view.notes),
           ]),
         ));
   return card('identities', 'Identities', body);
@@ -91,9 +91,9 @@ export function traitsCard(view: CustomerView): HTMLElement {
     (traits
       ? details([
           ['Lifetime value', personal(traits.lifetimeValue, 'traits.lifetimeValue', view.notes, (v) => Number(v).toFixed(2))],
-          ['Orders', plain(traits.orderCount, 'traits.orderCount')],
-          ['First seen', when(traits.firstSeenAt, 'traits.firstSeenAt')],
-          ['Last seen', when(traits.lastSeenAt, 'traits.lastSeenAt')],
+          ['Orders', personal(traits.orderCount, 'traits.orderCount', view.notes)],
+          ['First seen', personalWhen(traits.firstSeenAt, 'traits.firstSeenAt', view.notes)],
+          ['Last seen', personalWhen(traits.lastSeenAt, 'traits.lastSeenAt', view.notes)],
         ])
       : note('No traits are computed yet.'));
   return card('traits', 'Traits', body);
@@ -108,13 +108,13 @@ export function segmentsCard(view: CustomerView): HTMLElement {
       : h(
           'ul',
           { class: 'segments' },
-          segments.map((membership) =>
+          segments.map((membership, index) =>
             h(
               'li',
               { 'data-segment-id': membership.segment.id },
               h('strong', {}, membership.segment.name),
               ' since ',
-              when(membership.since),
+              personalWhen(membership.since, `segments.${index}.since`, view.notes),
               membership.segment.description ? h('span', { class: 'muted' }, ` — ${membership.segment.description}`) : null,
             ),
           ),
@@ -129,10 +129,10 @@ export function loyaltyCard(view: CustomerView): HTMLElement {
     (loyalty
       ? details([
           ['Member id', personal(loyalty.memberId, 'loyalty.memberId', view.notes)],
-          ['Tier', plain(loyalty.tier, 'loyalty.tier')],
-          ['Points balance', plain(loyalty.pointsBalance.toLocaleString('en'), 'loyalty.pointsBalance')],
-          ['Lifetime points', plain(loyalty.lifetimePoints.toLocaleString('en'), 'loyalty.lifetimePoints')],
-          ['Tier expires', when(loyalty.tierExpiresAt, 'loyalty.tierExpiresAt')],
+          ['Tier', personal(loyalty.tier, 'loyalty.tier', view.notes)],
+          ['Points balance', personal(loyalty.pointsBalance, 'loyalty.pointsBalance', view.notes, (v) => Number(v).toLocaleString('en'))],
+          ['Lifetime points', personal(loyalty.lifetimePoints, 'loyalty.lifetimePoints', view.notes, (v) => Number(v).toLocaleString('en'))],
+          ['Tier expires', personalWhen(loyalty.tierExpiresAt, 'loyalty.tierExpiresAt', view.notes)],
         ])
       : note('Not a loyalty member.'));
   return card('loyalty', 'Loyalty', body);
@@ -146,17 +146,31 @@ export function crmCard(view: CustomerView): HTMLElement {
       ? [
           details([
             ['CRM id', personal(crm.crmId, 'crm.crmId', view.notes)],
-            ['Account manager', plain(crm.accountManager, 'crm.accountManager')],
+            ['Account manager', personal(crm.accountManager, 'crm.accountManager', view.notes)],
           ]),
-          h('h4', {}, `Open cases (${crm.openCases.length})`),
-          crm.openCases.length === 0
-            ? note('No open cases.')
-            : dataTable(
-                'Open support cases',
-                ['Case', 'Subject', 'Status', 'Opened'],
-                crm.openCases.map((supportCase) => [supportCase.id, supportCase.subject, supportCase.status, when(supportCase.openedAt)]),
-              ),
+          ...openCases(view, crm.openCases),
         ]
       : note('The CRM has no contact for this customer.'));
   return card('crm', 'CRM', body);
+}
+
+function openCases(view: CustomerView, cases: NonNullable<CustomerView['customer']['crm']>['openCases']): HTMLElement[] {
+  const withheld = withheldPart('crm.openCases', view.notes);
+  if (withheld || !cases) return [h('h4', {}, 'Open cases'), withheld ?? note('The open cases are not available.')];
+  const at = (index: number, field: string) => `crm.openCases.${index}.${field}`;
+  return [
+    h('h4', {}, `Open cases (${cases.length})`),
+    cases.length === 0
+      ? note('No open cases.')
+      : dataTable(
+          'Open support cases',
+          ['Case', 'Subject', 'Status', 'Opened'],
+          cases.map((supportCase, index) => [
+            personal(supportCase.id, at(index, 'id'), view.notes),
+            personal(supportCase.subject, at(index, 'subject'), view.notes),
+            personal(supportCase.status, at(index, 'status'), view.notes),
+            personalWhen(supportCase.openedAt, at(index, 'openedAt'), view.notes),
+          ]),
+        ),
+  ];
 }

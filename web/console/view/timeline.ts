@@ -1,7 +1,7 @@
 import { announce, h } from '../dom.js';
 import type { EventPage } from '../customerQuery.js';
 import type { FieldNotes } from '../privacy.js';
-import { card, formatProperties, note, personal, when } from './fields.js';
+import { card, formatProperty, note, personal, personalWhen } from './fields.js';
 import type { CustomerView } from './sections.js';
 import { unavailable } from './sections.js';
 
@@ -45,11 +45,28 @@ export function timelineCard(view: CustomerView, nextPage: NextPage): HTMLElemen
 }
 
 function eventItem(event: EventPage['edges'][number]['node'], path: string, notes: FieldNotes): HTMLElement {
+  const at = (field: string) => `${path}.${field}`;
   return h(
     'li',
     { 'data-event-id': event.id, tabindex: -1 },
-    h('div', { class: 'event-head' }, when(event.occurredAt), ' ', h('strong', {}, event.type)),
-    h('div', { class: 'event-meta' }, [event.channel ? `${event.channel} · ` : '', `source ${event.source}`]),
-    h('div', { class: 'event-properties' }, personal(event.properties, `${path}.properties`, notes, formatProperties)),
+    h('div', { class: 'event-head' }, personalWhen(event.occurredAt, at('occurredAt'), notes), ' ', h('strong', {}, personal(event.type, at('type'), notes))),
+    h('div', { class: 'event-meta' }, [
+      event.channel || notes.at(at('channel')) ? personal(event.channel, at('channel'), notes) : null,
+      event.channel || notes.at(at('channel')) ? ' · ' : null,
+      'source ',
+      personal(event.source, at('source'), notes),
+    ]),
+    h('div', { class: 'event-properties' }, properties(event.properties, at('properties'), notes)),
+  );
+}
+
+/** Each property by its own decision (the tracking plan's class): `key: value` pairs, a withheld one marked with its reason. */
+function properties(value: EventPage['edges'][number]['node']['properties'], path: string, notes: FieldNotes): HTMLElement {
+  if (notes.at(path)?.decision === 'deny' || value === null || typeof value !== 'object') return personal(value, path, notes);
+  const entries = Object.entries(value);
+  return h(
+    'span',
+    { class: 'properties', 'data-field': path },
+    entries.flatMap(([key, item], index) => [index > 0 ? ' · ' : null, `${key}: `, personal(item, `${path}.${key}`, notes, formatProperty)]),
   );
 }

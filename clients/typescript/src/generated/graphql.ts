@@ -22,26 +22,26 @@ export type AgentCustomerByEmailQueryVariables = Exact<{
 }>;
 
 
-export type AgentCustomerByEmailQuery = { customerByIdentity: { id: string, profile: { firstName: string | null, lastName: string | null, email: string | null, phone: string | null } | null, consents: Array<{ purpose: Purpose, status: ConsentStatus }>, loyalty: { tier: string, pointsBalance: number } | null, crm: { accountManager: string | null, openCases: Array<{ subject: string, status: string }> } | null, segments: Array<{ segment: { name: string } }>, events: { edges: Array<{ node: { type: string, occurredAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+export type AgentCustomerByEmailQuery = { customerByIdentity: { id: string, profile: { firstName: string | null, lastName: string | null, email: string | null, phone: string | null } | null, consents: Array<{ purpose: Purpose, status: ConsentStatus | null }> | null, loyalty: { tier: string | null, pointsBalance: number | null } | null, crm: { accountManager: string | null, openCases: Array<{ subject: string | null, status: string | null }> | null } | null, segments: Array<{ segment: { name: string } }> | null, events: { edges: Array<{ node: { type: string | null, occurredAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
 
 export type CustomerCardQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CustomerCardQuery = { customer: { id: string, loyalty: { tier: string, pointsBalance: number } | null, segments: Array<{ segment: { id: string, name: string } }> } | null };
+export type CustomerCardQuery = { customer: { id: string, loyalty: { tier: string | null, pointsBalance: number | null } | null, segments: Array<{ segment: { id: string, name: string } }> | null } | null };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, profile: { firstName: string | null, lastName: string | null, email: string | null, phone: string | null } | null, consents: Array<{ purpose: Purpose, status: ConsentStatus, updatedAt: string }>, loyalty: { tier: string, pointsBalance: number } | null, events: { edges: Array<{ node: { id: string, type: string, occurredAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+export type MeQuery = { me: { id: string, profile: { firstName: string | null, lastName: string | null, email: string | null, phone: string | null } | null, consents: Array<{ purpose: Purpose, status: ConsentStatus | null, updatedAt: string | null }> | null, loyalty: { tier: string | null, pointsBalance: number | null } | null, events: { edges: Array<{ node: { id: string, type: string | null, occurredAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } | null };
 
 export type PartnerCustomersQueryVariables = Exact<{
   ids: Array<string | number> | string | number;
 }>;
 
 
-export type PartnerCustomersQuery = { customers: Array<{ id: string, profile: { firstName: string | null, email: string | null } | null, segments: Array<{ segment: { id: string, name: string } }> } | null> };
+export type PartnerCustomersQuery = { customers: Array<{ id: string, profile: { firstName: string | null, email: string | null } | null, segments: Array<{ segment: { id: string, name: string } }> | null } | null> };
 
 export type SegmentsQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -1,0 +1,89 @@
+import type { Span } from '@opentelemetry/api';
+import { SourceError } from '../../connectors/resilience/sourceError.js';
+import { KEY_ADMIN_TRAIL, readRecords, writeRecord } from './records.js';
+import type { AuditActor, AuditDetail, FieldRelease } from './records.js';
+import type { AuditSink } from './writer.js';
+
+export { MAX_OPERATION_LENGTH, KEY_ADMIN_TRAIL } from './records.js';
+export type { AuditActor, AuditDetail, FieldRelease } from './records.js';
+export { AuditWriter, directAuditSink } from './writer.js';
+export { erasureRecord, suppressionLiftRecord } from './erasure.js';
+export { suggestionDecision } from './suggestions.js';
+export type { DecidedSuggestion, SuggestionSide } from './suggestions.js';
+export type { AuditSink } from './writer.js';
+
+/**
+ * The one way anything is written to the audit trail (docs/privacy.md,
+ * "Audit"). Reads, consent changes, identity writes, erasure (and lifting
+ * a suppression) and key administration each call one method; the records it builds are per
+ * customer (a record never names another), bounded in size, and carry who,
+ * why, when and the trace id, never a personal value. Every method resolves
+ * once its records are durable and rejects when any of them is not: what a
+ * caller then does (withhold the data, report the write) is its own rule,
+ * stated per kind of write in docs/privacy.md.
+ *
+ *   const audit = new AuditLog(sink, clock);          // sink: AuditWriter (gateway) or directAuditSink (a command)
+ *   await audit.reads(actor, releases, span);          // the privacy plugin
+ *   await audit.appliedChanges(actor, [{ customerId, detail: { change: 'consent', purpose: 'MARKETING', status: 'DENIED' } }], span);
+ *   await audit.keyAdministration(actor, keyId, { change: 'revoke' });
+ *
+ * The records of each kind of write are built by a function here
+ * (suggestions.ts, erasure.ts) or in the write path's own step, always as
+ * `{ customerId, detail }` entries for `appliedChanges` (or `changes`, for a
+ * write recorded before it is made: liftSuppression).
+ *
+ * A new write path calls `appliedChanges` once its change has landed (or
+ * `change`/`changes` when it handles the failure itself). Operation names are
+ * bounded before a request runs (operationName.ts, an Apollo plugin).
+ */
+export class AuditLog {
+  constructor(
+    private readonly sink: AuditSink,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Released personal fields of one response: one record per customer, split when large. */
+  reads(actor: AuditActor, releases: readonly FieldRelease[], span?: Span): Promise<void> {
+    return this.sink.write(readRecords(actor, releases, this.now()), span);
+  }
+
+  /** A write that changed one customer (consent, link, merge, unmerge, erasure); `detail` holds counts and types. */
+  change(actor: AuditActor, customerId: string, detail: AuditDetail, span?: Span): Promise<void> {
+    return this.changes(actor, [{ customerId, detail }], span);
+  }
+
+  /** One write that changed several customers: a record on each one's trail, each naming only that customer. */
+  changes(actor: AuditActor, entries: ReadonlyArray<{ readonly customerId: string; readonly detail: AuditDetail }>, span?: Span): Promise<void> {
+    const at = this.now();
+    return this.sink.write(
+      entries.map((entry) => writeRecord(actor, entry.customerId, entry.detail, at)),
+      span,
+    );
+  }
+
+  /**
+   * For a write that has already landed (consent, identity, erasure): its
+   * records, and if they cannot be written, a SourceError that says the
+   * change stands, so the caller is told the record is missing.
+   */
+  async appliedChanges(actor: AuditActor, entries: ReadonlyArray<{ readonly customerId: string; readonly detail: AuditDetail }>, span?: Span): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      await this.changes(actor, entries, span);
+    } catch (error) {
+      const cause = error instanceof SourceError ? error.message : 'the write failed';
+      throw new SourceError('singleview', error instanceof SourceError ? error.failure : 'unavailable', `${actor.operation} was applied, but its audit record could not be written (${cause})`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** A key created, revoked or rotated, on the key administration trail (not a customer's). */
+  keyAdministration(actor: AuditActor, keyId: string, detail: AuditDetail): Promise<void> {
+    return this.sink.write([writeRecord(actor, KEY_ADMIN_TRAIL, { keyId, ...detail }, this.now())]);
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+}

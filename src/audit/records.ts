@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditRecordModel, FieldDecisionRecord, Purpose } from '../../connectors/singleview/port.js';
+
+/**
+ * How audit records are built (docs/privacy.md, "Audit"): one record per
+ * customer, never naming another; a release too large for one record is
+ * split into parts; the operation is bounded and only allow-listed
+ * characters reach it. Values are never recorded, only paths and classes.
+ */
+
+/** An operation name longer than this is refused before anything runs (src/audit/operationName.ts). */
+export const MAX_OPERATION_LENGTH = 256;
+/**
+ * Field decisions per record, by the size of their JSON: far below
+ * DynamoDB's 400 KB item limit, so a record with its other attributes and the
+ * store's own overhead always fits, and one read of a trail page stays small.
+ */
+export const MAX_FIELDS_BYTES = 64 * 1024;
+/** Partition of records that concern no customer (key administration). Not a customer id: `auditTrail` cannot name it. */
+export const KEY_ADMIN_TRAIL = '@keys';
+/** Partition of releases whose owner is unknown (a model without one; none is expected). */
+export const UNKNOWN_OWNER_TRAIL = '-';
+
+const UNSAFE = /[^A-Za-z0-9_ .:-]/g;
+
+/** Who did it and why: the same for every record of one request or command. */
+export interface AuditActor {
+  /** `key:<keyId>`, `agent:<sub>`, `customer:<keyed pseudonym of the login>` or `operator:<name>`. */
+  readonly principal: string;
+  readonly purpose: Purpose | null;
+  readonly traceId: string | null;
+  /** `query Audience` for reads; the write's name for writes (`setConsent`, `keys revoke`). */
+  readonly operation: string;
+}
+
+/** One released field, as the privacy layer reports it. */
+export interface FieldRelease {
+  readonly path: string;
+  readonly piiClass: string;
+  readonly decision: string;
+  readonly reason: string | null;
+  /** The customer it belongs to; undefined when its owner is unknown. */
+  readonly customerId: string | undefined;
+}
+
+export type AuditDetail = Readonly<Record<string, string | number>>;
+
+/** The operation as it may be stored: bounded, allow-listed characters only. */
+export function safeOperation(operation: string): string {
+  return operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_');
+}
+
+/** A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES. */
+export function readRecords(actor: AuditActor, releases: readonly FieldRelease[], at: string): AuditRecordModel[] {
+  const byCustomer = new Map<string, FieldDecisionRecord[]>();
+  for (const release of releases) {
+    const customerId = release.customerId ?? UNKNOWN_OWNER_TRAIL;
+    const fields = byCustomer.get(customerId) ?? [];
+    fields.push({ path: release.path, piiClass: release.piiClass, decision: release.decision, reason: release.reason });
+    byCustomer.set(customerId, fields);
+  }
+  return [...byCustomer].flatMap(([customerId, fields]) => {
+    const parts = chunkBySize(fields, MAX_FIELDS_BYTES);
+    return parts.map((part, i) => record(actor, customerId, at, part, parts.length > 1 ? { part: i + 1, parts: parts.length } : null));
+  });
+}
+
+/** A write's record on one customer's trail: what changed, in counts and types, never values. */
+export function writeRecord(actor: AuditActor, customerId: string, detail: AuditDetail, at: string): AuditRecordModel {
+  return record(actor, customerId, at, [], detail);
+}
+
+function record(actor: AuditActor, customerId: string, at: string, fields: readonly FieldDecisionRecord[], detail: AuditDetail | null): AuditRecordModel {
+  return {
+    id: randomUUID(),
+    at,
+    principal: actor.principal,
+    purpose: actor.purpose,
+    operation: safeOperation(actor.operation),
+    customerIds: [customerId],
+    fields,
+    traceId: actor.traceId,
+    ...(detail ? { detail } : {}),
+  };
+}
+
+/**
+ * A field decision's size in its record's JSON: its strings (UTF-8) and the
+ * JSON around them (keys, quotes, commas), without stringifying it.
+ */
+function fieldBytes(field: FieldDecisionRecord): number {
+  const JSON_AROUND = 56; // {"path":"","piiClass":"","decision":"","reason":""},
+  return Buffer.byteLength(field.path) + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4) + JSON_AROUND;
+}
+
+function chunkBySize(fields: readonly FieldDecisionRecord[], maxBytes: number): FieldDecisionRecord[][] {
+  const chunks: FieldDecisionRecord[][] = [];
+  let current: FieldDecisionRecord[] = [];
+  let bytes = 2;
+  for (const field of fields) {
+    const size = fieldBytes(field);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 2;
+    }
+    current.push(field);
+    bytes += size;
+  }
+  if (current.length > 0 || chunks.length === 0) chunks.push(current);
+  return chunks;
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { PrivacyLedger } from './ledger.js';
+import { loadPolicy } from './policy.js';
+
+/** A field about two customers (a merge suggestion's evidence) is recorded once per customer, for each one's audit trail. */
+function ledgerWithSharedField(decision: 'allow' | 'hash'): PrivacyLedger {
+  const ledger = new PrivacyLedger({
+    policy: loadPolicy(),
+    purpose: 'MARKETING',
+    callerCustomerId: undefined,
+    loadOwner: async () => undefined,
+    redactOptions: { phoneRegion: 'US', pseudonymize: (text) => text },
+  });
+  const path = ['mergeSuggestions', 'edges', 0, 'node', 'evidence'];
+  const reason = decision === 'hash' ? { reason: 'POLICY_HASHES' as const } : {};
+  for (const ownerId of ['cus_a', 'cus_b']) ledger.record({ path, piiClass: 'IDENTIFIER', decision, ownerId, ...reason });
+  return ledger;
+}
+
+describe('a field about several customers', () => {
+  it('is one release per customer, for their audit trails', () => {
+    expect(ledgerWithSharedField('allow').releases.map((outcome) => outcome.ownerId)).toEqual(['cus_a', 'cus_b']);
+  });
+
+  it('is listed once in extensions.privacy', () => {
+    expect(ledgerWithSharedField('hash').extension().fields).toEqual([
+      { path: 'mergeSuggestions.edges.0.node.evidence', piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' },
+    ]);
+  });
+
+  it('is taken back once when the audit write fails (one error in the response)', () => {
+    const ledger = ledgerWithSharedField('allow');
+    expect(ledger.revokeReleases('AUDIT_UNAVAILABLE').map((outcome) => outcome.path.join('.'))).toEqual(['mergeSuggestions.edges.0.node.evidence']);
+    expect(ledger.extension().fields).toEqual([{ path: 'mergeSuggestions.edges.0.node.evidence', piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }]);
+  });
+});

@@ -4,7 +4,7 @@
 # the runtime stage holds production dependencies, the compiled JavaScript
 # and the files the server reads at run time, and runs as a non-root user.
 # Node.js 24 LTS, the version pinned in .node-version (test/container-image.test.ts
-# keeps the two equal; Node 20 is past its end of life).
+# keeps the two equal; older Node.js lines are past their end of life).
 ARG NODE_VERSION=24.22.3
 
 FROM node:${NODE_VERSION}-trixie-slim AS build

@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -191,8 +191,8 @@ describe('the image, performed without a container runtime', () => {
     expect(server.logs().map((line) => line.msg)).toEqual(expect.arrayContaining(['shutting down: draining requests', 'shut down cleanly']));
     const unhealthy = await run(healthcheck.map((part) => `'${part.replaceAll("'", `'\\''`)}'`).join(' '), RUNTIME_DIR, env);
     expect(unhealthy.code).toBe(1);
-    // The embedded data stayed in the data directory, not in the application's.
-    expect(existsSync(join(DATA_DIR))).toBe(true);
+    // The embedded data went to the image's data directory (LevelDB under dynamodb/), not into the application's.
+    expect(readdirSync(DATA_DIR)).toContain('dynamodb');
     expect(existsSync(join(RUNTIME_DIR, '.c360-data'))).toBe(false);
   });
 });

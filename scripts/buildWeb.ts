@@ -39,7 +39,13 @@ export function webIsFresh(): boolean {
 export async function buildWeb(options: { readonly ifStale: boolean }): Promise<'built' | 'fresh'> {
   if (options.ifStale && webIsFresh()) return 'fresh';
   const hash = sourceHash();
-  const { build } = await import('vite');
+  const { build } = await import('vite').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'web/dist is missing or older than its sources, and Vite (a development dependency) is not installed here. ' +
+        'Build where development dependencies are installed (npm ci && npm run build), then install with --omit=dev.',
+    );
+  });
   await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   precompress(join(DIST, 'assets'));
   writeFileSync(STAMP, `${hash}\n`);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
@@ -6,26 +6,31 @@ import { sha256 } from '../src/hardening/trustedDocuments.js';
 
 /**
  * `npm run trusted-documents`: writes config/trusted-documents.json (sha256 →
- * document) from the operations in config/trusted-documents/*.graphql. Each
- * file's text, without its trailing newline, is the document a client sends;
- * the hash is over exactly those bytes. Prints each hash with its file so a
- * client can be given it. `--check` only reports whether the manifest is current.
+ * document), the manifest the gateway loads, from the operations the typed
+ * client is generated from (clients/typescript/operations/*.graphql): one
+ * source for both. The npm script first runs the client's code generator,
+ * whose persisted documents (clients/typescript/src/generated/
+ * persisted-documents.json) hold each operation as the client sends it,
+ * normalized, under its SHA-256; this script checks each pair and writes
+ * them in the gateway's format. Prints each hash with its operation name so
+ * a client can be given it. `--check` only reports whether the manifest is current.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const SOURCE_DIR = join(ROOT, 'config', 'trusted-documents');
+export const PERSISTED_DOCUMENTS = join(ROOT, 'clients', 'typescript', 'src', 'generated', 'persisted-documents.json');
 const MANIFEST = join(ROOT, 'config', 'trusted-documents.json');
 
-export function buildManifest(dir = SOURCE_DIR): { manifest: Record<string, string>; files: Record<string, string> } {
+export function buildManifest(file = PERSISTED_DOCUMENTS): { manifest: Record<string, string>; operations: Record<string, string> } {
+  const persisted = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
   const manifest: Record<string, string> = {};
-  const files: Record<string, string> = {};
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.graphql')).sort()) {
-    const document = readFileSync(join(dir, file), 'utf8').replace(/\n+$/, '');
-    parse(document); // a document that does not parse stops here, with its position
-    const hash = sha256(document);
+  const operations: Record<string, string> = {};
+  for (const [key, document] of Object.entries(persisted)) {
+    const hash = key.replace(/^sha256:/, '');
+    if (sha256(document) !== hash) throw new Error(`${file}: ${key} is not the SHA-256 of its document; run npm run clients:codegen`);
+    const [definition] = parse(document).definitions; // a document that does not parse stops here, with its position
     manifest[hash] = document;
-    files[hash] = file;
+    operations[hash] = definition && 'name' in definition && definition.name ? definition.name.value : '(anonymous)';
   }
-  return { manifest, files };
+  return { manifest, operations };
 }
 
 export function manifestText(manifest: Record<string, string>): string {
@@ -33,7 +38,7 @@ export function manifestText(manifest: Record<string, string>): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { manifest, files } = buildManifest();
+  const { manifest, operations } = buildManifest();
   const text = manifestText(manifest);
   if (process.argv.includes('--check')) {
     const current = readFileSync(MANIFEST, 'utf8') === text;
@@ -41,5 +46,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(current ? 0 : 1);
   }
   writeFileSync(MANIFEST, text);
-  for (const [hash, file] of Object.entries(files)) process.stdout.write(`${hash}  ${file}\n`);
+  for (const [hash, name] of Object.entries(operations)) process.stdout.write(`${hash}  ${name}\n`);
 }

@@ -54,7 +54,8 @@ describe('npm start forwards signals to the gateway', () => {
    * parent. The script execs node, so the signal reaches the gateway, which
    * drains however the process is stopped.
    */
-  it('drains and exits when SIGTERM goes to the npm process, leaving no gateway behind', async () => {
+  // npm start compiles the server first when dist/ is older than the sources (a fresh checkout, an edited file).
+  it('drains and exits when SIGTERM goes to the npm process, leaving no gateway behind', { timeout: 120_000 }, async () => {
     const npm = spawn('npm', ['start'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', C360_DATA_DIR: 'memory', C360_PORT: '0', C360_DEMO_CUSTOMERS: '10', C360_SOURCE_TIMEOUT_MS: '3000' },
@@ -65,7 +66,7 @@ describe('npm start forwards signals to the gateway', () => {
     const logs = () => stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; url?: string });
     let started: number[] = [];
     try {
-      await expect.poll(() => logs().find((line) => line.msg === 'c360 gateway listening'), { timeout: 60_000, interval: 100 }).toBeDefined();
+      await expect.poll(() => logs().find((line) => line.msg === 'c360 gateway listening'), { timeout: 110_000, interval: 100 }).toBeDefined();
       const { url } = logs().find((line) => line.msg === 'c360 gateway listening')!;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       // Every process npm started (the gateway, and a shell if one stood between them).

@@ -159,7 +159,7 @@ describe('automatic persisted queries for first-party tokens', () => {
 });
 
 describe('the trusted documents manifest', () => {
-  it('is current with config/trusted-documents/*.graphql (run `npm run trusted-documents` when this fails)', () => {
+  it('is current with clients/typescript/operations/*.graphql (run `npm run trusted-documents` when this fails)', () => {
     expect(readFileSync(DEFAULT_TRUSTED_DOCUMENTS_FILE, 'utf8')).toBe(manifestText(buildManifest().manifest));
   });
 

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../../resolvers/index.js';
+import { projectPath } from '../projectRoot.js';
 
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+export const SCHEMA_DIR = projectPath('schema');
 
 /** The SDL: every file in schema/, in name order. */
 export function loadTypeDefs(dir = SCHEMA_DIR): string[] {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ApolloServerPlugin, GraphQLRequest } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { LRUCache } from 'lru-cache';
@@ -9,8 +8,9 @@ import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../context.js';
 import { forbidden } from '../errors.js';
 import { refusal } from './refusals.js';
+import { projectPath } from '../projectRoot.js';
 
-export const DEFAULT_TRUSTED_DOCUMENTS_FILE = fileURLToPath(new URL('../../config/trusted-documents.json', import.meta.url));
+export const DEFAULT_TRUSTED_DOCUMENTS_FILE = projectPath('config', 'trusted-documents.json');
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256');
 

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { compileModel, matchModelSchema } from './model.js';
 import type { CompiledModel, MatchModel } from './model.js';
+import { projectPath } from '../projectRoot.js';
 
 /** The model shipped with the repository; `npm run resolution:train` rewrites it. */
-export const DEFAULT_MATCH_MODEL_FILE = fileURLToPath(new URL('../../config/match-model.json', import.meta.url));
+export const DEFAULT_MATCH_MODEL_FILE = projectPath('config', 'match-model.json');
 
 /** The model file cannot be used: unreadable, not JSON, not the schema, or trained by another version. */
 export class MatchModelFileError extends Error {}

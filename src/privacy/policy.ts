@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { Purpose } from '../../connectors/singleview/port.js';
 import { ConfigError } from '../config.js';
+import { projectPath } from '../projectRoot.js';
 
 /**
  * The privacy policy: for each purpose, one action per PII class, whether the
@@ -51,7 +53,7 @@ export interface PurposeRule {
 /** The validated policy, keyed by the Purpose enum value. */
 export type PrivacyPolicy = Readonly<Record<Purpose, PurposeRule>>;
 
-export const DEFAULT_POLICY_FILE = new URL('../../config/policy.json', import.meta.url);
+export const DEFAULT_POLICY_FILE = pathToFileURL(projectPath('config', 'policy.json'));
 
 export class PolicyError extends ConfigError {}
 

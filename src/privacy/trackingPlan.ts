@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../config.js';
 import { PII_CLASSES } from './policy.js';
+import { projectPath } from '../projectRoot.js';
 import type { PiiClass } from './policy.js';
 
 /**
@@ -110,7 +112,7 @@ function hasType(value: unknown, type: PropertyType): boolean {
   }
 }
 
-export const DEFAULT_TRACKING_PLAN_FILE = new URL('../../config/tracking-plan.json', import.meta.url);
+export const DEFAULT_TRACKING_PLAN_FILE = pathToFileURL(projectPath('config', 'tracking-plan.json'));
 
 export class TrackingPlanError extends ConfigError {}
 

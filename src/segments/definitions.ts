@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ConsentStatus, Purpose } from '../../connectors/singleview/port.js';
+import { projectPath } from '../projectRoot.js';
 
 /** A segment as clients see it (Query.segments). */
 export interface SegmentDefinition {
@@ -112,7 +114,7 @@ export interface SegmentFile {
   readonly segments: readonly SegmentSpec[];
 }
 
-export const DEFAULT_SEGMENTS_FILE = new URL('../../config/segments.json', import.meta.url);
+export const DEFAULT_SEGMENTS_FILE = pathToFileURL(projectPath('config', 'segments.json'));
 
 /** Validates segment definitions; a bad file throws with the path of each problem. */
 export function parseSegmentFile(raw: unknown, name = 'segment file'): SegmentFile {

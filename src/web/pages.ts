@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { projectPath } from '../projectRoot.js';
 
 /** Where `npm run build:web` (Vite) writes the pages and their assets. */
-export const WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+export const WEB_DIST_DIR = projectPath('web', 'dist');
 
 /**
  * Content-Security-Policy of each page (docs/console.md). Scripts only from

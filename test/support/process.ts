@@ -37,7 +37,9 @@ export const TEST_PSEUDONYM_KEY = '7f3c9a1e5b8d2f4a6c0e9b7d1a3f5c8e2b4d6f8a0c1e3
 export const TEST_SUPPRESSION_KEY = Buffer.from(hkdfSync('sha256', TEST_PSEUDONYM_KEY, '', 'c360/suppression', 32)).toString('hex');
 
 /**
- * `npm start`'s entry point as a real child process (tsx src/main.ts), with
+ * The gateway's entry point from its sources as a real child process (tsx
+ * src/main.ts, as `npm run dev` runs it: no build needed; test/container-image.test.ts
+ * starts the compiled build the way `npm start` and the image do), with
  * the given environment; `nodeArgs` go to Node before it (e.g. --watch).
  */
 export function spawnGateway(env: Record<string, string>, nodeArgs: readonly string[] = []): GatewayProcess {

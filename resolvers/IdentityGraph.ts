@@ -1,4 +1,4 @@
-import type { IdentityType } from '../connectors/singleview/port.js';
+import type { IdentityType } from '../src/domain/index.js';
 import type { IdentityChangeKind, IdentityGraphResolvers } from '../src/generated/graphql.js';
 import { pageSize } from '../src/validation.js';
 

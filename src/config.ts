@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { IdentityType } from '../connectors/singleview/port.js';
-import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
+import type { IdentityType } from './domain/index.js';
+import { IDENTITY_TYPES } from './domain/index.js';
+import { DEFAULT_IDENTITY_POLICY } from './identity/policy.js';
 import type { Blocklist, IdentityPolicy } from './identity/policy.js';
 import { pseudonymKeyProblem } from './privacy/pseudonym.js';
 import { SOURCE_ENV, refineSourceEnv, sourceConnections } from './sourceConfig.js';
@@ -103,7 +104,7 @@ const trustProxy = z
     ]),
   );
 
-const identityType = z.enum(IDENTITY_TYPES as [IdentityType, ...IdentityType[]], {
+const identityType = z.enum(IDENTITY_TYPES, {
   error: `expected identity types among ${IDENTITY_TYPES.join(', ')}`,
 });
 

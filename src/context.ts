@@ -4,7 +4,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { SourceError } from '../connectors/resilience/sourceError.js';
-import type { Purpose } from '../connectors/singleview/port.js';
+import type { Purpose } from './domain/index.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, Credentials } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
@@ -27,6 +27,7 @@ import type { SegmentCatalog } from './segments/catalog.js';
 import type { SourceKeyHints } from './sourceKeys.js';
 import type { Sources } from './sources.js';
 import { requestSpan } from './telemetry/traceContext.js';
+import { PURPOSES } from './domain/index.js';
 
 /** What every resolver and plugin sees for one request. */
 export interface GatewayContext {
@@ -70,7 +71,6 @@ export interface GatewayServices {
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';
-const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
 export async function createContext(services: GatewayServices, credentials: Credentials, requestId: string = randomUUID()): Promise<GatewayContext> {
   const { headers } = credentials;

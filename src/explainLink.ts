@@ -1,4 +1,4 @@
-import type { IdentityKey } from '../connectors/singleview/port.js';
+import type { IdentityKey } from './domain/index.js';
 import type { GatewayContext } from './context.js';
 import { loadCustomers } from './customers.js';
 import { linkPath } from './identity/identityGraph.js';

@@ -1,4 +1,4 @@
-import type { CustomerRecord, IdentityLogEntry } from '../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityLogEntry } from './domain/index.js';
 import type { GatewayContext } from './context.js';
 import { buildIdentityGraph } from './identity/identityGraph.js';
 import type { IdentityGraphModel } from './models.js';

@@ -4,17 +4,7 @@ import type { CrmContactRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
 import type { CallOptions } from '../connectors/resilience/callOptions.js';
 import type { SourceGuard } from '../connectors/resilience/sourceGuard.js';
-import type {
-  AuditPage,
-  AuditPosition,
-  ConsentChangeRecord,
-  CustomerRecord,
-  EventPage,
-  EventQuery,
-  IdentityKey,
-  IdentityLogEntry,
-  Purpose,
-} from '../connectors/singleview/port.js';
+import type { AuditPage, AuditPosition, ConsentChangeRecord, CustomerRecord, EventPage, EventQuery, IdentityKey, IdentityLogEntry, Purpose } from './domain/index.js';
 import type { SourceName } from './config.js';
 import type { Sources } from './sources.js';
 

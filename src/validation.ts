@@ -1,4 +1,4 @@
-import type { IdentityKey, IdentityType } from '../connectors/singleview/port.js';
+import type { IdentityKey, IdentityType } from './domain/index.js';
 import { normalizeIdentity } from '../connectors/resolution/normalize.js';
 import { badUserInput } from './errors.js';
 

@@ -7,7 +7,7 @@ import type {
   TrackInput,
 } from './generated/graphql.js';
 import type { ErasureSubject } from './erasure/forgetCustomer.js';
-import type { IdentityKey, ProfileRecord } from '../connectors/singleview/port.js';
+import type { IdentityKey, ProfileRecord } from './domain/index.js';
 import { badUserInput } from './errors.js';
 import type { SetConsentCommand } from './identity/consent.js';
 import type { IdentifyCommand } from './identity/identify.js';

@@ -3,7 +3,7 @@ import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 import { HttpSource } from '../shared/httpSource.js';
 import type { HttpSourceCredentials } from '../shared/httpSource.js';
-import type { IdentityKey } from '../singleview/port.js';
+import type { IdentityKey } from '../../src/domain/index.js';
 import type { ResolutionPort } from './port.js';
 import { resolutionResponseSchema } from './schemas.js';
 

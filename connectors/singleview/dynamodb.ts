@@ -17,36 +17,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
-import type {
-  ApiKeyRecord,
-  AuditPage,
-  AuditPosition,
-  AuditRecordModel,
-  ConsentChangeRecord,
-  CustomerRecord,
-  CustomerScanPage,
-  ErasureJobRecord,
-  EventPage,
-  EventPosition,
-  EventQuery,
-  EventRecord,
-  IdempotencyClaim,
-  IdempotencyRecord,
-  IdentityClaim,
-  IdentityKey,
-  IdentityLogEntry,
-  MergeLink,
-  PageDeletion,
-  Purpose,
-  ReadOptions,
-  SingleViewPort,
-  SuppressionRecord,
-  WriteOutcome,
-  MergeSuggestionRecord,
-  SuggestionPage,
-  SuggestionPosition,
-  SuggestionStatus,
-} from './port.js';
+import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
+import type { IdempotencyClaim, IdentityClaim, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,

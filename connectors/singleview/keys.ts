@@ -1,4 +1,4 @@
-import type { AuditRecordModel, EventQuery, IdentityKey } from './port.js';
+import type { AuditRecordModel, EventQuery, IdentityKey } from '../../src/domain/index.js';
 
 /** Identity index key: one item per normalized identifier. */
 export function identityIndexKey(key: IdentityKey): string {

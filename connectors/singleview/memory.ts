@@ -2,35 +2,8 @@ import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
-import type {
-  ApiKeyRecord,
-  AuditPage,
-  AuditPosition,
-  AuditRecordModel,
-  ConsentChangeRecord,
-  CustomerRecord,
-  CustomerScanPage,
-  ErasureJobRecord,
-  EventPage,
-  EventPosition,
-  EventQuery,
-  EventRecord,
-  IdempotencyClaim,
-  IdempotencyRecord,
-  IdentityClaim,
-  IdentityKey,
-  IdentityLogEntry,
-  MergeLink,
-  PageDeletion,
-  Purpose,
-  SingleViewPort,
-  SuppressionRecord,
-  WriteOutcome,
-  MergeSuggestionRecord,
-  SuggestionPage,
-  SuggestionPosition,
-  SuggestionStatus,
-} from './port.js';
+import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
+import type { IdempotencyClaim, IdentityClaim, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { AuditRecordModel, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { AuditRecordModel } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 
 /** Items per write: one BatchWriteItem holds 25. */
 const MAX_BATCH = 25;

@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { ApiKeyRecord } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import { DEMO_KEYS } from './demoKeys.js';
 import type { Principal } from './principal.js';
 

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jo
 import type { JWTPayload } from 'jose';
 import { GraphQLError } from 'graphql';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
-import type { IdentityKey, IdentityType, Purpose } from '../../connectors/singleview/port.js';
+import type { IdentityKey, IdentityType, Purpose } from '../domain/index.js';
 import { unauthenticated } from '../errors.js';
 import type { TokenVerifier } from './authenticate.js';
 import type { Pseudonyms } from '../privacy/pseudonym.js';

@@ -2,14 +2,8 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { EraseOutcome } from '../../connectors/shared/erasure.js';
-import type {
-  CustomerRecord,
-  ErasureJobRecord,
-  ErasureSourceRecord,
-  IdentityKey,
-  PageDeletion,
-  Purpose,
-} from '../../connectors/singleview/port.js';
+import type { CustomerRecord, ErasureJobRecord, ErasureSourceRecord, IdentityKey, Purpose } from '../domain/index.js';
+import type { PageDeletion } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { erasureRecord } from '../audit/index.js';
 import type { AuditActor, AuditLog } from '../audit/index.js';

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityKey, SingleViewPort, SuppressionRecord } from '../../connectors/singleview/port.js';
+import type { IdentityKey, SuppressionRecord } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import { identityIndexKey } from '../../connectors/singleview/keys.js';
 import { GuardedStore } from '../identity/store.js';
 import type { Pseudonyms } from '../privacy/pseudonym.js';

@@ -1,4 +1,4 @@
-import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey } from '../domain/index.js';
 import { keyString } from './records.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ConsentRecord, ConsentStatus, Purpose } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, ConsentStatus, Purpose } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph } from './graph.js';
 import { newToken } from './ids.js';

@@ -1,4 +1,4 @@
-import type { ConsentRecord, IdentityKey, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, IdentityKey, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../domain/index.js';
 import { setConsent } from './consent.js';
 import type { SetConsentCommand } from './consent.js';
 import { identify } from './identify.js';

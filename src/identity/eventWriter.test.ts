@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
-import type { EventRecord } from '../../connectors/singleview/port.js';
+import type { EventRecord } from '../domain/index.js';
 import { EventWriter } from './eventWriter.js';
 
 const event = (n: number): EventRecord => ({

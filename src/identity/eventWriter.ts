@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { EventRecord } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 
 /** DynamoDB's BatchWriteItem limit. */
 const MAX_BATCH = 25;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey } from '../domain/index.js';
 import { configFrom, ConfigError } from '../config.js';
 import { planCommit } from './graph.js';
 import { DEFAULT_IDENTITY_POLICY } from './policy.js';

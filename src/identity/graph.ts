@@ -1,5 +1,5 @@
 import { SourceError } from '../../connectors/resilience/sourceError.js';
-import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
 import type { SegmentSpec } from '../segments/definitions.js';
 import { countByType } from './policy.js';

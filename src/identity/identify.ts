@@ -1,4 +1,4 @@
-import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph, planCommit } from './graph.js';
 import type { CommitJoins, CommitPlan, IdentityLink } from './graph.js';

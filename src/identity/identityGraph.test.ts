@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomerRecord, IdentityLogEntry } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityLogEntry } from '../domain/index.js';
 import { buildIdentityGraph, linkPath } from './identityGraph.js';
 import { customerRecord } from '../../test/support/records.js';
 

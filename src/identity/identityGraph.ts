@@ -1,4 +1,4 @@
-import type { CustomerRecord, IdentityLogEntry, IdentityType } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityLogEntry, IdentityType } from '../domain/index.js';
 import { keyString } from './records.js';
 
 /** An identifier of the customer, with a node id local to one response. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IdentityKey } from '../../connectors/singleview/port.js';
+import type { IdentityKey } from '../domain/index.js';
 import { DEFAULT_BLOCKLIST, isBlocked } from './policy.js';
 
 describe('the default blocklist', () => {

@@ -1,14 +1,4 @@
-import type {
-  ConsentRecord,
-  CustomerRecord,
-  EventRecord,
-  IdentityKey,
-  IdentityRecord,
-  ProfileRecord,
-  SegmentMembershipRecord,
-  TraitsRecord,
-  ViaFactsRecord,
-} from '../../connectors/singleview/port.js';
+import type { ConsentRecord, CustomerRecord, EventRecord, IdentityKey, IdentityRecord, ProfileRecord, SegmentMembershipRecord, TraitsRecord, ViaFactsRecord } from '../domain/index.js';
 
 /**
  * Pure operations on customer records: what an event, a link or a merge does

@@ -1,7 +1,8 @@
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityLogEntry, IdentityType, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { IdentityLogEntry, IdentityType, Purpose } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
 import type { SuppressionList } from '../erasure/suppression.js';
 import type { SegmentCatalog } from '../segments/catalog.js';

@@ -1,13 +1,5 @@
 import { createHash } from 'node:crypto';
-import type {
-  CustomerRecord,
-  MatchEvidenceRecord,
-  MergeSuggestionRecord,
-  SuggestionOrigin,
-  SuggestionPage,
-  SuggestionPosition,
-  SuggestionStatus,
-} from '../../connectors/singleview/port.js';
+import type { CustomerRecord, MatchEvidenceRecord, MergeSuggestionRecord, SuggestionOrigin, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../domain/index.js';
 import { IdentityGraph } from './graph.js';
 import { suggestionDecision } from '../audit/index.js';
 import { priorityRank } from './policy.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyClaim, IdempotencyRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyRecord } from '../domain/index.js';
+import type { IdempotencyClaim } from '../../connectors/singleview/port.js';
 import { withSegments } from '../segments/evaluate.js';
 import { IdentityGraph } from './graph.js';
 import { newCustomerId, newEventId } from './ids.js';

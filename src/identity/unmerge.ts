@@ -1,15 +1,4 @@
-import type {
-  ConsentChangeRecord,
-  ConsentRecord,
-  CustomerRecord,
-  IdentityKey,
-  IdentityLogEntry,
-  IdentityType,
-  ProfileRecord,
-  SegmentMembershipRecord,
-  SplitMarker,
-  ViaFactsRecord,
-} from '../../connectors/singleview/port.js';
+import type { ConsentChangeRecord, ConsentRecord, CustomerRecord, IdentityKey, IdentityLogEntry, IdentityType, ProfileRecord, SegmentMembershipRecord, SplitMarker, ViaFactsRecord } from '../domain/index.js';
 import { evaluateMemberships } from '../segments/evaluate.js';
 import { IdentityGraph, MERGED_NOTE, STALE_MERGE_MS } from './graph.js';
 import { newCustomerId } from './ids.js';

@@ -1,4 +1,4 @@
-import type { CustomerRecord, IdentityKey, IdentityType, MatchEvidenceRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey, IdentityType, MatchEvidenceRecord } from '../domain/index.js';
 import type { SegmentSpec } from '../segments/definitions.js';
 import { planCommit } from './graph.js';
 import type { IdentityPolicy } from './policy.js';

@@ -1,5 +1,6 @@
-import type { ConsentStatus, CustomerRecord, Purpose } from '../../connectors/singleview/port.js';
-import type { PiiClass, PrivacyPolicy } from './policy.js';
+import type { ConsentStatus, CustomerRecord, Purpose } from '../domain/index.js';
+import type { PiiClass } from '../domain/index.js';
+import type { PrivacyPolicy } from './policy.js';
 
 /** Why a personal field was withheld or transformed (the contract's reasons, docs/privacy.md). */
 export type WithholdReason = 'PURPOSE_REQUIRED' | 'POLICY_DENIES' | 'CONSENT_NOT_GRANTED' | 'NOT_OWN_RECORD' | 'AUDIT_UNAVAILABLE';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
-import type { CustomerRecord, EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, EventRecord } from '../../src/domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import { startSingleView } from '../support/dynalite.js';
 import { customerRecord } from '../support/records.js';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CrmContactRecord } from '../../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
-import type { CustomerRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord } from '../../src/domain/index.js';
 import { loadSegmentFile } from '../../src/segments/definitions.js';
 import { crmOf, demoCustomer, loyaltyOf, testDemoData } from './demo.js';
 import { TEST_PSEUDONYM_KEY } from './gateway.js';

@@ -25,7 +25,7 @@ import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { SourceKeyHints } from './sourceKeys.js';
-import type { Sources } from './sources.js';
+import type { GuardedPorts, Sources } from './sources.js';
 import { requestSpan } from './telemetry/traceContext.js';
 import { PURPOSES } from './domain/index.js';
 
@@ -48,7 +48,10 @@ export interface GatewayContext {
 /** Built once at start and shared by all requests. */
 export interface GatewayServices {
   readonly config: GatewayConfig;
+  /** The sources as opened: adapters and guards (readiness, administration). */
   readonly sources: Sources;
+  /** The sources as requests call them: each port wrapped once by its guard (src/sources.ts). */
+  readonly ports: GuardedPorts;
   readonly authenticator: Authenticator;
   readonly segments: SegmentCatalog;
   readonly logger: Logger;
@@ -92,7 +95,7 @@ export async function createContext(services: GatewayServices, credentials: Cred
   }
   span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
   const traceId = span.spanContext().traceId;
-  const loaders = createLoaders(services.sources, { parentSpan: span, batching: services.config.batching });
+  const loaders = createLoaders(services.ports, { parentSpan: span, batching: services.config.batching });
   return {
     requestId,
     principal,

@@ -38,10 +38,11 @@ export type GuardPlan<P> = {
 export function guardPort<P extends object>(port: P, guard: SourceGuard, plan: GuardPlan<P>): P {
   const guarded: Record<string, unknown> = {};
   for (const [name, call] of Object.entries(plan) as Array<[string, GuardedCall | 'unguarded']>) {
-    const method = (port as Record<string, (...args: unknown[]) => Promise<unknown>>)[name];
-    if (typeof method !== 'function') throw new TypeError(`port has no method ${name}`);
+    const methods = port as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    if (typeof methods[name] !== 'function') throw new TypeError(`port has no method ${name}`);
+    // Looked up at each call, not once: a port may change its methods (a test's fault injection does).
     if (call === 'unguarded') {
-      guarded[name] = method.bind(port);
+      guarded[name] = (...args: unknown[]) => methods[name]!(...args);
       continue;
     }
     guarded[name] = (...args: unknown[]) => {
@@ -53,7 +54,7 @@ export function guardPort<P extends object>(port: P, guard: SourceGuard, plan: G
           const attempt = [...args];
           while (attempt.length <= call.options) attempt.push(undefined);
           attempt[call.options] = { ...given, signal, traceContext };
-          return method.apply(port, attempt);
+          return methods[name]!(...attempt);
         },
       );
     };

@@ -57,7 +57,7 @@ export async function setConsent(scope: WriteScope, command: SetConsentCommand):
     // Who changed it goes with the decision: `source` is what the caller says, `principal` who the caller is.
     const { principal, traceId } = scope.context;
     const change = { customerId: customer.id, id: newToken(), ...decision, at, note: null, principal, traceId: traceId ?? null };
-    await store.write('appendConsentChanges', (o) => services.singleView.appendConsentChanges([change], o));
+    await services.singleView.appendConsentChanges([change], store.call);
     await services.audit.appliedChanges(
       scope.actor('setConsent'),
       [{ customerId: customer.id, detail: { change: 'consent', purpose: command.purpose, status: command.status } }],

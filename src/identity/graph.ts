@@ -143,7 +143,7 @@ export class IdentityGraph {
   async holders(keys: readonly IdentityKey[]): Promise<Array<CustomerRecord | null>> {
     const { store } = this.scope;
     if (keys.length === 0) return [];
-    const ids = await store.read('customerIdsByIdentity', (o) => this.port.customerIdsByIdentity(keys, { ...o, consistent: true }), keys.length);
+    const ids = await this.port.customerIdsByIdentity(keys, { ...store.call, consistent: true });
     const holderIds = ids.map((id) => {
       if (id instanceof Error) throw id;
       return id;
@@ -154,7 +154,7 @@ export class IdentityGraph {
         const id = holderIds[i];
         if (!id) return null;
         const record = canonical.get(id) ?? null;
-        if (!record) await store.write('releaseIdentity', (o) => this.port.releaseIdentity(key, [id], o));
+        if (!record) await this.port.releaseIdentity(key, [id], store.call);
         return record;
       }),
     );
@@ -228,7 +228,7 @@ export class IdentityGraph {
     const { result: plan, record } = outcome;
     await Promise.all([
       ...plan.refused.map(({ customer }) => this.unfreeze(customer)),
-      ...plan.rejectedLinks.map(({ link }) => store.write('releaseIdentity', (o) => this.port.releaseIdentity(link.key, [survivorId], o))),
+      ...plan.rejectedLinks.map(({ link }) => this.port.releaseIdentity(link.key, [survivorId], store.call)),
     ]);
     this.logCommit(survivorId, plan, rule, joins);
     // `committed` lets readers follow the absorbed id at once; should this writer stop before
@@ -304,16 +304,16 @@ export class IdentityGraph {
     const target = survivor ?? (await this.follow(absorbed.mergedInto!));
     if (!target) return;
     for (let more = true; more; ) {
-      ({ more } = await store.write('moveEvents', (o) => this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, o)));
+      ({ more } = await this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, store.call));
     }
-    const history = await store.read('getConsentHistory', (o) => this.port.getConsentHistory(absorbed.id, { first: 1000 }, o));
+    const history = await this.port.getConsentHistory(absorbed.id, { first: 1000 }, store.call);
     if (history.length > 0) {
       const copied = history.map((change) => ({ ...change, customerId: target.id, note: MERGED_NOTE, origin: change.origin ?? absorbed.id }));
-      await store.write('appendConsentChanges', (o) => this.port.appendConsentChanges(copied, o), copied.length);
+      await this.port.appendConsentChanges(copied, store.call);
     }
     const holders = [absorbed.id, ...(absorbed.aliases ?? [])];
     await Promise.all(
-      absorbed.identities.map((identity) => store.write('moveIdentity', (o) => this.port.moveIdentity(identity, holders, target.id, o))),
+      absorbed.identities.map((identity) => this.port.moveIdentity(identity, holders, target.id, store.call)),
     );
     await store.replace({ ...absorbed, mergeState: 'done' }, absorbed.version ?? 0);
     services.cache.forget(absorbed.id);

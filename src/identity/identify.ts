@@ -218,10 +218,10 @@ async function createCustomer(scope: WriteScope, first: Ranked, command: Identif
     profile: applyProfile({}, command.profile),
   };
   const record = { ...base, segments: withSegments(base, services.segments.realtime(), now) };
-  await store.write('createCustomer', (o) => services.singleView.createCustomer(record, o));
-  const claim = await store.write('claimIdentity', (o) => services.singleView.claimIdentity(key, record.id, o));
+  await services.singleView.createCustomer(record, store.call);
+  const claim = await services.singleView.claimIdentity(key, record.id, store.call);
   if (claim.status === 'held') {
-    await store.write('deleteCustomers', (o) => services.singleView.deleteCustomers([record.id], o));
+    await services.singleView.deleteCustomers([record.id], store.call);
     return null;
   }
   scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [keyString(key)] });
@@ -257,7 +257,7 @@ async function freezeAll(graph: IdentityGraph, customers: readonly CustomerRecor
 async function claimAll(scope: WriteScope, links: readonly IdentityLink[], survivorId: string): Promise<{ claimed: IdentityLink[]; lost: boolean }> {
   const { store, services } = scope;
   const outcomes = await Promise.all(
-    links.map((link) => store.write('claimIdentity', (o) => services.singleView.claimIdentity(link.key, survivorId, o))),
+    links.map((link) => services.singleView.claimIdentity(link.key, survivorId, store.call)),
   );
   const claimed = links.filter((_, i) => {
     const outcome = outcomes[i]!;
@@ -268,7 +268,7 @@ async function claimAll(scope: WriteScope, links: readonly IdentityLink[], survi
 
 async function releaseAll(scope: WriteScope, links: readonly IdentityLink[], survivorId: string): Promise<void> {
   const { store, services } = scope;
-  await Promise.all(links.map((link) => store.write('releaseIdentity', (o) => services.singleView.releaseIdentity(link.key, [survivorId], o))));
+  await Promise.all(links.map((link) => services.singleView.releaseIdentity(link.key, [survivorId], store.call)));
 }
 
 /** Refusals from the plan (never attempted) and from the commit (undone), reported by position in the call. */

@@ -51,7 +51,7 @@ export async function suggestMerges(scope: WriteScope, pairs: readonly Suggested
         decidedAt: null,
         reason: null,
       };
-      return store.write('putMergeSuggestion', (o) => services.singleView.putMergeSuggestion(suggestion, o));
+      return services.singleView.putMergeSuggestion(suggestion, store.call);
     }),
   );
 }
@@ -60,7 +60,7 @@ export function listSuggestions(
   scope: WriteScope,
   query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },
 ): Promise<SuggestionPage> {
-  return scope.store.read('listMergeSuggestions', (o) => scope.services.singleView.listMergeSuggestions(query, o));
+  return scope.services.singleView.listMergeSuggestions(query, scope.store.call);
 }
 
 export type AcceptOutcome =
@@ -81,7 +81,7 @@ export type AcceptOutcome =
  * under way) is not merged: SuppressedIdentifierError, nothing changed.
  */
 export async function acceptSuggestion(scope: WriteScope, id: string): Promise<AcceptOutcome> {
-  const suggestion = await scope.store.read('getMergeSuggestion', (o) => scope.services.singleView.getMergeSuggestion(id, o));
+  const suggestion = await scope.services.singleView.getMergeSuggestion(id, scope.store.call);
   if (!suggestion) return { status: 'unknown' };
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
   const graph = new IdentityGraph(scope);
@@ -110,7 +110,7 @@ export type RejectOutcome = { readonly status: 'rejected'; readonly suggestion: 
 
 /** Rejecting keeps the pair apart for good: identify finds the rejected suggestion and does not open it again. */
 export async function rejectSuggestion(scope: WriteScope, id: string, reason: string): Promise<RejectOutcome> {
-  const suggestion = await scope.store.read('getMergeSuggestion', (o) => scope.services.singleView.getMergeSuggestion(id, o));
+  const suggestion = await scope.services.singleView.getMergeSuggestion(id, scope.store.call);
   if (!suggestion) return { status: 'unknown' };
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
   const decided = await decide(scope, suggestion, 'REJECTED', reason);
@@ -158,6 +158,6 @@ function stronger(policy: IdentityPolicy, a: CustomerRecord, b: CustomerRecord):
 async function decide(scope: WriteScope, suggestion: MergeSuggestionRecord, status: SuggestionStatus, reason: string | null): Promise<MergeSuggestionRecord | null> {
   const at = scope.now().toISOString();
   const decided: MergeSuggestionRecord = { ...suggestion, status, updatedAt: at, decidedAt: at, decidedBy: scope.context.principal, reason };
-  const outcome = await scope.store.write('replaceMergeSuggestion', (o) => scope.services.singleView.replaceMergeSuggestion(decided, 'OPEN', o));
+  const outcome = await scope.services.singleView.replaceMergeSuggestion(decided, 'OPEN', scope.store.call);
   return outcome === 'written' ? decided : null;
 }

@@ -133,9 +133,9 @@ async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, ev
     expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
     ...(payloadHash === undefined ? {} : { payloadHash }),
   };
-  const claim = await store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
+  const claim = await services.singleView.claimIdempotencyKey(record, store.call);
   if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
-  const taken = await store.write('takeOverIdempotencyKey', (o) => services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, o));
+  const taken = await services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, store.call);
   return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event, payloadHash);
 }
 
@@ -144,13 +144,13 @@ async function abandoned(scope: WriteScope, graph: IdentityGraph, claim: Idempot
   if (scope.now().getTime() - Date.parse(claim.claimedAt) < IDEMPOTENCY_TAKEOVER_MS) return false;
   const holder = await graph.follow(claim.customerId);
   const position = { occurredAt: claim.occurredAt, id: claim.eventId };
-  const stored = holder && (await scope.store.read('eventExists', (o) => scope.services.singleView.eventExists(holder.id, position, o)));
+  const stored = holder && (await scope.services.singleView.eventExists(holder.id, position, scope.store.call));
   return !stored;
 }
 
 async function releaseKey(scope: WriteScope, key: string, eventId: string): Promise<void> {
   const { store, services } = scope;
-  await store.write('releaseIdempotencyKey', (o) => services.singleView.releaseIdempotencyKey(key, eventId, o));
+  await services.singleView.releaseIdempotencyKey(key, eventId, store.call);
 }
 
 /** What an append found: the outcome, and for a duplicate the hash of the call that first used the key. */
@@ -180,7 +180,7 @@ async function appendEvent(
   const { store, services } = scope;
   const [claimed] = await settled([claim, services.events.put(event)] as const);
   if (claimed?.status === 'exists') {
-    await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
+    await services.singleView.deleteEvent(event.customerId, event, store.call);
     return duplicateOf(graph, claimed);
   }
   const specs = services.segments.realtime();
@@ -199,7 +199,7 @@ async function appendEvent(
     return { eventId: event.id, customerId: customer.id, duplicate: false };
   }
   // Absorbed by a merge, being split or erased since it was read: take the event back and start over.
-  await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
+  await services.singleView.deleteEvent(event.customerId, event, store.call);
   services.cache.forget(customer.id);
   throw new RetryLater(`customer ${outcome.status}`);
 }
@@ -224,19 +224,19 @@ async function createWithEvent(
   const record = { ...fresh, createdAt: at, segments: withSegments(fresh, services.segments.realtime(), now) };
   const [claimed] = await settled([
     claim,
-    store.write('createCustomer', (o) => services.singleView.createCustomer(record, o)),
+    services.singleView.createCustomer(record, store.call),
     services.events.put(event),
   ] as const);
   const undo = () =>
     Promise.all([
-      store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o)),
-      store.write('deleteCustomers', (o) => services.singleView.deleteCustomers([record.id], o)),
+      services.singleView.deleteEvent(event.customerId, event, store.call),
+      services.singleView.deleteCustomers([record.id], store.call),
     ]);
   if (claimed?.status === 'exists') {
     await undo();
     return duplicateOf(graph, claimed);
   }
-  const owner = await store.write('claimIdentity', (o) => services.singleView.claimIdentity(command.key, record.id, o));
+  const owner = await services.singleView.claimIdentity(command.key, record.id, store.call);
   if (owner.status === 'held') {
     await undo();
     throw new RetryLater('identifier claimed by a concurrent writer');

@@ -200,8 +200,8 @@ async function readSplitContext(scope: WriteScope, original: CustomerRecord, mar
   const port = services.singleView;
   const [items, history, log] = await Promise.all([
     store.customers(original.aliases ?? []),
-    store.read('getConsentHistory', (o) => port.getConsentHistory(original.id, { first: HISTORY_PAGE }, o)),
-    store.read('getIdentityLog', (o) => port.getIdentityLog(original.id, HISTORY_PAGE, o)),
+    port.getConsentHistory(original.id, { first: HISTORY_PAGE }, store.call),
+    port.getIdentityLog(original.id, HISTORY_PAGE, store.call),
   ]);
   const moving = new Set(marker.origins);
   const origins = new Map(marker.origins.flatMap((id) => (items.has(id) ? [[id, items.get(id)!] as const] : [])));
@@ -246,7 +246,7 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     version: 1,
   };
   const record = { ...base, segments: evaluateAll(scope, base, now) };
-  const created = await store.write('createCustomer', (o) => services.singleView.createCustomer(record, o));
+  const created = await services.singleView.createCustomer(record, store.call);
   if (created === 'written') return record;
   const existing = await store.customer(marker.into);
   if (!existing) throw new RetryLater('the new customer of an unmerge vanished');
@@ -266,7 +266,7 @@ async function copyHistory(scope: WriteScope, marker: SplitMarker, context: Spli
     return { ...change, customerId: marker.into, origin, note: change.note === MERGED_NOTE && direct(origin) ? null : (change.note ?? null) };
   });
   const port = scope.services.singleView;
-  await scope.store.write('appendConsentChanges', (o) => port.appendConsentChanges(copies, o), copies.length);
+  await port.appendConsentChanges(copies, scope.store.call);
   return copies.length;
 }
 
@@ -277,7 +277,7 @@ async function moveEvents(scope: WriteScope, marker: SplitMarker): Promise<numbe
   let moved = 0;
   let after: string | undefined;
   do {
-    const page = await scope.store.write('moveEventsVia', (o) => port.moveEventsVia(marker.from, marker.into, vias, after, o));
+    const page = await port.moveEventsVia(marker.from, marker.into, vias, after, scope.store.call);
     moved += page.moved;
     after = page.next;
   } while (after !== undefined);
@@ -287,7 +287,7 @@ async function moveEvents(scope: WriteScope, marker: SplitMarker): Promise<numbe
 /** Step 5: from here on, the moving identifiers resolve to the new customer. */
 async function repointIdentities(scope: WriteScope, marker: SplitMarker): Promise<void> {
   const port = scope.services.singleView;
-  await Promise.all(marker.keys.map((key) => scope.store.write('moveIdentity', (o) => port.moveIdentity(parseKey(key), [marker.from], marker.into, o))));
+  await Promise.all(marker.keys.map((key) => port.moveIdentity(parseKey(key), [marker.from], marker.into, scope.store.call)));
 }
 
 /** Step 6: ids of the moving customers now stand for the new one (reads and CRM or loyalty records keyed by them follow). */
@@ -310,7 +310,7 @@ async function deleteMovedHistory(scope: WriteScope, marker: SplitMarker, contex
   const moving = context.history.filter((change) => movesWith(marker, change));
   if (moving.length === 0) return;
   const port = scope.services.singleView;
-  await scope.store.write('deleteConsentChanges', (o) => port.deleteConsentChanges(marker.from, moving, o), moving.length);
+  await port.deleteConsentChanges(marker.from, moving, scope.store.call);
 }
 
 /** Step 7: the original without what moved, its segments re-evaluated, the split cleared; both identity logs record it. */

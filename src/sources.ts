@@ -23,7 +23,7 @@ import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { DEMO_DATA_VERSION, demoSingleViewItems, seedSingleView } from './embedded/seed.js';
+import { DEMO_DATA_VERSION, demoLoad, seedSingleView } from './embedded/seed.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import { SourceStartError } from './sourceStart.js';
 
@@ -173,8 +173,11 @@ function resolutionSettings(config: GatewayConfig, singleView: SingleViewPort): 
  */
 async function openMemorySources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
   const demo = config.demo.enabled ? generateDemoData({ ...config.demo, segments: deps.segments.all() }) : undefined;
-  const singleView = new MemorySingleView(demo ? demoSingleViewItems(demo) : undefined);
-  if (demo) await installDemoKeys(singleView);
+  const singleView = new MemorySingleView();
+  if (demo) {
+    await singleView.bulkLoad(demoLoad(demo));
+    await installDemoKeys(singleView);
+  }
   const crm = await createCrm({ adapter: 'embedded', file: undefined, seed: () => demo?.crm ?? [] });
   const loyalty = await createLoyalty({ adapter: 'embedded', file: undefined, seed: () => demo?.loyalty ?? [] });
   const resolution = createResolution({ adapter: 'embedded', singleView });

@@ -3,7 +3,7 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
-import type { IdempotencyClaim, IdentityClaim, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
+import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,
@@ -57,6 +57,7 @@ export class MemorySingleView implements SingleViewPort {
   private readonly suppressions = new Map<string, Item>();
   private suppressionKeyFingerprint: string | undefined;
   private readonly mergeSuggestions = new Map<string, Item>();
+  private loadMarker: LoadMarker | undefined;
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
     for (const customer of items.customers) this.customers.set(String(customer.id), customer);
@@ -394,6 +395,25 @@ export class MemorySingleView implements SingleViewPort {
   }
 
   async health(): Promise<void> {}
+
+  async getLoadMarker(): Promise<LoadMarker | null> {
+    return this.loadMarker ?? null;
+  }
+
+  async putLoadMarker(marker: LoadMarker): Promise<void> {
+    this.loadMarker = { ...marker };
+  }
+
+  async bulkLoad(load: BulkLoad): Promise<void> {
+    for (const customer of load.customers) {
+      this.customers.set(customer.id, copy(customer));
+      for (const identity of customer.identities) {
+        this.identityIndex.set(identityIndexKey(identity), { key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value });
+      }
+    }
+    await this.putEvents(load.events);
+    await this.appendConsentChanges(load.consentHistory);
+  }
 
   async close(): Promise<void> {}
 }

@@ -197,6 +197,28 @@ export interface MergeSuggestionPort {
   listMergeSuggestions(query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined }, options?: CallOptions): Promise<SuggestionPage>;
 }
 
+/** A data set loaded in bulk: customers (with their version), their events and consent history. The identity index follows from the customers' identities. */
+export interface BulkLoad {
+  readonly customers: readonly CustomerRecord[];
+  readonly events: readonly EventRecord[];
+  readonly consentHistory: readonly ConsentChangeRecord[];
+}
+
+/** Written last by a bulk load, so a load that was interrupted half-way is done again. */
+export interface LoadMarker {
+  readonly version: number;
+  readonly customers: number;
+  readonly at: string;
+}
+
+/** Loading the embedded demo data set (src/embedded/seed.ts): unconditional puts, then a marker. Start-up only, never the request path. */
+export interface BulkLoadPort {
+  getLoadMarker(): Promise<LoadMarker | null>;
+  /** Puts every item (a put of the same item again changes nothing), as few round trips as the store allows. */
+  bulkLoad(load: BulkLoad): Promise<void>;
+  putLoadMarker(marker: LoadMarker): Promise<void>;
+}
+
 /** Health for readiness, and close at shutdown. */
 export interface SourceLifecyclePort {
   /** Throws when the store cannot be reached. */
@@ -217,6 +239,7 @@ export interface SingleViewPort
     ApiKeyPort,
     ErasurePort,
     MergeSuggestionPort,
+    BulkLoadPort,
     SourceLifecyclePort {}
 
 const read = (options: number, batch?: number): GuardedCall => ({ kind: 'read', options, ...(batch === undefined ? {} : { batch }) });
@@ -278,6 +301,9 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   getMergeSuggestion: read(1),
   replaceMergeSuggestion: write(2),
   listMergeSuggestions: read(1),
+  getLoadMarker: 'unguarded',
+  bulkLoad: 'unguarded',
+  putLoadMarker: 'unguarded',
   health: 'unguarded',
   close: 'unguarded',
 };

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { IdentityType } from './domain/index.js';
 import { IDENTITY_TYPES } from './domain/index.js';
-import { DEFAULT_IDENTITY_POLICY } from './identity/policy.js';
-import type { Blocklist, IdentityPolicy } from './identity/policy.js';
+import { DEFAULT_IDENTITY_POLICY } from './identity/identityRules.js';
+import type { Blocklist, IdentityPolicy } from './identity/identityRules.js';
 import { pseudonymKeyProblem } from './privacy/pseudonym.js';
 import { SOURCE_ENV, refineSourceEnv, sourceConnections } from './sourceConfig.js';
 import type { CrmMapping } from '../connectors/crm/mapping.js';

@@ -3,9 +3,10 @@ import type { Span } from '@opentelemetry/api';
 import type { CrmContactRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
 import type { CallOptions } from '../connectors/resilience/callOptions.js';
-import { identityIndexKey } from '../connectors/singleview/keys.js';
+
 import type { AuditPage, AuditPosition, ConsentChangeRecord, CustomerRecord, EventPage, EventQuery, IdentityKey, IdentityLogEntry, Purpose } from './domain/index.js';
 import type { GuardedPorts } from './sources.js';
+import { identityIndexKey } from './domain/index.js';
 
 /**
  * One DataLoader per source per request: keys asked for in the same tick go

@@ -14,9 +14,8 @@ import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import { SourceError } from '../resilience/sourceError.js';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
 import {
@@ -34,10 +33,13 @@ import {
   SUPPRESSION_KEY_FINGERPRINT_HASH,
   suppressionItemSchema,
   suppressionKeyFingerprintItemSchema,
+  parseItem,
+  parseOrThrow,
 } from './schemas.js';
-import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
+import { identityIndexKey } from '../../src/domain/index.js';
 
 export interface DynamoConnection {
   readonly endpoint?: string | undefined;
@@ -766,26 +768,11 @@ function oversizedAudit(): SourceError {
 }
 
 /** Identity types are upper-case words, so `MATCH#…` never collides with an identifier's key. */
-function matchIndexKey(matchId: string): string {
-  return `MATCH#${matchId}`;
-}
-
 /** `customerId IN (...)`: the index item is still held by one of these customers. */
 function heldByCondition(customerIds: readonly string[]): { condition: string; values: Record<string, string> } {
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
-}
-
-function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {
-  const result = schema.safeParse(item);
-  return result.success ? result.data : malformedPayload(SOURCE, result.error.issues);
-}
-
-function parseOrThrow<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
-  const parsed = parseItem(schema, item);
-  if (parsed instanceof Error) throw parsed;
-  return parsed;
 }
 
 /** A suggestion as stored: with the key the status index sorts it by. */

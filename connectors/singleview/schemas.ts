@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { malformedPayload } from '../resilience/sourceError.js';
 import { CONSENT_STATUSES, ERASURE_STATUSES, IDENTITY_TYPES, PURPOSES, SUGGESTION_ORIGINS, SUGGESTION_STATUSES } from '../../src/domain/index.js';
 
 /**
@@ -237,3 +238,15 @@ export const apiKeyItemSchema = z.object({
   pseudonymScope: z.enum(['shared', 'principal']).nullish(),
   pseudonymSubject: nullableString,
 });
+
+/** An item checked against its schema: the record, or (one bad item failing only its own key) a malformed_payload SourceError naming paths, never values. */
+export function parseItem<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> | Error {
+  const result = schema.safeParse(item);
+  return result.success ? result.data : malformedPayload('singleview', result.error.issues);
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> {
+  const parsed = parseItem(schema, item);
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}

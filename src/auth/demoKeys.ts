@@ -3,7 +3,7 @@ import { SCOPES, READ_SCOPES } from './scopes.js';
 import type { Scope } from './scopes.js';
 import { PURPOSES } from '../domain/index.js';
 
-/** The demo keys of DESIGN.md; created only in embedded demo mode. */
+/** The demo keys (README.md, docs/security.md); created only in embedded demo mode. */
 export interface DemoKey {
   readonly key: string;
   readonly clientName: string;

@@ -13,3 +13,4 @@ export type * from './consent.js';
 export type * from './identityLog.js';
 export type * from './suggestion.js';
 export type * from './erasure.js';
+export * from './identityKey.js';

@@ -1,7 +1,7 @@
 /**
  * Every enumeration of the domain, written once. The schema's enums of the
  * same name (schema/vocabulary.graphql and the type files) must list the
- * same values: src/domain/vocabulary.test.ts compares them.
+ *  same values: src/domain/vocabulary.test.ts compares them.
  */
 
 /** Kinds of identifier a customer is known by. */

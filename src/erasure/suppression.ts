@@ -2,8 +2,9 @@ import { createHmac } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import type { IdentityKey, SuppressionRecord } from '../domain/index.js';
 import type { ErasurePort } from '../../connectors/singleview/port.js';
-import { identityIndexKey } from '../../connectors/singleview/keys.js';
+
 import type { Pseudonyms } from '../privacy/pseudonym.js';
+import { identityIndexKey } from '../domain/index.js';
 
 /**
  * What the suppression list keeps of an erased identifier: HMAC-SHA-256 of

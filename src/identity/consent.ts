@@ -1,6 +1,6 @@
 import type { ConsentRecord, ConsentStatus, Purpose } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
-import { IdentityGraph } from './graph.js';
+import { MergeEngine } from './mergeEngine.js';
 import { newToken } from './ids.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
@@ -25,7 +25,7 @@ export interface SetConsentCommand {
  */
 export async function setConsent(scope: WriteScope, command: SetConsentCommand): Promise<ConsentRecord | null> {
   const { store, services } = scope;
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   return withRetries('setConsent', async () => {
     const customer = await graph.follow(command.customerId);
     if (!customer) return null;

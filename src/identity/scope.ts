@@ -10,7 +10,7 @@ import type { EventWriter } from './eventWriter.js';
 import type { Clock } from './clock.js';
 import { newToken } from './ids.js';
 import type { KeyedLock } from './keyedLock.js';
-import type { IdentityPolicy } from './policy.js';
+import type { IdentityPolicy } from './identityRules.js';
 import { WriteStore } from './store.js';
 
 /** What the write path is built from; one instance per gateway. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CustomerRecord, MatchEvidenceRecord, MergeSuggestionRecord, SuggestionOrigin, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../domain/index.js';
-import { IdentityGraph } from './graph.js';
+import { MergeEngine } from './mergeEngine.js';
 import { suggestionDecision } from '../audit/index.js';
-import { priorityRank } from './policy.js';
-import type { IdentityPolicy } from './policy.js';
+import { priorityRank } from './identityRules.js';
+import type { IdentityPolicy } from './identityRules.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
 
@@ -84,7 +84,7 @@ export async function acceptSuggestion(scope: WriteScope, id: string): Promise<A
   const suggestion = await scope.services.singleView.getMergeSuggestion(id, scope.store.call);
   if (!suggestion) return { status: 'unknown' };
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   let landed: Extract<PairOutcome, { status: 'merged' }> | undefined;
   try {
     const outcome = await withRetries('acceptMergeSuggestion', () => mergePair(scope, graph, suggestion));
@@ -124,7 +124,7 @@ type PairOutcome =
   | { readonly status: 'merged'; readonly record: CustomerRecord; readonly merged: readonly string[] }
   | Extract<AcceptOutcome, { status: 'customer-gone' | 'exceeds-limit' }>;
 
-async function mergePair(scope: WriteScope, graph: IdentityGraph, suggestion: MergeSuggestionRecord): Promise<PairOutcome> {
+async function mergePair(scope: WriteScope, graph: MergeEngine, suggestion: MergeSuggestionRecord): Promise<PairOutcome> {
   const current = await graph.canonical(suggestion.customerIds);
   const customers = suggestion.customerIds.map((id) => current.get(id) ?? null);
   if (customers.some((customer) => customer === null)) return { status: 'customer-gone' };

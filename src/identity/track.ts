@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyRecord } from '../domain/index.js';
 import type { IdempotencyClaim } from '../../connectors/singleview/port.js';
 import { withSegments } from '../segments/evaluate.js';
-import { IdentityGraph } from './graph.js';
+import { MergeEngine } from './mergeEngine.js';
 import { newCustomerId, newEventId } from './ids.js';
 import { newCustomerRecord } from './identify.js';
-import { applyEvent, holdsIdentity, keyString } from './records.js';
+import { applyEvent, holdsIdentity } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
 import { splitHolds, waitForSplit } from './unmerge.js';
+import { identityIndexKey } from '../domain/index.js';
 
 export interface TrackCommand {
   readonly key: IdentityKey;
@@ -65,17 +66,17 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
     channel: command.channel ?? null,
     source: command.source,
     properties: command.properties ?? null,
-    via: keyString(command.key),
+    via: identityIndexKey(command.key),
   };
   const idempotencyKey = command.idempotencyKey === undefined ? undefined : `${scope.context.principal}#${command.idempotencyKey}`;
   const payloadHash = idempotencyKey === undefined ? undefined : payloadHashOf(command);
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   try {
     return await withRetries('track', async () => {
       const customer = await findCustomer(scope, graph, command.key);
       // Only an identifier nobody holds can be suppressed (erasure unlinks them all): the known-customer path pays nothing.
       if (!customer) await scope.services.suppressions.refuseSuppressed([{ key: command.key, index: 0 }], scope.context.span);
-      if (customer && splitHolds(customer, { key: keyString(command.key) })) await waitForSplit(scope, customer);
+      if (customer && splitHolds(customer, { key: identityIndexKey(command.key) })) await waitForSplit(scope, customer);
       const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
       const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed, payloadHash) : Promise.resolve(null);
       try {
@@ -95,7 +96,7 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
 }
 
 /** The cached record when it still names the identifier (a stale one fails its version check later), else the index. */
-async function findCustomer(scope: WriteScope, graph: IdentityGraph, key: IdentityKey): Promise<CustomerRecord | null> {
+async function findCustomer(scope: WriteScope, graph: MergeEngine, key: IdentityKey): Promise<CustomerRecord | null> {
   const cached = scope.services.cache.lookup(key);
   if (cached && !cached.mergedInto && holdsIdentity(cached, key)) return cached;
   const [holder] = await graph.holders([key]);
@@ -122,7 +123,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
+async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -140,7 +141,7 @@ async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, ev
 }
 
 /** An old claim whose event is in no timeline: its writer is gone. */
-async function abandoned(scope: WriteScope, graph: IdentityGraph, claim: IdempotencyRecord): Promise<boolean> {
+async function abandoned(scope: WriteScope, graph: MergeEngine, claim: IdempotencyRecord): Promise<boolean> {
   if (scope.now().getTime() - Date.parse(claim.claimedAt) < IDEMPOTENCY_TAKEOVER_MS) return false;
   const holder = await graph.follow(claim.customerId);
   const position = { occurredAt: claim.occurredAt, id: claim.eventId };
@@ -157,7 +158,7 @@ async function releaseKey(scope: WriteScope, key: string, eventId: string): Prom
 type Appended = TrackOutcome & { readonly payloadHash?: string | undefined };
 
 /** The first call with this key: its event and the customer it went to (after merges). */
-async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<Appended> {
+async function duplicateOf(graph: MergeEngine, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<Appended> {
   const { record } = claim;
   const holder = await graph.follow(record.customerId);
   return { eventId: record.eventId, customerId: holder?.id ?? record.customerId, duplicate: true, payloadHash: record.payloadHash };
@@ -171,7 +172,7 @@ async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim
  */
 async function appendEvent(
   scope: WriteScope,
-  graph: IdentityGraph,
+  graph: MergeEngine,
   customer: CustomerRecord,
   event: EventRecord,
   key: IdentityKey,
@@ -188,7 +189,7 @@ async function appendEvent(
   const outcome = await store.update(
     customer.id,
     (current) => {
-      if (splitHolds(current, { key: keyString(key) })) return null;
+      if (splitHolds(current, { key: identityIndexKey(key) })) return null;
       const next = applyEvent(current, event, key);
       return { record: { ...next, segments: withSegments(next, specs, now) }, result: null };
     },
@@ -214,7 +215,7 @@ async function createWithEvent(
   event: EventRecord,
   command: TrackCommand,
   claim: Promise<IdempotencyClaim | null>,
-  graph: IdentityGraph,
+  graph: MergeEngine,
 ): Promise<Appended> {
   const { store, services } = scope;
   const now = scope.now();
@@ -241,7 +242,7 @@ async function createWithEvent(
     await undo();
     throw new RetryLater('identifier claimed by a concurrent writer');
   }
-  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [keyString(command.key)] });
+  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [identityIndexKey(command.key)] });
   services.cache.remember(record, command.key);
   return { eventId: event.id, customerId: record.id, duplicate: false };
 }

@@ -1,10 +1,11 @@
-import type { ConsentChangeRecord, ConsentRecord, CustomerRecord, IdentityKey, IdentityLogEntry, IdentityType, ProfileRecord, SegmentMembershipRecord, SplitMarker, ViaFactsRecord } from '../domain/index.js';
+import type { ConsentChangeRecord, ConsentRecord, CustomerRecord, IdentityKey, IdentityLogEntry, ProfileRecord, SegmentMembershipRecord, SplitMarker, ViaFactsRecord } from '../domain/index.js';
 import { evaluateMemberships } from '../segments/evaluate.js';
-import { IdentityGraph, MERGED_NOTE, STALE_MERGE_MS } from './graph.js';
+import { MergeEngine, MERGED_NOTE, STALE_MERGE_MS } from './mergeEngine.js';
 import { newCustomerId } from './ids.js';
-import { factsFromVias, holdsIdentity, keyString, legacyVia, mergeProfiles, minTime, viaFactsOf } from './records.js';
+import { factsFromVias, holdsIdentity, legacyVia, mergeProfiles, minTime, viaFactsOf } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { identityIndexKey, parseIdentityIndexKey } from '../domain/index.js';
 
 /** Consent decisions and identity log entries read per customer while splitting one. */
 const HISTORY_PAGE = 1000;
@@ -49,7 +50,7 @@ export interface SplitCounts {
  * once marked, any writer that finds the split stale finishes it.
  */
 export async function unmerge(scope: WriteScope, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   try {
     return await withRetries('unmerge', () => unmergeOnce(scope, graph, command));
   } finally {
@@ -57,7 +58,7 @@ export async function unmerge(scope: WriteScope, command: UnmergeCommand): Promi
   }
 }
 
-async function unmergeOnce(scope: WriteScope, graph: IdentityGraph, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
+async function unmergeOnce(scope: WriteScope, graph: MergeEngine, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
   const { store } = scope;
   const original = await graph.follow(command.customerId);
   if (!original) return { status: 'unknown-customer' };
@@ -74,7 +75,7 @@ async function unmergeOnce(scope: WriteScope, graph: IdentityGraph, command: Unm
   if (keys.length >= original.identities.length) return { status: 'leaves-none' };
 
   const aliases = await settledAliases(scope, graph, original);
-  const keyStrings = keys.map(keyString);
+  const keyStrings = keys.map(identityIndexKey);
   const marker: SplitMarker = {
     from: original.id,
     into: newCustomerId(),
@@ -111,7 +112,7 @@ function unchangedGraph(current: CustomerRecord, planned: CustomerRecord, keys: 
 }
 
 /** The customers this one absorbed, each merge finished first: a split must see every event and index entry in place. */
-async function settledAliases(scope: WriteScope, graph: IdentityGraph, original: CustomerRecord): Promise<CustomerRecord[]> {
+async function settledAliases(scope: WriteScope, graph: MergeEngine, original: CustomerRecord): Promise<CustomerRecord[]> {
   const items = await scope.store.customers(original.aliases ?? []);
   const unsettled = [...items.values()].filter((item) => item.mergeState !== 'done');
   if (unsettled.length === 0) return [...items.values()];
@@ -122,7 +123,7 @@ async function settledAliases(scope: WriteScope, graph: IdentityGraph, original:
 /** Absorbed customers every one of whose identifiers moves: their consents, profile and older events move with them. */
 function movingOrigins(aliases: readonly CustomerRecord[], keys: ReadonlySet<string>): string[] {
   return aliases
-    .filter((item) => item.identities.length > 0 && item.identities.every((identity) => keys.has(keyString(identity))))
+    .filter((item) => item.identities.length > 0 && item.identities.every((identity) => keys.has(identityIndexKey(identity))))
     .map((item) => item.id);
 }
 
@@ -233,7 +234,7 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     createdAt: origins.map((item) => item.createdAt).reduce<string | null>(minTime, null) ?? now.toISOString(),
     updatedAt: now.toISOString(),
     profile: mergeProfiles(origins),
-    identities: original.identities.filter((identity) => keys.has(keyString(identity))),
+    identities: original.identities.filter((identity) => keys.has(identityIndexKey(identity))),
     consents: inOrderOf(
       latestDecisions(context.history.filter((change) => movesWith(marker, change))),
       origins.flatMap((item) => item.consents.map((consent) => consent.purpose)),
@@ -287,7 +288,7 @@ async function moveEvents(scope: WriteScope, marker: SplitMarker): Promise<numbe
 /** Step 5: from here on, the moving identifiers resolve to the new customer. */
 async function repointIdentities(scope: WriteScope, marker: SplitMarker): Promise<void> {
   const port = scope.services.singleView;
-  await Promise.all(marker.keys.map((key) => port.moveIdentity(parseKey(key), [marker.from], marker.into, scope.store.call)));
+  await Promise.all(marker.keys.map((key) => port.moveIdentity(parseIdentityIndexKey(key), [marker.from], marker.into, scope.store.call)));
 }
 
 /** Step 6: ids of the moving customers now stand for the new one (reads and CRM or loyalty records keyed by them follow). */
@@ -338,7 +339,7 @@ function shrunk(current: CustomerRecord, marker: SplitMarker, context: SplitCont
   return {
     ...current,
     createdAt,
-    identities: current.identities.filter((identity) => !keys.has(keyString(identity))),
+    identities: current.identities.filter((identity) => !keys.has(identityIndexKey(identity))),
     ...factsFromVias(pickFacts(viaFactsOf(current), new Set(splitVias(marker)), false)),
     consents: keptDecisions(current, marker, context.history),
     profile: unfilledProfile(current.profile, split.profile, undo.flatMap((entry) => entry.undo?.filledFields ?? [])),
@@ -424,12 +425,6 @@ function unionMemberships(lists: ReadonlyArray<readonly SegmentMembershipRecord[
 function evaluateAll(scope: WriteScope, record: CustomerRecord, now: Date): SegmentMembershipRecord[] {
   const facts = { traits: record.traits, consents: record.consents, lastEventAt: record.lastEventAt ?? {} };
   return evaluateMemberships(scope.services.segments.all(), facts, record.segments, now);
-}
-
-/** `TYPE#value` back into an identifier (values may hold `#`). */
-export function parseKey(key: string): IdentityKey {
-  const at = key.indexOf('#');
-  return { type: key.slice(0, at) as IdentityType, value: key.slice(at + 1) };
 }
 
 /** The audit detail of an unmerge: how many identifiers of each type moved, never which. */

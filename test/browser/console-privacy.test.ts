@@ -27,7 +27,7 @@ const CONSENT_DENIED: FixturePolicy = {
   actions: { CONTACT: 'deny', IDENTIFIER: 'deny', DEMOGRAPHIC: 'deny', LOCATION: 'deny', FINANCIAL: 'deny', BEHAVIORAL: 'deny' },
 };
 /** For a consent-bound purpose the customer refused: nothing about them but the id. */
-/** The default policy's marketing row (DESIGN.md) for a customer who granted marketing consent. */
+/** The default policy's marketing row (docs/privacy.md, config/policy.json) for a customer who granted marketing consent. */
 const MARKETING_GRANTED: FixturePolicy = {
   purpose: 'marketing',
   denyReason: 'POLICY_DENIES',

@@ -2,11 +2,12 @@ import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
 import type { SegmentSpec } from '../segments/definitions.js';
-import { countByType } from './policy.js';
-import type { IdentityPolicy } from './policy.js';
-import { absorb, applyProfile, holdsIdentity, keyString, unionIdentities } from './records.js';
+import { countByType } from './identityRules.js';
+import type { IdentityPolicy } from './identityRules.js';
+import { absorb, applyProfile, holdsIdentity, unionIdentities } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater } from './store.js';
+import { identityIndexKey } from '../domain/index.js';
 
 /** Merges can chain (A into B, later B into C); a longer chain means a cycle. */
 const MAX_MERGE_HOPS = 8;
@@ -99,7 +100,7 @@ const NONE_VERIFIED: ReadonlySet<string> = new Set();
 
 /** Identifiers named in `verifiedKeys` become verified; the others stay as they are. */
 export function markVerified(identities: readonly IdentityRecord[], verifiedKeys: ReadonlySet<string>): IdentityRecord[] {
-  return identities.map((identity) => (!identity.verified && verifiedKeys.has(keyString(identity)) ? { ...identity, verified: true } : identity));
+  return identities.map((identity) => (!identity.verified && verifiedKeys.has(identityIndexKey(identity)) ? { ...identity, verified: true } : identity));
 }
 
 function filledFields(survivor: ProfileRecord, absorbed: ProfileRecord): string[] {
@@ -127,12 +128,12 @@ function newlyBroken(policy: IdentityPolicy, before: readonly IdentityRecord[], 
 }
 
 /**
- * The identity graph in the single view, as writers see it: canonical
+ * The merge engine: the identity graph in the single view as writers see it, canonical
  * customers (following merges, finishing or waiting for those in flight),
  * and the steps of a merge. The algorithm and its ordering of conditional
  * writes are in docs/identity-resolution.md.
  */
-export class IdentityGraph {
+export class MergeEngine {
   constructor(private readonly scope: WriteScope) {}
 
   private get port() {
@@ -255,7 +256,7 @@ export class IdentityGraph {
         customerId: survivorId,
         kind: 'merge',
         rule,
-        identityKeys: customer.identities.map(keyString),
+        identityKeys: customer.identities.map(identityIndexKey),
         otherCustomerId: customer.id,
         anchorKey: joins.anchorKey,
         otherKey: joins.otherKeys.get(customer.id) ?? null,
@@ -265,10 +266,10 @@ export class IdentityGraph {
     for (const { customer, type } of plan.refused) {
       this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [], otherCustomerId: customer.id });
     }
-    const linked = plan.linked.map((link) => keyString(link.key));
+    const linked = plan.linked.map((link) => identityIndexKey(link.key));
     if (linked.length > 0) this.scope.log({ customerId: survivorId, kind: 'link', rule: 'exact-match', identityKeys: linked, anchorKey: joins.anchorKey });
     for (const { link, type } of plan.rejectedLinks) {
-      this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [keyString(link.key)] });
+      this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [identityIndexKey(link.key)] });
     }
   }
 

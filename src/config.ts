@@ -321,6 +321,21 @@ export interface SourcePolicy {
   readonly queue: number;
 }
 
+/** First-party and identity-provider tokens (docs/security.md). */
+export interface TokenSettings {
+  /** HS256 shared secret (at least 32 characters). */
+  readonly secret?: string | undefined;
+  /** JWKS endpoint for asymmetric tokens (RS256, ES256, PS256, EdDSA). */
+  readonly jwksUrl?: string | undefined;
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+  /** Longest lifetime accepted (exp − iat, and exp − now), in seconds. */
+  readonly maxAgeSeconds: number;
+  /** Customer tokens: the claim that carries the login the identity provider verified, and the identity type it is. */
+  readonly customerClaim: string;
+  readonly customerIdentity: IdentityType;
+}
+
 export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
@@ -376,17 +391,7 @@ export interface GatewayConfig {
   readonly trackingPlanFile: string | undefined;
   /** The secret of `hash` pseudonyms; undefined only in demo mode (a random key is made, src/privacy/pseudonym.ts). */
   readonly pseudonymKey: string | undefined;
-  readonly tokens: {
-    readonly secret?: string | undefined;
-    readonly jwksUrl?: string | undefined;
-    readonly issuer?: string | undefined;
-    readonly audience?: string | undefined;
-    /** Longest lifetime a token may have (exp − iat, and exp − now). */
-    readonly maxAgeSeconds: number;
-    /** Customer tokens: the claim that carries the verified login, and the identity type it is. */
-    readonly customerClaim: string;
-    readonly customerIdentity: IdentityType;
-  };
+  readonly tokens: TokenSettings;
   /** False only in benchmark mode, to measure what enforcement and audit cost. */
   readonly privacyEnforcement: boolean;
   readonly hardening: HardeningConfig;

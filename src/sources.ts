@@ -120,8 +120,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       crm,
       loyalty,
       resolution,
-      guards: sourceGuards(config, deps),
-      keyLookups: keyLookupGuard(config, deps),
+      ...guardsOf(config, deps),
       adapters: {
         singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
         crm: config.mongodb ? 'mongodb' : 'embedded',
@@ -188,11 +187,14 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
     crm,
     loyalty,
     resolution,
-    guards: sourceGuards(config, deps),
-    keyLookups: keyLookupGuard(config, deps),
+    ...guardsOf(config, deps),
     adapters: { singleview: adapter, crm: adapter, loyalty: adapter, resolution: adapter },
     close: () => closeAll([resolution, loyalty, crm, singleView], deps.logger),
   };
+}
+
+function guardsOf(config: GatewayConfig, deps: SourceDependencies): Pick<Sources, 'guards' | 'keyLookups'> {
+  return { guards: sourceGuards(config, deps), keyLookups: keyLookupGuard(config, deps) };
 }
 
 function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<SourceName, SourceGuard> {

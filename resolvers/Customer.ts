@@ -2,7 +2,7 @@ import type { CustomerResolvers } from '../src/generated/graphql.js';
 import { eventQuery, loadBySourceKeys } from '../src/customers.js';
 import { encodeCursor } from '../src/cursor.js';
 import { badUserInput } from '../src/errors.js';
-import { loadIdentityGraph } from '../src/identityGraph.js';
+import { loadIdentityGraph } from '../src/identityGraphView.js';
 import { sourceKeysOf } from '../src/sourceKeys.js';
 
 /** Consent decisions returned at most per request: a long history is a page, not the whole trail. */

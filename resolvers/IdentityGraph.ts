@@ -1,8 +1,8 @@
-import type { IdentityType } from '../connectors/singleview/port.js';
+import type { IdentityType } from '../src/domain/index.js';
 import type { IdentityChangeKind, IdentityGraphResolvers } from '../src/generated/graphql.js';
 import { pageSize } from '../src/validation.js';
 
-/** The graph as loaded (src/identityGraph.ts); the change log is paged here, identifiers by type and node only. */
+/** The graph as loaded (src/identityGraphView.ts); the change log is paged here, identifiers by type and node only. */
 export const IdentityGraph: IdentityGraphResolvers = {
   changes(graph, args) {
     const first = pageSize(args.first, 'first', 50);

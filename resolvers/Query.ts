@@ -1,7 +1,7 @@
 import { writeContext } from '../src/context.js';
 import { badUserInput, forbidden, safeErrorDetail } from '../src/errors.js';
-import { markVerified } from '../src/identity/graph.js';
-import { keyString } from '../src/identity/records.js';
+import { markVerified } from '../src/identity/mergeEngine.js';
+
 import { customerNeeds, loadCustomers } from '../src/customers.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 import type { QueryResolvers } from '../src/generated/graphql.js';
@@ -9,6 +9,7 @@ import { explainLink } from '../src/explainLink.js';
 import { suggestionModels } from '../src/mergeSuggestions.js';
 import { customerId, customerIds, identityKey, pageSize } from '../src/validation.js';
 import { withItemErrors } from './fieldErrors.js';
+import { identityIndexKey } from '../src/domain/index.js';
 
 /** Root reads. Each validates its arguments, then goes through the request's loaders. */
 export const Query: QueryResolvers = {
@@ -43,12 +44,12 @@ export const Query: QueryResolvers = {
     const [customer] = await loadCustomers(ctx, [holder], customerNeeds(info));
     if (customer instanceof Error) throw customer;
     if (!customer) return null;
-    const held = customer.record.identities.find((identity) => keyString(identity) === keyString(login));
+    const held = customer.record.identities.find((identity) => identityIndexKey(identity) === identityIndexKey(login));
     if (!held || held.verified) return customer;
     // The token's own verified claim: recorded once on the customer; a failure costs only the record, not the answer.
     try {
       await ctx.services.identity.recordVerifiedLogin(login, customer.record.id, writeContext(ctx));
-      return { record: { ...customer.record, identities: markVerified(customer.record.identities, new Set([keyString(login)])) } };
+      return { record: { ...customer.record, identities: markVerified(customer.record.identities, new Set([identityIndexKey(login)])) } };
     } catch (error) {
       ctx.logger.warn({ err: safeErrorDetail(error) }, 'could not record a verified login');
       return customer;

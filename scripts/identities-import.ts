@@ -23,9 +23,9 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { IdentityType } from '../connectors/singleview/port.js';
+import type { IdentityType } from '../src/domain/index.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { IDENTITY_TYPES } from '../src/identity/policy.js';
+import { IDENTITY_TYPES } from '../src/domain/index.js';
 import { ImportUsageError, importColumns, importIdentities } from '../src/tools/importIdentities.js';
 import type { ImportReport } from '../src/tools/importIdentities.js';
 import { openSingleViewForTool } from '../src/tools/openSingleView.js';

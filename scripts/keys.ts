@@ -15,7 +15,8 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { ApiKeyRecord, AuditRecordModel, SingleViewPort } from '../connectors/singleview/port.js';
+import type { ApiKeyRecord, AuditRecordModel } from '../src/domain/index.js';
+import type { SingleViewPort } from '../connectors/singleview/port.js';
 import { AuditLog, KEY_ADMIN_TRAIL, directAuditSink } from '../src/audit/index.js';
 import { KeyAdminError, KeyInputError, createKey, listKeys, parseDuration, parseNewKey, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
 import type { KeyAdminAudit } from '../src/auth/keyAdmin.js';

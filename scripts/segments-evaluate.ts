@@ -10,7 +10,7 @@ import { createLogger } from '../src/logger.js';
 import { evaluateAllSegments } from '../src/segments/batch.js';
 import { SegmentCatalog } from '../src/segments/catalog.js';
 import { loadSegmentFile } from '../src/segments/definitions.js';
-import { openSources } from '../src/sources.js';
+import { guardSources, openSources } from '../src/sources.js';
 import { noopTracer } from '../src/telemetry/tracing.js';
 
 async function main(): Promise<void> {
@@ -21,8 +21,7 @@ async function main(): Promise<void> {
   try {
     const started = Date.now();
     const result = await evaluateAllSegments({
-      singleView: sources.singleView,
-      guard: sources.guards.singleview,
+      singleView: guardSources(sources).singleView,
       segments,
       clock: systemClock,
     });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { IdentityType } from '../connectors/singleview/port.js';
-import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
-import type { Blocklist, IdentityPolicy } from './identity/policy.js';
+import type { IdentityType } from './domain/index.js';
+import { IDENTITY_TYPES } from './domain/index.js';
+import { DEFAULT_IDENTITY_POLICY } from './identity/identityRules.js';
+import type { Blocklist, IdentityPolicy } from './identity/identityRules.js';
 import { pseudonymKeyProblem } from './privacy/pseudonym.js';
 import { SOURCE_ENV, refineSourceEnv, sourceConnections } from './sourceConfig.js';
 import type { CrmMapping } from '../connectors/crm/mapping.js';
@@ -103,7 +104,7 @@ const trustProxy = z
     ]),
   );
 
-const identityType = z.enum(IDENTITY_TYPES as [IdentityType, ...IdentityType[]], {
+const identityType = z.enum(IDENTITY_TYPES, {
   error: `expected identity types among ${IDENTITY_TYPES.join(', ')}`,
 });
 
@@ -320,6 +321,21 @@ export interface SourcePolicy {
   readonly queue: number;
 }
 
+/** First-party and identity-provider tokens (docs/security.md). */
+export interface TokenSettings {
+  /** HS256 shared secret (at least 32 characters). */
+  readonly secret?: string | undefined;
+  /** JWKS endpoint for asymmetric tokens (RS256, ES256, PS256, EdDSA). */
+  readonly jwksUrl?: string | undefined;
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+  /** Longest lifetime accepted (exp − iat, and exp − now), in seconds. */
+  readonly maxAgeSeconds: number;
+  /** Customer tokens: the claim that carries the login the identity provider verified, and the identity type it is. */
+  readonly customerClaim: string;
+  readonly customerIdentity: IdentityType;
+}
+
 export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
@@ -375,17 +391,7 @@ export interface GatewayConfig {
   readonly trackingPlanFile: string | undefined;
   /** The secret of `hash` pseudonyms; undefined only in demo mode (a random key is made, src/privacy/pseudonym.ts). */
   readonly pseudonymKey: string | undefined;
-  readonly tokens: {
-    readonly secret?: string | undefined;
-    readonly jwksUrl?: string | undefined;
-    readonly issuer?: string | undefined;
-    readonly audience?: string | undefined;
-    /** Longest lifetime a token may have (exp − iat, and exp − now). */
-    readonly maxAgeSeconds: number;
-    /** Customer tokens: the claim that carries the verified login, and the identity type it is. */
-    readonly customerClaim: string;
-    readonly customerIdentity: IdentityType;
-  };
+  readonly tokens: TokenSettings;
   /** False only in benchmark mode, to measure what enforcement and audit cost. */
   readonly privacyEnforcement: boolean;
   readonly hardening: HardeningConfig;

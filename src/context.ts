@@ -4,7 +4,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { SourceError } from '../connectors/resilience/sourceError.js';
-import type { Purpose } from '../connectors/singleview/port.js';
+import type { Purpose } from './domain/index.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Authenticator, Credentials } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
@@ -25,8 +25,9 @@ import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { ownerFactsOf } from './privacy/releaseDecision.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { SourceKeyHints } from './sourceKeys.js';
-import type { Sources } from './sources.js';
+import type { GuardedPorts, Sources } from './sources.js';
 import { requestSpan } from './telemetry/traceContext.js';
+import { PURPOSES } from './domain/index.js';
 
 /** What every resolver and plugin sees for one request. */
 export interface GatewayContext {
@@ -47,7 +48,10 @@ export interface GatewayContext {
 /** Built once at start and shared by all requests. */
 export interface GatewayServices {
   readonly config: GatewayConfig;
+  /** The sources as opened: adapters and guards (readiness, administration). */
   readonly sources: Sources;
+  /** The sources as requests call them: each port wrapped once by its guard (src/sources.ts). */
+  readonly ports: GuardedPorts;
   readonly authenticator: Authenticator;
   readonly segments: SegmentCatalog;
   readonly logger: Logger;
@@ -70,7 +74,6 @@ export interface GatewayServices {
 }
 
 export const PURPOSE_HEADER = 'x-c360-purpose';
-const PURPOSES: readonly Purpose[] = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'];
 
 export async function createContext(services: GatewayServices, credentials: Credentials, requestId: string = randomUUID()): Promise<GatewayContext> {
   const { headers } = credentials;
@@ -92,7 +95,7 @@ export async function createContext(services: GatewayServices, credentials: Cred
   }
   span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
   const traceId = span.spanContext().traceId;
-  const loaders = createLoaders(services.sources, { parentSpan: span, batching: services.config.batching });
+  const loaders = createLoaders(services.ports, { parentSpan: span, batching: services.config.batching });
   return {
     requestId,
     principal,

@@ -1,6 +1,6 @@
 import { getArgumentValues, isObjectType } from 'graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { CustomerRecord, EventQuery } from '../connectors/singleview/port.js';
+import type { CustomerRecord, EventQuery } from './domain/index.js';
 import type { GatewayContext } from './context.js';
 import { badUserInput } from './errors.js';
 import { decodeCursor } from './cursor.js';

@@ -4,7 +4,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 
 /**
- * The error codes of the public contract (DESIGN.md), one constructor per
+ * The error codes of the public contract (docs/errors.md), one constructor per
  * kind. Every error a client sees has `extensions.code`; source failures add
  * `extensions.source`; anything else becomes INTERNAL_SERVER_ERROR with a
  * trace id and no stack or data.

@@ -1,11 +1,12 @@
-import type { IdentityKey } from '../connectors/singleview/port.js';
+import type { IdentityKey } from './domain/index.js';
 import type { GatewayContext } from './context.js';
 import { loadCustomers } from './customers.js';
-import { linkPath } from './identity/identityGraph.js';
-import { isBlocked } from './identity/policy.js';
-import { keyString } from './identity/records.js';
-import { loadIdentityGraph } from './identityGraph.js';
+import { linkPath } from './identity/graphView.js';
+import { isBlocked } from './identity/identityRules.js';
+
+import { loadIdentityGraph } from './identityGraphView.js';
 import type { LinkExplanationModel } from './models.js';
+import { identityIndexKey } from './domain/index.js';
 
 /**
  * explainLink: whom each identifier resolves to, and when both resolve to
@@ -28,7 +29,7 @@ export async function explainLink(ctx: GatewayContext, a: IdentityKey, b: Identi
   if (customer instanceof Error) throw customer;
   if (!customer) return apart;
   const graph = await loadIdentityGraph(ctx, customer.record);
-  const path = linkPath({ customerId: graph.customerId, nodes: graph.nodes, edges: graph.edges }, keyString(a), keyString(b));
+  const path = linkPath({ customerId: graph.customerId, nodes: graph.nodes, edges: graph.edges }, identityIndexKey(a), identityIndexKey(b));
   const ownerId = customer.record.id;
   const nodes = (path?.nodes ?? []).map((node) => ({ ...node, ownerId }));
   const edges = (path?.edges ?? []).map((edge) => ({ ...edge, ownerId }));

@@ -1,27 +1,17 @@
 import DataLoader from 'dataloader';
-import type { Context, Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { CrmContactRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
 import type { CallOptions } from '../connectors/resilience/callOptions.js';
-import type { SourceGuard } from '../connectors/resilience/sourceGuard.js';
-import type {
-  AuditPage,
-  AuditPosition,
-  ConsentChangeRecord,
-  CustomerRecord,
-  EventPage,
-  EventQuery,
-  IdentityKey,
-  IdentityLogEntry,
-  Purpose,
-} from '../connectors/singleview/port.js';
-import type { SourceName } from './config.js';
-import type { Sources } from './sources.js';
+
+import type { AuditPage, AuditPosition, ConsentChangeRecord, CustomerRecord, EventPage, EventQuery, IdentityKey, IdentityLogEntry, Purpose } from './domain/index.js';
+import type { GuardedPorts } from './sources.js';
+import { identityIndexKey } from './domain/index.js';
 
 /**
  * One DataLoader per source per request: keys asked for in the same tick go
  * to the source as one batch, and a key asked for twice is fetched once.
- * Every batch runs through its source's guard, under the operation's span.
+ * Every batch goes to its source's guarded port (src/sources.ts), under the operation's span.
  */
 export interface Loaders {
   readonly customers: DataLoader<string, CustomerRecord | null>;
@@ -48,60 +38,40 @@ export interface LoaderOptions {
   readonly batching: boolean;
 }
 
-export function createLoaders(sources: Sources, options: LoaderOptions): Loaders {
-  const read = <T>(source: SourceName, operation: string, batchSize: number, task: (call: CallOptions) => Promise<T>) =>
-    guardOf(sources, source).run({ operation, batchSize, idempotent: true, parentSpan: options.parentSpan }, (signal: AbortSignal, traceContext: Context) =>
-      task({ signal, traceContext }),
-    );
+export function createLoaders(ports: GuardedPorts, options: LoaderOptions): Loaders {
+  const call: CallOptions = { parentSpan: options.parentSpan };
   /**
    * A failed batch becomes that error for every key. DataLoader forgets keys
    * whose whole batch rejected, so without this a second resolver asking for
    * the same key would call a failing source again in the same request.
    */
-  const batch = <K, V>(source: SourceName, operation: string, task: (keys: readonly K[], call: CallOptions) => Promise<ReadonlyArray<V | Error>>) =>
+  const batch =
+    <K, V>(load: (keys: readonly K[], call: CallOptions) => Promise<ReadonlyArray<V | Error>>) =>
     (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
-      read(source, operation, keys.length, (call) => task(keys, call)).catch((error: Error) => keys.map(() => error));
+      load(keys, call).catch((error: Error) => keys.map(() => error));
   const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
   const eventPages = new Map<string, Promise<EventPage>>();
+  const { singleView, crm, loyalty, resolution } = ports;
   return {
-    customers: new DataLoader(
-      batch('singleview', 'getCustomers', (ids: readonly string[], call) => sources.singleView.getCustomers(ids, call)),
-      loaderOptions,
-    ),
-    canonicalIds: new DataLoader(
-      batch('resolution', 'canonicalIds', (ids: readonly string[], call) => sources.resolution.canonicalIds(ids, call)),
-      loaderOptions,
-    ),
-    identities: new DataLoader(
-      batch('resolution', 'resolve', (keys: readonly IdentityKey[], call) => sources.resolution.resolve(keys, call)),
-      { ...loaderOptions, cacheKeyFn: (key) => `${key.type}#${key.value}` },
-    ),
-    crm: new DataLoader(
-      batch('crm', 'getMany', (crmIds: readonly string[], call) => sources.crm.getMany(crmIds, call)),
-      loaderOptions,
-    ),
-    loyalty: new DataLoader(
-      batch('loyalty', 'getMany', (memberIds: readonly string[], call) => sources.loyalty.getMany(memberIds, call)),
-      loaderOptions,
-    ),
+    customers: new DataLoader(batch((ids: readonly string[], o) => singleView.getCustomers(ids, o)), loaderOptions),
+    canonicalIds: new DataLoader(batch((ids: readonly string[], o) => resolution.canonicalIds(ids, o)), loaderOptions),
+    identities: new DataLoader(batch((keys: readonly IdentityKey[], o) => resolution.resolve(keys, o)), {
+      ...loaderOptions,
+      cacheKeyFn: identityIndexKey,
+    }),
+    crm: new DataLoader(batch((crmIds: readonly string[], o) => crm.getMany(crmIds, o)), loaderOptions),
+    loyalty: new DataLoader(batch((memberIds: readonly string[], o) => loyalty.getMany(memberIds, o)), loaderOptions),
     events: (customerId, query) => {
       const key = JSON.stringify([customerId, query]);
       let page = eventPages.get(key);
       if (!page) {
-        page = read('singleview', 'getEvents', 1, (call) => sources.singleView.getEvents(customerId, query, call));
+        page = singleView.getEvents(customerId, query, call);
         eventPages.set(key, page);
       }
       return page;
     },
-    auditTrail: (customerId, first, after) =>
-      read('singleview', 'getAuditTrail', 1, (call) => sources.singleView.getAuditTrail(customerId, first, after, call)),
-    consentHistory: (customerId, purpose, first) =>
-      read('singleview', 'getConsentHistory', 1, (call) => sources.singleView.getConsentHistory(customerId, { purpose, first }, call)),
-    identityLog: (customerId, first) =>
-      read('singleview', 'getIdentityLog', 1, (call) => sources.singleView.getIdentityLog(customerId, first, call)),
+    auditTrail: (customerId, first, after) => singleView.getAuditTrail(customerId, first, after, call),
+    consentHistory: (customerId, purpose, first) => singleView.getConsentHistory(customerId, { purpose, first }, call),
+    identityLog: (customerId, first) => singleView.getIdentityLog(customerId, first, call),
   };
-}
-
-function guardOf(sources: Sources, source: SourceName): SourceGuard {
-  return sources.guards[source];
 }

@@ -1,4 +1,4 @@
-import type { MergeSuggestionRecord } from '../connectors/singleview/port.js';
+import type { MergeSuggestionRecord } from './domain/index.js';
 import type { GatewayContext } from './context.js';
 import type { MergeSuggestionModel } from './models.js';
 

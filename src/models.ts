@@ -1,22 +1,8 @@
 import type { CrmContactRecord, SupportCaseRecord } from '../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../connectors/loyalty/port.js';
-import type {
-  ConsentChangeRecord,
-  ConsentRecord,
-  CustomerRecord,
-  EventRecord,
-  IdentityLogEntry,
-  IdentityLogKind,
-  IdentityRecord,
-  IdentityType,
-  MatchEvidenceRecord,
-  MergeSuggestionRecord,
-  ProfileRecord,
-  SegmentMembershipRecord,
-  TraitsRecord,
-} from '../connectors/singleview/port.js';
+import type { ConsentChangeRecord, ConsentRecord, CustomerRecord, EventRecord, IdentityLogEntry, IdentityLogKind, IdentityRecord, IdentityType, MatchEvidenceRecord, MergeSuggestionRecord, ProfileRecord, SegmentMembershipRecord, TraitsRecord } from './domain/index.js';
 import type { LinkRejection } from './identity/identify.js';
-import type { IdentityEdgeRecord, IdentityNodeRecord } from './identity/identityGraph.js';
+import type { IdentityEdgeRecord, IdentityNodeRecord } from './identity/graphView.js';
 
 /**
  * What resolvers hand to GraphQL for each type. Every object that carries

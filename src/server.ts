@@ -12,7 +12,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { ApiKeyAuthenticator, guardedKeyStore } from './auth/apiKeys.js';
+import { ApiKeyAuthenticator } from './auth/apiKeys.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Credentials } from './auth/authenticate.js';
 import { AuthFailureLimiter } from './auth/failureLimiter.js';
@@ -49,7 +49,7 @@ import { checkReadiness, checkSourcesAtStart, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { SourceKeyHints } from './sourceKeys.js';
-import { openSources } from './sources.js';
+import { guardSources, openSources } from './sources.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import { traceIdOfError } from './telemetry/errorTraceIds.js';
@@ -120,11 +120,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     await sources.close();
     throw error;
   });
+  // Every port wrapped once by its source's guard: nothing below calls a guard by hand.
+  const ports = guardSources(sources);
   const cache = new CustomerCache(config.writeCacheSize);
-  const auditWriter = new AuditWriter(sources.singleView, sources.guards.singleview);
+  const auditWriter = new AuditWriter(ports.singleView);
   const audit = new AuditLog(auditWriter, clock);
   const sourceKeyHints = new SourceKeyHints();
-  const suppressions = new SuppressionList(sources.singleView, sources.guards.singleview, suppressionSecret(config.suppressionKey, pseudonyms));
+  const suppressions = new SuppressionList(ports.singleView, suppressionSecret(config.suppressionKey, pseudonyms));
   await verifySuppressionKey(suppressions, logger).catch(async (error: unknown) => {
     await sources.close();
     throw error;
@@ -132,25 +134,25 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const services: GatewayServices = {
     config,
     sources,
+    ports,
     segments,
     logger,
     clock,
     tracer: telemetry.tracer,
     identity: new IdentityEngine({
-      singleView: sources.singleView,
-      guard: sources.guards.singleview,
+      singleView: ports.singleView,
       policy: config.identity,
       loginType: config.tokens.customerIdentity,
       segments,
       clock,
       cache,
       locks: new KeyedLock(),
-      events: new EventWriter(sources.singleView, sources.guards.singleview),
+      events: new EventWriter(ports.singleView),
       suppressions,
       logger,
       audit,
     }),
-    erasure: { sources, clock, cache, sourceKeyHints, suppressions, logger, audit },
+    erasure: { ports, clock, cache, sourceKeyHints, suppressions, logger, audit },
     shutdown: new ShutdownHooks(),
     policy,
     pseudonyms,
@@ -158,7 +160,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     audit,
     sourceKeyHints,
     authenticator: {
-      apiKeys: new ApiKeyAuthenticator(guardedKeyStore(sources.singleView, sources.keyLookups), {
+      apiKeys: new ApiKeyAuthenticator(ports.apiKeys, {
         cacheMs: config.apiKeyCacheMs,
         allowDemoKeys: config.demo.enabled,
         cacheSize: config.keyLookups.cacheSize,

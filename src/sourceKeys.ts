@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CustomerRecord, IdentityType } from '../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityType } from './domain/index.js';
 
 /**
  * How a customer is found in the sources that do not know c360's ids: by

@@ -2,27 +2,37 @@ import { join } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { createCrm } from '../connectors/crm/index.js';
+import { CRM_CALLS } from '../connectors/crm/port.js';
 import type { CrmPort } from '../connectors/crm/port.js';
 import { createLoyalty } from '../connectors/loyalty/index.js';
+import { LOYALTY_CALLS } from '../connectors/loyalty/port.js';
 import type { LoyaltyPort } from '../connectors/loyalty/port.js';
 import { createResolution } from '../connectors/resolution/index.js';
 import type { ResolutionSettings } from '../connectors/resolution/index.js';
+import { RESOLUTION_CALLS } from '../connectors/resolution/port.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
+import { guardPort } from '../connectors/resilience/guardedPort.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
 import { createSingleView } from '../connectors/singleview/index.js';
 import { MemorySingleView } from '../connectors/singleview/memory.js';
-import type { SingleViewPort } from '../connectors/singleview/port.js';
+import { API_KEY_LOOKUP_CALLS, SINGLE_VIEW_CALLS } from '../connectors/singleview/port.js';
+import type { ApiKeyPort, SingleViewPort } from '../connectors/singleview/port.js';
 import { installDemoKeys } from './auth/apiKeys.js';
 import type { GatewayConfig, SourceName } from './config.js';
 import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { DEMO_DATA_VERSION, demoSingleViewItems, seedSingleView } from './embedded/seed.js';
+import { DEMO_DATA_VERSION, demoLoad, seedSingleView } from './embedded/seed.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import { SourceStartError } from './sourceStart.js';
 
-/** The four sources behind the gateway, each with its guard (timeout, retry, breaker, span). */
+/**
+ * The four sources behind the gateway as opened: their adapters, and each
+ * source's guard (timeout, retry, breaker, span). The gateway calls them
+ * only through guardSources' guarded ports; health checks and
+ * administration use the adapters directly.
+ */
 export interface Sources {
   readonly singleView: SingleViewPort;
   readonly crm: CrmPort;
@@ -110,8 +120,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
       crm,
       loyalty,
       resolution,
-      guards: sourceGuards(config, deps),
-      keyLookups: keyLookupGuard(config, deps),
+      ...guardsOf(config, deps),
       adapters: {
         singleview: embeddedDynamo ? 'dynamodb (embedded dynalite)' : 'dynamodb',
         crm: config.mongodb ? 'mongodb' : 'embedded',
@@ -163,8 +172,11 @@ function resolutionSettings(config: GatewayConfig, singleView: SingleViewPort): 
  */
 async function openMemorySources(config: GatewayConfig, deps: SourceDependencies): Promise<Sources> {
   const demo = config.demo.enabled ? generateDemoData({ ...config.demo, segments: deps.segments.all() }) : undefined;
-  const singleView = new MemorySingleView(demo ? demoSingleViewItems(demo) : undefined);
-  if (demo) await installDemoKeys(singleView);
+  const singleView = new MemorySingleView();
+  if (demo) {
+    await singleView.bulkLoad(demoLoad(demo));
+    await installDemoKeys(singleView);
+  }
   const crm = await createCrm({ adapter: 'embedded', file: undefined, seed: () => demo?.crm ?? [] });
   const loyalty = await createLoyalty({ adapter: 'embedded', file: undefined, seed: () => demo?.loyalty ?? [] });
   const resolution = createResolution({ adapter: 'embedded', singleView });
@@ -175,11 +187,14 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
     crm,
     loyalty,
     resolution,
-    guards: sourceGuards(config, deps),
-    keyLookups: keyLookupGuard(config, deps),
+    ...guardsOf(config, deps),
     adapters: { singleview: adapter, crm: adapter, loyalty: adapter, resolution: adapter },
     close: () => closeAll([resolution, loyalty, crm, singleView], deps.logger),
   };
+}
+
+function guardsOf(config: GatewayConfig, deps: SourceDependencies): Pick<Sources, 'guards' | 'keyLookups'> {
+  return { guards: sourceGuards(config, deps), keyLookups: keyLookupGuard(config, deps) };
 }
 
 function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<SourceName, SourceGuard> {
@@ -202,6 +217,32 @@ function keyLookupGuard(config: GatewayConfig, deps: SourceDependencies): Source
     tracer: deps.tracer,
     onCircuitChange: (state) => deps.logger.warn({ source: 'singleview', guard: 'keyLookups', circuit: state }, 'circuit breaker changed state'),
   });
+}
+
+/**
+ * The sources as the gateway calls them: each port wrapped once, here, by
+ * its source's guard and the port's plan (its GuardPlan beside the port's
+ * interface: which methods are reads, retried within the deadline, and which
+ * writes, attempted once). Callers pass the request's span in the call
+ * options and never call a guard by hand.
+ */
+export interface GuardedPorts {
+  readonly singleView: SingleViewPort;
+  readonly crm: CrmPort;
+  readonly loyalty: LoyaltyPort;
+  readonly resolution: ResolutionPort;
+  /** API key lookups under the key lookup guard. */
+  readonly apiKeys: Pick<ApiKeyPort, 'getApiKey'>;
+}
+
+export function guardSources(sources: Sources): GuardedPorts {
+  return {
+    singleView: guardPort(sources.singleView, sources.guards.singleview, SINGLE_VIEW_CALLS),
+    crm: guardPort(sources.crm, sources.guards.crm, CRM_CALLS),
+    loyalty: guardPort(sources.loyalty, sources.guards.loyalty, LOYALTY_CALLS),
+    resolution: guardPort(sources.resolution, sources.guards.resolution, RESOLUTION_CALLS),
+    apiKeys: guardPort<Pick<ApiKeyPort, 'getApiKey'>>(sources.singleView, sources.keyLookups, API_KEY_LOOKUP_CALLS),
+  };
 }
 
 /** Closes in reverse order of opening (dynalite last); one failure does not stop the rest. */

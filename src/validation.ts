@@ -1,8 +1,8 @@
-import type { IdentityKey, IdentityType } from '../connectors/singleview/port.js';
+import type { IdentityKey, IdentityType } from './domain/index.js';
 import { normalizeIdentity } from '../connectors/resolution/normalize.js';
 import { badUserInput } from './errors.js';
 
-/** DESIGN.md: customer ids are 1–128 characters from [A-Za-z0-9_.:-]. */
+/** Customer ids are 1–128 characters from [A-Za-z0-9_.:-] (docs/errors.md, BAD_USER_INPUT). */
 const CUSTOMER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** `customers(ids:)` takes at most this many ids: one DynamoDB BatchGetItem. */
 export const MAX_CUSTOMER_IDS = 100;

@@ -7,18 +7,19 @@ import type {
   TrackInput,
 } from './generated/graphql.js';
 import type { ErasureSubject } from './erasure/forgetCustomer.js';
-import type { IdentityKey, ProfileRecord } from '../connectors/singleview/port.js';
+import type { IdentityKey, ProfileRecord } from './domain/index.js';
 import { badUserInput } from './errors.js';
 import type { SetConsentCommand } from './identity/consent.js';
 import type { IdentifyCommand } from './identity/identify.js';
-import { isBlocked } from './identity/policy.js';
-import type { Blocklist } from './identity/policy.js';
-import { keyString } from './identity/records.js';
+import { isBlocked } from './identity/identityRules.js';
+import type { Blocklist } from './identity/identityRules.js';
+
 import type { TrackCommand } from './identity/track.js';
 import type { UnmergeCommand } from './identity/unmerge.js';
 import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { customerId, identityKey } from './validation.js';
 import { MAX_IDENTIFIER_LENGTH, normalizeIdentity } from '../connectors/resolution/normalize.js';
+import { identityIndexKey } from './domain/index.js';
 
 /**
  * Mutation arguments checked and normalized into write commands. Every
@@ -55,8 +56,8 @@ export function identifyCommand(input: IdentifyInput, context: Omit<InputContext
       blocked.push({ type: identity.type, index });
       return [];
     }
-    if (seen.has(keyString(key))) return [];
-    seen.add(keyString(key));
+    if (seen.has(identityIndexKey(key))) return [];
+    seen.add(identityIndexKey(key));
     return [{ key, index, verified: identity.verified === true }];
   });
   if (identities.length === 0) {
@@ -211,8 +212,8 @@ export function unmergeCommand(args: MutationUnmergeArgs, context: Pick<InputCon
   const seen = new Set<string>();
   const identities = args.identities.flatMap((identity, index) => {
     const key = identityKey(identity.type, identity.value, `identities[${index}].value`, context.defaultRegion);
-    if (seen.has(keyString(key))) return [];
-    seen.add(keyString(key));
+    if (seen.has(identityIndexKey(key))) return [];
+    seen.add(identityIndexKey(key));
     return [{ key, index }];
   });
   return { customerId: id, identities, reason: text(args.reason, 'reason', MAX_REASON_LENGTH, 1) };

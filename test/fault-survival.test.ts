@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { identityIndexKey } from '../connectors/singleview/dynamodb.js';
+
 import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { crmOf, loyaltyOf, testDemoData } from './support/demo.js';
 import { startDynaliteProcess } from './support/dynaliteProcess.js';
@@ -14,6 +14,7 @@ import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { byPath } from './support/privacy.js';
 import { ResolutionTestServer } from './support/resolutionServers.js';
+import { identityIndexKey } from '../src/domain/index.js';
 
 /**
  * Fault survival (docs/security.md): each source in turn goes down, slow,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyAuthenticator, mintApiKey } from '../src/auth/apiKeys.js';
-import type { ApiKeyRecord } from '../connectors/singleview/port.js';
+import type { ApiKeyRecord } from '../src/domain/index.js';
 import { testDemoData } from './support/demo.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';

@@ -9,7 +9,7 @@ import { PII_SELECTION, PURPOSE_NAMES, customersByConsent } from './support/priv
 import { TEST_JWT_SECRET, loginOf, signToken } from './support/tokens.js';
 
 /**
- * DESIGN.md: logs, traces and error messages never contain personal values.
+ * docs/privacy.md: logs, traces and error messages never contain personal values.
  * This runs every purpose × class × consent combination, the token paths,
  * bad input that carries personal values, and a failing audit write, with
  * logs at `trace` and every span captured; then looks for every personal

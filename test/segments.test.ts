@@ -84,8 +84,8 @@ describe('real-time segments', () => {
 describe('batch evaluation (npm run segments:evaluate)', () => {
   it('re-evaluates every segment for every customer at the given time', async () => {
     clock.set('2026-11-05T00:00:00.000Z');
-    const { sources, segments } = gw.gateway.services;
-    const result = await evaluateAllSegments({ singleView: sources.singleView, guard: sources.guards.singleview, segments, clock: clock.now });
+    const { ports, segments } = gw.gateway.services;
+    const result = await evaluateAllSegments({ singleView: ports.singleView, segments, clock: clock.now });
     expect(result.scanned).toBeGreaterThanOrEqual(22);
 
     const specs = loadSegmentFile().segments;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import Fastify from 'fastify';
-import type { EventQuery } from '../../connectors/singleview/port.js';
+import type { EventQuery } from '../../src/domain/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { generateDemoData } from '../../src/embedded/demoData.js';

@@ -12,7 +12,7 @@ export interface Features {
   readonly rootFields: ReadonlySet<string>;
   /** A customer token that `me` accepts, or why there is none. */
   readonly customerToken: { readonly token: string } | { readonly missing: string };
-  /** Whether purpose-based enforcement withholds a field it should (DESIGN.md, issue 4). */
+  /** Whether purpose-based enforcement withholds a field it should (docs/privacy.md). */
   readonly privacyEnforced: boolean;
 }
 

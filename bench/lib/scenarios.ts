@@ -1,4 +1,4 @@
-import type { EventQuery } from '../../connectors/singleview/port.js';
+import type { EventQuery } from '../../src/domain/index.js';
 import { DEMO_CUSTOMERS } from '../../src/embedded/demoData.js';
 import type { DemoData } from '../../src/embedded/demoData.js';
 

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { EmbeddedResolution } from '../../connectors/resolution/embedded.js';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
+import { guardPort } from '../../connectors/resilience/guardedPort.js';
 import { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
+import { SINGLE_VIEW_CALLS } from '../../connectors/singleview/port.js';
 import { AuditLog, AuditWriter } from '../../src/audit/index.js';
 import { configFrom } from '../../src/config.js';
 import type { IdentityInput } from '../../src/generated/graphql.js';
@@ -73,21 +75,19 @@ async function overDynalite(): Promise<Resolver> {
 
 /** The same engine over the single view port held in memory. */
 async function inMemory(): Promise<Resolver> {
-  const singleView = new MemorySingleView();
-  const guard = new SourceGuard({ source: 'singleview', timeoutMs: 30_000, retries: 0, breakerThreshold: 1_000, halfOpenAfterMs: 1_000, tracer: trace.getTracer('c360-eval') });
+  const singleView = guardPort(new MemorySingleView(), new SourceGuard({ source: 'singleview', timeoutMs: 30_000, retries: 0, breakerThreshold: 1_000, halfOpenAfterMs: 1_000, tracer: trace.getTracer('c360-eval') }), SINGLE_VIEW_CALLS);
   const engine = new IdentityEngine({
     singleView,
-    guard,
     policy: config.identity,
     loginType: config.tokens.customerIdentity,
     segments: new SegmentCatalog(loadSegmentFile(undefined)),
     clock: systemClock,
     cache: new CustomerCache(0),
     locks: new KeyedLock(),
-    events: new EventWriter(singleView, guard),
-    suppressions: new SuppressionList(singleView, guard, suppressionSecret(config.suppressionKey, new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: false, dataDir: undefined })))),
+    events: new EventWriter(singleView),
+    suppressions: new SuppressionList(singleView, suppressionSecret(config.suppressionKey, new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: false, dataDir: undefined })))),
     logger: createLogger('silent'),
-    audit: new AuditLog(new AuditWriter(singleView, guard)),
+    audit: new AuditLog(new AuditWriter(singleView)),
   });
   const resolution = new EmbeddedResolution(singleView);
   return { engine, canonicalIds: (ids) => resolution.canonicalIds(ids), close: async () => {} };

@@ -12,6 +12,7 @@
  * failure of the whole call rejects.
  */
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { GuardPlan } from '../resilience/guardedPort.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 
 export interface SupportCaseRecord {
@@ -43,3 +44,11 @@ export interface CrmPort {
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How each method runs under the crm source's guard (connectors/resilience/guardedPort.ts); erasing is idempotent, so it is retried like a read. */
+export const CRM_CALLS: GuardPlan<CrmPort> = {
+  getMany: { kind: 'read', options: 1, batch: 0 },
+  erase: { kind: 'idempotent', options: 1, batch: 0 },
+  health: 'unguarded',
+  close: 'unguarded',
+};

@@ -1,5 +1,5 @@
 import type { CallOptions } from '../resilience/callOptions.js';
-import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import { malformedPayload } from '../resilience/sourceError.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 import { HttpSource } from '../shared/httpSource.js';
 import type { HttpSourceCredentials } from '../shared/httpSource.js';
@@ -21,17 +21,16 @@ const SOURCE = 'loyalty';
  * The loyalty service over HTTP/JSON (docs/loyalty-api.md): `GET
  * /members?ids=a,b,c` by member id on a pool of keep-alive connections. A
  * non-2xx status, a body that is not JSON or a body off the contract is a
- * SourceError; one malformed member fails only its own key. `DELETE
- * /members/{memberId}` erases a member: 204 when it existed, 404 when not
- * (both mean done). Every call carries the configured headers and the trace
- * context.
+ * SourceError (status handling in connectors/shared/httpSource.ts); one
+ * malformed member fails only its own key. `DELETE /members/{memberId}`
+ * erases a member: 204 when it existed, 404 when not (both mean done).
  */
 export class HttpLoyalty implements LoyaltyPort {
   private readonly http: HttpSource;
   private readonly maxIds: number;
 
   constructor(options: HttpLoyaltyOptions) {
-    this.http = new HttpSource(options);
+    this.http = new HttpSource(SOURCE, options);
     this.maxIds = options.maxIdsPerRequest ?? 100;
   }
 
@@ -46,7 +45,7 @@ export class HttpLoyalty implements LoyaltyPort {
 
   private async fetchMembers(memberIds: readonly string[], into: Map<string, LoyaltyAccountRecord | Error>, options?: CallOptions): Promise<void> {
     const ids = memberIds.map(encodeURIComponent).join(',');
-    const body = await this.getJson(this.http.path(`/members?ids=${ids}`), options);
+    const body = await this.http.json('GET', `/members?ids=${ids}`, options);
     const envelope = membersResponseSchema.safeParse(body);
     if (!envelope.success) throw malformedPayload(SOURCE, envelope.error.issues);
     const asked = new Set(memberIds);
@@ -63,53 +62,15 @@ export class HttpLoyalty implements LoyaltyPort {
     }
   }
 
-  private async getJson(path: string, options?: CallOptions): Promise<unknown> {
-    const response = await this.http.pool.request({
-      method: 'GET',
-      path,
-      headers: this.http.headers({ accept: 'application/json' }, options),
-      signal: options?.signal,
-    });
-    const text = await response.body.text();
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      const failure = response.statusCode >= 500 || response.statusCode === 429 ? 'unavailable' : 'rejected';
-      throw new SourceError(SOURCE, failure, `HTTP ${response.statusCode}`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new SourceError(SOURCE, 'malformed_payload', 'body is not JSON');
-    }
+  erase(memberIds: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
+    return this.http.erase(
+      memberIds.map((memberId) => `/members/${encodeURIComponent(memberId)}`),
+      options,
+    );
   }
 
-  async erase(memberIds: readonly string[], options?: CallOptions): Promise<EraseOutcome> {
-    const outcomes = await Promise.all([...new Set(memberIds)].map((memberId) => this.deleteMember(memberId, options)));
-    return outcomes.includes('erased') ? 'erased' : 'not_found';
-  }
-
-  private async deleteMember(memberId: string, options?: CallOptions): Promise<EraseOutcome> {
-    const response = await this.http.pool.request({
-      method: 'DELETE',
-      path: this.http.path(`/members/${encodeURIComponent(memberId)}`),
-      headers: this.http.headers({}, options),
-      signal: options?.signal,
-    });
-    await response.body.dump();
-    if (response.statusCode === 204 || response.statusCode === 200) return 'erased';
-    if (response.statusCode === 404) return 'not_found';
-    const failure = response.statusCode >= 500 || response.statusCode === 429 ? 'unavailable' : 'rejected';
-    throw new SourceError(SOURCE, failure, `erase HTTP ${response.statusCode}`);
-  }
-
-  async health(options?: CallOptions): Promise<void> {
-    const response = await this.http.pool.request({
-      method: 'GET',
-      path: this.http.path('/health'),
-      headers: this.http.headers({}, options),
-      signal: options?.signal,
-    });
-    await response.body.dump();
-    if (response.statusCode !== 200) throw new SourceError(SOURCE, 'unavailable', `health HTTP ${response.statusCode}`);
+  health(options?: CallOptions): Promise<void> {
+    return this.http.health(options);
   }
 
   async close(): Promise<void> {

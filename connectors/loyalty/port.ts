@@ -12,6 +12,7 @@
  * call rejects.
  */
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { GuardPlan } from '../resilience/guardedPort.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 
 export interface LoyaltyAccountRecord {
@@ -30,3 +31,11 @@ export interface LoyaltyPort {
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How each method runs under the loyalty source's guard (connectors/resilience/guardedPort.ts); erasing is idempotent, so it is retried like a read. */
+export const LOYALTY_CALLS: GuardPlan<LoyaltyPort> = {
+  getMany: { kind: 'read', options: 1, batch: 0 },
+  erase: { kind: 'idempotent', options: 1, batch: 0 },
+  health: 'unguarded',
+  close: 'unguarded',
+};

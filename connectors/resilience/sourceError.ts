@@ -19,11 +19,14 @@ export class SourceError extends Error {
   override readonly name = 'SourceError';
   readonly source: string;
   readonly failure: SourceFailure;
+  /** How long the source asked to be left alone (HTTP Retry-After); the guard's retry waits this long instead of its own backoff. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(source: string, failure: SourceFailure, detail: string, options?: { cause?: unknown }) {
+  constructor(source: string, failure: SourceFailure, detail: string, options?: { cause?: unknown; retryAfterMs?: number | undefined }) {
     super(`${source} source ${describe(failure)}: ${detail}`, options);
     this.source = source;
     this.failure = failure;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   get isTimeout(): boolean {

@@ -16,7 +16,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import type { IPolicy } from 'cockatiel';
+import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
 import { SourceError } from './sourceError.js';
 
 export interface SourceGuardOptions {
@@ -98,9 +98,10 @@ export class SourceGuard {
     // each time, a few per cent of the gateway's CPU (bench/README.md); a call that
     // times out is still aborted.
     const deadline = timeout(options.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
-    const retryReads = retry(handleWhen(isRetryable), {
+    // A source that asked for more time than the deadline has left is not asked again in this call.
+    const retryReads = retry(handleWhen((error) => isRetryable(error) && !(error instanceof SourceError && (error.retryAfterMs ?? 0) > options.timeoutMs)), {
       maxAttempts: options.retries,
-      backoff: new ExponentialBackoff({ initialDelay: 20, maxDelay: 100 }),
+      backoff: respectingRetryAfter(new ExponentialBackoff({ initialDelay: 20, maxDelay: 100 })),
     });
     // Each attempt takes a slot (never held across a retry's backoff), then passes the breaker.
     const slots = options.concurrency === undefined ? undefined : bulkhead(options.concurrency, options.queue ?? 0);
@@ -202,6 +203,20 @@ function outcomeOf(error: SourceError): Outcome {
   if (error.failure === 'circuit_open') return 'circuit_open';
   if (error.failure === 'overloaded') return 'overloaded';
   return 'error';
+}
+
+type RetryBackoff = IBackoffFactory<IRetryBackoffContext<unknown>>;
+
+/** Jittered exponential backoff, except after an error carrying the source's own Retry-After: then that long. */
+function respectingRetryAfter(backoff: RetryBackoff): RetryBackoff {
+  return {
+    next(context) {
+      const step = backoff.next(context);
+      const error = 'error' in context.result ? context.result.error : undefined;
+      const asked = error instanceof SourceError ? error.retryAfterMs : undefined;
+      return { duration: asked ?? step.duration, next: (following) => respectingRetryAfter(step).next(following) };
+    },
+  };
 }
 
 /** A retry helps with a dropped connection or a 5xx, not with a bad payload or a cancelled call. */

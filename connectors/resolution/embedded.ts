@@ -1,6 +1,7 @@
 import type { CallOptions } from '../resilience/callOptions.js';
 import type { EraseOutcome } from '../shared/erasure.js';
-import type { IdentityKey, SingleViewPort } from '../singleview/port.js';
+import type { IdentityKey } from '../../src/domain/index.js';
+import type { SingleViewPort } from '../singleview/port.js';
 import type { ResolutionPort } from './port.js';
 
 /** Merges can chain (A into B, later B into C); a longer chain means a cycle. */

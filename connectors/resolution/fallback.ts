@@ -1,6 +1,6 @@
 import type { CallOptions } from '../resilience/callOptions.js';
 import type { EraseOutcome } from '../shared/erasure.js';
-import type { IdentityKey } from '../singleview/port.js';
+import type { IdentityKey } from '../../src/domain/index.js';
 import type { ResolutionPort } from './port.js';
 
 /**

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import type { IdentityKey, IdentityType } from '../singleview/port.js';
+import type { IdentityKey, IdentityType } from '../../src/domain/index.js';
 
 /**
  * Identifiers are normalized before any match, read or write, so that

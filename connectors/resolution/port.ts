@@ -13,8 +13,9 @@
  * rejects. Identifiers arrive normalized (normalize.ts).
  */
 import type { CallOptions } from '../resilience/callOptions.js';
+import type { GuardPlan } from '../resilience/guardedPort.js';
 import type { EraseOutcome } from '../shared/erasure.js';
-import type { IdentityKey } from '../singleview/port.js';
+import type { IdentityKey } from '../../src/domain/index.js';
 
 export interface ResolutionPort {
   /** Canonical customer id for each identifier. */
@@ -29,3 +30,12 @@ export interface ResolutionPort {
   health(options?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How each method runs under the resolution source's guard (connectors/resilience/guardedPort.ts); erasing is idempotent, so it is retried like a read. */
+export const RESOLUTION_CALLS: GuardPlan<ResolutionPort> = {
+  resolve: { kind: 'read', options: 1, batch: 0 },
+  canonicalIds: { kind: 'read', options: 1, batch: 0 },
+  erase: { kind: 'idempotent', options: 1, batch: 0 },
+  health: 'unguarded',
+  close: 'unguarded',
+};

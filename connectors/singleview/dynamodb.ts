@@ -14,39 +14,10 @@ import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { SourceError, malformedPayload } from '../resilience/sourceError.js';
-import type {
-  ApiKeyRecord,
-  AuditPage,
-  AuditPosition,
-  AuditRecordModel,
-  ConsentChangeRecord,
-  CustomerRecord,
-  CustomerScanPage,
-  ErasureJobRecord,
-  EventPage,
-  EventPosition,
-  EventQuery,
-  EventRecord,
-  IdempotencyClaim,
-  IdempotencyRecord,
-  IdentityClaim,
-  IdentityKey,
-  IdentityLogEntry,
-  MergeLink,
-  PageDeletion,
-  Purpose,
-  ReadOptions,
-  SingleViewPort,
-  SuppressionRecord,
-  WriteOutcome,
-  MergeSuggestionRecord,
-  SuggestionPage,
-  SuggestionPosition,
-  SuggestionStatus,
-} from './port.js';
+import { SourceError } from '../resilience/sourceError.js';
+import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
+import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,
@@ -62,10 +33,13 @@ import {
   SUPPRESSION_KEY_FINGERPRINT_HASH,
   suppressionItemSchema,
   suppressionKeyFingerprintItemSchema,
+  parseItem,
+  parseOrThrow,
 } from './schemas.js';
-import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
+import { identityIndexKey } from '../../src/domain/index.js';
 
 export interface DynamoConnection {
   readonly endpoint?: string | undefined;
@@ -82,6 +56,10 @@ const SOURCE = 'singleview';
 const BATCH_GET_LIMIT = 100;
 /** DynamoDB's BatchWriteItem limit. */
 const BATCH_WRITE_LIMIT = 25;
+/** BatchWriteItem calls in flight during a bulk load. */
+const BULK_LOAD_WRITERS = 8;
+/** The meta table item a bulk load writes last. */
+const LOAD_MARKER = 'demo-seed';
 /** DynamoDB's limit on the operands of IN in a condition. */
 const IN_LIMIT = 100;
 
@@ -732,6 +710,37 @@ export class DynamoSingleView implements SingleViewPort {
     return found;
   }
 
+  async getLoadMarker(): Promise<LoadMarker | null> {
+    const found = await this.document.send(new GetCommand({ TableName: this.tables.meta, Key: { id: LOAD_MARKER } }));
+    if (!found.Item) return null;
+    return { version: Number(found.Item.version ?? 0), customers: Number(found.Item.customers ?? 0), at: String(found.Item.at ?? '') };
+  }
+
+  async putLoadMarker(marker: LoadMarker): Promise<void> {
+    await this.document.send(new PutCommand({ TableName: this.tables.meta, Item: { id: LOAD_MARKER, ...marker } }));
+  }
+
+  /** Customers, the identity index, events, then consent history; BULK_LOAD_WRITERS BatchWriteItem calls of 100 items in flight. */
+  async bulkLoad(load: BulkLoad): Promise<void> {
+    const identities = load.customers.flatMap((customer) =>
+      customer.identities.map((identity) => ({ key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value })),
+    );
+    await this.putInParallel(this.tables.customers, load.customers as unknown as Item[]);
+    await this.putInParallel(this.tables.identities, identities);
+    await this.putInParallel(this.tables.events, load.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })));
+    await this.putInParallel(this.tables.consentHistory, load.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` })));
+  }
+
+  private async putInParallel(table: string, items: readonly Item[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT * 4) chunks.push(items.slice(i, i + BATCH_WRITE_LIMIT * 4));
+    let next = 0;
+    const writer = async () => {
+      while (next < chunks.length) await this.batchWrite(table, chunks[next++]!);
+    };
+    await Promise.all(Array.from({ length: BULK_LOAD_WRITERS }, writer));
+  }
+
   /** BatchWriteItem puts in chunks of 25, retrying unprocessed items. */
   async batchWrite(table: string, items: readonly Item[], options?: CallOptions): Promise<void> {
     await this.batchWriteRequests(table, items.map((Item) => ({ PutRequest: { Item } })), options);
@@ -759,26 +768,11 @@ function oversizedAudit(): SourceError {
 }
 
 /** Identity types are upper-case words, so `MATCH#…` never collides with an identifier's key. */
-function matchIndexKey(matchId: string): string {
-  return `MATCH#${matchId}`;
-}
-
 /** `customerId IN (...)`: the index item is still held by one of these customers. */
 function heldByCondition(customerIds: readonly string[]): { condition: string; values: Record<string, string> } {
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
-}
-
-function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {
-  const result = schema.safeParse(item);
-  return result.success ? result.data : malformedPayload(SOURCE, result.error.issues);
-}
-
-function parseOrThrow<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
-  const parsed = parseItem(schema, item);
-  if (parsed instanceof Error) throw parsed;
-  return parsed;
 }
 
 /** A suggestion as stored: with the key the status index sorts it by. */

@@ -1,9 +1,12 @@
-import type { AuditRecordModel, EventQuery, IdentityKey } from './port.js';
+import type { AuditRecordModel, EventQuery } from '../../src/domain/index.js';
 
-/** Identity index key: one item per normalized identifier. */
-export function identityIndexKey(key: IdentityKey): string {
-  return `${key.type}#${key.value}`;
+/** Match link key, beside the identity index: an external resolver's match group. */
+export function matchIndexKey(matchId: string): string {
+  return `MATCH#${matchId}`;
 }
+
+/** The identity index's key (src/domain/identityKey.ts), for the adapters. */
+export { identityIndexKey } from '../../src/domain/identityKey.js';
 
 /** Timeline sort key: ISO timestamps of one width sort as strings, the id breaks ties. */
 export function eventSortKey(occurredAt: string, id: string): string {

@@ -1,36 +1,8 @@
-import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { SourceError, malformedPayload } from '../resilience/sourceError.js';
-import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
-import type {
-  ApiKeyRecord,
-  AuditPage,
-  AuditPosition,
-  AuditRecordModel,
-  ConsentChangeRecord,
-  CustomerRecord,
-  CustomerScanPage,
-  ErasureJobRecord,
-  EventPage,
-  EventPosition,
-  EventQuery,
-  EventRecord,
-  IdempotencyClaim,
-  IdempotencyRecord,
-  IdentityClaim,
-  IdentityKey,
-  IdentityLogEntry,
-  MergeLink,
-  PageDeletion,
-  Purpose,
-  SingleViewPort,
-  SuppressionRecord,
-  WriteOutcome,
-  MergeSuggestionRecord,
-  SuggestionPage,
-  SuggestionPosition,
-  SuggestionStatus,
-} from './port.js';
+import { SourceError } from '../resilience/sourceError.js';
+import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
+import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
+import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,
@@ -44,7 +16,10 @@ import {
   idempotencyItemSchema,
   mergeLinkSchema,
   suppressionItemSchema,
+  parseItem,
+  parseOrThrow,
 } from './schemas.js';
+import { identityIndexKey } from '../../src/domain/index.js';
 
 type Item = Record<string, unknown>;
 
@@ -57,7 +32,6 @@ export interface SingleViewItems {
   readonly events: readonly EventRecord[];
 }
 
-const SOURCE = 'singleview';
 /** Events read per moveEventsVia call, as the DynamoDB adapter's Query limit. */
 const MOVE_PAGE = 200;
 
@@ -84,6 +58,7 @@ export class MemorySingleView implements SingleViewPort {
   private readonly suppressions = new Map<string, Item>();
   private suppressionKeyFingerprint: string | undefined;
   private readonly mergeSuggestions = new Map<string, Item>();
+  private loadMarker: LoadMarker | undefined;
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
     for (const customer of items.customers) this.customers.set(String(customer.id), customer);
@@ -422,14 +397,29 @@ export class MemorySingleView implements SingleViewPort {
 
   async health(): Promise<void> {}
 
+  async getLoadMarker(): Promise<LoadMarker | null> {
+    return this.loadMarker ?? null;
+  }
+
+  async putLoadMarker(marker: LoadMarker): Promise<void> {
+    this.loadMarker = { ...marker };
+  }
+
+  async bulkLoad(load: BulkLoad): Promise<void> {
+    for (const customer of load.customers) {
+      this.customers.set(customer.id, copy(customer));
+      for (const identity of customer.identities) {
+        this.identityIndex.set(identityIndexKey(identity), { key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value });
+      }
+    }
+    await this.putEvents(load.events);
+    await this.appendConsentChanges(load.consentHistory);
+  }
+
   async close(): Promise<void> {}
 }
 
 /** Same key space as the DynamoDB adapter: identity types are upper-case words, so `MATCH#…` never collides. */
-function matchIndexKey(matchId: string): string {
-  return `MATCH#${matchId}`;
-}
-
 /** A store hands out and keeps its own copies, never the caller's objects. */
 function copy<T>(value: T): Item {
   return structuredClone(value) as Item;
@@ -471,13 +461,3 @@ function firstIndex(items: readonly Item[], from: (sk: string) => boolean): numb
   return low;
 }
 
-function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {
-  const result = schema.safeParse(item);
-  return result.success ? result.data : malformedPayload(SOURCE, result.error.issues);
-}
-
-function parseOrThrow<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
-  const parsed = parseItem(schema, item);
-  if (parsed instanceof Error) throw parsed;
-  return parsed;
-}

@@ -9,421 +9,39 @@
  * `Error` instance for a key that failed on its own. A failure of the whole
  * call rejects the promise.
  */
+import type {
+  ApiKeyRecord,
+  AuditPage,
+  AuditPosition,
+  AuditRecordModel,
+  ConsentChangeRecord,
+  CustomerRecord,
+  CustomerScanPage,
+  ErasureJobRecord,
+  EventPage,
+  EventPosition,
+  EventQuery,
+  EventRecord,
+  IdempotencyRecord,
+  IdentityKey,
+  IdentityLogEntry,
+  MergeLink,
+  MergeSuggestionRecord,
+  Purpose,
+  SuggestionPage,
+  SuggestionPosition,
+  SuggestionStatus,
+  SuppressionRecord,
+} from '../../src/domain/index.js';
 import type { CallOptions } from '../resilience/callOptions.js';
-
-export type IdentityType =
-  | 'ANONYMOUS_ID'
-  | 'USER_ID'
-  | 'EMAIL'
-  | 'PHONE'
-  | 'DEVICE_ID'
-  | 'CRM_ID'
-  | 'LOYALTY_ID';
-
-export type Purpose = 'SUPPORT' | 'MARKETING' | 'ANALYTICS' | 'PERSONALIZATION' | 'FRAUD' | 'SELF_SERVICE';
-
-export type ConsentStatus = 'GRANTED' | 'DENIED';
-
-/** An identifier after normalization (see connectors/resolution/normalize.ts). */
-export interface IdentityKey {
-  readonly type: IdentityType;
-  readonly value: string;
-}
-
-export interface IdentityRecord extends IdentityKey {
-  readonly source: string;
-  readonly firstSeenAt: string;
-  readonly lastSeenAt: string;
-  /**
-   * The person proved it: an identify call by a principal with the
-   * identity:verify scope said so, an operator imported it (npm run
-   * identities:import without --unverified), or a customer token named it
-   * as its verified login. Once verified, it stays verified.
-   */
-  readonly verified?: boolean;
-}
-
-export interface AddressRecord {
-  readonly line1?: string | null;
-  readonly city?: string | null;
-  readonly postalCode?: string | null;
-  readonly country?: string | null;
-}
-
-export interface ProfileRecord {
-  readonly firstName?: string | null;
-  readonly lastName?: string | null;
-  readonly email?: string | null;
-  readonly phone?: string | null;
-  readonly birthDate?: string | null;
-  readonly address?: AddressRecord | null;
-}
-
-export interface ConsentRecord {
-  readonly purpose: Purpose;
-  readonly status: ConsentStatus;
-  readonly channel?: string | null;
-  readonly updatedAt: string;
-  readonly source: string;
-  /** The customer id the decision was given to (an id a merge later absorbed, or the customer itself), so an unmerge knows whose it is. */
-  readonly origin?: string | null;
-}
-
-export interface SegmentMembershipRecord {
-  readonly segmentId: string;
-  readonly since: string;
-}
-
-export interface TraitsRecord {
-  readonly lifetimeValue?: number | null;
-  readonly orderCount: number;
-  readonly firstSeenAt?: string | null;
-  readonly lastSeenAt?: string | null;
-}
-
-/**
- * What the events that arrived through one identifier added to a customer,
- * kept per identifier so that an unmerge can give each side exactly its own
- * facts. Keyed by identity index key (`TYPE#value`), or `@<customerId>` for
- * events a customer held before identifiers were recorded per event.
- */
-export interface ViaFactsRecord {
-  readonly orderCount: number;
-  readonly lifetimeValue?: number | null;
-  readonly firstSeenAt?: string | null;
-  readonly lastSeenAt?: string | null;
-  readonly lastEventAt: Readonly<Record<string, string>>;
-}
-
-/**
- * An unmerge in progress (docs/identity-resolution.md), on both customers it
- * concerns: identifiers `keys` and what arrived through them leave `from` for
- * the new customer `into`. Everything needed to finish it is here, so any
- * writer that finds it stale rolls it forward.
- */
-export interface SplitMarker {
-  readonly from: string;
-  readonly into: string;
-  /** Identity index keys (`TYPE#value`) that move. */
-  readonly keys: readonly string[];
-  /** Absorbed customer ids whose identifiers all move: their consents, profile and legacy events go too. */
-  readonly origins: readonly string[];
-  readonly startedAt: string;
-  /** The operator's reason, as given; copied into both identity logs, never logged. */
-  readonly note?: string | null;
-  readonly principal?: string | null;
-  readonly traceId?: string | null;
-}
-
-export interface CustomerRecord {
-  readonly id: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly profile: ProfileRecord;
-  readonly identities: readonly IdentityRecord[];
-  readonly consents: readonly ConsentRecord[];
-  readonly segments: readonly SegmentMembershipRecord[];
-  readonly traits: TraitsRecord;
-  /** Set when this customer was absorbed by a merge: the survivor's id. */
-  readonly mergedInto?: string | null;
-  /** Ids this customer absorbed, so other sources keyed by them still answer. */
-  readonly aliases?: readonly string[];
-  /**
-   * Where the merge that absorbs this customer stands (docs/identity-resolution.md):
-   * `pending` froze it, `committed` put its data into the survivor, `done`
-   * moved its events and identity links. Null when it was never absorbed.
-   */
-  readonly mergeState?: MergeState | null;
-  readonly mergeStartedAt?: string | null;
-  /** Latest `occurredAt` per event type: what real-time segment rules read. */
-  readonly lastEventAt?: Readonly<Record<string, string>>;
-  /** Traits and latest event times per identifier the events arrived through; their sum is `traits` and `lastEventAt`. */
-  readonly viaFacts?: Readonly<Record<string, ViaFactsRecord>>;
-  /** Set while an unmerge of this customer (either side) is in progress. */
-  readonly split?: SplitMarker | null;
-  /** For a customer an unmerge created: the customer it was split from. */
-  readonly splitFrom?: string | null;
-  /** Optimistic concurrency: a write names the version it read and stores version + 1. */
-  readonly version?: number;
-  /** Random id of the write that stored this version, so a writer whose call timed out can tell whether it landed. */
-  readonly writeToken?: string | null;
-}
-
-export type MergeState = 'pending' | 'committed' | 'done';
-
-export interface EventRecord {
-  readonly id: string;
-  readonly customerId: string;
-  readonly type: string;
-  readonly occurredAt: string;
-  readonly receivedAt: string;
-  readonly channel?: string | null;
-  readonly source: string;
-  readonly properties?: Record<string, unknown> | null;
-  /**
-   * The identifier the event arrived through (identity index key), or
-   * `@<customerId>` for an event that predates this field, set when a merge
-   * moves it. Identifies a person: never logged, never returned.
-   */
-  readonly via?: string | null;
-}
-
-/** Position in a customer's timeline; opaque to clients (see src/cursor.ts). */
-export interface EventPosition {
-  readonly occurredAt: string;
-  readonly id: string;
-}
-
-/** Timelines read oldest first unless a page asks for the newest first. */
-export type EventOrder = 'OLDEST_FIRST' | 'NEWEST_FIRST';
-
-export interface EventQuery {
-  readonly first: number;
-  /** Default OLDEST_FIRST; `after` continues in the same order. */
-  readonly order?: EventOrder | undefined;
-  readonly after?: EventPosition | undefined;
-  readonly types?: readonly string[] | undefined;
-  readonly since?: string | undefined;
-  readonly until?: string | undefined;
-}
-
-export interface EventPage {
-  readonly events: readonly EventRecord[];
-  readonly hasNextPage: boolean;
-}
-
-export interface FieldDecisionRecord {
-  readonly path: string;
-  readonly piiClass: string;
-  readonly decision: string;
-  readonly reason?: string | null;
-  /** Whose field it was; each customer's trail keeps only that customer's fields. */
-  readonly customerId?: string | null;
-}
-
-export interface AuditRecordModel {
-  readonly id: string;
-  readonly at: string;
-  readonly principal: string;
-  readonly purpose?: Purpose | null;
-  readonly operation: string;
-  readonly customerIds: readonly string[];
-  readonly fields: readonly FieldDecisionRecord[];
-  readonly traceId?: string | null;
-  /** Counts and types about a write (e.g. an unmerge), never personal values. */
-  readonly detail?: Readonly<Record<string, string | number>> | null;
-}
-
-export interface AuditPosition {
-  readonly at: string;
-  readonly id: string;
-}
-
-export interface AuditPage {
-  readonly records: readonly AuditRecordModel[];
-  readonly hasNextPage: boolean;
-}
-
-export interface ApiKeyRecord {
-  /** Public part of the key; the lookup key. */
-  readonly keyId: string;
-  /** SHA-256 hex of the secret part. The secret itself is never stored. */
-  readonly secretHash: string;
-  readonly clientName: string;
-  readonly scopes: readonly string[];
-  readonly purposes: readonly Purpose[];
-  readonly createdAt: string;
-  readonly expiresAt?: string | null;
-  readonly revoked: boolean;
-  /** Requests per minute; the gateway default applies when absent. */
-  readonly rateLimitPerMinute?: number | null;
-  /** Only documents from the trusted-documents manifest are accepted. */
-  readonly trustedDocumentsOnly?: boolean;
-  /** Demo keys exist only in embedded demo mode. */
-  readonly demo?: boolean;
-  /** Set by `keys rotate`: the key id that replaced this one. */
-  readonly replacedBy?: string | null;
-  /** `principal`: hashed values are pseudonyms of this key's own, that match no other key's (docs/privacy.md). Absent: shared. */
-  readonly pseudonymScope?: 'shared' | 'principal' | null;
-  /** For principal-scoped pseudonyms: whose they are, the first key id of the line (a rotation keeps it, so pseudonyms survive it). */
-  readonly pseudonymSubject?: string | null;
-}
-
-/** Just enough of a customer to follow merges. */
-export interface MergeLink {
-  readonly id: string;
-  readonly mergedInto?: string | null;
-  readonly mergeState?: MergeState | null;
-}
+import type { GuardedCall, GuardPlan } from '../resilience/guardedPort.js';
 
 /** A conditional write either lands or finds the item changed (or present) since it was read. */
 export type WriteOutcome = 'written' | 'conflict';
 
 export type IdentityClaim = { readonly status: 'claimed' } | { readonly status: 'held'; readonly customerId: string };
 
-/** `track` idempotency: the first caller of a key claims it for its event. */
-export interface IdempotencyRecord {
-  /** `<principal>#<idempotencyKey>`. */
-  readonly key: string;
-  readonly eventId: string;
-  readonly customerId: string;
-  readonly occurredAt: string;
-  readonly claimedAt: string;
-  /** Epoch seconds after which the key may be forgotten (DynamoDB TTL attribute). */
-  readonly expiresAt: number;
-  /** SHA-256 of the call as sent, so a key reused for another event is told apart from a retry. Absent on keys claimed before it was kept. */
-  readonly payloadHash?: string;
-}
-
 export type IdempotencyClaim = { readonly status: 'claimed' } | { readonly status: 'exists'; readonly record: IdempotencyRecord };
-
-/** One consent decision as it happened, kept newest first per customer. */
-export interface ConsentChangeRecord {
-  readonly customerId: string;
-  readonly id: string;
-  readonly purpose: Purpose;
-  readonly status: ConsentStatus;
-  readonly channel?: string | null;
-  readonly source: string;
-  readonly at: string;
-  readonly note?: string | null;
-  /** The customer id the decision was given to; copies made by a merge keep it. Absent: the customer whose history holds it. */
-  readonly origin?: string | null;
-  /** Who made the change (`key:<keyId>`, `agent:<sub>`), and the trace id of its request; absent on changes recorded before they were kept. */
-  readonly principal?: string | null;
-  readonly traceId?: string | null;
-}
-
-export type IdentityLogKind = 'create' | 'link' | 'merge' | 'reject' | 'abort' | 'unmerge';
-
-/** What a merge changed on the survivor, so an unmerge can restore it; names and times, no personal values. */
-export interface MergeUndoRecord {
-  /** The survivor's createdAt before the merge. */
-  readonly createdAt: string;
-  /** The survivor's segment memberships before the merge. */
-  readonly segments: readonly SegmentMembershipRecord[];
-  /** Profile fields the absorbed customer filled because the survivor had none. */
-  readonly filledFields: readonly string[];
-}
-
-/**
- * The append-only change log of the identity graph: every link, merge and
- * refused link, under the customer it concerns. Identifiers appear as index
- * keys (`TYPE#value`), so an erasure deletes a customer's log with its data.
- */
-export interface IdentityLogEntry {
-  readonly customerId: string;
-  readonly id: string;
-  readonly at: string;
-  readonly kind: IdentityLogKind;
-  /** Which rule decided: e.g. `exact-match`, `new-identifier`, `priority:EMAIL`, `limit:USER_ID`. */
-  readonly rule: string;
-  readonly identityKeys: readonly string[];
-  /** For merges: the absorbed customer (on the survivor's entry); for unmerges: the other side. */
-  readonly otherCustomerId?: string | null;
-  readonly principal?: string | null;
-  readonly traceId?: string | null;
-  /** link, merge: the identifier of the call the customer already held, which the others were joined to. */
-  readonly anchorKey?: string | null;
-  /** merge: the identifier of the call the absorbed customer held. */
-  readonly otherKey?: string | null;
-  /** merge: what an unmerge needs to restore the survivor. */
-  readonly undo?: MergeUndoRecord | null;
-  /** unmerge: the operator's reason, as given. */
-  readonly note?: string | null;
-}
-
-export type SuggestionStatus = 'OPEN' | 'ACCEPTED' | 'REJECTED';
-
-/** Why two customers are suggested as one: identify refused to merge them unverified, or a matcher scored them. */
-export type SuggestionOrigin = 'UNVERIFIED_MERGE' | 'MATCH';
-
-/** One piece of evidence for a suggestion: which attribute, how it compared, and its weight when a model scored it. Never a value. */
-export interface MatchEvidenceRecord {
-  readonly attribute: string;
-  readonly level: string;
-  readonly weight?: number | null;
-}
-
-/**
- * A merge waiting for a person (docs/identity-resolution.md, "Merge
- * suggestions"): identify kept it pending (UNVERIFIED_MERGE), or a matcher
- * suggested it. One per pair of customers: its id is derived from the pair,
- * so the same pair suggested again finds the one there is, and a rejected
- * pair stays rejected. Holds ids, types and levels, never a personal value.
- */
-export interface MergeSuggestionRecord {
-  readonly id: string;
-  /** The two customers as they were when suggested, sorted; a reader follows merges. */
-  readonly customerIds: readonly string[];
-  readonly status: SuggestionStatus;
-  readonly origin: SuggestionOrigin;
-  /** 1 for an exact match on an identifier that was not verified; a model's probability for MATCH. */
-  readonly probability: number;
-  readonly evidence: readonly MatchEvidenceRecord[];
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** The principal and trace of the request that made the suggestion. */
-  readonly principal?: string | null;
-  readonly traceId?: string | null;
-  /** Who accepted or rejected it, when, and (a rejection) why, as given. */
-  readonly decidedBy?: string | null;
-  readonly decidedAt?: string | null;
-  readonly reason?: string | null;
-}
-
-/** Where a page of suggestions starts: after this one, newest first. */
-export interface SuggestionPosition {
-  readonly createdAt: string;
-  readonly id: string;
-}
-
-export interface SuggestionPage {
-  readonly suggestions: readonly MergeSuggestionRecord[];
-  readonly hasNextPage: boolean;
-}
-
-export type ErasureStatus = 'ERASED' | 'NOT_FOUND' | 'FAILED';
-
-export interface ErasureSourceRecord {
-  readonly status: ErasureStatus;
-  readonly detail?: string | null;
-  readonly at: string;
-}
-
-/** One erasure request and where each source stands; a repeated request resumes from it. Holds ids, never personal values. */
-export interface ErasureJobRecord {
-  /** The id this copy of the job is filed under: one copy per id in `customerIds`, so any of them finds it. */
-  readonly customerId: string;
-  /** The customer being erased. */
-  readonly canonicalId: string;
-  readonly requestedAt: string;
-  readonly updatedAt: string;
-  /** The canonical id and every id it absorbed. */
-  readonly customerIds: readonly string[];
-  readonly sources: Readonly<Record<string, ErasureSourceRecord>>;
-  readonly completedAt?: string | null;
-}
-
-/**
- * An erased identifier on the suppression list (docs/erasure.md): only its
- * keyed hash is kept, never the value. `identify` and `track` refuse an
- * identifier on the list until an operator lifts it.
- */
-export interface SuppressionRecord {
-  /** HMAC-SHA-256 (hex) of the identity index key (`TYPE#value`) under the gateway's suppression key. */
-  readonly hash: string;
-  readonly identityType: IdentityType;
-  /** The erased customer whose identifier it was (the erasure job's canonical id). */
-  readonly customerId: string;
-  readonly suppressedAt: string;
-}
-
-export interface CustomerScanPage {
-  readonly customers: readonly CustomerRecord[];
-  /** Opaque position for the next page; undefined at the end. */
-  readonly next?: string | undefined;
-}
 
 /** Deletes go a page at a time, each within the source's deadline; the caller repeats while `more`. */
 export interface PageDeletion {
@@ -436,45 +54,50 @@ export interface ReadOptions extends CallOptions {
   readonly consistent?: boolean;
 }
 
-export interface SingleViewPort {
+/** Customers as readers see them: by id, merge links, and a scan for batch work. */
+export interface CustomerReadPort {
   /** Customers by id, merged or not (the caller follows `mergedInto`). */
   getCustomers(ids: readonly string[], options?: ReadOptions): Promise<ReadonlyArray<CustomerRecord | null | Error>>;
   /** Merge links by id: a projection of the customer item, for resolution. */
   getMergeLinks(ids: readonly string[], options?: CallOptions): Promise<ReadonlyArray<MergeLink | null | Error>>;
-  /** Identity index: which customer holds each identifier. */
-  customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<ReadonlyArray<string | null | Error>>;
-  /** One page of a customer's timeline, oldest first or newest first as the query asks. */
-  getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage>;
-  /** One page of a customer's audit trail, newest first. */
-  getAuditTrail(customerId: string, first: number, after?: AuditPosition, options?: CallOptions): Promise<AuditPage>;
-  appendAudit(record: AuditRecordModel, options?: CallOptions): Promise<void>;
-  /**
-   * Several audit records in one write (batch contract: one result per
-   * record). Durable when it resolves; a failed write rejects as a whole.
-   */
-  appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>>;
-  getApiKey(keyId: string): Promise<ApiKeyRecord | null>;
-  putApiKey(key: ApiKeyRecord): Promise<void>;
-  listApiKeys(): Promise<readonly ApiKeyRecord[]>;
-  /** Throws when the store cannot be reached. */
-  health(options?: CallOptions): Promise<void>;
-  close(): Promise<void>;
+  /** Every customer item, a page at a time (batch segment evaluation). */
+  scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage>;
+}
 
-  // Writes. Conditional writes answer `conflict` instead of throwing, so an
-  // expected race never counts as a source failure (circuit breaker).
-
+/** Customer items for the write path. Conditional writes answer `conflict` instead of throwing, so an expected race never counts as a source failure (circuit breaker). */
+export interface CustomerWritePort {
   /** Creates a customer whose id is not taken. */
   createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome>;
   /** Replaces a customer if its stored version is still `expectedVersion`; the record carries the next version. */
   replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
   /** Deletes customer items; resolves to how many existed. */
   deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number>;
+}
+
+/** The identity index (which customer holds each identifier) and the match links of an external resolver, with their conditional writes. */
+export interface IdentityIndexPort {
+  /** Identity index: which customer holds each identifier. */
+  customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<ReadonlyArray<string | null | Error>>;
   /** Claims an identifier for a customer if no customer holds it. */
   claimIdentity(key: IdentityKey, customerId: string, options?: CallOptions): Promise<IdentityClaim>;
   /** Points an identifier at `toId` if it is still held by one of `fromIds`. */
   moveIdentity(key: IdentityKey, fromIds: readonly string[], toId: string, options?: CallOptions): Promise<WriteOutcome>;
   /** Removes an identifier from the index if `customerIds` still hold it. */
   releaseIdentity(key: IdentityKey, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
+  /**
+   * Match links: an external resolver's match group (AWS Entity Resolution's
+   * matchId) → the canonical customer it stands for, kept beside the identity
+   * index. Same contract as the identity index methods.
+   */
+  customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
+  claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim>;
+  releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
+}
+
+/** Customers' timelines. */
+export interface EventPort {
+  /** One page of a customer's timeline, oldest first or newest first as the query asks. */
+  getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage>;
   /** Stores an event (a put: writing the same event twice stores it once). */
   putEvent(event: EventRecord, options?: CallOptions): Promise<void>;
   /** Stores several events in as few round trips as the store allows (BatchWriteItem). */
@@ -495,21 +118,56 @@ export interface SingleViewPort {
   moveEventsVia(fromId: string, toId: string, vias: readonly string[], after: string | undefined, options?: CallOptions): Promise<{ moved: number; next?: string | undefined }>;
   /** Deletes up to one page of a customer's timeline; `more` when some remain. */
   deleteEvents(customerId: string, options?: CallOptions): Promise<PageDeletion>;
+}
+
+/** `track` idempotency keys. */
+export interface IdempotencyPort {
   claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim>;
   /** Hands a key over to a new event if it still names `previousEventId` (taking over an abandoned claim). */
   takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome>;
   /** Gives a key back after the write it guarded failed, if it still names `eventId`. */
   releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void>;
+}
+
+/** Consent decisions as they happened. */
+export interface ConsentHistoryPort {
   appendConsentChanges(changes: readonly ConsentChangeRecord[], options?: CallOptions): Promise<void>;
   /** A customer's consent decisions, newest first, optionally for one purpose. */
   getConsentHistory(customerId: string, query: { purpose?: Purpose | undefined; first: number }, options?: CallOptions): Promise<ConsentChangeRecord[]>;
   deleteConsentHistory(customerId: string, options?: CallOptions): Promise<PageDeletion>;
   /** Deletes these entries from a customer's consent history (an unmerge moved them). */
   deleteConsentChanges(customerId: string, changes: ReadonlyArray<Pick<ConsentChangeRecord, 'at' | 'id'>>, options?: CallOptions): Promise<void>;
+}
+
+/** The identity graph's change log. */
+export interface IdentityLogPort {
   appendIdentityLog(entries: readonly IdentityLogEntry[], options?: CallOptions): Promise<void>;
   /** A customer's identity change log, newest first. */
   getIdentityLog(customerId: string, first: number, options?: CallOptions): Promise<IdentityLogEntry[]>;
   deleteIdentityLog(customerId: string, options?: CallOptions): Promise<PageDeletion>;
+}
+
+/** The audit trail (src/audit/writer.ts writes it). */
+export interface AuditPort {
+  /** One page of a customer's audit trail, newest first. */
+  getAuditTrail(customerId: string, first: number, after?: AuditPosition, options?: CallOptions): Promise<AuditPage>;
+  appendAudit(record: AuditRecordModel, options?: CallOptions): Promise<void>;
+  /**
+   * Several audit records in one write (batch contract: one result per
+   * record). Durable when it resolves; a failed write rejects as a whole.
+   */
+  appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>>;
+}
+
+/** Partners' API keys (src/auth/apiKeys.ts, npm run keys). */
+export interface ApiKeyPort {
+  getApiKey(keyId: string, options?: CallOptions): Promise<ApiKeyRecord | null>;
+  putApiKey(key: ApiKeyRecord): Promise<void>;
+  listApiKeys(): Promise<readonly ApiKeyRecord[]>;
+}
+
+/** Erasure jobs and the suppression list (docs/erasure.md). */
+export interface ErasurePort {
   getErasureJob(customerId: string, options?: CallOptions): Promise<ErasureJobRecord | null>;
   putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void>;
   /** The suppression list by hash (batch contract; strongly consistent, so a refusal holds right after an erasure). */
@@ -526,17 +184,10 @@ export interface SingleViewPort {
    * list (src/erasure/suppression.ts).
    */
   claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string>;
-  /**
-   * Match links: an external resolver's match group (AWS Entity Resolution's
-   * matchId) → the canonical customer it stands for, kept beside the identity
-   * index. Same contract as the identity index methods.
-   */
-  customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<ReadonlyArray<string | null | Error>>;
-  claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim>;
-  releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome>;
-  /** Every customer item, a page at a time (batch segment evaluation). */
-  scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage>;
+}
 
+/** Merge suggestions waiting for a person (docs/identity-resolution.md). */
+export interface MergeSuggestionPort {
   /** Stores a merge suggestion unless one with its id exists (the pair was suggested before): `conflict` then. */
   putMergeSuggestion(suggestion: MergeSuggestionRecord, options?: CallOptions): Promise<WriteOutcome>;
   getMergeSuggestion(id: string, options?: CallOptions): Promise<MergeSuggestionRecord | null>;
@@ -545,3 +196,117 @@ export interface SingleViewPort {
   /** One page of the suggestions with a status, newest first, from after `after`. */
   listMergeSuggestions(query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined }, options?: CallOptions): Promise<SuggestionPage>;
 }
+
+/** A data set loaded in bulk: customers (with their version), their events and consent history. The identity index follows from the customers' identities. */
+export interface BulkLoad {
+  readonly customers: readonly CustomerRecord[];
+  readonly events: readonly EventRecord[];
+  readonly consentHistory: readonly ConsentChangeRecord[];
+}
+
+/** Written last by a bulk load, so a load that was interrupted half-way is done again. */
+export interface LoadMarker {
+  readonly version: number;
+  readonly customers: number;
+  readonly at: string;
+}
+
+/** Loading the embedded demo data set (src/embedded/seed.ts): unconditional puts, then a marker. Start-up only, never the request path. */
+export interface BulkLoadPort {
+  getLoadMarker(): Promise<LoadMarker | null>;
+  /** Puts every item (a put of the same item again changes nothing), as few round trips as the store allows. */
+  bulkLoad(load: BulkLoad): Promise<void>;
+  putLoadMarker(marker: LoadMarker): Promise<void>;
+}
+
+/** Health for readiness, and close at shutdown. */
+export interface SourceLifecyclePort {
+  /** Throws when the store cannot be reached. */
+  health(options?: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The whole single view, as its adapters implement it; callers take the roles they need. */
+export interface SingleViewPort
+  extends CustomerReadPort,
+    CustomerWritePort,
+    IdentityIndexPort,
+    EventPort,
+    IdempotencyPort,
+    ConsentHistoryPort,
+    IdentityLogPort,
+    AuditPort,
+    ApiKeyPort,
+    ErasurePort,
+    MergeSuggestionPort,
+    BulkLoadPort,
+    SourceLifecyclePort {}
+
+const read = (options: number, batch?: number): GuardedCall => ({ kind: 'read', options, ...(batch === undefined ? {} : { batch }) });
+const idempotent = (options: number, batch?: number): GuardedCall => ({ kind: 'idempotent', options, ...(batch === undefined ? {} : { batch }) });
+const write = (options: number, batch?: number): GuardedCall => ({ kind: 'write', options, ...(batch === undefined ? {} : { batch }) });
+
+/**
+ * How each method runs under the single view's guard (guardPort): reads
+ * and idempotent puts are retried within the deadline, other writes get one
+ * attempt. API key writes and listing are administration (npm run keys) and
+ * key lookups have a guard of their own (src/sources.ts); health and close
+ * run outside the request path.
+ */
+export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
+  getCustomers: read(1, 0),
+  getMergeLinks: read(1, 0),
+  scanCustomers: read(2),
+  createCustomer: write(1),
+  replaceCustomer: write(2),
+  deleteCustomers: write(1, 0),
+  customerIdsByIdentity: read(1, 0),
+  claimIdentity: write(2),
+  moveIdentity: write(3),
+  releaseIdentity: write(2),
+  customerIdsByMatch: read(1, 0),
+  claimMatch: write(2),
+  releaseMatch: write(2),
+  getEvents: read(2),
+  putEvent: idempotent(1),
+  putEvents: idempotent(1, 0),
+  eventExists: read(2),
+  deleteEvent: write(2),
+  moveEvents: write(3),
+  moveEventsVia: write(4),
+  deleteEvents: write(1),
+  claimIdempotencyKey: write(1),
+  takeOverIdempotencyKey: write(2),
+  releaseIdempotencyKey: write(2),
+  appendConsentChanges: write(1, 0),
+  getConsentHistory: read(2),
+  deleteConsentHistory: write(1),
+  deleteConsentChanges: write(2, 1),
+  appendIdentityLog: write(1, 0),
+  getIdentityLog: read(2),
+  deleteIdentityLog: write(1),
+  getAuditTrail: read(3),
+  appendAudit: idempotent(1),
+  appendAudits: idempotent(1, 0),
+  getApiKey: 'unguarded',
+  putApiKey: 'unguarded',
+  listApiKeys: 'unguarded',
+  getErasureJob: read(1),
+  putErasureJob: write(1),
+  getSuppressions: read(1, 0),
+  putSuppressions: idempotent(1, 0),
+  deleteSuppression: write(1),
+  claimSuppressionKeyFingerprint: idempotent(1),
+  putMergeSuggestion: write(1),
+  getMergeSuggestion: read(1),
+  replaceMergeSuggestion: write(2),
+  listMergeSuggestions: read(1),
+  getLoadMarker: 'unguarded',
+  bulkLoad: 'unguarded',
+  putLoadMarker: 'unguarded',
+  health: 'unguarded',
+  close: 'unguarded',
+};
+
+/** Key lookups: under the key lookup guard (its own concurrency budget and breaker, docs/security.md "Floods"). */
+export const API_KEY_LOOKUP_CALLS: GuardPlan<Pick<ApiKeyPort, 'getApiKey'>> = { getApiKey: read(1) };

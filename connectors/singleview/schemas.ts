@@ -1,20 +1,14 @@
 import { z } from 'zod';
+import { malformedPayload } from '../resilience/sourceError.js';
+import { CONSENT_STATUSES, ERASURE_STATUSES, IDENTITY_TYPES, PURPOSES, SUGGESTION_ORIGINS, SUGGESTION_STATUSES } from '../../src/domain/index.js';
 
 /**
  * zod schemas for what comes back from the single view store. Items are
  * checked on the way in, so the rest of the gateway can trust the types.
  */
-export const identityTypeSchema = z.enum([
-  'ANONYMOUS_ID',
-  'USER_ID',
-  'EMAIL',
-  'PHONE',
-  'DEVICE_ID',
-  'CRM_ID',
-  'LOYALTY_ID',
-]);
-export const purposeSchema = z.enum(['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE']);
-export const consentStatusSchema = z.enum(['GRANTED', 'DENIED']);
+export const identityTypeSchema = z.enum(IDENTITY_TYPES);
+export const purposeSchema = z.enum(PURPOSES);
+export const consentStatusSchema = z.enum(CONSENT_STATUSES);
 
 const nullableString = z.string().nullish();
 
@@ -154,7 +148,7 @@ export const identityLogItemSchema = z.object({
   note: nullableString,
 });
 
-const erasureStatusSchema = z.enum(['ERASED', 'NOT_FOUND', 'FAILED']);
+const erasureStatusSchema = z.enum(ERASURE_STATUSES);
 
 export const erasureJobItemSchema = z.object({
   customerId: z.string(),
@@ -168,7 +162,7 @@ export const erasureJobItemSchema = z.object({
 
 export const suppressionItemSchema = z.object({
   hash: z.string(),
-  identityType: z.enum(['ANONYMOUS_ID', 'USER_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'CRM_ID', 'LOYALTY_ID']),
+  identityType: identityTypeSchema,
   customerId: z.string(),
   suppressedAt: z.string(),
 });
@@ -182,8 +176,8 @@ export const identityIndexItemSchema = z.object({ key: z.string(), customerId: z
 export const mergeSuggestionItemSchema = z.object({
   id: z.string(),
   customerIds: z.array(z.string()),
-  status: z.enum(['OPEN', 'ACCEPTED', 'REJECTED']),
-  origin: z.enum(['UNVERIFIED_MERGE', 'MATCH']),
+  status: z.enum(SUGGESTION_STATUSES),
+  origin: z.enum(SUGGESTION_ORIGINS),
   probability: z.number(),
   evidence: z.array(z.object({ attribute: z.string(), level: z.string(), weight: z.number().nullish() })),
   createdAt: z.string(),
@@ -244,3 +238,15 @@ export const apiKeyItemSchema = z.object({
   pseudonymScope: z.enum(['shared', 'principal']).nullish(),
   pseudonymSubject: nullableString,
 });
+
+/** An item checked against its schema: the record, or (one bad item failing only its own key) a malformed_payload SourceError naming paths, never values. */
+export function parseItem<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> | Error {
+  const result = schema.safeParse(item);
+  return result.success ? result.data : malformedPayload('singleview', result.error.issues);
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> {
+  const parsed = parseItem(schema, item);
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}

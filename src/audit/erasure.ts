@@ -1,4 +1,4 @@
-import type { ErasureSourceRecord, SuppressionRecord } from '../../connectors/singleview/port.js';
+import type { ErasureSourceRecord, SuppressionRecord } from '../domain/index.js';
 import type { AuditDetail } from './records.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditRecordModel, FieldDecisionRecord, Purpose } from '../../connectors/singleview/port.js';
+import type { AuditRecordModel, FieldDecisionRecord, Purpose } from '../domain/index.js';
 
 /**
  * How audit records are built (docs/privacy.md, "Audit"): one record per

@@ -1,4 +1,4 @@
-import type { SuggestionOrigin } from '../../connectors/singleview/port.js';
+import type { SuggestionOrigin } from '../domain/index.js';
 import type { AuditDetail } from './records.js';
 
 /** A merge suggestion as its audit records name it: by its own id, never by the pair of customers it is about. */

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { AuditRecordModel, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { AuditRecordModel } from '../domain/index.js';
+import type { AuditPort } from '../../connectors/singleview/port.js';
 
 /** Items per write: one BatchWriteItem holds 25. */
 const MAX_BATCH = 25;
@@ -33,8 +33,8 @@ interface PendingWrite {
  * request's records are written again on their own, so only the request
  * whose write really fails is told so (and its response fails closed).
  *
- * The write goes through the single view's SourceGuard (deadline, breaker,
- * span) and may be retried within the deadline: every record has its own id
+ * The write goes through the single view's guarded port (src/sources.ts:
+ * deadline, breaker, span) and may be retried within the deadline: every record has its own id
  * and lands under the same key with the same content however often it is
  * written, so a retry after a dropped connection cannot duplicate it.
  */
@@ -43,10 +43,7 @@ export class AuditWriter implements AuditSink {
   private inFlight = 0;
   private readonly writes = new Set<Promise<void>>();
 
-  constructor(
-    private readonly store: Pick<SingleViewPort, 'appendAudits'>,
-    private readonly guard: SourceGuard,
-  ) {}
+  constructor(private readonly store: Pick<AuditPort, 'appendAudits'>) {}
 
   write(records: readonly AuditRecordModel[], parentSpan?: Span): Promise<void> {
     if (records.length === 0) return Promise.resolve();
@@ -108,14 +105,12 @@ export class AuditWriter implements AuditSink {
   }
 
   private append(records: readonly AuditRecordModel[], parentSpan: Span | undefined): Promise<Array<void | Error>> {
-    return this.guard.run({ operation: 'appendAudits', batchSize: records.length, idempotent: true, parentSpan }, (signal) =>
-      this.store.appendAudits(records, { signal }),
-    );
+    return this.store.appendAudits(records, { parentSpan });
   }
 }
 
 /** Records written straight to the store, for a command outside the gateway (npm run keys). */
-export function directAuditSink(store: Pick<SingleViewPort, 'appendAudits'>): AuditSink {
+export function directAuditSink(store: Pick<AuditPort, 'appendAudits'>): AuditSink {
   return {
     async write(records) {
       const results = await store.appendAudits(records);

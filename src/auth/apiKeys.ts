@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { ApiKeyRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { ApiKeyRecord } from '../domain/index.js';
+import type { ApiKeyPort } from '../../connectors/singleview/port.js';
 import { DEMO_KEYS } from './demoKeys.js';
 import type { Principal } from './principal.js';
 
@@ -54,10 +54,15 @@ export function mintApiKey(fields: Omit<ApiKeyRecord, 'keyId' | 'secretHash' | '
 
 export type KeyCheck = { readonly status: 'valid'; readonly principal: Principal } | { readonly status: 'invalid'; readonly reason: string };
 
-/** Where key records are read; `parentSpan` is the request the lookup is for. */
-export interface KeyLookup {
-  getApiKey(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null>;
-}
+/**
+ * Where key records are read: the single view's key lookups, guarded apart
+ * from customer reads (src/sources.ts: the single view's deadline, with a
+ * separate concurrency budget and breaker), so a slow or failing single view
+ * refuses a request in time (SourceError) instead of holding it, and a flood
+ * of customer reads cannot starve authentication nor a flood of made-up keys
+ * open the circuit customer reads go through. Cached keys are not looked up.
+ */
+export type KeyLookup = Pick<ApiKeyPort, 'getApiKey'>;
 
 export interface ApiKeyCacheOptions {
   /** How long a found key record is kept: revocation and expiry take effect within it. 0: no cache. */
@@ -159,26 +164,12 @@ export class ApiKeyAuthenticator {
   }
 
   private async read(keyId: string, parentSpan?: Span): Promise<ApiKeyRecord | null> {
-    const record = await this.store.getApiKey(keyId, parentSpan);
+    const record = await this.store.getApiKey(keyId, { parentSpan });
     const keepMs = record ? this.options.cacheMs : (this.options.negativeCacheMs ?? this.options.cacheMs);
     if (keepMs > 0) (record ? this.known : this.unknown).set(keyId, { record, until: this.clock() + keepMs });
     if (record) this.unknown.delete(keyId);
     return record;
   }
-}
-
-/**
- * Key lookups through a guard of their own (src/sources.ts: the single view's
- * deadline, with a separate concurrency budget and breaker), so a slow or
- * failing single view refuses a request in time (SourceError) instead of
- * holding it, and a flood of customer reads cannot starve authentication nor
- * a flood of made-up keys open the circuit customer reads go through.
- * Cached keys are not looked up at all.
- */
-export function guardedKeyStore(store: Pick<SingleViewPort, 'getApiKey'>, guard: SourceGuard): KeyLookup {
-  return {
-    getApiKey: (keyId, parentSpan) => guard.run({ operation: 'getApiKey', batchSize: 1, idempotent: true, parentSpan }, () => store.getApiKey(keyId)),
-  };
 }
 
 function principalOf(record: ApiKeyRecord): Principal {
@@ -195,7 +186,7 @@ function principalOf(record: ApiKeyRecord): Principal {
 }
 
 /** Writes the demo keys (embedded demo mode only). Idempotent: same key, same record. */
-export async function installDemoKeys(store: Pick<SingleViewPort, 'putApiKey'>, now = new Date()): Promise<void> {
+export async function installDemoKeys(store: Pick<ApiKeyPort, 'putApiKey'>, now = new Date()): Promise<void> {
   await Promise.all(
     DEMO_KEYS.map((demo) => {
       const parsed = parseApiKey(demo.key)!;

@@ -1,8 +1,9 @@
-import type { Purpose } from '../../connectors/singleview/port.js';
+import type { Purpose } from '../domain/index.js';
 import { SCOPES, READ_SCOPES } from './scopes.js';
 import type { Scope } from './scopes.js';
+import { PURPOSES } from '../domain/index.js';
 
-/** The demo keys of DESIGN.md; created only in embedded demo mode. */
+/** The demo keys (README.md, docs/security.md); created only in embedded demo mode. */
 export interface DemoKey {
   readonly key: string;
   readonly clientName: string;
@@ -34,6 +35,6 @@ export const DEMO_KEYS: readonly DemoKey[] = [
     key: 'c360_demo_admin',
     clientName: 'Demo admin',
     scopes: SCOPES,
-    purposes: ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'],
+    purposes: PURPOSES,
   },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKeyRecord, AuditRecordModel } from '../../connectors/singleview/port.js';
+import type { ApiKeyRecord, AuditRecordModel } from '../domain/index.js';
 import { AuditLog } from '../audit/index.js';
 import { hashSecret, parseApiKey } from './apiKeys.js';
 import { KeyAdminError, createKey, parseDuration, revokeKey, rotateKey } from './keyAdmin.js';

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import type { ApiKeyRecord, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { ApiKeyRecord } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditDetail, AuditLog } from '../audit/index.js';
 import { mintApiKey } from './apiKeys.js';
 import type { NewKey } from './apiKeys.js';
 import { SCOPES } from './scopes.js';
+import { PURPOSES } from '../domain/index.js';
 
 /**
  * What `npm run keys` does, apart from talking to a terminal: create, list,
@@ -23,8 +25,6 @@ export interface KeyAdminAudit {
   readonly operator: string;
 }
 
-const PURPOSE_NAMES = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'] as const satisfies readonly Purpose[];
-
 export const newKeySchema = z.object({
   clientName: z.string().trim().min(1, 'expected a client name').max(200, 'expected at most 200 characters'),
   scopes: z.array(z.enum(SCOPES, { error: `unknown scope; expected ${SCOPES.join(', ')}` })).min(1, 'expected at least one scope'),
@@ -33,7 +33,7 @@ export const newKeySchema = z.object({
     z
       .string()
       .transform((name) => name.toUpperCase())
-      .pipe(z.enum(PURPOSE_NAMES, { error: `unknown purpose; expected ${PURPOSE_NAMES.join(', ')} (in any case)` })),
+      .pipe(z.enum(PURPOSES, { error: `unknown purpose; expected ${PURPOSES.join(', ')} (in any case)` })),
   ),
   expiresAt: z.iso
     .datetime({ offset: true, error: 'expected an ISO 8601 time such as 2027-01-31T00:00:00Z' })

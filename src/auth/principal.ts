@@ -1,4 +1,4 @@
-import type { IdentityKey, Purpose } from '../../connectors/singleview/port.js';
+import type { IdentityKey, Purpose } from '../domain/index.js';
 
 /** Who is calling: resolved once per request by the authenticator, read-only after. */
 export interface Principal {

@@ -2,25 +2,16 @@ import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jo
 import type { JWTPayload } from 'jose';
 import { GraphQLError } from 'graphql';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
-import type { IdentityKey, IdentityType, Purpose } from '../../connectors/singleview/port.js';
+import type { TokenSettings } from '../config.js';
+import type { IdentityKey, Purpose } from '../domain/index.js';
 import { unauthenticated } from '../errors.js';
 import type { TokenVerifier } from './authenticate.js';
 import type { Pseudonyms } from '../privacy/pseudonym.js';
 import type { Principal } from './principal.js';
 import { AGENT_SCOPES, CUSTOMER_SCOPES } from './scopes.js';
 
-export interface TokenConfig {
-  /** HS256 shared secret (at least 32 characters). */
-  readonly secret?: string | undefined;
-  /** JWKS endpoint for asymmetric tokens (RS256, ES256, PS256, EdDSA). */
-  readonly jwksUrl?: string | undefined;
-  readonly issuer?: string | undefined;
-  readonly audience?: string | undefined;
-  /** Longest lifetime accepted (exp − iat, and exp − now), in seconds. */
-  readonly maxAgeSeconds: number;
-  /** The claim of a customer token that carries the login the identity provider verified, and its identity type. */
-  readonly customerClaim: string;
-  readonly customerIdentity: IdentityType;
+/** The token settings of the configuration (C360_JWT_*, src/config.ts), and what the verifier needs besides. */
+export interface TokenConfig extends TokenSettings {
   /** For a PHONE login written without a country code. */
   readonly phoneRegion?: string;
   /** Keys the principal id of a customer token (`customer:<pseudonym of the login>`). */

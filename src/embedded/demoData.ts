@@ -2,15 +2,7 @@ import { Faker, en } from '@faker-js/faker';
 import type { CrmContactRecord, SupportCaseRecord } from '../../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
-import type {
-  ConsentChangeRecord,
-  ConsentRecord,
-  CustomerRecord,
-  EventRecord,
-  IdentityRecord,
-  IdentityType,
-  Purpose,
-} from '../../connectors/singleview/port.js';
+import type { ConsentChangeRecord, ConsentRecord, CustomerRecord, EventRecord, IdentityRecord, IdentityType, Purpose } from '../domain/index.js';
 import { loadSegmentFile } from '../segments/definitions.js';
 import type { SegmentSpec } from '../segments/definitions.js';
 import { evaluateMemberships } from '../segments/evaluate.js';

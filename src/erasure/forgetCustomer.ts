@@ -2,28 +2,23 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { EraseOutcome } from '../../connectors/shared/erasure.js';
-import type {
-  CustomerRecord,
-  ErasureJobRecord,
-  ErasureSourceRecord,
-  IdentityKey,
-  PageDeletion,
-  Purpose,
-} from '../../connectors/singleview/port.js';
+import type { CustomerRecord, ErasureJobRecord, ErasureSourceRecord, IdentityKey, Purpose } from '../domain/index.js';
+import type { PageDeletion } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { erasureRecord } from '../audit/index.js';
 import type { AuditActor, AuditLog } from '../audit/index.js';
 import type { SourceName } from '../config.js';
 import type { CustomerCache } from '../identity/cache.js';
 import type { Clock } from '../identity/clock.js';
-import { GuardedStore } from '../identity/store.js';
+import { WriteStore } from '../identity/store.js';
 import { sourceKeysOf } from '../sourceKeys.js';
 import type { SourceKeyHints } from '../sourceKeys.js';
-import type { Sources } from '../sources.js';
+import type { GuardedPorts } from '../sources.js';
 import type { SuppressionList } from './suppression.js';
 
 export interface ErasureServices {
-  readonly sources: Sources;
+  /** The guarded ports (src/sources.ts). */
+  readonly ports: GuardedPorts;
   readonly clock: Clock;
   readonly cache: CustomerCache;
   readonly sourceKeyHints: SourceKeyHints;
@@ -63,9 +58,9 @@ const MAX_MERGE_HOPS = 8;
  * the call fails, and a repeat (which resumes) writes it.
  */
 export async function forgetCustomer(services: ErasureServices, subject: ErasureSubject, request: ErasureRequest): Promise<ErasureJobRecord> {
-  const store = new GuardedStore(services.sources.singleView, services.sources.guards.singleview, request.span);
+  const store = new WriteStore(services.ports.singleView, request.span);
   const id = await subjectId(services, store, subject);
-  const job = (await store.read('getErasureJob', (o) => services.sources.singleView.getErasureJob(id, o))) ?? (await newJob(services, store, id));
+  const job = (await store.port.getErasureJob(id, store.call)) ?? (await newJob(services, store, id));
   const ids = job.customerIds;
   const records = [...(await store.customers(ids)).values()];
   const identities = records.flatMap((record) => record.identities.map(({ type, value }): IdentityKey => ({ type, value })));
@@ -74,18 +69,15 @@ export async function forgetCustomer(services: ErasureServices, subject: Erasure
 
   const sources = { ...job.sources };
   const pending = (source: SourceName) => sources[source]?.status !== 'ERASED' && sources[source]?.status !== 'NOT_FOUND';
-  // Erasing is idempotent, so the guard may retry it like a read.
-  const guarded = (source: SourceName, erase: (options: CallOptions) => Promise<EraseOutcome>) => () =>
-    services.sources.guards[source].run({ operation: 'erase', batchSize: 1, idempotent: true, parentSpan: request.span }, (signal, traceContext) =>
-      erase({ signal, traceContext }),
-    );
+  // The ports are guarded (src/sources.ts); erasing is idempotent, so their guards retry it like a read.
+  const call: CallOptions = { parentSpan: request.span };
   const run = (source: SourceName, erase: (options: CallOptions) => Promise<EraseOutcome>) =>
-    pending(source) ? attempt(services, source, guarded(source, erase)).then((status) => (sources[source] = status)) : Promise.resolve();
+    pending(source) ? attempt(services, source, () => erase(call)).then((status) => (sources[source] = status)) : Promise.resolve();
   // A customer without a CRM_ID (or LOYALTY_ID) has nothing in that source, and costs it no call.
   const byKeys = (keys: readonly string[], erase: (keys: readonly string[], o: CallOptions) => Promise<EraseOutcome>) => (o: CallOptions) =>
     keys.length === 0 ? Promise.resolve<EraseOutcome>('not_found') : erase(keys, o);
 
-  const { crm, loyalty, resolution } = services.sources;
+  const { crm, loyalty, resolution } = services.ports;
   const keys = records.map(sourceKeysOf);
   await Promise.all([
     run('crm', byKeys(keys.flatMap((k) => k.crm), (k, o) => crm.erase(k, o))),
@@ -107,7 +99,7 @@ export async function forgetCustomer(services: ErasureServices, subject: Erasure
   const now = services.clock().toISOString();
   const done = ERASURE_SOURCES.every((source) => !pending(source));
   const updated: ErasureJobRecord = { ...job, sources, updatedAt: now, completedAt: done ? (job.completedAt ?? now) : null };
-  await Promise.all(ids.map((customerId) => store.write('putErasureJob', (o) => services.sources.singleView.putErasureJob({ ...updated, customerId }, o))));
+  await Promise.all(ids.map((customerId) => store.port.putErasureJob({ ...updated, customerId }, store.call)));
   await services.audit.appliedChanges(erasureActor(request, 'forgetCustomer'), [erasureRecord(job.canonicalId, sources, ERASURE_SOURCES, done)], request.span);
   return updated;
 }
@@ -125,20 +117,20 @@ export function erasureActor(request: ErasureRequest, operation: string): AuditA
  * held gets an id derived from its keyed hash: the receipt says every source
  * had nothing, and the identifier is suppressed all the same.
  */
-async function subjectId(services: ErasureServices, store: GuardedStore, subject: ErasureSubject): Promise<string> {
+async function subjectId(services: ErasureServices, store: WriteStore, subject: ErasureSubject): Promise<string> {
   if (subject.by === 'id') return subject.id;
-  const port = services.sources.singleView;
-  const [holder] = await store.read('customerIdsByIdentity', (o) => port.customerIdsByIdentity([subject.key], { ...o, consistent: true }));
+  const port = store.port;
+  const [holder] = await port.customerIdsByIdentity([subject.key], { ...store.call, consistent: true });
   if (holder instanceof Error) throw holder;
   if (holder) return holder;
   const hash = services.suppressions.hash(subject.key);
-  const [entry] = await store.read('getSuppressions', (o) => port.getSuppressions([hash], o));
+  const [entry] = await port.getSuppressions([hash], store.call);
   if (entry instanceof Error) throw entry;
   return entry?.customerId ?? `erased_${hash.slice(0, 40)}`;
 }
 
 /** A new job for the customer `id` stands for (after merges), covering every id it absorbed. */
-async function newJob(services: ErasureServices, store: GuardedStore, id: string): Promise<ErasureJobRecord> {
+async function newJob(services: ErasureServices, store: WriteStore, id: string): Promise<ErasureJobRecord> {
   const customer = await canonicalCustomer(store, id);
   const canonicalId = customer?.id ?? id;
   const customerIds = [...new Set([canonicalId, id, ...(customer?.aliases ?? [])])];
@@ -146,7 +138,7 @@ async function newJob(services: ErasureServices, store: GuardedStore, id: string
   return { customerId: canonicalId, canonicalId, requestedAt: now, updatedAt: now, customerIds, sources: {}, completedAt: null };
 }
 
-async function canonicalCustomer(store: GuardedStore, id: string): Promise<CustomerRecord | null> {
+async function canonicalCustomer(store: WriteStore, id: string): Promise<CustomerRecord | null> {
   let current = await store.customer(id);
   for (let hop = 0; current?.mergedInto && hop < MAX_MERGE_HOPS; hop++) current = await store.customer(current.mergedInto);
   return current;
@@ -166,21 +158,21 @@ async function attempt(services: ErasureServices, source: SourceName, erase: () 
 }
 
 /** Timelines, consent histories, identity logs, then the customer items; a page per guarded call, so a long timeline never outlives one deadline. */
-async function eraseSingleView(store: GuardedStore, ids: readonly string[]): Promise<EraseOutcome> {
+async function eraseSingleView(store: WriteStore, ids: readonly string[]): Promise<EraseOutcome> {
   const port = store.port;
   let found = 0;
-  const drain = async (operation: string, deletePage: (customerId: string, o: CallOptions) => Promise<PageDeletion>, customerId: string) => {
+  const drain = async (deletePage: (customerId: string, o: CallOptions) => Promise<PageDeletion>, customerId: string) => {
     for (let more = true; more; ) {
-      const page = await store.write(operation, (o) => deletePage(customerId, o));
+      const page = await deletePage(customerId, store.call);
       found += page.deleted;
       more = page.more;
     }
   };
   for (const customerId of ids) {
-    await drain('deleteEvents', (c, o) => port.deleteEvents(c, o), customerId);
-    await drain('deleteConsentHistory', (c, o) => port.deleteConsentHistory(c, o), customerId);
-    await drain('deleteIdentityLog', (c, o) => port.deleteIdentityLog(c, o), customerId);
+    await drain((c, o) => port.deleteEvents(c, o), customerId);
+    await drain((c, o) => port.deleteConsentHistory(c, o), customerId);
+    await drain((c, o) => port.deleteIdentityLog(c, o), customerId);
   }
-  found += await store.write('deleteCustomers', (o) => port.deleteCustomers(ids, o));
+  found += await port.deleteCustomers(ids, store.call);
   return found > 0 ? 'erased' : 'not_found';
 }

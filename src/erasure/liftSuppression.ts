@@ -1,5 +1,5 @@
 import { SourceError } from '../../connectors/resilience/sourceError.js';
-import type { IdentityKey, SuppressionRecord } from '../../connectors/singleview/port.js';
+import type { IdentityKey, SuppressionRecord } from '../domain/index.js';
 import { suppressionLiftRecord } from '../audit/index.js';
 import { erasureActor } from './forgetCustomer.js';
 import type { ErasureRequest, ErasureServices } from './forgetCustomer.js';

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityKey, SingleViewPort, SuppressionRecord } from '../../connectors/singleview/port.js';
-import { identityIndexKey } from '../../connectors/singleview/keys.js';
-import { GuardedStore } from '../identity/store.js';
+import type { IdentityKey, SuppressionRecord } from '../domain/index.js';
+import type { ErasurePort } from '../../connectors/singleview/port.js';
+
 import type { Pseudonyms } from '../privacy/pseudonym.js';
+import { identityIndexKey } from '../domain/index.js';
 
 /**
  * What the suppression list keeps of an erased identifier: HMAC-SHA-256 of
@@ -71,14 +71,14 @@ export class SuppressedIdentifierError extends Error {
  * The suppression list (docs/erasure.md): erasure puts every identifier of
  * the erased person on it, `identify` and `track` refuse those identifiers
  * (nothing stored, no new customer) and an operator can lift one. Stored in
- * the single view, through its guard.
+ * the single view, through its guarded port.
  */
 export class SuppressionList {
   private keyVerified: Promise<void> | undefined;
 
   constructor(
-    private readonly singleView: SingleViewPort,
-    private readonly guard: SourceGuard,
+    /** Guarded (src/sources.ts): deadline, breaker and span on every call; reads and puts retried. */
+    private readonly singleView: ErasurePort,
     private readonly secret: string,
   ) {}
 
@@ -104,9 +104,7 @@ export class SuppressionList {
 
   private async claimKey(span?: Span): Promise<void> {
     const fingerprint = suppressionKeyFingerprint(this.secret);
-    const store = new GuardedStore(this.singleView, this.guard, span);
-    // Claiming the same fingerprint again changes nothing: safe to retry like a read.
-    const stored = await store.read('claimSuppressionKeyFingerprint', (o) => this.singleView.claimSuppressionKeyFingerprint(fingerprint, o));
+      const stored = await this.singleView.claimSuppressionKeyFingerprint(fingerprint, { parentSpan: span });
     if (stored !== fingerprint) throw new SuppressionKeyMismatchError();
   }
 
@@ -115,8 +113,7 @@ export class SuppressionList {
     if (identities.length === 0) return;
     await this.verifyKey(span);
     const hashes = identities.map(({ key }) => this.hash(key));
-    const store = new GuardedStore(this.singleView, this.guard, span);
-    const found = await store.read('getSuppressions', (o) => this.singleView.getSuppressions(hashes, o), hashes.length);
+    const found = await this.singleView.getSuppressions(hashes, { parentSpan: span });
     const failed = found.find((entry): entry is Error => entry instanceof Error);
     if (failed) throw failed;
     const position = found.findIndex((entry) => entry !== null);
@@ -130,17 +127,14 @@ export class SuppressionList {
     );
     if (records.length === 0) return 0;
     await this.verifyKey(span);
-    const store = new GuardedStore(this.singleView, this.guard, span);
-    // A put of the same hash is the same entry: safe to retry like a read.
-    await store.read('putSuppressions', (o) => this.singleView.putSuppressions(records, o), records.length);
+    await this.singleView.putSuppressions(records, { parentSpan: span });
     return records.length;
   }
 
   /** The identifier's entry on the list, or null when it is not suppressed. */
   async entry(identity: IdentityKey, span?: Span): Promise<SuppressionRecord | null> {
     await this.verifyKey(span);
-    const store = new GuardedStore(this.singleView, this.guard, span);
-    const [found] = await store.read('getSuppressions', (o) => this.singleView.getSuppressions([this.hash(identity)], o));
+    const [found] = await this.singleView.getSuppressions([this.hash(identity)], { parentSpan: span });
     if (found instanceof Error) throw found;
     return found ?? null;
   }
@@ -148,7 +142,6 @@ export class SuppressionList {
   /** Takes the identifier off the list; the entry that was there, or null when it was not suppressed. */
   async lift(identity: IdentityKey, span?: Span): Promise<SuppressionRecord | null> {
     await this.verifyKey(span);
-    const store = new GuardedStore(this.singleView, this.guard, span);
-    return store.write('deleteSuppression', (o) => this.singleView.deleteSuppression(this.hash(identity), o));
+    return this.singleView.deleteSuppression(this.hash(identity), { parentSpan: span });
   }
 }

@@ -1,5 +1,6 @@
-import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/port.js';
-import { keyString } from './records.js';
+import type { CustomerRecord, IdentityKey } from '../domain/index.js';
+import { identityIndexKey } from '../domain/index.js';
+
 
 /**
  * The last customer records this process wrote or read on the write path,
@@ -16,7 +17,7 @@ export class CustomerCache {
 
   /** The record last seen for the customer that holds `key`. */
   lookup(key: IdentityKey): CustomerRecord | undefined {
-    const id = this.holders.get(keyString(key));
+    const id = this.holders.get(identityIndexKey(key));
     if (id === undefined) return undefined;
     const record = this.records.get(id);
     if (!record) return undefined;
@@ -33,7 +34,7 @@ export class CustomerCache {
 
   remember(record: CustomerRecord, key?: IdentityKey): void {
     if (this.capacity === 0) return;
-    if (key) setBounded(this.holders, keyString(key), record.id, this.capacity * 4);
+    if (key) setBounded(this.holders, identityIndexKey(key), record.id, this.capacity * 4);
     this.records.delete(record.id);
     setBounded(this.records, record.id, record, this.capacity);
   }

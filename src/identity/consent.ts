@@ -1,6 +1,6 @@
-import type { ConsentRecord, ConsentStatus, Purpose } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, ConsentStatus, Purpose } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
-import { IdentityGraph } from './graph.js';
+import { MergeEngine } from './mergeEngine.js';
 import { newToken } from './ids.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
@@ -25,7 +25,7 @@ export interface SetConsentCommand {
  */
 export async function setConsent(scope: WriteScope, command: SetConsentCommand): Promise<ConsentRecord | null> {
   const { store, services } = scope;
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   return withRetries('setConsent', async () => {
     const customer = await graph.follow(command.customerId);
     if (!customer) return null;
@@ -57,7 +57,7 @@ export async function setConsent(scope: WriteScope, command: SetConsentCommand):
     // Who changed it goes with the decision: `source` is what the caller says, `principal` who the caller is.
     const { principal, traceId } = scope.context;
     const change = { customerId: customer.id, id: newToken(), ...decision, at, note: null, principal, traceId: traceId ?? null };
-    await store.write('appendConsentChanges', (o) => services.singleView.appendConsentChanges([change], o));
+    await services.singleView.appendConsentChanges([change], store.call);
     await services.audit.appliedChanges(
       scope.actor('setConsent'),
       [{ customerId: customer.id, detail: { change: 'consent', purpose: command.purpose, status: command.status } }],

@@ -1,4 +1,4 @@
-import type { ConsentRecord, IdentityKey, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, IdentityKey, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../domain/index.js';
 import { setConsent } from './consent.js';
 import type { SetConsentCommand } from './consent.js';
 import { identify } from './identify.js';
@@ -10,9 +10,10 @@ import type { TrackCommand, TrackOutcome } from './track.js';
 import { unmerge, unmergeAuditDetail } from './unmerge.js';
 import { acceptSuggestion, listSuggestions, rejectSuggestion } from './suggestions.js';
 import type { AcceptOutcome, RejectOutcome } from './suggestions.js';
-import { markVerified } from './graph.js';
-import { keyString } from './records.js';
+import { markVerified } from './mergeEngine.js';
+
 import type { UnmergeCommand, UnmergeOutcome } from './unmerge.js';
+import { identityIndexKey } from '../domain/index.js';
 
 /**
  * The write path of the gateway: identity resolution over the single view
@@ -76,9 +77,9 @@ export class IdentityEngine {
    */
   async recordVerifiedLogin(login: IdentityKey, customerId: string, context: WriteContext): Promise<void> {
     const scope = new WriteScope(this.services, context);
-    const verified = new Set([keyString(login)]);
+    const verified = new Set([identityIndexKey(login)]);
     await scope.store.update(customerId, (current) => {
-      const identity = current.identities.find((candidate) => keyString(candidate) === keyString(login));
+      const identity = current.identities.find((candidate) => identityIndexKey(candidate) === identityIndexKey(login));
       if (!identity || identity.verified) return null;
       return { record: { ...current, identities: markVerified(current.identities, verified) }, result: null };
     });

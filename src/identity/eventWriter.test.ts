@@ -1,9 +1,12 @@
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
+import { guardPort } from '../../connectors/resilience/guardedPort.js';
 import { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
+import { SINGLE_VIEW_CALLS } from '../../connectors/singleview/port.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import { MemorySingleView } from '../../connectors/singleview/memory.js';
-import type { EventRecord } from '../../connectors/singleview/port.js';
+import type { EventRecord } from '../domain/index.js';
 import { EventWriter } from './eventWriter.js';
 
 const event = (n: number): EventRecord => ({
@@ -34,7 +37,7 @@ class GatedSingleView extends MemorySingleView {
   }
 }
 
-const guard = () => new SourceGuard({ source: 'singleview', timeoutMs: 5_000, retries: 0, breakerThreshold: 5, halfOpenAfterMs: 1_000, tracer: trace.getTracer('test') });
+const guarded = (port: SingleViewPort) => guardPort(port, new SourceGuard({ source: 'singleview', timeoutMs: 5_000, retries: 0, breakerThreshold: 5, halfOpenAfterMs: 1_000, tracer: trace.getTracer('test') }), SINGLE_VIEW_CALLS);
 const ticks = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -42,7 +45,7 @@ const ticks = async (n: number) => {
 describe('EventWriter group commit', () => {
   it('sends a lone event at once, and gathers the events that arrive while writes are in flight into one call', async () => {
     const store = new GatedSingleView();
-    const writer = new EventWriter(store, guard());
+    const writer = new EventWriter(guarded(store));
 
     const first = writer.put(event(0));
     await ticks(2);
@@ -74,7 +77,7 @@ describe('EventWriter group commit', () => {
 
   it('splits what waited into batches of 25, and frees its slot when a write fails', async () => {
     const store = new GatedSingleView();
-    const writer = new EventWriter(store, guard());
+    const writer = new EventWriter(guarded(store));
     const held = [writer.put(event(0)), writer.put(event(1))];
     await ticks(2);
     expect(store.batches).toEqual([2]);
@@ -90,10 +93,7 @@ describe('EventWriter group commit', () => {
     store.release();
     await Promise.all(waiting);
 
-    const failing = new EventWriter(
-      Object.assign(new MemorySingleView(), { putEvents: () => Promise.reject(new Error('disk full')) }),
-      guard(),
-    );
+    const failing = new EventWriter(guarded(Object.assign(new MemorySingleView(), { putEvents: () => Promise.reject(new Error('disk full')) })));
     await expect(failing.put(event(0))).rejects.toThrow();
     await expect(failing.put(event(1))).rejects.toThrow();
     expect(failing.pending).toEqual({ inFlight: 0, waiting: 0 });

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { EventRecord } from '../domain/index.js';
+import type { EventPort } from '../../connectors/singleview/port.js';
 
 /** DynamoDB's BatchWriteItem limit. */
 const MAX_BATCH = 25;
@@ -22,11 +22,12 @@ export class EventWriter {
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(singleView: SingleViewPort, guard: SourceGuard) {
+  /** `singleView` is the guarded port (src/sources.ts): an event put is idempotent, so its guard retries it within the deadline. */
+  constructor(singleView: Pick<EventPort, 'putEvents'>) {
     this.loader = new DataLoader<EventRecord, void, string>(
       async (events) => {
         try {
-          await guard.run({ operation: 'putEvents', batchSize: events.length, idempotent: true }, (signal) => singleView.putEvents(events, { signal }));
+          await singleView.putEvents(events);
           return events.map(() => undefined);
         } finally {
           this.finished();

@@ -1,11 +1,11 @@
-import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
-import { IdentityGraph, planCommit } from './graph.js';
-import type { CommitJoins, CommitPlan, IdentityLink } from './graph.js';
+import { MergeEngine, planCommit } from './mergeEngine.js';
+import type { CommitJoins, CommitPlan, IdentityLink } from './mergeEngine.js';
 import { newCustomerId } from './ids.js';
-import { countByType, priorityRank } from './policy.js';
-import type { IdentityPolicy } from './policy.js';
-import { applyProfile, keyString } from './records.js';
+import { countByType, priorityRank } from './identityRules.js';
+import type { IdentityPolicy } from './identityRules.js';
+import { applyProfile } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
 import { suggestMerges } from './suggestions.js';
@@ -13,6 +13,7 @@ import type { SuggestedPair } from './suggestions.js';
 import { waitForSplits } from './unmerge.js';
 import { isKnownCustomer, unverifiedJoins } from './verification.js';
 import type { UnverifiedJoin } from './verification.js';
+import { identityIndexKey } from '../domain/index.js';
 
 export interface IdentifyCommand {
   /**
@@ -70,7 +71,7 @@ export async function identify(scope: WriteScope, command: IdentifyCommand): Pro
     .map((item) => ({ key: item.key, index: item.index, verified: item.verified === true }))
     .sort((a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index);
   const merged = new Set<string>();
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   try {
     const { suggested, ...outcome } = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
     await suggestMerges(scope, suggested);
@@ -88,7 +89,7 @@ type OnceOutcome = Omit<IdentifyOutcome, 'merged'> & { readonly suggested: reado
 
 async function identifyOnce(
   scope: WriteScope,
-  graph: IdentityGraph,
+  graph: MergeEngine,
   command: IdentifyCommand,
   ranked: readonly Ranked[],
   merged: Set<string>,
@@ -112,7 +113,7 @@ async function identifyOnce(
   const unverified = unverifiedJoins(scope.now(), policy, segments.realtime(), ranked, holders, survivor, others);
   const candidates = others.filter((customer) => !unverified.has(customer.id));
   const unheld = ranked.filter((_, i) => holders[i] === null).map((item) => linkOf(item.key, command.source, scope.now(), item.verified));
-  const verifiedKeys = new Set(ranked.filter((item) => item.verified).map((item) => keyString(item.key)));
+  const verifiedKeys = new Set(ranked.filter((item) => item.verified).map((item) => identityIndexKey(item.key)));
   const plan = planCommit(policy, segments.realtime(), scope.now(), survivor, candidates, unheld, command.profile, verifiedKeys);
 
   const frozen = await freezeAll(graph, plan.accepted, survivor.id);
@@ -196,8 +197,8 @@ function commitJoins(ranked: readonly Ranked[], holders: ReadonlyArray<CustomerR
   ranked.forEach((item, i) => {
     const holder = holders[i];
     if (!holder) return;
-    if (holder.id === survivorId) anchorKey ??= keyString(item.key);
-    else if (!otherKeys.has(holder.id)) otherKeys.set(holder.id, keyString(item.key));
+    if (holder.id === survivorId) anchorKey ??= identityIndexKey(item.key);
+    else if (!otherKeys.has(holder.id)) otherKeys.set(holder.id, identityIndexKey(item.key));
   });
   return { anchorKey, otherKeys };
 }
@@ -218,13 +219,13 @@ async function createCustomer(scope: WriteScope, first: Ranked, command: Identif
     profile: applyProfile({}, command.profile),
   };
   const record = { ...base, segments: withSegments(base, services.segments.realtime(), now) };
-  await store.write('createCustomer', (o) => services.singleView.createCustomer(record, o));
-  const claim = await store.write('claimIdentity', (o) => services.singleView.claimIdentity(key, record.id, o));
+  await services.singleView.createCustomer(record, store.call);
+  const claim = await services.singleView.claimIdentity(key, record.id, store.call);
   if (claim.status === 'held') {
-    await store.write('deleteCustomers', (o) => services.singleView.deleteCustomers([record.id], o));
+    await services.singleView.deleteCustomers([record.id], store.call);
     return null;
   }
-  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [keyString(key)] });
+  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [identityIndexKey(key)] });
   services.cache.remember(record, key);
   return record;
 }
@@ -247,7 +248,7 @@ export function newCustomerRecord(id: string, now: Date, identities: IdentityRec
   };
 }
 
-async function freezeAll(graph: IdentityGraph, customers: readonly CustomerRecord[], survivorId: string): Promise<CustomerRecord[]> {
+async function freezeAll(graph: MergeEngine, customers: readonly CustomerRecord[], survivorId: string): Promise<CustomerRecord[]> {
   const frozen = await Promise.all(customers.map((customer) => graph.freeze(customer, survivorId)));
   if (frozen.every((record) => record !== null)) return frozen;
   await Promise.all(frozen.filter((record): record is CustomerRecord => record !== null).map((record) => graph.unfreeze(record)));
@@ -257,7 +258,7 @@ async function freezeAll(graph: IdentityGraph, customers: readonly CustomerRecor
 async function claimAll(scope: WriteScope, links: readonly IdentityLink[], survivorId: string): Promise<{ claimed: IdentityLink[]; lost: boolean }> {
   const { store, services } = scope;
   const outcomes = await Promise.all(
-    links.map((link) => store.write('claimIdentity', (o) => services.singleView.claimIdentity(link.key, survivorId, o))),
+    links.map((link) => services.singleView.claimIdentity(link.key, survivorId, store.call)),
   );
   const claimed = links.filter((_, i) => {
     const outcome = outcomes[i]!;
@@ -268,7 +269,7 @@ async function claimAll(scope: WriteScope, links: readonly IdentityLink[], survi
 
 async function releaseAll(scope: WriteScope, links: readonly IdentityLink[], survivorId: string): Promise<void> {
   const { store, services } = scope;
-  await Promise.all(links.map((link) => store.write('releaseIdentity', (o) => services.singleView.releaseIdentity(link.key, [survivorId], o))));
+  await Promise.all(links.map((link) => services.singleView.releaseIdentity(link.key, [survivorId], store.call)));
 }
 
 /** Refusals from the plan (never attempted) and from the commit (undone), reported by position in the call. */
@@ -280,7 +281,7 @@ function rejections(
   committed: CommitPlan,
 ): LinkRejection[] {
   const refusedMerges = new Map([...planned.refused, ...committed.refused].map(({ customer, type }) => [customer.id, type]));
-  const refusedLinks = new Map([...planned.rejectedLinks, ...committed.rejectedLinks].map(({ link, type }) => [keyString(link.key), type]));
+  const refusedLinks = new Map([...planned.rejectedLinks, ...committed.rejectedLinks].map(({ link, type }) => [identityIndexKey(link.key), type]));
   return ranked
     .flatMap((item, i): LinkRejection[] => {
       const holder = holders[i];
@@ -288,7 +289,7 @@ function rejections(
       if (holder && mergeType) {
         return [{ index: item.index, type: item.key.type, reason: 'MERGE_EXCEEDS_LIMIT', limitType: mergeType, limit: policy.limits[mergeType], heldBy: holder.id }];
       }
-      const linkType = refusedLinks.get(keyString(item.key));
+      const linkType = refusedLinks.get(identityIndexKey(item.key));
       if (!holder && linkType) {
         return [{ index: item.index, type: item.key.type, reason: 'LIMIT_EXCEEDED', limitType: linkType, limit: policy.limits[linkType], heldBy: null }];
       }

@@ -1,14 +1,5 @@
-import type {
-  ConsentRecord,
-  CustomerRecord,
-  EventRecord,
-  IdentityKey,
-  IdentityRecord,
-  ProfileRecord,
-  SegmentMembershipRecord,
-  TraitsRecord,
-  ViaFactsRecord,
-} from '../../connectors/singleview/port.js';
+import type { ConsentRecord, CustomerRecord, EventRecord, IdentityKey, IdentityRecord, ProfileRecord, SegmentMembershipRecord, TraitsRecord, ViaFactsRecord } from '../domain/index.js';
+import { identityIndexKey } from '../domain/index.js';
 
 /**
  * Pure operations on customer records: what an event, a link or a merge does
@@ -19,21 +10,17 @@ import type {
 /** The event type whose `properties.total` counts towards lifetime value (the demo data uses the same rule). */
 export const ORDER_EVENT = 'Order Completed';
 
-export function keyString(key: IdentityKey): string {
-  return `${key.type}#${key.value}`;
-}
-
 export function holdsIdentity(record: CustomerRecord, key: IdentityKey): boolean {
   return record.identities.some((identity) => identity.type === key.type && identity.value === key.value);
 }
 
 /** Union by identifier: first seen is the earliest sighting, last seen the latest. */
 export function unionIdentities(base: readonly IdentityRecord[], added: readonly IdentityRecord[]): IdentityRecord[] {
-  const byKey = new Map(base.map((identity) => [keyString(identity), identity]));
+  const byKey = new Map(base.map((identity) => [identityIndexKey(identity), identity]));
   for (const identity of added) {
-    const existing = byKey.get(keyString(identity));
+    const existing = byKey.get(identityIndexKey(identity));
     byKey.set(
-      keyString(identity),
+      identityIndexKey(identity),
       existing
         ? {
             ...existing,
@@ -116,7 +103,7 @@ export function factsFromVias(viaFacts: Readonly<Record<string, ViaFactsRecord>>
 
 /** What one event changes: traits, the latest time per event type, its identifier's facts, and when the identifier was last seen. */
 export function applyEvent(record: CustomerRecord, event: EventRecord, key: IdentityKey): CustomerRecord {
-  const via = keyString(key);
+  const via = identityIndexKey(key);
   const viaFacts = viaFactsOf(record);
   viaFacts[via] = addEvent(viaFacts[via] ?? NO_FACTS, event);
   const total = event.type === ORDER_EVENT ? Number(event.properties?.total) : Number.NaN;

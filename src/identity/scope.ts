@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityLogEntry, IdentityType, Purpose, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { IdentityLogEntry, IdentityType, Purpose } from '../domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
 import type { SuppressionList } from '../erasure/suppression.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
@@ -10,14 +10,13 @@ import type { EventWriter } from './eventWriter.js';
 import type { Clock } from './clock.js';
 import { newToken } from './ids.js';
 import type { KeyedLock } from './keyedLock.js';
-import type { IdentityPolicy } from './policy.js';
-import { GuardedStore } from './store.js';
+import type { IdentityPolicy } from './identityRules.js';
+import { WriteStore } from './store.js';
 
 /** What the write path is built from; one instance per gateway. */
 export interface IdentityServices {
+  /** The guarded port (src/sources.ts): writes share its deadline and circuit with reads. */
   readonly singleView: SingleViewPort;
-  /** The single view's guard: writes share its deadline and circuit with reads. */
-  readonly guard: SourceGuard;
   readonly policy: IdentityPolicy;
   /** The identity type customer tokens name as their login (USER_ID by default): it never joins a known person unverified. */
   readonly loginType: IdentityType;
@@ -44,16 +43,16 @@ export interface WriteContext {
   readonly span?: Span | undefined;
 }
 
-/** One write request: services, the caller, a guarded store, and the change-log entries it produced. */
+/** One write request: services, the caller, the store it writes through, and the change-log entries it produced. */
 export class WriteScope {
-  readonly store: GuardedStore;
+  readonly store: WriteStore;
   private readonly entries: IdentityLogEntry[] = [];
 
   constructor(
     readonly services: IdentityServices,
     readonly context: WriteContext,
   ) {
-    this.store = new GuardedStore(services.singleView, services.guard, context.span, services);
+    this.store = new WriteStore(services.singleView, context.span, services);
   }
 
   now(): Date {
@@ -78,7 +77,7 @@ export class WriteScope {
   async flushLog(audited?: string): Promise<void> {
     const entries = this.entries.splice(0);
     if (entries.length === 0) return;
-    await this.store.write('appendIdentityLog', (o) => this.services.singleView.appendIdentityLog(entries, o), entries.length);
+    await this.services.singleView.appendIdentityLog(entries, this.store.call);
     if (audited) await this.services.audit.appliedChanges(this.actor(audited), identityChanges(entries), this.context.span);
   }
 

@@ -1,40 +1,37 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Span } from '@opentelemetry/api';
+import { ExponentialBackoff, handleType, retry } from 'cockatiel';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { CustomerRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
+import type { CustomerRecord } from '../domain/index.js';
 import type { CustomerCache } from './cache.js';
 import { newToken } from './ids.js';
 import type { KeyedLock } from './keyedLock.js';
 
 /**
- * The single view as the write path uses it: every call through the source's
- * guard (deadline, breaker, span under the request), reads retried, writes
- * attempted once. Conditional writes answer `conflict` rather than throw, so
- * lost races never open the circuit.
+ * The single view as the write path uses it: a guarded port (src/sources.ts
+ * wraps it once: deadline, breaker, span, reads retried, writes attempted
+ * once) and the request's span, which every call names in `call`.
+ * Conditional writes answer `conflict` rather than throw, so lost races
+ * never open the circuit; a lost race is retried here, by `conflictRetry`.
  */
-export class GuardedStore {
+export class WriteStore {
+  /** The options every call through this store passes: the span its source calls go under. */
+  readonly call: CallOptions;
+
   constructor(
     readonly port: SingleViewPort,
-    private readonly guard: SourceGuard,
-    private readonly parentSpan?: Span,
+    parentSpan?: Span,
     private readonly local?: { readonly locks: KeyedLock; readonly cache: CustomerCache },
-  ) {}
-
-  read<T>(operation: string, task: (options: CallOptions) => Promise<T>, batchSize = 1): Promise<T> {
-    return this.guard.run({ operation, batchSize, idempotent: true, parentSpan: this.parentSpan }, (signal) => task({ signal }));
-  }
-
-  write<T>(operation: string, task: (options: CallOptions) => Promise<T>, batchSize = 1): Promise<T> {
-    return this.guard.run({ operation, batchSize, idempotent: false, parentSpan: this.parentSpan }, (signal) => task({ signal }));
+  ) {
+    this.call = { parentSpan };
   }
 
   /** Strongly consistent reads, as writers need before a conditional write. */
   async customers(ids: readonly string[]): Promise<Map<string, CustomerRecord>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
-    const records = await this.read('getCustomers', (o) => this.port.getCustomers(unique, { ...o, consistent: true }), unique.length);
+    const records = await this.port.getCustomers(unique, { ...this.call, consistent: true });
     const found = new Map<string, CustomerRecord>();
     records.forEach((record, i) => {
       if (record instanceof Error) throw record;
@@ -55,7 +52,7 @@ export class GuardedStore {
   async replace(next: CustomerRecord, expectedVersion: number): Promise<CustomerRecord | null> {
     const record = { ...next, version: expectedVersion + 1, writeToken: newToken() };
     try {
-      const outcome = await this.write('replaceCustomer', (o) => this.port.replaceCustomer(record, expectedVersion, o));
+      const outcome = await this.port.replaceCustomer(record, expectedVersion, this.call);
       return outcome === 'written' ? record : null;
     } catch (error) {
       if (!(error instanceof SourceError) || error.failure !== 'timeout') throw error;
@@ -65,34 +62,35 @@ export class GuardedStore {
   }
 
   /**
-   * Read, change, write under the version read, until the write lands. Stops
-   * without writing when the customer is gone or absorbed by a merge (the
-   * caller decides what that means) or when `change` returns null (nothing to do).
+   * Read, change, write under the version read, again on a lost race (within
+   * `conflictRetry`'s bound). Stops without writing when the customer is gone
+   * or absorbed by a merge (the caller decides what that means) or when
+   * `change` returns null (nothing to do).
    */
   async update<T>(
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
     known?: CustomerRecord,
   ): Promise<UpdateOutcome<T>> {
-    if (!this.local) return this.updateLoop(id, change, known);
+    if (!this.local) return this.updateUntilWritten(id, change, known);
     const { locks, cache } = this.local;
     return locks.run(id, async () => {
       // The writer before us in the queue may have stored a newer version than the one we read.
       const cached = cache.peek(id);
       const newest = cached && (!known || (cached.version ?? 0) > (known.version ?? 0)) ? cached : known;
-      const outcome = await this.updateLoop(id, change, newest);
+      const outcome = await this.updateUntilWritten(id, change, newest);
       if (outcome.status === 'written') cache.remember(outcome.record);
       return outcome;
     });
   }
 
-  private async updateLoop<T>(
+  private updateUntilWritten<T>(
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
     known?: CustomerRecord,
   ): Promise<UpdateOutcome<T>> {
     let current: CustomerRecord | null = known ?? null;
-    for (let attempt = 0; ; attempt++) {
+    return retryOn(VersionConflict, 'updating a customer', async () => {
       current ??= await this.customer(id);
       if (!current) return { status: 'missing' };
       if (current.mergedInto) return { status: 'merged', record: current };
@@ -101,8 +99,8 @@ export class GuardedStore {
       const written = await this.replace(changed.record, current.version ?? 0);
       if (written) return { status: 'written', record: written, result: changed.result };
       current = null;
-      await backoff(attempt);
-    }
+      throw new VersionConflict('the customer changed since it was read');
+    });
   }
 }
 
@@ -117,24 +115,31 @@ export class RetryLater extends Error {
   override readonly name = 'RetryLater';
 }
 
+/** A conditional write of one customer found another version stored: read it again and redo the change. */
+class VersionConflict extends Error {
+  override readonly name = 'VersionConflict';
+}
+
 /** Attempts before a write that keeps losing races gives up (SOURCE_UNAVAILABLE; the client may retry). */
 export const MAX_ATTEMPTS = 40;
 
-/** Full-jitter exponential backoff: racing writers spread out instead of colliding again. */
-export async function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(250, 4 * 2 ** Math.min(attempt, 8));
-  await sleep(Math.random() * ceiling);
+/**
+ * Runs `attempt` again after an error of type `conflict`, up to MAX_ATTEMPTS
+ * times, with exponential backoff and decorrelated jitter (cockatiel's
+ * default), so racing writers spread out instead of colliding again. Past
+ * the bound the write fails as SOURCE_UNAVAILABLE.
+ */
+async function retryOn<T>(conflict: new (message: string) => Error, what: string, attempt: (n: number) => Promise<T>): Promise<T> {
+  const policy = retry(handleType(conflict), { maxAttempts: MAX_ATTEMPTS - 1, backoff: new ExponentialBackoff({ initialDelay: 4, maxDelay: 250 }) });
+  try {
+    return await policy.execute(({ attempt: n }) => attempt(n));
+  } catch (error) {
+    if (!(error instanceof conflict)) throw error;
+    throw new SourceError('singleview', 'unavailable', `${what} kept conflicting with concurrent writes; retry the request`);
+  }
 }
 
-/** Runs `attempt` again after a RetryLater, with backoff, up to MAX_ATTEMPTS times. */
-export async function withRetries<T>(what: string, attempt: (n: number) => Promise<T>): Promise<T> {
-  for (let n = 0; n < MAX_ATTEMPTS; n++) {
-    try {
-      return await attempt(n);
-    } catch (error) {
-      if (!(error instanceof RetryLater)) throw error;
-      await backoff(n);
-    }
-  }
-  throw new SourceError('singleview', 'unavailable', `${what} kept conflicting with concurrent writes; retry the request`);
+/** Runs a multi-step write again from fresh reads after a RetryLater (retryOn's bound and backoff). */
+export function withRetries<T>(what: string, attempt: (n: number) => Promise<T>): Promise<T> {
+  return retryOn(RetryLater, what, attempt);
 }

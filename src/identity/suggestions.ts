@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
-import type {
-  CustomerRecord,
-  MatchEvidenceRecord,
-  MergeSuggestionRecord,
-  SuggestionOrigin,
-  SuggestionPage,
-  SuggestionPosition,
-  SuggestionStatus,
-} from '../../connectors/singleview/port.js';
-import { IdentityGraph } from './graph.js';
+import type { CustomerRecord, MatchEvidenceRecord, MergeSuggestionRecord, SuggestionOrigin, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../domain/index.js';
+import { MergeEngine } from './mergeEngine.js';
 import { suggestionDecision } from '../audit/index.js';
-import { priorityRank } from './policy.js';
-import type { IdentityPolicy } from './policy.js';
+import { priorityRank } from './identityRules.js';
+import type { IdentityPolicy } from './identityRules.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
 
@@ -59,7 +51,7 @@ export async function suggestMerges(scope: WriteScope, pairs: readonly Suggested
         decidedAt: null,
         reason: null,
       };
-      return store.write('putMergeSuggestion', (o) => services.singleView.putMergeSuggestion(suggestion, o));
+      return services.singleView.putMergeSuggestion(suggestion, store.call);
     }),
   );
 }
@@ -68,7 +60,7 @@ export function listSuggestions(
   scope: WriteScope,
   query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },
 ): Promise<SuggestionPage> {
-  return scope.store.read('listMergeSuggestions', (o) => scope.services.singleView.listMergeSuggestions(query, o));
+  return scope.services.singleView.listMergeSuggestions(query, scope.store.call);
 }
 
 export type AcceptOutcome =
@@ -89,10 +81,10 @@ export type AcceptOutcome =
  * under way) is not merged: SuppressedIdentifierError, nothing changed.
  */
 export async function acceptSuggestion(scope: WriteScope, id: string): Promise<AcceptOutcome> {
-  const suggestion = await scope.store.read('getMergeSuggestion', (o) => scope.services.singleView.getMergeSuggestion(id, o));
+  const suggestion = await scope.services.singleView.getMergeSuggestion(id, scope.store.call);
   if (!suggestion) return { status: 'unknown' };
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   let landed: Extract<PairOutcome, { status: 'merged' }> | undefined;
   try {
     const outcome = await withRetries('acceptMergeSuggestion', () => mergePair(scope, graph, suggestion));
@@ -118,7 +110,7 @@ export type RejectOutcome = { readonly status: 'rejected'; readonly suggestion: 
 
 /** Rejecting keeps the pair apart for good: identify finds the rejected suggestion and does not open it again. */
 export async function rejectSuggestion(scope: WriteScope, id: string, reason: string): Promise<RejectOutcome> {
-  const suggestion = await scope.store.read('getMergeSuggestion', (o) => scope.services.singleView.getMergeSuggestion(id, o));
+  const suggestion = await scope.services.singleView.getMergeSuggestion(id, scope.store.call);
   if (!suggestion) return { status: 'unknown' };
   if (suggestion.status !== 'OPEN') return { status: 'decided', suggestion };
   const decided = await decide(scope, suggestion, 'REJECTED', reason);
@@ -132,7 +124,7 @@ type PairOutcome =
   | { readonly status: 'merged'; readonly record: CustomerRecord; readonly merged: readonly string[] }
   | Extract<AcceptOutcome, { status: 'customer-gone' | 'exceeds-limit' }>;
 
-async function mergePair(scope: WriteScope, graph: IdentityGraph, suggestion: MergeSuggestionRecord): Promise<PairOutcome> {
+async function mergePair(scope: WriteScope, graph: MergeEngine, suggestion: MergeSuggestionRecord): Promise<PairOutcome> {
   const current = await graph.canonical(suggestion.customerIds);
   const customers = suggestion.customerIds.map((id) => current.get(id) ?? null);
   if (customers.some((customer) => customer === null)) return { status: 'customer-gone' };
@@ -166,6 +158,6 @@ function stronger(policy: IdentityPolicy, a: CustomerRecord, b: CustomerRecord):
 async function decide(scope: WriteScope, suggestion: MergeSuggestionRecord, status: SuggestionStatus, reason: string | null): Promise<MergeSuggestionRecord | null> {
   const at = scope.now().toISOString();
   const decided: MergeSuggestionRecord = { ...suggestion, status, updatedAt: at, decidedAt: at, decidedBy: scope.context.principal, reason };
-  const outcome = await scope.store.write('replaceMergeSuggestion', (o) => scope.services.singleView.replaceMergeSuggestion(decided, 'OPEN', o));
+  const outcome = await scope.services.singleView.replaceMergeSuggestion(decided, 'OPEN', scope.store.call);
   return outcome === 'written' ? decided : null;
 }

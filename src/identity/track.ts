@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyClaim, IdempotencyRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, EventRecord, IdentityKey, IdempotencyRecord } from '../domain/index.js';
+import type { IdempotencyClaim } from '../../connectors/singleview/port.js';
 import { withSegments } from '../segments/evaluate.js';
-import { IdentityGraph } from './graph.js';
+import { MergeEngine } from './mergeEngine.js';
 import { newCustomerId, newEventId } from './ids.js';
 import { newCustomerRecord } from './identify.js';
-import { applyEvent, holdsIdentity, keyString } from './records.js';
+import { applyEvent, holdsIdentity } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
 import { splitHolds, waitForSplit } from './unmerge.js';
+import { identityIndexKey } from '../domain/index.js';
 
 export interface TrackCommand {
   readonly key: IdentityKey;
@@ -64,17 +66,17 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
     channel: command.channel ?? null,
     source: command.source,
     properties: command.properties ?? null,
-    via: keyString(command.key),
+    via: identityIndexKey(command.key),
   };
   const idempotencyKey = command.idempotencyKey === undefined ? undefined : `${scope.context.principal}#${command.idempotencyKey}`;
   const payloadHash = idempotencyKey === undefined ? undefined : payloadHashOf(command);
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   try {
     return await withRetries('track', async () => {
       const customer = await findCustomer(scope, graph, command.key);
       // Only an identifier nobody holds can be suppressed (erasure unlinks them all): the known-customer path pays nothing.
       if (!customer) await scope.services.suppressions.refuseSuppressed([{ key: command.key, index: 0 }], scope.context.span);
-      if (customer && splitHolds(customer, { key: keyString(command.key) })) await waitForSplit(scope, customer);
+      if (customer && splitHolds(customer, { key: identityIndexKey(command.key) })) await waitForSplit(scope, customer);
       const placed = { ...event, customerId: customer?.id ?? newCustomerId() };
       const claim = idempotencyKey ? claimKey(scope, graph, idempotencyKey, placed, payloadHash) : Promise.resolve(null);
       try {
@@ -94,7 +96,7 @@ export async function track(scope: WriteScope, command: TrackCommand): Promise<T
 }
 
 /** The cached record when it still names the identifier (a stale one fails its version check later), else the index. */
-async function findCustomer(scope: WriteScope, graph: IdentityGraph, key: IdentityKey): Promise<CustomerRecord | null> {
+async function findCustomer(scope: WriteScope, graph: MergeEngine, key: IdentityKey): Promise<CustomerRecord | null> {
   const cached = scope.services.cache.lookup(key);
   if (cached && !cached.mergedInto && holdsIdentity(cached, key)) return cached;
   const [holder] = await graph.holders([key]);
@@ -121,7 +123,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
+async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -132,31 +134,31 @@ async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, ev
     expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
     ...(payloadHash === undefined ? {} : { payloadHash }),
   };
-  const claim = await store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
+  const claim = await services.singleView.claimIdempotencyKey(record, store.call);
   if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
-  const taken = await store.write('takeOverIdempotencyKey', (o) => services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, o));
+  const taken = await services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, store.call);
   return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event, payloadHash);
 }
 
 /** An old claim whose event is in no timeline: its writer is gone. */
-async function abandoned(scope: WriteScope, graph: IdentityGraph, claim: IdempotencyRecord): Promise<boolean> {
+async function abandoned(scope: WriteScope, graph: MergeEngine, claim: IdempotencyRecord): Promise<boolean> {
   if (scope.now().getTime() - Date.parse(claim.claimedAt) < IDEMPOTENCY_TAKEOVER_MS) return false;
   const holder = await graph.follow(claim.customerId);
   const position = { occurredAt: claim.occurredAt, id: claim.eventId };
-  const stored = holder && (await scope.store.read('eventExists', (o) => scope.services.singleView.eventExists(holder.id, position, o)));
+  const stored = holder && (await scope.services.singleView.eventExists(holder.id, position, scope.store.call));
   return !stored;
 }
 
 async function releaseKey(scope: WriteScope, key: string, eventId: string): Promise<void> {
   const { store, services } = scope;
-  await store.write('releaseIdempotencyKey', (o) => services.singleView.releaseIdempotencyKey(key, eventId, o));
+  await services.singleView.releaseIdempotencyKey(key, eventId, store.call);
 }
 
 /** What an append found: the outcome, and for a duplicate the hash of the call that first used the key. */
 type Appended = TrackOutcome & { readonly payloadHash?: string | undefined };
 
 /** The first call with this key: its event and the customer it went to (after merges). */
-async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<Appended> {
+async function duplicateOf(graph: MergeEngine, claim: Extract<IdempotencyClaim, { status: 'exists' }>): Promise<Appended> {
   const { record } = claim;
   const holder = await graph.follow(record.customerId);
   return { eventId: record.eventId, customerId: holder?.id ?? record.customerId, duplicate: true, payloadHash: record.payloadHash };
@@ -170,7 +172,7 @@ async function duplicateOf(graph: IdentityGraph, claim: Extract<IdempotencyClaim
  */
 async function appendEvent(
   scope: WriteScope,
-  graph: IdentityGraph,
+  graph: MergeEngine,
   customer: CustomerRecord,
   event: EventRecord,
   key: IdentityKey,
@@ -179,7 +181,7 @@ async function appendEvent(
   const { store, services } = scope;
   const [claimed] = await settled([claim, services.events.put(event)] as const);
   if (claimed?.status === 'exists') {
-    await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
+    await services.singleView.deleteEvent(event.customerId, event, store.call);
     return duplicateOf(graph, claimed);
   }
   const specs = services.segments.realtime();
@@ -187,7 +189,7 @@ async function appendEvent(
   const outcome = await store.update(
     customer.id,
     (current) => {
-      if (splitHolds(current, { key: keyString(key) })) return null;
+      if (splitHolds(current, { key: identityIndexKey(key) })) return null;
       const next = applyEvent(current, event, key);
       return { record: { ...next, segments: withSegments(next, specs, now) }, result: null };
     },
@@ -198,7 +200,7 @@ async function appendEvent(
     return { eventId: event.id, customerId: customer.id, duplicate: false };
   }
   // Absorbed by a merge, being split or erased since it was read: take the event back and start over.
-  await store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o));
+  await services.singleView.deleteEvent(event.customerId, event, store.call);
   services.cache.forget(customer.id);
   throw new RetryLater(`customer ${outcome.status}`);
 }
@@ -213,7 +215,7 @@ async function createWithEvent(
   event: EventRecord,
   command: TrackCommand,
   claim: Promise<IdempotencyClaim | null>,
-  graph: IdentityGraph,
+  graph: MergeEngine,
 ): Promise<Appended> {
   const { store, services } = scope;
   const now = scope.now();
@@ -223,24 +225,24 @@ async function createWithEvent(
   const record = { ...fresh, createdAt: at, segments: withSegments(fresh, services.segments.realtime(), now) };
   const [claimed] = await settled([
     claim,
-    store.write('createCustomer', (o) => services.singleView.createCustomer(record, o)),
+    services.singleView.createCustomer(record, store.call),
     services.events.put(event),
   ] as const);
   const undo = () =>
     Promise.all([
-      store.write('deleteEvent', (o) => services.singleView.deleteEvent(event.customerId, event, o)),
-      store.write('deleteCustomers', (o) => services.singleView.deleteCustomers([record.id], o)),
+      services.singleView.deleteEvent(event.customerId, event, store.call),
+      services.singleView.deleteCustomers([record.id], store.call),
     ]);
   if (claimed?.status === 'exists') {
     await undo();
     return duplicateOf(graph, claimed);
   }
-  const owner = await store.write('claimIdentity', (o) => services.singleView.claimIdentity(command.key, record.id, o));
+  const owner = await services.singleView.claimIdentity(command.key, record.id, store.call);
   if (owner.status === 'held') {
     await undo();
     throw new RetryLater('identifier claimed by a concurrent writer');
   }
-  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [keyString(command.key)] });
+  scope.log({ customerId: record.id, kind: 'create', rule: 'new-identifier', identityKeys: [identityIndexKey(command.key)] });
   services.cache.remember(record, command.key);
   return { eventId: event.id, customerId: record.id, duplicate: false };
 }

@@ -1,21 +1,11 @@
-import type {
-  ConsentChangeRecord,
-  ConsentRecord,
-  CustomerRecord,
-  IdentityKey,
-  IdentityLogEntry,
-  IdentityType,
-  ProfileRecord,
-  SegmentMembershipRecord,
-  SplitMarker,
-  ViaFactsRecord,
-} from '../../connectors/singleview/port.js';
+import type { ConsentChangeRecord, ConsentRecord, CustomerRecord, IdentityKey, IdentityLogEntry, ProfileRecord, SegmentMembershipRecord, SplitMarker, ViaFactsRecord } from '../domain/index.js';
 import { evaluateMemberships } from '../segments/evaluate.js';
-import { IdentityGraph, MERGED_NOTE, STALE_MERGE_MS } from './graph.js';
+import { MergeEngine, MERGED_NOTE, STALE_MERGE_MS } from './mergeEngine.js';
 import { newCustomerId } from './ids.js';
-import { factsFromVias, holdsIdentity, keyString, legacyVia, mergeProfiles, minTime, viaFactsOf } from './records.js';
+import { factsFromVias, holdsIdentity, legacyVia, mergeProfiles, minTime, viaFactsOf } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { identityIndexKey, parseIdentityIndexKey } from '../domain/index.js';
 
 /** Consent decisions and identity log entries read per customer while splitting one. */
 const HISTORY_PAGE = 1000;
@@ -60,7 +50,7 @@ export interface SplitCounts {
  * once marked, any writer that finds the split stale finishes it.
  */
 export async function unmerge(scope: WriteScope, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
-  const graph = new IdentityGraph(scope);
+  const graph = new MergeEngine(scope);
   try {
     return await withRetries('unmerge', () => unmergeOnce(scope, graph, command));
   } finally {
@@ -68,7 +58,7 @@ export async function unmerge(scope: WriteScope, command: UnmergeCommand): Promi
   }
 }
 
-async function unmergeOnce(scope: WriteScope, graph: IdentityGraph, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
+async function unmergeOnce(scope: WriteScope, graph: MergeEngine, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
   const { store } = scope;
   const original = await graph.follow(command.customerId);
   if (!original) return { status: 'unknown-customer' };
@@ -85,7 +75,7 @@ async function unmergeOnce(scope: WriteScope, graph: IdentityGraph, command: Unm
   if (keys.length >= original.identities.length) return { status: 'leaves-none' };
 
   const aliases = await settledAliases(scope, graph, original);
-  const keyStrings = keys.map(keyString);
+  const keyStrings = keys.map(identityIndexKey);
   const marker: SplitMarker = {
     from: original.id,
     into: newCustomerId(),
@@ -122,7 +112,7 @@ function unchangedGraph(current: CustomerRecord, planned: CustomerRecord, keys: 
 }
 
 /** The customers this one absorbed, each merge finished first: a split must see every event and index entry in place. */
-async function settledAliases(scope: WriteScope, graph: IdentityGraph, original: CustomerRecord): Promise<CustomerRecord[]> {
+async function settledAliases(scope: WriteScope, graph: MergeEngine, original: CustomerRecord): Promise<CustomerRecord[]> {
   const items = await scope.store.customers(original.aliases ?? []);
   const unsettled = [...items.values()].filter((item) => item.mergeState !== 'done');
   if (unsettled.length === 0) return [...items.values()];
@@ -133,7 +123,7 @@ async function settledAliases(scope: WriteScope, graph: IdentityGraph, original:
 /** Absorbed customers every one of whose identifiers moves: their consents, profile and older events move with them. */
 function movingOrigins(aliases: readonly CustomerRecord[], keys: ReadonlySet<string>): string[] {
   return aliases
-    .filter((item) => item.identities.length > 0 && item.identities.every((identity) => keys.has(keyString(identity))))
+    .filter((item) => item.identities.length > 0 && item.identities.every((identity) => keys.has(identityIndexKey(identity))))
     .map((item) => item.id);
 }
 
@@ -211,8 +201,8 @@ async function readSplitContext(scope: WriteScope, original: CustomerRecord, mar
   const port = services.singleView;
   const [items, history, log] = await Promise.all([
     store.customers(original.aliases ?? []),
-    store.read('getConsentHistory', (o) => port.getConsentHistory(original.id, { first: HISTORY_PAGE }, o)),
-    store.read('getIdentityLog', (o) => port.getIdentityLog(original.id, HISTORY_PAGE, o)),
+    port.getConsentHistory(original.id, { first: HISTORY_PAGE }, store.call),
+    port.getIdentityLog(original.id, HISTORY_PAGE, store.call),
   ]);
   const moving = new Set(marker.origins);
   const origins = new Map(marker.origins.flatMap((id) => (items.has(id) ? [[id, items.get(id)!] as const] : [])));
@@ -244,7 +234,7 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     createdAt: origins.map((item) => item.createdAt).reduce<string | null>(minTime, null) ?? now.toISOString(),
     updatedAt: now.toISOString(),
     profile: mergeProfiles(origins),
-    identities: original.identities.filter((identity) => keys.has(keyString(identity))),
+    identities: original.identities.filter((identity) => keys.has(identityIndexKey(identity))),
     consents: inOrderOf(
       latestDecisions(context.history.filter((change) => movesWith(marker, change))),
       origins.flatMap((item) => item.consents.map((consent) => consent.purpose)),
@@ -257,7 +247,7 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     version: 1,
   };
   const record = { ...base, segments: evaluateAll(scope, base, now) };
-  const created = await store.write('createCustomer', (o) => services.singleView.createCustomer(record, o));
+  const created = await services.singleView.createCustomer(record, store.call);
   if (created === 'written') return record;
   const existing = await store.customer(marker.into);
   if (!existing) throw new RetryLater('the new customer of an unmerge vanished');
@@ -277,7 +267,7 @@ async function copyHistory(scope: WriteScope, marker: SplitMarker, context: Spli
     return { ...change, customerId: marker.into, origin, note: change.note === MERGED_NOTE && direct(origin) ? null : (change.note ?? null) };
   });
   const port = scope.services.singleView;
-  await scope.store.write('appendConsentChanges', (o) => port.appendConsentChanges(copies, o), copies.length);
+  await port.appendConsentChanges(copies, scope.store.call);
   return copies.length;
 }
 
@@ -288,7 +278,7 @@ async function moveEvents(scope: WriteScope, marker: SplitMarker): Promise<numbe
   let moved = 0;
   let after: string | undefined;
   do {
-    const page = await scope.store.write('moveEventsVia', (o) => port.moveEventsVia(marker.from, marker.into, vias, after, o));
+    const page = await port.moveEventsVia(marker.from, marker.into, vias, after, scope.store.call);
     moved += page.moved;
     after = page.next;
   } while (after !== undefined);
@@ -298,7 +288,7 @@ async function moveEvents(scope: WriteScope, marker: SplitMarker): Promise<numbe
 /** Step 5: from here on, the moving identifiers resolve to the new customer. */
 async function repointIdentities(scope: WriteScope, marker: SplitMarker): Promise<void> {
   const port = scope.services.singleView;
-  await Promise.all(marker.keys.map((key) => scope.store.write('moveIdentity', (o) => port.moveIdentity(parseKey(key), [marker.from], marker.into, o))));
+  await Promise.all(marker.keys.map((key) => port.moveIdentity(parseIdentityIndexKey(key), [marker.from], marker.into, scope.store.call)));
 }
 
 /** Step 6: ids of the moving customers now stand for the new one (reads and CRM or loyalty records keyed by them follow). */
@@ -321,7 +311,7 @@ async function deleteMovedHistory(scope: WriteScope, marker: SplitMarker, contex
   const moving = context.history.filter((change) => movesWith(marker, change));
   if (moving.length === 0) return;
   const port = scope.services.singleView;
-  await scope.store.write('deleteConsentChanges', (o) => port.deleteConsentChanges(marker.from, moving, o), moving.length);
+  await port.deleteConsentChanges(marker.from, moving, scope.store.call);
 }
 
 /** Step 7: the original without what moved, its segments re-evaluated, the split cleared; both identity logs record it. */
@@ -349,7 +339,7 @@ function shrunk(current: CustomerRecord, marker: SplitMarker, context: SplitCont
   return {
     ...current,
     createdAt,
-    identities: current.identities.filter((identity) => !keys.has(keyString(identity))),
+    identities: current.identities.filter((identity) => !keys.has(identityIndexKey(identity))),
     ...factsFromVias(pickFacts(viaFactsOf(current), new Set(splitVias(marker)), false)),
     consents: keptDecisions(current, marker, context.history),
     profile: unfilledProfile(current.profile, split.profile, undo.flatMap((entry) => entry.undo?.filledFields ?? [])),
@@ -435,12 +425,6 @@ function unionMemberships(lists: ReadonlyArray<readonly SegmentMembershipRecord[
 function evaluateAll(scope: WriteScope, record: CustomerRecord, now: Date): SegmentMembershipRecord[] {
   const facts = { traits: record.traits, consents: record.consents, lastEventAt: record.lastEventAt ?? {} };
   return evaluateMemberships(scope.services.segments.all(), facts, record.segments, now);
-}
-
-/** `TYPE#value` back into an identifier (values may hold `#`). */
-export function parseKey(key: string): IdentityKey {
-  const at = key.indexOf('#');
-  return { type: key.slice(0, at) as IdentityType, value: key.slice(at + 1) };
 }
 
 /** The audit detail of an unmerge: how many identifiers of each type moved, never which. */

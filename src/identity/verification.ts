@@ -1,8 +1,9 @@
-import type { CustomerRecord, IdentityKey, IdentityType, MatchEvidenceRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey, IdentityType, MatchEvidenceRecord } from '../domain/index.js';
 import type { SegmentSpec } from '../segments/definitions.js';
-import { planCommit } from './graph.js';
-import type { IdentityPolicy } from './policy.js';
-import { keyString } from './records.js';
+import { planCommit } from './mergeEngine.js';
+import type { IdentityPolicy } from './identityRules.js';
+import { identityIndexKey } from '../domain/index.js';
+
 
 /** Identifier types that say nothing about who someone is: a browser's or a device's id. */
 const ANONYMOUS_TYPES: ReadonlySet<IdentityType> = new Set(['ANONYMOUS_ID', 'DEVICE_ID']);
@@ -54,7 +55,7 @@ export function unverifiedJoins(
     if (survivorVerified && joining.some((item) => item.verified)) continue;
     refused.set(customer.id, {
       customer,
-      otherKeys: joining.map((item) => keyString(item.key)),
+      otherKeys: joining.map((item) => identityIndexKey(item.key)),
       evidence: [...new Set(joining.map((item) => item.key.type))].map((type) => ({ attribute: type, level: 'exact_unverified', weight: null })),
     });
   }

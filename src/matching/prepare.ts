@@ -1,7 +1,7 @@
 import doubleMetaphone from 'talisman/phonetics/double-metaphone.js';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
-import { DEFAULT_BLOCKLIST } from '../identity/policy.js';
-import type { Blocklist } from '../identity/policy.js';
+import { DEFAULT_BLOCKLIST } from '../identity/identityRules.js';
+import type { Blocklist } from '../identity/identityRules.js';
 import { ATTRIBUTES } from './attributes.js';
 import { parseDate } from './dates.js';
 import type { DateParts } from './dates.js';

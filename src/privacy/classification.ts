@@ -1,8 +1,8 @@
 import { getDirective } from '@graphql-tools/utils';
 import { GraphQLList, GraphQLNonNull, getNamedType, isInterfaceType, isObjectType, isScalarType, isUnionType } from 'graphql';
 import type { GraphQLField, GraphQLNamedType, GraphQLObjectType, GraphQLOutputType, GraphQLSchema } from 'graphql';
-import { PII_CLASSES } from './policy.js';
-import type { PiiClass } from './policy.js';
+import { PII_CLASSES } from '../domain/index.js';
+import type { PiiClass } from '../domain/index.js';
 import type { ValueShape } from './redact.js';
 
 /**

@@ -1,5 +1,6 @@
-import type { Purpose } from '../../connectors/singleview/port.js';
-import type { PiiClass, PrivacyPolicy } from './policy.js';
+import type { Purpose } from '../domain/index.js';
+import type { PiiClass } from '../domain/index.js';
+import type { PrivacyPolicy } from './policy.js';
 import type { RedactOptions } from './redact.js';
 import { needsOwnerFacts, releaseDecision } from './releaseDecision.js';
 import type { OwnerFacts, PrivacyReason, ReleaseDecision } from './releaseDecision.js';

@@ -7,7 +7,7 @@ import { isWriteOutcome } from '../models.js';
 import { classifySchema } from './classification.js';
 import type { PersonalField } from './classification.js';
 import type { FieldOutcome } from './ledger.js';
-import type { PiiClass } from './policy.js';
+import type { PiiClass } from '../domain/index.js';
 import { hashValue, maskValue } from './redact.js';
 import type { Redacted } from './redact.js';
 import type { ReleaseDecision } from './releaseDecision.js';

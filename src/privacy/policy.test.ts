@@ -2,19 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DESIGN_POLICY } from '../../test/support/privacy.js';
+import { DEFAULT_POLICY_TABLE } from '../../test/support/privacy.js';
 import { PolicyError, loadPolicy, parsePolicy } from './policy.js';
 
 const shipped = () => JSON.parse(JSON.stringify(loadPolicy())) as Record<string, { consentRequired: boolean; classes: Record<string, string> }>;
 const file = () => {
-  const raw = JSON.parse(JSON.stringify(DESIGN_POLICY)) as Record<string, { consent?: boolean; classes: unknown }>;
+  const raw = JSON.parse(JSON.stringify(DEFAULT_POLICY_TABLE)) as Record<string, { consent?: boolean; classes: unknown }>;
   return { purposes: Object.fromEntries(Object.entries(raw).map(([purpose, rule]) => [purpose, { consentRequired: rule.consent, ownRecordOnly: purpose === 'self_service', classes: rule.classes }])) };
 };
 
 describe('the shipped policy', () => {
-  it('is the default table of DESIGN.md', () => {
+  it('is the default table of docs/privacy.md', () => {
     const policy = shipped();
-    for (const [purpose, rule] of Object.entries(DESIGN_POLICY)) {
+    for (const [purpose, rule] of Object.entries(DEFAULT_POLICY_TABLE)) {
       expect({ purpose, consent: policy[purpose.toUpperCase()]!.consentRequired, classes: policy[purpose.toUpperCase()]!.classes }).toEqual({
         purpose,
         consent: rule.consent,

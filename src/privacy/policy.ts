@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import type { Purpose } from '../../connectors/singleview/port.js';
+import { PII_CLASSES } from '../domain/index.js';
+import type { PiiClass, Purpose } from '../domain/index.js';
 import { ConfigError } from '../config.js';
 import { projectPath } from '../projectRoot.js';
 
@@ -12,9 +13,6 @@ import { projectPath } from '../projectRoot.js';
  * config/policy.json (or C360_POLICY_FILE); a file that does not cover every
  * purpose and class stops the start, so no field is ever left undecided.
  */
-export const PII_CLASSES = ['CONTACT', 'IDENTIFIER', 'DEMOGRAPHIC', 'LOCATION', 'FINANCIAL', 'BEHAVIORAL', 'SENSITIVE'] as const;
-export type PiiClass = (typeof PII_CLASSES)[number];
-
 export const POLICY_ACTIONS = ['allow', 'mask', 'hash', 'deny'] as const;
 export type PolicyAction = (typeof POLICY_ACTIONS)[number];
 

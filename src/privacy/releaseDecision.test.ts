@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Purpose } from '../../connectors/singleview/port.js';
-import { loadPolicy, PII_CLASSES } from './policy.js';
+import type { Purpose } from '../domain/index.js';
+import { PII_CLASSES } from '../domain/index.js';
+import { loadPolicy } from './policy.js';
 import { releaseDecision } from './releaseDecision.js';
 import type { OwnerFacts } from './releaseDecision.js';
 

@@ -1,5 +1,6 @@
-import type { ConsentStatus, CustomerRecord, Purpose } from '../../connectors/singleview/port.js';
-import type { PiiClass, PrivacyPolicy } from './policy.js';
+import type { ConsentStatus, CustomerRecord, Purpose } from '../domain/index.js';
+import type { PiiClass } from '../domain/index.js';
+import type { PrivacyPolicy } from './policy.js';
 
 /** Why a personal field was withheld or transformed (the contract's reasons, docs/privacy.md). */
 export type WithholdReason = 'PURPOSE_REQUIRED' | 'POLICY_DENIES' | 'CONSENT_NOT_GRANTED' | 'NOT_OWN_RECORD' | 'AUDIT_UNAVAILABLE';
@@ -35,7 +36,7 @@ const HASH: ReleaseDecision = { action: 'hash', reason: 'POLICY_HASHES' };
 const deny = (reason: WithholdReason): ReleaseDecision => ({ action: 'deny', reason });
 
 /**
- * The rule of DESIGN.md "Privacy", in one place: no purpose, no personal
+ * The rule of docs/privacy.md ("How a request is decided"), in one place: no purpose, no personal
  * field; a purpose for one's own record reaches no one else's; the policy's
  * action for the class; and, where the purpose rests on consent, the
  * customer's current consent for it must be GRANTED.

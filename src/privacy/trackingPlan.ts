@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../config.js';
-import { PII_CLASSES } from './policy.js';
+import { PII_CLASSES } from '../domain/index.js';
 import { projectPath } from '../projectRoot.js';
-import type { PiiClass } from './policy.js';
+import type { PiiClass } from '../domain/index.js';
 
 /**
  * The tracking plan (config/tracking-plan.json, or C360_TRACKING_PLAN_FILE):

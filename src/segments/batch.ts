@@ -1,8 +1,7 @@
 import type { Span } from '@opentelemetry/api';
-import type { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { Clock } from '../identity/clock.js';
-import { GuardedStore } from '../identity/store.js';
+import { WriteStore } from '../identity/store.js';
 import type { SegmentCatalog } from './catalog.js';
 import { evaluateMemberships, sameMemberships } from './evaluate.js';
 
@@ -15,8 +14,8 @@ export interface BatchEvaluation {
 }
 
 export interface BatchDependencies {
+  /** The guarded port (src/sources.ts). */
   readonly singleView: SingleViewPort;
-  readonly guard: SourceGuard;
   readonly segments: SegmentCatalog;
   readonly clock: Clock;
   readonly pageSize?: number;
@@ -30,14 +29,14 @@ export interface BatchDependencies {
  * beside live writes (a conflict re-reads and re-evaluates that customer).
  */
 export async function evaluateAllSegments(deps: BatchDependencies): Promise<BatchEvaluation> {
-  const store = new GuardedStore(deps.singleView, deps.guard, deps.span);
+  const store = new WriteStore(deps.singleView, deps.span);
   const specs = deps.segments.all();
   let scanned = 0;
   let updated = 0;
   let skippedMerged = 0;
   let after: string | undefined;
   do {
-    const page = await store.read('scanCustomers', (o) => deps.singleView.scanCustomers(deps.pageSize ?? 100, after, o));
+    const page = await deps.singleView.scanCustomers(deps.pageSize ?? 100, after, store.call);
     for (const customer of page.customers) {
       scanned += 1;
       if (customer.mergedInto) {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import type { ConsentStatus, Purpose } from '../../connectors/singleview/port.js';
+import type { ConsentStatus, Purpose } from '../domain/index.js';
 import { projectPath } from '../projectRoot.js';
+import { CONSENT_STATUSES, PURPOSES } from '../domain/index.js';
 
 /** A segment as clients see it (Query.segments). */
 export interface SegmentDefinition {
@@ -82,8 +83,8 @@ const ruleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
     z
       .object({
         type: z.literal('consent'),
-        purpose: z.enum(['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE']),
-        status: z.enum(['GRANTED', 'DENIED']),
+        purpose: z.enum(PURPOSES),
+        status: z.enum(CONSENT_STATUSES),
       })
       .strict(),
     z.object({ type: z.literal('all'), rules: z.array(ruleSchema).min(1) }).strict(),

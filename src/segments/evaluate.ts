@@ -1,4 +1,4 @@
-import type { ConsentRecord, SegmentMembershipRecord, TraitsRecord } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, SegmentMembershipRecord, TraitsRecord } from '../domain/index.js';
 import type { Comparison, SegmentRule, SegmentSpec } from './definitions.js';
 
 /** What rules read about a customer: all of it is on the customer item, so evaluation costs no extra read. */

@@ -2,8 +2,11 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import type { Options, Parser } from 'csv-parse';
 import { GraphQLError } from 'graphql';
+import { guardPort } from '../../connectors/resilience/guardedPort.js';
 import { SourceGuard } from '../../connectors/resilience/sourceGuard.js';
-import type { IdentityType, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { IdentityType } from '../domain/index.js';
+import { SINGLE_VIEW_CALLS } from '../../connectors/singleview/port.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import { ConfigError } from '../config.js';
 import type { GatewayConfig } from '../config.js';
 import { AuditLog, directAuditSink } from '../audit/index.js';
@@ -14,7 +17,7 @@ import { systemClock } from '../identity/clock.js';
 import { IdentityEngine } from '../identity/engine.js';
 import { EventWriter } from '../identity/eventWriter.js';
 import { KeyedLock } from '../identity/keyedLock.js';
-import { IDENTITY_TYPES } from '../identity/policy.js';
+import { IDENTITY_TYPES } from '../domain/index.js';
 import { createLogger } from '../logger.js';
 import { Pseudonyms, pseudonymKey } from '../privacy/pseudonym.js';
 import { SegmentCatalog } from '../segments/catalog.js';
@@ -93,15 +96,15 @@ export async function importColumns(file: string, columns: ImportOptions['column
 
 export async function importIdentities(config: GatewayConfig, store: SingleViewPort, options: ImportOptions): Promise<ImportReport> {
   const columns = await importColumns(options.file, options.columns);
-  const guard = new SourceGuard({ source: 'singleview', ...config.sources.singleview, tracer: noopTracer });
-  const suppressions = new SuppressionList(store, guard, suppressionSecret(config.suppressionKey, toolPseudonyms(config)));
+  const guarded = guardPort(store, new SourceGuard({ source: 'singleview', ...config.sources.singleview, tracer: noopTracer }), SINGLE_VIEW_CALLS);
+  const suppressions = new SuppressionList(guarded, suppressionSecret(config.suppressionKey, toolPseudonyms(config)));
   // Under another key than the gateway's, erased identifiers would be imported again: a configuration error (exit 78).
   if (!options.dryRun) {
     await suppressions.verifyKey().catch((error: unknown) => {
       throw error instanceof SuppressionKeyMismatchError ? new ConfigError(error.message) : error;
     });
   }
-  const engine = toolEngine(config, store, guard, suppressions);
+  const engine = toolEngine(config, guarded, suppressions);
   const report = { rows: 0, linked: 0, merged: 0, rejectedLinks: {} as Record<string, number>, skipped: [] as number[], invalid: [] as ImportReport['invalid'][number][], suppressed: [] as number[] };
   const inFlight = new Set<Promise<void>>();
   for await (const { record: row, info } of rows(options.file)) {
@@ -157,17 +160,16 @@ async function importRow(
 }
 
 /** The write path as the gateway builds it, over the tool's single view. */
-function toolEngine(config: GatewayConfig, store: SingleViewPort, guard: SourceGuard, suppressions: SuppressionList): IdentityEngine {
+function toolEngine(config: GatewayConfig, store: SingleViewPort, suppressions: SuppressionList): IdentityEngine {
   return new IdentityEngine({
     singleView: store,
-    guard,
     policy: config.identity,
     loginType: config.tokens.customerIdentity,
     segments: new SegmentCatalog(loadSegmentFile(config.segmentsFile)),
     clock: systemClock,
     cache: new CustomerCache(0),
     locks: new KeyedLock(),
-    events: new EventWriter(store, guard),
+    events: new EventWriter(store),
     suppressions,
     logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
     // Links and merges go on each customer's audit trail, as an identify call's do.

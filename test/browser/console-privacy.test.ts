@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../../src/embedded/demoData.js';
@@ -8,41 +7,16 @@ import { demoCustomer } from '../support/demo.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { expectNoPersonalDataLeaks } from '../support/pageChecks.js';
-import { applyFixturePolicy } from '../support/privacyFixture.js';
-import type { FixturePolicy } from '../support/privacyFixture.js';
 
 /**
- * The console's rendering of withheld, masked and hashed fields, against
- * real read-path responses reshaped by the privacy contract (see
- * test/support/privacyFixture.ts). The support key is used so that the
- * gateway itself releases everything and only the contract's reshaping
- * decides; console.test.ts covers the same pages on the real privacy layer.
+ * The console's rendering of withheld, masked and hashed fields, against the
+ * real privacy layer of a real gateway: the admin key (every read scope, so
+ * no field is FORBIDDEN before privacy decides) under the MARKETING purpose,
+ * which needs the customer's consent and masks, hashes and withholds classes
+ * by the default policy (config/policy.json, docs/privacy.md).
  */
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`test/browser/console-privacy.test.ts: ${skipReason}`);
-
-const CONSENT_DENIED: FixturePolicy = {
-  purpose: 'marketing',
-  denyReason: 'CONSENT_NOT_GRANTED',
-  actions: { CONTACT: 'deny', IDENTIFIER: 'deny', DEMOGRAPHIC: 'deny', LOCATION: 'deny', FINANCIAL: 'deny', BEHAVIORAL: 'deny' },
-};
-/** For a consent-bound purpose the customer refused: nothing about them but the id. */
-/** The default policy's marketing row (DESIGN.md) for a customer who granted marketing consent. */
-const MARKETING_GRANTED: FixturePolicy = {
-  purpose: 'marketing',
-  denyReason: 'POLICY_DENIES',
-  actions: { CONTACT: 'allow', IDENTIFIER: 'hash', DEMOGRAPHIC: 'mask', LOCATION: 'mask', FINANCIAL: 'deny', BEHAVIORAL: 'allow' },
-};
-
-async function reshapeCustomerReads(page: Page, policy: FixturePolicy): Promise<void> {
-  await page.route('**/graphql', async (route) => {
-    const response = await route.fetch();
-    const operation = (JSON.parse(route.request().postData() ?? '{}') as { operationName?: string }).operationName ?? '';
-    const body = (await response.json()) as Parameters<typeof applyFixturePolicy>[0];
-    const reshaped = ['ConsoleFindCustomer', 'ConsoleCustomer', 'ConsoleEvents'].includes(operation) ? applyFixturePolicy(body, policy) : body;
-    await route.fulfill({ response, json: reshaped });
-  });
-}
 
 async function marks(page: Page) {
   return page
@@ -50,7 +24,7 @@ async function marks(page: Page) {
     .evaluateAll((elements) => elements.map((e) => ({ field: e.getAttribute('data-field'), privacy: e.getAttribute('data-privacy'), reason: e.getAttribute('data-reason') })));
 }
 
-describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed fields (privacy contract)', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
+describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed fields (the real privacy layer)', { timeout: BROWSER_TEST_TIMEOUT_MS }, () => {
   let gw: TestGateway;
   let browser: Browser;
   beforeAll(async () => {
@@ -64,8 +38,7 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
   it('marks every withheld field and every withheld part with its reason: nothing of the customer but the id', async () => {
     const record = await openPage(browser, `${gw.url}/console`);
     const { page } = record;
-    await reshapeCustomerReads(page, CONSENT_DENIED);
-    await signIn(page, 'c360_demo_support', 'SUPPORT');
+    await signIn(page, 'c360_demo_admin', 'MARKETING');
     await search(page, DEMO_CUSTOMERS.noConsent.email);
     const id = DEMO_CUSTOMERS.noConsent.id;
     await waitForCustomer(page, id);
@@ -86,8 +59,10 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
       'events',
     ];
     const shown = await marks(page);
-    expect(shown.filter((mark) => mark.privacy !== 'absent')).toEqual(withheld.map((path) => ({ field: path, privacy: 'deny', reason: 'CONSENT_NOT_GRANTED' })));
-    expect(await page.locator('#section-loyalty').textContent()).toBe('LoyaltyWithheld the customer has not consented to this purpose (CONSENT_NOT_GRANTED)');
+    // The loyalty account is FINANCIAL, which the marketing policy never releases: the policy decides before consent is asked.
+    const reasonOf = (path: string) => (path === 'loyalty' ? 'POLICY_DENIES' : 'CONSENT_NOT_GRANTED');
+    expect(shown.filter((mark) => mark.privacy !== 'absent')).toEqual(withheld.map((path) => ({ field: path, privacy: 'deny', reason: reasonOf(path) })));
+    expect(await page.locator('#section-loyalty').textContent()).toBe('LoyaltyWithheld the privacy policy does not release this kind of data for the chosen purpose (POLICY_DENIES)');
     // A withheld timeline has no events and nothing to page.
     expect({ events: await eventIds(page), more: await page.locator('#load-more').count() }).toEqual({ events: [], more: 0 });
     expect(await field(page, 'profile.email')).toEqual({
@@ -97,7 +72,7 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
     });
     expect(await page.locator('#customer-heading').textContent()).toBe('Customer (name withheld or not on record)');
     expect(await page.locator('#privacy-notice').textContent()).toBe(
-      `For the purpose “Support”, the gateway withheld or transformed ${withheld.length} fields; each is marked below with its reason.`,
+      `For the purpose “Marketing”, the gateway withheld or transformed ${withheld.length} fields; each is marked below with its reason.`,
     );
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await expectNoPersonalDataLeaks(record, gw.url, [customer.profile.email!, customer.profile.phone!]);
@@ -107,8 +82,7 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
   it('shows masked and hashed values as such, and a field the policy denies with that reason', async () => {
     const record = await openPage(browser, `${gw.url}/console`);
     const { page } = record;
-    await reshapeCustomerReads(page, MARKETING_GRANTED);
-    await signIn(page, 'c360_demo_support', 'SUPPORT');
+    await signIn(page, 'c360_demo_admin', 'MARKETING');
     await search(page, DEMO_CUSTOMERS.consent.email);
     const id = DEMO_CUSTOMERS.consent.id;
     await waitForCustomer(page, id);
@@ -116,14 +90,14 @@ describe.skipIf(skipReason !== undefined)('console: withheld, masked and hashed 
 
     expect(await field(page, 'profile.email')).toEqual({ text: customer.profile.email, privacy: 'allow', reason: null });
     expect(await field(page, 'profile.birthDate')).toEqual({
-      text: `${customer.profile.birthDate!.slice(0, 1)}*** Masked the privacy policy masks this kind of data for the chosen purpose (POLICY_MASKS)`,
+      text: `${customer.profile.birthDate!.slice(0, 4)}-**-** Masked the privacy policy masks this kind of data for the chosen purpose (POLICY_MASKS)`,
       privacy: 'mask',
       reason: 'POLICY_MASKS',
     });
     const email = customer.identities.findIndex((identity) => identity.type === 'EMAIL');
-    const hash = createHash('sha256').update(customer.identities[email]!.value).digest('hex');
+    // A keyed pseudonym (docs/privacy.md, "Pseudonyms"): hex, never the value.
     expect(await field(page, `identities.${email}.value`)).toEqual({
-      text: `${hash} Hashed the privacy policy hashes this kind of data for the chosen purpose (POLICY_HASHES)`,
+      text: expect.stringMatching(/^[0-9a-f]{64} Hashed the privacy policy hashes this kind of data for the chosen purpose \(POLICY_HASHES\)$/),
       privacy: 'hash',
       reason: 'POLICY_HASHES',
     });

@@ -6,7 +6,7 @@ import type { ResolutionPort } from '../../connectors/resolution/port.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { createSingleView } from '../../connectors/singleview/index.js';
-import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey } from '../../src/domain/index.js';
 import { startEmbeddedDynamo } from '../../src/embedded/dynalite.js';
 import type { EmbeddedDynamo } from '../../src/embedded/dynalite.js';
 import { EntityResolutionTestServer, ResolutionTestServer } from '../support/resolutionServers.js';

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityIndexKey } from '../../connectors/singleview/keys.js';
-import type { AuditRecordModel, CustomerRecord, EventRecord, SingleViewPort } from '../../connectors/singleview/port.js';
+
+import type { AuditRecordModel, CustomerRecord, EventRecord } from '../../src/domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
+import { identityIndexKey } from '../../src/domain/index.js';
 
 /** What every single view adapter is loaded with before the contract runs: items as stored. */
 export interface SingleViewFixture {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AuditRecordModel, SingleViewPort } from '../../connectors/singleview/port.js';
+import type { AuditRecordModel } from '../../src/domain/index.js';
+import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import type { Sources } from '../../src/sources.js';
 

@@ -1,9 +1,7 @@
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as HttpsOptions } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
+import { LoopbackServer } from './loopbackServer.js';
 
 /** How the fake loyalty service misbehaves. */
 export type LoyaltyMode =
@@ -23,7 +21,7 @@ export type LoyaltyMode =
  * headers of every request. With `tls`, it is an HTTPS server (e.g. one that
  * requires a client certificate).
  */
-export class LoyaltyTestServer {
+export class LoyaltyTestServer extends LoopbackServer {
   mode: LoyaltyMode = { kind: 'ok' };
   /** The `ids` of every /members request, in arrival order. */
   readonly requests: string[][] = [];
@@ -31,37 +29,11 @@ export class LoyaltyTestServer {
   readonly headers: Array<{ readonly path: string; readonly headers: IncomingHttpHeaders }> = [];
   /** The member id of every DELETE /members/{memberId}, in arrival order. */
   readonly deletes: string[] = [];
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
   private readonly members: Map<string, LoyaltyAccountRecord>;
-  private readonly scheme: 'http' | 'https';
 
   constructor(members: readonly LoyaltyAccountRecord[], options: { readonly tls?: HttpsOptions } = {}) {
+    super(options);
     this.members = new Map(members.map((member) => [member.memberId, member]));
-    const handler = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
-    this.scheme = options.tls ? 'https' : 'http';
-    this.server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-  }
-
-  /** Listens on loopback, on `port` when given (a service coming back where the gateway expects it); resolves to its URL. */
-  async start(port = 0): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   /** Members the server still holds. */
@@ -79,7 +51,7 @@ export class LoyaltyTestServer {
     response.writeHead(this.members.delete(memberId) ? 204 : 404).end();
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async handle(request: IncomingMessage, _body: string, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://loyalty');
     this.headers.push({ path: url.pathname, headers: request.headers });
     const mode = this.mode;

@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CrmContactRecord } from '../../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
-import type { CustomerRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord } from '../../src/domain/index.js';
 import { loadSegmentFile } from '../../src/segments/definitions.js';
 import { crmOf, demoCustomer, loyaltyOf, testDemoData } from './demo.js';
 import { TEST_PSEUDONYM_KEY } from './gateway.js';
 
 /**
- * What the privacy layer should answer, written from DESIGN.md ("Privacy")
+ * What the privacy layer should answer, written from docs/privacy.md
  * and docs/privacy.md rather than from the code under test: the default
  * policy table, the order of the checks, which class each field has, the
  * tracking plan's classes of event properties, and what mask and hash produce.
@@ -28,8 +28,8 @@ const row = (CONTACT: Action, IDENTIFIER: Action, DEMOGRAPHIC: Action, LOCATION:
   SENSITIVE,
 });
 
-/** DESIGN.md's default policy table, copied by hand. */
-export const DESIGN_POLICY: Record<PurposeName, { consent: boolean; classes: Record<PiiClassName, Action> }> = {
+/** The default policy table of docs/privacy.md, copied by hand. */
+export const DEFAULT_POLICY_TABLE: Record<PurposeName, { consent: boolean; classes: Record<PiiClassName, Action> }> = {
   support: { consent: false, classes: row('allow', 'allow', 'allow', 'allow', 'allow', 'allow', 'deny') },
   fraud: { consent: false, classes: row('allow', 'allow', 'allow', 'allow', 'allow', 'allow', 'deny') },
   self_service: { consent: false, classes: row('allow', 'allow', 'allow', 'allow', 'allow', 'allow', 'allow') },
@@ -38,7 +38,7 @@ export const DESIGN_POLICY: Record<PurposeName, { consent: boolean; classes: Rec
   analytics: { consent: true, classes: row('hash', 'hash', 'deny', 'mask', 'allow', 'allow', 'deny') },
 };
 
-export const PURPOSE_NAMES = Object.keys(DESIGN_POLICY) as PurposeName[];
+export const PURPOSE_NAMES = Object.keys(DEFAULT_POLICY_TABLE) as PurposeName[];
 
 export type Expected = { action: 'allow' } | { action: 'mask' | 'hash'; reason: string } | { action: 'deny'; reason: string };
 
@@ -51,7 +51,7 @@ export interface Caller {
 export function expectedDecision(caller: Caller, piiClass: PiiClassName, customer: CustomerRecord): Expected {
   if (caller.purpose === null) return { action: 'deny', reason: 'PURPOSE_REQUIRED' };
   if (caller.purpose === 'self_service' && caller.own !== customer.id) return { action: 'deny', reason: 'NOT_OWN_RECORD' };
-  const rule = DESIGN_POLICY[caller.purpose];
+  const rule = DEFAULT_POLICY_TABLE[caller.purpose];
   const action = rule.classes[piiClass];
   if (action === 'deny') return { action: 'deny', reason: 'POLICY_DENIES' };
   if (rule.consent && consentOf(customer, caller.purpose) !== 'GRANTED') return { action: 'deny', reason: 'CONSENT_NOT_GRANTED' };

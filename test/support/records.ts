@@ -1,4 +1,4 @@
-import type { CustomerRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord } from '../../src/domain/index.js';
 
 /** A customer record with nothing in it but what the test gives: no identities, consents, segments or orders. */
 export function customerRecord(id: string, fields: Partial<CustomerRecord> = {}): CustomerRecord {

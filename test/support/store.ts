@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ConsentRecord, Purpose } from '../../connectors/singleview/port.js';
+import type { ConsentRecord, Purpose } from '../../src/domain/index.js';
 import { dynamoSingleView } from './gateway.js';
 import type { TestGateway } from './gateway.js';
 

@@ -133,7 +133,7 @@ function purposeOf(session: ConsoleSession): string | null {
 }
 
 function failed(errors: readonly GraphQLErrorShape[] | undefined): Failure {
-  // Gateway messages name fields and codes, never personal values (DESIGN.md), so they can be shown.
+  // Gateway messages name fields and codes, never personal values (docs/privacy.md), so they can be shown.
   return { kind: 'failed', message: errors?.[0]?.message ?? 'The gateway did not answer as expected.' };
 }
 

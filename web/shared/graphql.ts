@@ -1,7 +1,7 @@
 import { credentialHeaders } from './credential.js';
 import type { Credential } from './credential.js';
 
-/** An entry of `extensions.privacy.fields` (DESIGN.md, privacy layer). */
+/** An entry of `extensions.privacy.fields` (docs/privacy.md, `extensions.privacy`). */
 export interface PrivacyFieldDecision {
   readonly path: string;
   readonly piiClass: string;

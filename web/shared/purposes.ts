@@ -1,6 +1,6 @@
-/** The Purpose enum of the schema; a request names one in x-c360-purpose, lower-cased. */
-export const PURPOSES = ['SUPPORT', 'MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'FRAUD', 'SELF_SERVICE'] as const;
-export type Purpose = (typeof PURPOSES)[number];
+/** The Purpose enum of the schema (src/domain/vocabulary.ts); a request names one in x-c360-purpose, lower-cased. */
+export { PURPOSES } from '../../src/domain/vocabulary.js';
+export type { Purpose } from '../../src/domain/vocabulary.js';
 
 export function purposeHeader(purpose: string): string {
   return purpose.toLowerCase();

@@ -1,6 +1,6 @@
-import type { CustomerRecord, IdentityLogEntry } from '../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityLogEntry } from './domain/index.js';
 import type { GatewayContext } from './context.js';
-import { buildIdentityGraph } from './identity/identityGraph.js';
+import { buildIdentityGraph } from './identity/graphView.js';
 import type { IdentityGraphModel } from './models.js';
 
 /** Log entries read per customer for a graph: far more than one person's links and merges. */

@@ -1,5 +1,6 @@
-import type { CustomerRecord, IdentityLogEntry, IdentityType } from '../../connectors/singleview/port.js';
-import { keyString } from './records.js';
+import type { CustomerRecord, IdentityLogEntry, IdentityType } from '../domain/index.js';
+import { identityIndexKey } from '../domain/index.js';
+
 
 /** An identifier of the customer, with a node id local to one response. */
 export interface IdentityNodeRecord {
@@ -48,7 +49,7 @@ export function buildIdentityGraph(record: CustomerRecord, logs: ReadonlyMap<str
   const nodes = record.identities.map(
     (identity, i): IdentityNodeRecord => ({
       id: `n${i + 1}`,
-      key: keyString(identity),
+      key: identityIndexKey(identity),
       type: identity.type,
       value: identity.value,
       source: identity.source,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { IdentityKey } from '../../connectors/singleview/port.js';
-import { DEFAULT_BLOCKLIST, isBlocked } from './policy.js';
+import type { IdentityKey } from '../domain/index.js';
+import { DEFAULT_BLOCKLIST, isBlocked } from './identityRules.js';
 
 describe('the default blocklist', () => {
   const rows: Array<[IdentityKey['type'], string, boolean]> = [

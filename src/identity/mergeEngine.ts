@@ -1,12 +1,13 @@
 import { SourceError } from '../../connectors/resilience/sourceError.js';
-import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
 import type { SegmentSpec } from '../segments/definitions.js';
-import { countByType } from './policy.js';
-import type { IdentityPolicy } from './policy.js';
-import { absorb, applyProfile, holdsIdentity, keyString, unionIdentities } from './records.js';
+import { countByType } from './identityRules.js';
+import type { IdentityPolicy } from './identityRules.js';
+import { absorb, applyProfile, holdsIdentity, unionIdentities } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater } from './store.js';
+import { identityIndexKey } from '../domain/index.js';
 
 /** Merges can chain (A into B, later B into C); a longer chain means a cycle. */
 const MAX_MERGE_HOPS = 8;
@@ -99,7 +100,7 @@ const NONE_VERIFIED: ReadonlySet<string> = new Set();
 
 /** Identifiers named in `verifiedKeys` become verified; the others stay as they are. */
 export function markVerified(identities: readonly IdentityRecord[], verifiedKeys: ReadonlySet<string>): IdentityRecord[] {
-  return identities.map((identity) => (!identity.verified && verifiedKeys.has(keyString(identity)) ? { ...identity, verified: true } : identity));
+  return identities.map((identity) => (!identity.verified && verifiedKeys.has(identityIndexKey(identity)) ? { ...identity, verified: true } : identity));
 }
 
 function filledFields(survivor: ProfileRecord, absorbed: ProfileRecord): string[] {
@@ -127,12 +128,12 @@ function newlyBroken(policy: IdentityPolicy, before: readonly IdentityRecord[], 
 }
 
 /**
- * The identity graph in the single view, as writers see it: canonical
+ * The merge engine: the identity graph in the single view as writers see it, canonical
  * customers (following merges, finishing or waiting for those in flight),
  * and the steps of a merge. The algorithm and its ordering of conditional
  * writes are in docs/identity-resolution.md.
  */
-export class IdentityGraph {
+export class MergeEngine {
   constructor(private readonly scope: WriteScope) {}
 
   private get port() {
@@ -143,7 +144,7 @@ export class IdentityGraph {
   async holders(keys: readonly IdentityKey[]): Promise<Array<CustomerRecord | null>> {
     const { store } = this.scope;
     if (keys.length === 0) return [];
-    const ids = await store.read('customerIdsByIdentity', (o) => this.port.customerIdsByIdentity(keys, { ...o, consistent: true }), keys.length);
+    const ids = await this.port.customerIdsByIdentity(keys, { ...store.call, consistent: true });
     const holderIds = ids.map((id) => {
       if (id instanceof Error) throw id;
       return id;
@@ -154,7 +155,7 @@ export class IdentityGraph {
         const id = holderIds[i];
         if (!id) return null;
         const record = canonical.get(id) ?? null;
-        if (!record) await store.write('releaseIdentity', (o) => this.port.releaseIdentity(key, [id], o));
+        if (!record) await this.port.releaseIdentity(key, [id], store.call);
         return record;
       }),
     );
@@ -228,7 +229,7 @@ export class IdentityGraph {
     const { result: plan, record } = outcome;
     await Promise.all([
       ...plan.refused.map(({ customer }) => this.unfreeze(customer)),
-      ...plan.rejectedLinks.map(({ link }) => store.write('releaseIdentity', (o) => this.port.releaseIdentity(link.key, [survivorId], o))),
+      ...plan.rejectedLinks.map(({ link }) => this.port.releaseIdentity(link.key, [survivorId], store.call)),
     ]);
     this.logCommit(survivorId, plan, rule, joins);
     // `committed` lets readers follow the absorbed id at once; should this writer stop before
@@ -255,7 +256,7 @@ export class IdentityGraph {
         customerId: survivorId,
         kind: 'merge',
         rule,
-        identityKeys: customer.identities.map(keyString),
+        identityKeys: customer.identities.map(identityIndexKey),
         otherCustomerId: customer.id,
         anchorKey: joins.anchorKey,
         otherKey: joins.otherKeys.get(customer.id) ?? null,
@@ -265,10 +266,10 @@ export class IdentityGraph {
     for (const { customer, type } of plan.refused) {
       this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [], otherCustomerId: customer.id });
     }
-    const linked = plan.linked.map((link) => keyString(link.key));
+    const linked = plan.linked.map((link) => identityIndexKey(link.key));
     if (linked.length > 0) this.scope.log({ customerId: survivorId, kind: 'link', rule: 'exact-match', identityKeys: linked, anchorKey: joins.anchorKey });
     for (const { link, type } of plan.rejectedLinks) {
-      this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [keyString(link.key)] });
+      this.scope.log({ customerId: survivorId, kind: 'reject', rule: `limit:${type}`, identityKeys: [identityIndexKey(link.key)] });
     }
   }
 
@@ -304,16 +305,16 @@ export class IdentityGraph {
     const target = survivor ?? (await this.follow(absorbed.mergedInto!));
     if (!target) return;
     for (let more = true; more; ) {
-      ({ more } = await store.write('moveEvents', (o) => this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, o)));
+      ({ more } = await this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, store.call));
     }
-    const history = await store.read('getConsentHistory', (o) => this.port.getConsentHistory(absorbed.id, { first: 1000 }, o));
+    const history = await this.port.getConsentHistory(absorbed.id, { first: 1000 }, store.call);
     if (history.length > 0) {
       const copied = history.map((change) => ({ ...change, customerId: target.id, note: MERGED_NOTE, origin: change.origin ?? absorbed.id }));
-      await store.write('appendConsentChanges', (o) => this.port.appendConsentChanges(copied, o), copied.length);
+      await this.port.appendConsentChanges(copied, store.call);
     }
     const holders = [absorbed.id, ...(absorbed.aliases ?? [])];
     await Promise.all(
-      absorbed.identities.map((identity) => store.write('moveIdentity', (o) => this.port.moveIdentity(identity, holders, target.id, o))),
+      absorbed.identities.map((identity) => this.port.moveIdentity(identity, holders, target.id, store.call)),
     );
     await store.replace({ ...absorbed, mergeState: 'done' }, absorbed.version ?? 0);
     services.cache.forget(absorbed.id);

@@ -1,4 +1,4 @@
-import type { IdentityKey, IdentityRecord, IdentityType } from '../../connectors/singleview/port.js';
+import type { IdentityKey, IdentityRecord, IdentityType } from '../domain/index.js';
 
 /**
  * The deterministic resolution rules (docs/identity-resolution.md): which
@@ -30,8 +30,6 @@ export const DEFAULT_BLOCKLIST: Blocklist = {
   values: ['0', '-1', 'null', 'undefined', 'anonymous', 'test@test.com', 'none', 'n/a', 'unknown', 'nan', '[object object]'],
   patterns: [/^[\s0().+_:-]*$/i],
 };
-
-export const IDENTITY_TYPES: readonly IdentityType[] = ['ANONYMOUS_ID', 'USER_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'CRM_ID', 'LOYALTY_ID'];
 
 export const DEFAULT_IDENTITY_POLICY: IdentityPolicy = {
   priority: ['USER_ID', 'CRM_ID', 'LOYALTY_ID', 'EMAIL', 'PHONE', 'DEVICE_ID', 'ANONYMOUS_ID'],

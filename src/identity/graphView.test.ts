@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomerRecord, IdentityLogEntry } from '../../connectors/singleview/port.js';
-import { buildIdentityGraph, linkPath } from './identityGraph.js';
+import type { CustomerRecord, IdentityLogEntry } from '../domain/index.js';
+import { buildIdentityGraph, linkPath } from './graphView.js';
 import { customerRecord } from '../../test/support/records.js';
 
 const identity = (key: string, firstSeenAt: string) => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomerRecord, IdentityKey } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, IdentityKey } from '../domain/index.js';
 import { configFrom, ConfigError } from '../config.js';
-import { planCommit } from './graph.js';
-import { DEFAULT_IDENTITY_POLICY } from './policy.js';
+import { planCommit } from './mergeEngine.js';
+import { DEFAULT_IDENTITY_POLICY } from './identityRules.js';
 import { customerRecord } from '../../test/support/records.js';
 
 const NOW = new Date('2026-11-15T12:00:00.000Z');

@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
  * (the gateway on the embedded default, then each baseline), drives it with
  * autocannon from another process, and writes bench/results/<date>-<commit>.json.
  * A run of the whole default set also rewrites the figures in
- * bench/README.md and the chart. `soak` and `profile` run alone.
+ * bench/README.md and the chart. `soak`, `profile` and `overload` run alone.
  */
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 3);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
@@ -41,6 +41,12 @@ async function main(): Promise<void> {
     process.exitCode = soak.status ?? 1;
     return;
   }
+  // Admission control under 10 × overload (bench/overload.ts).
+  if (args.includes('overload')) {
+    const overload = spawnSync(process.execPath, ['--import', 'tsx', 'bench/overload.ts'], { stdio: 'inherit' });
+    process.exitCode = overload.status ?? 1;
+    return;
+  }
   if (args.includes('profile')) return runProfile(args.filter((arg) => arg !== 'profile'));
   // `npm run bench -- report [results.json]`: the report again from a whole run's JSON (after a change to the report code), without measuring.
   if (args[0] === 'report') {
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
     return;
   }
   const unknown = args.filter((arg) => !(SCENARIO_NAMES as readonly string[]).includes(arg));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...SCENARIO_NAMES, 'soak', 'profile'].join(', ')}`);
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...SCENARIO_NAMES, 'soak', 'profile', 'overload'].join(', ')}`);
   const scenarios = args.length > 0 ? (args as ScenarioName[]) : [...SCENARIO_NAMES];
   const results = await runScenarios(scenarios);
   mkdirSync(RESULTS_DIR, { recursive: true });

@@ -154,6 +154,13 @@ const matchFields = z
   .pipe(z.array(z.tuple([identityType, z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/, 'expected a field name')], { error: 'expected TYPE=field pairs' })))
   .transform((pairs) => Object.fromEntries(pairs) as Partial<Record<IdentityType, string>>);
 
+/**
+ * Slots of operations executing at once by default, chosen by measurement on
+ * two cores (bench/README.md, "Overload"): beyond it requests only queue
+ * inside the process and every one of them gets slower.
+ */
+export const DEFAULT_MAX_CONCURRENT_OPERATIONS = 32;
+
 export const envSchema = z.object({
   C360_HOST: z.string().min(1).default('127.0.0.1'),
   C360_PORT: integer(0, 65_535).default(4000),
@@ -217,6 +224,10 @@ export const envSchema = z.object({
   C360_TRUSTED_DOCUMENTS_FILE: z.string().min(1).optional(),
   C360_APQ_CACHE_SIZE: integer(0, 1_000_000).default(1_000),
   C360_RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000).default(1_200),
+  // Admission control (docs/security.md, "Overload"): slots of operations executing at once; 0 = no limit.
+  C360_MAX_CONCURRENT_OPERATIONS: integer(0, 100_000).default(DEFAULT_MAX_CONCURRENT_OPERATIONS),
+  C360_ADMISSION_WAIT_MS: integer(0, 600_000).default(1_000),
+  C360_ADMISSION_QUEUE_SIZE: integer(1, 1_000_000).default(1_024),
   C360_RATE_LIMIT_STORE: z.enum(['memory', 'dynamodb'], { error: 'expected memory or dynamodb' }).default('memory'),
   C360_BODY_LIMIT_BYTES: integer(1_024, 50 * 1024 * 1024).default(102_400),
   C360_CORS_ORIGINS: originList.default([]),
@@ -413,6 +424,7 @@ export interface HardeningConfig {
   /** Requests per minute per principal when its key sets none; 0 = no default limit. */
   readonly rateLimitPerMinute: number;
   readonly rateLimitStore: 'memory' | 'dynamodb';
+  readonly admission: AdmissionSettings;
   readonly bodyLimitBytes: number;
   readonly corsOrigins: readonly string[];
   /** Failed authentications per minute per client address before it is refused (0 = no limit). */
@@ -420,6 +432,16 @@ export interface HardeningConfig {
   /** Fastify's trustProxy: whose X-Forwarded-For names the client address. */
   readonly trustProxy: boolean | number | readonly string[];
   readonly connections: ConnectionTimeouts;
+}
+
+/** Admission control (docs/security.md, "Overload"). */
+export interface AdmissionSettings {
+  /** Slots of operations executing at once (a batch holds one per 25 customers); 0 = no limit. */
+  readonly maxConcurrent: number;
+  /** How long an operation may wait for a slot before it is answered 503 OVERLOADED. */
+  readonly waitMs: number;
+  /** Operations waiting at most, all principals together. */
+  readonly queueSize: number;
 }
 
 /** How long a client may take over each part of a request (docs/security.md, "Slow clients"). */
@@ -534,6 +556,11 @@ function toGatewayConfig(env: Env): GatewayConfig {
       apqCacheSize: env.C360_APQ_CACHE_SIZE,
       rateLimitPerMinute: env.C360_RATE_LIMIT_PER_MINUTE,
       rateLimitStore: env.C360_RATE_LIMIT_STORE,
+      admission: {
+        maxConcurrent: env.C360_MAX_CONCURRENT_OPERATIONS,
+        waitMs: env.C360_ADMISSION_WAIT_MS,
+        queueSize: env.C360_ADMISSION_QUEUE_SIZE,
+      },
       bodyLimitBytes: env.C360_BODY_LIMIT_BYTES,
       corsOrigins: env.C360_CORS_ORIGINS,
       authFailuresPerMinute: env.C360_AUTH_FAILURES_PER_MINUTE,

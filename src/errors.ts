@@ -20,6 +20,8 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Admission control shed the request before it started (docs/security.md, "Overload"): HTTP 503 with Retry-After. */
+  OVERLOADED: 'OVERLOADED',
   /** A write named an identifier of a person who was erased (docs/erasure.md): nothing was stored. */
   SUPPRESSED: 'SUPPRESSED',
   /** A `track` idempotency key used before with a different event: nothing stored; HTTP 409 when nothing else was asked. */
@@ -151,6 +153,17 @@ export function rateLimited(retryAfterSeconds: number, perMinute: number): Graph
       code: ErrorCode.RATE_LIMITED,
       retryAfter: retryAfterSeconds,
       http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
+}
+
+/** The gateway is at its concurrent-operation limit and the wait ran out: HTTP 503 with Retry-After; nothing ran. */
+export function overloaded(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`The gateway is busy and the request could not start in time; nothing was run. Retry after ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: ErrorCode.OVERLOADED,
+      retryAfter: retryAfterSeconds,
+      http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
     },
   });
 }

@@ -293,6 +293,7 @@ function registerRoutes(app: FastifyInstance, services: GatewayServices, hardeni
       ...readiness,
       keyLookups: { circuit: services.sources.keyLookups.circuit },
       slowClients: { ...hardening.slowClients.cut },
+      admission: hardening.admission.state(),
     });
   });
   app.addHook('onResponse', async (request, reply) => {

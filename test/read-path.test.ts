@@ -217,6 +217,8 @@ describe('health endpoints', () => {
         },
         keyLookups: { circuit: 'closed' },
         slowClients: { headers: 0, body: 0, request: 0 },
+        // This request itself does not hold a slot: /readyz is not an operation.
+        admission: { limit: 32, running: 0, queued: 0, shed: { queueFull: 0, waitedTooLong: 0 } },
       },
     });
   });

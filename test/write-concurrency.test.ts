@@ -9,7 +9,11 @@ const clock = new TestClock(new Date().toISOString());
 let gw: TestGateway;
 beforeAll(async () => {
   // Generous deadlines: this suite races 50 writers on two shared cores, and asserts outcomes, not speed.
-  gw = await startTestGateway({ C360_SINGLEVIEW_TIMEOUT_MS: '10000', C360_RESOLUTION_TIMEOUT_MS: '10000', C360_DEMO_CUSTOMERS: '10' }, { clock: clock.now });
+  // Generous deadlines (and wait for a slot: 50 calls, 32 run at once) so a busy machine tests convergence, not timeouts.
+  gw = await startTestGateway(
+    { C360_SINGLEVIEW_TIMEOUT_MS: '10000', C360_RESOLUTION_TIMEOUT_MS: '10000', C360_ADMISSION_WAIT_MS: '10000', C360_DEMO_CUSTOMERS: '10' },
+    { clock: clock.now },
+  );
 });
 afterAll(() => gw?.close());
 
@@ -173,6 +177,7 @@ describe('two gateway instances over one DynamoDB', () => {
       C360_DEMO_CUSTOMERS: '5',
       C360_SINGLEVIEW_TIMEOUT_MS: '10000',
       C360_RESOLUTION_TIMEOUT_MS: '10000',
+      C360_ADMISSION_WAIT_MS: '10000',
     };
     const one = await startTestGateway(env);
     const two = await startTestGateway(env);

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import DataLoader from 'dataloader';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { CallOptions } from '../resilience/callOptions.js';
@@ -94,16 +95,35 @@ export class DynamoSingleView implements SingleViewPort {
   readonly tables: TableNames;
   readonly client: DynamoDBClient;
   readonly document: DynamoDBDocumentClient;
+  /**
+   * Eventually consistent reads of customer items, gathered over one turn of
+   * the event loop into one BatchGetItem, and shared while in flight: a
+   * customer's record and its merge link (the embedded resolution engine's
+   * question, asked beside it for the same key) cost one call, not two. A
+   * merge link is read from the whole item: a projection saves bytes on the
+   * wire, not read units.
+   */
+  private readonly customerItems: DataLoader<string, Item | null>;
 
   constructor(connection: DynamoConnection) {
     this.tables = tableNames(connection.tablePrefix);
     const { client, document } = createDynamoClients(connection);
     this.client = client;
     this.document = document;
+    this.customerItems = new DataLoader(
+      async (ids) => {
+        const items = await this.batchGet(this.tables.customers, 'id', ids);
+        return ids.map((id) => items.get(id) ?? null);
+      },
+      // Cached only while in flight (readCustomerItems clears each key once its read settles), so a
+      // read never answers from an earlier one that has finished. setImmediate: calls made in the same
+      // turn through guards of different depth still meet in one batch.
+      { maxBatchSize: BATCH_GET_LIMIT, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+    );
   }
 
   async getCustomers(ids: readonly string[], options?: ReadOptions): Promise<Array<CustomerRecord | null | Error>> {
-    const items = await this.batchGet(this.tables.customers, 'id', ids, options, undefined, options?.consistent);
+    const items = await this.readCustomerItems(ids, options);
     return ids.map((id) => {
       const item = items.get(id);
       return item ? parseItem(customerItemSchema, item) : null;
@@ -111,11 +131,31 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async getMergeLinks(ids: readonly string[], options?: CallOptions): Promise<Array<MergeLink | null | Error>> {
-    const items = await this.batchGet(this.tables.customers, 'id', ids, options, 'id, mergedInto, mergeState');
+    const items = await this.readCustomerItems(ids, options);
     return ids.map((id) => {
       const item = items.get(id);
       return item ? parseItem(mergeLinkSchema, item) : null;
     });
+  }
+
+  /** Customer items by id: a strongly consistent read on its own, an eventually consistent one batched with the turn's others. */
+  private async readCustomerItems(ids: readonly string[], options?: ReadOptions): Promise<Map<string, Item>> {
+    if (options?.consistent) return this.batchGet(this.tables.customers, 'id', ids, options, undefined, true);
+    const unique = [...new Set(ids)];
+    const reads = unique.map((id) => {
+      const read = this.customerItems.load(id);
+      void read.then(
+        () => this.customerItems.clear(id),
+        () => this.customerItems.clear(id),
+      );
+      return read;
+    });
+    const items = await abortable(Promise.all(reads), options?.signal);
+    const found = new Map<string, Item>();
+    items.forEach((item, i) => {
+      if (item) found.set(unique[i]!, item);
+    });
+    return found;
   }
 
   async customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<Array<string | null | Error>> {
@@ -762,6 +802,26 @@ export class DynamoSingleView implements SingleViewPort {
 }
 
 export { eventSortKey, identityIndexKey };
+
+/** The read, or the signal's reason once it aborts (a batched read is shared, so it is not itself aborted). */
+function abortable<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return read;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    read.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
 
 function oversizedAudit(): SourceError {
   return new SourceError(SOURCE, 'rejected', 'an audit item is over the 400 KB item limit');

@@ -2,6 +2,7 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext, GatewayServices } from '../context.js';
+import { AdmissionControl, admissionPlugin } from './admission.js';
 import { registerHttpHygiene } from './http.js';
 import { introspectionPlugin } from './introspection.js';
 import { operationLimits } from './operationLimits.js';
@@ -31,6 +32,8 @@ export interface Hardening {
     readonly return503OnClosing: false;
     readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   };
+  /** Operations running and waiting for a slot (/readyz). */
+  readonly admission: AdmissionControl;
   /** Connections cut off for sending too slowly, by limit. */
   readonly slowClients: SlowClients;
   /** Spread into the ApolloServer options. */
@@ -58,6 +61,7 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
   const rateLimiter = createRateLimiter(services);
   const drain = new Drain();
   const slowClients = new SlowClients(settings.connections, services.logger);
+  const admission = new AdmissionControl(settings.admission);
   const trustProxy = settings.trustProxy;
   return {
     fastifyOptions: {
@@ -68,6 +72,7 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
       ...slowClients.fastifyOptions(),
     },
     slowClients,
+    admission,
     apolloOptions: {
       validationRules: limits.validationRules,
       // One operation per HTTP request: a batch would multiply every limit above.
@@ -91,6 +96,8 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
       subscriptionRefusalPlugin(),
       variableErrorsPlugin(),
       introspectionPlugin({ openToAll: demo }),
+      // Last: an operation takes its slots once it is known to be valid and within its limits.
+      admissionPlugin(admission),
       // The console's explorer (/explorer) is the gateway's IDE; Apollo's landing page loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -100,6 +107,9 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
       await registerHttpHygiene(app, settings.corsOrigins);
     },
     beginDrain: () => drain.begin(),
-    close: () => rateLimiter.close(),
+    close: async () => {
+      admission.close();
+      await rateLimiter.close();
+    },
   };
 }

@@ -1,0 +1,189 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_MAX_CONCURRENT_OPERATIONS } from '../src/config.js';
+import { LoadGenerator } from './lib/load.js';
+import type { LoadResult } from './lib/load.js';
+import { log } from './lib/log.js';
+import { gatewaySpec } from './lib/plan.js';
+import { callCentreRequest, graphqlBodies } from './lib/scenarios.js';
+import { ROOT, startServer } from './lib/servers.js';
+import type { RunningServer } from './lib/servers.js';
+
+/**
+ * `npm run bench -- overload`: admission control measured (docs/security.md,
+ * "Overload"), on the embedded default as shipped, with the call-centre query.
+ *
+ * 1. The limit: call-centre at 64 connections with C360_MAX_CONCURRENT_OPERATIONS
+ *    at several values (0 = no admission control); throughput and p50/p99 say
+ *    which default keeps the tail short without losing throughput.
+ * 2. 10 × overload: ten times as many clients as the gateway runs operations at
+ *    once (10 × the default limit, no think time) for 30 s; counts timeouts,
+ *    503 OVERLOADED answers (with their Retry-After), and RSS before, at the
+ *    end of the load and after 15 s of quiet.
+ * Writes bench/results/overload-latest.json and the "Overload" section of bench/README.md.
+ */
+const LIMITS = [8, 16, 32, 64, 0];
+const SWEEP_CONNECTIONS = 64;
+const SWEEP_SECONDS = Number(process.env.BENCH_DURATION ?? 5);
+const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
+const QUIET_SECONDS = 15;
+const README = join(ROOT, 'bench/README.md');
+const START = '<!-- overload:start -->';
+const END = '<!-- overload:end -->';
+
+interface SweepPoint {
+  readonly limit: number;
+  readonly requestsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly non2xx: number;
+  readonly timeouts: number;
+}
+
+interface OverloadResult {
+  readonly connections: number;
+  readonly limit: number;
+  readonly seconds: number;
+  readonly answered: number;
+  readonly answeredPerSecond: number;
+  readonly shed: number;
+  readonly retryAfter: string | null;
+  readonly shedBody: string;
+  readonly timeouts: number;
+  readonly errors: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly rssBeforeMiB: number;
+  readonly rssAtEndMiB: number;
+  readonly rssAfterMiB: number;
+}
+
+async function main(): Promise<void> {
+  const request = callCentreRequest();
+  const [body] = graphqlBodies(request);
+  const job = (url: string, connections: number, durationSeconds: number) => ({
+    url: `${url}/graphql`,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...request.headers },
+    body: body!,
+    connections,
+    durationSeconds,
+  });
+  log(`machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`);
+  const load = new LoadGenerator();
+  const sweep: SweepPoint[] = [];
+  let overload: OverloadResult;
+  try {
+    for (const limit of LIMITS) {
+      const server = await startServer(gatewaySpec(`admission@${limit}`, { C360_MAX_CONCURRENT_OPERATIONS: String(limit) }));
+      try {
+        await load.run(job(server.url, SWEEP_CONNECTIONS, 2));
+        const result = await load.run(job(server.url, SWEEP_CONNECTIONS, SWEEP_SECONDS));
+        sweep.push(point(limit, result));
+        log(`limit ${limit || 'off'} @ ${SWEEP_CONNECTIONS} conn: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
+      } finally {
+        await server.stop();
+      }
+    }
+    const limit = DEFAULT_MAX_CONCURRENT_OPERATIONS;
+    const connections = 10 * limit;
+    const server = await startServer(gatewaySpec('admission-overload'));
+    try {
+      await load.run(job(server.url, 16, 3));
+      const rssBeforeMiB = server.rssMiB();
+      const running = load.run(job(server.url, connections, OVERLOAD_SECONDS));
+      // One shed answer, read whole, while the load runs: its status, Retry-After and body.
+      const sample = await sampleShed(server, request.headers, body!, OVERLOAD_SECONDS * 1000 - 2_000);
+      const result = await running;
+      const rssAtEndMiB = server.rssMiB();
+      await sleep(QUIET_SECONDS * 1000);
+      const rssAfterMiB = server.rssMiB();
+      overload = {
+        connections,
+        limit,
+        seconds: OVERLOAD_SECONDS,
+        answered: result.completed - result.non2xx,
+        answeredPerSecond: Math.round((result.completed - result.non2xx) / OVERLOAD_SECONDS),
+        shed: result.non2xx,
+        retryAfter: sample.retryAfter,
+        shedBody: sample.body,
+        timeouts: result.timeouts,
+        errors: result.errors,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        rssBeforeMiB,
+        rssAtEndMiB,
+        rssAfterMiB,
+      };
+      log(`10 × overload: ${JSON.stringify(overload)}`);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    load.close();
+  }
+  const results = { date: new Date().toISOString(), cores: cpus().length, node: process.version, sweepConnections: SWEEP_CONNECTIONS, sweep, overload };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/overload-latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeReadme(results);
+  log('bench/README.md "Overload" and bench/results/overload-latest.json updated');
+}
+
+function point(limit: number, result: LoadResult): SweepPoint {
+  return {
+    limit,
+    requestsPerSecond: Math.round(result.requestsPerSecond),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    timeouts: result.timeouts,
+  };
+}
+
+/** Asks until one answer is 503 (or the time is up), and keeps it. */
+async function sampleShed(server: RunningServer, headers: Record<string, string>, body: string, withinMs: number): Promise<{ retryAfter: string | null; body: string }> {
+  const deadline = Date.now() + withinMs;
+  await sleep(2_000);
+  while (Date.now() < deadline) {
+    const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const text = await response.text();
+    if (response.status === 503) return { retryAfter: response.headers.get('retry-after'), body: text.replace(/"traceId":"[0-9a-f]+"/, '"traceId":"…"') };
+  }
+  return { retryAfter: null, body: 'no request was shed' };
+}
+
+function writeReadme(results: { date: string; cores: number; node: string; sweep: SweepPoint[]; overload: OverloadResult }): void {
+  const { sweep, overload: o } = results;
+  const rssBack = Math.abs(o.rssAfterMiB - o.rssBeforeMiB) / o.rssBeforeMiB;
+  const lines = [
+    START,
+    `Measured ${results.date.slice(0, 10)} on ${results.cores} cores, Node ${results.node}, embedded default, call-centre query (\`npm run bench -- overload\`).`,
+    '',
+    `The limit, at ${SWEEP_CONNECTIONS} connections (C360_MAX_CONCURRENT_OPERATIONS; 0 = no admission control):`,
+    '',
+    '| limit | req/s | p50 ms | p99 ms | p99 ÷ p50 | shed (503) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...sweep.map((p) => `| ${p.limit || 'off'} | ${p.requestsPerSecond} | ${p.p50} | ${p.p99} | ${(p.p99 / Math.max(1, p.p50)).toFixed(1)} | ${p.non2xx} |`),
+    '',
+    `10 × overload: ${o.connections} clients without think time (10 × the default limit of ${o.limit}) for ${o.seconds} s:`,
+    '',
+    '| what | measured | target |',
+    '| --- | --- | --- |',
+    `| answered 200 | ${o.answered} (${o.answeredPerSecond}/s), p50 ${o.p50} ms, p99 ${o.p99} ms (all answers) | — |`,
+    `| shed: 503 OVERLOADED | ${o.shed}, \`Retry-After: ${o.retryAfter ?? 'none'}\` | 503 + Retry-After |`,
+    `| timeouts / socket errors | ${o.timeouts} / ${o.errors} | 0 |`,
+    `| RSS before → end of load → after ${QUIET_SECONDS} s quiet | ${o.rssBeforeMiB} → ${o.rssAtEndMiB} → ${o.rssAfterMiB} MiB (${(rssBack * 100).toFixed(1)} % from before) | within 10 % |`,
+    '',
+    `A shed answer: \`${o.shedBody}\``,
+    END,
+  ];
+  const readme = readFileSync(README, 'utf8');
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < 0) throw new Error('bench/README.md has no overload markers');
+  writeFileSync(README, readme.slice(0, start) + lines.join('\n') + readme.slice(end + END.length));
+}
+
+await main();

@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { CustomerModel, ProfileModel, IdentityModel, EventModel, TraitsModel, LoyaltyAccountModel, CrmRecordModel, SupportCaseModel, ConsentModel, SegmentMembershipModel, ConsentChangeModel, IdentifyResultModel, IdentityGraphModel, IdentityNodeModel, IdentityEdgeModel, IdentityChangeModel, ExplainedIdentifierModel, LinkExplanationModel, UnmergeResultModel, MergeSuggestionModel, MatchEvidenceModel, MergeSuggestionResultModel } from '../models.js';
 import type { SegmentDefinition } from '../segments/definitions.js';
-import type { AuditRecordModel, ErasureJobRecord } from '../../connectors/singleview/port.js';
+import type { AuditRecordModel, ErasureJobRecord } from '../domain/index.js';
 import type { LinkRejection } from '../identity/identify.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;

@@ -217,6 +217,12 @@ export const envSchema = z.object({
   C360_APQ_CACHE_SIZE: integer(0, 1_000_000).default(1_000),
   C360_RATE_LIMIT_PER_MINUTE: integer(0, 100_000_000).default(1_200),
   C360_RATE_LIMIT_STORE: z.enum(['memory', 'dynamodb'], { error: 'expected memory or dynamodb' }).default('memory'),
+  C360_RATE_LIMIT_FALLBACK_SHARE: z.coerce
+    .number({ error: 'expected a number' })
+    .min(0, { error: 'expected at least 0' })
+    .max(1, { error: 'expected at most 1' })
+    .default(0),
+  C360_RATE_LIMIT_LEASE_MS: integer(10, 60_000).default(1_000),
   C360_BODY_LIMIT_BYTES: integer(1_024, 50 * 1024 * 1024).default(102_400),
   C360_CORS_ORIGINS: originList.default([]),
   C360_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
@@ -407,6 +413,10 @@ export interface HardeningConfig {
   /** Requests per minute per principal when its key sets none; 0 = no default limit. */
   readonly rateLimitPerMinute: number;
   readonly rateLimitStore: 'memory' | 'dynamodb';
+  /** Share of each budget one instance admits per window while the store is unavailable (0 = refuse). */
+  readonly rateLimitFallbackShare: number;
+  /** How long a leased block of tokens should last at a principal's pace on one instance. */
+  readonly rateLimitLeaseMs: number;
   readonly bodyLimitBytes: number;
   readonly corsOrigins: readonly string[];
   /** Failed authentications per minute per client address before it is refused (0 = no limit). */
@@ -528,6 +538,8 @@ function toGatewayConfig(env: Env): GatewayConfig {
       apqCacheSize: env.C360_APQ_CACHE_SIZE,
       rateLimitPerMinute: env.C360_RATE_LIMIT_PER_MINUTE,
       rateLimitStore: env.C360_RATE_LIMIT_STORE,
+      rateLimitFallbackShare: env.C360_RATE_LIMIT_FALLBACK_SHARE,
+      rateLimitLeaseMs: env.C360_RATE_LIMIT_LEASE_MS,
       bodyLimitBytes: env.C360_BODY_LIMIT_BYTES,
       corsOrigins: env.C360_CORS_ORIGINS,
       authFailuresPerMinute: env.C360_AUTH_FAILURES_PER_MINUTE,

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_RETENTION } from '../connectors/singleview/retention.js';
+import type { Retention } from '../connectors/singleview/retention.js';
 import type { IdentityType } from '../connectors/singleview/port.js';
 import { DEFAULT_IDENTITY_POLICY, IDENTITY_TYPES } from './identity/policy.js';
 import type { Blocklist, IdentityPolicy } from './identity/policy.js';
@@ -161,6 +163,10 @@ export const envSchema = z.object({
 
   C360_DYNAMODB_ENDPOINT: optionalUrl,
   C360_DYNAMODB_TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{0,200}$/, 'expected letters, digits, _ . -').default('c360_'),
+  C360_CREATE_TABLES: booleanFlag.default(true),
+  C360_AUDIT_RETENTION_DAYS: integer(0, 36_500).default(DEFAULT_RETENTION.auditDays),
+  C360_IDEMPOTENCY_RETENTION_DAYS: integer(1, 3_650).default(DEFAULT_RETENTION.idempotencyDays),
+  C360_EVENT_RETENTION_DAYS: integer(0, 36_500).default(DEFAULT_RETENTION.eventDays),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ACCESS_KEY_ID: z.string().optional(),
   C360_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URL').optional(),
@@ -338,6 +344,10 @@ export interface GatewayConfig {
     readonly tablePrefix: string;
     /** Static credentials when none are configured and the endpoint is local (dynalite). */
     readonly localCredentials: boolean;
+    /** false: the tables must exist (deploy/aws/); the gateway checks them instead of creating them. */
+    readonly createTables: boolean;
+    /** Expiry of audit records, idempotency keys and events (docs/configuration.md, "Retention"). */
+    readonly retention: Retention;
   };
   /** The CRM on MongoDB: its URL (may hold credentials: never logged), database and field mapping. */
   readonly mongodb: { readonly url: string; readonly database: string; readonly mapping: CrmMapping } | undefined;
@@ -489,6 +499,12 @@ function toGatewayConfig(env: Env): GatewayConfig {
       region: env.AWS_REGION,
       tablePrefix: env.C360_DYNAMODB_TABLE_PREFIX,
       localCredentials: !env.AWS_ACCESS_KEY_ID && isLoopback(env.C360_DYNAMODB_ENDPOINT),
+      createTables: env.C360_CREATE_TABLES,
+      retention: {
+        auditDays: env.C360_AUDIT_RETENTION_DAYS,
+        idempotencyDays: env.C360_IDEMPOTENCY_RETENTION_DAYS,
+        eventDays: env.C360_EVENT_RETENTION_DAYS,
+      },
     },
     mongodb: env.C360_MONGODB_URL ? { url: env.C360_MONGODB_URL, database: env.C360_MONGODB_DATABASE, mapping: connections.crmMapping } : undefined,
     loyaltyUrl: env.C360_LOYALTY_URL,

@@ -64,6 +64,8 @@ import {
   suppressionKeyFingerprintItemSchema,
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
+import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, expiryOf } from './retention.js';
+import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 
@@ -73,6 +75,10 @@ export interface DynamoConnection {
   /** Static credentials, for dynalite; real DynamoDB uses the default AWS chain. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   readonly tablePrefix: string;
+  /** Expiry of audit records, idempotency keys and events (retention.ts); the defaults when absent. */
+  readonly retention?: Retention | undefined;
+  /** false: the tables must exist already (created from deploy/aws/); the gateway only checks them. */
+  readonly createTables?: boolean | undefined;
 }
 
 type Item = Record<string, NativeAttributeValue>;
@@ -116,9 +122,11 @@ export class DynamoSingleView implements SingleViewPort {
   readonly tables: TableNames;
   readonly client: DynamoDBClient;
   readonly document: DynamoDBDocumentClient;
+  readonly retention: Retention;
 
   constructor(connection: DynamoConnection) {
     this.tables = tableNames(connection.tablePrefix);
+    this.retention = connection.retention ?? DEFAULT_RETENTION;
     const { client, document } = createDynamoClients(connection);
     this.client = client;
     this.document = document;
@@ -236,7 +244,9 @@ export class DynamoSingleView implements SingleViewPort {
   async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
     const perRecord = records.map((record) => auditItems(record));
     const results = perRecord.map((items) => (items.some((item) => item.bytes > MAX_AUDIT_ITEM_BYTES) ? oversizedAudit() : undefined));
-    const items = perRecord.filter((_, i) => results[i] === undefined).flatMap((entries) => entries.map((entry) => entry.item));
+    const items = perRecord.flatMap((entries, i) =>
+      results[i] === undefined ? entries.map((entry) => withExpiry(entry.item, expiryOf(records[i]!.at, this.retention.auditDays))) : [],
+    );
     await this.batchWrite(this.tables.audit, items, options);
     return results;
   }
@@ -368,13 +378,23 @@ export class DynamoSingleView implements SingleViewPort {
 
   async putEvent(event: EventRecord, options?: CallOptions): Promise<void> {
     await this.document.send(
-      new PutCommand({ TableName: this.tables.events, Item: { ...event, sk: eventSortKey(event.occurredAt, event.id) } }),
+      new PutCommand({ TableName: this.tables.events, Item: this.eventItem(event) }),
       { abortSignal: options?.signal },
     );
   }
 
   async putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void> {
-    await this.batchWrite(this.tables.events, events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })), options);
+    await this.batchWrite(this.tables.events, events.map((event) => this.eventItem(event)), options);
+  }
+
+  /** An event as stored: its timeline sort key and its expiry. */
+  private eventItem(event: EventRecord): Item {
+    return withExpiry({ ...event, sk: eventSortKey(event.occurredAt, event.id) }, expiryOf(event.receivedAt, this.retention.eventDays));
+  }
+
+  /** An idempotency key as stored: kept the configured days from its claim. */
+  private idempotencyItem(record: IdempotencyRecord): Item {
+    return { ...record, [EXPIRY_ATTRIBUTE]: expiryOf(record.claimedAt, this.retention.idempotencyDays) ?? record.expiresAt };
   }
 
   async eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean> {
@@ -451,7 +471,7 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim> {
-    const outcome = await this.conditionalPut(this.tables.idempotency, { ...record }, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+    const outcome = await this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
     if (outcome === 'written') return { status: 'claimed' };
     const result = await this.document.send(
       new GetCommand({ TableName: this.tables.idempotency, Key: { key: record.key }, ConsistentRead: true }),
@@ -463,7 +483,7 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome> {
-    return this.conditionalPut(this.tables.idempotency, { ...record }, '#e = :e', { '#e': 'eventId' }, { ':e': previousEventId }, options);
+    return this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), '#e = :e', { '#e': 'eventId' }, { ':e': previousEventId }, options);
   }
 
   async releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void> {
@@ -753,6 +773,11 @@ export class DynamoSingleView implements SingleViewPort {
 }
 
 export { eventSortKey, identityIndexKey };
+
+/** The item with its expiry attribute, or as it is when it is kept (no expiry). */
+function withExpiry(item: Item, expiresAt: number | undefined): Item {
+  return expiresAt === undefined ? item : { ...item, [EXPIRY_ATTRIBUTE]: expiresAt };
+}
 
 function oversizedAudit(): SourceError {
   return new SourceError(SOURCE, 'rejected', 'an audit item is over the 400 KB item limit');

@@ -194,7 +194,9 @@ export class DynamoSingleView implements SingleViewPort {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ExclusiveStartKey: startKey,
-          Limit: Math.max(wanted, 25),
+          // What the page returns plus one (is there a next page?); with a type filter, which DynamoDB applies after
+          // reading, a larger page keeps the round trips few.
+          Limit: filter ? Math.max(wanted, 25) : wanted,
           ScanIndexForward: !newestFirst,
         }),
         { abortSignal: options?.signal },

@@ -64,6 +64,7 @@ import {
   suppressionKeyFingerprintItemSchema,
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, identityIndexKey, timelineRange } from './keys.js';
+import { customerFields, customerItem } from './customerItem.js';
 import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, expiryOf } from './retention.js';
 import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
@@ -136,7 +137,7 @@ export class DynamoSingleView implements SingleViewPort {
     const items = await this.batchGet(this.tables.customers, 'id', ids, options, undefined, options?.consistent);
     return ids.map((id) => {
       const item = items.get(id);
-      return item ? parseItem(customerItemSchema, item) : null;
+      return item ? parseCustomer(item) : null;
     });
   }
 
@@ -276,7 +277,7 @@ export class DynamoSingleView implements SingleViewPort {
   // ---- writes -------------------------------------------------------------
 
   async createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome> {
-    return this.conditionalPut(this.tables.customers, { ...record }, 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
+    return this.conditionalPut(this.tables.customers, customerItem(record), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
   }
 
   async replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
@@ -284,7 +285,7 @@ export class DynamoSingleView implements SingleViewPort {
     // still exist: a replace never brings back a customer that was erased meanwhile.
     const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
     const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
-    return this.conditionalPut(this.tables.customers, { ...record }, condition, names, { ':v': expectedVersion }, options);
+    return this.conditionalPut(this.tables.customers, customerItem(record), condition, names, { ':v': expectedVersion }, options);
   }
 
   async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {
@@ -590,7 +591,11 @@ export class DynamoSingleView implements SingleViewPort {
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
       { abortSignal: options?.signal },
     );
-    const customers = (page.Items ?? []).map((item) => parseOrThrow(customerItemSchema, item));
+    const customers = (page.Items ?? []).map((item) => {
+      const parsed = parseCustomer(item);
+      if (parsed instanceof Error) throw parsed;
+      return parsed;
+    });
     const next = page.LastEvaluatedKey?.id;
     return { customers, next: typeof next === 'string' ? next : undefined };
   }
@@ -795,6 +800,17 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
+}
+
+/** A customer item in either form (customerItem.ts); a body that does not unpack is a malformed payload like any other. */
+function parseCustomer(item: Item): z.output<typeof customerItemSchema> | Error {
+  let fields;
+  try {
+    fields = customerFields(item);
+  } catch {
+    return malformedPayload(SOURCE, [{ code: 'custom', path: ['body'] }]);
+  }
+  return parseItem(customerItemSchema, fields);
 }
 
 function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {

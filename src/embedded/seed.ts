@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { customerItem } from '../../connectors/singleview/customerItem.js';
 import type { DynamoSingleView } from '../../connectors/singleview/dynamodb.js';
 import { eventSortKey, identityIndexKey } from '../../connectors/singleview/dynamodb.js';
 import type { SingleViewItems } from '../../connectors/singleview/memory.js';
@@ -31,7 +32,8 @@ export async function seedSingleView(store: DynamoSingleView, data: DemoData): P
 
   const items = demoSingleViewItems(data);
   const eventItems = items.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) }));
-  await writeAll(store, store.tables.customers, items.customers);
+  // As the adapter stores customers (connectors/singleview/customerItem.ts): the body deflated.
+  await writeAll(store, store.tables.customers, data.customers.map((customer) => customerItem({ ...customer, version: 1 })));
   await writeAll(store, store.tables.identities, items.identities);
   await writeAll(store, store.tables.events, eventItems);
   const historyItems = data.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` }));

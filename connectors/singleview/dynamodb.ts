@@ -312,7 +312,7 @@ export class DynamoSingleView implements SingleViewPort {
       if (holder instanceof Error) throw holder;
       if (holder) return { status: 'held', customerId: holder };
     }
-    throw new Error('identity index key kept changing while claiming it');
+    throw keptChanging('an identity index key');
   }
 
   async customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<Array<string | null | Error>> {
@@ -326,14 +326,15 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  async claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim> {
+  async claimMatch(matchId: string, customerId: string, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<IdentityClaim> {
+    if (attemptsLeft === 0) throw keptChanging('a match index key');
     const item = { key: matchIndexKey(matchId), customerId };
     const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
     if (outcome === 'written') return { status: 'claimed' };
     const [holder] = await this.customerIdsByMatch([matchId], options);
     if (typeof holder === 'string') return { status: 'held', customerId: holder };
     if (holder instanceof Error) throw holder;
-    return this.claimMatch(matchId, customerId, options);
+    return this.claimMatch(matchId, customerId, options, attemptsLeft - 1);
   }
 
   async releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome> {
@@ -473,7 +474,8 @@ export class DynamoSingleView implements SingleViewPort {
     return this.deletePartition(this.tables.events, customerId, options);
   }
 
-  async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim> {
+  async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<IdempotencyClaim> {
+    if (attemptsLeft === 0) throw keptChanging('an idempotency key');
     const outcome = await this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
     if (outcome === 'written') return { status: 'claimed' };
     const result = await this.document.send(
@@ -481,7 +483,7 @@ export class DynamoSingleView implements SingleViewPort {
       { abortSignal: options?.signal },
     );
     // Released between our put and this read: the caller may claim again.
-    if (!result.Item) return this.claimIdempotencyKey(record, options);
+    if (!result.Item) return this.claimIdempotencyKey(record, options, attemptsLeft - 1);
     return { status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) };
   }
 
@@ -574,7 +576,8 @@ export class DynamoSingleView implements SingleViewPort {
     return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
   }
 
-  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string> {
+  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<string> {
+    if (attemptsLeft === 0) throw keptChanging('the suppression key fingerprint');
     const item = { hash: SUPPRESSION_KEY_FINGERPRINT_HASH, fingerprint };
     const outcome = await this.conditionalPut(this.tables.suppressions, item, 'attribute_not_exists(#h)', { '#h': 'hash' }, undefined, options);
     if (outcome === 'written') return fingerprint;
@@ -582,7 +585,7 @@ export class DynamoSingleView implements SingleViewPort {
       new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
       { abortSignal: options?.signal },
     );
-    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options);
+    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options, attemptsLeft - 1);
     return parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint;
   }
 
@@ -780,6 +783,17 @@ export class DynamoSingleView implements SingleViewPort {
 }
 
 export { eventSortKey, identityIndexKey };
+
+/**
+ * Claims (a conditional put, then a read of the holder) start again when the
+ * holder let go in between; this many times at most, then the call fails
+ * and the write's own bounded retry (src/identity/store.ts) takes over.
+ */
+const CLAIM_ATTEMPTS = 3;
+
+function keptChanging(what: string): SourceError {
+  return new SourceError(SOURCE, 'unavailable', `${what} kept changing while claiming it; retry the request`);
+}
 
 /** The item with its expiry attribute, or as it is when it is kept (no expiry). */
 function withExpiry(item: Item, expiresAt: number | undefined): Item {

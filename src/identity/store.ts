@@ -92,7 +92,7 @@ export class GuardedStore {
     known?: CustomerRecord,
   ): Promise<UpdateOutcome<T>> {
     let current: CustomerRecord | null = known ?? null;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       current ??= await this.customer(id);
       if (!current) return { status: 'missing' };
       if (current.mergedInto) return { status: 'merged', record: current };
@@ -103,6 +103,7 @@ export class GuardedStore {
       current = null;
       await backoff(attempt);
     }
+    throw new SourceError('singleview', 'unavailable', `customer ${id} kept changing under concurrent writes; retry the request`);
   }
 }
 

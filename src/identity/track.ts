@@ -121,7 +121,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
+async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, event: EventRecord, payloadHash: string | undefined, takeovers = 0): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -135,7 +135,10 @@ async function claimKey(scope: WriteScope, graph: IdentityGraph, key: string, ev
   const claim = await store.write('claimIdempotencyKey', (o) => services.singleView.claimIdempotencyKey(record, o));
   if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
   const taken = await store.write('takeOverIdempotencyKey', (o) => services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, o));
-  return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event, payloadHash);
+  if (taken === 'written') return { status: 'claimed' };
+  // Another writer took the abandoned key over first: read it again, a bounded number of times (then the whole track retries).
+  if (takeovers >= 2) throw new RetryLater('idempotency key taken over concurrently');
+  return claimKey(scope, graph, key, event, payloadHash, takeovers + 1);
 }
 
 /** An old claim whose event is in no timeline: its writer is gone. */

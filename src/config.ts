@@ -3,6 +3,8 @@ import type { IdentityType } from './domain/index.js';
 import { IDENTITY_TYPES } from './domain/index.js';
 import { DEFAULT_IDENTITY_POLICY } from './identity/identityRules.js';
 import type { Blocklist, IdentityPolicy } from './identity/identityRules.js';
+import { DEFAULT_RETENTION } from '../connectors/singleview/retention.js';
+import type { Retention } from '../connectors/singleview/retention.js';
 import { pseudonymKeyProblem } from './privacy/pseudonym.js';
 import { SOURCE_ENV, refineSourceEnv, sourceConnections } from './sourceConfig.js';
 import type { CrmMapping } from '../connectors/crm/mapping.js';
@@ -169,6 +171,10 @@ export const envSchema = z.object({
 
   C360_DYNAMODB_ENDPOINT: optionalUrl,
   C360_DYNAMODB_TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{0,200}$/, 'expected letters, digits, _ . -').default('c360_'),
+  C360_CREATE_TABLES: booleanFlag.default(true),
+  C360_AUDIT_RETENTION_DAYS: integer(0, 36_500).default(DEFAULT_RETENTION.auditDays),
+  C360_IDEMPOTENCY_RETENTION_DAYS: integer(1, 3_650).default(DEFAULT_RETENTION.idempotencyDays),
+  C360_EVENT_RETENTION_DAYS: integer(0, 36_500).default(DEFAULT_RETENTION.eventDays),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ACCESS_KEY_ID: z.string().optional(),
   C360_MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URL').optional(),
@@ -229,6 +235,12 @@ export const envSchema = z.object({
   C360_ADMISSION_WAIT_MS: integer(0, 600_000).default(1_000),
   C360_ADMISSION_QUEUE_SIZE: integer(1, 1_000_000).default(1_024),
   C360_RATE_LIMIT_STORE: z.enum(['memory', 'dynamodb'], { error: 'expected memory or dynamodb' }).default('memory'),
+  C360_RATE_LIMIT_FALLBACK_SHARE: z.coerce
+    .number({ error: 'expected a number' })
+    .min(0, { error: 'expected at least 0' })
+    .max(1, { error: 'expected at most 1' })
+    .default(0),
+  C360_RATE_LIMIT_LEASE_MS: integer(10, 60_000).default(1_000),
   C360_BODY_LIMIT_BYTES: integer(1_024, 50 * 1024 * 1024).default(102_400),
   C360_CORS_ORIGINS: originList.default([]),
   C360_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
@@ -359,6 +371,10 @@ export interface GatewayConfig {
     readonly tablePrefix: string;
     /** Static credentials when none are configured and the endpoint is local (dynalite). */
     readonly localCredentials: boolean;
+    /** false: the tables must exist (deploy/aws/); the gateway checks them instead of creating them. */
+    readonly createTables: boolean;
+    /** Expiry of audit records, idempotency keys and events (docs/configuration.md, "Retention"). */
+    readonly retention: Retention;
   };
   /** The CRM on MongoDB: its URL (may hold credentials: never logged), database and field mapping. */
   readonly mongodb: { readonly url: string; readonly database: string; readonly mapping: CrmMapping } | undefined;
@@ -425,6 +441,10 @@ export interface HardeningConfig {
   readonly rateLimitPerMinute: number;
   readonly rateLimitStore: 'memory' | 'dynamodb';
   readonly admission: AdmissionSettings;
+  /** Share of each budget one instance admits per window while the store is unavailable (0 = refuse). */
+  readonly rateLimitFallbackShare: number;
+  /** How long a leased block of tokens should last at a principal's pace on one instance. */
+  readonly rateLimitLeaseMs: number;
   readonly bodyLimitBytes: number;
   readonly corsOrigins: readonly string[];
   /** Failed authentications per minute per client address before it is refused (0 = no limit). */
@@ -507,6 +527,12 @@ function toGatewayConfig(env: Env): GatewayConfig {
       region: env.AWS_REGION,
       tablePrefix: env.C360_DYNAMODB_TABLE_PREFIX,
       localCredentials: !env.AWS_ACCESS_KEY_ID && isLoopback(env.C360_DYNAMODB_ENDPOINT),
+      createTables: env.C360_CREATE_TABLES,
+      retention: {
+        auditDays: env.C360_AUDIT_RETENTION_DAYS,
+        idempotencyDays: env.C360_IDEMPOTENCY_RETENTION_DAYS,
+        eventDays: env.C360_EVENT_RETENTION_DAYS,
+      },
     },
     mongodb: env.C360_MONGODB_URL ? { url: env.C360_MONGODB_URL, database: env.C360_MONGODB_DATABASE, mapping: connections.crmMapping } : undefined,
     loyaltyUrl: env.C360_LOYALTY_URL,
@@ -561,6 +587,8 @@ function toGatewayConfig(env: Env): GatewayConfig {
         waitMs: env.C360_ADMISSION_WAIT_MS,
         queueSize: env.C360_ADMISSION_QUEUE_SIZE,
       },
+      rateLimitFallbackShare: env.C360_RATE_LIMIT_FALLBACK_SHARE,
+      rateLimitLeaseMs: env.C360_RATE_LIMIT_LEASE_MS,
       bodyLimitBytes: env.C360_BODY_LIMIT_BYTES,
       corsOrigins: env.C360_CORS_ORIGINS,
       authFailuresPerMinute: env.C360_AUTH_FAILURES_PER_MINUTE,

@@ -146,7 +146,7 @@ export function idempotencyKeyReused(): GraphQLError {
   });
 }
 
-/** Over the principal's token bucket: HTTP 429 with Retry-After in whole seconds. */
+/** Over the principal's budget: HTTP 429 with Retry-After in whole seconds. */
 export function rateLimited(retryAfterSeconds: number, perMinute: number): GraphQLError {
   return new GraphQLError(`Rate limit of ${perMinute} requests per minute exceeded; retry after ${retryAfterSeconds} s.`, {
     extensions: {
@@ -164,6 +164,17 @@ export function overloaded(retryAfterSeconds: number): GraphQLError {
       code: ErrorCode.OVERLOADED,
       retryAfter: retryAfterSeconds,
       http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
+}
+
+/** The principal's budget could not be checked (the shared store failed) and its instance's share is spent: 429 as well, never admitted unchecked. */
+export function rateLimitUnchecked(retryAfterSeconds: number, perMinute: number): GraphQLError {
+  return new GraphQLError(`Rate limit of ${perMinute} requests per minute could not be checked; retry after ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: ErrorCode.RATE_LIMITED,
+      retryAfter: retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
     },
   });
 }

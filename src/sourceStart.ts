@@ -30,6 +30,9 @@ export class SourceStartError extends Error {
 /** The error's class and code only: a driver's message can quote the connection string. */
 function summary(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown failure';
+  // An error that says its message holds no secret (TablesNotReadyError names tables).
+  const detail = (error as { startDetail?: unknown }).startDetail;
+  if (typeof detail === 'string') return detail;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${error.name} ${code}` : error.name;
 }

@@ -85,6 +85,9 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
         region: config.dynamodb.region,
         tablePrefix: config.dynamodb.tablePrefix,
         credentials: config.dynamodb.localCredentials ? { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } : undefined,
+        retention: config.dynamodb.retention,
+        // The embedded dynalite starts empty: its tables are always created.
+        createTables: embeddedDynamo !== undefined || config.dynamodb.createTables,
       }),
     );
     opened.unshift(singleView);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTables, tableDefinitions, tableNames } from '../connectors/singleview/tables.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -208,6 +210,11 @@ describe('the gateway started with deploy/kubernetes\'s environment', () => {
     }
     const environment = fullEnv();
     for (const [name, value] of Object.entries(environment)) if (name.endsWith('_FILE')) environment[name] = placed[value]!;
+    // The tables, as an administrator creates them from deploy/aws/cloudformation.yaml: the pods only check them.
+    expect(environment.C360_CREATE_TABLES).toBe('false');
+    const admin = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'admin', secretAccessKey: 'admin' } });
+    await ensureTables(admin, tableDefinitions(tableNames(environment.C360_DYNAMODB_TABLE_PREFIX!)));
+    admin.destroy();
     gw = await startTestGateway({
       ...environment,
       // Places, not behaviour: a free port, DynamoDB on a local dynalite, and the

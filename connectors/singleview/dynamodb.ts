@@ -16,7 +16,8 @@ import DataLoader from 'dataloader';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { CallOptions } from '../resilience/callOptions.js';
-import { SourceError } from '../resilience/sourceError.js';
+import { SourceError, malformedPayload } from '../resilience/sourceError.js';
+import type { z } from 'zod';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
 import {
@@ -38,6 +39,9 @@ import {
   parseOrThrow,
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
+import { customerFields, customerItem } from './customerItem.js';
+import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, expiryOf } from './retention.js';
+import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 import { identityIndexKey } from '../../src/domain/index.js';
@@ -48,6 +52,10 @@ export interface DynamoConnection {
   /** Static credentials, for dynalite; real DynamoDB uses the default AWS chain. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   readonly tablePrefix: string;
+  /** Expiry of audit records, idempotency keys and events (retention.ts); the defaults when absent. */
+  readonly retention?: Retention | undefined;
+  /** false: the tables must exist already (created from deploy/aws/); the gateway only checks them. */
+  readonly createTables?: boolean | undefined;
 }
 
 type Item = Record<string, NativeAttributeValue>;
@@ -104,9 +112,11 @@ export class DynamoSingleView implements SingleViewPort {
    * wire, not read units.
    */
   private readonly customerItems: DataLoader<string, Item | null>;
+  readonly retention: Retention;
 
   constructor(connection: DynamoConnection) {
     this.tables = tableNames(connection.tablePrefix);
+    this.retention = connection.retention ?? DEFAULT_RETENTION;
     const { client, document } = createDynamoClients(connection);
     this.client = client;
     this.document = document;
@@ -126,7 +136,7 @@ export class DynamoSingleView implements SingleViewPort {
     const items = await this.readCustomerItems(ids, options);
     return ids.map((id) => {
       const item = items.get(id);
-      return item ? parseItem(customerItemSchema, item) : null;
+      return item ? parseCustomer(item) : null;
     });
   }
 
@@ -204,7 +214,9 @@ export class DynamoSingleView implements SingleViewPort {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ExclusiveStartKey: startKey,
-          Limit: Math.max(wanted, 25),
+          // What the page returns plus one (is there a next page?); with a type filter, which DynamoDB applies after
+          // reading, a larger page keeps the round trips few.
+          Limit: filter ? Math.max(wanted, 25) : wanted,
           ScanIndexForward: !newestFirst,
         }),
         { abortSignal: options?.signal },
@@ -254,7 +266,9 @@ export class DynamoSingleView implements SingleViewPort {
   async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
     const perRecord = records.map((record) => auditItems(record));
     const results = perRecord.map((items) => (items.some((item) => item.bytes > MAX_AUDIT_ITEM_BYTES) ? oversizedAudit() : undefined));
-    const items = perRecord.filter((_, i) => results[i] === undefined).flatMap((entries) => entries.map((entry) => entry.item));
+    const items = perRecord.flatMap((entries, i) =>
+      results[i] === undefined ? entries.map((entry) => withExpiry(entry.item, expiryOf(records[i]!.at, this.retention.auditDays))) : [],
+    );
     await this.batchWrite(this.tables.audit, items, options);
     return results;
   }
@@ -282,7 +296,7 @@ export class DynamoSingleView implements SingleViewPort {
   // ---- writes -------------------------------------------------------------
 
   async createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome> {
-    return this.conditionalPut(this.tables.customers, { ...record }, 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
+    return this.conditionalPut(this.tables.customers, customerItem(record), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
   }
 
   async replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
@@ -290,7 +304,7 @@ export class DynamoSingleView implements SingleViewPort {
     // still exist: a replace never brings back a customer that was erased meanwhile.
     const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
     const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
-    return this.conditionalPut(this.tables.customers, { ...record }, condition, names, { ':v': expectedVersion }, options);
+    return this.conditionalPut(this.tables.customers, customerItem(record), condition, names, { ':v': expectedVersion }, options);
   }
 
   async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {
@@ -317,7 +331,7 @@ export class DynamoSingleView implements SingleViewPort {
       if (holder instanceof Error) throw holder;
       if (holder) return { status: 'held', customerId: holder };
     }
-    throw new Error('identity index key kept changing while claiming it');
+    throw keptChanging('an identity index key');
   }
 
   async customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<Array<string | null | Error>> {
@@ -331,14 +345,15 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  async claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim> {
+  async claimMatch(matchId: string, customerId: string, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<IdentityClaim> {
+    if (attemptsLeft === 0) throw keptChanging('a match index key');
     const item = { key: matchIndexKey(matchId), customerId };
     const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
     if (outcome === 'written') return { status: 'claimed' };
     const [holder] = await this.customerIdsByMatch([matchId], options);
     if (typeof holder === 'string') return { status: 'held', customerId: holder };
     if (holder instanceof Error) throw holder;
-    return this.claimMatch(matchId, customerId, options);
+    return this.claimMatch(matchId, customerId, options, attemptsLeft - 1);
   }
 
   async releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome> {
@@ -386,13 +401,23 @@ export class DynamoSingleView implements SingleViewPort {
 
   async putEvent(event: EventRecord, options?: CallOptions): Promise<void> {
     await this.document.send(
-      new PutCommand({ TableName: this.tables.events, Item: { ...event, sk: eventSortKey(event.occurredAt, event.id) } }),
+      new PutCommand({ TableName: this.tables.events, Item: this.eventItem(event) }),
       { abortSignal: options?.signal },
     );
   }
 
   async putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void> {
-    await this.batchWrite(this.tables.events, events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })), options);
+    await this.batchWrite(this.tables.events, events.map((event) => this.eventItem(event)), options);
+  }
+
+  /** An event as stored: its timeline sort key and its expiry. */
+  private eventItem(event: EventRecord): Item {
+    return withExpiry({ ...event, sk: eventSortKey(event.occurredAt, event.id) }, expiryOf(event.receivedAt, this.retention.eventDays));
+  }
+
+  /** An idempotency key as stored: kept the configured days from its claim. */
+  private idempotencyItem(record: IdempotencyRecord): Item {
+    return { ...record, [EXPIRY_ATTRIBUTE]: expiryOf(record.claimedAt, this.retention.idempotencyDays) ?? record.expiresAt };
   }
 
   async eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean> {
@@ -468,20 +493,21 @@ export class DynamoSingleView implements SingleViewPort {
     return this.deletePartition(this.tables.events, customerId, options);
   }
 
-  async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim> {
-    const outcome = await this.conditionalPut(this.tables.idempotency, { ...record }, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+  async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<IdempotencyClaim> {
+    if (attemptsLeft === 0) throw keptChanging('an idempotency key');
+    const outcome = await this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
     if (outcome === 'written') return { status: 'claimed' };
     const result = await this.document.send(
       new GetCommand({ TableName: this.tables.idempotency, Key: { key: record.key }, ConsistentRead: true }),
       { abortSignal: options?.signal },
     );
     // Released between our put and this read: the caller may claim again.
-    if (!result.Item) return this.claimIdempotencyKey(record, options);
+    if (!result.Item) return this.claimIdempotencyKey(record, options, attemptsLeft - 1);
     return { status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) };
   }
 
   takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome> {
-    return this.conditionalPut(this.tables.idempotency, { ...record }, '#e = :e', { '#e': 'eventId' }, { ':e': previousEventId }, options);
+    return this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), '#e = :e', { '#e': 'eventId' }, { ':e': previousEventId }, options);
   }
 
   async releaseIdempotencyKey(key: string, eventId: string, options?: CallOptions): Promise<void> {
@@ -569,7 +595,8 @@ export class DynamoSingleView implements SingleViewPort {
     return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
   }
 
-  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string> {
+  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<string> {
+    if (attemptsLeft === 0) throw keptChanging('the suppression key fingerprint');
     const item = { hash: SUPPRESSION_KEY_FINGERPRINT_HASH, fingerprint };
     const outcome = await this.conditionalPut(this.tables.suppressions, item, 'attribute_not_exists(#h)', { '#h': 'hash' }, undefined, options);
     if (outcome === 'written') return fingerprint;
@@ -577,7 +604,7 @@ export class DynamoSingleView implements SingleViewPort {
       new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
       { abortSignal: options?.signal },
     );
-    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options);
+    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options, attemptsLeft - 1);
     return parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint;
   }
 
@@ -586,7 +613,11 @@ export class DynamoSingleView implements SingleViewPort {
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
       { abortSignal: options?.signal },
     );
-    const customers = (page.Items ?? []).map((item) => parseOrThrow(customerItemSchema, item));
+    const customers = (page.Items ?? []).map((item) => {
+      const parsed = parseCustomer(item);
+      if (parsed instanceof Error) throw parsed;
+      return parsed;
+    });
     const next = page.LastEvaluatedKey?.id;
     return { customers, next: typeof next === 'string' ? next : undefined };
   }
@@ -765,7 +796,8 @@ export class DynamoSingleView implements SingleViewPort {
     const identities = load.customers.flatMap((customer) =>
       customer.identities.map((identity) => ({ key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value })),
     );
-    await this.putInParallel(this.tables.customers, load.customers as unknown as Item[]);
+    // As customers are stored (customerItem.ts): the body deflated.
+    await this.putInParallel(this.tables.customers, load.customers.map((customer) => customerItem({ ...customer, version: customer.version ?? 1 })));
     await this.putInParallel(this.tables.identities, identities);
     await this.putInParallel(this.tables.events, load.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })));
     await this.putInParallel(this.tables.consentHistory, load.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` })));
@@ -823,6 +855,22 @@ function abortable<T>(read: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
+/**
+ * Claims (a conditional put, then a read of the holder) start again when the
+ * holder let go in between; this many times at most, then the call fails
+ * and the write's own bounded retry (src/identity/store.ts) takes over.
+ */
+const CLAIM_ATTEMPTS = 3;
+
+function keptChanging(what: string): SourceError {
+  return new SourceError(SOURCE, 'unavailable', `${what} kept changing while claiming it; retry the request`);
+}
+
+/** The item with its expiry attribute, or as it is when it is kept (no expiry). */
+function withExpiry(item: Item, expiresAt: number | undefined): Item {
+  return expiresAt === undefined ? item : { ...item, [EXPIRY_ATTRIBUTE]: expiresAt };
+}
+
 function oversizedAudit(): SourceError {
   return new SourceError(SOURCE, 'rejected', 'an audit item is over the 400 KB item limit');
 }
@@ -833,6 +881,17 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
+}
+
+/** A customer item in either form (customerItem.ts); a body that does not unpack is a malformed payload like any other. */
+function parseCustomer(item: Item): z.output<typeof customerItemSchema> | Error {
+  let fields;
+  try {
+    fields = customerFields(item);
+  } catch {
+    return malformedPayload(SOURCE, [{ code: 'custom', path: ['body'] }]);
+  }
+  return parseItem(customerItemSchema, fields);
 }
 
 /** A suggestion as stored: with the key the status index sorts it by. */

@@ -6,10 +6,11 @@ export type { SingleViewPort } from './port.js';
 
 /**
  * The single view has one adapter, DynamoDB; "embedded" means the same
- * adapter pointed at an in-process dynalite. Tables are created on first use.
+ * adapter pointed at an in-process dynalite. Tables are created on first use,
+ * or only checked when `createTables` is false.
  */
 export async function createSingleView(connection: DynamoConnection): Promise<DynamoSingleView> {
   const store = new DynamoSingleView(connection);
-  await ensureTables(store.client, tableDefinitions(store.tables));
+  await ensureTables(store.client, tableDefinitions(store.tables), { create: connection.createTables ?? true });
   return store;
 }

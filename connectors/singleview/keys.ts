@@ -1,3 +1,4 @@
+import { encodeFieldDecisions } from './auditFields.js';
 import type { AuditRecordModel, EventQuery } from '../../src/domain/index.js';
 
 /** Match link key, beside the identity index: an external resolver's match group. */
@@ -18,7 +19,7 @@ export const MAX_AUDIT_ITEM_BYTES = 400 * 1024;
 
 /**
  * An audit record as items: one per customer, naming only that customer, with
- * only that customer's fields (stored as one JSON string), and each item's
+ * only that customer's fields (stored as one compact JSON string, auditFields.ts), and each item's
  * approximate size: the fields' JSON, which is almost all of it, and a
  * generous allowance for the other attributes (ids, times, a bounded operation).
  */
@@ -27,12 +28,12 @@ export function auditItems(record: AuditRecordModel): Array<{ readonly item: Rec
   const others = Buffer.byteLength(JSON.stringify(record.detail ?? null)) + 2048;
   return customers.map((customerId) => {
     const own = customers.length === 1 && record.fields.every((field) => !field.customerId);
-    const fields = JSON.stringify(
+    const fields = encodeFieldDecisions(
       own ? record.fields : record.fields.filter((field) => !field.customerId || field.customerId === customerId).map(({ customerId: _owner, ...field }) => field),
     );
     return {
       item: { ...record, customerIds: [customerId], fields, customerId, sk: `${record.at}#${record.id}` },
-      bytes: Buffer.byteLength(fields) + others,
+      bytes: fields.byteLength + others,
     };
   });
 }

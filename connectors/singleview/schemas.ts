@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { malformedPayload } from '../resilience/sourceError.js';
 import { CONSENT_STATUSES, ERASURE_STATUSES, IDENTITY_TYPES, PURPOSES, SUGGESTION_ORIGINS, SUGGESTION_STATUSES } from '../../src/domain/index.js';
+import { decodeFieldDecisions, inflateFieldDecisions } from './auditFields.js';
 
 /**
  * zod schemas for what comes back from the single view store. Items are
@@ -194,21 +195,40 @@ const fieldDecisionsSchema = z.array(
 );
 
 /**
- * `fields` is stored as one JSON string: a full customer read releases dozens
+ * `fields` is stored as one binary attribute (auditFields.ts: grouped, with list
+ * indices as ranges, deflated; older records hold a JSON string of a plain array): a full customer read releases dozens
  * of fields, and one string attribute costs DynamoDB (and the SDK's
  * marshalling) far less than a list of maps on the hot path of every read.
  */
-const storedFieldDecisionsSchema = z
+const storedJsonFieldDecisionsSchema = z
   .string()
   .transform((text, ctx) => {
     try {
-      return JSON.parse(text) as unknown;
+      const parsed = JSON.parse(text) as unknown;
+      return decodeFieldDecisions(parsed) ?? parsed;
     } catch {
       ctx.addIssue({ code: 'custom', message: 'fields is not JSON' });
       return z.NEVER;
     }
   })
   .pipe(fieldDecisionsSchema);
+
+/** The compact form (auditFields.ts): deflated, grouped decisions. */
+const compactFieldDecisionsSchema = z
+  .instanceof(Uint8Array)
+  .transform((bytes, ctx) => {
+    try {
+      const decoded = decodeFieldDecisions(inflateFieldDecisions(bytes));
+      if (decoded) return decoded;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: 'fields is not a compact field list' });
+    return z.NEVER;
+  })
+  .pipe(fieldDecisionsSchema);
+
+const storedFieldDecisionsSchema = z.union([compactFieldDecisionsSchema, storedJsonFieldDecisionsSchema]);
 
 export const auditItemSchema = z.object({
   id: z.string(),

@@ -3,9 +3,11 @@ import {
   DescribeTableCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EXPIRY_ATTRIBUTE } from './retention.js';
 
 /**
  * The single view's tables. Each access pattern is one key lookup or one
@@ -53,6 +55,20 @@ export function tableNames(prefix: string): TableNames {
     rateLimits: `${prefix}rate_limits`,
     mergeSuggestions: `${prefix}merge_suggestions`,
   };
+}
+
+/**
+ * One table as the gateway creates it and as deploy/aws/cloudformation.yaml
+ * declares it (scripts/cloudformation.ts writes the template from these
+ * definitions; test/tables.test.ts proves they agree): on-demand capacity,
+ * and TTL on the expiry attribute where the gateway writes one.
+ */
+export interface TableDefinition {
+  /** Which of the single view's tables (its name without the prefix). */
+  readonly role: keyof TableNames;
+  readonly create: CreateTableCommandInput;
+  /** The attribute DynamoDB TTL deletes items by (epoch seconds), in tables whose items expire. */
+  readonly ttlAttribute?: string;
 }
 
 function hashTable(name: string, key: string): CreateTableCommandInput {
@@ -103,42 +119,105 @@ function suggestionsTable(name: string): CreateTableCommandInput {
   };
 }
 
-export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
+export function tableDefinitions(names: TableNames): TableDefinition[] {
   return [
-    hashTable(names.customers, 'id'),
-    hashTable(names.identities, 'key'),
-    rangeTable(names.events, 'customerId', 'sk'),
-    rangeTable(names.audit, 'customerId', 'sk'),
-    hashTable(names.apiKeys, 'keyId'),
-    hashTable(names.meta, 'id'),
-    hashTable(names.idempotency, 'key'),
-    rangeTable(names.consentHistory, 'customerId', 'sk'),
-    rangeTable(names.identityLog, 'customerId', 'sk'),
-    hashTable(names.erasures, 'customerId'),
-    hashTable(names.suppressions, 'hash'),
-    hashTable(names.rateLimits, 'bucket'),
-    suggestionsTable(names.mergeSuggestions),
+    { role: 'customers', create: hashTable(names.customers, 'id') },
+    { role: 'identities', create: hashTable(names.identities, 'key') },
+    { role: 'events', create: rangeTable(names.events, 'customerId', 'sk'), ttlAttribute: EXPIRY_ATTRIBUTE },
+    { role: 'audit', create: rangeTable(names.audit, 'customerId', 'sk'), ttlAttribute: EXPIRY_ATTRIBUTE },
+    { role: 'apiKeys', create: hashTable(names.apiKeys, 'keyId') },
+    { role: 'meta', create: hashTable(names.meta, 'id') },
+    { role: 'idempotency', create: hashTable(names.idempotency, 'key'), ttlAttribute: EXPIRY_ATTRIBUTE },
+    { role: 'consentHistory', create: rangeTable(names.consentHistory, 'customerId', 'sk') },
+    { role: 'identityLog', create: rangeTable(names.identityLog, 'customerId', 'sk') },
+    { role: 'erasures', create: hashTable(names.erasures, 'customerId') },
+    { role: 'suppressions', create: hashTable(names.suppressions, 'hash') },
+    { role: 'rateLimits', create: hashTable(names.rateLimits, 'bucket'), ttlAttribute: EXPIRY_ATTRIBUTE },
+    { role: 'mergeSuggestions', create: suggestionsTable(names.mergeSuggestions) },
   ];
 }
 
-/** Creates the tables that do not exist yet and waits until all are ACTIVE. Safe to run on every start. */
-export async function ensureTables(client: DynamoDBClient, definitions: readonly CreateTableCommandInput[]): Promise<void> {
+/**
+ * The tables are missing or not as defined, and the gateway may not create
+ * them (C360_CREATE_TABLES=false). Its message names only tables, which are
+ * no secret, so start-up shows it as it is.
+ */
+export class TablesNotReadyError extends Error {
+  override readonly name = 'TablesNotReadyError';
+  readonly startDetail: string;
+  constructor(problems: readonly string[]) {
+    super(`${problems.join('; ')}. Create the tables from deploy/aws/cloudformation.yaml (docs/deploy.md), or let the gateway create them (C360_CREATE_TABLES=true)`);
+    this.startDetail = this.message;
+  }
+}
+
+/**
+ * `create` (the default): creates the tables that do not exist yet, with TTL
+ * on their expiry attribute, and waits until all are ACTIVE; safe to run on
+ * every start, and a table that exists is left as it is. Otherwise: checks
+ * that every table exists with the defined key schema, and refuses to start
+ * (TablesNotReadyError) when one does not; the gateway's role then needs no
+ * CreateTable (deploy/aws/iam-policy.json).
+ */
+export async function ensureTables(
+  client: DynamoDBClient,
+  definitions: readonly TableDefinition[],
+  options: { readonly create?: boolean } = {},
+): Promise<void> {
+  if (options.create === false) {
+    const problems = (await Promise.all(definitions.map((definition) => checkTable(client, definition)))).filter((problem) => problem !== undefined);
+    if (problems.length > 0) throw new TablesNotReadyError(problems);
+    return;
+  }
   await Promise.all(definitions.map((definition) => ensureTable(client, definition)));
 }
 
-async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
-  const TableName = definition.TableName!;
+async function ensureTable(client: DynamoDBClient, definition: TableDefinition): Promise<void> {
+  const TableName = definition.create.TableName!;
   try {
     const described = await client.send(new DescribeTableCommand({ TableName }));
     if (described.Table?.TableStatus === 'ACTIVE') return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     try {
-      await client.send(new CreateTableCommand(definition));
+      await client.send(new CreateTableCommand(definition.create));
     } catch (createError) {
       // Another gateway instance created it first.
       if (!(createError instanceof ResourceInUseException)) throw createError;
     }
   }
   await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TableName });
+  if (definition.ttlAttribute) await enableTtl(client, TableName, definition.ttlAttribute);
+}
+
+/** TTL on a table this gateway just created. dynalite keeps items forever and does not know the call: nothing to enable there. */
+async function enableTtl(client: DynamoDBClient, TableName: string, AttributeName: string): Promise<void> {
+  try {
+    await client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { Enabled: true, AttributeName } }));
+  } catch (error) {
+    const name = (error as Error).name;
+    // Already on (another instance enabled it first), or an endpoint without TTL (dynalite).
+    if (name === 'UnknownOperationException' || (name === 'ValidationException' && /already enabled/i.test((error as Error).message))) return;
+    throw error;
+  }
+}
+
+/** What is wrong with one table, or undefined when it exists as defined. */
+async function checkTable(client: DynamoDBClient, definition: TableDefinition): Promise<string | undefined> {
+  const TableName = definition.create.TableName!;
+  let described;
+  try {
+    described = await client.send(new DescribeTableCommand({ TableName }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return `table ${TableName} does not exist`;
+    throw error;
+  }
+  const keys = (schema: readonly { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined) =>
+    (schema ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`).join(',');
+  if (keys(described.Table?.KeySchema) !== keys(definition.create.KeySchema)) return `table ${TableName} has another key schema than the gateway's`;
+  for (const index of definition.create.GlobalSecondaryIndexes ?? []) {
+    if (!described.Table?.GlobalSecondaryIndexes?.some((found) => found.IndexName === index.IndexName)) return `table ${TableName} lacks the index ${index.IndexName}`;
+  }
+  if (described.Table?.TableStatus !== 'ACTIVE') await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TableName });
+  return undefined;
 }

@@ -48,7 +48,10 @@ export interface IdempotencyRecord {
   readonly customerId: string;
   readonly occurredAt: string;
   readonly claimedAt: string;
-  /** Epoch seconds after which the key may be forgotten (DynamoDB TTL attribute). */
+  /**
+   * Epoch seconds after which the key may be forgotten (DynamoDB TTL attribute). The DynamoDB
+   * adapter stores `claimedAt` + its configured retention (C360_IDEMPOTENCY_RETENTION_DAYS) instead.
+   */
   readonly expiresAt: number;
   /** SHA-256 of the call as sent, so a key reused for another event is told apart from a retry. Absent on keys claimed before it was kept. */
   readonly payloadHash?: string;

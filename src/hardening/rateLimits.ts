@@ -11,6 +11,8 @@ export function createRateLimiter(services: GatewayServices): RateLimiter {
     defaultPerMinute: config.hardening.rateLimitPerMinute,
     // The DynamoDB store lives in the single view: its deadline applies.
     timeoutMs: config.sources.singleview.timeoutMs,
+    fallbackShare: config.hardening.rateLimitFallbackShare,
+    leaseMs: config.hardening.rateLimitLeaseMs,
     logger: services.logger,
   });
 }

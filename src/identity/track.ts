@@ -123,7 +123,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
+async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, event: EventRecord, payloadHash: string | undefined, takeovers = 0): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -137,7 +137,10 @@ async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, even
   const claim = await services.singleView.claimIdempotencyKey(record, store.call);
   if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
   const taken = await services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, store.call);
-  return taken === 'written' ? { status: 'claimed' } : claimKey(scope, graph, key, event, payloadHash);
+  if (taken === 'written') return { status: 'claimed' };
+  // Another writer took the abandoned key over first: read it again, a bounded number of times (then the whole track retries).
+  if (takeovers >= 2) throw new RetryLater('idempotency key taken over concurrently');
+  return claimKey(scope, graph, key, event, payloadHash, takeovers + 1);
 }
 
 /** An old claim whose event is in no timeline: its writer is gone. */

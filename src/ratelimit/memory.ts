@@ -1,31 +1,33 @@
 import { LRUCache } from 'lru-cache';
-import type { BucketPolicy, RateDecision, RateLimitStore } from './port.js';
-import { takeToken } from './tokenBucket.js';
-import type { BucketState } from './tokenBucket.js';
+import type { LeaseOutcome, LeaseRequest, RateLimitStore } from './port.js';
 
 /**
- * Buckets in this process: each gateway instance enforces the limit on its
- * own share of the traffic. The least recently used buckets are dropped past
- * `maxBuckets`; a dropped bucket comes back full, which is what an idle
- * principal's bucket would be anyway.
+ * Window counts in this process: each gateway instance enforces the limit on
+ * its own share of the traffic. The least recently used counts are dropped
+ * past `maxWindows`; a dropped count comes back at zero, which only an idle
+ * principal's window loses.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly buckets: LRUCache<string, BucketState>;
+  private readonly spent: LRUCache<string, number>;
 
-  constructor(
-    maxBuckets = 100_000,
-    private readonly clock: () => number = Date.now,
-  ) {
-    this.buckets = new LRUCache({ max: maxBuckets });
+  constructor(maxWindows = 100_000) {
+    this.spent = new LRUCache({ max: maxWindows });
   }
 
-  async take(key: string, policy: BucketPolicy): Promise<RateDecision> {
-    const { decision, next } = takeToken(this.buckets.get(key), policy, this.clock());
-    if (decision.allowed) this.buckets.set(key, next);
-    return decision;
+  async lease(request: LeaseRequest): Promise<LeaseOutcome> {
+    const id = windowId(request);
+    const spent = this.spent.get(id) ?? 0;
+    if (spent + request.tokens > request.limit) return 'exhausted';
+    this.spent.set(id, spent + request.tokens);
+    return 'granted';
   }
 
   async close(): Promise<void> {
-    this.buckets.clear();
+    this.spent.clear();
   }
+}
+
+/** `principal#windowStart`: the window start is digits only, so two keys never share an id. */
+export function windowId(request: Pick<LeaseRequest, 'key' | 'windowStart'>): string {
+  return `${request.key}#${request.windowStart}`;
 }

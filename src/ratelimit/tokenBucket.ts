@@ -1,4 +1,18 @@
-import type { BucketPolicy, RateDecision } from './port.js';
+/**
+ * A token bucket in process, for the failed-authentication limit per client
+ * address (src/auth/failureLimiter.ts). Principals' request budgets are
+ * counted in windows instead (rateLimiter.ts), so that instances can share them.
+ */
+export interface BucketPolicy {
+  /** Tokens the bucket holds when full: the largest burst. */
+  readonly capacity: number;
+  /** Tokens added per millisecond. */
+  readonly refillPerMs: number;
+}
+
+export type RateDecision =
+  | { readonly allowed: true; readonly remaining: number }
+  | { readonly allowed: false; readonly retryAfterMs: number };
 
 /** A bucket as stored: tokens left at `updatedAt` (epoch ms). */
 export interface BucketState {

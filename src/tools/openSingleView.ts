@@ -27,6 +27,8 @@ export async function openSingleViewForTool(config: GatewayConfig): Promise<Tool
       region: config.dynamodb.region,
       tablePrefix: config.dynamodb.tablePrefix,
       credentials: local ? LOCAL_CREDENTIALS : undefined,
+      retention: config.dynamodb.retention,
+      createTables: config.embedded || config.dynamodb.createTables,
     });
   if (!config.embedded) {
     const store = await connect(config.dynamodb.endpoint, config.dynamodb.localCredentials);

@@ -9,6 +9,9 @@ import { customerRecord } from '../support/records.js';
  * The single view's write operations: the conditions the write path relies
  * on. Every adapter runs them: DynamoDB (on dynalite) and the in-memory one.
  */
+/** The DynamoDB adapter keeps a key the configured retention from its claim (7 days by default), whatever expiry it is given. */
+const WEEK_AFTER_CLAIM = Date.parse('2026-11-01T00:00:00.000Z') / 1000 + 7 * 86_400;
+
 const ADAPTERS: Array<[string, () => Promise<{ store: SingleViewPort; close(): Promise<void> }>]> = [
   ['dynamodb (on dynalite)', startSingleView],
   ['memory (benchmarks)', async () => {
@@ -111,7 +114,7 @@ describe.each(ADAPTERS)('single view writes: %s', (_adapter, open) => {
   });
 
   it('claims an idempotency key once and gives it back only to its event', async () => {
-    const record = { key: 'p#k1', eventId: 'e1', customerId: 'c1', occurredAt: '2026-11-01T00:00:00.000Z', claimedAt: '2026-11-01T00:00:00.000Z', expiresAt: 1 };
+    const record = { key: 'p#k1', eventId: 'e1', customerId: 'c1', occurredAt: '2026-11-01T00:00:00.000Z', claimedAt: '2026-11-01T00:00:00.000Z', expiresAt: WEEK_AFTER_CLAIM };
     expect(await store.claimIdempotencyKey(record)).toEqual({ status: 'claimed' });
     expect(await store.claimIdempotencyKey({ ...record, eventId: 'e2' })).toEqual({ status: 'exists', record });
     await store.releaseIdempotencyKey('p#k1', 'e2');
@@ -121,7 +124,7 @@ describe.each(ADAPTERS)('single view writes: %s', (_adapter, open) => {
   });
 
   it('keeps an idempotency key’s payload hash with it', async () => {
-    const record = { key: 'p#k2', eventId: 'e1', customerId: 'c1', occurredAt: '2026-11-01T00:00:00.000Z', claimedAt: '2026-11-01T00:00:00.000Z', expiresAt: 1, payloadHash: 'ab'.repeat(32) };
+    const record = { key: 'p#k2', eventId: 'e1', customerId: 'c1', occurredAt: '2026-11-01T00:00:00.000Z', claimedAt: '2026-11-01T00:00:00.000Z', expiresAt: WEEK_AFTER_CLAIM, payloadHash: 'ab'.repeat(32) };
     expect(await store.claimIdempotencyKey(record)).toEqual({ status: 'claimed' });
     expect(await store.claimIdempotencyKey({ ...record, eventId: 'e2', payloadHash: 'cd'.repeat(32) })).toEqual({ status: 'exists', record });
   });

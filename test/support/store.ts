@@ -1,4 +1,5 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { customerItem } from '../../connectors/singleview/customerItem.js';
 import type { ConsentRecord, Purpose } from '../../src/domain/index.js';
 import { dynamoSingleView } from './gateway.js';
 import type { TestGateway } from './gateway.js';
@@ -9,16 +10,10 @@ import type { TestGateway } from './gateway.js';
  */
 export async function writeConsent(gw: TestGateway, customerId: string, purpose: Purpose, status: ConsentRecord['status']): Promise<void> {
   const store = dynamoSingleView(gw);
-  const { Item } = await store.document.send(new GetCommand({ TableName: store.tables.customers, Key: { id: customerId } }));
-  if (!Item) throw new Error(`no customer ${customerId} in the store`);
-  const others = (Item.consents as ConsentRecord[]).filter((consent) => consent.purpose !== purpose);
+  const [record] = await store.getCustomers([customerId], { consistent: true });
+  if (!record || record instanceof Error) throw new Error(`no customer ${customerId} in the store`);
+  const others = record.consents.filter((consent) => consent.purpose !== purpose);
   const consent: ConsentRecord = { purpose, status, channel: 'web', updatedAt: new Date().toISOString(), source: 'test' };
-  await store.document.send(
-    new UpdateCommand({
-      TableName: store.tables.customers,
-      Key: { id: customerId },
-      UpdateExpression: 'SET consents = :consents',
-      ExpressionAttributeValues: { ':consents': [...others, consent] },
-    }),
-  );
+  // Another system's write: the item as the adapter stores it, without a version change.
+  await store.document.send(new PutCommand({ TableName: store.tables.customers, Item: customerItem({ ...record, consents: [...others, consent] }) }));
 }

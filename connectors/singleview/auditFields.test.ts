@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { encodeFieldDecisions, decodeFieldDecisions, inflateFieldDecisions } from './auditFields.js';
+import type { FieldDecisionRecord } from '../../src/domain/index.js';
+
+const roundTrip = (fields: FieldDecisionRecord[]) => decodeFieldDecisions(inflateFieldDecisions(encodeFieldDecisions(fields)));
+
+describe('audit field decisions, stored compactly', () => {
+  it('gives back every decision, sorted by path with list indices in numeric order', () => {
+    const fields: FieldDecisionRecord[] = [
+      { path: 'customer.consents.10.status', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.consents.2.status', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'mask', reason: 'policy' },
+      { path: 'customers.0.events.edges.3.node.type', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null, customerId: 'cus_1' },
+      { path: 'customers.1.events.edges.0.node.type', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null, customerId: 'cus_2' },
+      { path: 'customer.consents.3.status', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.consents', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.profile.phone', piiClass: 'CONTACT', decision: 'deny', reason: 'NO_CONSENT' },
+    ];
+    expect(roundTrip(fields)).toEqual([
+      { path: 'customer.consents', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.consents.2.status', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.consents.3.status', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.consents.10.status', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'mask', reason: 'policy' },
+      { path: 'customer.profile.phone', piiClass: 'CONTACT', decision: 'deny', reason: 'NO_CONSENT' },
+      { path: 'customers.0.events.edges.3.node.type', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null, customerId: 'cus_1' },
+      { path: 'customers.1.events.edges.0.node.type', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null, customerId: 'cus_2' },
+    ]);
+  });
+
+  it('keeps an empty list empty', () => {
+    expect(roundTrip([])).toEqual([]);
+  });
+
+  it('stores the repeated decisions of list elements in a fraction of their JSON', () => {
+    const fields: FieldDecisionRecord[] = [];
+    for (let i = 0; i < 20; i++) for (const key of ['channel', 'source', 'status', 'updatedAt']) fields.push({ path: `customer.consents.${i}.${key}`, piiClass: 'BEHAVIORAL', decision: 'allow', reason: null });
+    expect(roundTrip(fields)).toHaveLength(80);
+    expect(encodeFieldDecisions(fields).byteLength).toBeLessThan(JSON.stringify(fields).length / 20);
+  });
+
+  it('answers undefined for what is not its stored form', () => {
+    expect(decodeFieldDecisions([{ path: 'a' }])).toBeUndefined();
+    expect(decodeFieldDecisions({ v: 2, g: [['A', 'allow', null, null, 'nope']] })).toBeUndefined();
+  });
+});

@@ -9,6 +9,7 @@ import { createResolution } from '../connectors/resolution/index.js';
 import type { ResolutionSettings } from '../connectors/resolution/index.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
+import type { SourceCallObserver } from '../connectors/resilience/sourceGuard.js';
 import { createSingleView } from '../connectors/singleview/index.js';
 import { MemorySingleView } from '../connectors/singleview/memory.js';
 import type { SingleViewPort } from '../connectors/singleview/port.js';
@@ -44,6 +45,8 @@ export interface SourceDependencies {
   readonly logger: Logger;
   /** The segment definitions the demo data's memberships are evaluated against. */
   readonly segments: SegmentCatalog;
+  /** Told of every source call (the gateway's metrics, when C360_METRICS_PORT is set). */
+  readonly observeSourceCall?: SourceCallObserver | undefined;
 }
 
 /**
@@ -188,6 +191,7 @@ function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<S
       source,
       ...config.sources[source],
       tracer: deps.tracer,
+      observer: deps.observeSourceCall,
       onCircuitChange: (state) => deps.logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
     });
   return { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') };
@@ -200,6 +204,7 @@ function keyLookupGuard(config: GatewayConfig, deps: SourceDependencies): Source
     concurrency: config.keyLookups.concurrency,
     queue: config.keyLookups.queue,
     tracer: deps.tracer,
+    observer: deps.observeSourceCall,
     onCircuitChange: (state) => deps.logger.warn({ source: 'singleview', guard: 'keyLookups', circuit: state }, 'circuit breaker changed state'),
   });
 }

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { parsePromQL, selectorsOf } from '../scripts/dashboard/promql.js';
 import { mintApiKey } from '../src/auth/apiKeys.js';
 import { DEMO_KEYS } from '../src/auth/demoKeys.js';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
@@ -8,7 +12,8 @@ import { AuditFaults } from './support/faultyAudit.js';
 import { FaultyCrm } from './support/faultyCrm.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
-import { scrape, total } from './support/prometheus.js';
+import { ROOT } from './support/process.js';
+import { exportedNames, scrape, total } from './support/prometheus.js';
 import type { Exposition } from './support/prometheus.js';
 
 /**
@@ -198,6 +203,63 @@ describe('a failing source', () => {
     expect(total(after, 'c360_source_circuit_state', { source: 'crm', guard: 'default', state: 'open' })).toBe(1);
     expect(total(after, 'c360_source_circuit_state', { source: 'crm', guard: 'default', state: 'closed' })).toBe(0);
     expect(total(after, 'c360_source_circuit_state', { source: 'singleview', guard: 'keyLookups', state: 'closed' })).toBe(1);
+  });
+});
+
+interface DashboardPanel {
+  readonly type: string;
+  readonly title: string;
+  readonly targets?: ReadonlyArray<{ readonly expr: string; readonly legendFormat?: string }>;
+}
+const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'c360-dashboard.json'), 'utf8')) as { panels: DashboardPanel[] };
+const dashboardExpressions = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ where: panel.title, expr: target.expr })));
+const rules = (parseYaml(readFileSync(join(ROOT, 'deploy', 'prometheus', 'c360-rules.yaml'), 'utf8')) as {
+  groups: Array<{ rules: Array<{ alert: string; expr: string; annotations: { runbook: string } }> }>;
+}).groups.flatMap((group) => group.rules);
+
+/** Each selector of each expression reads a series the gateway exports (after the requests above: with samples), by labels it has. */
+function unknownSeries(expressions: ReadonlyArray<{ where: string; expr: string }>, exposition: Exposition): string[] {
+  const exported = exportedNames(exposition);
+  const problems: string[] = [];
+  for (const { where, expr } of expressions) {
+    // Grafana's own variable, a duration when the query runs.
+    for (const selector of selectorsOf(parsePromQL(expr.replaceAll('$__rate_interval', '5m')))) {
+      if (!exported.has(selector.name)) {
+        problems.push(`${where}: ${selector.name} is not exported`);
+        continue;
+      }
+      const samples = exposition.samples.filter((sample) => sample.name === selector.name);
+      if (samples.length === 0) problems.push(`${where}: ${selector.name} has no samples`);
+      const labels = new Set(samples.flatMap((sample) => Object.keys(sample.labels)));
+      for (const matcher of selector.matchers) if (!labels.has(matcher.label)) problems.push(`${where}: ${selector.name} has no label ${matcher.label}`);
+    }
+  }
+  return problems;
+}
+
+describe('the Grafana dashboard and the Prometheus alert rules', () => {
+  it('the dashboard reads only series the gateway exports, by labels they have', async () => {
+    expect(dashboardExpressions.length).toBeGreaterThan(15);
+    expect(unknownSeries(dashboardExpressions, await scrape(metricsUrl))).toEqual([]);
+  });
+
+  it('the dashboard shows every c360 metric the gateway exports, and the process metrics', async () => {
+    const read = new Set(dashboardExpressions.flatMap(({ expr }) => selectorsOf(parsePromQL(expr.replaceAll('$__rate_interval', '5m'))).map((s) => s.name)));
+    const families = [...(await scrape(metricsUrl)).families.entries()];
+    const own = families.filter(([name]) => name.startsWith('c360_'));
+    const shown = (name: string, type: string) => (type === 'histogram' ? ['_bucket', '_sum', '_count'].some((suffix) => read.has(name + suffix)) : read.has(name));
+    expect(own.filter(([name, type]) => !shown(name, type)).map(([name]) => name)).toEqual([]);
+    for (const name of ['nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) expect(read.has(name), name).toBe(true);
+  });
+
+  it('the alert rules read only exported series, and each names its section of docs/operations.md', async () => {
+    expect(rules.map((rule) => rule.alert)).toEqual(expect.arrayContaining(['C360SourceErrorRatioHigh', 'C360AuditWriteFailures', 'C360LatencyP99High', 'C360RequestsShed']));
+    expect(unknownSeries(rules.map((rule) => ({ where: rule.alert, expr: rule.expr })), await scrape(metricsUrl))).toEqual([]);
+    const headings = new Set(readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8').split('\n').filter((line) => line.startsWith('#')).map((line) => line.replace(/^#+ /, '').trim().toLowerCase()));
+    for (const rule of rules) {
+      expect(rule.annotations.runbook).toBe(`docs/operations.md#${rule.alert.toLowerCase()}`);
+      expect(headings.has(rule.alert.toLowerCase()), `docs/operations.md has no section ${rule.alert}`).toBe(true);
+    }
   });
 });
 

@@ -166,6 +166,9 @@ export const DEFAULT_MAX_CONCURRENT_OPERATIONS = 32;
 export const envSchema = z.object({
   C360_HOST: z.string().min(1).default('127.0.0.1'),
   C360_PORT: integer(0, 65_535).default(4000),
+  /** Prometheus /metrics on its own listener (docs/operations.md); unset: no metrics listener. */
+  C360_METRICS_PORT: integer(0, 65_535).optional(),
+  C360_METRICS_HOST: z.string().min(1).optional(),
   C360_DATA_DIR: z.string().min(1).default('./.c360-data'),
   C360_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -304,6 +307,12 @@ export const envSchema = z.object({
       message: 'required outside demo mode: the secret that keys hashed (pseudonymized) values and the suppression list; e.g. openssl rand -hex 32 (docs/privacy.md)',
     });
   }
+  if (env.C360_METRICS_PORT !== undefined && env.C360_METRICS_PORT !== 0 && env.C360_METRICS_PORT === env.C360_PORT) {
+    ctx.addIssue({ code: 'custom', path: ['C360_METRICS_PORT'], message: 'expected a port other than C360_PORT: /metrics is never served on the public listener' });
+  }
+  if (env.C360_METRICS_HOST !== undefined && env.C360_METRICS_PORT === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['C360_METRICS_HOST'], message: 'has no effect without C360_METRICS_PORT, which turns the metrics listener on' });
+  }
   if (env.C360_REQUEST_TIMEOUT_MS < env.C360_HEADERS_TIMEOUT_MS) {
     ctx.addIssue({ code: 'custom', path: ['C360_REQUEST_TIMEOUT_MS'], message: 'expected at least C360_HEADERS_TIMEOUT_MS (the whole request includes its headers)' });
   }
@@ -424,6 +433,8 @@ export interface GatewayConfig {
   readonly hardening: HardeningConfig;
   /** How often the process logs RSS, heap and event-loop delay; 0 = never. */
   readonly processMetricsMs: number;
+  /** The Prometheus metrics listener (GET /metrics), apart from the public one; undefined: off. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
   /** What an incoming `traceparent` becomes: the parent of the request's span, or a link from a new trace. */
   readonly traceParent: 'trust' | 'link';
   /** C360_SUPPRESSION_KEY: the suppression list's HMAC key when set; else derived from the pseudonym key (src/erasure/suppression.ts). */
@@ -601,6 +612,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
       },
     },
     processMetricsMs: env.C360_PROCESS_METRICS_MS,
+    metrics: env.C360_METRICS_PORT === undefined ? undefined : { host: env.C360_METRICS_HOST ?? env.C360_HOST, port: env.C360_METRICS_PORT },
     traceParent: env.C360_TRACE_PARENT,
     suppressionKey: env.C360_SUPPRESSION_KEY,
     policyFile: env.C360_POLICY_FILE,

@@ -53,6 +53,7 @@ import { guardSources, openSources } from './sources.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import { traceIdOfError } from './telemetry/errorTraceIds.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
 import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
@@ -71,7 +72,9 @@ export interface Gateway {
   readonly app: FastifyInstance;
   readonly services: GatewayServices;
   readonly schema: GraphQLSchema;
-  /** Starts listening; resolves to the base URL (http://host:port). */
+  /** Prometheus metrics (C360_METRICS_PORT); undefined when they are off. */
+  readonly metrics: GatewayMetrics | undefined;
+  /** Starts listening (and the metrics listener, when on); resolves to the base URL (http://host:port). */
   listen(): Promise<string>;
   /** Stops taking requests, finishes those in flight, then closes the sources. */
   close(): Promise<void>;
@@ -113,7 +116,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const clock = deps.clock ?? systemClock;
   const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
   const trustedDocuments = loadTrustedDocuments(config.hardening.trustedDocumentsFile);
-  const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments });
+  const metrics = config.metrics ? new GatewayMetrics({ trustedDocuments }) : undefined;
+  const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments, observeSourceCall: metrics?.observeSourceCall });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
   // A required source that does not answer stops the start here; an optional one is logged and connects later.
   await checkSourcesAtStart(sources, config, logger).catch(async (error: unknown) => {
@@ -124,7 +128,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const ports = guardSources(sources);
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(ports.singleView);
-  const audit = new AuditLog(auditWriter, clock);
+  const audit = new AuditLog(metrics ? metrics.auditSink(auditWriter) : auditWriter, clock);
   const sourceKeyHints = new SourceKeyHints();
   const suppressions = new SuppressionList(ports.singleView, suppressionSecret(config.suppressionKey, pseudonyms));
   await verifySuppressionKey(suppressions, logger).catch(async (error: unknown) => {
@@ -173,6 +177,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', () => auditWriter.flush());
   const hardening = createHardening(services, trustedDocuments);
+  metrics?.watch(sources, hardening.slowClients);
   const enforcement = privacyEnforcement(config, services);
   // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.
   const schema = applyFieldAccess(enforcement.transform(buildBaseSchema()));
@@ -202,6 +207,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ...hardening.plugins,
       forbiddenStatusPlugin(),
       ...enforcement.plugins,
+      ...(metrics ? [metrics.plugin()] : []),
     ],
     formatError: createErrorFormatter({
       traceIdOf: traceIdOfError,
@@ -213,11 +219,15 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   });
   await apollo.start();
   await hardening.register(app);
+  metrics?.register(app);
   registerRoutes(app, services, hardening);
   await registerWebPages(app, { demo: config.demo.enabled });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: (request) => createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id)),
+    context: (request) => {
+      const context = createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id));
+      return metrics ? metrics.trackContext(request, context) : context;
+    },
   });
   // app.close() is the drain: it stops accepting, waits for requests in flight
   // and closes idle keep-alive connections; then the onClose hook runs.
@@ -227,16 +237,26 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     await hardening.close();
     await sources.close();
     await telemetry.shutdown();
+    // Last: a scrape during the drain still sees the gateway.
+    await metrics?.close();
   });
 
   return {
     app,
     services,
     schema,
+    metrics,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const { address, port } = app.server.address() as AddressInfo;
       const host = address.includes(':') ? `[${address}]` : address;
+      if (metrics && config.metrics) {
+        const metricsUrl = await metrics.listen(config.metrics.host, config.metrics.port).catch(async (error: unknown) => {
+          await app.close();
+          throw error;
+        });
+        logger.info({ url: `${metricsUrl}/metrics` }, 'c360 metrics listening');
+      }
       logger.info({ url: `http://${host}:${port}`, adapters: sources.adapters }, 'c360 gateway listening');
       return `http://${host}:${port}`;
     },

@@ -13,6 +13,7 @@ import { RESOLUTION_CALLS } from '../connectors/resolution/port.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
 import { guardPort } from '../connectors/resilience/guardedPort.js';
 import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
+import type { SourceCallObserver } from '../connectors/resilience/sourceGuard.js';
 import { createSingleView } from '../connectors/singleview/index.js';
 import { MemorySingleView } from '../connectors/singleview/memory.js';
 import { API_KEY_LOOKUP_CALLS, SINGLE_VIEW_CALLS } from '../connectors/singleview/port.js';
@@ -54,6 +55,8 @@ export interface SourceDependencies {
   readonly logger: Logger;
   /** The segment definitions the demo data's memberships are evaluated against. */
   readonly segments: SegmentCatalog;
+  /** Told of every source call (the gateway's metrics, when C360_METRICS_PORT is set). */
+  readonly observeSourceCall?: SourceCallObserver | undefined;
 }
 
 /**
@@ -206,6 +209,7 @@ function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<S
       source,
       ...config.sources[source],
       tracer: deps.tracer,
+      observer: deps.observeSourceCall,
       onCircuitChange: (state) => deps.logger.warn({ source, circuit: state }, 'circuit breaker changed state'),
     });
   return { singleview: guard('singleview'), crm: guard('crm'), loyalty: guard('loyalty'), resolution: guard('resolution') };
@@ -218,6 +222,7 @@ function keyLookupGuard(config: GatewayConfig, deps: SourceDependencies): Source
     concurrency: config.keyLookups.concurrency,
     queue: config.keyLookups.queue,
     tracer: deps.tracer,
+    observer: deps.observeSourceCall,
     onCircuitChange: (state) => deps.logger.warn({ source: 'singleview', guard: 'keyLookups', circuit: state }, 'circuit breaker changed state'),
   });
 }

@@ -7,6 +7,7 @@ import { AdmissionControl, customersAsked } from '../src/hardening/admission.js'
 import type { Admission } from '../src/hardening/admission.js';
 import { FaultyCrm } from './support/faultyCrm.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
+import { scrape, total } from './support/prometheus.js';
 import type { TestGateway } from './support/gateway.js';
 
 /**
@@ -24,7 +25,7 @@ describe('503 OVERLOADED over HTTP when no slot frees in time', () => {
   let crm: FaultyCrm;
   beforeAll(async () => {
     gw = await startTestGateway(
-      { C360_MAX_CONCURRENT_OPERATIONS: '1', C360_ADMISSION_WAIT_MS: '300', C360_SOURCE_TIMEOUT_MS: '5000', C360_RATE_LIMIT_PER_MINUTE: '0' },
+      { C360_MAX_CONCURRENT_OPERATIONS: '1', C360_ADMISSION_WAIT_MS: '300', C360_SOURCE_TIMEOUT_MS: '5000', C360_RATE_LIMIT_PER_MINUTE: '0', C360_METRICS_PORT: '0' },
       { decorateSources: (sources) => ({ ...sources, crm: (crm = new FaultyCrm(sources.crm)) }) },
     );
   });
@@ -40,6 +41,8 @@ describe('503 OVERLOADED over HTTP when no slot frees in time', () => {
     const ready = (await (await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } })).json()) as { admission: unknown };
     expect(ready.admission).toEqual({ limit: 1, running: 1, queued: 0, shed: { queueFull: 0, waitedTooLong: 0 } });
     gw.spans.reset();
+    const metricsUrl = gw.gateway.metrics!.url!;
+    const shedBefore = total(await scrape(metricsUrl), 'c360_shed_requests_total', { reason: 'overloaded' });
     const started = Date.now();
     const shed = await graphql(gw.url, FAST_QUERY, { apiKey: 'c360_demo_marketing', variables: { id: ID }, purpose: 'marketing' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -56,6 +59,10 @@ describe('503 OVERLOADED over HTTP when no slot frees in time', () => {
       },
     });
     // Nothing of the shed request reached a source (only its key was looked up).
+    // Counted for the operators' dashboard and the C360RequestsShed alert (docs/operations.md).
+    const exposition = await scrape(metricsUrl);
+    expect(total(exposition, 'c360_shed_requests_total', { reason: 'overloaded' }) - shedBefore).toBe(1);
+    expect(total(exposition, 'c360_graphql_requests_total', { outcome: 'shed' })).toBeGreaterThanOrEqual(1);
     const sourceCalls = gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.') && span.attributes['c360.source.operation'] !== 'getApiKey');
     expect(sourceCalls.map((span) => span.name)).toEqual([]);
     const first = await slow;

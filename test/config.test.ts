@@ -19,6 +19,13 @@ describe('configuration from the environment', () => {
     expect(config.sources.loyalty.timeoutMs).toBe(300);
   });
 
+  it('serves metrics only when C360_METRICS_PORT is set, on the public address unless C360_METRICS_HOST says otherwise', () => {
+    expect(loadConfig({}).metrics).toBeUndefined();
+    expect(loadConfig({ C360_HOST: '0.0.0.0', C360_METRICS_PORT: '9464' }).metrics).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(loadConfig({ C360_METRICS_PORT: '9464', C360_METRICS_HOST: '::1' }).metrics).toEqual({ host: '::1', port: 9464 });
+    expect(loadConfig({ C360_PORT: '0', C360_METRICS_PORT: '0' }).metrics).toEqual({ host: '127.0.0.1', port: 0 });
+  });
+
   it('switches sources to their production adapters', () => {
     const config = loadConfig({
       C360_DYNAMODB_ENDPOINT: 'https://dynamodb.eu-west-1.amazonaws.com',
@@ -139,6 +146,10 @@ describe('configuration from the environment', () => {
     [{ C360_LOYALTY_TLS_CERT_FILE: '/dev/null' }, 'C360_LOYALTY_TLS_KEY_FILE: a client certificate needs both C360_LOYALTY_TLS_CERT_FILE and C360_LOYALTY_TLS_KEY_FILE'],
     [{ C360_LOYALTY_TLS_CA_FILE: '/nonexistent/secret-token.pem' }, 'C360_LOYALTY_TLS_CA_FILE: cannot read the file (ENOENT)'],
     [{ C360_TRACE_PARENT: 'always' }, 'C360_TRACE_PARENT: expected trust or link'],
+    [{ C360_METRICS_PORT: 'nine' }, 'C360_METRICS_PORT: expected a number'],
+    [{ C360_METRICS_PORT: '4000' }, 'C360_METRICS_PORT: expected a port other than C360_PORT'],
+    [{ C360_METRICS_PORT: '9464', C360_PORT: '9464' }, 'C360_METRICS_PORT: expected a port other than C360_PORT'],
+    [{ C360_METRICS_HOST: '127.0.0.1' }, 'C360_METRICS_HOST: has no effect without C360_METRICS_PORT'],
   ];
   for (const [env, fragment] of BAD) {
     it(`refuses ${JSON.stringify(env)} naming the variable, never its value`, () => {

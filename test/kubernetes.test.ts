@@ -58,7 +58,11 @@ interface PodSpec {
   readonly volumes: ReadonlyArray<{ readonly name: string; readonly configMap?: { readonly name: string }; readonly emptyDir?: unknown }>;
 }
 type Deployment = Manifest & {
-  readonly spec: { readonly replicas: number; readonly selector: { readonly matchLabels: Record<string, string> }; readonly template: { readonly metadata: { readonly labels: Record<string, string> }; readonly spec: PodSpec } };
+  readonly spec: {
+    readonly replicas: number;
+    readonly selector: { readonly matchLabels: Record<string, string> };
+    readonly template: { readonly metadata: { readonly labels: Record<string, string>; readonly annotations?: Record<string, string> }; readonly spec: PodSpec };
+  };
 };
 
 const deployment = find<Deployment>(manifests, 'Deployment');
@@ -126,6 +130,20 @@ describe('deploy/kubernetes, read', () => {
     expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
     expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
     expect(deployment.spec.template.metadata.labels).toMatchObject(deployment.spec.selector.matchLabels);
+  });
+
+  it('serves /metrics on a named port of its own, where the Prometheus scrape annotations point, and keeps it out of the Service', () => {
+    const metrics = container.ports.find((p) => p.name === 'metrics');
+    expect(metrics?.containerPort).toBe(Number(plain.C360_METRICS_PORT));
+    expect(metrics?.containerPort).not.toBe(Number(plain.C360_PORT));
+    expect(loadConfig(fullEnv()).metrics).toEqual({ host: '0.0.0.0', port: metrics?.containerPort });
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metrics?.containerPort),
+      'prometheus.io/path': '/metrics',
+    });
+    const service = find<Manifest & { spec: { ports: Array<{ targetPort: string }> } }>(manifests, 'Service');
+    expect(service.spec.ports.map((p) => p.targetPort)).not.toContain('metrics');
   });
 
   it('gives the pod time to finish: preStop sleep + C360_SHUTDOWN_GRACE_MS fit in terminationGracePeriodSeconds, the 503 delay inside the grace, probes outwait the source checks', () => {
@@ -220,6 +238,7 @@ describe('the gateway started with deploy/kubernetes\'s environment', () => {
       // Places, not behaviour: a free port, DynamoDB on a local dynalite, and the
       // loyalty service at a closed port (an optional source, down like the CRM).
       C360_PORT: '0',
+      C360_METRICS_PORT: '0',
       C360_DYNAMODB_ENDPOINT: dynamo.endpoint,
       C360_LOYALTY_URL: 'http://127.0.0.1:9',
     });
@@ -235,6 +254,13 @@ describe('the gateway started with deploy/kubernetes\'s environment', () => {
     expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: 'ready', down: ['crm', 'loyalty'] } });
     const live = await fetch(`${gw.url}${container.livenessProbe.httpGet.path}`);
     expect(live.status).toBe(200);
+  });
+
+  it('serves /metrics on the metrics listener the annotations name, and not on the public port', async () => {
+    const metrics = await fetch(`${gw.gateway.metrics!.url!}${deployment.spec.template.metadata.annotations!['prometheus.io/path']!}`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('# TYPE c360_graphql_requests_total counter');
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
   });
 
   it('runs a query with an API key created in the single view, and has no demo keys', async () => {

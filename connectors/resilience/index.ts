@@ -1,5 +1,5 @@
 export { SourceGuard } from './sourceGuard.js';
-export type { CircuitStatus, SourceCall, SourceGuardOptions } from './sourceGuard.js';
+export type { CircuitStatus, SourceCall, SourceCallObserver, SourceGuardOptions } from './sourceGuard.js';
 export { SourceError, malformedPayload } from './sourceError.js';
 export type { SourceFailure } from './sourceError.js';
 export type { CallOptions } from './callOptions.js';

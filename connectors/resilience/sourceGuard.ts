@@ -18,6 +18,7 @@ import {
 } from 'cockatiel';
 import type { IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
 import { SourceError } from './sourceError.js';
+import type { SourceFailure } from './sourceError.js';
 
 export interface SourceGuardOptions {
   /** Source name as it appears in errors (`extensions.source`), spans and readiness. */
@@ -42,7 +43,11 @@ export interface SourceGuardOptions {
   readonly queue?: number;
   readonly tracer: Tracer;
   readonly onCircuitChange?: (state: CircuitStatus) => void;
+  /** Told of every finished call: its failure (undefined on success) and seconds taken (the gateway's metrics). */
+  readonly observer?: SourceCallObserver | undefined;
 }
+
+export type SourceCallObserver = (source: string, call: SourceCall, failure: SourceFailure | undefined, seconds: number) => void;
 
 export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -134,6 +139,7 @@ export class SourceGuard {
     );
     const traceContext = trace.setSpan(parent, span);
     let attempts = 0;
+    const started = performance.now();
     const policy = call.idempotent ? this.reads : this.writes;
     try {
       const result = await policy.execute(async ({ signal }) => {
@@ -151,10 +157,12 @@ export class SourceGuard {
         }
       });
       this.finish(span, 'ok', attempts);
+      this.options.observer?.(this.source, call, undefined, (performance.now() - started) / 1000);
       return result;
     } catch (error) {
       const failure = this.toSourceError(error);
       this.finish(span, outcomeOf(failure), attempts, failure.message);
+      this.options.observer?.(this.source, call, failure.failure, (performance.now() - started) / 1000);
       throw failure;
     }
   }

@@ -94,6 +94,11 @@ export class PrivacyLedger {
     return this.outcomes.length > 0;
   }
 
+  /** Every field decided so far, in order; read by the metrics once the response is sent (src/telemetry/metrics.ts). */
+  get decided(): readonly FieldOutcome[] {
+    return this.outcomes;
+  }
+
   /** Fields whose value (as is, masked or hashed) is in the response. */
   get releases(): readonly FieldOutcome[] {
     return this.outcomes.filter((outcome) => outcome.decision !== 'deny');

@@ -57,6 +57,8 @@ import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
 import { registerWebPages } from './web/pages.js';
+import { MatchModelFileError, loadMatchModel } from './matching/index.js';
+import { OnlineMatcher } from './matchSuggestions/onlineMatcher.js';
 
 export interface GatewayDependencies {
   readonly logger?: Logger;
@@ -129,6 +131,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     await sources.close();
     throw error;
   });
+  const matcher = onlineMatcher(config, logger);
   const services: GatewayServices = {
     config,
     sources,
@@ -149,6 +152,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       suppressions,
       logger,
       audit,
+      customerWrites: matcher,
     }),
     erasure: { sources, clock, cache, sourceKeyHints, suppressions, logger, audit },
     shutdown: new ShutdownHooks(),
@@ -170,6 +174,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', () => auditWriter.flush());
+  if (matcher) {
+    // In the background: the gateway answers at once, and scores against what the index holds so far.
+    void matcher.load(sources.singleView);
+    services.shutdown.register('online matching', () => matcher.stop());
+  }
   const hardening = createHardening(services, trustedDocuments);
   const enforcement = privacyEnforcement(config, services);
   // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.
@@ -248,6 +257,22 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       await app.close();
     },
   };
+}
+
+/** Online scoring with the configured model, or none (C360_MATCH_ONLINE=false). A model file that cannot be used stops the start. */
+function onlineMatcher(config: GatewayConfig, logger: Logger): OnlineMatcher | undefined {
+  if (!config.matching.online) return undefined;
+  let compiled;
+  try {
+    compiled = loadMatchModel(config.matching.modelFile);
+  } catch (error) {
+    if (error instanceof MatchModelFileError) throw new ConfigError(`C360_MATCH_MODEL_FILE: ${error.message}`);
+    throw error;
+  }
+  return new OnlineMatcher(
+    { compiled, defaultRegion: config.phoneDefaultRegion, blocklist: config.identity.blocked, autoMerge: config.matching.autoMerge, capacity: config.matching.indexLimit },
+    logger,
+  );
 }
 
 /**

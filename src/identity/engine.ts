@@ -22,8 +22,12 @@ import type { UnmergeCommand, UnmergeOutcome } from './unmerge.js';
 export class IdentityEngine {
   constructor(readonly services: IdentityServices) {}
 
-  identify(command: IdentifyCommand, context: WriteContext): Promise<IdentifyOutcome> {
-    return identify(new WriteScope(this.services, context), command);
+  /** Then the customer as it is now goes to online matching, which may suggest (never make) a merge. */
+  async identify(command: IdentifyCommand, context: WriteContext): Promise<IdentifyOutcome> {
+    const scope = new WriteScope(this.services, context);
+    const outcome = await identify(scope, command);
+    await this.services.customerWrites?.identified(scope, outcome.record, outcome.merged);
+    return outcome;
   }
 
   track(command: TrackCommand, context: WriteContext): Promise<TrackOutcome> {
@@ -43,6 +47,7 @@ export class IdentityEngine {
     const scope = new WriteScope(this.services, context);
     const outcome = await unmerge(scope, command);
     if (outcome.status !== 'split') return outcome;
+    this.services.customerWrites?.changed([outcome.original, outcome.split], []);
     const detail = unmergeAuditDetail(command.identities.map((item) => item.key), outcome.counts, outcome.duplicate);
     await this.services.audit.appliedChanges(
       scope.actor('unmerge'),
@@ -60,8 +65,10 @@ export class IdentityEngine {
     return listSuggestions(new WriteScope(this.services, context), query);
   }
 
-  acceptMergeSuggestion(id: string, context: WriteContext): Promise<AcceptOutcome> {
-    return acceptSuggestion(new WriteScope(this.services, context), id);
+  async acceptMergeSuggestion(id: string, context: WriteContext): Promise<AcceptOutcome> {
+    const outcome = await acceptSuggestion(new WriteScope(this.services, context), id);
+    if (outcome.status === 'merged') this.services.customerWrites?.changed([outcome.record], outcome.merged);
+    return outcome;
   }
 
   rejectMergeSuggestion(id: string, reason: string, context: WriteContext): Promise<RejectOutcome> {

@@ -9,6 +9,9 @@ import type {
   SuggestionStatus,
 } from '../../connectors/singleview/port.js';
 import { IdentityGraph } from './graph.js';
+import type { CommitJoins } from './graph.js';
+import { MATCH_RULE_PREFIX } from './identityGraph.js';
+import { keyString } from './records.js';
 import { suggestionDecision } from '../audit/index.js';
 import { priorityRank } from './policy.js';
 import type { IdentityPolicy } from './policy.js';
@@ -145,7 +148,7 @@ async function mergePair(scope: WriteScope, graph: IdentityGraph, suggestion: Me
   const [survivor, absorbed] = stronger(policy, a, b) === a ? [a, b] : [b, a];
   const frozen = await graph.freeze(absorbed, survivor.id);
   if (!frozen) throw new RetryLater('the customer to merge changed meanwhile');
-  const commit = await graph.commit(survivor.id, [frozen], [], undefined, `suggestion:${suggestion.origin}`);
+  const commit = await graph.commit(survivor.id, [frozen], [], undefined, mergeRule(suggestion), joinsOf(policy, survivor, absorbed));
   if (commit.status === 'survivor-moved') {
     await graph.unfreeze(frozen);
     throw new RetryLater('the survivor was merged or erased meanwhile');
@@ -153,6 +156,25 @@ async function mergePair(scope: WriteScope, graph: IdentityGraph, suggestion: Me
   const refused = commit.plan.refused[0];
   if (refused) return { status: 'exceeds-limit', limitType: refused.type, limit: policy.limits[refused.type] };
   return { status: 'merged', record: commit.record, merged: [absorbed.id] };
+}
+
+/**
+ * The rule the merge is logged under: a matcher's names the model and the
+ * probability it gave (`match:febrl3:p=0.998213`), which the identity graph
+ * shows as an edge of kind MATCH (src/identity/identityGraph.ts).
+ */
+export function mergeRule(suggestion: MergeSuggestionRecord): string {
+  if (suggestion.origin !== 'MATCH') return `suggestion:${suggestion.origin}`;
+  return `${MATCH_RULE_PREFIX}${suggestion.model ?? 'model'}:p=${suggestion.probability}`;
+}
+
+/** The merge joins the two customers' strongest identifiers, so explainLink finds a path across it. */
+function joinsOf(policy: IdentityPolicy, survivor: CustomerRecord, absorbed: CustomerRecord): CommitJoins {
+  const strongest = (customer: CustomerRecord) =>
+    [...customer.identities].sort((a, b) => priorityRank(policy, a.type) - priorityRank(policy, b.type) || a.firstSeenAt.localeCompare(b.firstSeenAt))[0];
+  const anchor = strongest(survivor);
+  const other = strongest(absorbed);
+  return { anchorKey: anchor ? keyString(anchor) : null, otherKeys: new Map(other ? [[absorbed.id, keyString(other)]] : []) };
 }
 
 /** The customer holding the stronger identifier (priority order); then the older, then the smaller id, as identify chooses. */

@@ -157,7 +157,7 @@ async function importRow(
 }
 
 /** The write path as the gateway builds it, over the tool's single view. */
-function toolEngine(config: GatewayConfig, store: SingleViewPort, guard: SourceGuard, suppressions: SuppressionList): IdentityEngine {
+export function toolEngine(config: GatewayConfig, store: SingleViewPort, guard: SourceGuard, suppressions: SuppressionList): IdentityEngine {
   return new IdentityEngine({
     singleView: store,
     guard,
@@ -176,7 +176,7 @@ function toolEngine(config: GatewayConfig, store: SingleViewPort, guard: SourceG
 }
 
 /** The gateway's pseudonym key (the demo data dir's own in demo mode), from which the suppression key is derived. */
-function toolPseudonyms(config: GatewayConfig): Pseudonyms {
+export function toolPseudonyms(config: GatewayConfig): Pseudonyms {
   return new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: config.demo.enabled, dataDir: config.dataDir }));
 }
 

@@ -8,7 +8,7 @@ import type { IdentityServices, WriteContext } from './scope.js';
 import { track } from './track.js';
 import type { TrackCommand, TrackOutcome } from './track.js';
 import { unmerge, unmergeAuditDetail } from './unmerge.js';
-import { acceptSuggestion, listSuggestions, rejectSuggestion } from './suggestions.js';
+import { acceptSuggestion, keepApart, listSuggestions, rejectSuggestion } from './suggestions.js';
 import type { AcceptOutcome, RejectOutcome } from './suggestions.js';
 import { markVerified } from './graph.js';
 import { keyString } from './records.js';
@@ -47,6 +47,7 @@ export class IdentityEngine {
     const scope = new WriteScope(this.services, context);
     const outcome = await unmerge(scope, command);
     if (outcome.status !== 'split') return outcome;
+    if (!outcome.duplicate) await keepApart(scope, [outcome.original.id, outcome.split.id]);
     this.services.customerWrites?.changed([outcome.original, outcome.split], []);
     const detail = unmergeAuditDetail(command.identities.map((item) => item.key), outcome.counts, outcome.duplicate);
     await this.services.audit.appliedChanges(

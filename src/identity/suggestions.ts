@@ -67,6 +67,32 @@ export async function suggestMerges(scope: WriteScope, pairs: readonly Suggested
   );
 }
 
+/**
+ * An unmerge is a person's decision that the two are not one: the pair is
+ * stored as a REJECTED suggestion (reason `unmerged`), so no matcher
+ * suggests merging them again. A pair with a suggestion already keeps it.
+ */
+export async function keepApart(scope: WriteScope, customerIds: readonly [string, string]): Promise<void> {
+  const at = scope.now().toISOString();
+  const sorted = [...customerIds].sort();
+  const record: MergeSuggestionRecord = {
+    id: suggestionId(sorted),
+    customerIds: sorted,
+    status: 'REJECTED',
+    origin: 'MATCH',
+    probability: 0,
+    evidence: [],
+    createdAt: at,
+    updatedAt: at,
+    principal: scope.context.principal,
+    traceId: scope.context.traceId ?? null,
+    decidedBy: scope.context.principal,
+    decidedAt: at,
+    reason: 'unmerged',
+  };
+  await scope.store.write('putMergeSuggestion', (o) => scope.services.singleView.putMergeSuggestion(record, o));
+}
+
 export function listSuggestions(
   scope: WriteScope,
   query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },

@@ -204,6 +204,14 @@ describe('deciding a suggestion', () => {
     const id = suggestionId([pair.a, pair.b]);
     const rejected = await graphql(gw.url, REJECT, { apiKey: ADMIN_KEY, variables: { id, reason: 'twins, checked in store' } });
     expect(withoutTraceId(rejected.body)).toEqual({ data: { rejectMergeSuggestion: { id, status: 'REJECTED' } } });
+    type Trail = { auditTrail: { edges: Array<{ node: { operation: string; customerIds: string[]; detail: unknown } }> } };
+    for (const customerId of [pair.a, pair.b]) {
+      const trail = await graphql<Trail>(gw.url, 'query($id: ID!) { auditTrail(customerId: $id, first: 50) { edges { node { operation customerIds detail } } } }', { variables: { id: customerId }, apiKey: ADMIN_KEY });
+      const decisions = trail.body.data!.auditTrail.edges.filter((edge) => edge.node.operation === 'rejectMergeSuggestion').map((edge) => edge.node);
+      // On each customer's own trail, never with the other's id or the reason given.
+      expect(decisions).toEqual([{ operation: 'rejectMergeSuggestion', customerIds: [customerId], detail: { change: 'mergeSuggestion', decision: 'REJECTED', suggestion: id, origin: 'MATCH', side: 'kept-apart' } }]);
+      expect(JSON.stringify(trail.body)).not.toMatch(/twins|checked in store/);
+    }
 
     // The second customer writes again with a change the model compares: scored again, not suggested again.
     await identify(gw.url, [email(pair.bEmail)], { firstName: 'Ada', lastName: 'Abernathy', birthDate: '1979-05-21' });

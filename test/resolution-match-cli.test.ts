@@ -63,7 +63,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('npm run resolution:match', () => {
+describe('npm run resolution:match', { timeout: 120_000 }, () => {
   it('stores a MATCH suggestion per pair above the review threshold, once: a repeat adds none and a rejected pair stays rejected', async () => {
     const pairs: string[] = [];
     for (const [surname, typo, birthDate] of [

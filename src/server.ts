@@ -174,11 +174,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', () => auditWriter.flush());
-  if (matcher) {
-    // In the background: the gateway answers at once, and scores against what the index holds so far.
-    void matcher.load(sources.singleView);
-    services.shutdown.register('online matching', () => matcher.stop());
-  }
+  // The candidate index fills in the background from the first identify on; a scan under way stops at shutdown.
+  if (matcher) services.shutdown.register('online matching', () => matcher.stop());
   const hardening = createHardening(services, trustedDocuments);
   const enforcement = privacyEnforcement(config, services);
   // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { CustomerRecord, SingleViewPort } from '../../connectors/singleview/port.js';
 import type { Blocklist } from '../identity/policy.js';
@@ -29,7 +30,14 @@ export interface OnlineMatchingSettings {
 /** The principal that accepts a suggestion when an operator turned auto-merge on. */
 export const AUTO_MERGE_PRINCIPAL = 'matcher:auto-merge';
 
-const SCAN_PAGE = 500;
+/**
+ * The background fill starts at the first identify, a moment after it, and
+ * reads small pages with a pause between them: requests never queue behind a
+ * scan of the whole single view.
+ */
+const SCAN_PAGE = 100;
+const SCAN_PAUSE_MS = 5;
+const LOAD_DELAY_MS = 1_000;
 
 /**
  * Online matching (docs/identity-resolution.md, "Online scoring"): after an
@@ -39,7 +47,7 @@ const SCAN_PAGE = 500;
  * A suggestion never merges by itself unless auto-merge is set.
  *
  * The candidates come from an index in this process's memory: filled from
- * the single view in the background at start (`load`), and kept current by
+ * the single view in the background from the first identify on (`load`), and kept current by
  * this process's writes. Another replica's writes reach it at its next
  * start; `npm run resolution:match` scores the whole single view.
  * Scoring is skipped when the write changed nothing the model compares.
@@ -48,6 +56,7 @@ export class OnlineMatcher implements CustomerWriteObserver {
   readonly index: CandidateIndex;
   private loading: Promise<void> | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
   private warnedFull = false;
 
   constructor(
@@ -62,24 +71,29 @@ export class OnlineMatcher implements CustomerWriteObserver {
   }
 
   /** Fills the index from the single view, a page at a time; customers already put by a write are kept as written. */
-  load(singleView: SingleViewPort): Promise<void> {
-    this.loading ??= this.scan(singleView).catch((error: unknown) => {
-      this.logger.warn({ err: { type: (error as Error).name } }, 'online matching: the candidate index could not be filled from the single view; it holds the customers written since start');
-    });
+  load(singleView: SingleViewPort, delayMs = 0): Promise<void> {
+    this.loading ??= sleep(delayMs, undefined, { signal: this.stopping.signal })
+      .then(() => this.scan(singleView))
+      .catch((error: unknown) => {
+        if (this.stopped) return;
+        this.logger.warn({ err: { type: (error as Error).name } }, 'online matching: the candidate index could not be filled from the single view; it holds the customers written since start');
+      });
     return this.loading;
   }
 
   /** Stops a load under way (the gateway is closing). */
   stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     return this.loading ?? Promise.resolve();
   }
 
   private async scan(singleView: SingleViewPort): Promise<void> {
+    if (this.stopped) return;
     let after: string | undefined;
     let loaded = 0;
     do {
-      const page = await singleView.scanCustomers(SCAN_PAGE, after);
+      const page = await singleView.scanCustomers(SCAN_PAGE, after, { signal: this.stopping.signal });
       for (const customer of page.customers) {
         if (this.stopped) return;
         if (customer.mergedInto || this.index.has(customer.id)) continue;
@@ -87,11 +101,14 @@ export class OnlineMatcher implements CustomerWriteObserver {
         loaded++;
       }
       after = page.next;
+      if (after !== undefined) await sleep(SCAN_PAUSE_MS, undefined, { signal: this.stopping.signal });
     } while (after !== undefined && !this.stopped);
     this.logger.debug({ customers: loaded }, 'online matching: candidate index filled');
   }
 
   async identified(scope: WriteScope, record: CustomerRecord, absorbed: readonly string[]): Promise<void> {
+    // The first write starts filling the index: a gateway that only reads never scans the single view.
+    void this.load(scope.services.singleView, LOAD_DELAY_MS);
     try {
       for (const id of absorbed) this.index.remove(id);
       const prepared = this.prepare(record);

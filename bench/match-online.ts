@@ -126,7 +126,7 @@ function febrlIndexScoring(): { records: number; perRecordMs: ReturnType<typeof 
     const started = performance.now();
     const again = prepareRecord(record, { defaultRegion: 'AU' });
     const found = index.candidates(again.id);
-    for (const other of found) scorePair(compiled, again, other, index.frequencies);
+    for (const other of found) scorePair(compiled, again, other, index.adjustment);
     times.push(performance.now() - started);
     candidates += found.length;
   }

@@ -3,7 +3,7 @@ import type { Blocklist } from '../identity/policy.js';
 import { WriteScope } from '../identity/scope.js';
 import type { IdentityServices, WriteContext } from '../identity/scope.js';
 import { matchRecordOfCustomer } from '../matching/customerRecord.js';
-import { Matcher, comparablePairs, prepareRecord } from '../matching/index.js';
+import { MIN_TERM_FREQUENCY_POPULATION, Matcher, TermFrequencies, comparablePairs, prepareRecord } from '../matching/index.js';
 import type { CompiledModel } from '../matching/index.js';
 import { storeMatchSuggestions } from './store.js';
 import type { ScoredPair } from './store.js';
@@ -58,7 +58,9 @@ export async function matchSingleView(services: IdentityServices, options: Batch
   const prepared = customers
     .map((customer) => prepareRecord(matchRecordOfCustomer(customer), { defaultRegion: options.defaultRegion, blocklist: options.blocklist }))
     .filter((record) => record.fields.some((values) => values !== undefined));
-  const matcher = new Matcher(options.compiled, prepared);
+  // Too few customers to count on how common a name is: the levels' own weights (MIN_TERM_FREQUENCY_POPULATION).
+  const unadjusted = prepared.length < MIN_TERM_FREQUENCY_POPULATION ? TermFrequencies.empty([]) : undefined;
+  const matcher = new Matcher(options.compiled, prepared, { frequencies: unadjusted });
   const candidates = matcher.candidates();
   const threshold = options.threshold ?? options.compiled.model.thresholds.review;
   const pairs: ScoredPair[] = matcher

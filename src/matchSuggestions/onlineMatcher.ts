@@ -143,7 +143,7 @@ export class OnlineMatcher implements CustomerWriteObserver {
     const review = compiled.model.thresholds.review;
     return this.index
       .candidates(prepared.id)
-      .map((other) => ({ customerIds: [prepared.id, other.id] as const, score: scorePair(compiled, prepared, other, this.index.frequencies) }))
+      .map((other) => ({ customerIds: [prepared.id, other.id] as const, score: scorePair(compiled, prepared, other, this.index.adjustment) }))
       .filter((pair) => pair.score.probability >= review)
       .sort((a, b) => b.score.probability - a.score.probability);
   }

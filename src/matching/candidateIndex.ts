@@ -1,7 +1,7 @@
 import { blockingKeys } from './blocking.js';
 import type { CompiledModel } from './model.js';
 import type { PreparedRecord } from './prepare.js';
-import { TermFrequencies } from './termFrequencies.js';
+import { MIN_TERM_FREQUENCY_POPULATION, TermFrequencies } from './termFrequencies.js';
 
 /**
  * The blocking rules of a model as a lookup, for scoring one record as it
@@ -25,6 +25,11 @@ export class CandidateIndex {
 
   get size(): number {
     return this.records.size;
+  }
+
+  /** The term frequencies to score with: none (unadjusted weights) while the index holds too few records to count on. */
+  get adjustment(): TermFrequencies | undefined {
+    return this.records.size >= MIN_TERM_FREQUENCY_POPULATION ? this.frequencies : undefined;
   }
 
   has(id: string): boolean {

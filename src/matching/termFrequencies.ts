@@ -11,6 +11,13 @@ import type { PreparedRecord } from './prepare.js';
  * the model file never holds a name. Online scoring keeps the counts of the
  * customers it knows up to date with `add` and `remove`.
  */
+/**
+ * Below this many records a count says little about how common a name is
+ * (among 20 customers one shared first name is "10 %"): scoring over the
+ * single view then uses the levels' own weights, unadjusted.
+ */
+export const MIN_TERM_FREQUENCY_POPULATION = 1_000;
+
 export class TermFrequencies {
   private constructor(
     private readonly counts: Map<number, Map<string, number>>,

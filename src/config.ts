@@ -195,6 +195,25 @@ export const envSchema = z.object({
   C360_IDENTITY_BLOCKLIST: identityBlocklist.optional(),
   C360_SEGMENTS_FILE: z.string().min(1).optional(),
   C360_WRITE_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
+  /** The probabilistic matcher's model (docs/identity-resolution.md); the shipped config/match-model.json when unset. */
+  C360_MATCH_MODEL_FILE: z.string().min(1).optional(),
+  /** Online scoring after identify: stores merge suggestions, never merges unless C360_MATCH_AUTO_MERGE is set. */
+  C360_MATCH_ONLINE: booleanFlag.default(true),
+  /** `off` (default): a person decides every suggestion. A probability: pairs at or above it merge without review. */
+  C360_MATCH_AUTO_MERGE: z
+    .string()
+    .transform((value, ctx) => {
+      if (value.trim().toLowerCase() === 'off') return null;
+      const probability = Number(value);
+      if (value.trim() === '' || !(probability > 0 && probability < 1)) {
+        ctx.addIssue({ code: 'custom', message: 'expected off or a probability strictly between 0 and 1, such as 0.999' });
+        return z.NEVER;
+      }
+      return probability;
+    })
+    .default(null),
+  /** Customers the online candidate index keeps in memory at most. */
+  C360_MATCH_INDEX_LIMIT: integer(0, 100_000_000).default(1_000_000),
 
   C360_SOURCE_TIMEOUT_MS: integer(1, 60_000).default(300),
   C360_SINGLEVIEW_TIMEOUT_MS: integer(1, 60_000).optional(),
@@ -398,6 +417,16 @@ export interface GatewayConfig {
   readonly segmentsFile: string | undefined;
   /** Customer records the write path keeps in memory to make `track` cheap (0 turns it off). */
   readonly writeCacheSize: number;
+  /** The probabilistic matcher over the single view (docs/identity-resolution.md, "Merge suggestions from the matcher"). */
+  readonly matching: {
+    /** The model file; the shipped config/match-model.json when undefined. */
+    readonly modelFile: string | undefined;
+    /** Score each identify against its blocked candidates and store suggestions. */
+    readonly online: boolean;
+    /** Merge without review at or above this probability; null: never (the default). */
+    readonly autoMerge: number | null;
+    readonly indexLimit: number;
+  };
   readonly sources: Readonly<Record<SourceName, SourcePolicy>>;
   readonly requiredSources: readonly SourceName[];
   readonly readinessTimeoutMs: number;
@@ -553,6 +582,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS, blocked: env.C360_IDENTITY_BLOCKLIST ?? DEFAULT_IDENTITY_POLICY.blocked },
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
+    matching: { modelFile: env.C360_MATCH_MODEL_FILE, online: env.C360_MATCH_ONLINE, autoMerge: env.C360_MATCH_AUTO_MERGE, indexLimit: env.C360_MATCH_INDEX_LIMIT },
     sources: {
       singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS, 'singleview'),
       crm: policy(env.C360_CRM_TIMEOUT_MS, 'crm'),

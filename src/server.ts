@@ -58,6 +58,8 @@ import { telemetryPlugin } from './telemetry/plugin.js';
 import { createTelemetry } from './telemetry/tracing.js';
 import type { Telemetry } from './telemetry/tracing.js';
 import { registerWebPages } from './web/pages.js';
+import { MatchModelFileError, loadMatchModel } from './matching/index.js';
+import { OnlineMatcher } from './matchSuggestions/onlineMatcher.js';
 
 export interface GatewayDependencies {
   readonly logger?: Logger;
@@ -135,6 +137,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     await sources.close();
     throw error;
   });
+  const matcher = onlineMatcher(config, logger);
   const services: GatewayServices = {
     config,
     sources,
@@ -155,6 +158,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       suppressions,
       logger,
       audit,
+      customerWrites: matcher,
     }),
     erasure: { ports, clock, cache, sourceKeyHints, suppressions, logger, audit },
     shutdown: new ShutdownHooks(),
@@ -176,6 +180,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', () => auditWriter.flush());
+  // The candidate index fills in the background from the first identify on; a scan under way stops at shutdown.
+  if (matcher) services.shutdown.register('online matching', () => matcher.stop());
   const hardening = createHardening(services, trustedDocuments);
   metrics?.watch(sources, hardening.slowClients);
   const enforcement = privacyEnforcement(config, services);
@@ -270,6 +276,22 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       await app.close();
     },
   };
+}
+
+/** Online scoring with the configured model, or none (C360_MATCH_ONLINE=false). A model file that cannot be used stops the start. */
+function onlineMatcher(config: GatewayConfig, logger: Logger): OnlineMatcher | undefined {
+  if (!config.matching.online) return undefined;
+  let compiled;
+  try {
+    compiled = loadMatchModel(config.matching.modelFile);
+  } catch (error) {
+    if (error instanceof MatchModelFileError) throw new ConfigError(`C360_MATCH_MODEL_FILE: ${error.message}`);
+    throw error;
+  }
+  return new OnlineMatcher(
+    { compiled, defaultRegion: config.phoneDefaultRegion, blocklist: config.identity.blocked, autoMerge: config.matching.autoMerge, capacity: config.matching.indexLimit },
+    logger,
+  );
 }
 
 /**

@@ -181,6 +181,7 @@ export const mergeSuggestionItemSchema = z.object({
   origin: z.enum(SUGGESTION_ORIGINS),
   probability: z.number(),
   evidence: z.array(z.object({ attribute: z.string(), level: z.string(), weight: z.number().nullish() })),
+  model: nullableString,
   createdAt: z.string(),
   updatedAt: z.string(),
   principal: nullableString,

@@ -24,6 +24,8 @@ export interface MergeSuggestionRecord {
   /** 1 for an exact match on an identifier that was not verified; a model's probability for MATCH. */
   readonly probability: number;
   readonly evidence: readonly MatchEvidenceRecord[];
+  /** MATCH: the name of the model that scored the pair (config/match-model.json `name`), for the merge's rule. */
+  readonly model?: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The principal and trace of the request that made the suggestion. */

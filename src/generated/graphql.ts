@@ -311,7 +311,7 @@ export type IdentityEdge = {
   kind: IdentityEdgeKind;
   /** The principal and trace id of the request that made the link (null for RECORD edges). */
   principal?: Maybe<Scalars['String']['output']>;
-  /** The rule that decided: exact-match, priority:<TYPE> (merges keep the holder of the strongest identifier), roll-forward, or same-record. */
+  /** The rule that decided: exact-match, priority:<TYPE> (merges keep the holder of the strongest identifier), roll-forward, suggestion:UNVERIFIED_MERGE, match:<model>:p=<probability>, or same-record. */
   rule: Scalars['String']['output'];
   to: Scalars['ID']['output'];
   traceId?: Maybe<Scalars['String']['output']>;
@@ -320,6 +320,8 @@ export type IdentityEdge = {
 export type IdentityEdgeKind =
   /** identify named both identifiers: the second was linked to the customer holding the first. */
   | 'LINK'
+  /** A person accepted the probabilistic matcher's suggestion: the two customers were merged; `rule` names the model and its probability (match:<model>:p=<probability>). */
+  | 'MATCH'
   /** identify named identifiers of two customers: the customer holding `to` was merged into the one holding `from`. */
   | 'MERGE'
   /** Held together by the customer with no resolution decision recorded between them (loaded with the record, or joined through an identifier an unmerge took away). */

@@ -8,7 +8,7 @@ import type { IdentityServices, WriteContext } from './scope.js';
 import { track } from './track.js';
 import type { TrackCommand, TrackOutcome } from './track.js';
 import { unmerge, unmergeAuditDetail } from './unmerge.js';
-import { acceptSuggestion, listSuggestions, rejectSuggestion } from './suggestions.js';
+import { acceptSuggestion, keepApart, listSuggestions, rejectSuggestion } from './suggestions.js';
 import type { AcceptOutcome, RejectOutcome } from './suggestions.js';
 import { markVerified } from './mergeEngine.js';
 
@@ -23,8 +23,12 @@ import { identityIndexKey } from '../domain/index.js';
 export class IdentityEngine {
   constructor(readonly services: IdentityServices) {}
 
-  identify(command: IdentifyCommand, context: WriteContext): Promise<IdentifyOutcome> {
-    return identify(new WriteScope(this.services, context), command);
+  /** Then the customer as it is now goes to online matching, which may suggest (never make) a merge. */
+  async identify(command: IdentifyCommand, context: WriteContext): Promise<IdentifyOutcome> {
+    const scope = new WriteScope(this.services, context);
+    const outcome = await identify(scope, command);
+    await this.services.customerWrites?.identified(scope, outcome.record, outcome.merged);
+    return outcome;
   }
 
   track(command: TrackCommand, context: WriteContext): Promise<TrackOutcome> {
@@ -44,6 +48,8 @@ export class IdentityEngine {
     const scope = new WriteScope(this.services, context);
     const outcome = await unmerge(scope, command);
     if (outcome.status !== 'split') return outcome;
+    if (!outcome.duplicate) await keepApart(scope, [outcome.original.id, outcome.split.id]);
+    this.services.customerWrites?.changed([outcome.original, outcome.split], []);
     const detail = unmergeAuditDetail(command.identities.map((item) => item.key), outcome.counts, outcome.duplicate);
     await this.services.audit.appliedChanges(
       scope.actor('unmerge'),
@@ -61,8 +67,10 @@ export class IdentityEngine {
     return listSuggestions(new WriteScope(this.services, context), query);
   }
 
-  acceptMergeSuggestion(id: string, context: WriteContext): Promise<AcceptOutcome> {
-    return acceptSuggestion(new WriteScope(this.services, context), id);
+  async acceptMergeSuggestion(id: string, context: WriteContext): Promise<AcceptOutcome> {
+    const outcome = await acceptSuggestion(new WriteScope(this.services, context), id);
+    if (outcome.status === 'merged') this.services.customerWrites?.changed([outcome.record], outcome.merged);
+    return outcome;
   }
 
   rejectMergeSuggestion(id: string, reason: string, context: WriteContext): Promise<RejectOutcome> {

@@ -13,7 +13,10 @@ export interface IdentityNodeRecord {
   readonly firstSeenAt: string;
 }
 
-export type IdentityEdgeKind = 'LINK' | 'MERGE' | 'RECORD';
+export type IdentityEdgeKind = 'LINK' | 'MERGE' | 'MATCH' | 'RECORD';
+
+/** A merge under a rule with this prefix was accepted from the probabilistic matcher's suggestion: its edge is MATCH. */
+export const MATCH_RULE_PREFIX = 'match:';
 
 export interface IdentityEdgeRecord {
   readonly from: string;
@@ -71,7 +74,7 @@ export function buildIdentityGraph(record: CustomerRecord, logs: ReadonlyMap<str
   };
   for (const entry of entries) {
     if (entry.kind === 'link') for (const key of entry.identityKeys) add(entry.anchorKey, key, 'LINK', entry);
-    if (entry.kind === 'merge' && entry.otherKey) add(entry.anchorKey, entry.otherKey, 'MERGE', entry);
+    if (entry.kind === 'merge' && entry.otherKey) add(entry.anchorKey, entry.otherKey, entry.rule.startsWith(MATCH_RULE_PREFIX) ? 'MATCH' : 'MERGE', entry);
   }
   const root = rootNode(nodes, byKey, logs.get(record.id) ?? []);
   if (root) edges.push(...recordEdges(nodes, edges, root));

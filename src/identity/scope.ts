@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { IdentityLogEntry, IdentityType, Purpose } from '../domain/index.js';
+import type { CustomerRecord, IdentityLogEntry, IdentityType, Purpose } from '../domain/index.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
 import type { SuppressionList } from '../erasure/suppression.js';
@@ -32,6 +32,20 @@ export interface IdentityServices {
   readonly logger: Logger;
   /** Consent changes, links, merges and unmerges are audited here. */
   readonly audit: AuditLog;
+  /** Told about customers whose matchable data a write changed (the probabilistic matcher's online scoring); none: nobody. */
+  readonly customerWrites?: CustomerWriteObserver | undefined;
+}
+
+/**
+ * Hears of customers as writes leave them (src/matchSuggestions/). Called
+ * after the write has landed and its log is flushed; it must not throw (a
+ * failure is its own to log), and the write's answer waits for it.
+ */
+export interface CustomerWriteObserver {
+  /** identify wrote `record`, absorbing `absorbed`. */
+  identified(scope: WriteScope, record: CustomerRecord, absorbed: readonly string[]): Promise<void>;
+  /** A merge or an unmerge left these customers; `gone` were absorbed. */
+  changed(records: readonly CustomerRecord[], gone: readonly string[]): void;
 }
 
 /** Who asked for a write, for the identity change log. */

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CustomerRecord, MatchEvidenceRecord, MergeSuggestionRecord, SuggestionOrigin, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../domain/index.js';
+import { identityIndexKey } from '../domain/index.js';
 import { MergeEngine } from './mergeEngine.js';
+import type { CommitJoins } from './mergeEngine.js';
+import { MATCH_RULE_PREFIX } from './graphView.js';
 import { suggestionDecision } from '../audit/index.js';
 import { priorityRank } from './identityRules.js';
 import type { IdentityPolicy } from './identityRules.js';
@@ -54,6 +57,32 @@ export async function suggestMerges(scope: WriteScope, pairs: readonly Suggested
       return services.singleView.putMergeSuggestion(suggestion, store.call);
     }),
   );
+}
+
+/**
+ * An unmerge is a person's decision that the two are not one: the pair is
+ * stored as a REJECTED suggestion (reason `unmerged`), so no matcher
+ * suggests merging them again. A pair with a suggestion already keeps it.
+ */
+export async function keepApart(scope: WriteScope, customerIds: readonly [string, string]): Promise<void> {
+  const at = scope.now().toISOString();
+  const sorted = [...customerIds].sort();
+  const record: MergeSuggestionRecord = {
+    id: suggestionId(sorted),
+    customerIds: sorted,
+    status: 'REJECTED',
+    origin: 'MATCH',
+    probability: 0,
+    evidence: [],
+    createdAt: at,
+    updatedAt: at,
+    principal: scope.context.principal,
+    traceId: scope.context.traceId ?? null,
+    decidedBy: scope.context.principal,
+    decidedAt: at,
+    reason: 'unmerged',
+  };
+  await scope.services.singleView.putMergeSuggestion(record, scope.store.call);
 }
 
 export function listSuggestions(
@@ -137,7 +166,7 @@ async function mergePair(scope: WriteScope, graph: MergeEngine, suggestion: Merg
   const [survivor, absorbed] = stronger(policy, a, b) === a ? [a, b] : [b, a];
   const frozen = await graph.freeze(absorbed, survivor.id);
   if (!frozen) throw new RetryLater('the customer to merge changed meanwhile');
-  const commit = await graph.commit(survivor.id, [frozen], [], undefined, `suggestion:${suggestion.origin}`);
+  const commit = await graph.commit(survivor.id, [frozen], [], undefined, mergeRule(suggestion), joinsOf(policy, survivor, absorbed));
   if (commit.status === 'survivor-moved') {
     await graph.unfreeze(frozen);
     throw new RetryLater('the survivor was merged or erased meanwhile');
@@ -145,6 +174,25 @@ async function mergePair(scope: WriteScope, graph: MergeEngine, suggestion: Merg
   const refused = commit.plan.refused[0];
   if (refused) return { status: 'exceeds-limit', limitType: refused.type, limit: policy.limits[refused.type] };
   return { status: 'merged', record: commit.record, merged: [absorbed.id] };
+}
+
+/**
+ * The rule the merge is logged under: a matcher's names the model and the
+ * probability it gave (`match:febrl3:p=0.998213`), which the identity graph
+ * shows as an edge of kind MATCH (src/identity/identityGraph.ts).
+ */
+export function mergeRule(suggestion: MergeSuggestionRecord): string {
+  if (suggestion.origin !== 'MATCH') return `suggestion:${suggestion.origin}`;
+  return `${MATCH_RULE_PREFIX}${suggestion.model ?? 'model'}:p=${suggestion.probability}`;
+}
+
+/** The merge joins the two customers' strongest identifiers, so explainLink finds a path across it. */
+function joinsOf(policy: IdentityPolicy, survivor: CustomerRecord, absorbed: CustomerRecord): CommitJoins {
+  const strongest = (customer: CustomerRecord) =>
+    [...customer.identities].sort((a, b) => priorityRank(policy, a.type) - priorityRank(policy, b.type) || a.firstSeenAt.localeCompare(b.firstSeenAt))[0];
+  const anchor = strongest(survivor);
+  const other = strongest(absorbed);
+  return { anchorKey: anchor ? identityIndexKey(anchor) : null, otherKeys: new Map(other ? [[absorbed.id, identityIndexKey(other)]] : []) };
 }
 
 /** The customer holding the stronger identifier (priority order); then the older, then the smaller id, as identify chooses. */

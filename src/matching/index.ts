@@ -16,7 +16,7 @@ export type { MatchModel, BlockingRule, CompiledModel } from './model.js';
 export { DEFAULT_BLOCKING, DEFAULT_CLUSTERING, DEFAULT_THRESHOLDS } from './defaults.js';
 export { blockingKeys, candidatePairs, comparablePairs } from './blocking.js';
 export type { CandidatePairs } from './blocking.js';
-export { TermFrequencies } from './termFrequencies.js';
+export { MIN_TERM_FREQUENCY_POPULATION, TermFrequencies } from './termFrequencies.js';
 export { scorePair, pairWeight } from './score.js';
 export type { MatchEvidence, PairScore } from './score.js';
 export { trainModel, TrainingError } from './train.js';

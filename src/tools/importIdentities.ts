@@ -160,7 +160,7 @@ async function importRow(
 }
 
 /** The write path as the gateway builds it, over the tool's single view. */
-function toolEngine(config: GatewayConfig, store: SingleViewPort, suppressions: SuppressionList): IdentityEngine {
+export function toolEngine(config: GatewayConfig, store: SingleViewPort, suppressions: SuppressionList): IdentityEngine {
   return new IdentityEngine({
     singleView: store,
     policy: config.identity,
@@ -178,7 +178,7 @@ function toolEngine(config: GatewayConfig, store: SingleViewPort, suppressions: 
 }
 
 /** The gateway's pseudonym key (the demo data dir's own in demo mode), from which the suppression key is derived. */
-function toolPseudonyms(config: GatewayConfig): Pseudonyms {
+export function toolPseudonyms(config: GatewayConfig): Pseudonyms {
   return new Pseudonyms(pseudonymKey({ configured: config.pseudonymKey, demo: config.demo.enabled, dataDir: config.dataDir }));
 }
 

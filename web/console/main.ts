@@ -8,7 +8,10 @@ import type { CustomerLookup } from './customerQuery.js';
 import { announce, byId, h } from './dom.js';
 import { sourceFailures } from './privacy.js';
 import { SEARCH_KINDS, describeLookup, lookupFor } from './search.js';
+import { acceptSuggestion, loadPair, loadSuggestions, mayDecide, mayReview, rejectSuggestion } from './reviewApi.js';
+import type { SuggestionItem } from './reviewApi.js';
 import { customerPage } from './view/customerPage.js';
+import { suggestionQueue, suggestionReview } from './view/review.js';
 import type { ConsentChange } from './view/consents.js';
 import type { NextPage } from './view/timeline.js';
 
@@ -33,6 +36,11 @@ const page = {
   searchButton: byId<HTMLButtonElement>('search-button'),
   searchStatus: byId('search-status'),
   customer: byId('customer'),
+  review: byId('review'),
+  reviewRefresh: byId<HTMLButtonElement>('review-refresh'),
+  reviewStatus: byId('review-list-status'),
+  reviewQueue: byId('review-queue'),
+  reviewPair: byId('review-pair'),
 };
 
 const state: { session?: ConsoleSession; customerId?: string } = {};
@@ -57,6 +65,7 @@ function start(): void {
     if (state.customerId) void showCustomer({ by: 'id', id: state.customerId });
   });
   page.signOut.addEventListener('click', signOut);
+  page.reviewRefresh.addEventListener('click', () => void showSuggestions());
   const saved = savedCredential();
   if (saved) void enter(saved);
   else showSignIn();
@@ -99,6 +108,7 @@ function showWorkspace(session: ConsoleSession): void {
   page.signIn.hidden = true;
   page.sessionBar.hidden = false;
   page.workspace.hidden = false;
+  page.review.hidden = !mayReview(session);
   page.search.focus();
 }
 
@@ -107,6 +117,9 @@ function signOut(): void {
   delete state.session;
   delete state.customerId;
   page.customer.replaceChildren();
+  page.reviewQueue.replaceChildren();
+  page.reviewPair.replaceChildren();
+  announce(page.reviewStatus, '');
   page.search.value = '';
   announce(page.searchStatus, '');
   showSignIn();
@@ -156,6 +169,43 @@ async function changeConsent(session: ConsoleSession, customerId: string, change
   const shown = await showCustomer({ by: 'id', id: customerId }, 'Consent change recorded; the page shows the customer as read again.');
   if (shown) byId('heading-consents').focus();
   return undefined;
+}
+
+/** The queue of open merge suggestions (scope identity:read). */
+async function showSuggestions(done?: string): Promise<void> {
+  const session = state.session;
+  if (!session) return;
+  announce(page.reviewStatus, 'Loading suggestions…');
+  const result = await loadSuggestions(session);
+  if (result.kind === 'failed') return announce(page.reviewStatus, result.message, 'error');
+  page.reviewQueue.replaceChildren(suggestionQueue(result.suggestions, (suggestion) => void reviewSuggestion(suggestion)));
+  const count = `${result.suggestions.length} open suggestion${result.suggestions.length === 1 ? '' : 's'}.`;
+  announce(page.reviewStatus, done ? `${done} ${count}` : count, done ? 'success' : 'info');
+}
+
+/** One suggestion side by side; a decision reloads the queue. */
+async function reviewSuggestion(suggestion: SuggestionItem): Promise<void> {
+  const session = state.session;
+  if (!session) return;
+  announce(page.reviewStatus, 'Reading the two customers…');
+  const pair = await loadPair(session, suggestion.customerIds);
+  if (pair.kind === 'failed') return announce(page.reviewStatus, pair.message, 'error');
+  const decided = async (result: { kind: 'decided'; message: string } | { kind: 'failed'; message: string }) => {
+    if (result.kind === 'failed') return result.message;
+    page.reviewPair.replaceChildren();
+    await showSuggestions(result.message);
+    byId('review-heading-list').focus();
+    return undefined;
+  };
+  page.reviewPair.replaceChildren(
+    suggestionReview(suggestion, pair.customers, pair.notes, {
+      mayDecide: mayDecide(session),
+      accept: async () => decided(await acceptSuggestion(session, suggestion.id)),
+      reject: async (reason) => decided(await rejectSuggestion(session, suggestion.id, reason)),
+    }),
+  );
+  announce(page.reviewStatus, '');
+  byId('review-heading').focus();
 }
 
 start();

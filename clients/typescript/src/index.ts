@@ -32,6 +32,7 @@ export const C360_ERROR_CODES = [
   'BAD_USER_INPUT',
   'RATE_LIMITED',
   'QUERY_TOO_COMPLEX',
+  'OVERLOADED',
   'SUPPRESSED',
   'IDEMPOTENCY_KEY_REUSED',
   'SHUTTING_DOWN',
@@ -89,7 +90,7 @@ export interface C360Result<TData> {
   };
   /** The HTTP status: 200 whenever the request ran, even with field errors. */
   readonly status: number;
-  /** From `Retry-After` (429 RATE_LIMITED, 503 SHUTTING_DOWN): seconds before trying again. */
+  /** From `Retry-After` (429 RATE_LIMITED, 503 OVERLOADED or SHUTTING_DOWN): seconds before trying again. */
   readonly retryAfterSeconds?: number;
 }
 

@@ -34,29 +34,35 @@ export function suggestionId(customerIds: readonly string[]): string {
  * said no; the pair is not suggested again).
  */
 export async function suggestMerges(scope: WriteScope, pairs: readonly SuggestedPair[], origin: SuggestionOrigin = 'UNVERIFIED_MERGE', probability = 1): Promise<void> {
-  const { store, services } = scope;
   const at = scope.now().toISOString();
   await Promise.all(
-    pairs.map((pair) => {
-      const customerIds = [...pair.customerIds].sort();
-      const suggestion: MergeSuggestionRecord = {
-        id: suggestionId(customerIds),
-        customerIds,
-        status: 'OPEN',
-        origin,
-        probability,
-        evidence: [...pair.evidence],
-        createdAt: at,
-        updatedAt: at,
-        principal: scope.context.principal,
-        traceId: scope.context.traceId ?? null,
-        decidedBy: null,
-        decidedAt: null,
-        reason: null,
-      };
-      return services.singleView.putMergeSuggestion(suggestion, store.call);
-    }),
+    pairs.map((pair) =>
+      scope.services.singleView.putMergeSuggestion(openSuggestion(scope, pair.customerIds, at, { origin, probability, evidence: [...pair.evidence] }), scope.store.call),
+    ),
   );
+}
+
+/** A new OPEN suggestion for a pair (sorted, its id derived from it), made by the scope's principal and trace at `at`. */
+export function openSuggestion(
+  scope: WriteScope,
+  pair: readonly string[],
+  at: string,
+  scored: Pick<MergeSuggestionRecord, 'origin' | 'probability' | 'evidence' | 'model'>,
+): MergeSuggestionRecord {
+  const customerIds = [...pair].sort();
+  return {
+    id: suggestionId(customerIds),
+    customerIds,
+    status: 'OPEN',
+    ...scored,
+    createdAt: at,
+    updatedAt: at,
+    principal: scope.context.principal,
+    traceId: scope.context.traceId ?? null,
+    decidedBy: null,
+    decidedAt: null,
+    reason: null,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { MergeSuggestionRecord } from '../domain/index.js';
 import type { WriteScope } from '../identity/scope.js';
-import { suggestionId } from '../identity/suggestions.js';
+import { openSuggestion } from '../identity/suggestions.js';
 import type { PairScore } from '../matching/index.js';
 
 /** Two customers the model scored at or above its review threshold, with the score's evidence. */
@@ -28,23 +28,12 @@ export async function storeMatchSuggestions(scope: WriteScope, model: string, pa
   const at = scope.now().toISOString();
   const outcomes = await Promise.all(
     pairs.map(async (pair) => {
-      const customerIds = [...pair.customerIds].sort();
-      const suggestion: MergeSuggestionRecord = {
-        id: suggestionId(customerIds),
-        customerIds,
-        status: 'OPEN',
+      const suggestion = openSuggestion(scope, pair.customerIds, at, {
         origin: 'MATCH',
         probability: round(pair.score.probability, 6),
         evidence: pair.score.evidence.map(({ attribute, level, weight }) => ({ attribute, level, weight: round(weight, 2) })),
         model,
-        createdAt: at,
-        updatedAt: at,
-        principal: scope.context.principal,
-        traceId: scope.context.traceId ?? null,
-        decidedBy: null,
-        decidedAt: null,
-        reason: null,
-      };
+      });
       const outcome = await scope.services.singleView.putMergeSuggestion(suggestion, scope.store.call);
       return outcome === 'written' ? suggestion : null;
     }),

@@ -3,3 +3,5 @@ export type { CircuitStatus, SourceCall, SourceCallObserver, SourceGuardOptions 
 export { SourceError, malformedPayload } from './sourceError.js';
 export type { SourceFailure } from './sourceError.js';
 export type { CallOptions } from './callOptions.js';
+export { AGAIN, boundedRetry, errorsOf } from './boundedRetry.js';
+export type { BoundedRetryOptions } from './boundedRetry.js';

@@ -16,6 +16,7 @@ import DataLoader from 'dataloader';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { CallOptions } from '../resilience/callOptions.js';
+import { AGAIN, boundedRetry } from '../resilience/boundedRetry.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type { z } from 'zod';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
@@ -321,17 +322,15 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   async claimIdentity(key: IdentityKey, customerId: string, options?: CallOptions): Promise<IdentityClaim> {
-    const indexKey = identityIndexKey(key);
-    // Twice: the holder seen by the failed put may release the key before we read it.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const item = { key: indexKey, customerId, type: key.type, value: key.value };
+    const item = { key: identityIndexKey(key), customerId, type: key.type, value: key.value };
+    return claiming('an identity index key', options, async () => {
       const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
-      if (outcome === 'written') return { status: 'claimed' };
+      if (outcome === 'written') return { status: 'claimed' } as const;
       const [holder] = await this.customerIdsByIdentity([key], { ...options, consistent: true });
       if (holder instanceof Error) throw holder;
-      if (holder) return { status: 'held', customerId: holder };
-    }
-    throw keptChanging('an identity index key');
+      // Released between our put and this read: claim again.
+      return holder ? ({ status: 'held', customerId: holder } as const) : AGAIN;
+    });
   }
 
   async customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<Array<string | null | Error>> {
@@ -345,15 +344,15 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  async claimMatch(matchId: string, customerId: string, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<IdentityClaim> {
-    if (attemptsLeft === 0) throw keptChanging('a match index key');
+  claimMatch(matchId: string, customerId: string, options?: CallOptions): Promise<IdentityClaim> {
     const item = { key: matchIndexKey(matchId), customerId };
-    const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
-    if (outcome === 'written') return { status: 'claimed' };
-    const [holder] = await this.customerIdsByMatch([matchId], options);
-    if (typeof holder === 'string') return { status: 'held', customerId: holder };
-    if (holder instanceof Error) throw holder;
-    return this.claimMatch(matchId, customerId, options, attemptsLeft - 1);
+    return claiming('a match index key', options, async () => {
+      const outcome = await this.conditionalPut(this.tables.identities, item, 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+      if (outcome === 'written') return { status: 'claimed' } as const;
+      const [holder] = await this.customerIdsByMatch([matchId], options);
+      if (holder instanceof Error) throw holder;
+      return typeof holder === 'string' ? ({ status: 'held', customerId: holder } as const) : AGAIN;
+    });
   }
 
   async releaseMatch(matchId: string, customerIds: readonly string[], options?: CallOptions): Promise<WriteOutcome> {
@@ -493,17 +492,17 @@ export class DynamoSingleView implements SingleViewPort {
     return this.deletePartition(this.tables.events, customerId, options);
   }
 
-  async claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<IdempotencyClaim> {
-    if (attemptsLeft === 0) throw keptChanging('an idempotency key');
-    const outcome = await this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
-    if (outcome === 'written') return { status: 'claimed' };
-    const result = await this.document.send(
-      new GetCommand({ TableName: this.tables.idempotency, Key: { key: record.key }, ConsistentRead: true }),
-      { abortSignal: options?.signal },
-    );
-    // Released between our put and this read: the caller may claim again.
-    if (!result.Item) return this.claimIdempotencyKey(record, options, attemptsLeft - 1);
-    return { status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) };
+  claimIdempotencyKey(record: IdempotencyRecord, options?: CallOptions): Promise<IdempotencyClaim> {
+    return claiming('an idempotency key', options, async () => {
+      const outcome = await this.conditionalPut(this.tables.idempotency, this.idempotencyItem(record), 'attribute_not_exists(#k)', { '#k': 'key' }, undefined, options);
+      if (outcome === 'written') return { status: 'claimed' } as const;
+      const result = await this.document.send(
+        new GetCommand({ TableName: this.tables.idempotency, Key: { key: record.key }, ConsistentRead: true }),
+        { abortSignal: options?.signal },
+      );
+      // Released between our put and this read: claim again.
+      return result.Item ? ({ status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) } as const) : AGAIN;
+    });
   }
 
   takeOverIdempotencyKey(record: IdempotencyRecord, previousEventId: string, options?: CallOptions): Promise<WriteOutcome> {
@@ -595,17 +594,17 @@ export class DynamoSingleView implements SingleViewPort {
     return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
   }
 
-  async claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions, attemptsLeft = CLAIM_ATTEMPTS): Promise<string> {
-    if (attemptsLeft === 0) throw keptChanging('the suppression key fingerprint');
+  claimSuppressionKeyFingerprint(fingerprint: string, options?: CallOptions): Promise<string> {
     const item = { hash: SUPPRESSION_KEY_FINGERPRINT_HASH, fingerprint };
-    const outcome = await this.conditionalPut(this.tables.suppressions, item, 'attribute_not_exists(#h)', { '#h': 'hash' }, undefined, options);
-    if (outcome === 'written') return fingerprint;
-    const result = await this.document.send(
-      new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
-      { abortSignal: options?.signal },
-    );
-    if (!result.Item) return this.claimSuppressionKeyFingerprint(fingerprint, options, attemptsLeft - 1);
-    return parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint;
+    return claiming('the suppression key fingerprint', options, async () => {
+      const outcome = await this.conditionalPut(this.tables.suppressions, item, 'attribute_not_exists(#h)', { '#h': 'hash' }, undefined, options);
+      if (outcome === 'written') return fingerprint;
+      const result = await this.document.send(
+        new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
+        { abortSignal: options?.signal },
+      );
+      return result.Item ? parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint : AGAIN;
+    });
   }
 
   async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
@@ -769,13 +768,14 @@ export class DynamoSingleView implements SingleViewPort {
         let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ConsistentRead?: boolean }> | undefined = {
           [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ProjectionExpression: projection, ConsistentRead: consistent },
         };
-        while (request && Object.keys(request).length > 0) {
+        await leftOvers('BatchGetItem', options, async () => {
           const result = await this.document.send(new BatchGetCommand({ RequestItems: request }), {
             abortSignal: options?.signal,
           });
           for (const item of result.Responses?.[table] ?? []) found.set(String(item[keyName]), item);
           request = result.UnprocessedKeys as typeof request;
-        }
+          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+        });
       }),
     );
     return found;
@@ -823,12 +823,13 @@ export class DynamoSingleView implements SingleViewPort {
       let request: Record<string, WriteRequest[]> | undefined = {
         [table]: requests.slice(i, i + BATCH_WRITE_LIMIT),
       };
-      while (request && Object.keys(request).length > 0) {
+      await leftOvers('BatchWriteItem', options, async () => {
         const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }), {
           abortSignal: options?.signal,
         });
         request = result.UnprocessedItems as typeof request;
-      }
+        return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+      });
     }
   }
 }
@@ -856,14 +857,29 @@ function abortable<T>(read: Promise<T>, signal: AbortSignal | undefined): Promis
 }
 
 /**
- * Claims (a conditional put, then a read of the holder) start again when the
- * holder let go in between; this many times at most, then the call fails
- * and the write's own bounded retry (src/identity/store.ts) takes over.
+ * A claim (a conditional put, then a read of the holder) starts again when
+ * the holder let go in between: CLAIM_ATTEMPTS times at most, with a short
+ * jittered backoff, then the call fails and the write's own bounded retry
+ * (src/identity/store.ts) takes over.
  */
-const CLAIM_ATTEMPTS = 3;
+function claiming<T>(what: string, options: CallOptions | undefined, attempt: () => Promise<T | typeof AGAIN>): Promise<T> {
+  const exhausted = () => new SourceError(SOURCE, 'unavailable', `${what} kept changing while claiming it; retry the request`);
+  return boundedRetry({ attempts: CLAIM_ATTEMPTS, initialDelayMs: 2, maxDelayMs: 20, signal: options?.signal, exhausted }, attempt);
+}
 
-function keptChanging(what: string): SourceError {
-  return new SourceError(SOURCE, 'unavailable', `${what} kept changing while claiming it; retry the request`);
+const CLAIM_ATTEMPTS = 3;
+/**
+ * BatchGetItem and BatchWriteItem hand back what DynamoDB left undone
+ * (throttling, a partition over its share): sent again with jittered
+ * exponential backoff, as AWS advises, BATCH_ATTEMPTS calls at most; then the
+ * call fails as the source being unavailable (the guard retries reads within
+ * its deadline).
+ */
+export const BATCH_ATTEMPTS = 8;
+
+function leftOvers(operation: string, options: CallOptions | undefined, attempt: () => Promise<undefined | typeof AGAIN>): Promise<undefined> {
+  const exhausted = () => new SourceError(SOURCE, 'unavailable', `${operation} left items unprocessed after ${BATCH_ATTEMPTS} attempts (throttled); retry the request`);
+  return boundedRetry({ attempts: BATCH_ATTEMPTS, initialDelayMs: 25, maxDelayMs: 500, signal: options?.signal, exhausted }, attempt);
 }
 
 /** The item with its expiry attribute, or as it is when it is kept (no expiry). */

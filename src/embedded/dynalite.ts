@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { AGAIN, boundedRetry } from '../../connectors/resilience/boundedRetry.js';
 
 export interface EmbeddedDynamo {
   readonly endpoint: string;
@@ -51,7 +52,7 @@ export async function startEmbeddedDynamo(dataDir: string | undefined, options: 
   if (dataDir) {
     path = join(dataDir, 'dynamodb');
     mkdirSync(path, { recursive: true });
-    claimDataDir(dataDir);
+    await claimDataDir(dataDir);
   }
   let started: { worker: Worker; endpoint: string };
   try {
@@ -157,24 +158,29 @@ export function dataDirOwner(dataDir: string): DataDirOwner | undefined {
   return { pid: owner.pid, endpoint: owner.endpoint };
 }
 
-/** Creates the claim file exclusively (`wx`), so of two processes starting at once only one wins. */
-function claimDataDir(dataDir: string): void {
+/**
+ * Creates the claim file exclusively (`wx`), so of two processes starting at
+ * once only one wins. A claim left by a process that is gone is removed and
+ * the claim made again: twice at most, with a short jittered wait between,
+ * since another process starting now may be removing and claiming it too.
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
   const file = join(dataDir, OWNER_FILE);
   // The endpoint is filled in once dynalite listens; the pid alone already holds the claim.
   const claim = JSON.stringify({ pid: process.pid, endpoint: '' });
-  for (let attempt = 0; attempt < 2; attempt++) {
+  await boundedRetry({ attempts: 2, initialDelayMs: 5, maxDelayMs: 50, exhausted: () => new Error(`Could not claim the data dir ${dataDir}.`) }, () => {
     try {
       writeFileSync(file, claim, { flag: 'wx' });
-      return;
+      return undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // Held by a live process, this one included (a second gateway in one process would open LevelDB twice).
       const owner = dataDirOwner(dataDir);
       if (owner) throw new DataDirInUseError(dataDir, owner);
       unlinkSync(file); // left by a process that is gone
+      return AGAIN;
     }
-  }
-  throw new Error(`Could not claim the data dir ${dataDir}.`);
+  });
 }
 
 function releaseDataDir(dataDir: string): void {

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { ExponentialBackoff, handleType, retry } from 'cockatiel';
+import { boundedRetry, errorsOf } from '../../connectors/resilience/boundedRetry.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
@@ -125,18 +125,21 @@ export const MAX_ATTEMPTS = 40;
 
 /**
  * Runs `attempt` again after an error of type `conflict`, up to MAX_ATTEMPTS
- * times, with exponential backoff and decorrelated jitter (cockatiel's
- * default), so racing writers spread out instead of colliding again. Past
+ * times (connectors/resilience/boundedRetry.ts: exponential backoff with
+ * decorrelated jitter), so racing writers spread out instead of colliding again. Past
  * the bound the write fails as SOURCE_UNAVAILABLE.
  */
-async function retryOn<T>(conflict: new (message: string) => Error, what: string, attempt: (n: number) => Promise<T>): Promise<T> {
-  const policy = retry(handleType(conflict), { maxAttempts: MAX_ATTEMPTS - 1, backoff: new ExponentialBackoff({ initialDelay: 4, maxDelay: 250 }) });
-  try {
-    return await policy.execute(({ attempt: n }) => attempt(n));
-  } catch (error) {
-    if (!(error instanceof conflict)) throw error;
-    throw new SourceError('singleview', 'unavailable', `${what} kept conflicting with concurrent writes; retry the request`);
-  }
+function retryOn<T>(conflict: new (message: string) => Error, what: string, attempt: (n: number) => Promise<T>): Promise<T> {
+  return boundedRetry(
+    {
+      attempts: MAX_ATTEMPTS,
+      initialDelayMs: 4,
+      maxDelayMs: 250,
+      retryOn: errorsOf(conflict),
+      exhausted: () => new SourceError('singleview', 'unavailable', `${what} kept conflicting with concurrent writes; retry the request`),
+    },
+    attempt,
+  );
 }
 
 /** Runs a multi-step write again from fresh reads after a RetryLater (retryOn's bound and backoff). */

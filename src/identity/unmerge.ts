@@ -4,6 +4,7 @@ import { MergeEngine, MERGED_NOTE, STALE_MERGE_MS } from './mergeEngine.js';
 import { newCustomerId } from './ids.js';
 import { factsFromVias, holdsIdentity, legacyVia, mergeProfiles, minTime, viaFactsOf } from './records.js';
 import type { WriteScope } from './scope.js';
+import { AGAIN, boundedRetry } from '../../connectors/resilience/boundedRetry.js';
 import { RetryLater, withRetries } from './store.js';
 import { identityIndexKey, parseIdentityIndexKey } from '../domain/index.js';
 
@@ -296,12 +297,14 @@ async function repointOrigins(scope: WriteScope, marker: SplitMarker): Promise<v
   const { store } = scope;
   await Promise.all(
     marker.origins.map(async (id) => {
-      for (let attempt = 0; attempt < REPOINT_ATTEMPTS; attempt++) {
-        const item = await store.customer(id);
-        if (!item || item.mergedInto === marker.into) return;
-        if (await store.replace({ ...item, mergedInto: marker.into }, item.version ?? 0)) return;
-      }
-      throw new RetryLater('an absorbed customer kept changing while it was re-pointed');
+      await boundedRetry(
+        { attempts: REPOINT_ATTEMPTS, initialDelayMs: 4, maxDelayMs: 100, exhausted: () => new RetryLater('an absorbed customer kept changing while it was re-pointed') },
+        async () => {
+          const item = await store.customer(id);
+          if (!item || item.mergedInto === marker.into) return undefined;
+          return (await store.replace({ ...item, mergedInto: marker.into }, item.version ?? 0)) ? undefined : AGAIN;
+        },
+      );
     }),
   );
 }

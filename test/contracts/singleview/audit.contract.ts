@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { expect, it } from 'vitest';
+import type { AuditPort } from '../../../connectors/singleview/port.js';
+import type { AuditRecordModel } from '../../../src/domain/index.js';
+import { at } from './fixture.js';
+import { roleContract } from './harness.js';
+
+export const auditContract = roleContract<AuditPort>({
+  role: 'AuditPort',
+  methods: { getAuditTrail: true, appendAudit: true, appendAudits: true },
+  tests: (view) => {
+    it('appends audit records and pages them newest first per customer, each customer\'s item naming only that customer', async () => {
+      const { store } = view;
+      const record = (n: number, customerIds: string[]): AuditRecordModel => ({
+        id: `aud_${n}`,
+        at: at(n),
+        principal: 'key:test',
+        purpose: 'SUPPORT',
+        operation: 'FullCustomer',
+        customerIds,
+        fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        traceId: 'abc',
+      });
+      await store.appendAudit(record(1, ['cus_1']));
+      await store.appendAudit(record(2, ['cus_1', 'cus_2']));
+      await store.appendAudit(record(3, ['cus_1']));
+      const page = await store.getAuditTrail('cus_1', 2);
+      expect(page).toEqual({ records: [record(3, ['cus_1']), record(2, ['cus_1'])], hasNextPage: true });
+      expect(await store.getAuditTrail('cus_1', 2, { at: at(2), id: 'aud_2' })).toEqual({ records: [record(1, ['cus_1'])], hasNextPage: false });
+      expect(await store.getAuditTrail('cus_2', 5)).toEqual({ records: [record(2, ['cus_2'])], hasNextPage: false });
+    });
+
+    it('fails an audit record over the item size limit on its own and writes the others (batch contract)', async () => {
+      const { store } = view;
+      // Random text: the stored form is compressed, so repeated characters would fit.
+      const record = (id: string, customerId: string, pathLength: number): AuditRecordModel => ({
+        id,
+        at: at(9),
+        principal: 'key:test',
+        purpose: 'SUPPORT',
+        operation: 'Big',
+        customerIds: [customerId],
+        fields: [{ path: randomBytes(pathLength).toString('base64'), piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        traceId: 'big',
+      });
+      const results = await store.appendAudits([record('ok_1', 'cus_big_1', 10), record('huge', 'cus_big_2', 450 * 1024), record('ok_2', 'cus_big_3', 10)]);
+      expect(results.map((result) => (result instanceof Error ? result.message : result))).toEqual([
+        undefined,
+        'singleview source rejected the request: an audit item is over the 400 KB item limit',
+        undefined,
+      ]);
+      expect((await store.getAuditTrail('cus_big_1', 5)).records.map((r) => r.id)).toEqual(['ok_1']);
+      expect((await store.getAuditTrail('cus_big_2', 5)).records).toEqual([]);
+      expect((await store.getAuditTrail('cus_big_3', 5)).records.map((r) => r.id)).toEqual(['ok_2']);
+    });
+  },
+});

@@ -22,7 +22,8 @@ export interface BoundedRetryOptions {
  * answers something other than AGAIN (or throws an error `retryOn` does not
  * accept), at most `attempts` times, with exponential backoff and
  * decorrelated jitter between attempts, so racing writers spread out instead
- * of colliding again. Past the bound it throws `exhausted()`.
+ * of colliding again. Past the bound it throws `exhausted()`. `attempt` is
+ * given its number, counting from 0.
  */
 export async function boundedRetry<T>(options: BoundedRetryOptions, attempt: (n: number) => Promise<T | typeof AGAIN> | T | typeof AGAIN): Promise<T> {
   const handled = handleWhenResult((result) => result === AGAIN);

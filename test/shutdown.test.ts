@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { buildBaseSchema } from '../src/graphql/schema.js';
+import { descendants } from './support/commands.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { ROOT, listeningUrl, spawnGateway } from './support/process.js';
 import { SUPPORT_RELEASE, graphql, withoutTraceId } from './support/gateway.js';
@@ -85,25 +86,6 @@ describe('npm start forwards signals to the gateway', () => {
     }
   });
 });
-
-/** The processes below `pid`, from ps (Linux, macOS). */
-function descendants(pid: number): number[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
-  const found: number[] = [];
-  const visit = (parent: number) => {
-    for (const [child, ppid] of table) {
-      if (ppid === parent) {
-        found.push(child);
-        visit(child);
-      }
-    }
-  };
-  visit(pid);
-  return found;
-}
 
 /** Alive and not a zombie waiting to be reaped. */
 function isRunning(pid: number): boolean {

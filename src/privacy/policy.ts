@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { PII_CLASSES } from '../domain/index.js';
 import type { PiiClass, Purpose } from '../domain/index.js';
 import { ConfigError } from '../config.js';
+import { parseConfigFile, readConfigJson } from '../configFile.js';
+import type { ConfigFileKind } from '../configFile.js';
 import { projectPath } from '../projectRoot.js';
 
 /**
@@ -55,24 +56,15 @@ export const DEFAULT_POLICY_FILE = pathToFileURL(projectPath('config', 'policy.j
 
 export class PolicyError extends ConfigError {}
 
+const POLICY_FILE: ConfigFileKind = { title: 'Policy file', error: (message) => new PolicyError(message), hint: 'See docs/privacy.md.' };
+
 /** Reads and validates the policy; a bad file throws a PolicyError naming each problem by its path. */
 export function loadPolicy(file: string | URL = DEFAULT_POLICY_FILE): PrivacyPolicy {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new PolicyError(`Policy file ${String(file)} is not readable JSON: ${(error as Error).message}`);
-  }
-  return parsePolicy(raw, String(file));
+  return parsePolicy(readConfigJson(file, POLICY_FILE), String(file));
 }
 
 export function parsePolicy(raw: unknown, source = 'policy'): PrivacyPolicy {
-  const parsed = policyFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issuePath(issue)}: ${issue.message}`).join('\n');
-    throw new PolicyError(`Policy file ${source} is invalid:\n${problems}\nSee docs/privacy.md.`);
-  }
-  const rules = parsed.data.purposes;
+  const rules = parseConfigFile(policyFileSchema, raw, source, POLICY_FILE).purposes;
   return {
     SUPPORT: rules.support,
     FRAUD: rules.fraud,
@@ -81,11 +73,4 @@ export function parsePolicy(raw: unknown, source = 'policy'): PrivacyPolicy {
     PERSONALIZATION: rules.personalization,
     ANALYTICS: rules.analytics,
   };
-}
-
-function issuePath(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String);
-  // zod reports unknown keys on the parent; naming them is what helps.
-  if (issue.code === 'unrecognized_keys') path.push(issue.keys.join(','));
-  return path.join('.') || '(file)';
 }

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../config.js';
+import { parseConfigFile, readConfigJson } from '../configFile.js';
+import type { ConfigFileKind } from '../configFile.js';
 import { PII_CLASSES } from '../domain/index.js';
 import { projectPath } from '../projectRoot.js';
 import type { PiiClass } from '../domain/index.js';
@@ -116,28 +117,13 @@ export const DEFAULT_TRACKING_PLAN_FILE = pathToFileURL(projectPath('config', 't
 
 export class TrackingPlanError extends ConfigError {}
 
+const TRACKING_PLAN_FILE: ConfigFileKind = { title: 'Tracking plan', error: (message) => new TrackingPlanError(message), hint: 'See docs/privacy.md.' };
+
 /** Reads and validates the plan; a bad file throws a TrackingPlanError naming each problem by its path. */
 export function loadTrackingPlan(file: string | URL = DEFAULT_TRACKING_PLAN_FILE): TrackingPlan {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new TrackingPlanError(`Tracking plan ${String(file)} is not readable JSON: ${(error as Error).message}`);
-  }
-  return parseTrackingPlan(raw, String(file));
+  return parseTrackingPlan(readConfigJson(file, TRACKING_PLAN_FILE), String(file));
 }
 
 export function parseTrackingPlan(raw: unknown, source = 'tracking plan'): TrackingPlan {
-  const parsed = trackingPlanFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issuePath(issue)}: ${issue.message}`).join('\n');
-    throw new TrackingPlanError(`Tracking plan ${source} is invalid:\n${problems}\nSee docs/privacy.md.`);
-  }
-  return new TrackingPlan(parsed.data);
-}
-
-function issuePath(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') path.push(issue.keys.join(','));
-  return path.join('.') || '(file)';
+  return new TrackingPlan(parseConfigFile(trackingPlanFileSchema, raw, source, TRACKING_PLAN_FILE));
 }

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ConsentStatus, Purpose } from '../domain/index.js';
+import { parseConfigFile, readConfigJson } from '../configFile.js';
+import type { ConfigFileKind } from '../configFile.js';
 import { projectPath } from '../projectRoot.js';
 import { CONSENT_STATUSES, PURPOSES } from '../domain/index.js';
 
@@ -117,23 +118,14 @@ export interface SegmentFile {
 
 export const DEFAULT_SEGMENTS_FILE = pathToFileURL(projectPath('config', 'segments.json'));
 
+const SEGMENT_FILE: ConfigFileKind = { title: 'Segment file', error: (message) => new Error(message) };
+
 /** Validates segment definitions; a bad file throws with the path of each problem. */
 export function parseSegmentFile(raw: unknown, name = 'segment file'): SegmentFile {
-  const parsed = segmentFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
-    throw new Error(`Segment file ${name} is invalid:\n${problems}`);
-  }
-  return parsed.data;
+  return parseConfigFile(segmentFileSchema, raw, name, SEGMENT_FILE);
 }
 
 /** Reads and validates the segment definitions. */
 export function loadSegmentFile(file: string | URL = DEFAULT_SEGMENTS_FILE): SegmentFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`Segment file ${String(file)} is not readable JSON: ${(error as Error).message}`);
-  }
-  return parseSegmentFile(raw, String(file));
+  return parseSegmentFile(readConfigJson(file, SEGMENT_FILE), String(file));
 }

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApiKey } from '../src/auth/apiKeys.js';
 import { suggestionId } from '../src/identity/suggestions.js';
 import { graphql, startTestGateway } from './support/gateway.js';
-import type { GraphQLResponse, TestGateway } from './support/gateway.js';
-import { byPath } from './support/privacy.js';
+import type { TestGateway } from './support/gateway.js';
+import { byPath, sorted } from './support/privacy.js';
 import { ADMIN_KEY, identify, setConsent } from './support/writes.js';
 
 /**
@@ -99,15 +99,6 @@ function withheld(path: Array<string | number>, piiClass: string, reason: string
   return {
     error: { message: expect.any(String), locations: expect.any(Array), path, extensions: { code: 'PII_ACCESS_DENIED', reason, piiClass } },
     field: { path: path.join('.'), piiClass, decision: 'deny', reason },
-  };
-}
-
-function sorted(body: GraphQLResponse['body']) {
-  const privacy = body.extensions?.privacy as { fields?: Array<{ path: string }> } | undefined;
-  return {
-    ...body,
-    ...(body.errors ? { errors: byPath(body.errors) } : {}),
-    ...(privacy ? { extensions: { ...body.extensions, privacy: { ...privacy, fields: byPath(privacy.fields) } } } : {}),
   };
 }
 

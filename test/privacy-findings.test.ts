@@ -9,8 +9,8 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { DEMO_KEY_FILE, pseudonymKey } from '../src/privacy/pseudonym.js';
 import { demoCustomer } from './support/demo.js';
 import { TEST_PSEUDONYM_KEY, graphql, startTestGateway } from './support/gateway.js';
-import type { GraphQLResponse, TestGateway } from './support/gateway.js';
-import { byPath, hashes, pseudonym } from './support/privacy.js';
+import type { TestGateway } from './support/gateway.js';
+import { byPath, hashes, pseudonym, sorted } from './support/privacy.js';
 import { ADMIN_KEY, INGEST_KEY, identify, track } from './support/writes.js';
 
 /**
@@ -45,15 +45,6 @@ function withheld(path: Array<string | number>, piiClass: string, reason: string
   return {
     error: { message: MESSAGES[reason] ?? expect.any(String), locations: expect.any(Array), path, extensions: { code: 'PII_ACCESS_DENIED', reason, piiClass } },
     field: { path: path.join('.'), piiClass, decision: 'deny', reason },
-  };
-}
-
-function sorted(body: GraphQLResponse['body']) {
-  const privacy = body.extensions?.privacy as { fields?: Array<{ path: string }> } | undefined;
-  return {
-    ...body,
-    ...(body.errors ? { errors: byPath(body.errors) } : {}),
-    ...(privacy ? { extensions: { ...body.extensions, privacy: { ...privacy, fields: byPath(privacy.fields) } } } : {}),
   };
 }
 

@@ -3,8 +3,8 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { demoCustomer, testDemoData } from './support/demo.js';
 import { graphql } from './support/gateway.js';
 import { startTestGateway } from './support/gateway.js';
-import type { GraphQLResponse, TestGateway } from './support/gateway.js';
-import { PII_SELECTION, PURPOSE_NAMES, byPath, consentOf, customersByConsent, expectedPii, hashes, masks } from './support/privacy.js';
+import type { TestGateway } from './support/gateway.js';
+import { PII_SELECTION, PURPOSE_NAMES, byPath, consentOf, customersByConsent, expectedPii, hashes, masks, sorted } from './support/privacy.js';
 import type { PurposeName } from './support/privacy.js';
 import { writeConsent } from './support/store.js';
 
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(() => gw?.close());
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
-
-/** The body with errors and privacy entries sorted by path (their order is not part of the contract). */
-function sorted(body: GraphQLResponse['body']) {
-  const privacy = body.extensions?.privacy as { fields?: Array<{ path: string }> } | undefined;
-  return {
-    ...body,
-    ...(body.errors ? { errors: byPath(body.errors) } : {}),
-    ...(privacy ? { extensions: { ...body.extensions, privacy: { ...privacy, fields: byPath(privacy.fields) } } } : {}),
-  };
-}
 
 /** The field lists of a customer's audit records of one response (one record unless it was split in parts). */
 async function auditedFields(customerId: string, traceId: unknown): Promise<unknown[][]> {

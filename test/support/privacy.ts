@@ -7,6 +7,7 @@ import type { CustomerRecord } from '../../src/domain/index.js';
 import { loadSegmentFile } from '../../src/segments/definitions.js';
 import { crmOf, demoCustomer, loyaltyOf, testDemoData } from './demo.js';
 import { TEST_PSEUDONYM_KEY } from './gateway.js';
+import type { GraphQLResponse } from './gateway.js';
 
 /**
  * What the privacy layer should answer, written from docs/privacy.md
@@ -375,6 +376,16 @@ export function expectedPii(customerId: string, caller: Caller, at: Path): Expec
 export function byPath<T extends { path?: unknown }>(items: readonly T[] | undefined): T[] {
   const key = (item: T) => (Array.isArray(item.path) ? item.path.join('.') : String(item.path));
   return [...(items ?? [])].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** The body with errors and privacy entries sorted by path (their order is not part of the contract). */
+export function sorted(body: GraphQLResponse['body']) {
+  const privacy = body.extensions?.privacy as { fields?: Array<{ path: string }> } | undefined;
+  return {
+    ...body,
+    ...(body.errors ? { errors: byPath(body.errors) } : {}),
+    ...(privacy ? { extensions: { ...body.extensions, privacy: { ...privacy, fields: byPath(privacy.fields) } } } : {}),
+  };
 }
 
 /** Demo customers chosen for a consent state: one that granted `purpose` and one that did not, both with CRM and loyalty records. */

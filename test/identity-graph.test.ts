@@ -179,17 +179,16 @@ describe('the identity graph and explainLink', () => {
 });
 
 describe('blocked identifier values never link people', () => {
-  it('links the real identifiers of an identify call and reports the blocked ones', async () => {
-    const response = await graphql(
+  /** The ingestion key may write but not read personal data back; the admin key may do both. */
+  const identifyAsAdmin = (identities: ReadonlyArray<{ type: string; value: string }>) =>
+    graphql(
       gw.url,
       'mutation($i: IdentifyInput!) { identify(input: $i) { customer { identities { type value } } merged rejectedLinks { index type reason limitType limit heldBy } } }',
-      {
-        variables: { i: { identities: [{ type: 'ANONYMOUS_ID', value: '0' }, { type: 'EMAIL', value: 'blocked.real@example.com' }, { type: 'DEVICE_ID', value: '00000000-0000-0000-0000-000000000000' }, { type: 'USER_ID', value: 'Undefined' }] } },
-        // The ingestion key may write but not read personal data back; the admin key may do both.
-        apiKey: ADMIN_KEY,
-        purpose: 'support',
-      },
+      { variables: { i: { identities } }, apiKey: ADMIN_KEY, purpose: 'support' },
     );
+
+  it('links the real identifiers of an identify call and reports the blocked ones', async () => {
+    const response = await identifyAsAdmin([{ type: 'ANONYMOUS_ID', value: '0' }, { type: 'EMAIL', value: 'blocked.real@example.com' }, { type: 'DEVICE_ID', value: '00000000-0000-0000-0000-000000000000' }, { type: 'USER_ID', value: 'Undefined' }]);
     expect(withoutTraceId(response.body)).toEqual({
       extensions: SUPPORT_RELEASE,
       data: {
@@ -209,15 +208,7 @@ describe('blocked identifier values never link people', () => {
   });
 
   it('reports a placeholder that is not even well-formed for its type (a phone of 000-000 or n/a) as blocked, and links the rest', async () => {
-    const response = await graphql(
-      gw.url,
-      'mutation($i: IdentifyInput!) { identify(input: $i) { customer { identities { type value } } merged rejectedLinks { index type reason limitType limit heldBy } } }',
-      {
-        variables: { i: { identities: [{ type: 'PHONE', value: '000-000' }, { type: 'EMAIL', value: 'placeholder.phone@example.com' }, { type: 'PHONE', value: 'N/A' }, { type: 'EMAIL', value: ' n/a ' }] } },
-        apiKey: ADMIN_KEY,
-        purpose: 'support',
-      },
-    );
+    const response = await identifyAsAdmin([{ type: 'PHONE', value: '000-000' }, { type: 'EMAIL', value: 'placeholder.phone@example.com' }, { type: 'PHONE', value: 'N/A' }, { type: 'EMAIL', value: ' n/a ' }]);
     expect(withoutTraceId(response.body)).toEqual({
       extensions: SUPPORT_RELEASE,
       data: {

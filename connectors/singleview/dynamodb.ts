@@ -856,6 +856,9 @@ function abortable<T>(read: Promise<T>, signal: AbortSignal | undefined): Promis
   });
 }
 
+/** Attempts at a claim whose holder keeps letting go (see claiming). */
+const CLAIM_ATTEMPTS = 3;
+
 /**
  * A claim (a conditional put, then a read of the holder) starts again when
  * the holder let go in between: CLAIM_ATTEMPTS times at most, with a short
@@ -867,7 +870,6 @@ function claiming<T>(what: string, options: CallOptions | undefined, attempt: ()
   return boundedRetry({ attempts: CLAIM_ATTEMPTS, initialDelayMs: 2, maxDelayMs: 20, signal: options?.signal, exhausted }, attempt);
 }
 
-const CLAIM_ATTEMPTS = 3;
 /**
  * BatchGetItem and BatchWriteItem hand back what DynamoDB left undone
  * (throttling, a partition over its share): sent again with jittered

@@ -131,6 +131,14 @@ describe('batching: one call per source for 100 customers', () => {
       { command: 'QueryCommand', table: events, keys: 0, projected: false },
     ]);
   });
+
+  it('reads only the holder from the identity index (the identifier’s value stays on the server)', async () => {
+    const dynamo = recordDynamoCalls(gw);
+    const response = await graphql(gw.url, 'query { customerByIdentity(type: EMAIL, value: "demo.customer@example.com") { id } }', { purpose: 'support' });
+    expect(response.body.errors).toBeUndefined();
+    const { identities } = dynamoSingleView(gw).tables;
+    expect(dynamo.filter((call) => call.table === identities)).toEqual([{ command: 'BatchGetItemCommand', table: identities, keys: 1, projected: true }]);
+  });
 });
 
 describe('concurrency: the sources a query needs are asked at the same time', () => {

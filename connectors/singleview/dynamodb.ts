@@ -175,7 +175,7 @@ export class DynamoSingleView implements SingleViewPort {
 
   async customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<Array<string | null | Error>> {
     const indexKeys = keys.map(identityIndexKey);
-    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, undefined, options?.consistent);
+    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, INDEX_HOLDER, options?.consistent);
     return indexKeys.map((key) => {
       const item = items.get(key);
       if (!item) return null;
@@ -338,7 +338,7 @@ export class DynamoSingleView implements SingleViewPort {
 
   async customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<Array<string | null | Error>> {
     const indexKeys = matchIds.map(matchIndexKey);
-    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, undefined, true);
+    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, INDEX_HOLDER, true);
     return indexKeys.map((key) => {
       const item = items.get(key);
       if (!item) return null;
@@ -737,23 +737,24 @@ export class DynamoSingleView implements SingleViewPort {
     this.client.destroy();
   }
 
-  /** BatchGetItem in chunks of 100, deduplicated, retrying unprocessed keys. Items by key value. */
+  /** BatchGetItem in chunks of 100, deduplicated, retrying unprocessed keys. Items by key value; with `projection`, those attributes and the key only. */
   async batchGet(
     table: string,
     keyName: string,
     keys: readonly string[],
     _options?: CallOptions,
-    projection?: string,
+    projection?: readonly string[],
     consistent?: boolean,
   ): Promise<Map<string, Item>> {
+    const projected = projection && projectionOf([keyName, ...projection]);
     const unique = [...new Set(keys)];
     const found = new Map<string, Item>();
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     await Promise.all(
       chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ConsistentRead?: boolean }> | undefined = {
-          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ProjectionExpression: projection, ConsistentRead: consistent },
+        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ConsistentRead?: boolean }> | undefined = {
+          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ...projected, ConsistentRead: consistent },
         };
         while (request && Object.keys(request).length > 0) {
           const result = await this.document.send(new BatchGetCommand({ RequestItems: request }));
@@ -843,6 +844,19 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
+}
+
+/**
+ * What an identity index read needs: the customer holding the key. The item
+ * also holds the identifier's type and value (a personal value), which such a
+ * read leaves on the server instead of carrying and unmarshalling it.
+ */
+const INDEX_HOLDER = ['customerId'] as const;
+
+/** A ProjectionExpression of these attributes, every name through a placeholder (`key` is a reserved word). */
+function projectionOf(attributes: readonly string[]): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
+  const names = Object.fromEntries(attributes.map((attribute, i) => [`#p${i}`, attribute]));
+  return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
 }
 
 /** A customer item in either form (customerItem.ts); a body that does not unpack is a malformed payload like any other. */

@@ -5,6 +5,7 @@ import { dynamoSingleView, startTestGateway, graphql } from './support/gateway.j
 import type { TestGateway } from './support/gateway.js';
 import { testDemoData } from './support/demo.js';
 import { sourceKeysOf } from '../src/sourceKeys.js';
+import { changeMiddleware } from './support/middleware.js';
 
 const WIDE = /* GraphQL */ `
   query Wide($ids: [ID!]!) {
@@ -41,7 +42,8 @@ function recordDynamoCalls(gw: TestGateway): DynamoCall[] {
   const recorder = { calls: [] as DynamoCall[] };
   recorders.set(gw, recorder);
   const { apiKeys } = dynamoSingleView(gw).tables;
-  dynamoSingleView(gw).document.middlewareStack.add(
+  changeMiddleware(dynamoSingleView(gw).client, (stack) =>
+    stack.add(
     (next, context) => async (args) => {
       const input = args.input as { RequestItems?: Record<string, { Keys?: unknown[]; ProjectionExpression?: string }>; TableName?: string; ProjectionExpression?: string };
       if (context.commandName === 'BatchWriteItemCommand' || input.TableName === apiKeys) return next(args);
@@ -52,6 +54,7 @@ function recordDynamoCalls(gw: TestGateway): DynamoCall[] {
       return next(args);
     },
     { step: 'initialize', name: 'recordCalls' },
+    ),
   );
   return recorder.calls;
 }
@@ -127,6 +130,14 @@ describe('batching: one call per source for 100 customers', () => {
       { command: 'BatchGetItemCommand', table: customers, keys: 1, projected: false },
       { command: 'QueryCommand', table: events, keys: 0, projected: false },
     ]);
+  });
+
+  it('reads only the holder from the identity index (the identifier’s value stays on the server)', async () => {
+    const dynamo = recordDynamoCalls(gw);
+    const response = await graphql(gw.url, 'query { customerByIdentity(type: EMAIL, value: "demo.customer@example.com") { id } }', { purpose: 'support' });
+    expect(response.body.errors).toBeUndefined();
+    const { identities } = dynamoSingleView(gw).tables;
+    expect(dynamo.filter((call) => call.table === identities)).toEqual([{ command: 'BatchGetItemCommand', table: identities, keys: 1, projected: true }]);
   });
 });
 

@@ -10,6 +10,7 @@ import { recordCapacity } from './support/capacityRecorder.js';
 import { dynamoSingleView, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { ROOT } from './support/process.js';
+import { changeMiddleware } from './support/middleware.js';
 
 /**
  * The call counts and capacity units of the capacity model (npm run capacity,
@@ -117,18 +118,20 @@ describe('the capacity model’s measurements (bench/capacity/profile.json)', ()
 async function queryItems(): Promise<{ itemCount: number }> {
   const store = dynamoSingleView(gw);
   const counts: number[] = [];
-  store.client.middlewareStack.add(
+  changeMiddleware(store.client, (stack) =>
+    stack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       if (context.commandName === 'QueryCommand') counts.push((result.output as { ScannedCount?: number }).ScannedCount ?? 0);
       return result;
     },
     { step: 'initialize', name: 'scannedCount' },
+    ),
   );
   try {
     await callCentre();
   } finally {
-    store.client.middlewareStack.remove('scannedCount');
+    changeMiddleware(store.client, (stack) => stack.remove('scannedCount'));
   }
   expect(counts).toHaveLength(1);
   return { itemCount: counts[0]! };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { graphql, startTestGateway, TestClock, withoutTraceId, SUPPORT_RELEASE } from './support/gateway.js';
-import type { TestGateway } from './support/gateway.js';
+import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { INGEST_KEY, TRACK, identify, track } from './support/writes.js';
 import type { TrackResult } from './support/writes.js';
 
@@ -169,8 +169,11 @@ describe('track racing a merge', () => {
 });
 
 describe('two gateway instances over one DynamoDB', () => {
-  it('converge on one customer when their identify and track calls race on the same person', async () => {
-    const dynamo = await startEmbeddedDynamo(undefined);
+  let dynamo: Awaited<ReturnType<typeof startEmbeddedDynamo>>;
+  let one: TestGateway;
+  let two: TestGateway;
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo(undefined);
     const env = {
       C360_DYNAMODB_ENDPOINT: dynamo.endpoint,
       C360_DEMO: 'true',
@@ -179,30 +182,88 @@ describe('two gateway instances over one DynamoDB', () => {
       C360_RESOLUTION_TIMEOUT_MS: '10000',
       C360_ADMISSION_WAIT_MS: '10000',
     };
-    const one = await startTestGateway(env);
-    const two = await startTestGateway(env);
-    try {
-      const urls = [one.url, two.url];
-      const anonymous = Array.from({ length: 30 }, (_, i) => `two-gw-${i}`);
-      const tracked = await Promise.all(anonymous.map((value, i) => track(urls[i % 2]!, { identity: { type: 'ANONYMOUS_ID', value }, type: 'Order Completed', properties: { total: 2 } })));
-      const results = await Promise.all(
-        anonymous.map((value, i) => identify(urls[(i + 1) % 2]!, [{ type: 'ANONYMOUS_ID', value }, { type: 'EMAIL', value: 'two.gateways@example.com' }])),
-      );
-      const response = await graphql<Holder & { customerByIdentity: { traits: { orderCount: number } } }>(
-        one.url,
-        'query { customerByIdentity(type: EMAIL, value: "two.gateways@example.com") { id identities { type value } events(first: 100) { edges { node { id } } } traits { orderCount } } }',
-        { purpose: 'support' },
-      );
-      const holder = response.body.data!.customerByIdentity;
-      expect(new Set(results.map((r) => r.customer.id))).toEqual(new Set([holder.id]));
-      expect(holder.identities.filter((i) => i.type === 'ANONYMOUS_ID').map((i) => i.value).sort()).toEqual([...anonymous].sort());
-      expect(holder.events.edges.map((e) => e.node.id).sort()).toEqual(tracked.map((t) => t.eventId).sort());
-      expect(holder.traits.orderCount).toBe(30);
-      expect(results.flatMap((r) => r.merged).sort()).toEqual(tracked.map((t) => t.customerId).filter((id) => id !== holder.id).sort());
-    } finally {
-      await one.close();
-      await two.close();
-      await dynamo.close();
-    }
+    one = await startTestGateway(env);
+    two = await startTestGateway(env);
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    await dynamo?.close();
+  });
+
+  it('converge on one customer when their identify and track calls race on the same person', async () => {
+    const urls = [one.url, two.url];
+    const anonymous = Array.from({ length: 30 }, (_, i) => `two-gw-${i}`);
+    const tracked = await Promise.all(anonymous.map((value, i) => track(urls[i % 2]!, { identity: { type: 'ANONYMOUS_ID', value }, type: 'Order Completed', properties: { total: 2 } })));
+    const results = await Promise.all(
+      anonymous.map((value, i) => identify(urls[(i + 1) % 2]!, [{ type: 'ANONYMOUS_ID', value }, { type: 'EMAIL', value: 'two.gateways@example.com' }])),
+    );
+    const response = await graphql<Holder & { customerByIdentity: { traits: { orderCount: number } } }>(
+      one.url,
+      'query { customerByIdentity(type: EMAIL, value: "two.gateways@example.com") { id identities { type value } events(first: 100) { edges { node { id } } } traits { orderCount } } }',
+      { purpose: 'support' },
+    );
+    const holder = response.body.data!.customerByIdentity;
+    expect(new Set(results.map((r) => r.customer.id))).toEqual(new Set([holder.id]));
+    expect(holder.identities.filter((i) => i.type === 'ANONYMOUS_ID').map((i) => i.value).sort()).toEqual([...anonymous].sort());
+    expect(holder.events.edges.map((e) => e.node.id).sort()).toEqual(tracked.map((t) => t.eventId).sort());
+    expect(holder.traits.orderCount).toBe(30);
+    expect(results.flatMap((r) => r.merged).sort()).toEqual(tracked.map((t) => t.customerId).filter((id) => id !== holder.id).sort());
+  });
+
+  it('apply every event of a hot customer exactly once, many events to one customer write', async () => {
+    const email = { type: 'EMAIL', value: 'hot.customer@example.com' };
+    const { customer } = await identify(one.url, [email]);
+    const urls = [one.url, two.url];
+    one.spans.reset();
+    two.spans.reset();
+    // 240 orders to one customer from 48 clients at once, half through each instance, each with its own key.
+    const orders = Array.from({ length: 240 }, (_, i) => ({ identity: email, type: 'Order Completed', properties: { total: 1 }, idempotencyKey: `hot-${i}` }));
+    let next = 0;
+    const answers: Array<Awaited<ReturnType<typeof track>>> = [];
+    await Promise.all(
+      Array.from({ length: 48 }, async (_, client) => {
+        while (next < orders.length) {
+          const i = next++;
+          answers[i] = await track(urls[(i + client) % 2]!, orders[i]!);
+        }
+      }),
+    );
+    expect(answers.every((answer) => answer.customerId === customer.id && !answer.duplicate)).toBe(true);
+    expect(new Set(answers.map((answer) => answer.eventId)).size).toBe(orders.length);
+    // Events that waited for a write in flight shared the next one: fewer conditional writes of the customer than
+    // events, lost races between the instances included (one instance alone used to write once per event).
+    const customerWrites = [one, two].map((gw) => gw.spans.getFinishedSpans().filter((span) => span.attributes['c360.source.operation'] === 'replaceCustomer').length);
+    expect(customerWrites.every((writes) => writes > 0)).toBe(true);
+    expect(customerWrites[0]! + customerWrites[1]!).toBeLessThan(orders.length);
+
+    // Retries of keys already used are duplicates, through either instance, and change nothing.
+    const retries = await Promise.all(orders.slice(0, 20).map((order, i) => track(urls[i % 2]!, order)));
+    expect(retries).toEqual(answers.slice(0, 20).map((answer) => ({ ...answer, duplicate: true })));
+
+    const stored = await timeline(two.url, customer.id);
+    expect(stored.ids.sort()).toEqual(answers.map((answer) => answer.eventId).sort());
+    expect(stored.traits).toEqual({ orderCount: 240, lifetimeValue: 240 });
   });
 });
+
+type TimelinePage = { customer: { traits: unknown; events: { edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } };
+
+/** A customer's whole timeline (pages of 100) and traits, as the gateway reads them. */
+async function timeline(url: string, id: string): Promise<{ ids: string[]; traits: unknown }> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  let traits: unknown;
+  for (;;) {
+    const page: GraphQLResponse<TimelinePage> = await graphql<TimelinePage>(
+      url,
+      'query($id: ID!, $after: String) { customer(id: $id) { traits { orderCount lifetimeValue } events(first: 100, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }',
+      { variables: { id, after }, purpose: 'support' },
+    );
+    const customer: TimelinePage['customer'] = page.body.data!.customer;
+    traits = customer.traits;
+    ids.push(...customer.events.edges.map((edge) => edge.node.id));
+    if (!customer.events.pageInfo.hasNextPage) return { ids, traits };
+    after = customer.events.pageInfo.endCursor;
+  }
+}

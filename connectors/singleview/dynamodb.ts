@@ -1,9 +1,9 @@
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -45,6 +45,7 @@ import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, expiryOf } from './retention.js';
 import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
+import { ItemClient, cachedDynamoClient, untilAborted } from './itemClient.js';
 import { identityIndexKey } from '../../src/domain/index.js';
 
 export interface DynamoConnection {
@@ -57,7 +58,16 @@ export interface DynamoConnection {
   readonly retention?: Retention | undefined;
   /** false: the tables must exist already (created from deploy/aws/); the gateway only checks them. */
   readonly createTables?: boolean | undefined;
+  /**
+   * How long one HTTP call may take before it is ended (default 5 s). Calls
+   * carry no abort signal (itemClient.ts): the source guard's deadline
+   * answers the request, and this ends a call the guard gave up on.
+   */
+  readonly requestTimeoutMs?: number | undefined;
 }
+
+/** requestTimeoutMs when the connection names none. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -75,8 +85,8 @@ const IN_LIMIT = 100;
 
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
-export function createDynamoClients(connection: DynamoConnection): { client: DynamoDBClient; document: DynamoDBDocumentClient } {
-  const client = new DynamoDBClient({
+export function createDynamoClients(connection: DynamoConnection): { client: DynamoDBClient; document: ItemClient } {
+  const client = cachedDynamoClient({
     region: connection.region,
     endpoint: connection.endpoint,
     credentials: connection.credentials,
@@ -87,23 +97,18 @@ export function createDynamoClients(connection: DynamoConnection): { client: Dyn
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+      requestTimeout: connection.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
     }),
   });
-  // With no logger configured, the logger middleware still copies every input and output through
-  // the sensitive-member filter on each call (about 2 % of the gateway's CPU) to hand it to a no-op.
-  client.middlewareStack.remove('loggerMiddleware');
-  const document = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: false },
-  });
-  return { client, document };
+  return { client, document: new ItemClient(client) };
 }
 
 /** The single view on DynamoDB (or dynalite, which speaks the same API). */
 export class DynamoSingleView implements SingleViewPort {
   readonly tables: TableNames;
   readonly client: DynamoDBClient;
-  readonly document: DynamoDBDocumentClient;
+  readonly document: ItemClient;
   /**
    * Eventually consistent reads of customer items, gathered over one turn of
    * the event loop into one BatchGetItem, and shared while in flight: a
@@ -161,7 +166,7 @@ export class DynamoSingleView implements SingleViewPort {
       );
       return read;
     });
-    const items = await abortable(Promise.all(reads), options?.signal);
+    const items = await untilAborted(Promise.all(reads), options?.signal);
     const found = new Map<string, Item>();
     items.forEach((item, i) => {
       if (item) found.set(unique[i]!, item);
@@ -171,7 +176,7 @@ export class DynamoSingleView implements SingleViewPort {
 
   async customerIdsByIdentity(keys: readonly IdentityKey[], options?: ReadOptions): Promise<Array<string | null | Error>> {
     const indexKeys = keys.map(identityIndexKey);
-    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, undefined, options?.consistent);
+    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, INDEX_HOLDER, options?.consistent);
     return indexKeys.map((key) => {
       const item = items.get(key);
       if (!item) return null;
@@ -180,7 +185,7 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  async getEvents(customerId: string, query: EventQuery, options?: CallOptions): Promise<EventPage> {
+  async getEvents(customerId: string, query: EventQuery, _options?: CallOptions): Promise<EventPage> {
     const { lower, upper, after: afterKey, newestFirst } = timelineRange(query);
     const names: Record<string, string> = { '#c': 'customerId' };
     const values: Record<string, NativeAttributeValue> = { ':c': customerId };
@@ -220,7 +225,6 @@ export class DynamoSingleView implements SingleViewPort {
           Limit: filter ? Math.max(wanted, 25) : wanted,
           ScanIndexForward: !newestFirst,
         }),
-        { abortSignal: options?.signal },
       );
       for (const item of page.Items ?? []) {
         if (afterKey !== undefined && item.sk === afterKey) continue;
@@ -232,7 +236,7 @@ export class DynamoSingleView implements SingleViewPort {
     return { events: events.slice(0, query.first), hasNextPage: events.length > query.first };
   }
 
-  async getAuditTrail(customerId: string, first: number, after?: AuditPosition, options?: CallOptions): Promise<AuditPage> {
+  async getAuditTrail(customerId: string, first: number, after?: AuditPosition, _options?: CallOptions): Promise<AuditPage> {
     const values: Record<string, NativeAttributeValue> = { ':c': customerId };
     let condition = 'customerId = :c';
     if (after) {
@@ -247,7 +251,6 @@ export class DynamoSingleView implements SingleViewPort {
         Limit: first + 1,
         ScanIndexForward: false,
       }),
-      { abortSignal: options?.signal },
     );
     const records = (page.Items ?? []).map((item) => parseOrThrow(auditItemSchema, item));
     return { records: records.slice(0, first), hasNextPage: records.length > first };
@@ -308,12 +311,11 @@ export class DynamoSingleView implements SingleViewPort {
     return this.conditionalPut(this.tables.customers, customerItem(record), condition, names, { ':v': expectedVersion }, options);
   }
 
-  async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {
+  async deleteCustomers(ids: readonly string[], _options?: CallOptions): Promise<number> {
     const deleted = await Promise.all(
       [...new Set(ids)].map(async (id) => {
         const result = await this.document.send(
           new DeleteCommand({ TableName: this.tables.customers, Key: { id }, ReturnValues: 'ALL_OLD' }),
-          { abortSignal: options?.signal },
         );
         return result.Attributes ? 1 : 0;
       }),
@@ -335,7 +337,7 @@ export class DynamoSingleView implements SingleViewPort {
 
   async customerIdsByMatch(matchIds: readonly string[], options?: CallOptions): Promise<Array<string | null | Error>> {
     const indexKeys = matchIds.map(matchIndexKey);
-    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, undefined, true);
+    const items = await this.batchGet(this.tables.identities, 'key', indexKeys, options, INDEX_HOLDER, true);
     return indexKeys.map((key) => {
       const item = items.get(key);
       if (!item) return null;
@@ -398,10 +400,9 @@ export class DynamoSingleView implements SingleViewPort {
     );
   }
 
-  async putEvent(event: EventRecord, options?: CallOptions): Promise<void> {
+  async putEvent(event: EventRecord, _options?: CallOptions): Promise<void> {
     await this.document.send(
       new PutCommand({ TableName: this.tables.events, Item: this.eventItem(event) }),
-      { abortSignal: options?.signal },
     );
   }
 
@@ -419,7 +420,7 @@ export class DynamoSingleView implements SingleViewPort {
     return { ...record, [EXPIRY_ATTRIBUTE]: expiryOf(record.claimedAt, this.retention.idempotencyDays) ?? record.expiresAt };
   }
 
-  async eventExists(customerId: string, position: EventPosition, options?: CallOptions): Promise<boolean> {
+  async eventExists(customerId: string, position: EventPosition, _options?: CallOptions): Promise<boolean> {
     const result = await this.document.send(
       new GetCommand({
         TableName: this.tables.events,
@@ -427,15 +428,13 @@ export class DynamoSingleView implements SingleViewPort {
         ProjectionExpression: 'customerId',
         ConsistentRead: true,
       }),
-      { abortSignal: options?.signal },
     );
     return result.Item !== undefined;
   }
 
-  async deleteEvent(customerId: string, position: EventPosition, options?: CallOptions): Promise<void> {
+  async deleteEvent(customerId: string, position: EventPosition, _options?: CallOptions): Promise<void> {
     await this.document.send(
       new DeleteCommand({ TableName: this.tables.events, Key: { customerId, sk: eventSortKey(position.occurredAt, position.id) } }),
-      { abortSignal: options?.signal },
     );
   }
 
@@ -448,7 +447,6 @@ export class DynamoSingleView implements SingleViewPort {
         Limit: limit,
         ConsistentRead: true,
       }),
-      { abortSignal: options?.signal },
     );
     const items = page.Items ?? [];
     await this.moveEventItems(items, fromId, toId, options);
@@ -472,7 +470,6 @@ export class DynamoSingleView implements SingleViewPort {
         Limit: 200,
         ConsistentRead: true,
       }),
-      { abortSignal: options?.signal },
     );
     // Filtered here rather than with a FilterExpression: an event without `via` counts as `@<fromId>`.
     const items = (page.Items ?? []).filter((item) => wanted.has(typeof item.via === 'string' ? item.via : `@${fromId}`));
@@ -498,7 +495,6 @@ export class DynamoSingleView implements SingleViewPort {
       if (outcome === 'written') return { status: 'claimed' } as const;
       const result = await this.document.send(
         new GetCommand({ TableName: this.tables.idempotency, Key: { key: record.key }, ConsistentRead: true }),
-        { abortSignal: options?.signal },
       );
       // Released between our put and this read: claim again.
       return result.Item ? ({ status: 'exists', record: parseOrThrow(idempotencyItemSchema, result.Item) } as const) : AGAIN;
@@ -561,16 +557,15 @@ export class DynamoSingleView implements SingleViewPort {
     return this.deletePartition(this.tables.identityLog, customerId, options);
   }
 
-  async getErasureJob(customerId: string, options?: CallOptions): Promise<ErasureJobRecord | null> {
+  async getErasureJob(customerId: string, _options?: CallOptions): Promise<ErasureJobRecord | null> {
     const result = await this.document.send(
       new GetCommand({ TableName: this.tables.erasures, Key: { customerId }, ConsistentRead: true }),
-      { abortSignal: options?.signal },
     );
     return result.Item ? parseOrThrow(erasureJobItemSchema, result.Item) : null;
   }
 
-  async putErasureJob(job: ErasureJobRecord, options?: CallOptions): Promise<void> {
-    await this.document.send(new PutCommand({ TableName: this.tables.erasures, Item: { ...job } }), { abortSignal: options?.signal });
+  async putErasureJob(job: ErasureJobRecord, _options?: CallOptions): Promise<void> {
+    await this.document.send(new PutCommand({ TableName: this.tables.erasures, Item: { ...job } }));
   }
 
   async getSuppressions(hashes: readonly string[], options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {
@@ -586,10 +581,9 @@ export class DynamoSingleView implements SingleViewPort {
     await this.batchWrite(this.tables.suppressions, unique, options);
   }
 
-  async deleteSuppression(hash: string, options?: CallOptions): Promise<SuppressionRecord | null> {
+  async deleteSuppression(hash: string, _options?: CallOptions): Promise<SuppressionRecord | null> {
     const result = await this.document.send(
       new DeleteCommand({ TableName: this.tables.suppressions, Key: { hash }, ReturnValues: 'ALL_OLD' }),
-      { abortSignal: options?.signal },
     );
     return result.Attributes ? parseOrThrow(suppressionItemSchema, result.Attributes) : null;
   }
@@ -601,16 +595,14 @@ export class DynamoSingleView implements SingleViewPort {
       if (outcome === 'written') return fingerprint;
       const result = await this.document.send(
         new GetCommand({ TableName: this.tables.suppressions, Key: { hash: SUPPRESSION_KEY_FINGERPRINT_HASH }, ConsistentRead: true }),
-        { abortSignal: options?.signal },
       );
       return result.Item ? parseOrThrow(suppressionKeyFingerprintItemSchema, result.Item).fingerprint : AGAIN;
     });
   }
 
-  async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
+  async scanCustomers(limit: number, after?: string, _options?: CallOptions): Promise<CustomerScanPage> {
     const page = await this.document.send(
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
-      { abortSignal: options?.signal },
     );
     const customers = (page.Items ?? []).map((item) => {
       const parsed = parseCustomer(item);
@@ -626,10 +618,8 @@ export class DynamoSingleView implements SingleViewPort {
     return this.conditionalPut(this.tables.mergeSuggestions, suggestionItem(suggestion), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
   }
 
-  async getMergeSuggestion(id: string, options?: CallOptions): Promise<MergeSuggestionRecord | null> {
-    const result = await this.document.send(new GetCommand({ TableName: this.tables.mergeSuggestions, Key: { id }, ConsistentRead: true }), {
-      abortSignal: options?.signal,
-    });
+  async getMergeSuggestion(id: string, _options?: CallOptions): Promise<MergeSuggestionRecord | null> {
+    const result = await this.document.send(new GetCommand({ TableName: this.tables.mergeSuggestions, Key: { id }, ConsistentRead: true }));
     return result.Item ? parseOrThrow(mergeSuggestionItemSchema, result.Item) : null;
   }
 
@@ -639,7 +629,7 @@ export class DynamoSingleView implements SingleViewPort {
 
   async listMergeSuggestions(
     query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined },
-    options?: CallOptions,
+    _options?: CallOptions,
   ): Promise<SuggestionPage> {
     const values: Record<string, NativeAttributeValue> = { ':s': query.status };
     let condition = '#s = :s';
@@ -657,7 +647,6 @@ export class DynamoSingleView implements SingleViewPort {
         Limit: query.first + 1,
         ScanIndexForward: false,
       }),
-      { abortSignal: options?.signal },
     );
     const suggestions = (page.Items ?? []).map((item) => parseOrThrow(mergeSuggestionItemSchema, item));
     return { suggestions: suggestions.slice(0, query.first), hasNextPage: suggestions.length > query.first };
@@ -683,9 +672,9 @@ export class DynamoSingleView implements SingleViewPort {
     );
   }
 
-  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand, options?: CallOptions): Promise<WriteOutcome> {
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand, _options?: CallOptions): Promise<WriteOutcome> {
     try {
-      await this.document.send(command as PutCommand, { abortSignal: options?.signal });
+      await this.document.send(command as PutCommand);
       return 'written';
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') return 'conflict';
@@ -698,7 +687,7 @@ export class DynamoSingleView implements SingleViewPort {
     customerId: string,
     first: number,
     filter: { expression: string; names: Record<string, string>; values: Record<string, NativeAttributeValue> } | undefined,
-    options?: CallOptions,
+    _options?: CallOptions,
   ): Promise<Item[]> {
     const items: Item[] = [];
     let startKey: Item | undefined;
@@ -714,7 +703,6 @@ export class DynamoSingleView implements SingleViewPort {
           Limit: Math.max(first, 25),
           ExclusiveStartKey: startKey,
         }),
-        { abortSignal: options?.signal },
       );
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
@@ -733,7 +721,6 @@ export class DynamoSingleView implements SingleViewPort {
         ConsistentRead: true,
         Limit: 200,
       }),
-      { abortSignal: options?.signal },
     );
     const keys = page.Items ?? [];
     await this.batchWriteRequests(table, keys.map((Key) => ({ DeleteRequest: { Key } })), options);
@@ -741,37 +728,35 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
 
-  async health(options?: CallOptions): Promise<void> {
-    await this.client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: options?.signal });
+  async health(_options?: CallOptions): Promise<void> {
+    await this.client.send(new ListTablesCommand({ Limit: 1 }));
   }
 
   async close(): Promise<void> {
-    this.document.destroy();
     this.client.destroy();
   }
 
-  /** BatchGetItem in chunks of 100, deduplicated, retrying unprocessed keys. Items by key value. */
+  /** BatchGetItem in chunks of 100, deduplicated, retrying unprocessed keys. Items by key value; with `projection`, those attributes and the key only. */
   async batchGet(
     table: string,
     keyName: string,
     keys: readonly string[],
     options?: CallOptions,
-    projection?: string,
+    projection?: readonly string[],
     consistent?: boolean,
   ): Promise<Map<string, Item>> {
+    const projected = projection && projectionOf([keyName, ...projection]);
     const unique = [...new Set(keys)];
     const found = new Map<string, Item>();
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     await Promise.all(
       chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ConsistentRead?: boolean }> | undefined = {
-          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ProjectionExpression: projection, ConsistentRead: consistent },
+        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ConsistentRead?: boolean }> | undefined = {
+          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ...projected, ConsistentRead: consistent },
         };
         await leftOvers('BatchGetItem', options, async () => {
-          const result = await this.document.send(new BatchGetCommand({ RequestItems: request }), {
-            abortSignal: options?.signal,
-          });
+          const result = await this.document.send(new BatchGetCommand({ RequestItems: request }));
           for (const item of result.Responses?.[table] ?? []) found.set(String(item[keyName]), item);
           request = result.UnprocessedKeys as typeof request;
           return request && Object.keys(request).length > 0 ? AGAIN : undefined;
@@ -824,9 +809,7 @@ export class DynamoSingleView implements SingleViewPort {
         [table]: requests.slice(i, i + BATCH_WRITE_LIMIT),
       };
       await leftOvers('BatchWriteItem', options, async () => {
-        const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }), {
-          abortSignal: options?.signal,
-        });
+        const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }));
         request = result.UnprocessedItems as typeof request;
         return request && Object.keys(request).length > 0 ? AGAIN : undefined;
       });
@@ -836,25 +819,6 @@ export class DynamoSingleView implements SingleViewPort {
 
 export { eventSortKey, identityIndexKey };
 
-/** The read, or the signal's reason once it aborts (a batched read is shared, so it is not itself aborted). */
-function abortable<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return read;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    read.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
 
 /** Attempts at a claim whose holder keeps letting go (see claiming). */
 const CLAIM_ATTEMPTS = 3;
@@ -899,6 +863,19 @@ function heldByCondition(customerIds: readonly string[]): { condition: string; v
   const ids = [...new Set(customerIds)].slice(0, IN_LIMIT);
   const values = Object.fromEntries(ids.map((id, i) => [`:h${i}`, id]));
   return { condition: `#c IN (${Object.keys(values).join(', ')})`, values };
+}
+
+/**
+ * What an identity index read needs: the customer holding the key. The item
+ * also holds the identifier's type and value (a personal value), which such a
+ * read leaves on the server instead of carrying and unmarshalling it.
+ */
+const INDEX_HOLDER = ['customerId'] as const;
+
+/** A ProjectionExpression of these attributes, every name through a placeholder (`key` is a reserved word). */
+function projectionOf(attributes: readonly string[]): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
+  const names = Object.fromEntries(attributes.map((attribute, i) => [`#p${i}`, attribute]));
+  return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
 }
 
 /** A customer item in either form (customerItem.ts); a body that does not unpack is a malformed payload like any other. */

@@ -5,6 +5,7 @@ import { withSegments } from '../segments/evaluate.js';
 import { MergeEngine } from './mergeEngine.js';
 import { newCustomerId, newEventId } from './ids.js';
 import { newCustomerRecord } from './identify.js';
+import { customerEventBatches } from './eventBatches.js';
 import { applyEvent, holdsIdentity } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
@@ -50,7 +51,8 @@ export const IDEMPOTENCY_TAKEOVER_MS = 5 * 60_000;
  * (anonymous, for an ANONYMOUS_ID) customer when nobody does. For a known
  * identifier whose customer this process has seen: the event write and the
  * idempotency claim in parallel, then one conditional write of the customer
- * (traits, latest event times, real-time segments): two round trips. An
+ * (traits, latest event times, real-time segments), shared with the
+ * customer's other events waiting in this process: two round trips. An
  * identifier nobody holds is checked against the suppression list first: an
  * erased person's identifier stores nothing and creates nobody
  * (SuppressedIdentifierError).
@@ -168,10 +170,11 @@ async function duplicateOf(graph: MergeEngine, claim: Extract<IdempotencyClaim, 
 }
 
 /**
- * The event first, then the customer under its version: a merge that froze
- * the customer in between makes the customer write fail, and this writer
- * takes its event back and retries against the survivor, so no event is left
- * behind in an absorbed timeline.
+ * The event first, then the customer under its version, together with the
+ * customer's other events that arrived meanwhile (eventBatches.ts): a merge
+ * that froze the customer in between makes the customer write fail, and this
+ * writer takes its event back and retries against the survivor, so no event
+ * is left behind in an absorbed timeline.
  */
 async function appendEvent(
   scope: WriteScope,
@@ -187,17 +190,7 @@ async function appendEvent(
     await services.singleView.deleteEvent(event.customerId, event, store.call);
     return duplicateOf(graph, claimed);
   }
-  const specs = services.segments.realtime();
-  const now = scope.now();
-  const outcome = await store.update(
-    customer.id,
-    (current) => {
-      if (splitHolds(current, { key: identityIndexKey(key) })) return null;
-      const next = applyEvent(current, event, key);
-      return { record: { ...next, segments: withSegments(next, specs, now) }, result: null };
-    },
-    customer,
-  );
+  const outcome = await customerEventBatches(scope).apply(scope, customer, event, key);
   if (outcome.status === 'written') {
     services.cache.remember(outcome.record, key);
     return { eventId: event.id, customerId: customer.id, duplicate: false };

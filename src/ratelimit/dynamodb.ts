@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { untilAborted } from '../../connectors/singleview/itemClient.js';
+import type { ItemClient } from '../../connectors/singleview/itemClient.js';
 import { windowId } from './memory.js';
 import type { LeaseOutcome, LeaseRequest, RateLimitStore } from './port.js';
 
@@ -18,14 +19,14 @@ const EXPIRY_SLACK_SECONDS = 300;
  */
 export class DynamoRateLimitStore implements RateLimitStore {
   constructor(
-    private readonly document: DynamoDBDocumentClient,
+    private readonly document: ItemClient,
     private readonly table: string,
   ) {}
 
   async lease(request: LeaseRequest, options: { signal?: AbortSignal } = {}): Promise<LeaseOutcome> {
     if (request.tokens > request.limit) return 'exhausted';
     try {
-      await this.document.send(
+      const lease = this.document.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { bucket: windowId(request) },
@@ -38,8 +39,9 @@ export class DynamoRateLimitStore implements RateLimitStore {
             ':expires': Math.ceil((request.windowStart + request.windowMs) / 1000) + EXPIRY_SLACK_SECONDS,
           },
         }),
-        { abortSignal: options.signal },
       );
+      // The signal is the caller's deadline; the call itself carries none (itemClient.ts).
+      await untilAborted(lease, options.signal);
       return 'granted';
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') return 'exhausted';

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { changeMiddleware } from './middleware.js';
 
 /** One DynamoDB call as dynalite accounted for it. */
 export interface RecordedCall {
@@ -19,7 +20,8 @@ const ACCOUNTED = new Set([...READS, 'PutItemCommand', 'UpdateItemCommand', 'Del
  */
 export function recordCapacity(client: DynamoDBClient): { calls: RecordedCall[]; reset(): void } {
   const calls: RecordedCall[] = [];
-  client.middlewareStack.add(
+  changeMiddleware(client, (stack) =>
+    stack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? 'unknown';
       if (!ACCOUNTED.has(command)) return next(args);
@@ -32,6 +34,7 @@ export function recordCapacity(client: DynamoDBClient): { calls: RecordedCall[];
       return result;
     },
     { step: 'initialize', name: 'capacityRecorder' },
+    ),
   );
   return { calls, reset: () => void calls.splice(0) };
 }

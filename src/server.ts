@@ -49,7 +49,7 @@ import { checkReadiness, checkSourcesAtStart, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { SourceKeyHints } from './sourceKeys.js';
-import { guardSources, openSources } from './sources.js';
+import { guardSources, markInProcessGuards, openSources } from './sources.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import { traceIdOfError } from './telemetry/errorTraceIds.js';
@@ -121,6 +121,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const metrics = config.metrics ? new GatewayMetrics({ trustedDocuments }) : undefined;
   const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments, observeSourceCall: metrics?.observeSourceCall });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
+  markInProcessGuards(sources);
   // A required source that does not answer stops the start here; an optional one is logged and connects later.
   await checkSourcesAtStart(sources, config, logger).catch(async (error: unknown) => {
     await sources.close();

@@ -23,7 +23,7 @@ import { IdentityEngine } from './identity/engine.js';
 import { SuppressionKeyMismatchError, SuppressionList, suppressionSecret } from './erasure/suppression.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
-import { applyFieldAccess } from './auth/fieldAccess.js';
+import { applyFieldAccess, scopePlan } from './auth/fieldAccess.js';
 import { forbiddenStatusPlugin } from './auth/forbiddenStatusPlugin.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { ConfigError } from './config.js';
@@ -187,7 +187,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   metrics?.watch(sources, hardening.slowClients);
   const enforcement = privacyEnforcement(config, services);
   // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.
-  const schema = applyFieldAccess(enforcement.transform(buildBaseSchema()));
+  const enforced = enforcement.transform(buildBaseSchema());
+  const schema = applyFieldAccess(enforced);
+  // Decided once per operation and kind of caller: an operation with no field the caller may be refused runs without per-field scope checks.
+  const scopes = scopePlan(schema, enforced);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
@@ -201,7 +204,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   });
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit compiled operations, or graphql-js with C360_EXECUTOR=stock (src/graphql/executor.ts).
-    ...executionOptions(schema, config.executor),
+    ...executionOptions(schema, config.executor, scopes),
     // docs/security.md: limits, CSRF prevention, batching off, introspection, suggestions, persisted queries.
     ...hardening.apolloOptions,
     plugins: [

@@ -1,9 +1,16 @@
+import { responsePathAsArray } from 'graphql';
 import type { Purpose } from '../domain/index.js';
 import type { PiiClass } from '../domain/index.js';
 import type { PrivacyPolicy } from './policy.js';
 import type { RedactOptions } from './redact.js';
-import { needsOwnerFacts, releaseDecision } from './releaseDecision.js';
-import type { OwnerFacts, PrivacyReason, ReleaseDecision } from './releaseDecision.js';
+import { needsOwnerFacts, plannedDecisions, releaseDecision } from './releaseDecision.js';
+import type { OwnerFacts, PlannedDecisions, PrivacyReason, ReleaseDecision } from './releaseDecision.js';
+
+/** A response path as graphql-js and graphql-jit hand it to a resolver: a linked list from the field up to the root. */
+export interface PathNode {
+  readonly prev: PathNode | undefined;
+  readonly key: string | number;
+}
 
 export type ResponsePath = ReadonlyArray<string | number>;
 
@@ -47,13 +54,18 @@ export interface LedgerOptions {
  */
 export class PrivacyLedger {
   private readonly outcomes: FieldOutcome[] = [];
+  private released = 0;
   private readonly owners = new Map<string, OwnerFacts | undefined | Promise<OwnerFacts | undefined>>();
-  private readonly decisions = new Map<string, ReleaseDecision>();
+  /** Decisions that depend on the customer: per owner, per class. */
+  private readonly decisions = new Map<string, Map<PiiClass, ReleaseDecision>>();
   private readonly ownerFactsNeeded: boolean;
+  /** The purpose's decision per class where no customer's facts matter, decided once for the policy (plannedDecisions). */
+  private readonly planned: PlannedDecisions;
   private callerCustomerId: string | undefined;
 
   constructor(private readonly options: LedgerOptions) {
     this.ownerFactsNeeded = needsOwnerFacts(options.policy, options.purpose);
+    this.planned = plannedDecisions(options.policy, options.purpose);
     this.callerCustomerId = options.callerCustomerId;
   }
 
@@ -75,10 +87,17 @@ export class PrivacyLedger {
     return this.options.redactOptions;
   }
 
-  /** Synchronous when the owner's facts are known or not needed, which is every field after a customer's first. */
+  /**
+   * Synchronous when the owner's facts are known or not needed, which is
+   * every field after a customer's first. Where the purpose and class decide
+   * alone (no consent, not own-record-only, or a class the policy denies), the
+   * decision was made once for the policy and is returned as is.
+   */
   decide(ownerId: string | undefined, piiClass: PiiClass): ReleaseDecision | Promise<ReleaseDecision> {
-    const key = `${piiClass}|${ownerId ?? ''}`;
-    const known = this.decisions.get(key);
+    const planned = this.planned[piiClass];
+    if (planned !== null) return planned;
+    const key = ownerId ?? '';
+    const known = this.decisions.get(key)?.get(piiClass);
     if (known) return known;
     if (!this.ownerFactsNeeded || ownerId === undefined) return this.remember(key, piiClass, undefined);
     const owner = this.owners.has(ownerId) ? this.owners.get(ownerId) : this.loadOwner(ownerId);
@@ -86,7 +105,14 @@ export class PrivacyLedger {
   }
 
   record(outcome: FieldOutcome): void {
+    if (outcome.decision !== 'deny') this.released++;
     this.outcomes.push(outcome);
+  }
+
+  /** A field's outcome at its resolver's path, kept as the path node: made into an array only if the audit or the response needs it. */
+  recordAt(node: PathNode, piiClass: PiiClass, decision: Exclude<ReleaseDecision, { action: 'deny' }>, ownerId: string | undefined): void {
+    this.released++;
+    this.outcomes.push(new OutcomeAt(node, piiClass, decision.action, decision.action === 'allow' ? undefined : decision.reason, ownerId));
   }
 
   /** Whether the request reached any personal field. */
@@ -99,9 +125,14 @@ export class PrivacyLedger {
     return this.outcomes;
   }
 
+  /** Whether any value (as is, masked or hashed) is in the response. */
+  get releasedAny(): boolean {
+    return this.released > 0;
+  }
+
   /** Fields whose value (as is, masked or hashed) is in the response. */
   get releases(): readonly FieldOutcome[] {
-    return this.outcomes.filter((outcome) => outcome.decision !== 'deny');
+    return this.released === this.outcomes.length ? this.outcomes : this.outcomes.filter((outcome) => outcome.decision !== 'deny');
   }
 
   /**
@@ -114,8 +145,16 @@ export class PrivacyLedger {
     const revokedPaths = new Set(released.map((outcome) => outcome.path.join('.')));
     const outermost = released.filter((outcome) => !hasAncestorIn(outcome.path, revokedPaths));
     const kept = this.outcomes.filter((outcome) => outcome.decision === 'deny' && !hasAncestorIn(outcome.path, revokedPaths));
-    const revoked = outermost.map((outcome): FieldOutcome => ({ ...outcome, decision: 'deny', reason }));
+    const revoked = outermost.map((outcome): FieldOutcome => ({
+      path: outcome.path,
+      piiClass: outcome.piiClass,
+      ownerId: outcome.ownerId,
+      ...(outcome.insideValue ? { insideValue: true } : {}),
+      decision: 'deny',
+      reason,
+    }));
     this.outcomes.splice(0, this.outcomes.length, ...kept, ...revoked);
+    this.released = 0;
     return onePerPath(revoked);
   }
 
@@ -133,10 +172,12 @@ export class PrivacyLedger {
     return { purpose: this.options.purpose, fields };
   }
 
-  private remember(key: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {
+  private remember(ownerKey: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {
     const { policy, purpose } = this.options;
     const decision = releaseDecision({ policy, purpose, piiClass, callerCustomerId: this.callerCustomerId, owner });
-    this.decisions.set(key, decision);
+    let byClass = this.decisions.get(ownerKey);
+    if (!byClass) this.decisions.set(ownerKey, (byClass = new Map()));
+    byClass.set(piiClass, decision);
     return decision;
   }
 
@@ -146,6 +187,23 @@ export class PrivacyLedger {
     this.owners.set(ownerId, pending);
     void pending.then((facts) => this.owners.set(ownerId, facts));
     return pending;
+  }
+}
+
+/** A release recorded at a resolver's path node; the path array is made when first read. */
+class OutcomeAt implements FieldOutcome {
+  private array: ResponsePath | undefined;
+
+  constructor(
+    private readonly node: PathNode,
+    readonly piiClass: PiiClass,
+    readonly decision: ReleaseDecision['action'],
+    readonly reason: PrivacyReason | undefined,
+    readonly ownerId: string | undefined,
+  ) {}
+
+  get path(): ResponsePath {
+    return (this.array ??= responsePathAsArray(this.node as Parameters<typeof responsePathAsArray>[0]));
   }
 }
 

@@ -22,7 +22,7 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
           const ledger = contextValue.privacy;
           if (!ledger.touched || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          if (ledger.releases.length > 0) {
+          if (ledger.releasedAny) {
             const actor = {
               principal: contextValue.principal.id,
               purpose: ledger.purpose,
@@ -30,8 +30,7 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
               operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
             };
             try {
-              const releases = [...ledger.releases].sort((a, b) => comparePaths(a.path, b.path));
-              await contextValue.services.audit.reads(actor, releases.map(fieldRelease), contextValue.span);
+              await contextValue.services.audit.reads(actor, inResponseOrder(ledger.releases).map(fieldRelease), contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
@@ -50,6 +49,14 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
       };
     },
   };
+}
+
+/** By path, as the response lists them; resolvers mostly record in that order already, which costs one pass to see. */
+function inResponseOrder(releases: readonly FieldOutcome[]): readonly FieldOutcome[] {
+  for (let i = 1; i < releases.length; i++) {
+    if (comparePaths(releases[i - 1]!.path, releases[i]!.path) > 0) return [...releases].sort((a, b) => comparePaths(a.path, b.path));
+  }
+  return releases;
 }
 
 function fieldRelease(outcome: FieldOutcome): FieldRelease {

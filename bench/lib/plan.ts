@@ -66,6 +66,8 @@ export function gatewaySpec(key: string, extra: Record<string, string> = {}, nod
       C360_SOURCE_TIMEOUT_MS: '30000',
       C360_BREAKER_THRESHOLD: '1000',
       C360_RATE_LIMIT_PER_MINUTE: '0',
+      // The start's source check waits up to 10 s, not 1 s: on a busy machine dynalite's worker can take longer to answer first.
+      C360_READINESS_TIMEOUT_MS: '10000',
       // The `me` scenario's customer token is signed with this (bench/lib/features.ts).
       C360_JWT_SECRET: BENCH_JWT_SECRET,
       ...extra,

@@ -136,7 +136,7 @@ export class MemorySingleView implements SingleViewPort {
   /** As the DynamoDB adapter: one item per customer, naming only that customer; an oversized record fails alone. */
   async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
     return records.map((record) => {
-      const items = auditItems(record);
+      const items = memoryAuditItems(record);
       if (items.some((entry) => entry.bytes > MAX_AUDIT_ITEM_BYTES)) {
         return new SourceError('singleview', 'rejected', 'an audit item is over the 400 KB item limit');
       }
@@ -433,6 +433,24 @@ export class MemorySingleView implements SingleViewPort {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * A record's items as auditItems makes them, without turning its fields
+ * into JSON where that is not needed: a record on one customer's trail whose
+ * fields name no other customer (every read record) is stored with its
+ * fields as they are (the item schema takes either form), and its size is
+ * bounded from above by its strings' lengths (at most 3 bytes of UTF-8 per
+ * UTF-16 unit, plus the JSON around each); only a record that bound puts near
+ * the limit is measured exactly.
+ */
+function memoryAuditItems(record: AuditRecordModel): Array<{ readonly item: Record<string, unknown>; readonly bytes: number }> {
+  if (record.customerIds.length !== 1 || record.fields.some((field) => field.customerId)) return auditItems(record);
+  let bound = 4096 + (record.detail ? JSON.stringify(record.detail).length * 3 : 0);
+  for (const field of record.fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 64;
+  if (bound > MAX_AUDIT_ITEM_BYTES) return auditItems(record);
+  const customerId = record.customerIds[0]!;
+  return [{ item: { ...record, customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];
 }
 
 /** Same key space as the DynamoDB adapter: identity types are upper-case words, so `MATCH#…` never collides. */

@@ -205,6 +205,44 @@ class OutcomeAt implements FieldOutcome {
   get path(): ResponsePath {
     return (this.array ??= responsePathAsArray(this.node as Parameters<typeof responsePathAsArray>[0]));
   }
+
+  /**
+   * The path as the audit writes it (`a.0.b`) and a key whose string order
+   * is comparePaths' order: every key of a resolver's path is a GraphQL name
+   * (never starting with a digit) or a list index, written here in ten
+   * digits, and segments are joined by U+0000, below every name character.
+   */
+  strings(): { readonly dotted: string; readonly sortKey: string } {
+    let dotted = '';
+    let sortKey = '';
+    for (let node: PathNode | undefined = this.node; node; node = node.prev) {
+      const { key } = node;
+      const segment = typeof key === 'number' ? String(key) : key;
+      dotted = dotted === '' ? segment : `${segment}.${dotted}`;
+      const sortable = typeof key === 'number' ? segment.padStart(10, '0') : key;
+      sortKey = sortKey === '' ? sortable : `${sortable}\u0000${sortKey}`;
+    }
+    return { dotted, sortKey };
+  }
+}
+
+/** Releases in response order (comparePaths) with their audit paths, sorting only when resolvers did not already record them in order. */
+export function releasesInResponseOrder(releases: readonly FieldOutcome[]): Array<{ readonly outcome: FieldOutcome; readonly path: string }> {
+  if (releases.every((outcome) => outcome instanceof OutcomeAt)) {
+    const keyed = (releases as readonly OutcomeAt[]).map((outcome) => {
+      const { dotted, sortKey } = outcome.strings();
+      return { outcome: outcome as FieldOutcome, path: dotted, sortKey };
+    });
+    for (let i = 1; i < keyed.length; i++) {
+      if (keyed[i - 1]!.sortKey > keyed[i]!.sortKey) {
+        keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+        break;
+      }
+    }
+    return keyed;
+  }
+  // Event properties are named by the event's data, not by GraphQL: compared element by element.
+  return [...releases].sort((a, b) => comparePaths(a.path, b.path)).map((outcome) => ({ outcome, path: outcome.path.join('.') }));
 }
 
 /** A field about several customers is recorded once per customer (for each one's audit trail) but is one field of the response. */

@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { FieldRelease } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
-import { comparePaths, replaceAtPath } from './ledger.js';
+import { releasesInResponseOrder, replaceAtPath } from './ledger.js';
 import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
 /**
@@ -30,7 +30,7 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
               operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
             };
             try {
-              await contextValue.services.audit.reads(actor, inResponseOrder(ledger.releases).map(fieldRelease), contextValue.span);
+              await contextValue.services.audit.reads(actor, releasesInResponseOrder(ledger.releases).map(fieldRelease), contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
@@ -51,16 +51,8 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-/** By path, as the response lists them; resolvers mostly record in that order already, which costs one pass to see. */
-function inResponseOrder(releases: readonly FieldOutcome[]): readonly FieldOutcome[] {
-  for (let i = 1; i < releases.length; i++) {
-    if (comparePaths(releases[i - 1]!.path, releases[i]!.path) > 0) return [...releases].sort((a, b) => comparePaths(a.path, b.path));
-  }
-  return releases;
-}
-
-function fieldRelease(outcome: FieldOutcome): FieldRelease {
-  return { path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
+function fieldRelease({ outcome, path }: { readonly outcome: FieldOutcome; readonly path: string }): FieldRelease {
+  return { path, piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */

@@ -212,18 +212,53 @@ class OutcomeAt implements FieldOutcome {
    * (never starting with a digit) or a list index, written here in ten
    * digits, and segments are joined by U+0000, below every name character.
    */
-  strings(): { readonly dotted: string; readonly sortKey: string } {
-    let dotted = '';
-    let sortKey = '';
-    for (let node: PathNode | undefined = this.node; node; node = node.prev) {
-      const { key } = node;
-      const segment = typeof key === 'number' ? String(key) : key;
-      dotted = dotted === '' ? segment : `${segment}.${dotted}`;
-      const sortable = typeof key === 'number' ? segment.padStart(10, '0') : key;
-      sortKey = sortKey === '' ? sortable : `${sortable}\u0000${sortKey}`;
-    }
-    return { dotted, sortKey };
+  strings(): PathStrings {
+    return pathStrings(this.node);
   }
+}
+
+interface PathStrings {
+  readonly dotted: string;
+  readonly sortKey: string;
+}
+
+/**
+ * Path strings by path, kept in a trie shared by all requests: the same
+ * field of the same response shape (customer.profile.email) is written once,
+ * then found by one map lookup per segment (graphql-jit hands every resolver
+ * a fresh path, so nothing can be kept on the nodes themselves). Bounded:
+ * past MAX_PATHS entries new paths are written each time instead of kept.
+ */
+interface PathTrie {
+  readonly strings: PathStrings;
+  readonly children: Map<string | number, PathTrie>;
+}
+const MAX_PATHS = 50_000;
+const pathTrie = new Map<string | number, PathTrie>();
+let pathsKept = 0;
+
+function pathStrings(node: PathNode): PathStrings {
+  const keys: Array<string | number> = [];
+  for (let at: PathNode | undefined = node; at; at = at.prev) keys.push(at.key);
+  let level = pathTrie;
+  let parent: PathStrings | undefined;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    let entry = level.get(key);
+    if (!entry) {
+      const segment = typeof key === 'number' ? String(key) : key;
+      const sortable = typeof key === 'number' ? segment.padStart(10, '0') : key;
+      const strings = parent ? { dotted: `${parent.dotted}.${segment}`, sortKey: `${parent.sortKey}\u0000${sortable}` } : { dotted: segment, sortKey: sortable };
+      entry = { strings, children: new Map() };
+      if (pathsKept < MAX_PATHS) {
+        level.set(key, entry);
+        pathsKept++;
+      }
+    }
+    parent = entry.strings;
+    level = entry.children;
+  }
+  return parent!;
 }
 
 /** Releases in response order (comparePaths) with their audit paths, sorting only when resolvers did not already record them in order. */

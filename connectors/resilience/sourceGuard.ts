@@ -157,9 +157,9 @@ export class SourceGuard {
       parent,
     );
     const traceContext = trace.setSpan(parent, span);
-    if (this.inProcess) return this.runInProcess(span, traceContext, task);
-    let attempts = 0;
     const started = performance.now();
+    if (this.inProcess) return this.runInProcess(span, traceContext, call, started, task);
+    let attempts = 0;
     const policy = call.idempotent ? this.reads : this.writes;
     try {
       const result = await policy.execute(async ({ signal }) => {
@@ -187,14 +187,16 @@ export class SourceGuard {
     }
   }
 
-  private async runInProcess<T>(span: Span, traceContext: Context, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
+  private async runInProcess<T>(span: Span, traceContext: Context, call: SourceCall, started: number, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
     try {
       const result = await task(NEVER_ABORTED, traceContext);
       this.finish(span, 'ok', 1);
+      this.options.observer?.(this.source, call, undefined, (performance.now() - started) / 1000);
       return result;
     } catch (error) {
       const failure = this.toSourceError(error);
       this.finish(span, outcomeOf(failure), 1, failure.message);
+      this.options.observer?.(this.source, call, failure.failure, (performance.now() - started) / 1000);
       throw failure;
     }
   }

@@ -21,10 +21,16 @@ export const COMPILED_OPERATION_CACHE_SIZE = 1_000;
  * operation is kept: chosen per request from the operation plan (src/server.ts).
  * Every variant has the same types as the API schema; they differ in resolvers.
  */
-export type SchemaVariant = (request: { readonly document: DocumentNode; readonly queryHash: string; readonly operationName: string | null; readonly context: unknown }) => {
+export type SchemaVariant = (request: { readonly document: DocumentNode; readonly queryHash: string; readonly operationName: string | null; readonly context: unknown }) => ChosenVariant;
+
+export interface ChosenVariant {
   readonly key: string;
   readonly schema: GraphQLSchema;
-};
+  /** The document to run, when the plan changed it (the same for every request of one document and variant key). */
+  readonly document?: DocumentNode;
+  /** A step every result passes through before Apollo Server sees it (the privacy walk). */
+  readonly finish?: (result: ExecutionResult) => ExecutionResult | Promise<ExecutionResult>;
+}
 
 export interface JitExecutorOptions {
   readonly cacheSize?: number;
@@ -54,7 +60,7 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
   const compiled = new LRUCache<string, CompiledQuery | ExecutionResult>({ max: options.cacheSize ?? COMPILED_OPERATION_CACHE_SIZE });
   const stats: JitExecutorStats = { compiled: 0, reused: 0 };
   const variantOf: SchemaVariant = options.variant ?? (() => ({ key: '', schema }));
-  const compiledFor = (document: DocumentNode, queryHash: string, operationName: string | null, variant: { key: string; schema: GraphQLSchema }) => {
+  const compiledFor = (document: DocumentNode, queryHash: string, operationName: string | null, variant: ChosenVariant) => {
     // queryHash is the SHA-256 of the document text; one document can hold several operations.
     const key = `${queryHash}:${operationName ?? ''}:${variant.key}`;
     const cached = compiled.get(key);
@@ -62,7 +68,7 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
       stats.reused += 1;
       return cached;
     }
-    const fresh = compileQuery(variant.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+    const fresh = compileQuery(variant.schema, variant.document ?? document, operationName ?? undefined, { disablingCapturingStackErrors: true });
     compiled.set(key, fresh);
     stats.compiled += 1;
     return fresh;
@@ -80,9 +86,10 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
           // No data at all means the variables did not coerce. graphql-js words those errors the
           // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case.
           if (result.data === undefined) {
-            return execute({ schema: variant.schema, document: request.document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables });
+            const document = variant.document ?? request.document;
+            return finished(execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables }), variant);
           }
-          return withGraphQLErrors(result);
+          return finished(withGraphQLErrors(result), variant);
         },
       };
     },
@@ -94,6 +101,11 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
       compiled.clear();
     },
   };
+}
+
+async function finished(result: ExecutionResult | Promise<ExecutionResult>, variant: ChosenVariant): Promise<ExecutionResult> {
+  const settled = await result;
+  return variant.finish ? variant.finish(settled) : settled;
 }
 
 /**
@@ -129,13 +141,14 @@ export function stockExecutorGateway(schema: GraphQLSchema, variant: SchemaVaria
       return {
         executor: async (request) => {
           const chosen = variant({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
-          return execute({
+          const result = execute({
             schema: chosen.schema,
-            document: request.document,
+            document: chosen.document ?? request.document,
             operationName: request.operationName,
             contextValue: request.context,
             variableValues: request.request.variables,
           });
+          return finished(result, chosen);
         },
       };
     },

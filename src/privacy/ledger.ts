@@ -115,6 +115,33 @@ export class PrivacyLedger {
     this.outcomes.push(new OutcomeAt(node, piiClass, decision.action, decision.action === 'allow' ? undefined : decision.reason, ownerId));
   }
 
+  /** A value the response walk decided. */
+  recordWalked(outcome: WalkedOutcome): void {
+    if (outcome.decision !== 'deny') this.released++;
+    this.outcomes.push(outcome);
+  }
+
+  /** Whether deciding for this request's purpose reads the owners' consents or ids. */
+  get readsOwners(): boolean {
+    return this.ownerFactsNeeded;
+  }
+
+  /** Reads an owner's facts ahead of the walk, so that its decisions are then made without waiting. */
+  async prefetchOwner(ownerId: string): Promise<void> {
+    if (!this.ownerFactsNeeded || this.owners.has(ownerId)) {
+      await this.owners.get(ownerId);
+      return;
+    }
+    await this.loadOwner(ownerId);
+  }
+
+  /**
+   * Set while an executed operation's personal values still wait for the
+   * response walk; the privacy plugin withholds the whole response if it is
+   * still set when the response leaves (fail closed).
+   */
+  walkPending = false;
+
   /** Whether the request reached any personal field. */
   get touched(): boolean {
     return this.outcomes.length > 0;
@@ -190,6 +217,38 @@ export class PrivacyLedger {
   }
 }
 
+/**
+ * A personal value decided by the response walk (src/privacy/responseWalk.ts):
+ * its path is kept as the walk wrote it, the audit's dotted path and the
+ * response-order key, and made into an array only if something asks.
+ */
+export class WalkedOutcome implements FieldOutcome {
+  private array: ResponsePath | undefined;
+
+  constructor(
+    private readonly dotted: string,
+    private readonly sortKey: string,
+    readonly piiClass: PiiClass,
+    readonly decision: ReleaseDecision['action'],
+    readonly reason: PrivacyReason | undefined,
+    readonly ownerId: string | undefined,
+  ) {}
+
+  /** Every key the walk writes is a GraphQL response key (never starting with a digit) or a list index. */
+  get path(): ResponsePath {
+    return (this.array ??= this.dotted.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key)));
+  }
+
+  strings(): PathStrings {
+    return { dotted: this.dotted, sortKey: this.sortKey };
+  }
+}
+
+/** A list index in a response-order key: ten digits, so that string order is numeric order. */
+export function sortableIndex(index: number): string {
+  return String(index).padStart(10, '0');
+}
+
 /** A release recorded at a resolver's path node; the path array is made when first read. */
 class OutcomeAt implements FieldOutcome {
   private array: ResponsePath | undefined;
@@ -263,8 +322,8 @@ function pathStrings(node: PathNode): PathStrings {
 
 /** Releases in response order (comparePaths) with their audit paths, sorting only when resolvers did not already record them in order. */
 export function releasesInResponseOrder(releases: readonly FieldOutcome[]): Array<{ readonly outcome: FieldOutcome; readonly path: string }> {
-  if (releases.every((outcome) => outcome instanceof OutcomeAt)) {
-    const keyed = (releases as readonly OutcomeAt[]).map((outcome) => {
+  if (releases.every((outcome) => outcome instanceof OutcomeAt || outcome instanceof WalkedOutcome)) {
+    const keyed = (releases as ReadonlyArray<OutcomeAt | WalkedOutcome>).map((outcome) => {
       const { dotted, sortKey } = outcome.strings();
       return { outcome: outcome as FieldOutcome, path: dotted, sortKey };
     });

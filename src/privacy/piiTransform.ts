@@ -12,12 +12,19 @@ import { hashValue, maskValue } from './redact.js';
 import type { Redacted } from './redact.js';
 import type { ReleaseDecision } from './releaseDecision.js';
 import type { TrackingPlan } from './trackingPlan.js';
+import type { WalkedFields } from './responsePlan.js';
 
 export interface PiiTransformOptions {
   /** Region for phone numbers without a country code, as identity resolution uses it. */
   readonly phoneRegion: string;
   /** Classes of event properties (Event.properties is @trackedProperties). */
   readonly trackingPlan: TrackingPlan;
+  /**
+   * Personal values left to the response walk (src/privacy/responseWalk.ts):
+   * their resolvers are not wrapped. Absent: every personal field decides
+   * itself (the schema for operations the walk cannot plan).
+   */
+  readonly walked?: WalkedFields;
 }
 
 /**
@@ -39,7 +46,7 @@ export function applyPiiEnforcement(schema: GraphQLSchema, options: PiiTransform
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
       const personal = classification.get(`${typeName}.${fieldName}`);
-      if (!personal) return fieldConfig;
+      if (!personal || options.walked?.has(`${typeName}.${fieldName}`)) return fieldConfig;
       return { ...fieldConfig, resolve: guardedResolver(fieldConfig.resolve ?? defaultFieldResolver, personal, options) };
     },
   });

@@ -20,6 +20,13 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
       return {
         async willSendResponse({ response, contextValue, operation, operationName }) {
           const ledger = contextValue.privacy;
+          if (ledger.walkPending && response.body.kind === 'single') {
+            // The operation ran but its personal values were never walked: nothing of its data leaves (fail closed).
+            ledger.walkPending = false;
+            const result = response.body.singleResult;
+            result.data = null;
+            result.errors = [...(result.errors ?? []), { message: 'Personal data could not be decided; nothing was released.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+          }
           if (!ledger.touched || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           if (ledger.releasedAny) {

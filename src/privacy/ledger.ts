@@ -192,10 +192,18 @@ export class PrivacyLedger {
 
   /** Withheld and transformed fields, sorted by path so the order is stable; plain releases are not listed. */
   extension(): PrivacyExtension {
-    const listed = this.outcomes.filter((outcome): outcome is FieldOutcome & { reason: PrivacyReason } => outcome.reason !== undefined);
-    const fields = onePerPath(listed)
-      .sort((a, b) => comparePaths(a.path, b.path))
-      .map((outcome) => ({ path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
+    // One entry per path (a field about several customers is recorded for each), in response order.
+    const seen = new Set<string>();
+    const listed: Array<{ readonly outcome: FieldOutcome & { reason: PrivacyReason }; readonly strings: PathStrings }> = [];
+    for (const outcome of this.outcomes) {
+      if (outcome.reason === undefined) continue;
+      const strings = pathStringsOf(outcome);
+      if (seen.has(strings.sortKey)) continue;
+      seen.add(strings.sortKey);
+      listed.push({ outcome: outcome as FieldOutcome & { reason: PrivacyReason }, strings });
+    }
+    listed.sort((a, b) => (a.strings.sortKey < b.strings.sortKey ? -1 : a.strings.sortKey > b.strings.sortKey ? 1 : 0));
+    const fields = listed.map(({ outcome, strings }) => ({ path: strings.dotted, piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
     return { purpose: this.options.purpose, fields };
   }
 
@@ -320,23 +328,37 @@ function pathStrings(node: PathNode): PathStrings {
   return parent!;
 }
 
-/** Releases in response order (comparePaths) with their audit paths, sorting only when resolvers did not already record them in order. */
+/**
+ * Releases in response order (comparePaths' order) with their audit paths,
+ * sorted by one string key each, and only when they were not recorded in
+ * order (parts are recorded as they resolve, values by the walk after).
+ */
 export function releasesInResponseOrder(releases: readonly FieldOutcome[]): Array<{ readonly outcome: FieldOutcome; readonly path: string }> {
-  if (releases.every((outcome) => outcome instanceof OutcomeAt || outcome instanceof WalkedOutcome)) {
-    const keyed = (releases as ReadonlyArray<OutcomeAt | WalkedOutcome>).map((outcome) => {
-      const { dotted, sortKey } = outcome.strings();
-      return { outcome: outcome as FieldOutcome, path: dotted, sortKey };
-    });
-    for (let i = 1; i < keyed.length; i++) {
-      if (keyed[i - 1]!.sortKey > keyed[i]!.sortKey) {
-        keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-        break;
-      }
+  const keyed = releases.map((outcome) => {
+    const { dotted, sortKey } = pathStringsOf(outcome);
+    return { outcome, path: dotted, sortKey };
+  });
+  for (let i = 1; i < keyed.length; i++) {
+    if (keyed[i - 1]!.sortKey > keyed[i]!.sortKey) {
+      keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+      break;
     }
-    return keyed;
   }
-  // Event properties are named by the event's data, not by GraphQL: compared element by element.
-  return [...releases].sort((a, b) => comparePaths(a.path, b.path)).map((outcome) => ({ outcome, path: outcome.path.join('.') }));
+  return keyed;
+}
+
+/**
+ * An outcome's audit path and response-order key. Outcomes recorded with a
+ * path array (event properties, named by the event's data) get theirs from
+ * it: list indexes in ten digits, segments joined by U+0000.
+ */
+function pathStringsOf(outcome: FieldOutcome): PathStrings {
+  if (outcome instanceof OutcomeAt || outcome instanceof WalkedOutcome) return outcome.strings();
+  const { path } = outcome;
+  return {
+    dotted: path.join('.'),
+    sortKey: path.map((key) => (typeof key === 'number' ? sortableIndex(key) : key)).join('\u0000'),
+  };
 }
 
 /** A field about several customers is recorded once per customer (for each one's audit trail) but is one field of the response. */

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { PiiClass } from '../domain/index.js';
-import { piiAccessDenied } from '../errors.js';
+import { piiAccessDeniedAt } from '../errors.js';
 import { WalkedOutcome, sortableIndex } from './ledger.js';
 import type { PrivacyLedger } from './ledger.js';
 import { hashValue, maskValue } from './redact.js';
@@ -162,10 +162,7 @@ class ResponseWalk {
   ): void {
     object[field.key] = null;
     for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(dotted, sortKey, field.piiClass, 'deny', reason, owner));
-    const shared = piiAccessDenied(reason, field.piiClass, this.ledger.purpose);
-    this.withheld.push(
-      Object.assign(new GraphQLError(shared.message, { path: [...path, field.key], extensions: shared.extensions }), field.locations ? { locations: field.locations } : {}),
-    );
+    this.withheld.push(piiAccessDeniedAt(reason, field.piiClass, this.ledger.purpose, [...path, field.key], field.locations));
   }
 }
 

@@ -96,13 +96,17 @@ export async function createContext(services: GatewayServices, credentials: Cred
   span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
   const traceId = span.spanContext().traceId;
   const loaders = createLoaders(services.ports, { parentSpan: span, batching: services.config.batching });
+  // Made when first written to: most requests log nothing at the configured level.
+  let logger: Logger | undefined;
   return {
     requestId,
     principal,
     purpose,
     span,
     traceId,
-    logger: services.logger.child({ requestId, traceId, principal: principal.id }),
+    get logger() {
+      return (logger ??= services.logger.child({ requestId, traceId, principal: principal.id }));
+    },
     loaders,
     privacy: new PrivacyLedger({
       policy: services.policy,

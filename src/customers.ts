@@ -103,7 +103,10 @@ export async function loadCustomers(
     return { record };
   });
   const found = customers.filter((customer): customer is CustomerModel => customer !== null && !(customer instanceof Error)).map((c) => c.record);
-  if (concurrent) prefetchSourceRecords(ctx, found.filter((record) => !own.includes(record)), needs);
+  if (concurrent && found.length > own.length) {
+    const started = new Set(own);
+    prefetchSourceRecords(ctx, found.filter((record) => !started.has(record)), needs);
+  }
   else await loadOneSourceAfterAnother(ctx, found, needs);
   return customers;
 }

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError, SourceLocation } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 
@@ -100,6 +100,25 @@ export function piiAccessDenied(reason: string, piiClass: string, purpose: strin
 }
 
 const WITHHELD_ERRORS = new Map<string, GraphQLError>();
+
+/**
+ * A withheld value's error at its response path, as the executor would have
+ * located a resolver's: made by the response walk, in bulk for a batch, so
+ * without a stack trace.
+ */
+export function piiAccessDeniedAt(
+  reason: string,
+  piiClass: string,
+  purpose: string | null,
+  path: ReadonlyArray<string | number>,
+  locations: readonly SourceLocation[] | undefined,
+): GraphQLError {
+  const shared = piiAccessDenied(reason, piiClass, purpose);
+  return withoutStackTrace(() => {
+    const located = new GraphQLError(shared.message, { path, extensions: shared.extensions });
+    return locations ? Object.assign(located, { locations }) : located;
+  });
+}
 
 /** Builds an error object without capturing a stack trace: for errors that are answers, made in bulk. */
 function withoutStackTrace<T>(build: () => T): T {

@@ -38,6 +38,11 @@ export interface LoaderOptions {
   readonly batching: boolean;
 }
 
+/**
+ * The loaders are made on first use: a request builds only those of the
+ * sources its operation touches (a `{ __typename }` builds none, a
+ * call-centre screen all five).
+ */
 export function createLoaders(ports: GuardedPorts, options: LoaderOptions): Loaders {
   const call: CallOptions = { parentSpan: options.parentSpan };
   /**
@@ -50,19 +55,35 @@ export function createLoaders(ports: GuardedPorts, options: LoaderOptions): Load
     (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
       load(keys, call).catch((error: Error) => keys.map(() => error));
   const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
-  const eventPages = new Map<string, Promise<EventPage>>();
-  const { singleView, crm, loyalty, resolution } = ports;
+  const { singleView, resolution } = ports;
+  let eventPages: Map<string, Promise<EventPage>> | undefined;
+  let customers: Loaders['customers'] | undefined;
+  let canonicalIds: Loaders['canonicalIds'] | undefined;
+  let identities: Loaders['identities'] | undefined;
+  let crm: Loaders['crm'] | undefined;
+  let loyalty: Loaders['loyalty'] | undefined;
   return {
-    customers: new DataLoader(batch((ids: readonly string[], o) => singleView.getCustomers(ids, o)), loaderOptions),
-    canonicalIds: new DataLoader(batch((ids: readonly string[], o) => resolution.canonicalIds(ids, o)), loaderOptions),
-    identities: new DataLoader(batch((keys: readonly IdentityKey[], o) => resolution.resolve(keys, o)), {
-      ...loaderOptions,
-      cacheKeyFn: identityIndexKey,
-    }),
-    crm: new DataLoader(batch((crmIds: readonly string[], o) => crm.getMany(crmIds, o)), loaderOptions),
-    loyalty: new DataLoader(batch((memberIds: readonly string[], o) => loyalty.getMany(memberIds, o)), loaderOptions),
+    get customers() {
+      return (customers ??= new DataLoader(batch((ids: readonly string[], o) => singleView.getCustomers(ids, o)), loaderOptions));
+    },
+    get canonicalIds() {
+      return (canonicalIds ??= new DataLoader(batch((ids: readonly string[], o) => resolution.canonicalIds(ids, o)), loaderOptions));
+    },
+    get identities() {
+      return (identities ??= new DataLoader(batch((keys: readonly IdentityKey[], o) => resolution.resolve(keys, o)), {
+        ...loaderOptions,
+        cacheKeyFn: identityIndexKey,
+      }));
+    },
+    get crm() {
+      return (crm ??= new DataLoader(batch((crmIds: readonly string[], o) => ports.crm.getMany(crmIds, o)), loaderOptions));
+    },
+    get loyalty() {
+      return (loyalty ??= new DataLoader(batch((memberIds: readonly string[], o) => ports.loyalty.getMany(memberIds, o)), loaderOptions));
+    },
     events: (customerId, query) => {
       const key = JSON.stringify([customerId, query]);
+      eventPages ??= new Map();
       let page = eventPages.get(key);
       if (!page) {
         page = singleView.getEvents(customerId, query, call);

@@ -23,7 +23,7 @@ import { IdentityEngine } from './identity/engine.js';
 import { SuppressionKeyMismatchError, SuppressionList, suppressionSecret } from './erasure/suppression.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
-import { applyFieldAccess } from './auth/fieldAccess.js';
+import { applyFieldAccess, scopePlan } from './auth/fieldAccess.js';
 import { forbiddenStatusPlugin } from './auth/forbiddenStatusPlugin.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { ConfigError } from './config.js';
@@ -32,6 +32,7 @@ import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { ErrorCode, createErrorFormatter, safeErrorDetail } from './errors.js';
 import { executionOptions } from './graphql/executor.js';
+import type { SchemaVariant } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import type { Hardening } from './hardening/index.js';
@@ -42,6 +43,9 @@ import { operationNamePlugin } from './audit/operationName.js';
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
+import { ResponsePlans, walkedFieldsOf, withOwnerTags } from './privacy/responsePlan.js';
+import type { WalkedFields } from './privacy/responsePlan.js';
+import { decideResponse } from './privacy/responseWalk.js';
 import { loadPolicy } from './privacy/policy.js';
 import { Pseudonyms, pseudonymKey } from './privacy/pseudonym.js';
 import { loadTrackingPlan } from './privacy/trackingPlan.js';
@@ -49,7 +53,7 @@ import { checkReadiness, checkSourcesAtStart, summarize } from './readiness.js';
 import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { SourceKeyHints } from './sourceKeys.js';
-import { guardSources, openSources } from './sources.js';
+import { guardSources, markInProcessGuards, openSources } from './sources.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import { traceIdOfError } from './telemetry/errorTraceIds.js';
@@ -121,6 +125,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const metrics = config.metrics ? new GatewayMetrics({ trustedDocuments }) : undefined;
   const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments, observeSourceCall: metrics?.observeSourceCall });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
+  markInProcessGuards(sources);
   // A required source that does not answer stops the start here; an optional one is logged and connects later.
   await checkSourcesAtStart(sources, config, logger).catch(async (error: unknown) => {
     await sources.close();
@@ -185,8 +190,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const hardening = createHardening(services, trustedDocuments);
   metrics?.watch(sources, hardening.slowClients);
   const enforcement = privacyEnforcement(config, services);
-  // Scopes outermost: a field the principal may not use is FORBIDDEN before any privacy decision.
-  const schema = applyFieldAccess(enforcement.transform(buildBaseSchema()));
+  const { schema, variant } = executableSchemas(enforcement);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
@@ -200,7 +204,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   });
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit compiled operations, or graphql-js with C360_EXECUTOR=stock (src/graphql/executor.ts).
-    ...executionOptions(schema, config.executor),
+    ...executionOptions(schema, config.executor, variant),
     // docs/security.md: limits, CSRF prevention, batching off, introspection, suggestions, persisted queries.
     ...hardening.apolloOptions,
     plugins: [
@@ -295,6 +299,46 @@ function onlineMatcher(config: GatewayConfig, logger: Logger): OnlineMatcher | u
 }
 
 /**
+ * The schemas an operation can run on, and which one it runs on: chosen once
+ * per document and kind of caller, kept in the operation plans' LRUs.
+ * Scopes are outermost: a field the principal may not use is FORBIDDEN
+ * before any privacy decision; an operation with no field the caller may be
+ * refused runs on the same schema without the per-field scope checks
+ * (scopePlan). Personal values are decided by the response walk over the
+ * plan of their document (src/privacy/responsePlan.ts, responseWalk.ts),
+ * on a schema whose value resolvers are left as they are and whose objects
+ * carry their owner tag; an operation the walk cannot plan (introspection)
+ * runs on the schema whose every personal field decides itself. `schema` is
+ * the API schema Apollo Server validates and introspects against.
+ */
+function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): { schema: GraphQLSchema; variant: SchemaVariant } {
+  const base = buildBaseSchema();
+  const enforced = enforcement.transform(base);
+  const schema = applyFieldAccess(enforced);
+  const scopes = scopePlan(schema, enforced);
+  if (!enforcement.walked) return { schema, variant: scopes };
+  const walked = enforcement.walked(base);
+  const lean = enforcement.transform(base, walked);
+  const tagged = { checked: withOwnerTags(applyFieldAccess(lean), walked), unchecked: withOwnerTags(lean, walked) };
+  const plans = new ResponsePlans(schema, walked);
+  const variant: SchemaVariant = (request) => {
+    const scoped = scopes(request);
+    const plan = plans.planFor(request.document, request.queryHash, request.operationName);
+    if (plan.kind === 'fallback' || !plan.walk) return scoped;
+    const walk = plan.walk;
+    const { privacy } = request.context as GatewayContext;
+    privacy.walkPending = true;
+    return {
+      key: `walked:${scoped.key}`,
+      schema: scoped.key === 'unchecked' ? tagged.unchecked : tagged.checked,
+      document: plan.document,
+      finish: (result) => decideResponse(result, walk, privacy),
+    };
+  };
+  return { schema, variant };
+}
+
+/**
  * The @pii transform and the audit plugin, or, in benchmark mode with
  * C360_PRIVACY_ENFORCEMENT=off, neither (config refuses `off` otherwise);
  * writes are audited either way.
@@ -306,11 +350,13 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
       'PRIVACY ENFORCEMENT IS OFF: personal fields are released without policy, consent or audit. Benchmarks only.',
     );
     // The classification is still checked: a field must say what it is whether or not it is enforced.
-    return { transform: (schema: GraphQLSchema) => (classifySchema(schema), schema), plugins: [] };
+    return { transform: (schema: GraphQLSchema, _walked?: WalkedFields) => (classifySchema(schema), schema), plugins: [], walked: undefined };
   }
   return {
-    transform: (schema: GraphQLSchema) => applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan }),
+    transform: (schema: GraphQLSchema, walked?: WalkedFields) =>
+      applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan, ...(walked ? { walked } : {}) }),
     plugins: [privacyPlugin()],
+    walked: (schema: GraphQLSchema) => walkedFieldsOf(classifySchema(schema)),
   };
 }
 

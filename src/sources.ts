@@ -12,7 +12,7 @@ import type { ResolutionSettings } from '../connectors/resolution/index.js';
 import { RESOLUTION_CALLS } from '../connectors/resolution/port.js';
 import type { ResolutionPort } from '../connectors/resolution/port.js';
 import { guardPort } from '../connectors/resilience/guardedPort.js';
-import { SourceGuard } from '../connectors/resilience/sourceGuard.js';
+import { SourceGuard, isInProcessAdapter } from '../connectors/resilience/sourceGuard.js';
 import type { SourceCallObserver } from '../connectors/resilience/sourceGuard.js';
 import { createSingleView } from '../connectors/singleview/index.js';
 import { MemorySingleView } from '../connectors/singleview/memory.js';
@@ -203,6 +203,20 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
 
 function guardsOf(config: GatewayConfig, deps: SourceDependencies): Pick<Sources, 'guards' | 'keyLookups'> {
   return { guards: sourceGuards(config, deps), keyLookups: keyLookupGuard(config, deps) };
+}
+
+/**
+ * Guards of sources whose wired adapter answers from process memory skip
+ * the remote policy (SourceGuard.markInProcess): the embedded CRM and
+ * loyalty stores, and with C360_SOURCES=memory every source. Decided on the
+ * adapters actually wired, after any wrapping.
+ */
+export function markInProcessGuards(sources: Sources): void {
+  const adapters: Record<SourceName, unknown> = { singleview: sources.singleView, crm: sources.crm, loyalty: sources.loyalty, resolution: sources.resolution };
+  for (const [source, adapter] of Object.entries(adapters) as Array<[SourceName, unknown]>) {
+    if (isInProcessAdapter(adapter)) sources.guards[source].markInProcess();
+  }
+  if (isInProcessAdapter(sources.singleView)) sources.keyLookups.markInProcess();
 }
 
 function sourceGuards(config: GatewayConfig, deps: SourceDependencies): Record<SourceName, SourceGuard> {

@@ -55,7 +55,9 @@ export type CaptureKey = 'call-centre' | 'me' | 'partner-batch' | 'partner-singl
 export function gatewaySpec(key: string, extra: Record<string, string> = {}, nodeFlags: readonly string[] = []): ServerSpec {
   return {
     key,
-    entry: 'src/main.ts',
+    // The compiled build, as `npm start` runs it (bench/run.ts builds it first when stale).
+    entry: 'dist/src/main.js',
+    compiled: true,
     portVariable: 'C360_PORT',
     // No per-key rate limit: every point drives one key far past the default 1,200 requests a minute.
     env: {
@@ -64,6 +66,8 @@ export function gatewaySpec(key: string, extra: Record<string, string> = {}, nod
       C360_SOURCE_TIMEOUT_MS: '30000',
       C360_BREAKER_THRESHOLD: '1000',
       C360_RATE_LIMIT_PER_MINUTE: '0',
+      // The start's source check waits up to 10 s, not 1 s: on a busy machine dynalite's worker can take longer to answer first.
+      C360_READINESS_TIMEOUT_MS: '10000',
       // The `me` scenario's customer token is signed with this (bench/lib/features.ts).
       C360_JWT_SECRET: BENCH_JWT_SECRET,
       ...extra,
@@ -85,17 +89,21 @@ export function serverFor(variant: Variant, latencyMs: number, capturesFile: str
       return gatewaySpec('gateway-floor');
     case 'gateway-memory-jit':
       return gatewaySpec('gateway-memory-jit', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' });
+    case 'gateway-memory-single-id':
+      return gatewaySpec('gateway-memory-jit', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' });
     case 'gateway-memory-stock':
       return gatewaySpec('gateway-memory-stock', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_EXECUTOR: 'stock' });
     case 'gateway-privacy-off':
-      return gatewaySpec('gateway-privacy-off', { C360_BENCHMARK_MODE: 'true', C360_PRIVACY_ENFORCEMENT: 'off' });
+      return gatewaySpec('gateway-privacy-off', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_PRIVACY_ENFORCEMENT: 'off' });
     case 'direct':
       return { key: `direct@${latencyMs}`, entry: 'bench/baselines/direct.ts', portVariable: 'PORT', env: { C360_DATA_DIR: 'memory', ...latencyEnv(latencyMs) } };
     case 'bare-apollo':
+    case 'bare-apollo-floor':
     case 'bare-apollo-no-cache-control':
     case 'bare-apollo-jit': {
-      const mode = variant === 'bare-apollo' ? 'stock' : variant === 'bare-apollo-jit' ? 'jit' : 'no-cache-control';
-      return { key: variant, entry: 'bench/baselines/apollo.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
+      const mode = variant === 'bare-apollo' || variant === 'bare-apollo-floor' ? 'stock' : variant === 'bare-apollo-jit' ? 'jit' : 'no-cache-control';
+      // The floor's `{ __typename }` runs on the same stock server as the scenarios' requests.
+      return { key: variant === 'bare-apollo-floor' ? 'bare-apollo' : variant, entry: 'bench/baselines/apollo.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
     }
     case 'bare-route':
       return { key: variant, entry: 'bench/baselines/route.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile } };
@@ -117,6 +125,8 @@ export function targetFor(variant: Variant, key: CaptureKey, request: GraphQLReq
         return { url: `${server.url}/route/${key}`, method: 'POST', headers: json, bodies: graphqlBodies(request!) };
       case 'direct':
         return { url: `${server.url}/direct`, method: 'POST', headers: json, body: JSON.stringify(request!.direct) };
+      case 'bare-apollo-floor':
+        return { url: `${server.url}/graphql`, method: 'POST', headers: json, body: JSON.stringify({ query: '{ __typename }' }) };
       case 'gateway-floor':
         // The least a request through the gateway costs: the same HTTP, key check, limits and telemetry, no source call.
         return { url: `${server.url}/graphql`, method: 'POST', headers: { ...json, ...request!.headers }, body: JSON.stringify({ query: '{ __typename }' }) };
@@ -163,6 +173,9 @@ function wantedPoints(scenario: ScenarioName): Wanted[] {
         at16('gateway-memory-jit', 'call-centre'),
         at16('gateway-memory-stock', 'call-centre'),
         at16('gateway-privacy-off', 'call-centre'),
+        // Issue 18: what a request that does nothing costs, against a bare Apollo Server doing nothing.
+        at16('gateway-floor', 'call-centre'),
+        at16('bare-apollo-floor', 'call-centre'),
       ];
     case 'me':
       // The direct baseline's reads are the call-centre's (one customer and its events page): see call-centre.
@@ -176,6 +189,9 @@ function wantedPoints(scenario: ScenarioName): Wanted[] {
         once('bare-apollo', 'partner-batch'),
         once('bare-route', 'partner-batch'),
         every('gateway-single-id', 'partner-single', LATENCIES, [1]),
+        // Issue 18: the gateway's own per-item cost, without dynalite's.
+        every('gateway-memory-jit', 'partner-batch', [0], [1, COMPARISON_CONNECTIONS]),
+        every('gateway-memory-single-id', 'partner-single', [0], [1]),
       ];
     case 'track':
       return [
@@ -202,6 +218,15 @@ function ownServer(spec: ServerSpec, variant: Variant, scenario: ScenarioName): 
   return variant === 'gateway' ? { ...spec, key: `${spec.key}/${scenario}` } : spec;
 }
 
+/**
+ * BENCH_VARIANTS (comma-separated variant names) keeps only those variants:
+ * for quick comparisons while working; a filtered run never rewrites bench/README.md.
+ */
+export function variantFilter(env: NodeJS.ProcessEnv = process.env): ((variant: Variant) => boolean) | undefined {
+  const names = (env.BENCH_VARIANTS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  return names.length > 0 ? (variant) => names.includes(variant) : undefined;
+}
+
 /** Every point of the chosen scenarios; a point whose request this build cannot make is a skip with its reason. */
 export function planPoints(
   scenarios: readonly ScenarioName[],
@@ -212,8 +237,10 @@ export function planPoints(
 ): { points: Point[]; skipped: Skip[] } {
   const points: Point[] = [];
   const skipped: Skip[] = [];
+  const keep = variantFilter();
   for (const scenario of scenarios) {
     for (const wanted of wantedPoints(scenario)) {
+      if (keep && !keep(wanted.variant)) continue;
       const request = requests[wanted.key];
       // Raw writes need no gateway feature: they are measured even before `track` exists.
       if (!request && wanted.variant !== 'raw-writes') {

@@ -9,13 +9,13 @@ import type { CaptureKey } from './plan.js';
 import { ROOT, startServer } from './servers.js';
 
 /**
- * `npm run bench -- profile [call-centre|call-centre-memory|partner-batch|me|track ...]`:
+ * `npm run bench -- profile [call-centre|call-centre-memory|partner-batch|partner-batch-memory|me|track ...]`:
  * the gateway under load with `--cpu-prof`, one process per scenario, and a
  * summary of where its CPU time went (self time by package and by function)
  * in bench/results/profile-<scenario>.json. The .cpuprofile files stay in
  * bench/results/profiles/ (not committed) for Chrome DevTools.
  */
-const PROFILES = ['call-centre', 'call-centre-memory', 'partner-batch', 'me', 'track'] as const;
+const PROFILES = ['call-centre', 'call-centre-memory', 'partner-batch', 'partner-batch-memory', 'me', 'track'] as const;
 type ProfileName = (typeof PROFILES)[number];
 const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_DURATION ?? 8);
 
@@ -55,7 +55,7 @@ export async function runProfile(names: readonly string[]): Promise<void> {
       const dir = join(ROOT, 'bench/results/profiles', name);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      const memory = name === 'call-centre-memory';
+      const memory = name.endsWith('-memory');
       const spec = gatewaySpec(name, memory ? { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' } : {}, ['--cpu-prof', '--cpu-prof-dir', dir]);
       const server = await startServer(spec);
       let requestsPerSecond = 0;
@@ -64,7 +64,7 @@ export async function runProfile(names: readonly string[]): Promise<void> {
       let stopped = 0;
       try {
         const { requests, skips } = buildRequests(await detectFeatures(server.url), demo);
-        const key: CaptureKey = memory ? 'call-centre' : (name as CaptureKey);
+        const key = (memory ? name.slice(0, -'-memory'.length) : name) as CaptureKey;
         const request = requests[key];
         if (!request) {
           log(`SKIPPED profile ${name}: ${skips.get(key) ?? 'no request'}`);

@@ -30,6 +30,8 @@ export interface BenchResults {
   /** What the harness noticed: baselines that did not match, servers that failed. */
   readonly notes: readonly string[];
   readonly elapsedSeconds: number;
+  /** `npm start` to /readyz 200 on a data dir already loaded (a whole run only). */
+  readonly startup?: { readonly runsMs: readonly number[]; readonly medianMs: number };
 }
 
 export function findPoint(results: BenchResults, scenario: ScenarioName, variant: Variant, latencyMs: number, connections: number): PointResult | undefined {

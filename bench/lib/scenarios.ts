@@ -17,7 +17,9 @@ export type Variant =
   | 'gateway-memory-jit'
   | 'gateway-memory-stock'
   | 'gateway-privacy-off'
+  | 'gateway-memory-single-id'
   | 'gateway-floor'
+  | 'bare-apollo-floor'
   | 'raw-writes'
   | 'bare-apollo-no-cache-control'
   | 'bare-apollo-jit';
@@ -31,8 +33,10 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   'gateway-single-id': 'c360, same selection, one id',
   'gateway-memory-jit': 'c360, sources from memory, graphql-jit',
   'gateway-memory-stock': 'c360, sources from memory, graphql-js',
-  'gateway-privacy-off': 'c360, privacy enforcement off',
+  'gateway-privacy-off': 'c360, sources from memory, privacy enforcement and audit off',
+  'gateway-memory-single-id': 'c360, sources from memory, same selection, one id',
   'gateway-floor': 'c360, no-op `{ __typename }`, same key',
+  'bare-apollo-floor': 'bare Apollo Server (stock), `{ __typename }`',
   'raw-writes': 'raw PutItem to dynalite',
   'bare-apollo-no-cache-control': 'bare Apollo, cache control off',
   'bare-apollo-jit': 'bare Apollo, cache control off + graphql-jit',

@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** A process the harness measures: the gateway (src/main.ts) or a baseline (bench/baselines/*.ts). */
+/** A process the harness measures: the gateway (dist/src/main.js, as `npm start` runs it) or a baseline (bench/baselines/*.ts). */
 export interface ServerSpec {
   /** Groups the points that run against one start of this server. */
   readonly key: string;
@@ -18,6 +18,8 @@ export interface ServerSpec {
   readonly portVariable: 'C360_PORT' | 'PORT';
   /** Extra Node flags, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** Plain JavaScript (the compiled gateway, dist/): run without tsx, as `npm start` does. */
+  readonly compiled?: boolean;
 }
 
 export interface RunningServer {
@@ -40,7 +42,8 @@ export async function freePort(): Promise<number> {
 /** Starts the server as a child process and waits until GET /healthz answers 200. */
 export async function startServer(spec: ServerSpec, timeoutMs = 120_000): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), '--import', 'tsx', spec.entry], {
+  const loader = spec.compiled ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), ...loader, spec.entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -93,4 +96,56 @@ function rssMiB(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Compiles the gateway when dist/ is missing or stale, as `npm start`'s prestart does; the benchmark measures the compiled build. */
+export function buildGateway(): void {
+  const built = spawnSync(process.execPath, ['scripts/buildServer.ts', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`the server build failed (exit ${built.status})`);
+}
+
+/**
+ * `npm start` until /readyz answers 200, on a data dir whose demo data a
+ * first start has already loaded: what a restart costs (a deploy, a crash).
+ * `runs` timed starts after the loading one; the process is stopped after each.
+ */
+export async function measureStartup(env: Readonly<Record<string, string>>, dataDir: string, runs = 3): Promise<{ runsMs: number[]; medianMs: number }> {
+  rmSync(dataDir, { recursive: true, force: true });
+  const once = async (): Promise<number> => {
+    const port = await freePort();
+    const started = performance.now();
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, C360_DATA_DIR: dataDir, C360_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    const stderr: string[] = [];
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}: ${stderr.join('').slice(-1000)}`);
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return Math.round(performance.now() - started);
+        } catch {
+          // not listening yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('npm start did not become ready within 120 s');
+    } finally {
+      // npm runs the gateway as its child (exec in the script): stop the whole group.
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        process.kill(-child.pid!, 'SIGTERM');
+      });
+    }
+  };
+  await once(); // loads the demo data into the data dir
+  const runsMs: number[] = [];
+  for (let i = 0; i < runs; i++) runsMs.push(await once());
+  const sorted = [...runsMs].sort((a, b) => a - b);
+  return { runsMs, medianMs: sorted[Math.floor(sorted.length / 2)]! };
 }

@@ -47,3 +47,27 @@ describe('source guard', () => {
     expect(g.circuit).toBe('closed');
   });
 });
+
+describe('source guard of an in-process adapter (markInProcess)', () => {
+  it('sets no deadline, retries nothing and never opens its circuit, but still reports failures as SourceError', async () => {
+    const g = guard({ breakerThreshold: 1 });
+    g.markInProcess();
+    // Past the 100 ms deadline a remote call would have: an in-process answer is waited for.
+    expect(await call(g, answersAfter(150))).toEqual({ ok: 'answer' });
+    let attempts = 0;
+    const failing = () => {
+      attempts++;
+      return Promise.reject(new Error('store bug'));
+    };
+    expect(await call(g, failing)).toEqual({ failure: 'unavailable' });
+    expect(await call(g, failing)).toEqual({ failure: 'unavailable' });
+    expect(attempts).toBe(2);
+    expect(g.circuit).toBe('closed');
+  });
+
+  it('keeps the whole policy when latency is injected (benchmarks measure the remote path)', async () => {
+    const g = new SourceGuard({ source: 'test', timeoutMs: 50, retries: 0, breakerThreshold: 5, halfOpenAfterMs: 60_000, tracer: trace.getTracer('test'), injectedLatencyMs: 10 });
+    g.markInProcess();
+    expect(await call(g, answersAfter(200))).toEqual({ failure: 'timeout' });
+  });
+});

@@ -71,6 +71,9 @@ type Outcome = 'ok' | 'timeout' | 'circuit_open' | 'overloaded' | 'error';
  */
 const SOURCE_SHARE_OF_DEADLINE = 0.5;
 
+/** The signal of an in-process call: there is no deadline to run out. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** An attempt whose deadline ran out mostly before it reached the source. */
 class DeadlineSpentWaiting extends Error {
   override readonly name = 'DeadlineSpentWaiting';
@@ -90,6 +93,8 @@ export class SourceGuard {
   private readonly reads: IPolicy;
   private readonly writes: IPolicy;
   private readonly breaker;
+  /** Set by markInProcess: the adapter answers from this process's memory. */
+  private inProcess = false;
 
   constructor(options: SourceGuardOptions) {
     this.options = options;
@@ -120,6 +125,20 @@ export class SourceGuard {
   }
 
   /**
+   * The port's adapter answers from this process's memory (the embedded CRM
+   * and loyalty stores, the memory single view, the embedded resolution
+   * engine over it): a call has no connection to lose and nothing to wait
+   * for, so it skips what only a remote source needs — the deadline's timer,
+   * retries, the bulkhead and the breaker — and keeps the span and the
+   * SourceError an adapter's failure becomes. Injected latency (benchmarks)
+   * keeps the whole policy. Called once, when the gateway is assembled,
+   * for the adapter that is actually wired (src/sources.ts, inProcessAdapter).
+   */
+  markInProcess(): void {
+    if ((this.options.injectedLatencyMs ?? 0) === 0) this.inProcess = true;
+  }
+
+  /**
    * Runs `task` under the policy. It gets the attempt's abort signal and the
    * trace context of the call's span, which an HTTP adapter sends on
    * (`traceparent`) so the source's own spans join the request's trace.
@@ -138,8 +157,9 @@ export class SourceGuard {
       parent,
     );
     const traceContext = trace.setSpan(parent, span);
-    let attempts = 0;
     const started = performance.now();
+    if (this.inProcess) return this.runInProcess(span, traceContext, call, started, task);
+    let attempts = 0;
     const policy = call.idempotent ? this.reads : this.writes;
     try {
       const result = await policy.execute(async ({ signal }) => {
@@ -167,6 +187,20 @@ export class SourceGuard {
     }
   }
 
+  private async runInProcess<T>(span: Span, traceContext: Context, call: SourceCall, started: number, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
+    try {
+      const result = await task(NEVER_ABORTED, traceContext);
+      this.finish(span, 'ok', 1);
+      this.options.observer?.(this.source, call, undefined, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      const failure = this.toSourceError(error);
+      this.finish(span, outcomeOf(failure), 1, failure.message);
+      this.options.observer?.(this.source, call, failure.failure, (performance.now() - started) / 1000);
+      throw failure;
+    }
+  }
+
   private toSourceError(error: unknown): SourceError {
     if (error instanceof SourceError) return error;
     if (error instanceof TaskCancelledError) {
@@ -185,12 +219,22 @@ export class SourceGuard {
   }
 
   private finish(span: Span, outcome: Outcome, attempts: number, message?: string): void {
+    if (!span.isRecording()) return;
     span.setAttribute('c360.source.outcome', outcome);
     span.setAttribute('c360.source.attempts', attempts);
     if (outcome === 'ok') span.setStatus({ code: SpanStatusCode.OK });
     else span.setStatus({ code: SpanStatusCode.ERROR, message });
     span.end();
   }
+}
+
+/**
+ * An adapter that answers from this process's memory says so with
+ * `inProcess: true`; a wrapper around it (a test's fault injection, a
+ * fallback) does not, and keeps the remote policy.
+ */
+export function isInProcessAdapter(port: unknown): boolean {
+  return typeof port === 'object' && port !== null && (port as { inProcess?: unknown }).inProcess === true;
 }
 
 function circuitStatus(state: CircuitState): CircuitStatus {

@@ -1,4 +1,5 @@
 import type { CallOptions } from '../resilience/callOptions.js';
+import { isInProcessAdapter } from '../resilience/sourceGuard.js';
 import type { EraseOutcome } from '../shared/erasure.js';
 import type { IdentityKey } from '../../src/domain/index.js';
 import type { SingleViewPort } from '../singleview/port.js';
@@ -16,6 +17,11 @@ const MAX_MERGE_HOPS = 8;
  */
 export class EmbeddedResolution implements ResolutionPort {
   constructor(private readonly singleView: SingleViewPort) {}
+
+  /** In process when the single view it reads is (the memory one); over embedded dynalite it waits on HTTP. */
+  get inProcess(): boolean {
+    return isInProcessAdapter(this.singleView);
+  }
 
   async resolve(keys: readonly IdentityKey[], options?: CallOptions): Promise<Array<string | null | Error>> {
     const holders = await this.singleView.customerIdsByIdentity(keys, options);

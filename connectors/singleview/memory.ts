@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError } from '../resilience/sourceError.js';
+import { TrustedRecords } from '../shared/trustedRecords.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
@@ -16,8 +18,6 @@ import {
   idempotencyItemSchema,
   mergeLinkSchema,
   suppressionItemSchema,
-  parseItem,
-  parseOrThrow,
 } from './schemas.js';
 import { identityIndexKey } from '../../src/domain/index.js';
 
@@ -38,11 +38,14 @@ const MOVE_PAGE = 200;
 /**
  * The single view in process memory, for benchmarks (`C360_SOURCES=memory`):
  * it takes the data work out of a measurement and leaves the gateway's own.
- * Same port, same contract suite as the DynamoDB adapter, and the same zod
- * checks on every item it hands out, so it costs what validation costs there.
- * Nothing is persisted; every answer is a fresh copy, as from a real store.
+ * Same port, same contract suite as the DynamoDB adapter. A trusted
+ * in-process store: every item is copied in when written and checked against
+ * the same zod schemas once (connectors/shared/trustedRecords.ts); reads hand
+ * out that frozen record without copying or re-parsing it. Nothing is persisted.
  */
 export class MemorySingleView implements SingleViewPort {
+  /** Answers from process memory: its guard skips the remote policy (SourceGuard.markInProcess). */
+  readonly inProcess = true;
   private readonly customers = new Map<string, Item>();
   private readonly identityIndex = new Map<string, Item>();
   /** Each customer's event items, sorted by sort key (`occurredAt#id`). */
@@ -59,11 +62,13 @@ export class MemorySingleView implements SingleViewPort {
   private suppressionKeyFingerprint: string | undefined;
   private readonly mergeSuggestions = new Map<string, Item>();
   private loadMarker: LoadMarker | undefined;
+  private readonly mergeLinks = new WeakMap<Item, MergeLink | Error>();
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
-    for (const customer of items.customers) this.customers.set(String(customer.id), customer);
-    for (const entry of items.identities) this.identityIndex.set(String(entry.key), entry);
-    for (const event of items.events) insertSorted(this.timelines, event.customerId, { ...event, sk: eventSortKey(event.occurredAt, event.id) });
+    // Checked as they are loaded, like every later write: reads never parse again.
+    for (const customer of items.customers) this.customers.set(String(customer.id), validated(customerItemSchema, { ...customer }));
+    for (const entry of items.identities) this.identityIndex.set(String(entry.key), validated(identityIndexItemSchema, { ...entry }));
+    for (const event of items.events) insertSorted(this.timelines, event.customerId, validated(eventItemSchema, { ...event, sk: eventSortKey(event.occurredAt, event.id) }));
   }
 
   async getCustomers(ids: readonly string[], _options?: CallOptions): Promise<Array<CustomerRecord | null | Error>> {
@@ -76,8 +81,18 @@ export class MemorySingleView implements SingleViewPort {
   async getMergeLinks(ids: readonly string[], _options?: CallOptions): Promise<Array<MergeLink | null | Error>> {
     return ids.map((id) => {
       const item = this.customers.get(id);
-      return item ? parseItem(mergeLinkSchema, { id: item.id, mergedInto: item.mergedInto }) : null;
+      return item ? this.mergeLinkOf(item) : null;
     });
+  }
+
+  /** A customer item's merge link (the DynamoDB adapter's projected read), kept beside the item like its record. */
+  private mergeLinkOf(item: Item): MergeLink | Error {
+    let link = this.mergeLinks.get(item);
+    if (!link) {
+      link = parseItem(mergeLinkSchema, { id: item.id, mergedInto: item.mergedInto });
+      this.mergeLinks.set(item, link);
+    }
+    return link;
   }
 
   async customerIdsByIdentity(keys: readonly IdentityKey[], _options?: CallOptions): Promise<Array<string | null | Error>> {
@@ -95,7 +110,8 @@ export class MemorySingleView implements SingleViewPort {
     const wanted = query.first + 1;
     const events: EventRecord[] = [];
     const timeline = this.timelines.get(customerId) ?? [];
-    for (const item of newestFirst ? [...timeline].reverse() : timeline) {
+    for (let i = 0; i < timeline.length; i++) {
+      const item = timeline[newestFirst ? timeline.length - 1 - i : i]!;
       const sk = String(item.sk);
       if (sk === after || (lower !== undefined && sk < lower) || (upper !== undefined && sk > upper)) continue;
       if (query.types && query.types.length > 0 && !query.types.includes(String(item.type))) continue;
@@ -120,7 +136,7 @@ export class MemorySingleView implements SingleViewPort {
   /** As the DynamoDB adapter: one item per customer, naming only that customer; an oversized record fails alone. */
   async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
     return records.map((record) => {
-      const items = auditItems(record);
+      const items = memoryAuditItems(record);
       if (items.some((entry) => entry.bytes > MAX_AUDIT_ITEM_BYTES)) {
         return new SourceError('singleview', 'rejected', 'an audit item is over the 400 KB item limit');
       }
@@ -148,7 +164,7 @@ export class MemorySingleView implements SingleViewPort {
 
   async createCustomer(record: CustomerRecord, _options?: CallOptions): Promise<WriteOutcome> {
     if (this.customers.has(record.id)) return 'conflict';
-    this.customers.set(record.id, copy(record));
+    this.customers.set(record.id, validated(customerItemSchema, copy(record)));
     return 'written';
   }
 
@@ -156,7 +172,7 @@ export class MemorySingleView implements SingleViewPort {
     const stored = this.customers.get(record.id);
     // A missing version counts as 0, and a replace never brings back an erased customer.
     if (!stored || Number(stored.version ?? 0) !== expectedVersion) return 'conflict';
-    this.customers.set(record.id, copy(record));
+    this.customers.set(record.id, validated(customerItemSchema, copy(record)));
     return 'written';
   }
 
@@ -180,7 +196,7 @@ export class MemorySingleView implements SingleViewPort {
   }
 
   async putEvent(event: EventRecord, _options?: CallOptions): Promise<void> {
-    insertSorted(this.timelines, event.customerId, { ...copy(event), sk: eventSortKey(event.occurredAt, event.id) });
+    insertSorted(this.timelines, event.customerId, validated(eventItemSchema, { ...copy(event), sk: eventSortKey(event.occurredAt, event.id) }));
   }
 
   async putEvents(events: readonly EventRecord[], options?: CallOptions): Promise<void> {
@@ -407,7 +423,7 @@ export class MemorySingleView implements SingleViewPort {
 
   async bulkLoad(load: BulkLoad): Promise<void> {
     for (const customer of load.customers) {
-      this.customers.set(customer.id, copy(customer));
+      this.customers.set(customer.id, validated(customerItemSchema, copy(customer)));
       for (const identity of customer.identities) {
         this.identityIndex.set(identityIndexKey(identity), { key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value });
       }
@@ -417,6 +433,24 @@ export class MemorySingleView implements SingleViewPort {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * A record's items as auditItems makes them, without turning its fields
+ * into JSON where that is not needed: a record on one customer's trail whose
+ * fields name no other customer (every read record) is stored with its
+ * fields as they are (the item schema takes either form), and its size is
+ * bounded from above by its strings' lengths (at most 3 bytes of UTF-8 per
+ * UTF-16 unit, plus the JSON around each); only a record that bound puts near
+ * the limit is measured exactly.
+ */
+function memoryAuditItems(record: AuditRecordModel): Array<{ readonly item: Record<string, unknown>; readonly bytes: number }> {
+  if (record.customerIds.length !== 1 || record.fields.some((field) => field.customerId)) return auditItems(record);
+  let bound = 4096 + (record.detail ? JSON.stringify(record.detail).length * 3 : 0);
+  for (const field of record.fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 64;
+  if (bound > MAX_AUDIT_ITEM_BYTES) return auditItems(record);
+  const customerId = record.customerIds[0]!;
+  return [{ item: { ...record, customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];
 }
 
 /** Same key space as the DynamoDB adapter: identity types are upper-case words, so `MATCH#…` never collides. */
@@ -461,3 +495,19 @@ function firstIndex(items: readonly Item[], from: (sk: string) => boolean): numb
   return low;
 }
 
+/** Parsed once per stored item, frozen, handed out as is (connectors/shared/trustedRecords.ts). */
+const records = new TrustedRecords('singleview');
+
+function parseItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> | Error {
+  return records.read(schema, item);
+}
+
+/** Checks an item as it is stored (its record is kept for reads); a malformed one is stored and answers as malformed. */
+function validated(schema: z.ZodType, item: Item): Item {
+  records.read(schema, item);
+  return item;
+}
+
+function parseOrThrow<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
+  return records.readOrThrow(schema, item);
+}

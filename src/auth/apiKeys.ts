@@ -90,6 +90,8 @@ type CachedRecord = { readonly record: ApiKeyRecord | null; readonly until: numb
 export class ApiKeyAuthenticator {
   private readonly known: LRUCache<string, CachedRecord>;
   private readonly unknown: LRUCache<string, CachedRecord>;
+  /** The principal of each cached record, made once: requests of one key share it (and the operation plans keyed by it). */
+  private readonly principals = new WeakMap<ApiKeyRecord, Principal>();
   /** Lookups under way: a burst of requests with one uncached key costs one read, not one each. */
   private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
@@ -144,7 +146,9 @@ export class ApiKeyAuthenticator {
     if (record.demo && !this.options.allowDemoKeys) return { status: 'invalid', reason: 'demo keys work only in embedded demo mode' };
     if (record.revoked) return { status: 'invalid', reason: 'API key revoked' };
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.clock()) return { status: 'invalid', reason: 'API key expired' };
-    return { status: 'valid', principal: principalOf(record) };
+    let principal = this.principals.get(record);
+    if (!principal) this.principals.set(record, (principal = principalOf(record)));
+    return { status: 'valid', principal };
   }
 
   private fresh(keyId: string): CachedRecord | undefined {

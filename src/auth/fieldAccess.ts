@@ -1,6 +1,8 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver } from 'graphql';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
+import type { SchemaVariant } from '../graphql/executor.js';
+import { PlanCache, selectedCoordinates } from '../graphql/operationPlan.js';
 import type { GatewayContext } from '../context.js';
 import { forbidden } from '../errors.js';
 import { isWriteOutcome } from '../models.js';
@@ -125,6 +127,55 @@ export function applyFieldAccess(
       return { ...fieldConfig, resolve: checkedResolver(fieldConfig.resolve ?? defaultFieldResolver, rule ?? { scope: null }, typeScope, fieldName) };
     },
   });
+}
+
+/**
+ * Whether the principal may use the field, decided from the table alone —
+ * what the checked resolver enforces, without its one exception (a write's
+ * echo of its own outcome, which the resolver lets through at run time).
+ * The operation plan uses it: an operation whose every field this allows
+ * needs no check per field (src/graphql/operationPlan.ts).
+ */
+export function mayUseField(
+  typeName: string,
+  fieldName: string,
+  principal: Pick<Principal, 'kind' | 'scopes'>,
+  table: Readonly<Record<string, FieldAccess>> = FIELD_ACCESS,
+  types: Readonly<Record<string, TypeAccess>> = TYPE_ACCESS,
+): boolean {
+  const rule = table[`${typeName}.${fieldName}`];
+  const type = types[typeName];
+  const typeScope = type && !type.open?.includes(fieldName) ? type.scope : null;
+  if (rule?.principals && !rule.principals.includes(principal.kind)) return false;
+  if (typeScope !== null && !principal.scopes.has(typeScope)) return false;
+  return !rule?.scope || principal.scopes.has(rule.scope);
+}
+
+/**
+ * Scopes decided once per operation: the first time a document and
+ * operation runs for a kind of principal with a set of scopes, every field it
+ * can select is looked up in the table (mayUseField) and the answer kept.
+ * When all are allowed — every request of a well-behaved client — it runs on
+ * `unchecked`, the same schema without the per-field check; otherwise on
+ * `checked`, where each field refuses itself (FORBIDDEN) as before.
+ */
+export function scopePlan(checked: GraphQLSchema, unchecked: GraphQLSchema): SchemaVariant {
+  const plans = new PlanCache<boolean>();
+  const signatures = new WeakMap<Principal, string>();
+  const CHECKED = { key: 'checked', schema: checked };
+  const UNCHECKED = { key: 'unchecked', schema: unchecked };
+  return ({ document, queryHash, operationName, context }) => {
+    const { principal } = context as GatewayContext;
+    let signature = signatures.get(principal);
+    if (signature === undefined) {
+      signature = `${principal.kind}|${[...principal.scopes].sort().join(',')}`;
+      signatures.set(principal, signature);
+    }
+    const allowed = plans.get(`${queryHash}:${operationName ?? ''}:${signature}`, () =>
+      selectedCoordinates(checked, document, operationName).every(([type, field]) => mayUseField(type, field, principal)),
+    );
+    return allowed ? UNCHECKED : CHECKED;
+  };
 }
 
 function checkedResolver(

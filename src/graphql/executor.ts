@@ -16,8 +16,26 @@ type ExecutorGateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
  */
 export const COMPILED_OPERATION_CACHE_SIZE = 1_000;
 
+/**
+ * Which executable schema runs a request, and under which key its compiled
+ * operation is kept: chosen per request from the operation plan (src/server.ts).
+ * Every variant has the same types as the API schema; they differ in resolvers.
+ */
+export type SchemaVariant = (request: { readonly document: DocumentNode; readonly queryHash: string; readonly operationName: string | null; readonly context: unknown }) => ChosenVariant;
+
+export interface ChosenVariant {
+  readonly key: string;
+  readonly schema: GraphQLSchema;
+  /** The document to run, when the plan changed it (the same for every request of one document and variant key). */
+  readonly document?: DocumentNode;
+  /** A step every result passes through before Apollo Server sees it (the privacy walk). */
+  readonly finish?: (result: ExecutionResult) => ExecutionResult | Promise<ExecutionResult>;
+}
+
 export interface JitExecutorOptions {
   readonly cacheSize?: number;
+  /** Default: the schema given, for every request. */
+  readonly variant?: SchemaVariant;
 }
 
 /** Counts for tests and benchmarks: how often an operation was compiled or reused. */
@@ -41,15 +59,16 @@ export interface JitExecutorStats {
 export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOptions = {}): ExecutorGateway & { stats: JitExecutorStats } {
   const compiled = new LRUCache<string, CompiledQuery | ExecutionResult>({ max: options.cacheSize ?? COMPILED_OPERATION_CACHE_SIZE });
   const stats: JitExecutorStats = { compiled: 0, reused: 0 };
-  const compiledFor = (document: DocumentNode, queryHash: string, operationName: string | null) => {
+  const variantOf: SchemaVariant = options.variant ?? (() => ({ key: '', schema }));
+  const compiledFor = (document: DocumentNode, queryHash: string, operationName: string | null, variant: ChosenVariant) => {
     // queryHash is the SHA-256 of the document text; one document can hold several operations.
-    const key = `${queryHash}:${operationName ?? ''}`;
+    const key = `${queryHash}:${operationName ?? ''}:${variant.key}`;
     const cached = compiled.get(key);
     if (cached) {
       stats.reused += 1;
       return cached;
     }
-    const fresh = compileQuery(schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+    const fresh = compileQuery(variant.schema, variant.document ?? document, operationName ?? undefined, { disablingCapturingStackErrors: true });
     compiled.set(key, fresh);
     stats.compiled += 1;
     return fresh;
@@ -59,16 +78,18 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
     async load() {
       return {
         executor: async (request) => {
-          const operation = compiledFor(request.document, request.queryHash, request.operationName);
+          const variant = variantOf({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
+          const operation = compiledFor(request.document, request.queryHash, request.operationName, variant);
           // A document that cannot be compiled comes back as its errors, as graphql-js would answer it.
           if (!isCompiledQuery(operation)) return withGraphQLErrors(operation);
           const result = await operation.query({}, request.context, request.request.variables ?? {});
           // No data at all means the variables did not coerce. graphql-js words those errors the
           // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case.
           if (result.data === undefined) {
-            return execute({ schema, document: request.document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables });
+            const document = variant.document ?? request.document;
+            return finished(execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables }), variant);
           }
-          return withGraphQLErrors(result);
+          return finished(withGraphQLErrors(result), variant);
         },
       };
     },
@@ -80,6 +101,11 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
       compiled.clear();
     },
   };
+}
+
+async function finished(result: ExecutionResult | Promise<ExecutionResult>, variant: ChosenVariant): Promise<ExecutionResult> {
+  const settled = await result;
+  return variant.finish ? variant.finish(settled) : settled;
 }
 
 /**
@@ -106,9 +132,41 @@ function rebuiltError(error: GraphQLError): GraphQLError {
 }
 
 /**
- * The part of Apollo Server's options that chooses the executor: the schema
- * itself for graphql-js (`stock`), or the graphql-jit executor over it.
+ * graphql-js's own `execute` through the same hook, so that a request runs
+ * against the schema variant its operation plan chose, as with graphql-jit.
  */
-export function executionOptions(schema: GraphQLSchema, kind: ExecutorKind): { schema: GraphQLSchema } | { gateway: ExecutorGateway } {
-  return kind === 'jit' ? { gateway: jitExecutorGateway(schema) } : { schema };
+export function stockExecutorGateway(schema: GraphQLSchema, variant: SchemaVariant): ExecutorGateway {
+  return {
+    async load() {
+      return {
+        executor: async (request) => {
+          const chosen = variant({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
+          const result = execute({
+            schema: chosen.schema,
+            document: chosen.document ?? request.document,
+            operationName: request.operationName,
+            contextValue: request.context,
+            variableValues: request.request.variables,
+          });
+          return finished(result, chosen);
+        },
+      };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return () => {};
+    },
+    async stop() {},
+  };
+}
+
+/**
+ * The part of Apollo Server's options that chooses the executor: the schema
+ * itself for graphql-js (`stock`), or the graphql-jit executor over it. With
+ * a variant (the operation plan's choice of schema per request), graphql-js
+ * runs through the executor hook too.
+ */
+export function executionOptions(schema: GraphQLSchema, kind: ExecutorKind, variant?: SchemaVariant): { schema: GraphQLSchema } | { gateway: ExecutorGateway } {
+  if (kind === 'jit') return { gateway: jitExecutorGateway(schema, variant ? { variant } : {}) };
+  return variant ? { gateway: stockExecutorGateway(schema, variant) } : { schema };
 }

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { Lexer, Source, TokenKind } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
 import type { OperationLimits } from '../config.js';
 import type { GatewayContext } from '../context.js';
@@ -57,16 +58,21 @@ function rejectAs(limit: OperationLimitName, max: number) {
 /**
  * Counts the document's tokens with graphql-js's lexer before anything parses
  * it, so an oversized document costs one linear scan. A lexing error is left
- * to the parser, which reports it with its position.
+ * to the parser, which reports it with its position. A document within the
+ * limit is remembered by its hash (an LRU), so a client's fixed set of
+ * operations is counted once each.
  */
 export function tokenLimitPlugin(max: number): ApolloServerPlugin<GatewayContext> {
+  const within = new LRUCache<string, true>({ max: 1_000 });
   return {
     async requestDidStart() {
       return {
-        async didResolveSource({ source }) {
+        async didResolveSource({ source, queryHash }) {
+          if (within.has(queryHash)) return;
           if (countTokens(source, max) > max) {
             throw refusal(queryTooComplex(`Token limit of ${max} exceeded.`, 'tokens', max));
           }
+          within.set(queryHash, true);
         },
       };
     },

@@ -1,5 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, visit } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import type { GatewayContext } from '../context.js';
 import { queryTooComplex } from '../errors.js';
@@ -26,33 +29,76 @@ function itemsAsked(args: Record<string, unknown>): number {
   return 1;
 }
 
+/** Operations whose cost is kept: as many as the compiled operations (src/graphql/executor.ts). */
+const COST_CACHE_SIZE = 1_000;
+
+/** A cost, or why it could not be computed (undefined: left to execution; 'budget': past the node budget). */
+type CostOutcome = number | 'budget' | undefined;
+
 /**
  * Refuses an operation whose cost is over `max` once its variables are known
  * (a validation rule cannot see them, and `first: $n` needs them). Variables
  * that do not coerce are left to execution, which refuses them before any
  * resolver runs.
+ *
+ * The cost depends on the document, the operation and only those variables
+ * that weigh a list (`first`, the length of `ids`) or skip a selection
+ * (`@skip`/`@include`); it is computed once per document, operation and
+ * values of those, and kept (an LRU): a call-centre screen asking for
+ * customer after customer is weighed once.
  */
 export function queryCostPlugin(max: number): ApolloServerPlugin<GatewayContext> {
+  const costs = new LRUCache<string, { outcome: CostOutcome }>({ max: COST_CACHE_SIZE });
+  const weighing = new WeakMap<DocumentNode, readonly string[]>();
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, operationName, request }) {
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: operationName ?? undefined,
-              variables: request.variables ?? {},
-              estimators: [listWeightEstimator],
-            });
-          } catch (error) {
-            if ((error as Error).message === NODE_BUDGET_MESSAGE) throw queryTooComplex(`Cost limit of ${max} exceeded.`, 'cost', max);
-            return;
+        async didResolveOperation({ schema, document, operationName, request, queryHash }) {
+          const variables = request.variables ?? {};
+          let names = weighing.get(document);
+          if (!names) weighing.set(document, (names = weighingVariables(document)));
+          const key = `${queryHash}:${operationName ?? ''}:${names.map((name) => weight(variables[name])).join(',')}`;
+          let known = costs.get(key);
+          if (!known) {
+            known = { outcome: computeCost(schema, document, operationName, variables) };
+            costs.set(key, known);
           }
-          if (cost > max) throw queryTooComplex(`Cost limit of ${max} exceeded, found ${cost}.`, 'cost', max, { cost });
+          const cost = known.outcome;
+          if (cost === 'budget') throw queryTooComplex(`Cost limit of ${max} exceeded.`, 'cost', max);
+          if (cost !== undefined && cost > max) throw queryTooComplex(`Cost limit of ${max} exceeded, found ${cost}.`, 'cost', max, { cost });
         },
       };
     },
   };
+}
+
+function computeCost(schema: Parameters<typeof getComplexity>[0]['schema'], document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>): CostOutcome {
+  try {
+    return getComplexity({ schema, query: document, operationName: operationName ?? undefined, variables, estimators: [listWeightEstimator] });
+  } catch (error) {
+    return (error as Error).message === NODE_BUDGET_MESSAGE ? 'budget' : undefined;
+  }
+}
+
+/** What of a variable's value the cost can see: a list's length, or the value itself (a number, a boolean). */
+function weight(value: unknown): string {
+  if (Array.isArray(value)) return `#${value.length}`;
+  // Anything else that could weigh (a number, a boolean, null) is short; a string or object cannot, but is told apart anyway.
+  return typeof value === 'object' && value !== null ? 'o' : JSON.stringify(value) ?? 'u';
+}
+
+/** Variables the cost can depend on: used as a `first` or `ids` argument, or as `if` of @skip/@include, anywhere in the document. */
+export function weighingVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Field(node) {
+      for (const argument of node.arguments ?? []) {
+        if ((argument.name.value === 'first' || argument.name.value === 'ids') && argument.value.kind === Kind.VARIABLE) names.add(argument.value.name.value);
+      }
+    },
+    Directive(node) {
+      for (const argument of node.arguments ?? []) if (argument.value.kind === Kind.VARIABLE) names.add(argument.value.name.value);
+    },
+  });
+  return [...names].sort();
 }

@@ -12,12 +12,19 @@ import { hashValue, maskValue } from './redact.js';
 import type { Redacted } from './redact.js';
 import type { ReleaseDecision } from './releaseDecision.js';
 import type { TrackingPlan } from './trackingPlan.js';
+import type { WalkedFields } from './responsePlan.js';
 
 export interface PiiTransformOptions {
   /** Region for phone numbers without a country code, as identity resolution uses it. */
   readonly phoneRegion: string;
   /** Classes of event properties (Event.properties is @trackedProperties). */
   readonly trackingPlan: TrackingPlan;
+  /**
+   * Personal values left to the response walk (src/privacy/responseWalk.ts):
+   * their resolvers are not wrapped. Absent: every personal field decides
+   * itself (the schema for operations the walk cannot plan).
+   */
+  readonly walked?: WalkedFields;
 }
 
 /**
@@ -39,7 +46,7 @@ export function applyPiiEnforcement(schema: GraphQLSchema, options: PiiTransform
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
       const personal = classification.get(`${typeName}.${fieldName}`);
-      if (!personal) return fieldConfig;
+      if (!personal || options.walked?.has(`${typeName}.${fieldName}`)) return fieldConfig;
       return { ...fieldConfig, resolve: guardedResolver(fieldConfig.resolve ?? defaultFieldResolver, personal, options) };
     },
   });
@@ -51,12 +58,18 @@ function guardedResolver(
   options: PiiTransformOptions,
 ): GraphQLFieldResolver<unknown, GatewayContext> {
   const { piiClass } = field;
+  // The common case, a plain value of one customer: decided (once per class, or per customer where consent counts) and recorded at its path node.
+  const plainValue = field.kind === 'value' && !field.list;
   return (source, args, ctx, info) => {
     // setConsent's echo of the caller's own decision: the write's outcome, not a read of the customer.
     if (isWriteOutcome(source)) return resolve(source, args, ctx, info);
     const coOwners = coOwnersOf(source);
     const ownerId = coOwners ? coOwners[0] : ownerOf(source);
     const decided = coOwners ? jointDecision(ctx, coOwners, piiClass) : ctx.privacy.decide(ownerId, piiClass);
+    if (plainValue && !coOwners && !(decided instanceof Promise) && decided.action !== 'deny') {
+      const value = resolve(source, args, ctx, info);
+      if (!(value instanceof Promise)) return presentValue(ctx, info, decided, value, field, ownerId);
+    }
     const release = (decision: ReleaseDecision) => {
       if (decision.action === 'deny') return withhold(ctx, info, { piiClass, ownerId, reason: decision.reason });
       const value = resolve(source, args, ctx, info);
@@ -65,6 +78,26 @@ function guardedResolver(
     };
     return decided instanceof Promise ? decided.then(release) : release(decided);
   };
+}
+
+/** present() for a plain value of one owner, without building its facts. */
+function presentValue(
+  ctx: GatewayContext,
+  info: GraphQLResolveInfo,
+  decision: Exclude<ReleaseDecision, { action: 'deny' }>,
+  value: unknown,
+  field: Extract<PersonalField, { kind: 'value' }>,
+  ownerId: string | undefined,
+): unknown {
+  if (value === null || value === undefined) return value;
+  if (decision.action === 'allow') {
+    ctx.privacy.recordAt(info.path, field.piiClass, decision, ownerId);
+    return value;
+  }
+  const redacted = redact(ctx, decision.action, value, field);
+  if (!redacted.ok) return withhold(ctx, info, { piiClass: field.piiClass, ownerId, reason: 'POLICY_DENIES' });
+  ctx.privacy.recordAt(info.path, field.piiClass, decision, ownerId);
+  return redacted.value;
 }
 
 interface FieldFacts {
@@ -102,18 +135,25 @@ function recordRelease(ctx: GatewayContext, facts: FieldFacts, outcome: Omit<Fie
 function present(ctx: GatewayContext, info: GraphQLResolveInfo, decision: Exclude<ReleaseDecision, { action: 'deny' }>, value: unknown, facts: FieldFacts): unknown {
   if (value === null || value === undefined) return value;
   const { piiClass, ownerId, field } = facts;
-  const path = responsePathAsArray(info.path);
   // A part's presence is released as it is: what the policy masks or hashes are its fields, decided on their own.
   if (decision.action === 'allow' || field.kind !== 'value') {
-    recordRelease(ctx, facts, { path, decision: 'allow' });
-    return field.kind === 'trackedProperties' ? presentProperties(ctx, path, value, facts) : value;
+    if (field.kind === 'trackedProperties' || facts.coOwners) {
+      const path = responsePathAsArray(info.path);
+      recordRelease(ctx, facts, { path, decision: 'allow' });
+      return field.kind === 'trackedProperties' ? presentProperties(ctx, path, value, facts) : value;
+    }
+    ctx.privacy.recordAt(info.path, piiClass, ALLOW, ownerId);
+    return value;
   }
   const redacted = redact(ctx, decision.action, value, field);
   // A value the action cannot carry (a hash in a Float) is withheld rather than released.
   if (!redacted.ok) return withhold(ctx, info, { piiClass, ownerId, reason: 'POLICY_DENIES' });
-  recordRelease(ctx, facts, { path, decision: decision.action, reason: decision.reason });
+  if (facts.coOwners) recordRelease(ctx, facts, { path: responsePathAsArray(info.path), decision: decision.action, reason: decision.reason });
+  else ctx.privacy.recordAt(info.path, piiClass, decision, ownerId);
   return redacted.value;
 }
+
+const ALLOW = { action: 'allow' } as const;
 
 function redact(ctx: GatewayContext, action: 'mask' | 'hash', value: unknown, field: Extract<PersonalField, { kind: 'value' }>): Redacted {
   const options = ctx.privacy.redactOptions;

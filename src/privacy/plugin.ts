@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { FieldRelease } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
-import { comparePaths, replaceAtPath } from './ledger.js';
+import { releasesInResponseOrder, replaceAtPath } from './ledger.js';
 import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
 /**
@@ -20,9 +20,16 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
       return {
         async willSendResponse({ response, contextValue, operation, operationName }) {
           const ledger = contextValue.privacy;
+          if (ledger.walkPending && response.body.kind === 'single') {
+            // The operation ran but its personal values were never walked: nothing of its data leaves (fail closed).
+            ledger.walkPending = false;
+            const result = response.body.singleResult;
+            result.data = null;
+            result.errors = [...(result.errors ?? []), { message: 'Personal data could not be decided; nothing was released.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+          }
           if (!ledger.touched || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          if (ledger.releases.length > 0) {
+          if (ledger.releasedAny) {
             const actor = {
               principal: contextValue.principal.id,
               purpose: ledger.purpose,
@@ -30,8 +37,7 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
               operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
             };
             try {
-              const releases = [...ledger.releases].sort((a, b) => comparePaths(a.path, b.path));
-              await contextValue.services.audit.reads(actor, releases.map(fieldRelease), contextValue.span);
+              await contextValue.services.audit.reads(actor, releasesInResponseOrder(ledger.releases).map(fieldRelease), contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
@@ -52,8 +58,8 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-function fieldRelease(outcome: FieldOutcome): FieldRelease {
-  return { path: outcome.path.join('.'), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
+function fieldRelease({ outcome, path }: { readonly outcome: FieldOutcome; readonly path: string }): FieldRelease {
+  return { path, piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */

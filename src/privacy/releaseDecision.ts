@@ -61,6 +61,37 @@ export function releaseDecision(input: DecisionInput): ReleaseDecision {
   }
 }
 
+/** Per class: the decision when it depends on the purpose and class alone, or null when it needs the customer's facts. */
+export type PlannedDecisions = Readonly<Record<PiiClass, ReleaseDecision | null>>;
+
+const planned = new WeakMap<PrivacyPolicy, Map<Purpose | null, PlannedDecisions>>();
+
+/**
+ * What releaseDecision answers for a purpose and class whatever the
+ * customer: no purpose, a class the policy denies (unless the purpose is
+ * own-record-only, whose NOT_OWN_RECORD comes first), or a purpose that
+ * reads neither consent nor ids. Made once per policy and purpose and
+ * shared by every request; null where the customer's facts decide.
+ */
+export function plannedDecisions(policy: PrivacyPolicy, purpose: Purpose | null): PlannedDecisions {
+  let byPurpose = planned.get(policy);
+  if (!byPurpose) planned.set(policy, (byPurpose = new Map()));
+  const known = byPurpose.get(purpose);
+  if (known) return known;
+  const row = Object.fromEntries(
+    (Object.keys(policy.SUPPORT.classes) as PiiClass[]).map((piiClass) => {
+      if (purpose === null) return [piiClass, deny('PURPOSE_REQUIRED')];
+      const rule = policy[purpose];
+      if (rule.ownRecordOnly) return [piiClass, null];
+      if (rule.classes[piiClass] === 'deny') return [piiClass, deny('POLICY_DENIES')];
+      if (rule.consentRequired) return [piiClass, null];
+      return [piiClass, releaseDecision({ policy, purpose, piiClass, callerCustomerId: undefined, owner: undefined })];
+    }),
+  ) as Record<PiiClass, ReleaseDecision | null>;
+  byPurpose.set(purpose, row);
+  return row;
+}
+
 /** Whether deciding for this purpose reads the owner's consents or ids at all. */
 export function needsOwnerFacts(policy: PrivacyPolicy, purpose: Purpose | null): boolean {
   if (purpose === null) return false;

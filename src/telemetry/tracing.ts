@@ -2,11 +2,22 @@ import { trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ConfigError } from '../config.js';
 
 export interface Telemetry {
   readonly tracer: Tracer;
+  /** Whether spans leave the process at all; without an exporter none is recorded. */
+  readonly exporting: boolean;
   shutdown(): Promise<void>;
 }
 
@@ -17,26 +28,74 @@ export interface TelemetryOptions {
 }
 
 /**
- * Tracing for the gateway. Spans are always created (source calls under the
- * operation span); they leave the process only when an exporter is set: the
- * OTLP/HTTP exporter when the standard OTEL_* variables ask for it
- * (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT), configured
- * by those same variables.
+ * Tracing for the gateway (docs/integration.md, "Tracing"). Spans leave the
+ * process only when an exporter is set: the OTLP/HTTP exporter when the
+ * standard OTEL_* variables ask for it (OTEL_TRACES_EXPORTER=otlp or an
+ * OTEL_EXPORTER_OTLP_*ENDPOINT), configured by those same variables.
+ *
+ * Without an exporter no span is recorded: every span is a non-recording one
+ * that still carries a trace id (the caller's, from `traceparent`, or a new
+ * one), so `extensions.traceId`, error trace ids and the audit record's trace
+ * id work the same, at the cost of two random ids. With one, the standard
+ * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG choose which traces are
+ * recorded (samplerFromEnv).
  */
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
   const processors: SpanProcessor[] = [];
   if (options.exporter) processors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
   if (env.OTEL_SDK_DISABLED !== 'true' && wantsOtlp(env)) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+  const exporting = processors.length > 0;
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'c360' }),
     spanProcessors: processors,
+    sampler: exporting ? samplerFromEnv(env) : new AlwaysOffSampler(),
   });
   return {
     // Not registered globally: tests run several gateways in one process.
     tracer: provider.getTracer('c360'),
+    exporting,
     shutdown: () => provider.shutdown(),
   };
+}
+
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
+/**
+ * The sampler the OpenTelemetry specification's variables name:
+ * OTEL_TRACES_SAMPLER (default `parentbased_always_on`: every trace, or as
+ * the caller's `traceparent` decided) and, for the ratio samplers,
+ * OTEL_TRACES_SAMPLER_ARG (0 to 1, default 1). `parentbased_traceidratio`
+ * with a small ratio is the usual production choice: a trace a caller
+ * sampled stays whole, and of the rest that share is kept. A value outside
+ * the list stops the start, naming the variable.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  const name = (env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on').trim().toLowerCase();
+  if (!(SAMPLERS as readonly string[]).includes(name)) {
+    throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}; got "${name}".`);
+  }
+  const ratio = () => {
+    const raw = env.OTEL_TRACES_SAMPLER_ARG;
+    if (raw === undefined || raw.trim() === '') return 1;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1 (the share of traces kept); got "${raw}".`);
+    return value;
+  };
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio());
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio()) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
 }
 
 function wantsOtlp(env: NodeJS.ProcessEnv): boolean {

@@ -161,6 +161,27 @@ export const erasureJobItemSchema = z.object({
   completedAt: nullableString,
 });
 
+const jobSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('erase-history'), customerIds: z.array(z.string()), found: z.number().int() }),
+  z.object({ kind: z.literal('split-events'), into: z.string(), partitions: z.array(z.string()), vias: z.array(z.string()) }),
+]);
+
+export const jobItemSchema = z.object({
+  id: z.string(),
+  spec: jobSpecSchema,
+  status: z.enum(['OPEN', 'DONE']),
+  progress: z.object({ step: z.number().int(), after: nullableString, items: z.number().int(), pages: z.number().int() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: nullableString,
+  owner: nullableString,
+  leaseUntil: z.number().nullish(),
+  failures: z.number().int(),
+  notBefore: z.number().nullish(),
+  lastError: nullableString,
+  version: z.number().int(),
+});
+
 export const suppressionItemSchema = z.object({
   hash: z.string(),
   identityType: identityTypeSchema,

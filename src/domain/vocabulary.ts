@@ -30,8 +30,8 @@ export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
 export const SUGGESTION_ORIGINS = ['UNVERIFIED_MERGE', 'MATCH'] as const;
 export type SuggestionOrigin = (typeof SUGGESTION_ORIGINS)[number];
 
-/** Where one source stands in an erasure. */
-export const ERASURE_STATUSES = ['ERASED', 'NOT_FOUND', 'FAILED'] as const;
+/** Where one source stands in an erasure. IN_PROGRESS: the request did its part and a background job (src/jobs/) deletes the rest. */
+export const ERASURE_STATUSES = ['ERASED', 'NOT_FOUND', 'FAILED', 'IN_PROGRESS'] as const;
 export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 
 /**

@@ -269,8 +269,9 @@ const write = (options: number, batch?: number): GuardedCall => ({ kind: 'write'
  * How each method runs under the single view's guard (guardPort): reads
  * and idempotent puts are retried within the deadline, other writes get one
  * attempt. API key writes and listing are administration (npm run keys) and
- * key lookups have a guard of their own (src/sources.ts); health and close
- * run outside the request path.
+ * key lookups have a guard of their own (src/sources.ts); health, close and
+ * the job worker's poll for open jobs (every few seconds, with or without
+ * work) run outside the request path.
  */
 export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   getCustomers: read(1, 0),
@@ -323,7 +324,7 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   createJob: write(1),
   getJob: read(1),
   replaceJob: write(2),
-  listOpenJobs: read(2),
+  listOpenJobs: 'unguarded',
   getLoadMarker: 'unguarded',
   bulkLoad: 'unguarded',
   putLoadMarker: 'unguarded',

@@ -87,6 +87,7 @@ export const customerItemSchema = z.object({
   viaFacts: z.record(z.string(), viaFactsSchema).optional(),
   split: splitMarkerSchema.nullish(),
   splitFrom: nullableString,
+  splitOrigins: z.array(z.string()).optional(),
   version: z.number().int().default(0),
   writeToken: nullableString,
 });
@@ -157,7 +158,17 @@ export const erasureJobItemSchema = z.object({
   requestedAt: z.string(),
   updatedAt: z.string(),
   customerIds: z.array(z.string()),
-  sources: z.record(z.string(), z.object({ status: erasureStatusSchema, detail: nullableString, at: z.string() })),
+  sources: z.record(
+    z.string(),
+    z.object({
+      status: erasureStatusSchema,
+      detail: nullableString,
+      at: z.string(),
+      progress: z
+        .object({ itemsDeleted: z.number().int(), customerIdsDone: z.number().int(), customerIdsTotal: z.number().int(), updatedAt: z.string(), completedAt: nullableString })
+        .nullish(),
+    }),
+  ),
   completedAt: nullableString,
 });
 

@@ -36,8 +36,11 @@ export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 
 /**
  * Where the merge that absorbs a customer stands (docs/identity-resolution.md):
- * `pending` froze it, `committed` put its data into the survivor, `done`
- * moved its events and identity links. Internal: not in the schema.
+ * `pending` froze it, `done` pointed its identity index entries at the
+ * survivor once the survivor held its data (its history stays under its own
+ * id: merges are by pointer); `committed` (the survivor holds it, the index
+ * not yet moved) is written by merges made before that and by a writer that
+ * rolls a stale merge forward. Internal: not in the schema.
  */
 export const MERGE_STATES = ['pending', 'committed', 'done'] as const;
 export type MergeState = (typeof MERGE_STATES)[number];

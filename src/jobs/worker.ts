@@ -85,6 +85,7 @@ export class JobWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopping = false;
+  private started = false;
 
   constructor(
     private readonly port: JobPort,
@@ -103,14 +104,15 @@ export class JobWorker {
   /** Resumes the open jobs now, then looks again every `pollMs`. */
   start(): void {
     this.stopping = false;
+    this.started = true;
     this.wake();
     this.timer = setInterval(() => this.wake(), this.pollMs);
     this.timer.unref();
   }
 
-  /** Looks for open jobs now (or right after the pass under way). */
+  /** Looks for open jobs now (or right after the pass under way); nothing when this worker was not started (another process runs the jobs). */
   wake(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.started) return;
     if (this.running) {
       this.again = true;
       return;
@@ -129,6 +131,7 @@ export class JobWorker {
   /** Stops after the page under way; its job keeps its recorded progress and its lease runs out for the next worker. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.started = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
@@ -163,8 +166,19 @@ export class JobWorker {
    * another worker holds it.
    */
   async run(known: JobRecord, pages = Number.POSITIVE_INFINITY, call: CallOptions = {}): Promise<RunOutcome> {
-    let job = await this.claim(known);
+    const job = await this.claim(known);
     if (!job) return { status: 'held', job: known };
+    return this.runLeased(job, pages, call);
+  }
+
+  /** The job with this worker's lease on it, to create it already taken (createJob), so its creator runs it without a claim. */
+  leased(job: JobRecord): JobRecord {
+    return { ...job, owner: this.owner, leaseUntil: this.now() + this.leaseMs };
+  }
+
+  /** Runs a job this worker holds the lease of (claimed, or created leased). */
+  async runLeased(leased: JobRecord, pages = Number.POSITIVE_INFINITY, call: CallOptions = {}): Promise<RunOutcome> {
+    let job = leased;
     const handler = this.handlers[job.spec.kind];
     try {
       for (let done = 0; done < pages && !this.stopping; done++) {
@@ -185,7 +199,8 @@ export class JobWorker {
       const failures = job.failures + 1;
       const wait = Math.min(JOB_WAIT_MS * 2 ** (failures - 1), MAX_JOB_WAIT_MS);
       this.options.logger.warn({ job: job.id, kind: job.spec.kind, failures, err: { type: (error as Error).name, message: safeMessage(error) } }, 'background job stopped; it resumes later');
-      job = await this.record(job, { owner: null, leaseUntil: null, failures, notBefore: this.now() + wait, lastError: safeMessage(error) }).catch(() => job);
+      const failed = job;
+      job = await this.record(failed, { owner: null, leaseUntil: null, failures, notBefore: this.now() + wait, lastError: safeMessage(error) }).catch(() => failed);
       return { status: 'failed', job };
     }
   }
@@ -194,7 +209,7 @@ export class JobWorker {
   private async claim(known: JobRecord): Promise<JobRecord | null> {
     const job = await this.port.getJob(known.id);
     if (!job || job.status !== 'OPEN') return null;
-    if ((job.leaseUntil ?? 0) > this.now() && job.owner !== this.owner) return null;
+    if ((job.leaseUntil ?? 0) > this.now()) return null;
     try {
       return await this.record(job, { owner: this.owner, leaseUntil: this.now() + this.leaseMs });
     } catch (error) {

@@ -222,6 +222,57 @@ describe('erasure of a merged customer', () => {
   });
 });
 
+const UNMERGE = /* GraphQL */ `
+  mutation Unmerge($customerId: ID!, $identities: [IdentityInput!]!) {
+    unmerge(customerId: $customerId, identities: $identities, reason: "shared device") { customer { id } splitCustomer { id } }
+  }
+`;
+
+describe('an unmerge of a customer with a long timeline', () => {
+  it('reads a page or two of it in the request, and the worker moves the events that arrived through the leaving identifier', async () => {
+    const alice = await identifyVerified(gw.url, [{ type: 'USER_ID', value: 'ptr-split-alice' }, { type: 'EMAIL', value: 'ptr.split@example.com' }]);
+    await history(alice.customer.id, 3000, Date.UTC(2025, 0, 1), 'USER_ID#ptr-split-alice');
+    const bob = await track(gw.url, { identity: { type: 'DEVICE_ID', value: 'ptr-split-bob' }, type: 'Page Viewed', occurredAt: '2024-06-01T00:00:00.000Z' });
+    await identifyVerified(gw.url, [{ type: 'DEVICE_ID', value: 'ptr-split-bob' }, { type: 'EMAIL', value: 'ptr.split@example.com' }]);
+    // After the merge Bob's device sends ten events: they land on the survivor's timeline, after Alice's 3,000.
+    const late: Array<{ eventId: string; customerId: string }> = [];
+    for (let i = 0; i < 10; i++) late.push(await track(gw.url, { identity: { type: 'DEVICE_ID', value: 'ptr-split-bob' }, type: 'Page Viewed', occurredAt: `2026-06-01T00:00:0${i}.000Z` }));
+    expect(new Set(late.map((event) => event.customerId))).toEqual(new Set([alice.customer.id]));
+
+    // The worker another test started stays out of the count: it waits until the request has answered.
+    await gw.gateway.services.identity.services.jobs!.worker.stop();
+    const recorder = recordCalls();
+    const response = await graphql<{ unmerge: { customer: { id: string }; splitCustomer: { id: string } } }>(gw.url, UNMERGE, {
+      variables: { customerId: alice.customer.id, identities: [{ type: 'DEVICE_ID', value: 'ptr-split-bob' }] },
+      apiKey: ADMIN_KEY,
+    });
+    recorder.stop();
+    expect(response.body.errors).toBeUndefined();
+    const bobId = response.body.data!.unmerge.splitCustomer.id;
+    // Two pages of the survivor's timeline at most, whatever its length: not the 15 its 3,010 events take.
+    expect(recorder.calls.filter((call) => call.startsWith('QueryCommand') && call.endsWith(' events')).length).toBeLessThanOrEqual(2);
+
+    // The audit detail says how many moved in the request (none: the late ten sit past two pages) and that the worker has more.
+    const audit = await graphql<{ auditTrail: { edges: Array<{ node: { operation: string; detail: Record<string, unknown> } }> } }>(
+      gw.url,
+      'query($id: ID!) { auditTrail(customerId: $id, first: 20) { edges { node { operation detail } } } }',
+      { variables: { id: alice.customer.id }, apiKey: ADMIN_KEY },
+    );
+    const detail = audit.body.data!.auditTrail.edges.find((edge) => edge.node.operation === 'unmerge')!.node.detail;
+    expect(detail).toMatchObject({ side: 'kept', absorbedCustomers: 1, events: 0, eventsPending: 'true' });
+    // Bob's id left with him by pointer: his first event reads on the new customer at once; the late ten once the worker is done.
+    const ids = async (id: string) => (await wholeTimeline(id, 100, 'OLDEST_FIRST')).ids;
+    expect(await ids(bobId)).toContain((await dynamoSingleView(gw).getEvents(bob.customerId, { first: 1 })).events[0]!.id);
+    gw.gateway.services.identity.services.jobs!.worker.start();
+    await expect.poll(async () => (await dynamoSingleView(gw).getJob(`split#${bobId}`))?.status, { timeout: 30_000, interval: 200 }).toBe('DONE');
+    expect((await ids(bobId)).sort()).toEqual([bob.eventId, ...late.map((event) => event.eventId)].sort());
+    const aliceIds = await ids(alice.customer.id);
+    expect(aliceIds).toHaveLength(3000);
+    expect(aliceIds.filter((id) => late.some((event) => event.eventId === id))).toEqual([]);
+
+  });
+});
+
 describe('jobs left by a gateway that stopped', () => {
   it('are resumed by the next gateway at start, from the progress recorded', async () => {
     const dynamo = await startEmbeddedDynamo(undefined);

@@ -103,6 +103,7 @@ export class JobWorker {
 
   /** Resumes the open jobs now, then looks again every `pollMs`. */
   start(): void {
+    if (this.started) return;
     this.stopping = false;
     this.started = true;
     this.wake();
@@ -135,6 +136,8 @@ export class JobWorker {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    // Runs a request starts itself (BackgroundJobs) go on; only the polling stopped.
+    this.stopping = false;
   }
 
   /** Resolves when no pass is running (tests, and the command line worker). */

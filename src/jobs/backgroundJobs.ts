@@ -2,8 +2,9 @@ import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import type { JobPort } from '../../connectors/singleview/port.js';
 import type { JobRecord, JobSpec } from '../domain/index.js';
 import type { Clock } from '../identity/clock.js';
-import type { IdentityServices } from '../identity/scope.js';
+import type { Logger } from 'pino';
 import { jobHandlers } from './handlers.js';
+import type { JobDataPort } from './handlers.js';
 import type { RunOutcome } from './worker.js';
 import { JobWorker, newJob } from './worker.js';
 
@@ -51,7 +52,12 @@ export class BackgroundJobs {
  * own); a tool that builds the write path without them gets jobs that run
  * whole in the call that starts them, as it has no worker to finish them.
  */
-export function backgroundJobs(services: Pick<IdentityServices, 'jobs' | 'singleView' | 'clock' | 'logger'>): BackgroundJobs {
+export function backgroundJobs(services: {
+  readonly jobs?: BackgroundJobs | undefined;
+  readonly singleView: JobPort & JobDataPort;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}): BackgroundJobs {
   if (services.jobs) return services.jobs;
   const worker = new JobWorker(services.singleView, jobHandlers(services.singleView), { logger: services.logger, clock: services.clock });
   return new BackgroundJobs(services.singleView, worker, services.clock, Number.POSITIVE_INFINITY);

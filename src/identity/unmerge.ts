@@ -220,7 +220,10 @@ async function readSplitContext(scope: WriteScope, original: CustomerRecord, mar
     Promise.all(partitions.map((id) => port.getConsentHistory(id, { first: HISTORY_PAGE }, store.call))),
     port.getIdentityLog(original.id, HISTORY_PAGE, store.call),
   ]);
-  const history = [...new Map(histories.flat().map((change) => [change.id, change])).values()].sort((a, b) => `${b.at}#${b.id}`.localeCompare(`${a.at}#${a.id}`));
+  // An entry under two ids (a copy an older merge made under the original) counts once, as the original's: that copy is what moves.
+  const byId = new Map<string, ConsentChangeRecord>();
+  for (const change of histories.flat()) if (!byId.has(change.id)) byId.set(change.id, change);
+  const history = [...byId.values()].sort((a, b) => `${b.at}#${b.id}`.localeCompare(`${a.at}#${a.id}`));
   const moving = new Set(marker.origins);
   const origins = new Map(marker.origins.flatMap((id) => (items.has(id) ? [[id, items.get(id)!] as const] : [])));
   const staying = [...items.values()].filter((item) => !moving.has(item.id));

@@ -2,6 +2,7 @@ import type { CustomerResolvers } from '../src/generated/graphql.js';
 import { eventQuery, loadBySourceKeys } from '../src/customers.js';
 import { encodeCursor } from '../src/cursor.js';
 import { badUserInput } from '../src/errors.js';
+import { consentHistory, timelinePage } from '../src/history.js';
 import { loadIdentityGraph } from '../src/identityGraphView.js';
 import { sourceKeysOf } from '../src/sourceKeys.js';
 
@@ -36,7 +37,8 @@ export const Customer: CustomerResolvers = {
 
   async events({ record }, args, ctx) {
     // The root field may have started this very page already (src/customers.ts); the loader remembers it.
-    const page = await ctx.loaders.events(record.id, eventQuery(args));
+    // A merged customer's page gathers the ids it absorbed too (src/history.ts).
+    const page = await timelinePage(ctx.loaders, record, eventQuery(args));
     const edges = page.events.map((event) => ({
       cursor: encodeCursor({ at: event.occurredAt, id: event.id }),
       node: { ...event, ownerId: record.id },
@@ -54,7 +56,7 @@ export const Customer: CustomerResolvers = {
     if (!Number.isInteger(first) || first < 1 || first > MAX_CONSENT_HISTORY) {
       throw badUserInput(`first must be between 1 and ${MAX_CONSENT_HISTORY}.`, 'first');
     }
-    const history = await ctx.loaders.consentHistory(record.id, args.purpose ?? undefined, first);
+    const history = await consentHistory(ctx.loaders, record, args.purpose ?? undefined, first);
     return history.map((change) => ({ ...change, ownerId: record.id }));
   },
 

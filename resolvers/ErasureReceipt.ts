@@ -9,6 +9,6 @@ export const ErasureReceipt: ErasureReceiptResolvers = {
   sources: (job) =>
     ERASURE_SOURCES.map((source) => {
       const step = job.sources[source];
-      return { source, status: step?.status ?? 'FAILED', detail: step ? (step.detail ?? null) : 'not attempted' };
+      return { source, status: step?.status ?? 'FAILED', detail: step ? (step.detail ?? null) : 'not attempted', progress: step?.progress ?? null };
     }),
 };

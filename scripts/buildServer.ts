@@ -27,7 +27,7 @@ export const SERVER_ENTRY = join(DIST, 'src', 'main.js');
 
 /** What tsconfig.build.json compiles: every .ts file under these folders but tests, and these single files. */
 export const SOURCE_DIRS = ['types', 'src', 'connectors', 'resolvers'] as const;
-export const SOURCE_FILES = ['scripts/keys.ts', 'scripts/identities-import.ts', 'scripts/segments-evaluate.ts'] as const;
+export const SOURCE_FILES = ['scripts/keys.ts', 'scripts/identities-import.ts', 'scripts/segments-evaluate.ts', 'scripts/jobs.ts'] as const;
 const SETTINGS_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'] as const;
 
 function isSource(path: string): boolean {

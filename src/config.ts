@@ -199,6 +199,8 @@ export const envSchema = z.object({
   C360_MATCH_MODEL_FILE: z.string().min(1).optional(),
   /** Online scoring after identify: stores merge suggestions, never merges unless C360_MATCH_AUTO_MERGE is set. */
   C360_MATCH_ONLINE: booleanFlag.default(true),
+  /** The background job worker inside the gateway (src/jobs/); false when `npm run jobs` runs it as a process of its own. */
+  C360_JOBS_WORKER: booleanFlag.default(true),
   /** `off` (default): a person decides every suggestion. A probability: pairs at or above it merge without review. */
   C360_MATCH_AUTO_MERGE: z
     .string()
@@ -417,6 +419,8 @@ export interface GatewayConfig {
   readonly segmentsFile: string | undefined;
   /** Customer records the write path keeps in memory to make `track` cheap (0 turns it off). */
   readonly writeCacheSize: number;
+  /** Whether this process runs the background job worker (docs/architecture.md "Background jobs"). */
+  readonly jobsWorker: boolean;
   /** The probabilistic matcher over the single view (docs/identity-resolution.md, "Merge suggestions from the matcher"). */
   readonly matching: {
     /** The model file; the shipped config/match-model.json when undefined. */
@@ -582,6 +586,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS, blocked: env.C360_IDENTITY_BLOCKLIST ?? DEFAULT_IDENTITY_POLICY.blocked },
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
+    jobsWorker: env.C360_JOBS_WORKER,
     matching: { modelFile: env.C360_MATCH_MODEL_FILE, online: env.C360_MATCH_ONLINE, autoMerge: env.C360_MATCH_AUTO_MERGE, indexLimit: env.C360_MATCH_INDEX_LIMIT },
     sources: {
       singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS, 'singleview'),

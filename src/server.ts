@@ -20,6 +20,10 @@ import { CustomerCache } from './identity/cache.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
 import { IdentityEngine } from './identity/engine.js';
+import { erasureFinished } from './erasure/forgetCustomer.js';
+import { BackgroundJobs } from './jobs/backgroundJobs.js';
+import { jobHandlers } from './jobs/handlers.js';
+import { JobWorker } from './jobs/worker.js';
 import { SuppressionKeyMismatchError, SuppressionList, suppressionSecret } from './erasure/suppression.js';
 import { EventWriter } from './identity/eventWriter.js';
 import { KeyedLock } from './identity/keyedLock.js';
@@ -143,6 +147,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     throw error;
   });
   const matcher = onlineMatcher(config, logger);
+  // What merges, unmerges and erasures leave to do runs here (or in `npm run jobs` with C360_JOBS_WORKER=false).
+  const jobWorker = new JobWorker(ports.singleView, jobHandlers(ports.singleView, { 'erase-history': erasureFinished(ports.singleView, clock) }), { logger, clock });
+  const jobs = new BackgroundJobs(ports.singleView, jobWorker, clock);
   const services: GatewayServices = {
     config,
     sources,
@@ -164,8 +171,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       logger,
       audit,
       customerWrites: matcher,
+      jobs,
     }),
-    erasure: { ports, clock, cache, sourceKeyHints, suppressions, logger, audit },
+    erasure: { ports, clock, cache, sourceKeyHints, suppressions, logger, audit, jobs },
     shutdown: new ShutdownHooks(),
     policy,
     pseudonyms,
@@ -185,6 +193,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', () => auditWriter.flush());
+  // Open jobs resume at start (a crashed instance's once their lease runs out); the page under way finishes at shutdown.
+  if (config.jobsWorker) jobWorker.start();
+  services.shutdown.register('background jobs', () => jobWorker.stop());
   // The candidate index fills in the background from the first identify on; a scan under way stops at shutdown.
   if (matcher) services.shutdown.register('online matching', () => matcher.stop());
   const hardening = createHardening(services, trustedDocuments);

@@ -50,7 +50,7 @@ const NOT_GRANTED: Readonly<Record<string, string>> = {
 function productionFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
-  const tools = ['scripts/keys.ts', 'scripts/identities-import.ts', 'scripts/segments-evaluate.ts'].map((file) => join(ROOT, file));
+  const tools = ['scripts/keys.ts', 'scripts/identities-import.ts', 'scripts/segments-evaluate.ts', 'scripts/jobs.ts'].map((file) => join(ROOT, file));
   return [...['src', 'connectors', 'resolvers'].flatMap((dir) => walk(join(ROOT, dir))), ...tools].filter(
     (file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.includes('/__tests__/'),
   );

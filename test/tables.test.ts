@@ -39,7 +39,7 @@ describe('deploy/aws/cloudformation.yaml and the tables the gateway creates', ()
       expect(properties.TimeToLiveSpecification).toEqual(definition.ttlAttribute ? { AttributeName: definition.ttlAttribute, Enabled: true } : undefined);
     }
     // The tables whose items the gateway gives an expiry.
-    expect(definitions.filter((definition) => definition.ttlAttribute).map((definition) => definition.role)).toEqual(['events', 'audit', 'idempotency', 'rateLimits']);
+    expect(definitions.filter((definition) => definition.ttlAttribute).map((definition) => definition.role)).toEqual(['events', 'audit', 'idempotency', 'rateLimits', 'jobs']);
   });
 });
 
@@ -133,10 +133,10 @@ describe('C360_CREATE_TABLES=false: the gateway checks the tables instead of cre
     const prefix = `t${randomUUID().slice(0, 6)}_`;
     try {
       await ensureTables(recording, tableDefinitions(tableNames(prefix)));
-      expect(ttlCalls.sort()).toEqual([`${prefix}audit:expiresAt`, `${prefix}events:expiresAt`, `${prefix}idempotency:expiresAt`, `${prefix}rate_limits:expiresAt`]);
+      expect(ttlCalls.sort()).toEqual([`${prefix}audit:expiresAt`, `${prefix}events:expiresAt`, `${prefix}idempotency:expiresAt`, `${prefix}jobs:expiresAt`, `${prefix}rate_limits:expiresAt`]);
       // A second start finds them all and changes nothing.
       await ensureTables(recording, tableDefinitions(tableNames(prefix)));
-      expect(ttlCalls).toHaveLength(4);
+      expect(ttlCalls).toHaveLength(5);
     } finally {
       recording.destroy();
     }

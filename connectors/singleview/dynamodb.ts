@@ -19,7 +19,7 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import { AGAIN, boundedRetry } from '../resilience/boundedRetry.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type { z } from 'zod';
-import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
+import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, JobPage, JobRecord, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
@@ -32,6 +32,7 @@ import {
   idempotencyItemSchema,
   identityIndexItemSchema,
   identityLogItemSchema,
+  jobItemSchema,
   mergeLinkSchema,
   SUPPRESSION_KEY_FINGERPRINT_HASH,
   suppressionItemSchema,
@@ -41,7 +42,7 @@ import {
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import { customerFields, customerItem } from './customerItem.js';
-import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, expiryOf } from './retention.js';
+import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, FINISHED_JOB_DAYS, expiryOf } from './retention.js';
 import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
@@ -652,6 +653,37 @@ export class DynamoSingleView implements SingleViewPort {
     return { suggestions: suggestions.slice(0, query.first), hasNextPage: suggestions.length > query.first };
   }
 
+  // ---- background jobs (src/jobs/) ---------------------------------------
+
+  createJob(job: JobRecord, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.jobs, jobItem(job), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
+  }
+
+  async getJob(id: string, _options?: CallOptions): Promise<JobRecord | null> {
+    const result = await this.document.send(new GetCommand({ TableName: this.tables.jobs, Key: { id }, ConsistentRead: true }));
+    return result.Item ? parseOrThrow(jobItemSchema, result.Item) : null;
+  }
+
+  replaceJob(job: JobRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditionalPut(this.tables.jobs, jobItem(job), '#v = :v', { '#v': 'version' }, { ':v': expectedVersion }, options);
+  }
+
+  async listOpenJobs(limit: number, after?: string, _options?: CallOptions): Promise<JobPage> {
+    const page = await this.document.send(
+      new ScanCommand({
+        TableName: this.tables.jobs,
+        FilterExpression: '#s = :open',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':open': 'OPEN' },
+        Limit: limit,
+        ConsistentRead: true,
+        ExclusiveStartKey: after ? { id: after } : undefined,
+      }),
+    );
+    const next = page.LastEvaluatedKey?.id;
+    return { jobs: (page.Items ?? []).map((item) => parseOrThrow(jobItemSchema, item)), next: typeof next === 'string' ? next : undefined };
+  }
+
   private conditionalPut(
     table: string,
     item: Item,
@@ -887,6 +919,11 @@ function parseCustomer(item: Item): z.output<typeof customerItemSchema> | Error 
     return malformedPayload(SOURCE, [{ code: 'custom', path: ['body'] }]);
   }
   return parseItem(customerItemSchema, fields);
+}
+
+/** A job as stored: a finished one expires FINISHED_JOB_DAYS after it finished. */
+function jobItem(job: JobRecord): Item {
+  return withExpiry({ ...job }, job.status === 'DONE' && job.completedAt ? expiryOf(job.completedAt, FINISHED_JOB_DAYS) : undefined);
 }
 
 /** A suggestion as stored: with the key the status index sorts it by. */

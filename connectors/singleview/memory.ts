@@ -3,7 +3,7 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError } from '../resilience/sourceError.js';
 import { TrustedRecords } from '../shared/trustedRecords.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
-import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
+import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, JobPage, JobRecord, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
@@ -16,6 +16,7 @@ import {
   identityIndexItemSchema,
   identityLogItemSchema,
   idempotencyItemSchema,
+  jobItemSchema,
   mergeLinkSchema,
   suppressionItemSchema,
 } from './schemas.js';
@@ -58,6 +59,8 @@ export class MemorySingleView implements SingleViewPort {
   private readonly consentHistory = new Map<string, Item[]>();
   private readonly identityLog = new Map<string, Item[]>();
   private readonly erasureJobs = new Map<string, Item>();
+  /** Background jobs by id, in the order they were created (a scan's order). */
+  private readonly jobs = new Map<string, Item>();
   private readonly suppressions = new Map<string, Item>();
   private suppressionKeyFingerprint: string | undefined;
   private readonly mergeSuggestions = new Map<string, Item>();
@@ -317,6 +320,33 @@ export class MemorySingleView implements SingleViewPort {
 
   async putErasureJob(job: ErasureJobRecord, _options?: CallOptions): Promise<void> {
     this.erasureJobs.set(job.customerId, copy(job));
+  }
+
+  async createJob(job: JobRecord, _options?: CallOptions): Promise<WriteOutcome> {
+    if (this.jobs.has(job.id)) return 'conflict';
+    this.jobs.set(job.id, copy(job));
+    return 'written';
+  }
+
+  async getJob(id: string, _options?: CallOptions): Promise<JobRecord | null> {
+    const item = this.jobs.get(id);
+    return item ? parseOrThrow(jobItemSchema, item) : null;
+  }
+
+  async replaceJob(job: JobRecord, expectedVersion: number, _options?: CallOptions): Promise<WriteOutcome> {
+    const stored = this.jobs.get(job.id);
+    if (!stored || stored.version !== expectedVersion) return 'conflict';
+    this.jobs.set(job.id, copy(job));
+    return 'written';
+  }
+
+  /** As the DynamoDB adapter's scan: `limit` items looked at per page, the open ones returned. */
+  async listOpenJobs(limit: number, after?: string, _options?: CallOptions): Promise<JobPage> {
+    const ids = [...this.jobs.keys()];
+    const start = after === undefined ? 0 : ids.indexOf(after) + 1;
+    const page = ids.slice(start, start + limit);
+    const jobs = page.map((id) => parseOrThrow(jobItemSchema, this.jobs.get(id)!)).filter((job) => job.status === 'OPEN');
+    return { jobs, next: start + limit < ids.length ? page.at(-1) : undefined };
   }
 
   async getSuppressions(hashes: readonly string[], _options?: CallOptions): Promise<Array<SuppressionRecord | null | Error>> {

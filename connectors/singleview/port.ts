@@ -25,6 +25,8 @@ import type {
   IdempotencyRecord,
   IdentityKey,
   IdentityLogEntry,
+  JobPage,
+  JobRecord,
   MergeLink,
   MergeSuggestionRecord,
   Purpose,
@@ -197,6 +199,22 @@ export interface MergeSuggestionPort {
   listMergeSuggestions(query: { readonly status: SuggestionStatus; readonly first: number; readonly after?: SuggestionPosition | undefined }, options?: CallOptions): Promise<SuggestionPage>;
 }
 
+/**
+ * Background jobs (src/jobs/): what a merge, an unmerge or an erasure leaves
+ * for a worker, with its recorded progress. Jobs are few and short-lived
+ * (finished ones expire), so listing the open ones is a scan.
+ */
+export interface JobPort {
+  /** Stores a new job unless one with its id exists (the same work was asked for before): `conflict` then. */
+  createJob(job: JobRecord, options?: CallOptions): Promise<WriteOutcome>;
+  /** A job by id, strongly consistent (a worker reads before it writes). */
+  getJob(id: string, options?: CallOptions): Promise<JobRecord | null>;
+  /** Replaces a job if its stored version is still `expectedVersion`; the record carries the next version. */
+  replaceJob(job: JobRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
+  /** One page of the jobs not yet DONE, from after `after` (an opaque position); a page may be empty while `next` says more remain. */
+  listOpenJobs(limit: number, after?: string, options?: CallOptions): Promise<JobPage>;
+}
+
 /** A data set loaded in bulk: customers (with their version), their events and consent history. The identity index follows from the customers' identities. */
 export interface BulkLoad {
   readonly customers: readonly CustomerRecord[];
@@ -239,6 +257,7 @@ export interface SingleViewPort
     ApiKeyPort,
     ErasurePort,
     MergeSuggestionPort,
+    JobPort,
     BulkLoadPort,
     SourceLifecyclePort {}
 
@@ -250,8 +269,9 @@ const write = (options: number, batch?: number): GuardedCall => ({ kind: 'write'
  * How each method runs under the single view's guard (guardPort): reads
  * and idempotent puts are retried within the deadline, other writes get one
  * attempt. API key writes and listing are administration (npm run keys) and
- * key lookups have a guard of their own (src/sources.ts); health and close
- * run outside the request path.
+ * key lookups have a guard of their own (src/sources.ts); health, close and
+ * the job worker's poll for open jobs (every few seconds, with or without
+ * work) run outside the request path.
  */
 export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   getCustomers: read(1, 0),
@@ -301,6 +321,10 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   getMergeSuggestion: read(1),
   replaceMergeSuggestion: write(2),
   listMergeSuggestions: read(1),
+  createJob: write(1),
+  getJob: read(1),
+  replaceJob: write(2),
+  listOpenJobs: 'unguarded',
   getLoadMarker: 'unguarded',
   bulkLoad: 'unguarded',
   putLoadMarker: 'unguarded',

@@ -27,3 +27,6 @@ export function expiryOf(at: string, days: number): number | undefined {
   const ms = Date.parse(at);
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000) + days * DAY_SECONDS;
 }
+
+/** Finished background jobs (src/jobs/) are kept this long for their receipts, then expire. */
+export const FINISHED_JOB_DAYS = 7;

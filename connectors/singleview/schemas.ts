@@ -87,6 +87,7 @@ export const customerItemSchema = z.object({
   viaFacts: z.record(z.string(), viaFactsSchema).optional(),
   split: splitMarkerSchema.nullish(),
   splitFrom: nullableString,
+  splitOrigins: z.array(z.string()).optional(),
   version: z.number().int().default(0),
   writeToken: nullableString,
 });
@@ -157,8 +158,39 @@ export const erasureJobItemSchema = z.object({
   requestedAt: z.string(),
   updatedAt: z.string(),
   customerIds: z.array(z.string()),
-  sources: z.record(z.string(), z.object({ status: erasureStatusSchema, detail: nullableString, at: z.string() })),
+  sources: z.record(
+    z.string(),
+    z.object({
+      status: erasureStatusSchema,
+      detail: nullableString,
+      at: z.string(),
+      progress: z
+        .object({ itemsDeleted: z.number().int(), customerIdsDone: z.number().int(), customerIdsTotal: z.number().int(), updatedAt: z.string(), completedAt: nullableString })
+        .nullish(),
+    }),
+  ),
   completedAt: nullableString,
+});
+
+const jobSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('erase-history'), customerIds: z.array(z.string()), found: z.number().int() }),
+  z.object({ kind: z.literal('split-events'), into: z.string(), partitions: z.array(z.string()), vias: z.array(z.string()) }),
+]);
+
+export const jobItemSchema = z.object({
+  id: z.string(),
+  spec: jobSpecSchema,
+  status: z.enum(['OPEN', 'DONE']),
+  progress: z.object({ step: z.number().int(), after: nullableString, items: z.number().int(), pages: z.number().int() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: nullableString,
+  owner: nullableString,
+  leaseUntil: z.number().nullish(),
+  failures: z.number().int(),
+  notBefore: z.number().nullish(),
+  lastError: nullableString,
+  version: z.number().int(),
 });
 
 export const suppressionItemSchema = z.object({

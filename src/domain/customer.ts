@@ -107,8 +107,11 @@ export interface CustomerRecord {
   readonly aliases?: readonly string[];
   /**
    * Where the merge that absorbs this customer stands (docs/identity-resolution.md):
-   * `pending` froze it, `committed` put its data into the survivor, `done`
-   * moved its events and identity links. Null when it was never absorbed.
+   * `pending` froze it, `done` pointed its identity index entries at the
+   * survivor once the survivor held its data (its history stays under its
+   * own id: merges are by pointer); `committed` (the survivor holds it, the
+   * index not yet moved) is written by merges made before that and by a
+   * writer that rolls a stale merge forward. Null when it was never absorbed.
    */
   readonly mergeState?: MergeState | null;
   readonly mergeStartedAt?: string | null;
@@ -120,6 +123,8 @@ export interface CustomerRecord {
   readonly split?: SplitMarker | null;
   /** For a customer an unmerge created: the customer it was split from. */
   readonly splitFrom?: string | null;
+  /** For a customer an unmerge created: the absorbed ids that came with it (its first `aliases`), whose history it reads as its own. */
+  readonly splitOrigins?: readonly string[];
   /** Optimistic concurrency: a write names the version it read and stores version + 1. */
   readonly version?: number;
   /** Random id of the write that stored this version, so a writer whose call timed out can tell whether it landed. */

@@ -5,6 +5,16 @@ export interface ErasureSourceRecord {
   readonly status: ErasureStatus;
   readonly detail?: string | null;
   readonly at: string;
+  /** What the background worker has deleted of the source so far (counts only); absent when the request erased it whole. */
+  readonly progress?: ErasureProgressRecord | null;
+}
+
+export interface ErasureProgressRecord {
+  readonly itemsDeleted: number;
+  readonly customerIdsDone: number;
+  readonly customerIdsTotal: number;
+  readonly updatedAt: string;
+  readonly completedAt?: string | null;
 }
 
 /** One erasure request and where each source stands; a repeated request resumes from it. Holds ids, never personal values. */

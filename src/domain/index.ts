@@ -13,4 +13,5 @@ export type * from './consent.js';
 export type * from './identityLog.js';
 export type * from './suggestion.js';
 export type * from './erasure.js';
+export type * from './job.js';
 export * from './identityKey.js';

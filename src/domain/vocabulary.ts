@@ -30,14 +30,17 @@ export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
 export const SUGGESTION_ORIGINS = ['UNVERIFIED_MERGE', 'MATCH'] as const;
 export type SuggestionOrigin = (typeof SUGGESTION_ORIGINS)[number];
 
-/** Where one source stands in an erasure. */
-export const ERASURE_STATUSES = ['ERASED', 'NOT_FOUND', 'FAILED'] as const;
+/** Where one source stands in an erasure. IN_PROGRESS: the request did its part and a background job (src/jobs/) deletes the rest. */
+export const ERASURE_STATUSES = ['ERASED', 'NOT_FOUND', 'FAILED', 'IN_PROGRESS'] as const;
 export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
 
 /**
  * Where the merge that absorbs a customer stands (docs/identity-resolution.md):
- * `pending` froze it, `committed` put its data into the survivor, `done`
- * moved its events and identity links. Internal: not in the schema.
+ * `pending` froze it, `done` pointed its identity index entries at the
+ * survivor once the survivor held its data (its history stays under its own
+ * id: merges are by pointer); `committed` (the survivor holds it, the index
+ * not yet moved) is written by merges made before that and by a writer that
+ * rolls a stale merge forward. Internal: not in the schema.
  */
 export const MERGE_STATES = ['pending', 'committed', 'done'] as const;
 export type MergeState = (typeof MERGE_STATES)[number];

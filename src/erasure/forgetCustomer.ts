@@ -2,9 +2,11 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { EraseOutcome } from '../../connectors/shared/erasure.js';
-import type { CustomerRecord, ErasureJobRecord, ErasureSourceRecord, IdentityKey, Purpose } from '../domain/index.js';
-import type { PageDeletion } from '../../connectors/singleview/port.js';
+import type { CustomerRecord, ErasureJobRecord, ErasureProgressRecord, ErasureSourceRecord, IdentityKey, JobRecord, Purpose } from '../domain/index.js';
+import type { ErasurePort } from '../../connectors/singleview/port.js';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
+import type { BackgroundJobs } from '../jobs/backgroundJobs.js';
+import type { RunOutcome } from '../jobs/worker.js';
 import { erasureRecord } from '../audit/index.js';
 import type { AuditActor, AuditLog } from '../audit/index.js';
 import type { SourceName } from '../config.js';
@@ -25,6 +27,8 @@ export interface ErasureServices {
   readonly suppressions: SuppressionList;
   readonly logger: Logger;
   readonly audit: AuditLog;
+  /** The single view's timelines, consent histories and identity logs are deleted by a background job (src/jobs/). */
+  readonly jobs: BackgroundJobs;
 }
 
 /** Whom to forget: a customer id (any id of the customer), or an identifier the person is known by. */
@@ -40,6 +44,14 @@ export interface ErasureRequest {
 /** Order of the sources in a receipt. */
 export const ERASURE_SOURCES: readonly SourceName[] = ['singleview', 'crm', 'loyalty', 'resolution'];
 const MAX_MERGE_HOPS = 8;
+/**
+ * Pages of the single view's deletion job an erasure runs itself before it
+ * answers: three per customer id (timeline, consent history, identity log)
+ * for a customer and a few absorbed ids with short histories, so these are
+ * ERASED at once. Past them the receipt says IN_PROGRESS with the worker's
+ * progress, and the request has cost the same whatever the history's length.
+ */
+const ERASE_INLINE_PAGES = 12;
 
 /**
  * forgetCustomer: erase a person from every source, and keep them from
@@ -52,7 +64,10 @@ const MAX_MERGE_HOPS = 8;
  * the sources are erased. The CRM and loyalty system are erased by the
  * customer's CRM_ID and LOYALTY_ID identities, resolution by the customer
  * ids; the single view goes last, since its customer items hold the
- * identifiers the others are erased by. Every request (a repeat too) is
+ * identifiers the others are erased by. The single view's customer items go
+ * in the request; the timelines, consent histories and identity logs of
+ * every id the customer absorbed (merges are by pointer) are a background
+ * job (`erase#<customerId>`), of which the request runs a few pages. Every request (a repeat too) is
  * audited on the customer's trail with each source's status, never a
  * personal value (src/audit/erasure.ts); if that record cannot be written
  * the call fails, and a repeat (which resumes) writes it.
@@ -89,7 +104,7 @@ export async function forgetCustomer(services: ErasureServices, subject: Erasure
     sources.singleview =
       waitingFor.length > 0
         ? { status: 'FAILED', detail: `waits for ${waitingFor.join(', ')} to be erased first`, at: services.clock().toISOString() }
-        : await attempt(services, 'singleview', () => eraseSingleView(store, ids));
+        : await eraseSingleView(services, store, job);
   }
   for (const customerId of ids) {
     services.cache.forget(customerId);
@@ -100,6 +115,11 @@ export async function forgetCustomer(services: ErasureServices, subject: Erasure
   const done = ERASURE_SOURCES.every((source) => !pending(source));
   const updated: ErasureJobRecord = { ...job, sources, updatedAt: now, completedAt: done ? (job.completedAt ?? now) : null };
   await Promise.all(ids.map((customerId) => store.port.putErasureJob({ ...updated, customerId }, store.call)));
+  // The worker may have finished the history between our run and this write, and found no job to record it on.
+  if (sources.singleview?.status === 'IN_PROGRESS') {
+    const history = await services.jobs.get(historyJobId(job.canonicalId), store.call);
+    if (history?.status === 'DONE') await erasureFinished(store.port, services.clock)(history, store.call);
+  }
   await services.audit.appliedChanges(erasureActor(request, 'forgetCustomer'), [erasureRecord(job.canonicalId, sources, ERASURE_SOURCES, done)], request.span);
   return updated;
 }
@@ -157,22 +177,71 @@ async function attempt(services: ErasureServices, source: SourceName, erase: () 
   }
 }
 
-/** Timelines, consent histories, identity logs, then the customer items; a page per guarded call, so a long timeline never outlives one deadline. */
-async function eraseSingleView(store: WriteStore, ids: readonly string[]): Promise<EraseOutcome> {
-  const port = store.port;
-  let found = 0;
-  const drain = async (deletePage: (customerId: string, o: CallOptions) => Promise<PageDeletion>, customerId: string) => {
-    for (let more = true; more; ) {
-      const page = await deletePage(customerId, store.call);
-      found += page.deleted;
-      more = page.more;
-    }
-  };
-  for (const customerId of ids) {
-    await drain((c, o) => port.deleteEvents(c, o), customerId);
-    await drain((c, o) => port.deleteConsentHistory(c, o), customerId);
-    await drain((c, o) => port.deleteIdentityLog(c, o), customerId);
+/**
+ * The single view: the customer items first (nothing of the customer reads
+ * any more), then the history job, a few pages of it in the request. ERASED
+ * (or NOT_FOUND) when the job is done, IN_PROGRESS with its progress while
+ * the worker goes on; the worker records the end on the erasure job itself
+ * (erasureFinished).
+ */
+async function eraseSingleView(services: ErasureServices, store: WriteStore, job: ErasureJobRecord): Promise<ErasureSourceRecord> {
+  const at = () => services.clock().toISOString();
+  let run: RunOutcome;
+  try {
+    const found = await store.port.deleteCustomers(job.customerIds, store.call);
+    const spec = { kind: 'erase-history' as const, customerIds: [...job.customerIds], found };
+    run = await services.jobs.start(historyJobId(job.canonicalId), spec, ERASE_INLINE_PAGES, store.call);
+  } catch (error) {
+    return attempt(services, 'singleview', () => Promise.reject(error as Error));
   }
-  found += await port.deleteCustomers(ids, store.call);
-  return found > 0 ? 'erased' : 'not_found';
+  if (run.status === 'failed') return { status: 'FAILED', detail: run.job?.lastError ?? 'the history could not be deleted', at: at(), progress: run.job ? progressOf(run.job) : null };
+  if (!run.job || run.status !== 'done') return { status: 'IN_PROGRESS', detail: null, at: at(), progress: run.job ? progressOf(run.job) : null };
+  return finishedStatus(run.job, at());
+}
+
+/** The id of an erasure's history job. */
+export function historyJobId(canonicalId: string): string {
+  return `erase#${canonicalId}`;
+}
+
+/** What the history job has done, as a receipt shows it. */
+function progressOf(job: JobRecord): ErasureProgressRecord {
+  const ids = job.spec.kind === 'erase-history' ? job.spec.customerIds.length : 0;
+  return {
+    itemsDeleted: job.progress.items,
+    customerIdsDone: Math.min(ids, Math.floor(job.progress.step / 3)),
+    customerIdsTotal: ids,
+    updatedAt: job.updatedAt,
+    completedAt: job.completedAt ?? null,
+  };
+}
+
+/** A finished history job: ERASED when the request or the job found anything, NOT_FOUND when neither did. */
+function finishedStatus(job: JobRecord, at: string): ErasureSourceRecord {
+  const found = (job.spec.kind === 'erase-history' ? job.spec.found : 0) + job.progress.items;
+  return { status: found > 0 ? 'ERASED' : 'NOT_FOUND', detail: null, at, progress: { ...progressOf(job), completedAt: job.completedAt ?? at } };
+}
+
+/**
+ * When the worker finishes a history job, the erasure job it belongs to (one
+ * copy per customer id) says so: the single view ERASED or NOT_FOUND, and the
+ * erasure complete if every other source is done. A source already settled
+ * by a request is left as it is.
+ */
+export function erasureFinished(port: Pick<ErasurePort, 'getErasureJob' | 'putErasureJob'>, clock: () => Date) {
+  return async (job: JobRecord, call: CallOptions): Promise<void> => {
+    if (job.spec.kind !== 'erase-history') return;
+    const now = clock().toISOString();
+    const finished = finishedStatus({ ...job, completedAt: job.completedAt ?? now }, now);
+    await Promise.all(
+      job.spec.customerIds.map(async (customerId) => {
+        const erasure = await port.getErasureJob(customerId, call);
+        if (!erasure || erasure.sources.singleview?.status !== 'IN_PROGRESS') return;
+        const sources: Record<string, ErasureSourceRecord> = { ...erasure.sources, singleview: finished };
+        const settled = (source: string) => sources[source]?.status === 'ERASED' || sources[source]?.status === 'NOT_FOUND';
+        const done = ERASURE_SOURCES.every(settled);
+        await port.putErasureJob({ ...erasure, sources, updatedAt: now, completedAt: done ? (erasure.completedAt ?? now) : null }, call);
+      }),
+    );
+  };
 }

@@ -177,6 +177,21 @@ export type CustomerEventsArgs = {
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** How far the background deletion of an erasure has come (docs/erasure.md). */
+export type ErasureProgress = {
+  __typename?: 'ErasureProgress';
+  /** When the worker finished; null while it runs. */
+  completedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Customer ids (the erased customer and the ids it absorbed) whose history is all deleted. */
+  customerIdsDone: Scalars['Int']['output'];
+  /** Customer ids the erasure covers. */
+  customerIdsTotal: Scalars['Int']['output'];
+  /** Items deleted so far (events, consent decisions, identity log entries). */
+  itemsDeleted: Scalars['Int']['output'];
+  /** When the worker last recorded progress. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
 export type ErasureReceipt = {
   __typename?: 'ErasureReceipt';
   /** Set once every source is ERASED or NOT_FOUND. */
@@ -190,9 +205,20 @@ export type ErasureSourceStatus = {
   __typename?: 'ErasureSourceStatus';
   /** Why it failed; never a personal value. */
   detail?: Maybe<Scalars['String']['output']>;
+  /**
+   * Where the background worker stands with what is left of this source (the
+   * single view: the timelines, consent histories and identity logs of the
+   * customer and of every id it absorbed). Null for a source erased whole in
+   * the request.
+   */
+  progress?: Maybe<ErasureProgress>;
   /** singleview, crm, loyalty or resolution. */
   source: Scalars['String']['output'];
-  /** ERASED, NOT_FOUND or FAILED (a repeated forgetCustomer retries it). */
+  /**
+   * ERASED, NOT_FOUND or FAILED (a repeated forgetCustomer retries it), or
+   * IN_PROGRESS: the request did its part (nothing of the customer can be read
+   * any more) and the background worker deletes the rest; see progress.
+   */
   status: Scalars['String']['output'];
 };
 
@@ -881,6 +907,7 @@ export type ResolversTypes = {
   Customer: ResolverTypeWrapper<CustomerModel>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  ErasureProgress: ResolverTypeWrapper<ErasureProgress>;
   ErasureReceipt: ResolverTypeWrapper<ErasureJobRecord>;
   ErasureSourceStatus: ResolverTypeWrapper<ErasureSourceStatus>;
   Event: ResolverTypeWrapper<EventModel>;
@@ -947,6 +974,7 @@ export type ResolversParentTypes = {
   Customer: CustomerModel;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  ErasureProgress: ErasureProgress;
   ErasureReceipt: ErasureJobRecord;
   ErasureSourceStatus: ErasureSourceStatus;
   Event: EventModel;
@@ -1087,6 +1115,14 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type ErasureProgressResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ErasureProgress'] = ResolversParentTypes['ErasureProgress']> = {
+  completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  customerIdsDone?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  customerIdsTotal?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  itemsDeleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type ErasureReceiptResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ErasureReceipt'] = ResolversParentTypes['ErasureReceipt']> = {
   completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   customerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1096,6 +1132,7 @@ export type ErasureReceiptResolvers<ContextType = GatewayContext, ParentType ext
 
 export type ErasureSourceStatusResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ErasureSourceStatus'] = ResolversParentTypes['ErasureSourceStatus']> = {
   detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  progress?: Resolver<Maybe<ResolversTypes['ErasureProgress']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -1341,6 +1378,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Customer?: CustomerResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  ErasureProgress?: ErasureProgressResolvers<ContextType>;
   ErasureReceipt?: ErasureReceiptResolvers<ContextType>;
   ErasureSourceStatus?: ErasureSourceStatusResolvers<ContextType>;
   Event?: EventResolvers<ContextType>;

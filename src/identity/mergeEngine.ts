@@ -13,8 +13,7 @@ import { identityIndexKey } from '../domain/index.js';
 const MAX_MERGE_HOPS = 8;
 /** A merge left `pending` longer than this lost its writer (a crash); the next writer that meets it finishes or undoes it. */
 export const STALE_MERGE_MS = 10_000;
-/** Events moved per single view round trip when a merge moves a timeline. */
-const EVENT_MOVE_PAGE = 100;
+/** What a consent decision given to an absorbed id says when read through the survivor (src/history.ts). */
 export const MERGED_NOTE = 'merged from another customer';
 
 /** An identifier to link, with the record the survivor will hold for it. */
@@ -232,16 +231,10 @@ export class MergeEngine {
       ...plan.rejectedLinks.map(({ link }) => this.port.releaseIdentity(link.key, [survivorId], store.call)),
     ]);
     this.logCommit(survivorId, plan, rule, joins);
-    // `committed` lets readers follow the absorbed id at once; should this writer stop before
-    // it, the survivor listing the absorbed id as an alias tells the next writer the same.
-    await Promise.all(
-      plan.accepted
-        .filter((customer) => customer.mergedInto === survivorId)
-        .map(async (customer) => {
-          const committed = await this.markCommitted(customer);
-          if (committed) await this.finish(committed, record);
-        }),
-    );
+    // Straight from `pending` to `done`: with nothing to move but index entries, a `committed` write
+    // in between would only cost a call. Should this writer stop before `done`, the survivor listing
+    // the absorbed id as an alias tells the next writer that the merge committed (settlePending).
+    await Promise.all(plan.accepted.filter((customer) => customer.mergedInto === survivorId).map((customer) => this.finish(customer, record)));
     services.cache.remember(record);
     return { status: 'committed', record, plan };
   }
@@ -296,22 +289,18 @@ export class MergeEngine {
   }
 
   /**
-   * After the commit: the absorbed customer's events, consent history and
-   * index entries move to the survivor (each step idempotent, so a writer
-   * that finds a merge `committed` but not `done` repeats it safely).
+   * After the commit: the absorbed customer's identity index entries point
+   * at the survivor (a write per identifier, bounded by the per-type limits),
+   * and the merge is `done`. Its events, consent history and identity log
+   * stay under its own id: merges are by pointer, and readers gather them
+   * through the survivor's `aliases` (src/history.ts), so a merge costs the
+   * same whatever the absorbed customer's history. Each step is idempotent,
+   * so a writer that finds a merge `committed` but not `done` repeats it safely.
    */
   async finish(absorbed: CustomerRecord, survivor?: CustomerRecord): Promise<void> {
     const { store, services } = this.scope;
     const target = survivor ?? (await this.follow(absorbed.mergedInto!));
     if (!target) return;
-    for (let more = true; more; ) {
-      ({ more } = await this.port.moveEvents(absorbed.id, target.id, EVENT_MOVE_PAGE, store.call));
-    }
-    const history = await this.port.getConsentHistory(absorbed.id, { first: 1000 }, store.call);
-    if (history.length > 0) {
-      const copied = history.map((change) => ({ ...change, customerId: target.id, note: MERGED_NOTE, origin: change.origin ?? absorbed.id }));
-      await this.port.appendConsentChanges(copied, store.call);
-    }
     const holders = [absorbed.id, ...(absorbed.aliases ?? [])];
     await Promise.all(
       absorbed.identities.map((identity) => this.port.moveIdentity(identity, holders, target.id, store.call)),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CustomerRecord, IdentityLogEntry, IdentityType, Purpose } from '../domain/index.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditActor, AuditDetail, AuditLog } from '../audit/index.js';
+import type { BackgroundJobs } from '../jobs/backgroundJobs.js';
 import type { SuppressionList } from '../erasure/suppression.js';
 import type { SegmentCatalog } from '../segments/catalog.js';
 import type { CustomerCache } from './cache.js';
@@ -32,6 +33,8 @@ export interface IdentityServices {
   readonly logger: Logger;
   /** Consent changes, links, merges and unmerges are audited here. */
   readonly audit: AuditLog;
+  /** Work a merge, an unmerge or an erasure leaves for the background worker (src/jobs/); none: run whole in the request (tools without a worker). */
+  readonly jobs?: BackgroundJobs | undefined;
   /** Told about customers whose matchable data a write changed (the probabilistic matcher's online scoring); none: nobody. */
   readonly customerWrites?: CustomerWriteObserver | undefined;
 }

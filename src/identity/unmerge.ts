@@ -6,10 +6,18 @@ import { factsFromVias, holdsIdentity, legacyVia, mergeProfiles, minTime, viaFac
 import type { WriteScope } from './scope.js';
 import { AGAIN, boundedRetry } from '../../connectors/resilience/boundedRetry.js';
 import { RetryLater, withRetries } from './store.js';
+import { backgroundJobs } from '../jobs/backgroundJobs.js';
 import { identityIndexKey, parseIdentityIndexKey } from '../domain/index.js';
 
-/** Consent decisions and identity log entries read per customer while splitting one. */
+/** Consent decisions and identity log entries read per customer id while splitting one. */
 const HISTORY_PAGE = 1000;
+/**
+ * Pages of the events job an unmerge runs itself before it answers (each up
+ * to 200 events looked at): a customer with a short timeline is whole on
+ * both sides at once; a long one costs the request the same, and the
+ * background worker moves the rest (docs/identity-resolution.md).
+ */
+const SPLIT_INLINE_PAGES = 2;
 /** Attempts at re-pointing one absorbed customer item before giving up on it (only erasure races with it). */
 const REPOINT_ATTEMPTS = 5;
 
@@ -39,7 +47,10 @@ export type UnmergeOutcome =
 
 /** What a split moved, for the audit trail: counts, never values. */
 export interface SplitCounts {
+  /** Events moved off the timelines that stayed (the absorbed ids that left took theirs by pointer); more may follow in the background. */
   readonly events: number;
+  /** Whether the background worker still moves events of this split. */
+  readonly eventsPending: boolean;
   readonly consentChanges: number;
   readonly customers: number;
 }
@@ -162,25 +173,28 @@ export async function waitForSplits(scope: WriteScope, holders: ReadonlyArray<Cu
 /**
  * The steps after the mark, each idempotent, so the writer that marked the
  * split and any writer that finds it stale can run them: build the new
- * customer, copy its consent history, move its events, re-point its
- * identifiers and absorbed ids, drop the moved history, shrink the original,
- * release the new customer.
+ * customer, copy the consent decisions given to it through the original,
+ * start moving the events that arrived on the original (and on the absorbed
+ * ids that stay) through a moving identifier, re-point its identifiers and
+ * absorbed ids, drop the moved history, shrink the original, release the new
+ * customer. The absorbed ids that leave take their own events and history
+ * by pointer: nothing of theirs is read or written.
  */
 export async function finishSplit(scope: WriteScope, marker: SplitMarker): Promise<{ counts: SplitCounts }> {
   const { store } = scope;
   const original = await store.customer(marker.from);
   let split = await store.customer(marker.into);
-  let counts: SplitCounts = { events: 0, consentChanges: 0, customers: marker.origins.length };
+  let counts: SplitCounts = { events: 0, eventsPending: false, consentChanges: 0, customers: marker.origins.length };
   if (original?.split?.into === marker.into) {
     const context = await readSplitContext(scope, original, marker);
     split ??= await createSplit(scope, original, marker, context);
     const consentChanges = await copyHistory(scope, marker, context);
-    const events = await moveEvents(scope, marker);
+    const events = await moveEvents(scope, marker, context);
     await repointIdentities(scope, marker);
     await repointOrigins(scope, marker);
     await deleteMovedHistory(scope, marker, context);
     await shrinkOriginal(scope, marker, context, split);
-    counts = { ...counts, events, consentChanges };
+    counts = { ...counts, ...events, consentChanges };
   }
   if (split?.split) await store.update(split.id, (current) => (current.split ? { record: { ...current, split: null }, result: null } : null), split);
   scope.services.cache.forget(marker.from);
@@ -200,11 +214,17 @@ interface SplitContext {
 async function readSplitContext(scope: WriteScope, original: CustomerRecord, marker: SplitMarker): Promise<SplitContext> {
   const { store, services } = scope;
   const port = services.singleView;
-  const [items, history, log] = await Promise.all([
+  // Consent decisions stay under the id they were given to (merges are by pointer): each id's are read.
+  const partitions = [original.id, ...(original.aliases ?? [])];
+  const [items, histories, log] = await Promise.all([
     store.customers(original.aliases ?? []),
-    port.getConsentHistory(original.id, { first: HISTORY_PAGE }, store.call),
+    Promise.all(partitions.map((id) => port.getConsentHistory(id, { first: HISTORY_PAGE }, store.call))),
     port.getIdentityLog(original.id, HISTORY_PAGE, store.call),
   ]);
+  // An entry under two ids (a copy an older merge made under the original) counts once, as the original's: that copy is what moves.
+  const byId = new Map<string, ConsentChangeRecord>();
+  for (const change of histories.flat()) if (!byId.has(change.id)) byId.set(change.id, change);
+  const history = [...byId.values()].sort((a, b) => `${b.at}#${b.id}`.localeCompare(`${a.at}#${a.id}`));
   const moving = new Set(marker.origins);
   const origins = new Map(marker.origins.flatMap((id) => (items.has(id) ? [[id, items.get(id)!] as const] : [])));
   const staying = [...items.values()].filter((item) => !moving.has(item.id));
@@ -243,6 +263,7 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     segments: unionMemberships(origins.map((item) => item.segments)),
     ...factsFromVias(pickFacts(viaFactsOf(original), new Set(splitVias(marker)), true)),
     aliases: [...marker.origins],
+    splitOrigins: [...marker.origins],
     splitFrom: original.id,
     split: marker,
     version: 1,
@@ -255,9 +276,14 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
   return existing;
 }
 
-/** Step 3: decisions given to the moving customers, under the same ids; a merge's note stays only where a nested merge made it. */
+/**
+ * Step 3: decisions kept under the original that belong to the moving
+ * customers (given through an absorbed id after the merge, or copied there
+ * by a merge made before merges were by pointer), under the same ids; a
+ * merge's note stays only where a nested merge made it.
+ */
 async function copyHistory(scope: WriteScope, marker: SplitMarker, context: SplitContext): Promise<number> {
-  const moving = context.history.filter((change) => movesWith(marker, change));
+  const moving = movedOffOriginal(marker, context);
   if (moving.length === 0) return 0;
   const direct = (origin: string) => {
     const target = context.origins.get(origin)?.mergedInto;
@@ -272,18 +298,24 @@ async function copyHistory(scope: WriteScope, marker: SplitMarker, context: Spli
   return copies.length;
 }
 
-/** Step 4: events that arrived through the moving identifiers or with the moving customers. */
-async function moveEvents(scope: WriteScope, marker: SplitMarker): Promise<number> {
-  const port = scope.services.singleView;
-  const vias = splitVias(marker);
-  let moved = 0;
-  let after: string | undefined;
-  do {
-    const page = await port.moveEventsVia(marker.from, marker.into, vias, after, scope.store.call);
-    moved += page.moved;
-    after = page.next;
-  } while (after !== undefined);
-  return moved;
+/** The original's own history entries that go with the split. */
+function movedOffOriginal(marker: SplitMarker, context: SplitContext): ConsentChangeRecord[] {
+  return context.history.filter((change) => change.customerId === marker.from && movesWith(marker, change));
+}
+
+/**
+ * Step 4: events on the original's timeline, and on those of the absorbed
+ * ids that stay, that arrived through a moving identifier (tracked after a
+ * merge, or moved there by a merge made before merges were by pointer): a
+ * background job (`split#<new id>`), of which the request runs a page or two.
+ * Until the job is done, the events it has not reached still read on the
+ * original.
+ */
+async function moveEvents(scope: WriteScope, marker: SplitMarker, context: SplitContext): Promise<Pick<SplitCounts, 'events' | 'eventsPending'>> {
+  const partitions = [marker.from, ...context.staying.map((item) => item.id)];
+  const spec = { kind: 'split-events' as const, into: marker.into, partitions, vias: splitVias(marker) };
+  const outcome = await backgroundJobs(scope.services).start(`split#${marker.into}`, spec, SPLIT_INLINE_PAGES, scope.store.call);
+  return { events: outcome.job?.progress.items ?? 0, eventsPending: outcome.status !== 'done' };
 }
 
 /** Step 5: from here on, the moving identifiers resolve to the new customer. */
@@ -311,7 +343,7 @@ async function repointOrigins(scope: WriteScope, marker: SplitMarker): Promise<v
 
 /** Step 7 comes after this: the original's history keeps only its own decisions. */
 async function deleteMovedHistory(scope: WriteScope, marker: SplitMarker, context: SplitContext): Promise<void> {
-  const moving = context.history.filter((change) => movesWith(marker, change));
+  const moving = movedOffOriginal(marker, context);
   if (moving.length === 0) return;
   const port = scope.services.singleView;
   await port.deleteConsentChanges(marker.from, moving, scope.store.call);
@@ -434,6 +466,9 @@ function evaluateAll(scope: WriteScope, record: CustomerRecord, now: Date): Segm
 export function unmergeAuditDetail(identities: readonly IdentityKey[], counts: SplitCounts | undefined, duplicate: boolean): Record<string, string | number> {
   const detail: Record<string, string | number> = { identities: identities.length, repeated: duplicate ? 'true' : 'false' };
   for (const key of identities) detail[`identities.${key.type}`] = (Number(detail[`identities.${key.type}`]) || 0) + 1;
-  if (counts) Object.assign(detail, { events: counts.events, consentChanges: counts.consentChanges, absorbedCustomers: counts.customers });
+  if (counts) {
+    Object.assign(detail, { events: counts.events, consentChanges: counts.consentChanges, absorbedCustomers: counts.customers });
+    if (counts.eventsPending) detail.eventsPending = 'true';
+  }
   return detail;
 }

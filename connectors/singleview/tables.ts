@@ -17,8 +17,9 @@ import { EXPIRY_ATTRIBUTE } from './retention.js';
  * `track` idempotency keys by key, a customer's consent history and identity
  * change log by time, erasure jobs by customer, the suppression list of
  * erased identifiers by keyed hash, the gateway's rate-limit buckets by
- * principal (src/ratelimit/dynamodb.ts), and merge suggestions by id and,
- * through an index, by status and time.
+ * principal (src/ratelimit/dynamodb.ts), merge suggestions by id and,
+ * through an index, by status and time, and the segment index (members per
+ * segment, customers by due time, the change outbox: segmentIndex.ts).
  */
 export interface TableNames {
   readonly customers: string;
@@ -34,6 +35,7 @@ export interface TableNames {
   readonly suppressions: string;
   readonly rateLimits: string;
   readonly mergeSuggestions: string;
+  readonly segmentIndex: string;
 }
 
 /** The index that lists merge suggestions by status, newest first (`listKey` = `createdAt#id`). */
@@ -54,6 +56,7 @@ export function tableNames(prefix: string): TableNames {
     suppressions: `${prefix}suppressions`,
     rateLimits: `${prefix}rate_limits`,
     mergeSuggestions: `${prefix}merge_suggestions`,
+    segmentIndex: `${prefix}segment_index`,
   };
 }
 
@@ -134,6 +137,7 @@ export function tableDefinitions(names: TableNames): TableDefinition[] {
     { role: 'suppressions', create: hashTable(names.suppressions, 'hash') },
     { role: 'rateLimits', create: hashTable(names.rateLimits, 'bucket'), ttlAttribute: EXPIRY_ATTRIBUTE },
     { role: 'mergeSuggestions', create: suggestionsTable(names.mergeSuggestions) },
+    { role: 'segmentIndex', create: rangeTable(names.segmentIndex, 'pk', 'sk') },
   ];
 }
 

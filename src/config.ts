@@ -195,6 +195,7 @@ export const envSchema = z.object({
   C360_IDENTITY_BLOCKLIST: identityBlocklist.optional(),
   C360_SEGMENTS_FILE: z.string().min(1).optional(),
   C360_WRITE_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
+  C360_SEGMENTS_WORKER_MS: integer(0, 3_600_000).optional(),
   /** The probabilistic matcher's model (docs/identity-resolution.md); the shipped config/match-model.json when unset. */
   C360_MATCH_MODEL_FILE: z.string().min(1).optional(),
   /** Online scoring after identify: stores merge suggestions, never merges unless C360_MATCH_AUTO_MERGE is set. */
@@ -417,6 +418,13 @@ export interface GatewayConfig {
   readonly segmentsFile: string | undefined;
   /** Customer records the write path keeps in memory to make `track` cheap (0 turns it off). */
   readonly writeCacheSize: number;
+  /**
+   * Milliseconds between rounds of the in-process segments worker (outbox,
+   * due customers, backfill: docs/segments.md); 0 turns it off. Default 5000
+   * on the embedded default, 0 with an external DynamoDB (run it on one
+   * instance, or feed the index from DynamoDB Streams).
+   */
+  readonly segmentsWorkerMs: number;
   /** The probabilistic matcher over the single view (docs/identity-resolution.md, "Merge suggestions from the matcher"). */
   readonly matching: {
     /** The model file; the shipped config/match-model.json when undefined. */
@@ -582,6 +590,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     identity: { priority: env.C360_IDENTITY_PRIORITY, limits: env.C360_IDENTITY_LIMITS, blocked: env.C360_IDENTITY_BLOCKLIST ?? DEFAULT_IDENTITY_POLICY.blocked },
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
+    segmentsWorkerMs: env.C360_SEGMENTS_WORKER_MS ?? (env.C360_DYNAMODB_ENDPOINT === undefined && env.C360_SOURCES !== 'memory' ? 5000 : 0),
     matching: { modelFile: env.C360_MATCH_MODEL_FILE, online: env.C360_MATCH_ONLINE, autoMerge: env.C360_MATCH_AUTO_MERGE, indexLimit: env.C360_MATCH_INDEX_LIMIT },
     sources: {
       singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS, 'singleview'),

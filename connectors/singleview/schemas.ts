@@ -89,6 +89,7 @@ export const customerItemSchema = z.object({
   splitFrom: nullableString,
   version: z.number().int().default(0),
   writeToken: nullableString,
+  segmentIndex: z.object({ key: z.string(), dueAt: nullableString }).nullish(),
 });
 
 export const eventItemSchema = z.object({

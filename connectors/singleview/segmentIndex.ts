@@ -47,14 +47,18 @@ export interface SegmentChangeEntry {
   readonly at: string;
 }
 
-/** What the index holds for one customer. */
+/**
+ * What the index may hold for one customer: its member items and due items.
+ * The worker writes it before changing items (the union of before and after)
+ * and after (what it wrote), so a worker that dies in between leaves a
+ * superset the next one cleans up.
+ */
 export interface SegmentIndexState {
   readonly customerId: string;
+  /** The customer version the items were written from. */
   readonly version: number;
   readonly segments: readonly SegmentMembershipRecord[];
-  readonly dueAt?: string | null | undefined;
-  /** The hour bucket the due item went into (never earlier than the hour it was written). */
-  readonly dueBucketAt?: string | null | undefined;
+  readonly due: readonly SegmentDueRecord[];
 }
 
 export interface SegmentMemberRecord {
@@ -92,13 +96,12 @@ export interface SegmentJobRecord {
 
 const membership = z.object({ segmentId: z.string(), since: z.string() });
 export const segmentChangeItemSchema = z.object({ customerId: z.string(), seq: z.string(), version: z.number().int(), at: z.string() });
+export const segmentMemberItemSchema = z.object({ segmentId: z.string(), customerId: z.string(), since: z.string() });
+export const segmentDueItemSchema = z.object({ customerId: z.string(), dueAt: z.string(), bucketAt: z.string().nullish() });
 export const segmentStateItemSchema = z.object({
   customerId: z.string(),
   version: z.number().int(),
   segments: z.array(membership).default([]),
-  dueAt: z.string().nullish(),
-  dueBucketAt: z.string().nullish(),
+  due: z.array(segmentDueItemSchema).default([]),
 });
-export const segmentMemberItemSchema = z.object({ segmentId: z.string(), customerId: z.string(), since: z.string() });
-export const segmentDueItemSchema = z.object({ customerId: z.string(), dueAt: z.string(), bucketAt: z.string().nullish() });
 export const segmentJobItemSchema = z.object({ id: z.string(), revision: z.number().int(), body: z.string() });

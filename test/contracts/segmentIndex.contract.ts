@@ -76,11 +76,16 @@ export function defineSegmentIndexContract(adapter: string, factory: SegmentInde
 
     it('stores a customer’s index state unless a newer version’s is stored', async () => {
       expect(await store.getSegmentIndexState('cus_s1')).toBeNull();
-      const state = { customerId: 'cus_s1', version: 5, segments: [{ segmentId: 'seg_a', since: '2026-11-01T00:00:00.000Z' }], dueAt: '2026-11-16T00:00:00.000Z', dueBucketAt: null };
+      const state = {
+        customerId: 'cus_s1',
+        version: 5,
+        segments: [{ segmentId: 'seg_a', since: '2026-11-01T00:00:00.000Z' }],
+        due: [{ customerId: 'cus_s1', dueAt: '2026-11-16T00:00:00.000Z', bucketAt: null }],
+      };
       expect(await store.putSegmentIndexState(state)).toBe('written');
       expect(await store.putSegmentIndexState({ ...state, version: 4, segments: [] })).toBe('conflict');
       expect(await store.getSegmentIndexState('cus_s1')).toEqual(state);
-      expect(await store.putSegmentIndexState({ ...state, version: 5, dueAt: null })).toBe('written');
+      expect(await store.putSegmentIndexState({ ...state, version: 5, due: [] })).toBe('written');
       await store.deleteSegmentIndexState('cus_s1');
       expect(await store.getSegmentIndexState('cus_s1')).toBeNull();
     });

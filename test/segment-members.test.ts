@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../src/auth/keyAdmin.js';
 import { loadSegmentFile } from '../src/segments/definitions.js';
 import { graphql, startTestGateway, TestClock } from './support/gateway.js';
-import type { TestGateway } from './support/gateway.js';
+import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { byPath } from './support/privacy.js';
 import { ADMIN_KEY, identify, setConsent, track } from './support/writes.js';
 
@@ -69,9 +69,9 @@ async function allIds(first: number, apiKey = ADMIN_KEY): Promise<{ ids: string[
   let after: string | null = null;
   let pages = 0;
   for (;;) {
-    const response = await graphql<MembersBody>(gw.url, IDS, { apiKey, purpose: 'support', variables: { first, after } });
+    const response: GraphQLResponse<MembersBody> = await graphql<MembersBody>(gw.url, IDS, { apiKey, purpose: 'support', variables: { first, after } });
     expect(response.body.errors).toBeUndefined();
-    const connection = response.body.data!.segment!.members;
+    const connection: NonNullable<MembersBody['segment']>['members'] = response.body.data!.segment!.members;
     ids.push(...connection.edges.map((edge) => edge.node!.id));
     pages += 1;
     if (!connection.pageInfo.hasNextPage) break;

@@ -83,13 +83,29 @@ export async function announceSegmentChange(
   return { ...record, segmentIndex: mark };
 }
 
+/** Records the change feed stamped a new mark on, by the record the caller handed in: asWritten gives what was stored. */
+const stamped = new WeakMap<CustomerRecord, CustomerRecord>();
+
+/**
+ * The record as the change feed stored it (with its new mark), for a caller
+ * that keeps the record it wrote (the write cache, WriteStore): without it
+ * the next write from that copy would announce the same change again.
+ */
+export function asWritten(record: CustomerRecord): CustomerRecord {
+  return stamped.get(record) ?? record;
+}
+
 /** The port with announceSegmentChange under every customer create and replace, and an entry before every delete. */
 export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: { readonly segments: SegmentCatalog; readonly clock: Clock }): P {
   const specs = () => deps.segments.all();
-  const createCustomer: SingleViewPort['createCustomer'] = async (record, options) =>
-    port.createCustomer(await announceSegmentChange(port, record, specs(), deps.clock(), options), options);
+  const announce = async (record: CustomerRecord, options?: CallOptions) => {
+    const announced = await announceSegmentChange(port, record, specs(), deps.clock(), options);
+    if (announced !== record) stamped.set(record, announced);
+    return announced;
+  };
+  const createCustomer: SingleViewPort['createCustomer'] = async (record, options) => port.createCustomer(await announce(record, options), options);
   const replaceCustomer: SingleViewPort['replaceCustomer'] = async (record, expectedVersion, options) =>
-    port.replaceCustomer(await announceSegmentChange(port, record, specs(), deps.clock(), options), expectedVersion, options);
+    port.replaceCustomer(await announce(record, options), expectedVersion, options);
   const deleteCustomers: SingleViewPort['deleteCustomers'] = async (ids, options) => {
     const at = deps.clock().toISOString();
     // Deleted customers leave the index: the worker finds them gone and removes their entries.

@@ -224,21 +224,26 @@ export async function drainSegmentChanges(
     for (;;) {
       const entries = (await port.listSegmentChanges(shard, (deps.pageSize ?? 100) + skipped.size, deps.options)).filter((e) => !skipped.has(e.customerId));
       if (entries.length === 0) break;
-      for (const entry of entries) {
-        const now = deps.clock();
-        const [customer] = await port.getCustomers([entry.customerId], { ...deps.options, consistent: true });
-        if (customer instanceof Error) throw customer;
-        // A delete announces DELETED (landed once the customer is gone); a create or replace its version.
-        const landed = customer ? (customer.version ?? 0) >= entry.version : entry.version === DELETED;
-        if (!landed && now.getTime() - Date.parse(entry.at) < SEGMENT_CHANGE_GRACE_MS) {
-          skipped = new Set([...skipped, entry.customerId]);
-          waiting += 1;
-          continue;
-        }
-        const outcome = await reconcileSegmentIndex(port, entry.customerId, { specs: deps.segments.all(), now }, deps.options);
-        writes += outcome.writes;
-        // A newer entry (a write after our read) stays for the next round.
-        if ((await port.deleteSegmentChange(entry.customerId, entry.seq, deps.options)) === 'written') reconciled += 1;
+      // One entry per customer: a page's customers are reconciled at once, SEGMENT_WORKER_PARALLELISM at a time.
+      for (const chunk of chunks(entries, SEGMENT_WORKER_PARALLELISM)) {
+        await Promise.all(
+          chunk.map(async (entry) => {
+            const now = deps.clock();
+            const [customer] = await port.getCustomers([entry.customerId], { ...deps.options, consistent: true });
+            if (customer instanceof Error) throw customer;
+            // A delete announces DELETED (landed once the customer is gone); a create or replace its version.
+            const landed = customer ? (customer.version ?? 0) >= entry.version : entry.version === DELETED;
+            if (!landed && now.getTime() - Date.parse(entry.at) < SEGMENT_CHANGE_GRACE_MS) {
+              skipped = new Set([...skipped, entry.customerId]);
+              waiting += 1;
+              return;
+            }
+            const outcome = await reconcileSegmentIndex(port, entry.customerId, { specs: deps.segments.all(), now }, deps.options);
+            writes += outcome.writes;
+            // A newer entry (a write after our read) stays for the next round.
+            if ((await port.deleteSegmentChange(entry.customerId, entry.seq, deps.options)) === 'written') reconciled += 1;
+          }),
+        );
       }
     }
   }
@@ -247,3 +252,12 @@ export async function drainSegmentChanges(
 
 /** The hour bucket due items of `at` go into. */
 export { dueBucket };
+
+/** Customers a worker reconciles or evaluates at once: the calls of one are sequential, so this is what hides their latency. */
+export const SEGMENT_WORKER_PARALLELISM = 16;
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -5,7 +5,7 @@ import { SEGMENT_INDEX_SHARDS, dueBucket } from '../../connectors/singleview/seg
 import type { Clock } from '../identity/clock.js';
 import { WriteStore } from '../identity/store.js';
 import type { SegmentCatalog } from './catalog.js';
-import { DUE_WATERMARK_JOB, STALE_MARK } from './changeFeed.js';
+import { DUE_WATERMARK_JOB, SEGMENT_WORKER_PARALLELISM, STALE_MARK, chunks } from './changeFeed.js';
 import { evaluateMemberships, sameMemberships } from './evaluate.js';
 
 export interface DueRun {
@@ -59,16 +59,20 @@ export async function evaluateDueSegments(deps: {
       for (;;) {
         const due = await port.listDueCustomers(bucket, shard, started.toISOString(), deps.pageSize ?? 100, deps.options);
         if (due.length === 0) break;
-        for (const item of due) {
-          evaluated += 1;
-          const outcome = await store.update(item.customerId, (record) => {
-            const now = deps.clock();
-            const segments = evaluateMemberships(specs, { traits: record.traits, consents: record.consents, lastEventAt: record.lastEventAt ?? {} }, record.segments, now);
-            // A stale mark: the change feed announces the customer again and the worker writes its next due time.
-            return { record: { ...record, segments, segmentIndex: STALE_MARK }, result: !sameMemberships(segments, record.segments) };
-          });
-          if (outcome.status === 'written' && outcome.result) changed += 1;
-          await port.writeSegmentIndex({ deleteDue: [item] }, deps.options);
+        for (const chunk of chunks(due, SEGMENT_WORKER_PARALLELISM)) {
+          await Promise.all(
+            chunk.map(async (item) => {
+              evaluated += 1;
+              const outcome = await store.update(item.customerId, (record) => {
+                const now = deps.clock();
+                const segments = evaluateMemberships(specs, { traits: record.traits, consents: record.consents, lastEventAt: record.lastEventAt ?? {} }, record.segments, now);
+                // A stale mark: the change feed announces the customer again and the worker writes its next due time.
+                return { record: { ...record, segments, segmentIndex: STALE_MARK }, result: !sameMemberships(segments, record.segments) };
+              });
+              if (outcome.status === 'written' && outcome.result) changed += 1;
+              await port.writeSegmentIndex({ deleteDue: [item] }, deps.options);
+            }),
+          );
         }
       }
     }

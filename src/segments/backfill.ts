@@ -56,6 +56,8 @@ export interface BackfillDependencies {
   /** Stop after this many pages over all parts (a bounded run; the next run resumes). */
   readonly maxPages?: number;
   readonly options?: CallOptions;
+  /** Asked between pages: true stops the backfill where it is (its progress is recorded). */
+  readonly shouldStop?: () => boolean;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function backfillSegments(deps: BackfillDependencies): Promise<Back
   const parts = await Promise.all(
     Array.from({ length: header.parts }, async (_, part) => {
       let progress = await loadPart(port, part, deps.options);
-      while (!progress.done && pagesLeft > 0) {
+      while (!progress.done && pagesLeft > 0 && !deps.shouldStop?.()) {
         pagesLeft -= 1;
         const page = await port.scanCustomerSegment(part, header.parts, deps.pageSize ?? 100, progress.next ?? undefined, deps.options);
         let updated = 0;

@@ -214,7 +214,7 @@ export interface DrainOutcome {
  */
 export async function drainSegmentChanges(
   port: SingleViewPort,
-  deps: { readonly segments: SegmentCatalog; readonly clock: Clock; readonly pageSize?: number; readonly options?: CallOptions },
+  deps: { readonly segments: SegmentCatalog; readonly clock: Clock; readonly pageSize?: number; readonly options?: CallOptions; readonly shouldStop?: () => boolean },
 ): Promise<DrainOutcome> {
   let reconciled = 0;
   let waiting = 0;
@@ -222,6 +222,7 @@ export async function drainSegmentChanges(
   for (let shard = 0; shard < SEGMENT_INDEX_SHARDS; shard += 1) {
     let skipped = new Set<string>();
     for (;;) {
+      if (deps.shouldStop?.()) return { reconciled, waiting, writes };
       const entries = (await port.listSegmentChanges(shard, (deps.pageSize ?? 100) + skipped.size, deps.options)).filter((e) => !skipped.has(e.customerId));
       if (entries.length === 0) break;
       // One entry per customer: a page's customers are reconciled at once, SEGMENT_WORKER_PARALLELISM at a time.

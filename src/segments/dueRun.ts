@@ -41,6 +41,8 @@ export async function evaluateDueSegments(deps: {
   readonly clock: Clock;
   readonly pageSize?: number;
   readonly options?: CallOptions;
+  /** Asked between pages: true stops the run where it is (the next run continues from the due items left). */
+  readonly shouldStop?: () => boolean;
 }): Promise<DueRun> {
   const port = deps.singleView;
   const store = new WriteStore(port, deps.options?.parentSpan);
@@ -57,6 +59,7 @@ export async function evaluateDueSegments(deps: {
     buckets += 1;
     for (let shard = 0; shard < SEGMENT_INDEX_SHARDS; shard += 1) {
       for (;;) {
+        if (deps.shouldStop?.()) return { evaluated, changed, buckets };
         const due = await port.listDueCustomers(bucket, shard, started.toISOString(), deps.pageSize ?? 100, deps.options);
         if (due.length === 0) break;
         for (const chunk of chunks(due, SEGMENT_WORKER_PARALLELISM)) {

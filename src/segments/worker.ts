@@ -9,8 +9,8 @@ import type { DrainOutcome } from './changeFeed.js';
 import { evaluateDueSegments } from './dueRun.js';
 import type { DueRun } from './dueRun.js';
 
-/** Pages a backfill scans per round, so a round stays short and the rest follows in the next ones. */
-const BACKFILL_PAGES_PER_ROUND = 20;
+/** Pages of 100 customers a backfill scans per round, so a round stays short beside live traffic and the rest follows in the next ones. */
+const BACKFILL_PAGES_PER_ROUND = 1;
 
 export interface SegmentRound {
   readonly backfill: BackfillProgress;
@@ -44,10 +44,12 @@ export class SegmentWorker {
 
   async runOnce(): Promise<SegmentRound> {
     const { singleView, segments, clock } = this.deps;
-    const backfill = await backfillSegments({ singleView, segments, clock, maxPages: this.deps.backfillPages ?? BACKFILL_PAGES_PER_ROUND });
-    const first = await drainSegmentChanges(singleView, { segments, clock });
-    const due = await evaluateDueSegments({ singleView, segments, clock });
-    const second = await drainSegmentChanges(singleView, { segments, clock });
+    // A stop (shutdown) ends the round at the next page: every step continues where it was on the next round.
+    const shouldStop = () => this.stopped;
+    const backfill = await backfillSegments({ singleView, segments, clock, shouldStop, maxPages: this.deps.backfillPages ?? BACKFILL_PAGES_PER_ROUND });
+    const first = await drainSegmentChanges(singleView, { segments, clock, shouldStop });
+    const due = await evaluateDueSegments({ singleView, segments, clock, shouldStop });
+    const second = await drainSegmentChanges(singleView, { segments, clock, shouldStop });
     return {
       backfill,
       changes: { reconciled: first.reconciled + second.reconciled, waiting: second.waiting, writes: first.writes + second.writes },

@@ -60,6 +60,11 @@ export const Query: QueryResolvers = {
     return [...ctx.services.segments.list()];
   },
 
+  segment(_root, args, ctx) {
+    if (args.id.length > 64) throw badUserInput('id is not a segment id (at most 64 characters).', 'id');
+    return ctx.services.segments.get(args.id) ?? null;
+  },
+
   viewer(_root, _args, { principal }) {
     return {
       id: principal.id,

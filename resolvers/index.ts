@@ -7,6 +7,7 @@ import { IdentityGraph } from './IdentityGraph.js';
 import { MergeSuggestion } from './MergeSuggestion.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
+import { Segment, SegmentMemberEdge } from './Segment.js';
 import { SegmentMembership } from './SegmentMembership.js';
 import { scalarResolvers } from './scalars.js';
 
@@ -19,6 +20,8 @@ export const resolvers: Resolvers = {
   Identity,
   IdentityGraph,
   MergeSuggestion,
+  Segment,
+  SegmentMemberEdge,
   SegmentMembership,
   CrmRecord,
 };

@@ -195,6 +195,7 @@ export const envSchema = z.object({
   C360_IDENTITY_BLOCKLIST: identityBlocklist.optional(),
   C360_SEGMENTS_FILE: z.string().min(1).optional(),
   C360_WRITE_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
+  C360_SEGMENTS_WORKER_MS: integer(0, 3_600_000).optional(),
   /** The probabilistic matcher's model (docs/identity-resolution.md); the shipped config/match-model.json when unset. */
   C360_MATCH_MODEL_FILE: z.string().min(1).optional(),
   /** Online scoring after identify: stores merge suggestions, never merges unless C360_MATCH_AUTO_MERGE is set. */
@@ -421,6 +422,13 @@ export interface GatewayConfig {
   readonly writeCacheSize: number;
   /** Whether this process runs the background job worker (docs/architecture.md "Background jobs"). */
   readonly jobsWorker: boolean;
+  /**
+   * Milliseconds between rounds of the in-process segments worker (outbox,
+   * due customers, backfill: docs/segments.md); 0 turns it off. Default 5000
+   * on the embedded default, 0 with an external DynamoDB (run it on one
+   * instance, or feed the index from DynamoDB Streams).
+   */
+  readonly segmentsWorkerMs: number;
   /** The probabilistic matcher over the single view (docs/identity-resolution.md, "Merge suggestions from the matcher"). */
   readonly matching: {
     /** The model file; the shipped config/match-model.json when undefined. */
@@ -587,6 +595,7 @@ function toGatewayConfig(env: Env): GatewayConfig {
     segmentsFile: env.C360_SEGMENTS_FILE,
     writeCacheSize: env.C360_WRITE_CACHE_SIZE,
     jobsWorker: env.C360_JOBS_WORKER,
+    segmentsWorkerMs: env.C360_SEGMENTS_WORKER_MS ?? (env.C360_DYNAMODB_ENDPOINT === undefined && env.C360_SOURCES !== 'memory' ? 5000 : 0),
     matching: { modelFile: env.C360_MATCH_MODEL_FILE, online: env.C360_MATCH_ONLINE, autoMerge: env.C360_MATCH_AUTO_MERGE, indexLimit: env.C360_MATCH_INDEX_LIMIT },
     sources: {
       singleview: policy(env.C360_SINGLEVIEW_TIMEOUT_MS, 'singleview'),

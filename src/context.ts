@@ -23,6 +23,7 @@ import type { PrivacyPolicy } from './privacy/policy.js';
 import type { Pseudonyms } from './privacy/pseudonym.js';
 import type { TrackingPlan } from './privacy/trackingPlan.js';
 import { ownerFactsOf } from './privacy/releaseDecision.js';
+import type { SegmentWorker } from './segments/worker.js';
 import type { SegmentCatalog } from './segments/catalog.js';
 import type { SourceKeyHints } from './sourceKeys.js';
 import type { GuardedPorts, Sources } from './sources.js';
@@ -54,6 +55,8 @@ export interface GatewayServices {
   readonly ports: GuardedPorts;
   readonly authenticator: Authenticator;
   readonly segments: SegmentCatalog;
+  /** Keeps the segment index in step (outbox, due customers, backfill): docs/segments.md. */
+  readonly segmentWorker: SegmentWorker;
   readonly logger: Logger;
   readonly tracer: Tracer;
   /** The write path: identify, track, setConsent. */

@@ -123,3 +123,10 @@ export interface UnmergeResultModel {
   readonly splitCustomer: CustomerModel;
   readonly duplicate: boolean;
 }
+
+/** One member of a segment as the index lists it: the customer is loaded by Customer's own resolvers; `since` is the member's. */
+export interface SegmentMemberEdgeModel extends Owned {
+  readonly cursor: string;
+  readonly customerId: string;
+  readonly since: string;
+}

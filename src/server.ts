@@ -58,6 +58,8 @@ import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { SourceKeyHints } from './sourceKeys.js';
 import { guardSources, markInProcessGuards, openSources } from './sources.js';
+import { withSegmentChangeFeed } from './segments/changeFeed.js';
+import { SegmentWorker } from './segments/worker.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import { traceIdOfError } from './telemetry/errorTraceIds.js';
@@ -136,7 +138,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     throw error;
   });
   // Every port wrapped once by its source's guard: nothing below calls a guard by hand.
-  const ports = guardSources(sources);
+  const guarded = guardSources(sources);
+  // Every customer write announces segment index changes (src/segments/changeFeed.ts): one hook, under the guarded port.
+  const ports = { ...guarded, singleView: withSegmentChangeFeed(guarded.singleView, { segments, clock }) };
+  const segmentWorker = new SegmentWorker({ singleView: ports.singleView, segments, clock, logger });
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(ports.singleView);
   const audit = new AuditLog(metrics ? metrics.auditSink(auditWriter) : auditWriter, clock);
@@ -155,6 +160,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     sources,
     ports,
     segments,
+    segmentWorker,
     logger,
     clock,
     tracer: telemetry.tracer,
@@ -198,6 +204,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   services.shutdown.register('background jobs', () => jobWorker.stop());
   // The candidate index fills in the background from the first identify on; a scan under way stops at shutdown.
   if (matcher) services.shutdown.register('online matching', () => matcher.stop());
+  if (config.segmentsWorkerMs > 0) {
+    segmentWorker.start(config.segmentsWorkerMs);
+    services.shutdown.register('segments worker', () => segmentWorker.stop());
+  }
   const hardening = createHardening(services, trustedDocuments);
   metrics?.watch(sources, hardening.slowClients);
   const enforcement = privacyEnforcement(config, services);

@@ -48,6 +48,8 @@ import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
 import { ItemClient, cachedDynamoClient, untilAborted } from './itemClient.js';
 import { identityIndexKey } from '../../src/domain/index.js';
+import { DynamoSegmentIndex } from './segmentIndexDynamo.js';
+import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentIndexWrite, SegmentJobRecord, SegmentMemberPage } from './segmentIndex.js';
 
 export interface DynamoConnection {
   readonly endpoint?: string | undefined;
@@ -120,6 +122,8 @@ export class DynamoSingleView implements SingleViewPort {
    */
   private readonly customerItems: DataLoader<string, Item | null>;
   readonly retention: Retention;
+  /** The segment index's calls (SegmentIndexPort), in a file of their own. */
+  private readonly segmentIndex: DynamoSegmentIndex;
 
   constructor(connection: DynamoConnection) {
     this.tables = tableNames(connection.tablePrefix);
@@ -127,6 +131,11 @@ export class DynamoSingleView implements SingleViewPort {
     const { client, document } = createDynamoClients(connection);
     this.client = client;
     this.document = document;
+    this.segmentIndex = new DynamoSegmentIndex(document, (table, requests, options) => this.batchWriteRequests(table, requests, options), this.tables.segmentIndex, this.tables.customers, (item) => {
+      const parsed = parseCustomer(item);
+      if (parsed instanceof Error) throw parsed;
+      return parsed;
+    });
     this.customerItems = new DataLoader(
       async (ids) => {
         const items = await this.batchGet(this.tables.customers, 'id', ids);
@@ -759,6 +768,43 @@ export class DynamoSingleView implements SingleViewPort {
     return { deleted: keys.length, more: page.LastEvaluatedKey !== undefined };
   }
 
+  // The segment index (SegmentIndexPort): segmentIndexDynamo.ts.
+  putSegmentChange(entry: SegmentChangeEntry, options?: CallOptions): Promise<void> {
+    return this.segmentIndex.putSegmentChange(entry, options);
+  }
+  listSegmentChanges(shard: number, limit: number, options?: CallOptions): Promise<SegmentChangeEntry[]> {
+    return this.segmentIndex.listSegmentChanges(shard, limit, options);
+  }
+  deleteSegmentChange(customerId: string, seq: string, options?: CallOptions): Promise<WriteOutcome> {
+    return this.segmentIndex.deleteSegmentChange(customerId, seq, options);
+  }
+  getSegmentIndexState(customerId: string, options?: CallOptions): Promise<SegmentIndexState | null> {
+    return this.segmentIndex.getSegmentIndexState(customerId, options);
+  }
+  putSegmentIndexState(state: SegmentIndexState, options?: CallOptions): Promise<WriteOutcome> {
+    return this.segmentIndex.putSegmentIndexState(state, options);
+  }
+  deleteSegmentIndexState(customerId: string, options?: CallOptions): Promise<void> {
+    return this.segmentIndex.deleteSegmentIndexState(customerId, options);
+  }
+  writeSegmentIndex(write: SegmentIndexWrite, options?: CallOptions): Promise<void> {
+    return this.segmentIndex.writeSegmentIndex(write, options);
+  }
+  listSegmentMembers(segmentId: string, first: number, after?: string, options?: CallOptions): Promise<SegmentMemberPage> {
+    return this.segmentIndex.listSegmentMembers(segmentId, first, after, options);
+  }
+  listDueCustomers(bucket: string, shard: number, until: string, limit: number, options?: CallOptions): Promise<SegmentDueRecord[]> {
+    return this.segmentIndex.listDueCustomers(bucket, shard, until, limit, options);
+  }
+  getSegmentJob(id: string, options?: CallOptions): Promise<SegmentJobRecord | null> {
+    return this.segmentIndex.getSegmentJob(id, options);
+  }
+  putSegmentJob(job: SegmentJobRecord, expectedRevision: number | null, options?: CallOptions): Promise<WriteOutcome> {
+    return this.segmentIndex.putSegmentJob(job, expectedRevision, options);
+  }
+  scanCustomerSegment(segment: number, totalSegments: number, limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
+    return this.segmentIndex.scanCustomerSegment(segment, totalSegments, limit, after, options);
+  }
 
   async health(_options?: CallOptions): Promise<void> {
     await this.client.send(new ListTablesCommand({ Limit: 1 }));

@@ -21,6 +21,8 @@ import {
   suppressionItemSchema,
 } from './schemas.js';
 import { identityIndexKey } from '../../src/domain/index.js';
+import { MemorySegmentIndex } from './segmentIndexMemory.js';
+import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentIndexWrite, SegmentJobRecord, SegmentMemberPage } from './segmentIndex.js';
 
 type Item = Record<string, unknown>;
 
@@ -66,6 +68,11 @@ export class MemorySingleView implements SingleViewPort {
   private readonly mergeSuggestions = new Map<string, Item>();
   private loadMarker: LoadMarker | undefined;
   private readonly mergeLinks = new WeakMap<Item, MergeLink | Error>();
+  /** The segment index (SegmentIndexPort): segmentIndexMemory.ts. */
+  private readonly segmentIndex = new MemorySegmentIndex(
+    () => [...this.customers.keys()],
+    (id) => parseOrThrow(customerItemSchema, this.customers.get(id)!),
+  );
 
   constructor(items: SingleViewItems = { customers: [], identities: [], events: [] }) {
     // Checked as they are loaded, like every later write: reads never parse again.
@@ -425,6 +432,44 @@ export class MemorySingleView implements SingleViewPort {
       customers: page.map((id) => parseOrThrow(customerItemSchema, this.customers.get(id)!)),
       next: ids.length > page.length ? page.at(-1) : undefined,
     };
+  }
+
+  // The segment index (SegmentIndexPort): segmentIndexMemory.ts.
+  putSegmentChange(entry: SegmentChangeEntry, options?: CallOptions): Promise<void> {
+    return this.segmentIndex.putSegmentChange(entry, options);
+  }
+  listSegmentChanges(shard: number, limit: number, options?: CallOptions): Promise<SegmentChangeEntry[]> {
+    return this.segmentIndex.listSegmentChanges(shard, limit, options);
+  }
+  deleteSegmentChange(customerId: string, seq: string, options?: CallOptions): Promise<WriteOutcome> {
+    return this.segmentIndex.deleteSegmentChange(customerId, seq, options);
+  }
+  getSegmentIndexState(customerId: string, options?: CallOptions): Promise<SegmentIndexState | null> {
+    return this.segmentIndex.getSegmentIndexState(customerId, options);
+  }
+  putSegmentIndexState(state: SegmentIndexState, options?: CallOptions): Promise<WriteOutcome> {
+    return this.segmentIndex.putSegmentIndexState(state, options);
+  }
+  deleteSegmentIndexState(customerId: string, options?: CallOptions): Promise<void> {
+    return this.segmentIndex.deleteSegmentIndexState(customerId, options);
+  }
+  writeSegmentIndex(write: SegmentIndexWrite, options?: CallOptions): Promise<void> {
+    return this.segmentIndex.writeSegmentIndex(write, options);
+  }
+  listSegmentMembers(segmentId: string, first: number, after?: string, options?: CallOptions): Promise<SegmentMemberPage> {
+    return this.segmentIndex.listSegmentMembers(segmentId, first, after, options);
+  }
+  listDueCustomers(bucket: string, shard: number, until: string, limit: number, options?: CallOptions): Promise<SegmentDueRecord[]> {
+    return this.segmentIndex.listDueCustomers(bucket, shard, until, limit, options);
+  }
+  getSegmentJob(id: string, options?: CallOptions): Promise<SegmentJobRecord | null> {
+    return this.segmentIndex.getSegmentJob(id, options);
+  }
+  putSegmentJob(job: SegmentJobRecord, expectedRevision: number | null, options?: CallOptions): Promise<WriteOutcome> {
+    return this.segmentIndex.putSegmentJob(job, expectedRevision, options);
+  }
+  scanCustomerSegment(segment: number, totalSegments: number, limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
+    return this.segmentIndex.scanCustomerSegment(segment, totalSegments, limit, after, options);
   }
 
   private claimIndexKey(key: string, item: Item & { customerId: string }): IdentityClaim {

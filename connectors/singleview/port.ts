@@ -37,6 +37,7 @@ import type {
 } from '../../src/domain/index.js';
 import type { CallOptions } from '../resilience/callOptions.js';
 import type { GuardedCall, GuardPlan } from '../resilience/guardedPort.js';
+import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentIndexWrite, SegmentJobRecord, SegmentMemberPage } from './segmentIndex.js';
 
 /** A conditional write either lands or finds the item changed (or present) since it was read. */
 export type WriteOutcome = 'written' | 'conflict';
@@ -237,6 +238,38 @@ export interface BulkLoadPort {
   putLoadMarker(marker: LoadMarker): Promise<void>;
 }
 
+/**
+ * The segment index (connectors/singleview/segmentIndex.ts, docs/segments.md):
+ * members per segment, customers by due time, the change feed (outbox) that
+ * keeps both in step with customer writes, backfill progress, and the
+ * parallel scan a backfill runs on.
+ */
+export interface SegmentIndexPort {
+  /** Announces that a customer's index entries must be reconciled (a put: one entry per customer, the newest wins). */
+  putSegmentChange(entry: SegmentChangeEntry, options?: CallOptions): Promise<void>;
+  /** Up to `limit` entries of one outbox shard (0 ≤ shard < SEGMENT_INDEX_SHARDS), in customer id order. */
+  listSegmentChanges(shard: number, limit: number, options?: CallOptions): Promise<SegmentChangeEntry[]>;
+  /** Deletes an entry if it is still the one with `seq` (no newer write announced itself meanwhile). */
+  deleteSegmentChange(customerId: string, seq: string, options?: CallOptions): Promise<WriteOutcome>;
+  /** What the index holds for a customer (strongly consistent), or null. */
+  getSegmentIndexState(customerId: string, options?: CallOptions): Promise<SegmentIndexState | null>;
+  /** Stores it unless a state from a newer customer version is stored: `conflict` then. */
+  putSegmentIndexState(state: SegmentIndexState, options?: CallOptions): Promise<WriteOutcome>;
+  /** Deletes the state item (the customer is gone and its entries are removed). */
+  deleteSegmentIndexState(customerId: string, options?: CallOptions): Promise<void>;
+  /** Puts and deletes member and due items, as few round trips as the store allows. */
+  writeSegmentIndex(write: SegmentIndexWrite, options?: CallOptions): Promise<void>;
+  /** One page of a segment's members in customer id order, after the customer id `after`. */
+  listSegmentMembers(segmentId: string, first: number, after?: string, options?: CallOptions): Promise<SegmentMemberPage>;
+  /** Up to `limit` due items of one hour bucket's shard whose due time is at most `until`, earliest first. */
+  listDueCustomers(bucket: string, shard: number, until: string, limit: number, options?: CallOptions): Promise<SegmentDueRecord[]>;
+  getSegmentJob(id: string, options?: CallOptions): Promise<SegmentJobRecord | null>;
+  /** Stores a job's state if its stored revision is still `expectedRevision` (null: none stored); the record carries the next revision. */
+  putSegmentJob(job: SegmentJobRecord, expectedRevision: number | null, options?: CallOptions): Promise<WriteOutcome>;
+  /** One page of one of `totalSegments` disjoint parts of the customers (DynamoDB's parallel Scan): backfills scan the parts at once. */
+  scanCustomerSegment(segment: number, totalSegments: number, limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage>;
+}
+
 /** Health for readiness, and close at shutdown. */
 export interface SourceLifecyclePort {
   /** Throws when the store cannot be reached. */
@@ -259,6 +292,7 @@ export interface SingleViewPort
     MergeSuggestionPort,
     JobPort,
     BulkLoadPort,
+    SegmentIndexPort,
     SourceLifecyclePort {}
 
 const read = (options: number, batch?: number): GuardedCall => ({ kind: 'read', options, ...(batch === undefined ? {} : { batch }) });
@@ -325,6 +359,18 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   getJob: read(1),
   replaceJob: write(2),
   listOpenJobs: 'unguarded',
+  putSegmentChange: idempotent(1),
+  listSegmentChanges: read(2),
+  deleteSegmentChange: write(2),
+  getSegmentIndexState: read(1),
+  putSegmentIndexState: write(1),
+  deleteSegmentIndexState: idempotent(1),
+  writeSegmentIndex: idempotent(1),
+  listSegmentMembers: read(3),
+  listDueCustomers: read(4),
+  getSegmentJob: read(1),
+  putSegmentJob: write(2),
+  scanCustomerSegment: read(4),
   getLoadMarker: 'unguarded',
   bulkLoad: 'unguarded',
   putLoadMarker: 'unguarded',

@@ -90,6 +90,7 @@ export const customerItemSchema = z.object({
   splitOrigins: z.array(z.string()).optional(),
   version: z.number().int().default(0),
   writeToken: nullableString,
+  segmentIndex: z.object({ key: z.string(), dueAt: nullableString }).nullish(),
 });
 
 export const eventItemSchema = z.object({

@@ -20,6 +20,8 @@ import { EXPIRY_ATTRIBUTE } from './retention.js';
  * principal (src/ratelimit/dynamodb.ts), merge suggestions by id and,
  * through an index, by status and time, and background jobs by id (listed by
  * a scan: open jobs are few, finished ones expire).
+ * through an index, by status and time, and the segment index (members per
+ * segment, customers by due time, the change outbox: segmentIndex.ts).
  */
 export interface TableNames {
   readonly customers: string;
@@ -36,6 +38,7 @@ export interface TableNames {
   readonly rateLimits: string;
   readonly mergeSuggestions: string;
   readonly jobs: string;
+  readonly segmentIndex: string;
 }
 
 /** The index that lists merge suggestions by status, newest first (`listKey` = `createdAt#id`). */
@@ -57,6 +60,7 @@ export function tableNames(prefix: string): TableNames {
     rateLimits: `${prefix}rate_limits`,
     mergeSuggestions: `${prefix}merge_suggestions`,
     jobs: `${prefix}jobs`,
+    segmentIndex: `${prefix}segment_index`,
   };
 }
 
@@ -138,6 +142,7 @@ export function tableDefinitions(names: TableNames): TableDefinition[] {
     { role: 'rateLimits', create: hashTable(names.rateLimits, 'bucket'), ttlAttribute: EXPIRY_ATTRIBUTE },
     { role: 'mergeSuggestions', create: suggestionsTable(names.mergeSuggestions) },
     { role: 'jobs', create: hashTable(names.jobs, 'id'), ttlAttribute: EXPIRY_ATTRIBUTE },
+    { role: 'segmentIndex', create: rangeTable(names.segmentIndex, 'pk', 'sk') },
   ];
 }
 

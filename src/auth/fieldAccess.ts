@@ -36,6 +36,9 @@ export const FIELD_ACCESS: Readonly<Record<string, FieldAccess>> = {
   'Query.customers': { scope: 'customer:read', principals: STAFF },
   'Query.me': { scope: 'customer:read', principals: ['customer'] },
   'Query.segments': { scope: 'segments:read', principals: STAFF },
+  'Query.segment': { scope: 'segments:read', principals: STAFF },
+  // A segment's members are customers: listing them needs customer:read beside the segment's segments:read.
+  'Segment.members': { scope: 'customer:read' },
   'Query.auditTrail': { scope: 'audit:read', principals: STAFF },
   'Query.explainLink': { scope: 'identity:read', principals: STAFF },
   'Query.mergeSuggestions': { scope: 'identity:read', principals: STAFF },
@@ -84,6 +87,8 @@ export const TYPE_ACCESS: Readonly<Record<string, TypeAccess>> = {
   Event: { scope: 'events:read' },
   SegmentMembership: { scope: 'segments:read' },
   Segment: { scope: 'segments:read' },
+  SegmentMemberConnection: { scope: 'segments:read' },
+  SegmentMemberEdge: { scope: 'segments:read' },
   Consent: { scope: 'consent:read' },
   ConsentChange: { scope: 'consent:read' },
   IdentityGraph: { scope: 'identity:read' },

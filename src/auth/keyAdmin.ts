@@ -4,7 +4,7 @@ import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { AuditDetail, AuditLog } from '../audit/index.js';
 import { mintApiKey } from './apiKeys.js';
 import type { NewKey } from './apiKeys.js';
-import { SCOPES } from './scopes.js';
+import { SCOPE_ALIASES, SCOPES } from './scopes.js';
 import { PURPOSES } from '../domain/index.js';
 
 /**
@@ -27,7 +27,15 @@ export interface KeyAdminAudit {
 
 export const newKeySchema = z.object({
   clientName: z.string().trim().min(1, 'expected a client name').max(200, 'expected at most 200 characters'),
-  scopes: z.array(z.enum(SCOPES, { error: `unknown scope; expected ${SCOPES.join(', ')}` })).min(1, 'expected at least one scope'),
+  scopes: z
+    .array(
+      z
+        .string()
+        .transform((name) => SCOPE_ALIASES[name] ?? name)
+        .pipe(z.enum(SCOPES, { error: `unknown scope; expected ${SCOPES.join(', ')}` })),
+    )
+    .min(1, 'expected at least one scope')
+    .transform((scopes) => [...new Set(scopes)]),
   // Named in any case on the command line (`support` or `SUPPORT`), stored as the schema's enum value.
   purposes: z.array(
     z

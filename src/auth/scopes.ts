@@ -22,6 +22,13 @@ export const SCOPES = [
 
 export type Scope = (typeof SCOPES)[number];
 
+/**
+ * Other spellings accepted where keys are created (npm run keys), stored as
+ * the scope they name: the public contract text for Segment.members says
+ * `segment:read`, the scope is `segments:read`.
+ */
+export const SCOPE_ALIASES: Readonly<Record<string, Scope>> = { 'segment:read': 'segments:read' };
+
 export const READ_SCOPES: readonly Scope[] = ['customer:read', 'events:read', 'segments:read', 'consent:read', 'identity:read', 'schema:read'];
 
 /** End-user tokens: their own record (`me`) and what hangs off it. */

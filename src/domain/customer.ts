@@ -129,6 +129,18 @@ export interface CustomerRecord {
   readonly version?: number;
   /** Random id of the write that stored this version, so a writer whose call timed out can tell whether it landed. */
   readonly writeToken?: string | null;
+  /**
+   * What the segment index was last asked to hold for this customer
+   * (src/segments/changeFeed.ts): a key of its memberships and its due time.
+   * A write whose memberships differ, or whose due time is earlier, announces
+   * itself to the index; absent means the index holds nothing yet.
+   */
+  readonly segmentIndex?: SegmentIndexMark | null;
+}
+
+export interface SegmentIndexMark {
+  readonly key: string;
+  readonly dueAt?: string | null;
 }
 
 

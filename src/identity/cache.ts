@@ -1,3 +1,4 @@
+import { asWritten } from '../segments/changeFeed.js';
 import type { CustomerRecord, IdentityKey } from '../domain/index.js';
 import { identityIndexKey } from '../domain/index.js';
 
@@ -32,8 +33,10 @@ export class CustomerCache {
     return this.records.get(customerId);
   }
 
-  remember(record: CustomerRecord, key?: IdentityKey): void {
+  remember(written: CustomerRecord, key?: IdentityKey): void {
     if (this.capacity === 0) return;
+    // As stored: with the segment index mark the change feed put on it (src/segments/changeFeed.ts).
+    const record = asWritten(written);
     if (key) setBounded(this.holders, identityIndexKey(key), record.id, this.capacity * 4);
     this.records.delete(record.id);
     setBounded(this.records, record.id, record, this.capacity);

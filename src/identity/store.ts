@@ -4,6 +4,7 @@ import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { CustomerRecord } from '../domain/index.js';
+import { asWritten } from '../segments/changeFeed.js';
 import type { CustomerCache } from './cache.js';
 import { newToken } from './ids.js';
 import type { KeyedLock } from './keyedLock.js';
@@ -53,11 +54,12 @@ export class WriteStore {
     const record = { ...next, version: expectedVersion + 1, writeToken: newToken() };
     try {
       const outcome = await this.port.replaceCustomer(record, expectedVersion, this.call);
-      return outcome === 'written' ? record : null;
+      // As stored: with the segment index mark the change feed put on it, if it did.
+      return outcome === 'written' ? asWritten(record) : null;
     } catch (error) {
       if (!(error instanceof SourceError) || error.failure !== 'timeout') throw error;
       const stored = await this.customer(record.id);
-      return stored?.writeToken === record.writeToken ? record : null;
+      return stored?.writeToken === record.writeToken ? asWritten(record) : null;
     }
   }
 

@@ -15,6 +15,7 @@ import type { IdentityInput } from '../generated/graphql.js';
 import { CustomerCache } from '../identity/cache.js';
 import { systemClock } from '../identity/clock.js';
 import { IdentityEngine } from '../identity/engine.js';
+import { withSegmentChangeFeed } from '../segments/changeFeed.js';
 import { EventWriter } from '../identity/eventWriter.js';
 import { KeyedLock } from '../identity/keyedLock.js';
 import { IDENTITY_TYPES } from '../domain/index.js';
@@ -160,12 +161,15 @@ async function importRow(
 }
 
 /** The write path as the gateway builds it, over the tool's single view. */
-export function toolEngine(config: GatewayConfig, store: SingleViewPort, suppressions: SuppressionList): IdentityEngine {
+export function toolEngine(config: GatewayConfig, guarded: SingleViewPort, suppressions: SuppressionList): IdentityEngine {
+  const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
+  // Customer writes announce segment index changes, as the gateway's do (src/segments/changeFeed.ts).
+  const store = withSegmentChangeFeed(guarded, { segments, clock: systemClock });
   return new IdentityEngine({
     singleView: store,
     policy: config.identity,
     loginType: config.tokens.customerIdentity,
-    segments: new SegmentCatalog(loadSegmentFile(config.segmentsFile)),
+    segments,
     clock: systemClock,
     cache: new CustomerCache(0),
     locks: new KeyedLock(),

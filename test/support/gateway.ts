@@ -34,6 +34,8 @@ export const TEST_ENV = {
   C360_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
   // Tests about deadlines set their own.
   C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS,
+  // No background segment index work under tests that count calls or versions; the segment tests turn it on.
+  C360_SEGMENTS_WORKER_MS: '0',
 } as const;
 
 export interface TestGatewayOptions extends Pick<GatewayDependencies, 'decorateSources'> {

@@ -18,6 +18,7 @@ type Documents = {
     "query CustomerCard($id: ID!) {\n  customer(id: $id) {\n    id\n    loyalty {\n      tier\n      pointsBalance\n    }\n    segments {\n      segment {\n        id\n        name\n      }\n    }\n  }\n}": typeof types.CustomerCardDocument,
     "query Me {\n  me {\n    id\n    profile {\n      firstName\n      lastName\n      email\n      phone\n    }\n    consents {\n      purpose\n      status\n      updatedAt\n    }\n    loyalty {\n      tier\n      pointsBalance\n    }\n    events(first: 10, order: NEWEST_FIRST) {\n      edges {\n        node {\n          id\n          type\n          occurredAt\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}": typeof types.MeDocument,
     "query PartnerCustomers($ids: [ID!]!) {\n  customers(ids: $ids) {\n    id\n    profile {\n      firstName\n      email\n    }\n    segments {\n      segment {\n        id\n        name\n      }\n    }\n  }\n}": typeof types.PartnerCustomersDocument,
+    "query SegmentMembers($id: ID!, $first: Int, $after: String) {\n  segment(id: $id) {\n    id\n    name\n    members(first: $first, after: $after) {\n      edges {\n        cursor\n        since\n        node {\n          id\n          profile {\n            firstName\n            email\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}": typeof types.SegmentMembersDocument,
     "query Segments {\n  segments {\n    id\n    name\n    description\n    realtime\n  }\n}": typeof types.SegmentsDocument,
 };
 const documents: Documents = {
@@ -25,6 +26,7 @@ const documents: Documents = {
     "query CustomerCard($id: ID!) {\n  customer(id: $id) {\n    id\n    loyalty {\n      tier\n      pointsBalance\n    }\n    segments {\n      segment {\n        id\n        name\n      }\n    }\n  }\n}": types.CustomerCardDocument,
     "query Me {\n  me {\n    id\n    profile {\n      firstName\n      lastName\n      email\n      phone\n    }\n    consents {\n      purpose\n      status\n      updatedAt\n    }\n    loyalty {\n      tier\n      pointsBalance\n    }\n    events(first: 10, order: NEWEST_FIRST) {\n      edges {\n        node {\n          id\n          type\n          occurredAt\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}": types.MeDocument,
     "query PartnerCustomers($ids: [ID!]!) {\n  customers(ids: $ids) {\n    id\n    profile {\n      firstName\n      email\n    }\n    segments {\n      segment {\n        id\n        name\n      }\n    }\n  }\n}": types.PartnerCustomersDocument,
+    "query SegmentMembers($id: ID!, $first: Int, $after: String) {\n  segment(id: $id) {\n    id\n    name\n    members(first: $first, after: $after) {\n      edges {\n        cursor\n        since\n        node {\n          id\n          profile {\n            firstName\n            email\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}": types.SegmentMembersDocument,
     "query Segments {\n  segments {\n    id\n    name\n    description\n    realtime\n  }\n}": types.SegmentsDocument,
 };
 
@@ -58,6 +60,10 @@ export function graphql(source: "query Me {\n  me {\n    id\n    profile {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query PartnerCustomers($ids: [ID!]!) {\n  customers(ids: $ids) {\n    id\n    profile {\n      firstName\n      email\n    }\n    segments {\n      segment {\n        id\n        name\n      }\n    }\n  }\n}"): (typeof documents)["query PartnerCustomers($ids: [ID!]!) {\n  customers(ids: $ids) {\n    id\n    profile {\n      firstName\n      email\n    }\n    segments {\n      segment {\n        id\n        name\n      }\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query SegmentMembers($id: ID!, $first: Int, $after: String) {\n  segment(id: $id) {\n    id\n    name\n    members(first: $first, after: $after) {\n      edges {\n        cursor\n        since\n        node {\n          id\n          profile {\n            firstName\n            email\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}"): (typeof documents)["query SegmentMembers($id: ID!, $first: Int, $after: String) {\n  segment(id: $id) {\n    id\n    name\n    members(first: $first, after: $after) {\n      edges {\n        cursor\n        since\n        node {\n          id\n          profile {\n            firstName\n            email\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -55,7 +55,8 @@ async function dueItems(port: SingleViewPort, bucket: string) {
   return found;
 }
 
-describe('segments from changes, on dynalite', () => {
+// Dozens of dynalite calls per customer step: generous on a loaded machine (they take a few seconds on a quiet one).
+describe('segments from changes, on dynalite', { timeout: 90_000 }, () => {
   let single: Awaited<ReturnType<typeof startSingleView>>;
   beforeAll(async () => {
     single = await startSingleView();

@@ -33,20 +33,28 @@ function indexable(record: CustomerRecord): boolean {
   return !record.mergedInto;
 }
 
-function membershipKey(segments: readonly SegmentMembershipRecord[]): string {
-  if (segments.length === 0) return '';
+/**
+ * What the index holds for a record, as one short key: its memberships and
+ * the ids it absorbed. The absorbed ids are in it so that a merge always
+ * announces its survivor, whose reconcile also clears the absorbed ids'
+ * entries (a merged-away customer announces nothing itself: one outbox
+ * write per merge, not one per customer).
+ */
+function membershipKey(segments: readonly SegmentMembershipRecord[], aliases: readonly string[] = []): string {
+  if (segments.length === 0 && aliases.length === 0) return '';
   const text = segments
     .map((m) => `${m.segmentId}@${m.since}`)
     .sort()
     .join(',');
-  return createHash('sha1').update(text).digest('hex').slice(0, 16);
+  const absorbed = aliases.length === 0 ? '' : `|${[...aliases].sort().join(',')}`;
+  return createHash('sha1').update(text + absorbed).digest('hex').slice(0, 16);
 }
 
 /** The record's mark as it would be announced now: its memberships' key and its due time. */
 export function segmentIndexMark(record: CustomerRecord, specs: readonly SegmentSpec[], now: Date): SegmentIndexMark {
   if (!indexable(record)) return { key: '', dueAt: null };
   const due = nextMembershipChange(specs, { traits: record.traits, consents: record.consents, lastEventAt: record.lastEventAt ?? {} }, now);
-  return { key: membershipKey(record.segments), dueAt: due?.toISOString() ?? null };
+  return { key: membershipKey(record.segments, record.aliases), dueAt: due?.toISOString() ?? null };
 }
 
 /** The version an outbox entry announcing a delete carries. */
@@ -76,6 +84,8 @@ export async function announceSegmentChange(
   options?: CallOptions,
 ): Promise<CustomerRecord> {
   const before = record.segmentIndex ?? NOTHING;
+  // Absorbed by a merge: the survivor's announcement (its key names this id) clears this customer's entries.
+  if (!indexable(record)) return before === NOTHING || (before.key === '' && before.dueAt === null) ? record : { ...record, segmentIndex: NOTHING };
   const mark = segmentIndexMark(record, specs, now);
   const earlier = mark.dueAt && (!before.dueAt || mark.dueAt < before.dueAt);
   if (mark.key === before.key && !earlier) return record;
@@ -178,7 +188,13 @@ export async function reconcileSegmentIndex(
     return { writes };
   }
   if (writes > 0 || !state || state.version !== version) await port.putSegmentIndexState({ customerId, version, segments: wanted, due }, options);
-  return { writes };
+  let absorbedWrites = 0;
+  // The ids this customer absorbed announce nothing when merged away (announceSegmentChange): their entries are cleared here.
+  for (const alias of customer.aliases ?? []) {
+    if (alias === customerId || !(await port.getSegmentIndexState(alias, options))) continue;
+    absorbedWrites += (await reconcileSegmentIndex(port, alias, deps, options)).writes;
+  }
+  return { writes: writes + absorbedWrites };
 }
 
 /** Ports whose due watermark is known to exist. */

@@ -11,7 +11,9 @@ import { idempotencyContract } from './idempotency.contract.js';
 import { identityIndexContract } from './identityIndex.contract.js';
 import { identityLogContract } from './identityLog.contract.js';
 import { lifecycleContract } from './lifecycle.contract.js';
+import { jobContract } from './jobs.contract.js';
 import { mergeSuggestionContract } from './mergeSuggestions.contract.js';
+import { segmentIndexContract } from './segmentIndex.contract.js';
 
 export { runRoleContract } from './harness.js';
 export type { SingleViewAdapter } from './harness.js';
@@ -29,6 +31,8 @@ export const SINGLE_VIEW_ROLE_CONTRACTS: ReadonlyArray<RoleSuite> = [
   apiKeyContract,
   erasureContract,
   mergeSuggestionContract,
+  jobContract,
+  segmentIndexContract,
   bulkLoadContract,
   lifecycleContract,
 ];

@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SingleViewPort } from '../../connectors/singleview/port.js';
-import { SEGMENT_INDEX_SHARDS, segmentIndexShard } from '../../connectors/singleview/segmentIndex.js';
-import { customerRecord } from '../support/records.js';
-
-export type SegmentIndexFactory = () => Promise<{ store: SingleViewPort; cleanup(): Promise<void> }>;
+import { expect, it } from 'vitest';
+import type { SegmentIndexPort } from '../../../connectors/singleview/port.js';
+import { SEGMENT_INDEX_SHARDS, segmentIndexShard } from '../../../connectors/singleview/segmentIndex.js';
+import { customerRecord } from '../../support/records.js';
+import { roleContract } from './harness.js';
 
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
 /** The segment index role (SegmentIndexPort in connectors/singleview/port.ts); every single view adapter runs it. */
-export function defineSegmentIndexContract(adapter: string, factory: SegmentIndexFactory): void {
-  describe(`segment index contract: ${adapter}`, () => {
-    let store: SingleViewPort;
-    let cleanup: () => Promise<void>;
-    beforeAll(async () => {
-      ({ store, cleanup } = await factory());
-    });
-    afterAll(() => cleanup?.());
+
+export const segmentIndexContract = roleContract<SegmentIndexPort>({
+  role: 'SegmentIndexPort',
+  methods: { putSegmentChange: true, listSegmentChanges: true, deleteSegmentChange: true, getSegmentIndexState: true, putSegmentIndexState: true, deleteSegmentIndexState: true, writeSegmentIndex: true, listSegmentMembers: true, listDueCustomers: true, getSegmentJob: true, putSegmentJob: true, scanCustomerSegment: true },
+  tests: ({ store }) => {
 
     it('lists a segment’s members in customer id order across its shards, a page at a time, and forgets deleted ones', async () => {
       const members = ids(45, 'cus_m');
@@ -113,5 +109,5 @@ export function defineSegmentIndexContract(adapter: string, factory: SegmentInde
       }
       expect(seen.filter((id) => id.startsWith('cus_p')).sort()).toEqual(customers);
     });
-  });
-}
+  },
+});

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobPort } from '../../connectors/singleview/port.js';
-import type { JobRecord } from '../../src/domain/index.js';
-import { newJob } from '../../src/jobs/worker.js';
-
-export type JobPortFactory = () => Promise<{ store: JobPort; cleanup(): Promise<void> }>;
+import { expect, it } from 'vitest';
+import type { JobPort } from '../../../connectors/singleview/port.js';
+import type { JobRecord } from '../../../src/domain/index.js';
+import { newJob } from '../../../src/jobs/worker.js';
+import { roleContract } from './harness.js';
 
 const AT = '2026-12-01T10:00:00.000Z';
 const erase = (id: string): JobRecord => newJob(id, { kind: 'erase-history', customerIds: [`cus_${id}`, `cus_${id}_a`], found: 2 }, AT);
@@ -13,14 +12,11 @@ const erase = (id: string): JobRecord => newJob(id, { kind: 'erase-history', cus
  * JobPort), run against every single view adapter: a job is created once,
  * replaced only over the version it was read at, and listed while open.
  */
-export function defineJobPortContract(name: string, factory: JobPortFactory): void {
-  describe(`job port contract: ${name}`, () => {
-    let store: JobPort;
-    let cleanup: () => Promise<void>;
-    beforeAll(async () => {
-      ({ store, cleanup } = await factory());
-    });
-    afterAll(() => cleanup?.());
+
+export const jobContract = roleContract<JobPort>({
+  role: 'JobPort',
+  methods: { createJob: true, getJob: true, replaceJob: true, listOpenJobs: true },
+  tests: ({ store }) => {
 
     it('creates a job once: a second create of the same id is a conflict and changes nothing', async () => {
       const job = erase('once');
@@ -59,5 +55,5 @@ export function defineJobPortContract(name: string, factory: JobPortFactory): vo
       expect(seen.sort()).toEqual(['once', 'open-1', 'open-2', 'open-3', 'split']);
       expect(pages).toBeGreaterThan(1);
     });
-  });
-}
+  },
+});

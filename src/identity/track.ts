@@ -9,6 +9,7 @@ import { customerEventBatches } from './eventBatches.js';
 import { applyEvent, holdsIdentity } from './records.js';
 import type { WriteScope } from './scope.js';
 import { RetryLater, withRetries } from './store.js';
+import { AGAIN, boundedRetry } from '../../connectors/resilience/boundedRetry.js';
 import { splitHolds, waitForSplit } from './unmerge.js';
 import { identityIndexKey } from '../domain/index.js';
 
@@ -125,7 +126,10 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, event: EventRecord, payloadHash: string | undefined, takeovers = 0): Promise<IdempotencyClaim> {
+/** Take-overs of an abandoned key that another writer took over first: this many at most, then the whole track retries. */
+const TAKEOVER_ATTEMPTS = 3;
+
+async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, event: EventRecord, payloadHash: string | undefined): Promise<IdempotencyClaim> {
   const { store, services } = scope;
   const record = {
     key,
@@ -136,13 +140,14 @@ async function claimKey(scope: WriteScope, graph: MergeEngine, key: string, even
     expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + IDEMPOTENCY_TTL_SECONDS,
     ...(payloadHash === undefined ? {} : { payloadHash }),
   };
-  const claim = await services.singleView.claimIdempotencyKey(record, store.call);
-  if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
-  const taken = await services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, store.call);
-  if (taken === 'written') return { status: 'claimed' };
-  // Another writer took the abandoned key over first: read it again, a bounded number of times (then the whole track retries).
-  if (takeovers >= 2) throw new RetryLater('idempotency key taken over concurrently');
-  return claimKey(scope, graph, key, event, payloadHash, takeovers + 1);
+  const exhausted = () => new RetryLater('idempotency key taken over concurrently');
+  return boundedRetry({ attempts: TAKEOVER_ATTEMPTS, initialDelayMs: 2, maxDelayMs: 20, exhausted }, async () => {
+    const claim = await services.singleView.claimIdempotencyKey(record, store.call);
+    if (claim.status === 'claimed' || !(await abandoned(scope, graph, claim.record))) return claim;
+    const taken = await services.singleView.takeOverIdempotencyKey(record, claim.record.eventId, store.call);
+    // Another writer took the abandoned key over first: read it again (bounded, with jittered backoff).
+    return taken === 'written' ? ({ status: 'claimed' } as const) : AGAIN;
+  });
 }
 
 /** An old claim whose event is in no timeline: its writer is gone. */

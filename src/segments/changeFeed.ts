@@ -85,7 +85,7 @@ export async function announceSegmentChange(
 ): Promise<CustomerRecord> {
   const before = record.segmentIndex ?? NOTHING;
   // Absorbed by a merge: the survivor's announcement (its key names this id) clears this customer's entries.
-  if (!indexable(record)) return before === NOTHING || (before.key === '' && before.dueAt === null) ? record : { ...record, segmentIndex: NOTHING };
+  if (!indexable(record)) return before.key === '' && before.dueAt === null ? record : { ...record, segmentIndex: NOTHING };
   const mark = segmentIndexMark(record, specs, now);
   const earlier = mark.dueAt && (!before.dueAt || mark.dueAt < before.dueAt);
   if (mark.key === before.key && !earlier) return record;
@@ -191,6 +191,7 @@ export async function reconcileSegmentIndex(
   let absorbedWrites = 0;
   // The ids this customer absorbed announce nothing when merged away (announceSegmentChange): their entries are cleared here.
   for (const alias of customer.aliases ?? []) {
+    // An id the index holds nothing for needs no reconcile (and no state item written for it).
     if (alias === customerId || !(await port.getSegmentIndexState(alias, options))) continue;
     absorbedWrites += (await reconcileSegmentIndex(port, alias, deps, options)).writes;
   }

@@ -101,7 +101,12 @@ export function decodeFieldDecisions(value: unknown): Array<Record<string, unkno
       }
     }
   }
-  return fields.sort((a, b) => comparePathText(a.path as string, b.path as string));
+  return sortFieldDecisions(fields);
+}
+
+/** Decisions as every store hands them back: sorted by path, list indices in numeric order. */
+export function sortFieldDecisions<T extends object>(fields: T[]): T[] {
+  return fields.sort((a, b) => comparePathText(String((a as { path?: unknown }).path), String((b as { path?: unknown }).path)));
 }
 
 /** Path order with list indices compared as numbers. */

@@ -3,6 +3,7 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError } from '../resilience/sourceError.js';
 import { TrustedRecords } from '../shared/trustedRecords.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
+import { sortFieldDecisions } from './auditFields.js';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, JobPage, JobRecord, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
 import {
@@ -135,7 +136,11 @@ export class MemorySingleView implements SingleViewPort {
     const afterKey = after ? `${after.at}#${after.id}` : undefined;
     const newestFirst = [...(this.auditTrails.get(customerId) ?? [])].reverse();
     const page = newestFirst.filter((item) => afterKey === undefined || String(item.sk) < afterKey).slice(0, first + 1);
-    const records = page.map((item) => parseOrThrow(auditItemSchema, item));
+    // As the DynamoDB adapter hands them back: sorted by path (a record's field order means nothing).
+    const records = page.map((item) => {
+      const record = parseOrThrow(auditItemSchema, item);
+      return { ...record, fields: sortFieldDecisions([...record.fields]) };
+    });
     return { records: records.slice(0, first), hasNextPage: records.length > first };
   }
 
@@ -525,6 +530,8 @@ function memoryAuditItems(record: AuditRecordModel): Array<{ readonly item: Reco
   for (const field of record.fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 64;
   if (bound > MAX_AUDIT_ITEM_BYTES) return auditItems(record);
   const customerId = record.customerIds[0]!;
+  // The decisions kept as one JSON string (the stored form older DynamoDB records have): one
+  // object for the collector to keep instead of one per decision, for as long as the store lives.
   return [{ item: { ...record, customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];
 }
 
@@ -553,6 +560,11 @@ function insertSorted(partitions: Map<string, Item[]>, partition: string, item: 
   let items = partitions.get(partition);
   if (!items) partitions.set(partition, (items = []));
   const sk = String(item.sk);
+  // Most writes come in key order (audit records and new events carry the time): appended without a search.
+  if (items.length === 0 || String(items[items.length - 1]!.sk) < sk) {
+    items.push(item);
+    return;
+  }
   const at = firstIndex(items, (other) => other >= sk);
   if (at < items.length && String(items[at]!.sk) === sk) items[at] = item;
   else items.splice(at, 0, item);

@@ -52,17 +52,26 @@ export function safeOperation(operation: string): string {
 
 /** A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES. */
 export function readRecords(actor: AuditActor, releases: readonly FieldRelease[], at: string): AuditRecordModel[] {
+  // Most reads release the fields of one customer: one list, no map.
+  const first = releases[0]?.customerId;
+  if (releases.every((release) => release.customerId === first)) return customerRecords(actor, first ?? UNKNOWN_OWNER_TRAIL, at, releases.map(fieldDecision));
   const byCustomer = new Map<string, FieldDecisionRecord[]>();
   for (const release of releases) {
     const customerId = release.customerId ?? UNKNOWN_OWNER_TRAIL;
     const fields = byCustomer.get(customerId) ?? [];
-    fields.push({ path: release.path, piiClass: release.piiClass, decision: release.decision, reason: release.reason });
+    fields.push(fieldDecision(release));
     byCustomer.set(customerId, fields);
   }
-  return [...byCustomer].flatMap(([customerId, fields]) => {
-    const parts = chunkBySize(fields, MAX_FIELDS_BYTES);
-    return parts.map((part, i) => record(actor, customerId, at, part, parts.length > 1 ? { part: i + 1, parts: parts.length } : null));
-  });
+  return [...byCustomer].flatMap(([customerId, fields]) => customerRecords(actor, customerId, at, fields));
+}
+
+function fieldDecision(release: FieldRelease): FieldDecisionRecord {
+  return { path: release.path, piiClass: release.piiClass, decision: release.decision, reason: release.reason };
+}
+
+function customerRecords(actor: AuditActor, customerId: string, at: string, fields: FieldDecisionRecord[]): AuditRecordModel[] {
+  const parts = chunkBySize(fields, MAX_FIELDS_BYTES);
+  return parts.map((part, i) => record(actor, customerId, at, part, parts.length > 1 ? { part: i + 1, parts: parts.length } : null));
 }
 
 /** A write's record on one customer's trail: what changed, in counts and types, never values. */
@@ -93,7 +102,11 @@ function fieldBytes(field: FieldDecisionRecord): number {
   return Buffer.byteLength(field.path) + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4) + JSON_AROUND;
 }
 
-function chunkBySize(fields: readonly FieldDecisionRecord[], maxBytes: number): FieldDecisionRecord[][] {
+function chunkBySize(fields: FieldDecisionRecord[], maxBytes: number): FieldDecisionRecord[][] {
+  // A UTF-8 character is at most 3 bytes per UTF-16 unit: when even that bound fits, nothing is measured.
+  let bound = 2;
+  for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;
+  if (bound <= maxBytes) return [fields];
   const chunks: FieldDecisionRecord[][] = [];
   let current: FieldDecisionRecord[] = [];
   let bytes = 2;

@@ -227,15 +227,14 @@ export class PrivacyLedger {
 
 /**
  * A personal value decided by the response walk (src/privacy/responseWalk.ts):
- * its path is kept as the walk wrote it, the audit's dotted path and the
- * response-order key, and made into an array only if something asks.
+ * its path is kept as the walk wrote it, the audit's dotted path, and made
+ * into an array or a response-order key only if something asks.
  */
 export class WalkedOutcome implements FieldOutcome {
   private array: ResponsePath | undefined;
 
   constructor(
     private readonly dotted: string,
-    private readonly sortKey: string,
     readonly piiClass: PiiClass,
     readonly decision: ReleaseDecision['action'],
     readonly reason: PrivacyReason | undefined,
@@ -247,8 +246,13 @@ export class WalkedOutcome implements FieldOutcome {
     return (this.array ??= this.dotted.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key)));
   }
 
+  /** The response-order key is made only when something sorts (`extensions.privacy`, which lists few). */
   strings(): PathStrings {
-    return { dotted: this.dotted, sortKey: this.sortKey };
+    return { dotted: this.dotted, sortKey: this.dotted.split('.').map((key) => (/^\d+$/.test(key) ? sortableIndex(Number(key)) : key)).join('\u0000') };
+  }
+
+  get auditPath(): string {
+    return this.dotted;
   }
 }
 
@@ -329,22 +333,16 @@ function pathStrings(node: PathNode): PathStrings {
 }
 
 /**
- * Releases in response order (comparePaths' order) with their audit paths,
- * sorted by one string key each, and only when they were not recorded in
- * order (parts are recorded as they resolve, values by the walk after).
+ * An outcome's path as the audit writes it (`customer.consents.0.status`).
+ * Releases are audited in the order they were recorded (parts as they
+ * resolved, values as the walk met them), not sorted: a record's field order
+ * means nothing (every store hands decisions back sorted by path,
+ * connectors/singleview/auditFields.ts), so the hot path does not pay for it.
  */
-export function releasesInResponseOrder(releases: readonly FieldOutcome[]): Array<{ readonly outcome: FieldOutcome; readonly path: string }> {
-  const keyed = releases.map((outcome) => {
-    const { dotted, sortKey } = pathStringsOf(outcome);
-    return { outcome, path: dotted, sortKey };
-  });
-  for (let i = 1; i < keyed.length; i++) {
-    if (keyed[i - 1]!.sortKey > keyed[i]!.sortKey) {
-      keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-      break;
-    }
-  }
-  return keyed;
+export function auditPathOf(outcome: FieldOutcome): string {
+  if (outcome instanceof WalkedOutcome) return outcome.auditPath;
+  if (outcome instanceof OutcomeAt) return outcome.strings().dotted;
+  return outcome.path.join('.');
 }
 
 /**

@@ -171,18 +171,27 @@ function redact(ctx: GatewayContext, action: 'mask' | 'hash', value: unknown, fi
 function presentProperties(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, facts: FieldFacts): unknown {
   if (typeof value !== 'object' || Array.isArray(value)) return null; // track stores objects only
   const eventType = (facts.source as { type?: unknown } | null)?.type;
-  const entries = Object.entries(value as Record<string, unknown>);
-  const decisions = entries.map(([name]) => {
-    const piiClass = facts.options.trackingPlan.classOf(typeof eventType === 'string' ? eventType : '', name);
-    return [piiClass, ctx.privacy.decide(facts.ownerId, piiClass)] as const;
-  });
-  const build = (settled: ReadonlyArray<readonly [PiiClass, ReleaseDecision]>) =>
-    Object.fromEntries(entries.map(([name, inner], i) => [name, presentProperty(ctx, [...path, name], inner, settled[i]!, facts.ownerId)]));
-  if (decisions.every(([, decision]) => !(decision instanceof Promise))) return build(decisions as ReadonlyArray<readonly [PiiClass, ReleaseDecision]>);
-  return Promise.all(decisions.map(async ([piiClass, decision]) => [piiClass, await decision] as const)).then(build);
+  const type = typeof eventType === 'string' ? eventType : '';
+  const properties = value as Record<string, unknown>;
+  const names = Object.keys(properties);
+  const classes = names.map((name) => facts.options.trackingPlan.classOf(type, name));
+  const decisions = classes.map((piiClass) => ctx.privacy.decide(facts.ownerId, piiClass));
+  const build = (settled: readonly ReleaseDecision[]) => {
+    const presented: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const shown = presentProperty(ctx, [...path, name], properties[name], classes[i]!, settled[i]!, facts.ownerId);
+      // A property named `__proto__` stays an own property (assignment would set the prototype).
+      if (name === '__proto__') Object.defineProperty(presented, name, { value: shown, enumerable: true, writable: true, configurable: true });
+      else presented[name] = shown;
+    }
+    return presented;
+  };
+  if (decisions.every((decision) => !(decision instanceof Promise))) return build(decisions as readonly ReleaseDecision[]);
+  return Promise.all(decisions).then(build);
 }
 
-function presentProperty(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, [piiClass, decision]: readonly [PiiClass, ReleaseDecision], ownerId: string | undefined): unknown {
+function presentProperty(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, piiClass: PiiClass, decision: ReleaseDecision, ownerId: string | undefined): unknown {
   if (decision.action === 'deny') {
     ctx.privacy.record({ path, piiClass, decision: 'deny', reason: decision.reason, ownerId, insideValue: true });
     return null;

@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { FieldRelease } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
-import { releasesInResponseOrder, replaceAtPath } from './ledger.js';
+import { auditPathOf, replaceAtPath } from './ledger.js';
 import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
 /**
@@ -37,7 +37,7 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
               operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
             };
             try {
-              await contextValue.services.audit.reads(actor, releasesInResponseOrder(ledger.releases).map(fieldRelease), contextValue.span);
+              await contextValue.services.audit.reads(actor, ledger.releases.map(fieldRelease), contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
@@ -58,8 +58,8 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-function fieldRelease({ outcome, path }: { readonly outcome: FieldOutcome; readonly path: string }): FieldRelease {
-  return { path, piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
+function fieldRelease(outcome: FieldOutcome): FieldRelease {
+  return { path: auditPathOf(outcome), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { PiiClass } from '../domain/index.js';
 import { piiAccessDeniedAt } from '../errors.js';
-import { WalkedOutcome, sortableIndex } from './ledger.js';
+import { WalkedOutcome } from './ledger.js';
 import type { PrivacyLedger } from './ledger.js';
 import { hashValue, maskValue } from './redact.js';
 import type { Redacted } from './redact.js';
@@ -30,7 +30,7 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
     if (data) {
       if (ledger.readsOwners) await prefetchOwners(data, walk, ledger);
       const withheld: GraphQLError[] = [];
-      new ResponseWalk(ledger, withheld).object(data, walk, '', '', []);
+      new ResponseWalk(ledger, withheld).object(data, walk, '', []);
       if (withheld.length > 0) result = { ...result, errors: [...(result.errors ?? []), ...withheld] };
     }
     ledger.walkPending = false;
@@ -69,40 +69,40 @@ class ResponseWalk {
     private readonly withheld: GraphQLError[],
   ) {}
 
-  /** `dotted` and `sortKey` are the object's path as the audit writes it and as it sorts; `path` the same as an array, for a withheld value's error. */
-  object(object: ResponseObject, plan: ObjectPlan, dotted: string, sortKey: string, path: Array<string | number>): void {
+  /** `dotted` is the object's path as the audit writes it; `path` the same as an array, for a withheld value's error. */
+  object(object: ResponseObject, plan: ObjectPlan, dotted: string, path: Array<string | number>): void {
     const { values, children } = plan;
     if (values.length > 0) {
       const tag = object[OWNER_KEY] as OwnerTag | undefined;
       // Left undefined rather than deleted (which slows the object down): JSON leaves it out.
       object[OWNER_KEY] = undefined;
-      if (tag !== true) for (let i = 0; i < values.length; i++) this.value(object, values[i]!, tag ?? null, dotted, sortKey, path);
+      if (tag !== true) for (let i = 0; i < values.length; i++) this.value(object, values[i]!, tag ?? null, dotted, path);
     }
     for (let i = 0; i < children.length; i++) {
       const { key, plan: inner } = children[i]!;
       const value = object[key];
       if (value === null || value === undefined) continue;
       path.push(key);
-      this.any(value, inner, dotted === '' ? key : `${dotted}.${key}`, sortKey === '' ? key : `${sortKey}\u0000${key}`, path);
+      this.any(value, inner, dotted === '' ? key : `${dotted}.${key}`, path);
       path.pop();
     }
   }
 
-  private any(value: unknown, plan: ObjectPlan, dotted: string, sortKey: string, path: Array<string | number>): void {
+  private any(value: unknown, plan: ObjectPlan, dotted: string, path: Array<string | number>): void {
     if (!Array.isArray(value)) {
-      if (typeof value === 'object' && value !== null) this.object(value as ResponseObject, plan, dotted, sortKey, path);
+      if (typeof value === 'object' && value !== null) this.object(value as ResponseObject, plan, dotted, path);
       return;
     }
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item === null || item === undefined) continue;
       path.push(i);
-      this.any(item, plan, `${dotted}.${i}`, `${sortKey}\u0000${sortableIndex(i)}`, path);
+      this.any(item, plan, `${dotted}.${i}`, path);
       path.pop();
     }
   }
 
-  private value(object: ResponseObject, field: WalkedValue, tag: Exclude<OwnerTag, true>, dotted: string, sortKey: string, path: Array<string | number>): void {
+  private value(object: ResponseObject, field: WalkedValue, tag: Exclude<OwnerTag, true>, dotted: string, path: Array<string | number>): void {
     const value = object[field.key];
     // A null value was never released, so it is not recorded.
     if (value === null || value === undefined) return;
@@ -110,23 +110,22 @@ class ResponseWalk {
     const owners = typeof tag === 'string' || tag === null ? undefined : tag;
     const decision = owners ? this.jointDecision(owners, field.piiClass) : this.decide(owner, field.piiClass);
     const at = dotted === '' ? field.key : `${dotted}.${field.key}`;
-    const sortAt = sortKey === '' ? field.key : `${sortKey}\u0000${field.key}`;
     if (decision.action === 'deny') {
-      this.withhold(object, field, owners ?? [owner], decision.reason, at, sortAt, path);
+      this.withhold(object, field, owners ?? [owner], decision.reason, at, path);
       return;
     }
     if (decision.action !== 'allow') {
       const redacted = redact(decision.action, value, field, this.ledger);
       // A value the action cannot carry (a hash in a Float) is withheld rather than released.
       if (!redacted.ok) {
-        this.withhold(object, field, owners ?? [owner], 'POLICY_DENIES', at, sortAt, path);
+        this.withhold(object, field, owners ?? [owner], 'POLICY_DENIES', at, path);
         return;
       }
       object[field.key] = redacted.value;
     }
     const reason = decision.action === 'allow' ? undefined : decision.reason;
-    if (owners) for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(at, sortAt, field.piiClass, decision.action, reason, owner));
-    else this.ledger.recordWalked(new WalkedOutcome(at, sortAt, field.piiClass, decision.action, reason, owner));
+    if (owners) for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(at, field.piiClass, decision.action, reason, owner));
+    else this.ledger.recordWalked(new WalkedOutcome(at, field.piiClass, decision.action, reason, owner));
   }
 
   private decide(ownerId: string | undefined, piiClass: PiiClass): ReleaseDecision {
@@ -157,11 +156,10 @@ class ResponseWalk {
     owners: ReadonlyArray<string | undefined>,
     reason: WithholdReason,
     dotted: string,
-    sortKey: string,
     path: Array<string | number>,
   ): void {
     object[field.key] = null;
-    for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(dotted, sortKey, field.piiClass, 'deny', reason, owner));
+    for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(dotted, field.piiClass, 'deny', reason, owner));
     this.withheld.push(piiAccessDeniedAt(reason, field.piiClass, this.ledger.purpose, [...path, field.key], field.locations));
   }
 }

@@ -30,6 +30,30 @@ export const auditContract = roleContract<AuditPort>({
       expect(await store.getAuditTrail('cus_2', 5)).toEqual({ records: [record(2, ['cus_2'])], hasNextPage: false });
     });
 
+    it('hands a record\'s field decisions back sorted by path, list indices in numeric order, whatever order they were written in', async () => {
+      const { store } = view;
+      const field = (path: string, decision = 'allow', reason: string | null = null) => ({ path, piiClass: 'CONTACT', decision, reason });
+      // The order the gateway records them in: parts as they resolve, values as the walk meets them.
+      const written = [
+        field('customer.profile.email'),
+        field('customer.identities.10.value', 'hash', 'PURPOSE_REQUIRES_PSEUDONYM'),
+        field('customer.identities.2.value', 'hash', 'PURPOSE_REQUIRES_PSEUDONYM'),
+        field('customer.crm'),
+        field('customer.identities.2.type'),
+        field('customer.identities'),
+      ];
+      await store.appendAudit({ id: 'aud_order', at: at(4), principal: 'key:test', purpose: 'SUPPORT', operation: 'Order', customerIds: ['cus_order'], fields: written, traceId: null });
+      const [stored] = (await store.getAuditTrail('cus_order', 1)).records;
+      expect(stored!.fields).toEqual([
+        field('customer.crm'),
+        field('customer.identities'),
+        field('customer.identities.2.type'),
+        field('customer.identities.2.value', 'hash', 'PURPOSE_REQUIRES_PSEUDONYM'),
+        field('customer.identities.10.value', 'hash', 'PURPOSE_REQUIRES_PSEUDONYM'),
+        field('customer.profile.email'),
+      ]);
+    });
+
     it('fails an audit record over the item size limit on its own and writes the others (batch contract)', async () => {
       const { store } = view;
       // Random text: the stored form is compressed, so repeated characters would fit.

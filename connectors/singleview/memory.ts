@@ -530,8 +530,6 @@ function memoryAuditItems(record: AuditRecordModel): Array<{ readonly item: Reco
   for (const field of record.fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 64;
   if (bound > MAX_AUDIT_ITEM_BYTES) return auditItems(record);
   const customerId = record.customerIds[0]!;
-  // The decisions kept as one JSON string (the stored form older DynamoDB records have): one
-  // object for the collector to keep instead of one per decision, for as long as the store lives.
   return [{ item: { ...record, customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];
 }
 

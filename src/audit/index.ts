@@ -1,11 +1,11 @@
 import type { Span } from '@opentelemetry/api';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import { KEY_ADMIN_TRAIL, readRecords, writeRecord } from './records.js';
-import type { AuditActor, AuditDetail, FieldRelease } from './records.js';
+import type { AuditActor, AuditDetail, ReleasesByCustomer } from './records.js';
 import type { AuditSink } from './writer.js';
 
 export { MAX_OPERATION_LENGTH, KEY_ADMIN_TRAIL } from './records.js';
-export type { AuditActor, AuditDetail, FieldRelease } from './records.js';
+export type { AuditActor, AuditDetail, ReleasesByCustomer } from './records.js';
 export { AuditWriter, directAuditSink } from './writer.js';
 export { erasureRecord, suppressionLiftRecord } from './erasure.js';
 export { suggestionDecision } from './suggestions.js';
@@ -43,7 +43,7 @@ export class AuditLog {
   ) {}
 
   /** Released personal fields of one response: one record per customer, split when large. */
-  reads(actor: AuditActor, releases: readonly FieldRelease[], span?: Span): Promise<void> {
+  reads(actor: AuditActor, releases: ReleasesByCustomer, span?: Span): Promise<void> {
     return this.sink.write(readRecords(actor, releases, this.now()), span);
   }
 

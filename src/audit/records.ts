@@ -33,15 +33,13 @@ export interface AuditActor {
   readonly operation: string;
 }
 
-/** One released field, as the privacy layer reports it. */
-export interface FieldRelease {
-  readonly path: string;
-  readonly piiClass: string;
-  readonly decision: string;
-  readonly reason: string | null;
-  /** The customer it belongs to; undefined when its owner is unknown. */
-  readonly customerId: string | undefined;
-}
+/**
+ * A read's released fields, as the privacy layer reports them: by the
+ * customer they belong to (undefined when the owner is unknown), each field
+ * already in its stored shape, so that a read's ~100 decisions are not copied
+ * again on their way to the store.
+ */
+export type ReleasesByCustomer = ReadonlyMap<string | undefined, FieldDecisionRecord[]>;
 
 export type AuditDetail = Readonly<Record<string, string | number>>;
 
@@ -51,25 +49,15 @@ export function safeOperation(operation: string): string {
 }
 
 /** A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES. */
-export function readRecords(actor: AuditActor, releases: readonly FieldRelease[], at: string): AuditRecordModel[] {
-  // Most reads release the fields of one customer: one list, no map.
-  const first = releases[0]?.customerId;
-  if (releases.every((release) => release.customerId === first)) return customerRecords(actor, first ?? UNKNOWN_OWNER_TRAIL, at, releases.map(fieldDecision));
-  const byCustomer = new Map<string, FieldDecisionRecord[]>();
-  for (const release of releases) {
-    const customerId = release.customerId ?? UNKNOWN_OWNER_TRAIL;
-    const fields = byCustomer.get(customerId) ?? [];
-    fields.push(fieldDecision(release));
-    byCustomer.set(customerId, fields);
+export function readRecords(actor: AuditActor, releases: ReleasesByCustomer, at: string): AuditRecordModel[] {
+  const records: AuditRecordModel[] = [];
+  for (const [customerId, fields] of releases) {
+    if (fields.length > 0) records.push(...customerRecords(actor, customerId ?? UNKNOWN_OWNER_TRAIL, at, fields));
   }
-  return [...byCustomer].flatMap(([customerId, fields]) => customerRecords(actor, customerId, at, fields));
+  return records;
 }
 
-function fieldDecision(release: FieldRelease): FieldDecisionRecord {
-  return { path: release.path, piiClass: release.piiClass, decision: release.decision, reason: release.reason };
-}
-
-function customerRecords(actor: AuditActor, customerId: string, at: string, fields: FieldDecisionRecord[]): AuditRecordModel[] {
+function customerRecords(actor: AuditActor, customerId: string, at: string, fields: readonly FieldDecisionRecord[]): AuditRecordModel[] {
   const parts = chunkBySize(fields, MAX_FIELDS_BYTES);
   return parts.map((part, i) => record(actor, customerId, at, part, parts.length > 1 ? { part: i + 1, parts: parts.length } : null));
 }
@@ -102,7 +90,7 @@ function fieldBytes(field: FieldDecisionRecord): number {
   return Buffer.byteLength(field.path) + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4) + JSON_AROUND;
 }
 
-function chunkBySize(fields: FieldDecisionRecord[], maxBytes: number): FieldDecisionRecord[][] {
+function chunkBySize(fields: readonly FieldDecisionRecord[], maxBytes: number): Array<readonly FieldDecisionRecord[]> {
   // A UTF-8 character is at most 3 bytes per UTF-16 unit: when even that bound fits, nothing is measured.
   let bound = 2;
   for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;

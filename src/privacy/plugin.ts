@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import type { FieldRelease } from '../audit/index.js';
+import type { ReleasesByCustomer } from '../audit/index.js';
+import type { FieldDecisionRecord } from '../domain/index.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
 import { auditPathOf, replaceAtPath } from './ledger.js';
@@ -37,7 +38,7 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
               operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
             };
             try {
-              await contextValue.services.audit.reads(actor, ledger.releases.map(fieldRelease), contextValue.span);
+              await contextValue.services.audit.reads(actor, releasesByCustomer(ledger.releases), contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
@@ -58,8 +59,20 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-function fieldRelease(outcome: FieldOutcome): FieldRelease {
-  return { path: auditPathOf(outcome), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null, customerId: outcome.ownerId };
+/** The releases as the audit stores them, by owner: one object per field, in the order they were recorded. */
+function releasesByCustomer(releases: readonly FieldOutcome[]): ReleasesByCustomer {
+  const byCustomer = new Map<string | undefined, FieldDecisionRecord[]>();
+  let owner: string | undefined;
+  let fields: FieldDecisionRecord[] | undefined;
+  for (const outcome of releases) {
+    if (fields === undefined || outcome.ownerId !== owner) {
+      owner = outcome.ownerId;
+      fields = byCustomer.get(owner);
+      if (!fields) byCustomer.set(owner, (fields = []));
+    }
+    fields.push({ path: auditPathOf(outcome), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null });
+  }
+  return byCustomer;
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */

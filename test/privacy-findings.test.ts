@@ -408,6 +408,18 @@ describe('finding 4: event properties carried anything', () => {
       },
     });
   });
+  it('refuses a request whose JSON carries a __proto__ key (event properties included), storing nothing', async () => {
+    const identity = { type: 'ANONYMOUS_ID', value: 'probe-properties-proto' };
+    const body = `{"query":"mutation($input: TrackInput!) { track(input: $input) { eventId customerId } }","variables":{"input":{"identity":${JSON.stringify(identity)},"type":"Probe Proto","properties":{"__proto__":{"polluted":"yes"},"plain":"kept"}}}}`;
+    const response = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': INGEST_KEY }, body });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ errors: [{ message: expect.stringContaining('not valid JSON'), extensions: { code: 'BAD_REQUEST' } }] });
+    expect(text).not.toContain('polluted');
+    // Nothing was stored: nobody holds the identifier.
+    const lookup = await graphql(gw.url, 'query($type: IdentityType!, $value: String!) { customerByIdentity(type: $type, value: $value) { id } }', { apiKey: ADMIN_KEY, purpose: 'support', variables: identity });
+    expect(lookup.body.data).toEqual({ customerByIdentity: null });
+  });
 });
 
 describe('finding 4, quarantine: an event type whose plan quarantines what it does not declare', () => {

@@ -530,11 +530,7 @@ function memoryAuditItems(record: AuditRecordModel): Array<{ readonly item: Reco
   for (const field of record.fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 64;
   if (bound > MAX_AUDIT_ITEM_BYTES) return auditItems(record);
   const customerId = record.customerIds[0]!;
-  // The decisions kept as one JSON string (the stored form of older DynamoDB records, which the item
-  // schema reads): the store keeps every record for as long as it lives, and a long benchmark run
-  // writes hundreds of thousands; one string per record is nothing for the collector to trace,
-  // where the decisions as objects are two per field, marked again on every full collection.
-  return [{ item: { ...record, fields: JSON.stringify(record.fields), customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];
+  return [{ item: { ...record, customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];
 }
 
 /** Same key space as the DynamoDB adapter: identity types are upper-case words, so `MATCH#…` never collides. */

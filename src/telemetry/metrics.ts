@@ -290,14 +290,26 @@ export class GatewayMetrics {
 
   private countPrivacy(ledger: PrivacyLedger): void {
     const purpose = ledger.purpose ?? 'none';
+    // Outcomes come in runs of the same class, decision and reason (a list's fields): a key is built once per run, not per field.
     const counts = new Map<string, { piiClass: string; decision: string; reason: string; n: number }>();
+    let run: { piiClass: string; decision: string; reason: string; n: number } | undefined;
+    let runClass: string | undefined;
+    let runDecision: string | undefined;
+    let runReason: string | undefined;
     for (const outcome of ledger.decided) {
-      const decision = PRIVACY_DECISION[outcome.decision];
       const reason = outcome.decision === 'deny' ? (outcome.reason ?? 'POLICY_DENIES') : 'none';
+      if (run && outcome.piiClass === runClass && outcome.decision === runDecision && reason === runReason) {
+        run.n += 1;
+        continue;
+      }
+      runClass = outcome.piiClass;
+      runDecision = outcome.decision;
+      runReason = reason;
+      const decision = PRIVACY_DECISION[outcome.decision];
       const key = `${outcome.piiClass}|${decision}|${reason}`;
-      const count = counts.get(key);
-      if (count) count.n += 1;
-      else counts.set(key, { piiClass: outcome.piiClass, decision, reason, n: 1 });
+      run = counts.get(key);
+      if (run) run.n += 1;
+      else counts.set(key, (run = { piiClass: outcome.piiClass, decision, reason, n: 1 }));
     }
     for (const [key, { piiClass, decision, reason, n }] of counts) {
       cached(this.counterChildren, `p|${purpose}|${key}`, () => this.privacyFields.labels(purpose, piiClass, decision, reason)).inc(n);

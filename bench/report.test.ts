@@ -58,6 +58,29 @@ describe('targets from a run', () => {
     expect(byTarget['call-centre, 20 ms per source call: p50 ≤ 1.3 × 20 ms = 26 ms (1 connection); issue 3: concurrent fan-out']).toEqual({ measured: 'p50 24 ms (1.20 × 20 ms)', met: true });
     expect(byTarget['me, 20 ms per source call: p50 ≤ 1.3 × 20 ms = 26 ms (1 connection)']).toEqual({ measured: 'not measured: needs a customer token (issue 4)', met: null });
   });
+
+  it("puts bare Apollo's own 100 ids ÷ 1 id and the CPU per answer beside the gateway's batch rows (issue 18)", () => {
+    const withCpu = (p: PointResult, serverCpuMsPerRequest: number, mean: number): PointResult => ({ ...p, serverCpuMsPerRequest, latency: { ...p.latency, mean } });
+    const run = results([
+      withCpu(point('partner-batch', 'gateway-memory-jit', 0, 16, 30), 30, 500),
+      withCpu(point('partner-batch', 'bare-apollo', 0, 16, 45), 18, 350),
+      withCpu(point('partner-batch', 'gateway-memory-jit', 0, 1, 20, 50), 40, 50),
+      withCpu(point('partner-batch', 'gateway-memory-single-id', 0, 1, 500, 0), 1.5, 2),
+      withCpu(point('partner-batch', 'bare-apollo', 0, 1, 60, 20), 12, 20),
+      withCpu(point('partner-batch', 'bare-apollo-single-id', 0, 1, 1500, 0), 0.4, 0.5),
+    ]);
+    const byTarget = Object.fromEntries(evaluateTargets(run).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    expect(byTarget['partner batch of 100, sources from memory, ≥ 0.7 × bare stock Apollo on the same response (16 connections)']).toEqual({
+      measured: '0.67 × (30.0 vs 45.0 req/s); server CPU per answer 30.0 vs 18.0 ms, 0.60 ×',
+      met: false,
+    });
+    expect(byTarget['`customers(ids:)` with 100 ids ≤ 2 × one id, same selection, sources from memory (p50, 1 connection)']).toEqual({
+      measured:
+        '50.00 × (50 vs 0 ms; means 50.0 vs 2.00 ms, 25.0 ×; server CPU per answer 40.0 vs 1.50 ms, 26.7 ×); ' +
+        'bare stock Apollo on the same responses: 20.00 × (20 vs 0 ms; means 20.0 vs 0.50 ms, 40.0 ×; server CPU per answer 12.0 vs 0.40 ms, 30.0 ×)',
+      met: false,
+    });
+  });
 });
 
 describe('the report', () => {

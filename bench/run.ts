@@ -188,21 +188,28 @@ async function measure(point: Point, server: RunningServer, load: LoadGenerator,
   if (WARMUP_SECONDS > 0) await load.run({ ...job, durationSeconds: WARMUP_SECONDS });
   await drain(server);
   let durationSeconds = DURATION_SECONDS;
+  let cpuBefore = server.cpuMs();
   let result = await load.run({ ...job, durationSeconds });
+  let cpuAfter = server.cpuMs();
   const label = `${point.scenario} / ${point.variant} @ ${point.latencyMs} ms, ${point.connections} conn`;
   if (result.completed < MIN_ANSWERS) {
     // Too few answers to say anything (a naive batch can take seconds): once more, three times as long.
     await drain(server);
     durationSeconds = DURATION_SECONDS * 3;
+    cpuBefore = server.cpuMs();
     result = await load.run({ ...job, durationSeconds });
+    cpuAfter = server.cpuMs();
     notes.push(`${label}: fewer than ${MIN_ANSWERS} answers in ${DURATION_SECONDS} s, measured for ${DURATION_SECONDS * 3} s instead (${result.completed} answers)`);
   }
   await drain(server);
-  log(`${label.padEnd(64)} ${result.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms`);
+  // Requests still in flight when the window closed were partly paid for in it: a small overcount at high concurrency, the same for every variant.
+  const serverCpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && result.completed > 0 ? Math.round(((cpuAfter - cpuBefore) / result.completed) * 100) / 100 : undefined;
+  const cpu = serverCpuMsPerRequest === undefined ? '' : `  server CPU ${serverCpuMsPerRequest} ms/req`;
+  log(`${label.padEnd(64)} ${result.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms${cpu}`);
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) notes.push(`${label}: ${result.non2xx} non-2xx, ${result.errors} connection errors, ${result.timeouts} timeouts`);
   if (result.firstError) notes.push(`${label}: ${result.responsesWithErrors} of ${result.completed} answers carried errors, first: \`${result.firstError.replace(/`/g, "'").slice(0, 240)}\``);
-  return { scenario: point.scenario, variant: point.variant, latencyMs: point.latencyMs, connections: point.connections, durationSeconds, ...result, serverRssMiB: server.rssMiB() };
+  return { scenario: point.scenario, variant: point.variant, latencyMs: point.latencyMs, connections: point.connections, durationSeconds, ...result, serverRssMiB: server.rssMiB(), ...(serverCpuMsPerRequest === undefined ? {} : { serverCpuMsPerRequest }) };
 }
 
 /**

@@ -38,6 +38,7 @@ import { ErrorCode, createErrorFormatter, safeErrorDetail } from './errors.js';
 import { executionOptions } from './graphql/executor.js';
 import type { SchemaVariant } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
+import { stringifyResult } from './graphql/stringifyResult.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
@@ -245,6 +246,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       onInternalError: (error, traceId) => logger.error({ err: safeErrorDetail(error), traceId }, 'unexpected error in a request'),
     }),
     includeStacktraceInErrorResponses: false,
+    stringifyResult,
     // src/main.ts owns SIGTERM: drain HTTP first, then stop Apollo, then the sources.
     stopOnTerminationSignals: false,
   });

@@ -14,15 +14,24 @@ export interface SourceKeys {
 }
 
 export function sourceKeysOf(record: CustomerRecord): SourceKeys {
-  return { crm: valuesOf(record, 'CRM_ID'), loyalty: valuesOf(record, 'LOYALTY_ID') };
+  // A frozen record (the in-process stores hand out each record frozen, and again on every read) cannot change: its keys are worked out once.
+  const frozen = Object.isFrozen(record);
+  const known = frozen ? keysOfFrozen.get(record) : undefined;
+  if (known) return known;
+  const keys = { crm: valuesOf(record, 'CRM_ID'), loyalty: valuesOf(record, 'LOYALTY_ID') };
+  if (frozen) keysOfFrozen.set(record, keys);
+  return keys;
 }
 
+const keysOfFrozen = new WeakMap<CustomerRecord, SourceKeys>();
+
 function valuesOf(record: CustomerRecord, type: IdentityType): string[] {
-  return record.identities
-    .map((identity, index) => ({ identity, index }))
-    .filter(({ identity }) => identity.type === type)
-    .sort((a, b) => a.identity.firstSeenAt.localeCompare(b.identity.firstSeenAt) || a.index - b.index)
-    .map(({ identity }) => identity.value);
+  const held: Array<{ readonly value: string; readonly firstSeenAt: string; readonly index: number }> = [];
+  record.identities.forEach((identity, index) => {
+    if (identity.type === type) held.push({ value: identity.value, firstSeenAt: identity.firstSeenAt, index });
+  });
+  if (held.length > 1) held.sort((a, b) => a.firstSeenAt.localeCompare(b.firstSeenAt) || a.index - b.index);
+  return held.map((identity) => identity.value);
 }
 
 /** Customers whose keys this process remembers; a hint older than this many entries is forgotten. */

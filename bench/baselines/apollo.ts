@@ -4,7 +4,7 @@ import fastifyApollo from '@as-integrations/fastify';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import Fastify from 'fastify';
 import type { GraphQLFieldResolver } from 'graphql';
-import { scalarResolvers } from '../../resolvers/scalars.js';
+import { stockScalarResolvers } from '../../resolvers/scalars.js';
 import { jitExecutorGateway } from '../../src/graphql/executor.js';
 import { replaceAtPath } from '../../src/privacy/ledger.js';
 import { RedactedText } from '../../src/privacy/redact.js';
@@ -53,7 +53,7 @@ const fromMemory: GraphQLFieldResolver<unknown, unknown> = (_root, _args, _conte
 
 const schema = makeExecutableSchema({
   typeDefs: loadTypeDefs(),
-  resolvers: scalarResolvers,
+  resolvers: stockScalarResolvers,
 });
 for (const root of [schema.getQueryType(), schema.getMutationType()]) {
   for (const field of Object.values(root?.getFields() ?? {})) field.resolve = fromMemory;

@@ -99,11 +99,13 @@ export function serverFor(variant: Variant, latencyMs: number, capturesFile: str
       return { key: `direct@${latencyMs}`, entry: 'bench/baselines/direct.ts', portVariable: 'PORT', env: { C360_DATA_DIR: 'memory', ...latencyEnv(latencyMs) } };
     case 'bare-apollo':
     case 'bare-apollo-floor':
+    case 'bare-apollo-single-id':
     case 'bare-apollo-no-cache-control':
     case 'bare-apollo-jit': {
-      const mode = variant === 'bare-apollo' || variant === 'bare-apollo-floor' ? 'stock' : variant === 'bare-apollo-jit' ? 'jit' : 'no-cache-control';
-      // The floor's `{ __typename }` runs on the same stock server as the scenarios' requests.
-      return { key: variant === 'bare-apollo-floor' ? 'bare-apollo' : variant, entry: 'bench/baselines/apollo.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
+      const stock = variant === 'bare-apollo' || variant === 'bare-apollo-floor' || variant === 'bare-apollo-single-id';
+      const mode = stock ? 'stock' : variant === 'bare-apollo-jit' ? 'jit' : 'no-cache-control';
+      // The floor's `{ __typename }` and the one-id request run on the same stock server as the scenarios' requests.
+      return { key: stock ? 'bare-apollo' : variant, entry: 'bench/baselines/apollo.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
     }
     case 'bare-route':
       return { key: variant, entry: 'bench/baselines/route.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile } };
@@ -118,6 +120,7 @@ export function targetFor(variant: Variant, key: CaptureKey, request: GraphQLReq
   return async (server) => {
     switch (variant) {
       case 'bare-apollo':
+      case 'bare-apollo-single-id':
       case 'bare-apollo-no-cache-control':
       case 'bare-apollo-jit':
         return { url: `${server.url}/graphql`, method: 'POST', headers: json, bodies: graphqlBodies(request!) };
@@ -192,6 +195,8 @@ function wantedPoints(scenario: ScenarioName): Wanted[] {
         // Issue 18: the gateway's own per-item cost, without dynalite's.
         every('gateway-memory-jit', 'partner-batch', [0], [1, COMPARISON_CONNECTIONS]),
         every('gateway-memory-single-id', 'partner-single', [0], [1]),
+        // The same 100 ÷ 1 for a bare Apollo Server answering the same responses: what the framework itself costs per item.
+        every('bare-apollo-single-id', 'partner-single', [0], [1]),
       ];
     case 'track':
       return [

@@ -13,6 +13,13 @@ export interface PointResult extends LoadResult {
   readonly durationSeconds: number;
   /** Resident memory of the measured server after the point, MiB. */
   readonly serverRssMiB: number;
+  /**
+   * The measured server's CPU time (user + system, all threads) over the
+   * measured window, divided by the answers in it, in milliseconds: less
+   * sensitive to other work on the machine than the rate. Absent in older
+   * results and where /proc is not available.
+   */
+  readonly serverCpuMsPerRequest?: number;
 }
 
 export interface BenchResults {

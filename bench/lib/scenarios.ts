@@ -20,6 +20,7 @@ export type Variant =
   | 'gateway-memory-single-id'
   | 'gateway-floor'
   | 'bare-apollo-floor'
+  | 'bare-apollo-single-id'
   | 'raw-writes'
   | 'bare-apollo-no-cache-control'
   | 'bare-apollo-jit';
@@ -37,6 +38,7 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   'gateway-memory-single-id': 'c360, sources from memory, same selection, one id',
   'gateway-floor': 'c360, no-op `{ __typename }`, same key',
   'bare-apollo-floor': 'bare Apollo Server (stock), `{ __typename }`',
+  'bare-apollo-single-id': 'bare Apollo Server (stock), same selection, one id',
   'raw-writes': 'raw PutItem to dynalite',
   'bare-apollo-no-cache-control': 'bare Apollo, cache control off',
   'bare-apollo-jit': 'bare Apollo, cache control off + graphql-jit',

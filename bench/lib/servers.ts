@@ -28,6 +28,8 @@ export interface RunningServer {
   readonly stderr: string[];
   /** Resident memory of the process now, in MiB (Linux). */
   rssMiB(): number;
+  /** CPU time the process has used so far (user + system, every thread), in milliseconds (Linux; undefined elsewhere). */
+  cpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,7 @@ export async function startServer(spec: ServerSpec, timeoutMs = 120_000): Promis
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, child, stderr, timeoutMs);
-  return { url, pid: child.pid!, stderr, rssMiB: () => rssMiB(child.pid!), stop: () => stop(child) };
+  return { url, pid: child.pid!, stderr, rssMiB: () => rssMiB(child.pid!), cpuMs: () => cpuMs(child.pid!), stop: () => stop(child) };
 }
 
 async function waitHealthy(url: string, child: ChildProcess, stderr: string[], timeoutMs: number): Promise<void> {
@@ -87,6 +89,18 @@ function stop(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 function rssMiB(pid: number): number {

@@ -1,6 +1,8 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
 
 /**
  * `hash` is a keyed pseudonym (docs/privacy.md, "Pseudonyms"): HMAC-SHA-256
@@ -48,25 +50,49 @@ function repetitionFactor(secret: string): number {
   return 1;
 }
 
-export class Pseudonyms {
-  private readonly shared: Pseudonymize;
-  private readonly loginKey: Buffer;
+/**
+ * How many pseudonyms each key keeps, most recently used first. A marketing
+ * batch of 100 customers hashes about 300 identifiers; a computed HMAC costs
+ * about 10 µs, a kept one a map lookup (bench/README.md, issue 18).
+ */
+export const PSEUDONYM_CACHE_SIZE = 20_000;
+/** Principals whose derived key (and its pseudonyms) are kept. */
+const SCOPED_KEYS_KEPT = 256;
 
-  constructor(private readonly key: Buffer) {
-    this.shared = (normalized) => hmacHex(key, normalized);
-    this.loginKey = derivedKey(key, 'c360/pseudonym/login');
+export class Pseudonyms {
+  // Private fields: nothing that logs or inspects this object (the services, a config dump) can reach the cached values.
+  readonly #key: Buffer;
+  readonly #shared: Pseudonymize;
+  readonly #scoped = new LRUCache<string, Pseudonymize>({ max: SCOPED_KEYS_KEPT });
+  readonly #loginKey: Buffer;
+
+  constructor(key: Buffer) {
+    this.#key = key;
+    this.#shared = cachedPseudonyms(key);
+    this.#loginKey = derivedKey(key, 'c360/pseudonym/login');
   }
 
-  /** The pseudonym function for a request: shared, or under a key derived for `subject` (a principal). */
+  /**
+   * The pseudonym function for a request: shared, or under a key derived for
+   * `subject` (a principal). Each key keeps its last PSEUDONYM_CACHE_SIZE
+   * pseudonyms, in this process only: the cache belongs to the key it was
+   * computed under (another key, or a key derived for another principal, has
+   * its own), so a pseudonym can only ever be the HMAC of its value under
+   * the request's key.
+   */
   for(subject: string | undefined): Pseudonymize {
-    if (subject === undefined) return this.shared;
-    const derived = derivedKey(this.key, `c360/pseudonym/principal/${subject}`);
-    return (normalized) => hmacHex(derived, normalized);
+    if (subject === undefined) return this.#shared;
+    let scoped = this.#scoped.get(subject);
+    if (!scoped) {
+      scoped = cachedPseudonyms(derivedKey(this.#key, `c360/pseudonym/principal/${subject}`));
+      this.#scoped.set(subject, scoped);
+    }
+    return scoped;
   }
 
   /** A secret for another use of the same key (the suppression list's, src/erasure/suppression.ts): derivedKey, in hex. */
   derivedSecret(label: string): string {
-    return derivedKey(this.key, label).toString('hex');
+    return derivedKey(this.#key, label).toString('hex');
   }
 
   /**
@@ -77,7 +103,7 @@ export class Pseudonyms {
    * characters (132 bits) of the HMAC.
    */
   login(type: string, normalizedValue: string): string {
-    return createHmac('sha256', this.loginKey).update(`${type}#${normalizedValue}`, 'utf8').digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.#loginKey).update(`${type}#${normalizedValue}`, 'utf8').digest('base64url').slice(0, 22);
   }
 }
 
@@ -92,8 +118,18 @@ function derivedKey(secret: Buffer, label: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), label, 32));
 }
 
-function hmacHex(key: Buffer, text: string): string {
-  return createHmac('sha256', key).update(text, 'utf8').digest('hex');
+/** HMAC-SHA-256 in hex under `key`, the last PSEUDONYM_CACHE_SIZE of them kept (the key is imported once, as a KeyObject). */
+function cachedPseudonyms(key: Buffer): Pseudonymize {
+  const keyObject: KeyObject = createSecretKey(key);
+  const kept = new LRUCache<string, string>({ max: PSEUDONYM_CACHE_SIZE });
+  return (normalized) => {
+    let pseudonym = kept.get(normalized);
+    if (pseudonym === undefined) {
+      pseudonym = createHmac('sha256', keyObject).update(normalized, 'utf8').digest('hex');
+      kept.set(normalized, pseudonym);
+    }
+    return pseudonym;
+  };
 }
 
 export interface PseudonymKeySource {

@@ -78,6 +78,15 @@ describe('hash (a keyed pseudonym)', () => {
     expect(hashValue({ total: 12.5, sku: 'a', ok: false }, 'json', options)).toEqual({ ok: true, value: { total: sha('12.5'), sku: sha('a'), ok: false } });
   });
 
+  it('hashes a phone number by its E.164 form under the region, the first time and every time after (the forms are kept)', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(hashValue('020 7946 0958', 'string', { ...options, phoneRegion: 'GB' })).toEqual({ ok: true, value: sha('+442079460958') });
+      // The same text in another region is another number: the kept form is the region's own.
+      expect(hashValue('020 7946 0958', 'string', options)).not.toEqual({ ok: true, value: sha('+442079460958') });
+      expect(hashValue('(415) 555-0100', 'string', options)).toEqual({ ok: true, value: sha('+14155550100') });
+    }
+  });
+
   it('cannot put a digest in a number', () => {
     expect(hashValue(1272.27, 'number', options)).toEqual({ ok: false });
   });

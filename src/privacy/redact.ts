@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { normalizeIdentity } from '../../connectors/resolution/normalize.js';
 import type { Pseudonymize } from './pseudonym.js';
 
@@ -93,11 +94,28 @@ export function maskString(value: string): string {
 export function normalizeForHash(value: string, options: RedactOptions): string {
   const trimmed = value.trim().normalize('NFC');
   if (EMAIL.test(trimmed)) return trimmed.toLowerCase();
-  if (PHONE.test(trimmed)) {
-    const phone = normalizeIdentity('PHONE', trimmed, { defaultRegion: options.phoneRegion });
-    if (phone.ok) return phone.key.value;
-  }
+  if (PHONE.test(trimmed)) return normalizedPhone(trimmed, options.phoneRegion);
   return trimmed;
+}
+
+/**
+ * Phone numbers as E.164, the last PHONE_FORMS_KEPT kept: parsing one with
+ * libphonenumber costs about 40 µs, and a marketing batch hashes the same
+ * stored numbers request after request (bench/README.md, issue 18). Kept in
+ * this process only, never logged; the key is the text and the region.
+ */
+const PHONE_FORMS_KEPT = 20_000;
+const phoneForms = new LRUCache<string, string>({ max: PHONE_FORMS_KEPT });
+
+function normalizedPhone(trimmed: string, region: string): string {
+  const key = `${region}\u0000${trimmed}`;
+  let form = phoneForms.get(key);
+  if (form === undefined) {
+    const phone = normalizeIdentity('PHONE', trimmed, { defaultRegion: region });
+    form = phone.ok ? phone.key.value : trimmed;
+    phoneForms.set(key, form);
+  }
+  return form;
 }
 
 export function hashString(value: string, options: RedactOptions): string {

@@ -1,3 +1,5 @@
+import { ErrorCode } from '../errors.js';
+
 /**
  * Which request's trace an error belongs to. Apollo's formatError sees the
  * error but not the request, so the telemetry plugin tags each error it
@@ -8,7 +10,11 @@
 const traceIds = new WeakMap<object, string>();
 
 export function tagErrorsWithTraceId(errors: readonly object[], traceId: string): void {
-  for (const error of errors) traceIds.set(error, traceId);
+  for (const error of errors) {
+    // A withheld personal field is an answer that formatError passes through; it never asks for its trace (a batch has hundreds).
+    if ((error as { extensions?: { code?: unknown } }).extensions?.code === ErrorCode.PII_ACCESS_DENIED) continue;
+    traceIds.set(error, traceId);
+  }
 }
 
 export function traceIdOfError(error: unknown): string | undefined {

@@ -9,6 +9,8 @@ import type { TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { PII_SELECTION, byPath, expectedPii } from './support/privacy.js';
 import type { AuditedField } from './support/privacy.js';
+import { TEST_JWT_SECRET, signToken } from './support/tokens.js';
+import { INGEST_KEY } from './support/writes.js';
 
 /**
  * The audit record of a read is written beside its source calls (issue 19,
@@ -64,7 +66,7 @@ describe('the audit write beside the fan-out', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway(
-      { C360_LOYALTY_URL: await loyalty.start(), C360_SOURCE_TIMEOUT_MS: '5000', C360_RATE_LIMIT_PER_MINUTE: '0', C360_BREAKER_THRESHOLD: '1000' },
+      { C360_LOYALTY_URL: await loyalty.start(), C360_SOURCE_TIMEOUT_MS: '5000', C360_RATE_LIMIT_PER_MINUTE: '0', C360_BREAKER_THRESHOLD: '1000', C360_JWT_SECRET: TEST_JWT_SECRET },
       { decorateSources: faults.decorate },
     );
   });
@@ -203,6 +205,32 @@ describe('the audit write beside the fan-out', () => {
     } finally {
       faults.failWhen = undefined;
     }
+  });
+
+  it('me: reads the login\'s last holder beside the lookup, and a stale one leaves nothing on that customer\'s trail', async () => {
+    const write = (query: string, variables: Record<string, unknown>) => graphql(gw.url, query, { apiKey: INGEST_KEY, variables });
+    const created = await write('mutation($input: IdentifyInput!) { identify(input: $input) { customer { id } } }', {
+      input: { identities: [{ type: 'USER_ID', value: 'beside-login' }, { type: 'DEVICE_ID', value: 'beside-device' }] },
+    });
+    const first = (created.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
+    const token = await signToken({ role: 'customer', sub: 'beside-login' });
+    const me = () => graphql<{ me: { id: string; identities: Array<{ value: string }> } }>(gw.url, 'query Me { me { id identities { value } } }', { apiKey: null, headers: { authorization: `Bearer ${token}` } });
+    expect((await me()).body.data!.me.id).toBe(first);
+    // The login moves to a customer of its own: the process still remembers the first one as its holder.
+    const split = await write('mutation($id: ID!, $identities: [IdentityInput!]!) { unmerge(customerId: $id, identities: $identities, reason: "beside") { splitCustomer { id } } }', {
+      id: first,
+      identities: [{ type: 'USER_ID', value: 'beside-login' }],
+    });
+    const second = (split.body.data as { unmerge: { splitCustomer: { id: string } } }).unmerge.splitCustomer.id;
+    const response = await me();
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.me).toEqual({ id: second, identities: [{ value: 'beside-login' }] });
+    const traceId = response.body.extensions!.traceId;
+    // Both were read in the first round (the stale holder by the hint), so both got an intent.
+    const intents = faults.received.flat().filter((record) => record.traceId === traceId && isIntent(record));
+    expect(new Set(intents.map((record) => record.customerIds[0]))).toEqual(new Set([first, second]));
+    expect(await trail(first, traceId)).toEqual([]);
+    expect((await trail(second, traceId)).map((record) => [record.detail, record.fields.map((field) => field.path)])).toEqual([[null, expect.arrayContaining(['me.identities.0.value'])]]);
   });
 
   it('takes the intent back when nothing was released (no consent): the trail is as if it had never been written', async () => {

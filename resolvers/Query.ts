@@ -38,10 +38,17 @@ export const Query: QueryResolvers = {
     if (ctx.principal.kind !== 'customer' || login === undefined) {
       throw forbidden('me is for end-user tokens; use customer(id:) with an API key.');
     }
+    // The customer that held the login last time is read beside the lookup (one round of source
+    // latency instead of two); only the lookup's answer decides whose record this is.
+    const loginKey = identityIndexKey(login);
+    const hinted = ctx.services.sourceKeyHints.holderOf(loginKey);
+    const early = hinted === undefined ? undefined : loadCustomers(ctx, [hinted], customerNeeds(info));
+    early?.catch(() => undefined);
     const holder = await ctx.loaders.identities.load(login);
+    ctx.services.sourceKeyHints.rememberHolder(loginKey, holder);
     if (holder === null) return null;
     ctx.privacy.bindCaller(holder);
-    const [customer] = await loadCustomers(ctx, [holder], customerNeeds(info));
+    const [customer] = await (holder === hinted && early ? early : loadCustomers(ctx, [holder], customerNeeds(info)));
     if (customer instanceof Error) throw customer;
     if (!customer) return null;
     const held = customer.record.identities.find((identity) => identityIndexKey(identity) === identityIndexKey(login));
@@ -79,6 +86,8 @@ export const Query: QueryResolvers = {
     const id = customerId(args.customerId, 'customerId');
     const first = pageSize(args.first, 'first');
     const after = decodeCursor(args.after, 'after');
+    // Reads of this customer whose responses left before their exact records landed: this instance answers after them.
+    await ctx.services.audit.settled(id);
     const page = await ctx.loaders.auditTrail(id, first, after);
     const edges = page.records.map((node) => ({ cursor: encodeCursor({ at: node.at, id: node.id }), node }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };

@@ -14,7 +14,7 @@ import type { Clock } from './identity/clock.js';
 import type { IdentityEngine } from './identity/engine.js';
 import type { WriteContext } from './identity/scope.js';
 import type { ShutdownHooks } from './hardening/shutdown.js';
-import type { AuditLog } from './audit/index.js';
+import type { AuditLog, ReadAudit } from './audit/index.js';
 import { ErrorCode, purposeNotAllowed, sourceUnavailable } from './errors.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
@@ -39,6 +39,12 @@ export interface GatewayContext {
   readonly loaders: Loaders;
   /** Decides and records every personal field of this request (src/privacy/). */
   readonly privacy: PrivacyLedger;
+  /**
+   * The read's audit, written beside its source calls: set by the privacy
+   * plugin when the operation starts executing and may release personal
+   * data; told of each customer before it is read (src/customers.ts).
+   */
+  readAudit?: ReadAudit;
   readonly logger: Logger;
   /** The GraphQL operation's span; source spans are its children. */
   readonly span: Span;

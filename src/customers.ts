@@ -80,6 +80,8 @@ export async function loadCustomers(
 ): Promise<Array<CustomerModel | null | Error>> {
   const { loaders } = ctx;
   const concurrent = ctx.services.config.batching;
+  // The read's audit record starts now, beside the reads (src/audit/readAudit.ts).
+  ctx.readAudit?.expect(ids);
   if (concurrent) prefetch(ctx, ids, needs);
   // The naive benchmark baseline (batching off) asks one source after another:
   // resolution, the single view, then CRM and loyalty (loadOneSourceAfterAnother).
@@ -91,6 +93,7 @@ export async function loadCustomers(
   if (concurrent) prefetchSourceRecords(ctx, own, needs);
 
   const survivors = [...new Set(targets.filter((t, i): t is string => typeof t === 'string' && t !== ids[i]))];
+  ctx.readAudit?.expect(survivors);
   if (concurrent) prefetch(ctx, survivors, needs);
   const survivorRecords = new Map<string, CustomerRecord | null | Error>();
   (await loaders.customers.loadMany(survivors)).forEach((record, i) => survivorRecords.set(survivors[i]!, record));

@@ -43,7 +43,7 @@ import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardenin
 import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
 import { createLogger } from './logger.js';
-import { AuditLog, AuditWriter } from './audit/index.js';
+import { AuditCompletions, AuditLog, AuditWriter, ReadIntents } from './audit/index.js';
 import { operationNamePlugin } from './audit/operationName.js';
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
@@ -145,7 +145,12 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const segmentWorker = new SegmentWorker({ singleView: ports.singleView, segments, clock, logger });
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(ports.singleView);
-  const audit = new AuditLog(metrics ? metrics.auditSink(auditWriter) : auditWriter, clock);
+  // Reads' records completed after their responses left: a write slot of their own (src/audit/readAudit.ts).
+  const completionWriter = new AuditWriter(ports.singleView);
+  const completions = new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>
+    logger.warn({ err: safeErrorDetail(error), records }, 'audit completion not written; the read\'s intent record stands for it'),
+  );
+  const audit = new AuditLog(metrics ? metrics.auditSink(auditWriter) : auditWriter, clock, completions);
   const sourceKeyHints = new SourceKeyHints();
   const suppressions = new SuppressionList(ports.singleView, suppressionSecret(config.suppressionKey, pseudonyms));
   await verifySuppressionKey(suppressions, logger).catch(async (error: unknown) => {
@@ -199,7 +204,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     },
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
-  services.shutdown.register('audit', () => auditWriter.flush());
+  services.shutdown.register('audit', async () => {
+    await completions.flush();
+    await Promise.all([auditWriter.flush(), completionWriter.flush()]);
+  });
   // Open jobs resume at start (a crashed instance's once their lease runs out); the page under way finishes at shutdown.
   if (config.jobsWorker) jobWorker.start();
   services.shutdown.register('background jobs', () => jobWorker.stop());
@@ -378,7 +386,7 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
   return {
     transform: (schema: GraphQLSchema, walked?: WalkedFields) =>
       applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan, ...(walked ? { walked } : {}) }),
-    plugins: [privacyPlugin()],
+    plugins: [privacyPlugin(new ReadIntents(services.policy))],
     walked: (schema: GraphQLSchema) => walkedFieldsOf(classifySchema(schema)),
   };
 }

@@ -49,6 +49,18 @@ const HINT_CAPACITY = 10_000;
  */
 export class SourceKeyHints {
   private readonly hints = new LRUCache<string, SourceKeys>({ max: HINT_CAPACITY });
+  /** The customer holding a login (`me`), by the login's index key: likewise never trusted, only a head start. */
+  private readonly holders = new LRUCache<string, string>({ max: HINT_CAPACITY });
+
+  /** The customer that held this login when this process last looked it up. */
+  holderOf(loginKey: string): string | undefined {
+    return this.holders.get(loginKey);
+  }
+
+  rememberHolder(loginKey: string, customerId: string | null): void {
+    if (customerId === null) this.holders.delete(loginKey);
+    else this.holders.set(loginKey, customerId);
+  }
 
   get(customerId: string): SourceKeys | undefined {
     return this.hints.get(customerId);

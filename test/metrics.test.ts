@@ -287,7 +287,7 @@ describe('what the metrics never hold', () => {
       principal_kind: /^(apiKey|customer|agent|none)$/,
       outcome: /^(ok|partial|failed|rejected|rate_limited|shed|written)$/,
       source: /^(singleview|crm|loyalty|resolution)$/,
-      kind: /^(timeout|unavailable|circuit_open|overloaded|malformed_payload|rejected|read|change)$/,
+      kind: /^(timeout|unavailable|circuit_open|overloaded|malformed_payload|rejected|read|change|completion)$/,
       purpose: /^(SUPPORT|MARKETING|ANALYTICS|PERSONALIZATION|FRAUD|SELF_SERVICE|none)$/,
       decision: /^(released|masked|hashed|withheld)$/,
       limiter: /^(principal|auth_failures)$/,

@@ -29,6 +29,8 @@ describe('a span for every source call, under the operation span', () => {
       { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' },
     );
     expect(response.body.errors).toBeUndefined();
+    // The exact audit record replaces the read's intent after the response: wait for it, so its span is here too.
+    await gw.gateway.services.audit.settled(DEMO_CUSTOMERS.consent.id);
     const spans = gw.spans.getFinishedSpans();
     const operation = spans.find((span) => span.name === 'graphql.query Agent');
     expect(operation?.attributes).toEqual({
@@ -64,11 +66,12 @@ describe('a span for every source call, under the operation span', () => {
         'c360.source.attempts': 1,
       },
     });
-    // The reads, then the audit record of what was released, written before the answer left.
+    // The reads and, beside them, the read's audit intent (written before the answer left), then the exact record in its place.
     expect(sources).toEqual([
       child('crm', 'getMany'),
       child('loyalty', 'getMany'),
       child('resolution', 'canonicalIds'),
+      child('singleview', 'appendAudits'),
       child('singleview', 'appendAudits'),
       child('singleview', 'getApiKey'),
       child('singleview', 'getCustomers'),

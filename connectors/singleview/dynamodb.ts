@@ -287,6 +287,14 @@ export class DynamoSingleView implements SingleViewPort {
     return results;
   }
 
+  async removeAudits(records: ReadonlyArray<{ readonly customerId: string } & AuditPosition>, options?: CallOptions): Promise<void> {
+    await this.batchWriteRequests(
+      this.tables.audit,
+      records.map((record) => ({ DeleteRequest: { Key: { customerId: record.customerId, sk: `${record.at}#${record.id}` } } })),
+      options,
+    );
+  }
+
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {
     const result = await this.document.send(new GetCommand({ TableName: this.tables.apiKeys, Key: { keyId } }));
     return result.Item ? parseOrThrow(apiKeyItemSchema, result.Item) : null;

@@ -160,6 +160,15 @@ export class MemorySingleView implements SingleViewPort {
     });
   }
 
+  async removeAudits(records: ReadonlyArray<{ readonly customerId: string } & AuditPosition>, _options?: CallOptions): Promise<void> {
+    for (const record of records) {
+      const trail = this.auditTrails.get(record.customerId);
+      const sk = `${record.at}#${record.id}`;
+      const at = trail ? firstIndex(trail, (other) => other >= sk) : -1;
+      if (trail && at < trail.length && String(trail[at]!.sk) === sk) trail.splice(at, 1);
+    }
+  }
+
   async getApiKey(keyId: string): Promise<ApiKeyRecord | null> {
     const item = this.apiKeys.get(keyId);
     return item ? parseOrThrow(apiKeyItemSchema, item) : null;

@@ -160,6 +160,12 @@ export interface AuditPort {
    * record). Durable when it resolves; a failed write rejects as a whole.
    */
   appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>>;
+  /**
+   * Removes these records from these customers' trails (a read's intent
+   * record when the read released nothing of that customer after all,
+   * src/audit/readAudit.ts). Removing a record that is not there is no error.
+   */
+  removeAudits(records: ReadonlyArray<{ readonly customerId: string } & AuditPosition>, options?: CallOptions): Promise<void>;
 }
 
 /** Partners' API keys (src/auth/apiKeys.ts, npm run keys). */
@@ -342,6 +348,7 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   getAuditTrail: read(3),
   appendAudit: idempotent(1),
   appendAudits: idempotent(1, 0),
+  removeAudits: idempotent(1, 0),
   getApiKey: 'unguarded',
   putApiKey: 'unguarded',
   listApiKeys: 'unguarded',

@@ -3,6 +3,9 @@ import { SourceError } from '../../connectors/resilience/sourceError.js';
 import { KEY_ADMIN_TRAIL, readRecords, writeRecord } from './records.js';
 import type { AuditActor, AuditDetail, ReleasesByCustomer } from './records.js';
 import type { AuditSink } from './writer.js';
+import { ReadAudit } from './readAudit.js';
+import type { AuditCompletions } from './readAudit.js';
+import type { ReadIntent } from './intent.js';
 
 export { MAX_OPERATION_LENGTH, KEY_ADMIN_TRAIL } from './records.js';
 export type { AuditActor, AuditDetail, ReleasesByCustomer } from './records.js';
@@ -11,6 +14,9 @@ export { erasureRecord, suppressionLiftRecord } from './erasure.js';
 export { suggestionDecision } from './suggestions.js';
 export type { DecidedSuggestion, SuggestionSide } from './suggestions.js';
 export type { AuditSink } from './writer.js';
+export { AuditCompletions, ReadAudit, MAX_INTENT_CUSTOMERS } from './readAudit.js';
+export { ReadIntents, templateOf } from './intent.js';
+export type { ReadIntent } from './intent.js';
 
 /**
  * The one way anything is written to the audit trail (docs/privacy.md,
@@ -23,7 +29,10 @@ export type { AuditSink } from './writer.js';
  * stated per kind of write in docs/privacy.md.
  *
  *   const audit = new AuditLog(sink, clock);          // sink: AuditWriter (gateway) or directAuditSink (a command)
- *   await audit.reads(actor, releases, span);          // the privacy plugin
+ *   await audit.reads(actor, releases, span);          // a read's releases, written after it executed
+ *   const read = audit.beginRead(actor, intent, span); // the privacy plugin: the record written beside the sources
+ *   read?.expect(customerIds);                          //   (src/customers.ts, before reading them)
+ *   await read?.complete(releases);                     //   before the response leaves; rejects: withhold
  *   await audit.appliedChanges(actor, [{ customerId, detail: { change: 'consent', purpose: 'MARKETING', status: 'DENIED' } }], span);
  *   await audit.keyAdministration(actor, keyId, { change: 'revoke' });
  *
@@ -40,7 +49,23 @@ export class AuditLog {
   constructor(
     private readonly sink: AuditSink,
     private readonly clock: () => Date = () => new Date(),
+    /** Where reads' records are completed after their responses left (the gateway); without it, reads are written by `reads` alone. */
+    private readonly completions?: AuditCompletions,
   ) {}
+
+  /**
+   * A read's audit, begun as it starts executing (the privacy plugin), so
+   * that its intent records are written beside its source calls
+   * (readAudit.ts); undefined without a completion lane (then `reads`).
+   */
+  beginRead(actor: AuditActor, intent: ReadIntent, span?: Span): ReadAudit | undefined {
+    return this.completions && new ReadAudit(this.sink, this.completions, actor, intent, this.now(), span);
+  }
+
+  /** Resolves once this instance's pending completions of reads of this customer are written (or have failed): `auditTrail` reads after them. */
+  settled(customerId: string): Promise<void> {
+    return this.completions?.settled(customerId) ?? Promise.resolve();
+  }
 
   /** Released personal fields of one response: one record per customer, split when large. */
   reads(actor: AuditActor, releases: ReleasesByCustomer, span?: Span): Promise<void> {

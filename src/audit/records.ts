@@ -48,18 +48,34 @@ export function safeOperation(operation: string): string {
   return operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_');
 }
 
-/** A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES. */
-export function readRecords(actor: AuditActor, releases: ReleasesByCustomer, at: string): AuditRecordModel[] {
+/**
+ * A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES.
+ * `firstIds`: the id a customer's first part takes (its intent record's, which it then replaces).
+ */
+export function readRecords(actor: AuditActor, releases: ReleasesByCustomer, at: string, firstIds?: ReadonlyMap<string, string>): AuditRecordModel[] {
   const records: AuditRecordModel[] = [];
-  for (const [customerId, fields] of releases) {
-    if (fields.length > 0) records.push(...customerRecords(actor, customerId ?? UNKNOWN_OWNER_TRAIL, at, fields));
+  for (const [owner, fields] of releases) {
+    if (fields.length === 0) continue;
+    const customerId = owner ?? UNKNOWN_OWNER_TRAIL;
+    const parts = chunkBySize(fields, MAX_FIELDS_BYTES);
+    const firstId = firstIds?.get(customerId);
+    parts.forEach((part, i) => records.push(record(actor, customerId, at, part, parts.length > 1 ? { part: i + 1, parts: parts.length } : null, i === 0 ? firstId : undefined)));
   }
   return records;
 }
 
-function customerRecords(actor: AuditActor, customerId: string, at: string, fields: readonly FieldDecisionRecord[]): AuditRecordModel[] {
-  const parts = chunkBySize(fields, MAX_FIELDS_BYTES);
-  return parts.map((part, i) => record(actor, customerId, at, part, parts.length > 1 ? { part: i + 1, parts: parts.length } : null));
+/** What `detail.stage` of a read's intent record says: written before the sources answered, replaced by the record of what was released. */
+export const INTENT_STAGE = 'intent';
+
+/**
+ * A read's intent record on one customer's trail (src/audit/readAudit.ts):
+ * the fields the read may release, as path templates, marked
+ * `detail: { stage: "intent" }`; null when it would not fit one record
+ * (the read then waits for its full record instead).
+ */
+export function intentRecord(actor: AuditActor, customerId: string, fields: readonly FieldDecisionRecord[], at: string): AuditRecordModel | null {
+  if (chunkBySize(fields, MAX_FIELDS_BYTES).length > 1) return null;
+  return record(actor, customerId, at, fields, { stage: INTENT_STAGE });
 }
 
 /** A write's record on one customer's trail: what changed, in counts and types, never values. */
@@ -67,9 +83,9 @@ export function writeRecord(actor: AuditActor, customerId: string, detail: Audit
   return record(actor, customerId, at, [], detail);
 }
 
-function record(actor: AuditActor, customerId: string, at: string, fields: readonly FieldDecisionRecord[], detail: AuditDetail | null): AuditRecordModel {
+function record(actor: AuditActor, customerId: string, at: string, fields: readonly FieldDecisionRecord[], detail: AuditDetail | null, id?: string): AuditRecordModel {
   return {
-    id: randomUUID(),
+    id: id ?? randomUUID(),
     at,
     principal: actor.principal,
     purpose: actor.purpose,

@@ -51,7 +51,7 @@ export type AuditRecord = {
   at: Scalars['DateTime']['output'];
   /** The customer the record is about; a record never names another customer. */
   customerIds: Array<Scalars['ID']['output']>;
-  /** Counts and types about a write (an unmerge: identifiers moved per type, events, consent changes), never personal values; part and parts when one request's releases took several records. */
+  /** Counts and types about a write (an unmerge: identifiers moved per type, events, consent changes), never personal values; part and parts when one request's releases took several records; stage "intent" on a read's intent record (the fields it may release, as path templates with * for list positions), which the exact record replaces once the response has left. */
   detail?: Maybe<Scalars['JSON']['output']>;
   fields: Array<FieldDecision>;
   id: Scalars['ID']['output'];

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import type { ReleasesByCustomer } from '../audit/index.js';
+import type { AuditActor, ReadIntents, ReleasesByCustomer } from '../audit/index.js';
 import type { FieldDecisionRecord } from '../domain/index.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
@@ -8,19 +8,29 @@ import { auditPathOf, replaceAtPath } from './ledger.js';
 import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
 /**
- * The last step before a response leaves: if it released personal data,
- * its audit records are written first (src/audit/); if that write fails,
- * every released value is taken back out (null with PII_ACCESS_DENIED,
- * reason AUDIT_UNAVAILABLE), so nothing personal leaves unaudited. Then the
- * response gets an error for each withheld event property (which no
- * resolver threw) and `extensions.privacy`.
+ * The audit of reads and the last step before a response leaves. When an
+ * operation that may release personal data starts executing, its read audit
+ * begins (src/audit/readAudit.ts): each customer it is about to read gets an
+ * intent record written beside the source calls. Before the response leaves,
+ * its releases must be covered by durable records (the intents, or the exact
+ * records, written then); if they cannot be, every released value is taken
+ * back out (null with PII_ACCESS_DENIED, reason AUDIT_UNAVAILABLE), so
+ * nothing personal leaves unaudited. Then the response gets an error for
+ * each withheld event property (which no resolver threw) and
+ * `extensions.privacy`.
  */
-export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
+export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
+        async executionDidStart({ contextValue, document, queryHash, operationName, operation, schema }) {
+          const intent = intents?.intentFor(schema, document, queryHash, operationName ?? null, contextValue.privacy.purpose);
+          if (!intent) return;
+          contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);
+        },
         async willSendResponse({ response, contextValue, operation, operationName }) {
           const ledger = contextValue.privacy;
+          const readAudit = contextValue.readAudit;
           if (ledger.walkPending && response.body.kind === 'single') {
             // The operation ran but its personal values were never walked: nothing of its data leaves (fail closed).
             ledger.walkPending = false;
@@ -28,22 +38,21 @@ export function privacyPlugin(): ApolloServerPlugin<GatewayContext> {
             result.data = null;
             result.errors = [...(result.errors ?? []), { message: 'Personal data could not be decided; nothing was released.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
           }
-          if (!ledger.touched || response.body.kind !== 'single') return;
+          if (response.body.kind !== 'single') return;
+          if (!ledger.releasedAny) readAudit?.abandon();
+          if (!ledger.touched) return;
           const result = response.body.singleResult;
           if (ledger.releasedAny) {
-            const actor = {
-              principal: contextValue.principal.id,
-              purpose: ledger.purpose,
-              traceId: contextValue.traceId,
-              operation: `${operation?.operation ?? 'query'} ${operationName ?? 'anonymous'}`,
-            };
             try {
-              await contextValue.services.audit.reads(actor, releasesByCustomer(ledger.releases), contextValue.span);
+              const releases = releasesByCustomer(ledger.releases);
+              if (readAudit) await readAudit.complete(releases);
+              else await contextValue.services.audit.reads(actorOf(contextValue, operation?.operation, operationName), releases, contextValue.span);
             } catch (error) {
               contextValue.logger.error(
                 { err: safeErrorDetail(error), fields: ledger.releases.length },
                 'audit write failed; personal fields withheld (fail closed)',
               );
+              readAudit?.abandon();
               const withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
               const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
               result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
@@ -73,6 +82,10 @@ function releasesByCustomer(releases: readonly FieldOutcome[]): ReleasesByCustom
     fields.push({ path: auditPathOf(outcome), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null });
   }
   return byCustomer;
+}
+
+function actorOf(context: GatewayContext, kind: string | undefined, operationName: string | null | undefined): AuditActor {
+  return { principal: context.principal.id, purpose: context.privacy.purpose, traceId: context.traceId, operation: `${kind ?? 'query'} ${operationName ?? 'anonymous'}` };
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */

@@ -203,10 +203,11 @@ export class GatewayMetrics {
   }
 
   /** The audit sink, counted: records and writes, written or failed. */
-  auditSink(sink: AuditSink): AuditSink {
+  /** `kind`: 'completion' for the lane that completes reads after their responses left; else read or change, by the records. */
+  auditSink(sink: AuditSink, lane?: 'completion'): AuditSink {
     return {
       write: async (records, parentSpan) => {
-        const kind = records.some((record) => record.fields.length > 0) ? 'read' : 'change';
+        const kind = lane ?? (records.some((record) => record.fields.length > 0) ? 'read' : 'change');
         try {
           await sink.write(records, parentSpan);
         } catch (error) {

@@ -7,7 +7,7 @@ import { roleContract } from './harness.js';
 
 export const auditContract = roleContract<AuditPort>({
   role: 'AuditPort',
-  methods: { getAuditTrail: true, appendAudit: true, appendAudits: true },
+  methods: { getAuditTrail: true, appendAudit: true, appendAudits: true, removeAudits: true },
   tests: (view) => {
     it('appends audit records and pages them newest first per customer, each customer\'s item naming only that customer', async () => {
       const { store } = view;
@@ -52,6 +52,26 @@ export const auditContract = roleContract<AuditPort>({
         field('customer.identities.10.value', 'hash', 'PURPOSE_REQUIRES_PSEUDONYM'),
         field('customer.profile.email'),
       ]);
+    });
+
+    it('replaces a record written again under the same time and id, and removes records by customer, time and id', async () => {
+      const { store } = view;
+      const record = (id: string, path: string, detail: Record<string, string> | null): AuditRecordModel => ({
+        id,
+        at: at(20),
+        principal: 'key:test',
+        purpose: 'SUPPORT',
+        operation: 'query Intent',
+        customerIds: ['cus_intent'],
+        fields: [{ path, piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        traceId: 'intent',
+        detail,
+      });
+      await store.appendAudits([record('aud_i1', 'customer.profile.#.email', { stage: 'intent' }), record('aud_i2', 'customer.profile.email', { stage: 'intent' })]);
+      // The completion: the same item, now the exact record.
+      await store.appendAudits([record('aud_i1', 'customer.profile.0.email', null)]);
+      await store.removeAudits([{ customerId: 'cus_intent', at: at(20), id: 'aud_i2' }, { customerId: 'cus_intent', at: at(20), id: 'aud_absent' }]);
+      expect(await store.getAuditTrail('cus_intent', 5)).toEqual({ records: [record('aud_i1', 'customer.profile.0.email', null)], hasNextPage: false });
     });
 
     it('fails an audit record over the item size limit on its own and writes the others (batch contract)', async () => {

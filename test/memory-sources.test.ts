@@ -43,6 +43,21 @@ describe('sources answered from memory (C360_SOURCES=memory, benchmark mode)', (
     expect(withoutTraceId(fromMemory.body)).toEqual(withoutTraceId(fromDynalite.body));
   });
 
+  it('writes a read\'s one exact audit record after the sources answered, without the intent a remote store gets beside them', async () => {
+    const auditWrites = (gw: TestGateway) =>
+      gw.spans.getFinishedSpans().filter((span) => span.name === 'c360.source.singleview' && span.attributes['c360.source.operation'] === 'appendAudits').length;
+    const read = async (gw: TestGateway) => {
+      gw.spans.reset();
+      const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { profile { email } } }', { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' });
+      expect(response.body.data).toEqual({ customer: { profile: { email: DEMO_CUSTOMERS.consent.email } } });
+    };
+    await read(memory);
+    expect(auditWrites(memory)).toBe(1);
+    // Over dynalite the intent goes out beside the source calls and the exact record replaces it after the response.
+    await read(dynalite);
+    await expect.poll(() => auditWrites(dynalite), { timeout: 5_000 }).toBe(2);
+  });
+
   it('says so in /readyz', async () => {
     const response = await fetch(`${memory.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
     const body = (await response.json()) as { sources: Record<string, { adapter: string }> };

@@ -120,6 +120,11 @@ export class SourceGuard {
     this.writes = wrap(deadline, attempt);
   }
 
+  /** Whether a call answers from this process's memory with nothing to wait for (markInProcess took effect). */
+  get answersInProcess(): boolean {
+    return this.inProcess;
+  }
+
   get circuit(): CircuitStatus {
     return circuitStatus(this.breaker.state);
   }

@@ -52,9 +52,31 @@ export class WriteStore {
    */
   async replace(next: CustomerRecord, expectedVersion: number): Promise<CustomerRecord | null> {
     const record = { ...next, version: expectedVersion + 1, writeToken: newToken() };
+    // Stored with the activity revision moved on by one (connectors/singleview/customerActivity.ts).
+    const revised = (written: CustomerRecord) => ({ ...written, activityRevision: (next.activityRevision ?? -1) + 1 });
     try {
       const outcome = await this.port.replaceCustomer(record, expectedVersion, this.call);
       // As stored: with the segment index mark the change feed put on it, if it did.
+      return outcome === 'written' ? revised(asWritten(record)) : null;
+    } catch (error) {
+      if (!(error instanceof SourceError) || error.failure !== 'timeout') throw error;
+      const stored = await this.customer(record.id);
+      return stored?.writeToken === record.writeToken ? revised(asWritten(record)) : null;
+    }
+  }
+
+  /**
+   * Writes the activity of `next` (what a `track` changes: traits, latest
+   * event times, last sightings, segments) alone, over the version and
+   * activity revision of `current`: one conditional UpdateItem of a small
+   * item, not a write of the whole customer. A timeout is settled by the
+   * write token, as in `replace`.
+   */
+  async replaceActivity(next: CustomerRecord, current: CustomerRecord): Promise<CustomerRecord | null> {
+    const revision = current.activityRevision ?? 0;
+    const record = { ...next, version: current.version ?? 0, activityRevision: revision + 1, writeToken: newToken() };
+    try {
+      const outcome = await this.port.updateCustomerActivity(record, { version: current.version ?? 0, activityRevision: revision }, this.call);
       return outcome === 'written' ? asWritten(record) : null;
     } catch (error) {
       if (!(error instanceof SourceError) || error.failure !== 'timeout') throw error;
@@ -73,14 +95,15 @@ export class WriteStore {
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
     known?: CustomerRecord,
+    options: UpdateOptions = {},
   ): Promise<UpdateOutcome<T>> {
-    if (!this.local) return this.updateUntilWritten(id, change, known);
+    if (!this.local) return this.updateUntilWritten(id, change, known, options);
     const { locks, cache } = this.local;
     return locks.run(id, async () => {
       // The writer before us in the queue may have stored a newer version than the one we read.
       const cached = cache.peek(id);
-      const newest = cached && (!known || (cached.version ?? 0) > (known.version ?? 0)) ? cached : known;
-      const outcome = await this.updateUntilWritten(id, change, newest);
+      const newest = cached && (!known || newer(cached, known)) ? cached : known;
+      const outcome = await this.updateUntilWritten(id, change, newest, options);
       if (outcome.status === 'written') cache.remember(outcome.record);
       return outcome;
     });
@@ -89,21 +112,41 @@ export class WriteStore {
   private updateUntilWritten<T>(
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
-    known?: CustomerRecord,
+    known: CustomerRecord | undefined,
+    options: UpdateOptions,
   ): Promise<UpdateOutcome<T>> {
     let current: CustomerRecord | null = known ?? null;
+    let activityConflicts = 0;
     return retryOn(VersionConflict, 'updating a customer', async () => {
       current ??= await this.customer(id);
       if (!current) return { status: 'missing' };
       if (current.mergedInto) return { status: 'merged', record: current };
       const changed = change(current);
       if (!changed) return { status: 'unchanged', record: current };
-      const written = await this.replace(changed.record, current.version ?? 0);
+      // The activity alone when that is all that changes and the customer keeps it apart; after a few lost
+      // races in a row, the whole customer (which also takes over a floor left by a writer that died).
+      const activityOnly = options.activityOnly && current.activityRevision !== undefined && activityConflicts < ACTIVITY_ATTEMPTS;
+      const written = activityOnly ? await this.replaceActivity(changed.record, current) : await this.replace(changed.record, current.version ?? 0);
       if (written) return { status: 'written', record: written, result: changed.result };
+      if (activityOnly) activityConflicts += 1;
       current = null;
       throw new VersionConflict('the customer changed since it was read');
     });
   }
+}
+
+export interface UpdateOptions {
+  /** The change touches only the customer's activity (a `track`): written with `replaceActivity`. */
+  readonly activityOnly?: boolean;
+}
+
+/** Lost races of an activity update in a row before the update writes the whole customer instead. */
+const ACTIVITY_ATTEMPTS = 4;
+
+/** Whether `a` was stored after `b`: a later version, or the same version with a later activity revision. */
+function newer(a: CustomerRecord, b: CustomerRecord): boolean {
+  const [va, vb] = [a.version ?? 0, b.version ?? 0];
+  return va !== vb ? va > vb : (a.activityRevision ?? -1) > (b.activityRevision ?? -1);
 }
 
 export type UpdateOutcome<T> =

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { CustomerRecord } from '../../src/domain/index.js';
+import { identityIndexKey } from '../../src/domain/index.js';
 
 /**
  * A customer's activity: what a `track` changes on it — traits, the latest
@@ -11,11 +12,15 @@ import type { CustomerRecord } from '../../src/domain/index.js';
  * a few hundred bytes, not a PutItem of the whole customer
  * (docs/architecture.md, "A customer's activity"):
  *
- * - the activity item applies to the customer item whose `version` is its
- *   `base`; a write of the whole customer (a merge, a consent change, a
- *   segment evaluation, an unmerge) stores the activity it read inside the
- *   customer item at the next version, after which the activity item no
- *   longer applies until the next `track` writes it against that version;
+ * - the activity item applies when its revision is newer than the one the
+ *   customer item holds (`folded`): a write of the whole customer (a merge,
+ *   a consent change, a segment evaluation, an unmerge) stores the activity
+ *   it read inside the customer item, with its revision;
+ * - a write of the whole customer that leaves the activity (and the merge
+ *   and split markers a `track` reads) as it read them — a merge's
+ *   bookkeeping, a profile change — is one conditional PutItem: a `track`
+ *   that lands meanwhile stays newer than what it folded and still applies
+ *   (replaceCustomerKeepingActivity);
  * - a `track` updates the activity item if its revision is the one read and
  *   its `floor` is the version read (no write of the whole customer is in
  *   progress or happened since): one UpdateItem, no read first when the
@@ -34,8 +39,8 @@ export interface CustomerActivity {
   readonly traits: CustomerRecord['traits'];
   readonly lastEventAt: NonNullable<CustomerRecord['lastEventAt']>;
   readonly viaFacts?: CustomerRecord['viaFacts'];
-  /** Last sighting per identifier, in the order of the customer's identities at `base` (no identifier values in this item). */
-  readonly seen: ReadonlyArray<string | null>;
+  /** Last sighting per identifier, by identity index key (`TYPE#value`, as `viaFacts` is keyed). */
+  readonly seen: Readonly<Record<string, string>>;
   readonly updatedAt: string;
   readonly segments: CustomerRecord['segments'];
   readonly segmentIndex?: CustomerRecord['segmentIndex'];
@@ -46,14 +51,17 @@ export interface CustomerActivity {
 export const FENCE_STALE_MS = 30_000;
 
 /** The activity item's attributes. */
-export const ACTIVITY = { base: 'base', revision: 'rev', body: 'activity', floor: 'floor', fencedAt: 'fencedAt', fencedBy: 'fencedBy' } as const;
+export const ACTIVITY = { revision: 'rev', body: 'activity', floor: 'floor', fencedAt: 'fencedAt', fencedBy: 'fencedBy' } as const;
+
+/** The customer item's attribute naming the activity revision whose activity it holds itself. */
+export const FOLDED_ATTRIBUTE = 'folded';
 
 export function activityOf(record: CustomerRecord): CustomerActivity {
   return {
     traits: record.traits,
     lastEventAt: record.lastEventAt ?? {},
     ...(record.viaFacts ? { viaFacts: record.viaFacts } : {}),
-    seen: record.identities.map((identity) => identity.lastSeenAt ?? null),
+    seen: Object.fromEntries(record.identities.filter((identity) => identity.lastSeenAt).map((identity) => [identityIndexKey(identity), identity.lastSeenAt])),
     updatedAt: record.updatedAt,
     segments: record.segments,
     segmentIndex: record.segmentIndex ?? null,
@@ -68,30 +76,39 @@ export function packActivity(activity: CustomerActivity): Uint8Array {
 
 /**
  * The customer item's fields (customerItem.ts) with an activity item laid
- * over them: its revision always, its activity when it applies to this
- * version of the customer. The result is validated by the customer schema
- * like any customer item.
+ * over them: its revision always, its activity when it is newer than the
+ * activity the customer item holds (`folded`). The result is validated by
+ * the customer schema like any customer item.
  */
 export function withActivityItem(fields: Record<string, unknown>, item: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!item) return fields;
-  const merged: Record<string, unknown> = { ...fields, activityRevision: item[ACTIVITY.revision] };
+  const { [FOLDED_ATTRIBUTE]: folded, ...own } = fields;
+  if (!item) return own;
+  const merged: Record<string, unknown> = { ...own, activityRevision: item[ACTIVITY.revision] };
   const body = item[ACTIVITY.body];
-  if (item[ACTIVITY.base] !== (fields.version ?? 0) || !(body instanceof Uint8Array)) return merged;
-  const activity = JSON.parse(inflateRawSync(body).toString('utf8')) as Record<string, unknown>;
-  const { seen, ...rest } = activity;
-  const identities = Array.isArray(fields.identities) ? (fields.identities as Array<Record<string, unknown>>) : [];
-  if (Array.isArray(seen) && seen.length === identities.length) {
-    merged.identities = identities.map((identity, i) => (typeof seen[i] === 'string' ? { ...identity, lastSeenAt: seen[i] } : identity));
+  const revision = Number(item[ACTIVITY.revision]);
+  if (!(body instanceof Uint8Array) || (typeof folded === 'number' && revision <= folded)) return merged;
+  const { seen, ...rest } = JSON.parse(inflateRawSync(body).toString('utf8')) as Record<string, unknown>;
+  const sightings = seen !== null && typeof seen === 'object' ? (seen as Record<string, unknown>) : {};
+  if (Array.isArray(own.identities)) {
+    merged.identities = (own.identities as Array<Record<string, unknown>>).map((identity) => {
+      const at = sightings[`${String(identity.type)}#${String(identity.value)}`];
+      return typeof at === 'string' ? { ...identity, lastSeenAt: at } : identity;
+    });
   }
   return { ...merged, ...rest };
 }
 
 /** The record with another record's activity (the memory adapter's update of the activity alone). */
 export function withActivity(record: CustomerRecord, activity: CustomerActivity): CustomerRecord {
-  const identities =
-    activity.seen.length === record.identities.length
-      ? record.identities.map((identity, i) => (activity.seen[i] ? { ...identity, lastSeenAt: activity.seen[i] } : identity))
-      : record.identities;
+  const identities = record.identities.map((identity) => {
+    const at = activity.seen[identityIndexKey(identity)];
+    return at ? { ...identity, lastSeenAt: at } : identity;
+  });
   const { seen: _seen, ...rest } = activity;
   return { ...record, ...rest, identities };
+}
+
+/** Whether two records hold the same activity (a write that leaves it as read need not fence it). */
+export function sameActivity(a: CustomerRecord, b: CustomerRecord): boolean {
+  return JSON.stringify(activityOf(a)) === JSON.stringify(activityOf(b));
 }

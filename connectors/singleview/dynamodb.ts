@@ -43,7 +43,7 @@ import {
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import { customerFields, customerItem } from './customerItem.js';
-import { ACTIVITY, FENCE_STALE_MS, activityOf, packActivity, withActivityItem } from './customerActivity.js';
+import { ACTIVITY, FENCE_STALE_MS, FOLDED_ATTRIBUTE, activityOf, packActivity, withActivityItem } from './customerActivity.js';
 import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, FINISHED_JOB_DAYS, expiryOf } from './retention.js';
 import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
@@ -316,9 +316,9 @@ export class DynamoSingleView implements SingleViewPort {
 
   /** The customer item, and beside it (in parallel) its empty activity item at revision 0, unless one exists. */
   async createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome> {
-    const activity = { id: record.id, [ACTIVITY.base]: record.version ?? 0, [ACTIVITY.revision]: 0, [ACTIVITY.floor]: record.version ?? 0 };
+    const activity = { id: record.id, [ACTIVITY.revision]: 0, [ACTIVITY.floor]: record.version ?? 0 };
     const [outcome] = await Promise.all([
-      this.conditionalPut(this.tables.customers, customerItem(record), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options),
+      this.conditionalPut(this.tables.customers, folding(record, 0), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options),
       this.conditionalPut(this.tables.customerActivity, activity, 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options),
     ]);
     return outcome;
@@ -340,9 +340,20 @@ export class DynamoSingleView implements SingleViewPort {
     // still exist: a replace never brings back a customer that was erased meanwhile.
     const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
     const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
-    const outcome = await this.conditionalPut(this.tables.customers, customerItem(record), condition, names, { ':v': expectedVersion }, options);
+    const outcome = await this.conditionalPut(this.tables.customers, folding(record, (record.activityRevision ?? -1) + 1), condition, names, { ':v': expectedVersion }, options);
     if (outcome === 'conflict') await this.unfenceActivity(record.id, token, fence, options);
     return outcome;
+  }
+
+  /**
+   * The whole customer but its activity: one conditional PutItem, holding the
+   * activity as read (`folded` at the revision read), so a `track` that
+   * updated the activity item meanwhile is newer and still applies.
+   */
+  replaceCustomerKeepingActivity(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
+    const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
+    const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
+    return this.conditionalPut(this.tables.customers, folding(record, record.activityRevision), condition, names, { ':v': expectedVersion }, options);
   }
 
   /** Raises the activity item's floor (creating the item for a customer written before activities were kept apart); what it was, to put back. */
@@ -399,18 +410,18 @@ export class DynamoSingleView implements SingleViewPort {
   /**
    * A `track`'s change: one UpdateItem of the activity item (a few hundred
    * bytes, one write unit), conditional on the revision read and on the
-   * floor being the version read: every replace raises the floor to the
-   * version it stores before it stores it, so no replace has happened since
-   * the read or is under way.
+   * floor being at most the version read: a replace that changes the
+   * activity raises the floor to the version it stores (and the revision)
+   * before it stores it, so none has happened since the read or is under way.
    */
   updateCustomerActivity(record: CustomerRecord, expected: ActivityExpectation, options?: CallOptions): Promise<WriteOutcome> {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tables.customerActivity,
         Key: { id: record.id },
-        UpdateExpression: 'SET #a = :a, #b = :v, #r = :r1',
-        ConditionExpression: '#r = :r AND #f = :v',
-        ExpressionAttributeNames: { '#a': ACTIVITY.body, '#b': ACTIVITY.base, '#r': ACTIVITY.revision, '#f': ACTIVITY.floor },
+        UpdateExpression: 'SET #a = :a, #r = :r1',
+        ConditionExpression: '#r = :r AND (attribute_not_exists(#f) OR #f <= :v)',
+        ExpressionAttributeNames: { '#a': ACTIVITY.body, '#r': ACTIVITY.revision, '#f': ACTIVITY.floor },
         ExpressionAttributeValues: { ':a': packActivity(activityOf(record)), ':v': expected.version, ':r': expected.activityRevision, ':r1': expected.activityRevision + 1 },
       }),
       options,
@@ -999,11 +1010,11 @@ export class DynamoSingleView implements SingleViewPort {
       customer.identities.map((identity) => ({ key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value })),
     );
     // As customers are stored (customerItem.ts): the body deflated.
-    await this.putInParallel(this.tables.customers, load.customers.map((customer) => customerItem({ ...customer, version: customer.version ?? 1 })));
+    await this.putInParallel(this.tables.customers, load.customers.map((customer) => folding({ ...customer, version: customer.version ?? 1 }, customer.activityRevision ?? 0)));
     // Each with its activity item, so its first `track` is an update of that item.
     await this.putInParallel(
       this.tables.customerActivity,
-      load.customers.map((customer) => ({ id: customer.id, [ACTIVITY.base]: customer.version ?? 1, [ACTIVITY.revision]: customer.activityRevision ?? 0, [ACTIVITY.floor]: customer.version ?? 1 })),
+      load.customers.map((customer) => ({ id: customer.id, [ACTIVITY.revision]: customer.activityRevision ?? 0, [ACTIVITY.floor]: customer.version ?? 1 })),
     );
     await this.putInParallel(this.tables.identities, identities);
     await this.putInParallel(this.tables.events, load.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })));
@@ -1098,6 +1109,12 @@ const INDEX_HOLDER = ['customerId'] as const;
 function projectionOf(attributes: readonly string[]): { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> } {
   const names = Object.fromEntries(attributes.map((attribute, i) => [`#p${i}`, attribute]));
   return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+}
+
+/** The customer item holding its own activity as of activity revision `folded` (customerActivity.ts). */
+function folding(record: CustomerRecord, folded: number | undefined): Item {
+  const item = customerItem(record);
+  return folded === undefined ? item : { ...item, [FOLDED_ATTRIBUTE]: folded };
 }
 
 /** A customer's item and its activity item (customerActivity.ts), when it has one. */

@@ -190,9 +190,19 @@ export class MemorySingleView implements SingleViewPort {
     return 'written';
   }
 
+  async replaceCustomerKeepingActivity(record: CustomerRecord, expectedVersion: number, _options?: CallOptions): Promise<WriteOutcome> {
+    const stored = this.customers.get(record.id);
+    if (!stored || Number(stored.version ?? 0) !== expectedVersion) return 'conflict';
+    const current = parseOrThrow(customerItemSchema, stored);
+    const next = withActivity(record, activityOf(current));
+    this.customers.set(record.id, validated(customerItemSchema, { ...copy(next), activityRevision: current.activityRevision }));
+    return 'written';
+  }
+
   async updateCustomerActivity(record: CustomerRecord, expected: ActivityExpectation, _options?: CallOptions): Promise<WriteOutcome> {
     const stored = this.customers.get(record.id);
-    if (!stored || Number(stored.version ?? 0) !== expected.version || stored.activityRevision !== expected.activityRevision) return 'conflict';
+    // Every replace that changes the activity moves the revision on: the revision read is all there is to check.
+    if (!stored || stored.activityRevision !== expected.activityRevision) return 'conflict';
     const next = withActivity(parseOrThrow(customerItemSchema, stored), activityOf(record));
     this.customers.set(record.id, validated(customerItemSchema, { ...copy(next), activityRevision: expected.activityRevision + 1 }));
     return 'written';

@@ -86,11 +86,19 @@ export interface CustomerWritePort {
    */
   replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
   /**
+   * Replaces a customer but not its activity (customerActivity.ts) if its
+   * stored version is still `expectedVersion`: for a change that leaves the
+   * activity, and the merge and split markers, as read (a merge's
+   * bookkeeping, a profile change). A `track` that changed the activity
+   * since the record was read is kept; the activity revision stays.
+   */
+  replaceCustomerKeepingActivity(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
+  /**
    * Stores the record's activity alone (customerActivity.ts: traits, latest
    * event times, facts per identifier, last sightings, segments, the segment
    * index mark, the write token) if the customer is still at
-   * `expected.version` with activity revision `expected.activityRevision`,
-   * and no replace of it is in progress; the stored revision becomes
+   * (or a replace that kept the activity followed it) with activity revision
+   * `expected.activityRevision`, and no replace of it is in progress; the stored revision becomes
    * `expected.activityRevision + 1`. Other fields of the record are ignored.
    * A customer without an activity revision (written before activities were
    * kept apart) is not updated this way: replace it.
@@ -336,6 +344,7 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   scanCustomers: read(2),
   createCustomer: write(1),
   replaceCustomer: write(2),
+  replaceCustomerKeepingActivity: write(2),
   updateCustomerActivity: write(2),
   deleteCustomers: write(1, 0),
   customerIdsByIdentity: read(1, 0),

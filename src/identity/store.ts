@@ -4,6 +4,7 @@ import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { CustomerRecord } from '../domain/index.js';
+import { sameActivity } from '../../connectors/singleview/customerActivity.js';
 import { asWritten } from '../segments/changeFeed.js';
 import type { CustomerCache } from './cache.js';
 import { newToken } from './ids.js';
@@ -50,12 +51,16 @@ export class WriteStore {
    * outcome is unknown (a timeout), the stored write token tells whether it
    * landed, so a retry never applies one change twice.
    */
-  async replace(next: CustomerRecord, expectedVersion: number): Promise<CustomerRecord | null> {
+  async replace(next: CustomerRecord, expectedVersion: number, read?: CustomerRecord): Promise<CustomerRecord | null> {
     const record = { ...next, version: expectedVersion + 1, writeToken: newToken() };
-    // Stored with the activity revision moved on by one (connectors/singleview/customerActivity.ts).
-    const revised = (written: CustomerRecord) => ({ ...written, activityRevision: (next.activityRevision ?? -1) + 1 });
+    // A change that leaves the activity as read (connectors/singleview/customerActivity.ts) is one write that keeps a
+    // concurrent `track`; any other moves the activity revision on by one, so no `track` based on the read can land.
+    const keeping = read !== undefined && keepsActivity(read, next);
+    const revised = (written: CustomerRecord) => (keeping ? written : { ...written, activityRevision: (next.activityRevision ?? -1) + 1 });
     try {
-      const outcome = await this.port.replaceCustomer(record, expectedVersion, this.call);
+      const outcome = keeping
+        ? await this.port.replaceCustomerKeepingActivity(record, expectedVersion, this.call)
+        : await this.port.replaceCustomer(record, expectedVersion, this.call);
       // As stored: with the segment index mark the change feed put on it, if it did.
       return outcome === 'written' ? revised(asWritten(record)) : null;
     } catch (error) {
@@ -126,7 +131,7 @@ export class WriteStore {
       // The activity alone when that is all that changes and the customer keeps it apart; after a few lost
       // races in a row, the whole customer (which also takes over a floor left by a writer that died).
       const activityOnly = options.activityOnly && current.activityRevision !== undefined && activityConflicts < ACTIVITY_ATTEMPTS;
-      const written = activityOnly ? await this.replaceActivity(changed.record, current) : await this.replace(changed.record, current.version ?? 0);
+      const written = activityOnly ? await this.replaceActivity(changed.record, current) : await this.replace(changed.record, current.version ?? 0, current);
       if (written) return { status: 'written', record: written, result: changed.result };
       if (activityOnly) activityConflicts += 1;
       current = null;
@@ -142,6 +147,17 @@ export interface UpdateOptions {
 
 /** Lost races of an activity update in a row before the update writes the whole customer instead. */
 const ACTIVITY_ATTEMPTS = 4;
+
+/**
+ * Whether a change leaves what a `track` reads and writes as it was: the
+ * activity, the merge pointer and the split marker. Such a replace need not
+ * hold `track`s back.
+ */
+function keepsActivity(read: CustomerRecord, next: CustomerRecord): boolean {
+  if (read.activityRevision === undefined || (read.mergedInto ?? null) !== (next.mergedInto ?? null)) return false;
+  if (JSON.stringify(read.split ?? null) !== JSON.stringify(next.split ?? null)) return false;
+  return sameActivity(read, next);
+}
 
 /** Whether `a` was stored after `b`: a later version, or the same version with a later activity revision. */
 function newer(a: CustomerRecord, b: CustomerRecord): boolean {

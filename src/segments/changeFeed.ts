@@ -67,7 +67,7 @@ export const STALE_MARK: SegmentIndexMark = { key: '!', dueAt: null };
 
 /**
  * THE hook, called before every customer write (withSegmentChangeFeed wires
- * it under createCustomer, replaceCustomer and updateCustomerActivity; a write path that stores
+ * it under createCustomer, both replaces and updateCustomerActivity; a write path that stores
  * customers otherwise calls it itself, once, before its write). It answers
  * the record to write: when the memberships differ from what the index was
  * last asked to hold, or the due time moved earlier, it first writes an
@@ -117,6 +117,8 @@ export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: {
   const createCustomer: SingleViewPort['createCustomer'] = async (record, options) => port.createCustomer(await announce(record, options), options);
   const replaceCustomer: SingleViewPort['replaceCustomer'] = async (record, expectedVersion, options) =>
     port.replaceCustomer(await announce(record, options), expectedVersion, options);
+  const replaceCustomerKeepingActivity: SingleViewPort['replaceCustomerKeepingActivity'] = async (record, expectedVersion, options) =>
+    port.replaceCustomerKeepingActivity(await announce(record, options), expectedVersion, options);
   // A `track` writes the activity alone, carrying the revision it stores: the entry names version and revision.
   const updateCustomerActivity: SingleViewPort['updateCustomerActivity'] = async (record, expected, options) =>
     port.updateCustomerActivity(await announce(record, options), expected, options);
@@ -126,7 +128,7 @@ export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: {
     await Promise.all([...new Set(ids)].map((customerId) => port.putSegmentChange({ customerId, seq: randomUUID(), version: DELETED, at }, options)));
     return port.deleteCustomers(ids, options);
   };
-  const overrides: Partial<SingleViewPort> = { createCustomer, replaceCustomer, updateCustomerActivity, deleteCustomers };
+  const overrides: Partial<SingleViewPort> = { createCustomer, replaceCustomer, replaceCustomerKeepingActivity, updateCustomerActivity, deleteCustomers };
   return new Proxy(port, {
     get(target, property, receiver) {
       if (typeof property === 'string' && property in overrides) return overrides[property as keyof SingleViewPort];

@@ -6,7 +6,7 @@ import { roleContract } from './harness.js';
 
 export const customerWriteContract = roleContract<CustomerWritePort>({
   role: 'CustomerWritePort',
-  methods: { createCustomer: true, replaceCustomer: true, updateCustomerActivity: true, deleteCustomers: true },
+  methods: { createCustomer: true, replaceCustomer: true, replaceCustomerKeepingActivity: true, updateCustomerActivity: true, deleteCustomers: true },
   tests: (view) => {
     it('creates a customer once, and replaces it only at the version read', async () => {
       const { store } = view;
@@ -35,9 +35,8 @@ export const customerWriteContract = roleContract<CustomerWritePort>({
         updatedAt: seen,
       };
       expect(await store.updateCustomerActivity(tracked, { version: 1, activityRevision: 0 })).toBe('written');
-      // The same revision again, or another version: someone else's change came first.
+      // The same revision again: someone else's change came first.
       expect(await store.updateCustomerActivity(tracked, { version: 1, activityRevision: 0 })).toBe('conflict');
-      expect(await store.updateCustomerActivity(tracked, { version: 2, activityRevision: 1 })).toBe('conflict');
       const read = (await store.getCustomers(['w3'], { consistent: true }))[0] as CustomerRecord;
       expect(read).toMatchObject({
         version: 1,
@@ -63,6 +62,23 @@ export const customerWriteContract = roleContract<CustomerWritePort>({
       await store.deleteCustomers(['w3']);
       expect(await store.updateCustomerActivity(current, { version: 2, activityRevision: 3 })).toBe('conflict');
       expect(await store.getCustomers(['w3'])).toEqual([null]);
+    });
+
+    it('replaces all but the activity, keeping a track that landed after the record was read', async () => {
+      const { store } = view;
+      await store.createCustomer(customerAt('w5', 1, { profile: { firstName: 'Ada' } }));
+      const read = (await store.getCustomers(['w5'], { consistent: true }))[0] as CustomerRecord;
+      const seen = '2026-11-03T00:00:00.000Z';
+      expect(await store.updateCustomerActivity({ ...read, traits: { ...read.traits, orderCount: 3 }, identities: read.identities.map((i) => ({ ...i, lastSeenAt: seen })) }, { version: 1, activityRevision: 0 })).toBe('written');
+      // A profile change from the record read before that track.
+      expect(await store.replaceCustomerKeepingActivity({ ...read, profile: { ...read.profile, firstName: 'Grace' }, version: 2 }, 1)).toBe('written');
+      expect(await store.replaceCustomerKeepingActivity({ ...read, version: 2 }, 1)).toBe('conflict');
+      const after = (await store.getCustomers(['w5'], { consistent: true }))[0] as CustomerRecord;
+      expect(after).toMatchObject({ version: 2, activityRevision: 1, profile: { firstName: 'Grace' }, traits: { orderCount: 3 } });
+      expect(after.identities.map((i) => i.lastSeenAt)).toEqual(read.identities.map(() => seen));
+      // A track that read either version still lands on the revision it read.
+      expect(await store.updateCustomerActivity({ ...after, traits: { ...after.traits, orderCount: 4 } }, { version: 2, activityRevision: 1 })).toBe('written');
+      expect((await store.getCustomers(['w5'], { consistent: true }))[0]).toMatchObject({ version: 2, activityRevision: 2, profile: { firstName: 'Grace' }, traits: { orderCount: 4 } });
     });
 
     it('keeps the activity of a customer stored before it was kept apart in the customer, until its first replace', async () => {

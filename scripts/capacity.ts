@@ -135,12 +135,13 @@ export function capacityModel(profile: CapacityProfile, workload: Workload): Cap
   };
   const requests = [line('full customer read', workload.readsPerSecond, profile.requests.fullRead), line('track (known customer, idempotency key)', workload.tracksPerSecond, profile.requests.track), rateLimit];
 
-  const trackCustomerWrite = unitsOf(profile.requests.track, false, 'customers');
+  // A track writes the customer's activity item (connectors/singleview/customerActivity.ts), not the customer item.
+  const trackCustomerWrite = unitsOf(profile.requests.track, false, 'customer_activity') + unitsOf(profile.requests.track, false, 'customers');
   const trackEventWrite = unitsOf(profile.requests.track, false, 'events');
   const readCustomer = unitsOf(profile.requests.fullRead, true, 'customers');
   const hotKeys: HotKey[] = [
     { name: 'rate-limit window of the partner', key: 'rate_limits: <principal>#<minute>', kind: 'write', unitsPerSecond: leaseWrites, share: leaseWrites / PARTITION_WRITE_UNITS },
-    { name: 'busiest customer’s item (track)', key: 'customers: <id>', kind: 'write', unitsPerSecond: workload.hotCustomerEventsPerSecond * trackCustomerWrite, share: (workload.hotCustomerEventsPerSecond * trackCustomerWrite) / PARTITION_WRITE_UNITS },
+    { name: 'busiest customer’s activity item (track)', key: 'customer_activity: <id>', kind: 'write', unitsPerSecond: workload.hotCustomerEventsPerSecond * trackCustomerWrite, share: (workload.hotCustomerEventsPerSecond * trackCustomerWrite) / PARTITION_WRITE_UNITS },
     { name: 'busiest customer’s timeline (track)', key: 'events: <customerId>', kind: 'write', unitsPerSecond: workload.hotCustomerEventsPerSecond * trackEventWrite, share: (workload.hotCustomerEventsPerSecond * trackEventWrite) / PARTITION_WRITE_UNITS },
     { name: 'busiest customer’s item (reads)', key: 'customers: <id>', kind: 'read', unitsPerSecond: workload.hotCustomerReadsPerSecond * readCustomer, share: (workload.hotCustomerReadsPerSecond * readCustomer) / PARTITION_READ_UNITS },
   ];

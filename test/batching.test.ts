@@ -48,8 +48,12 @@ function recordDynamoCalls(gw: TestGateway): DynamoCall[] {
       const input = args.input as { RequestItems?: Record<string, { Keys?: unknown[]; ProjectionExpression?: string }>; TableName?: string; ProjectionExpression?: string };
       if (context.commandName === 'BatchWriteItemCommand' || input.TableName === apiKeys) return next(args);
       if (input.TableName) recorder.calls.push({ command: context.commandName ?? '?', table: input.TableName, keys: 0, projected: Boolean(input.ProjectionExpression) });
-      for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
-        recorder.calls.push({ command: context.commandName ?? '?', table, keys: request.Keys?.length ?? 0, projected: Boolean(request.ProjectionExpression) });
+      // One entry per call: a BatchGetItem over several tables (a customer and its activity item) names them all.
+      const requests = Object.entries(input.RequestItems ?? {});
+      if (requests.length > 0) {
+        const keys = Math.max(...requests.map(([, request]) => request.Keys?.length ?? 0));
+        const projected = requests.some(([, request]) => Boolean(request.ProjectionExpression));
+        recorder.calls.push({ command: context.commandName ?? '?', table: requests.map(([table]) => table).join(','), keys, projected });
       }
       return next(args);
     },
@@ -109,13 +113,17 @@ describe('batching: one call per source for 100 customers', () => {
       { name: 'c360.source.singleview', operation: 'getCustomers', batchSize: 100 },
     ]);
     expect(loyalty.requests).toEqual([memberIds]);
-    // One BatchGetItem of the 100 customer items, which also answers the
-    // embedded resolution engine's merge links (same keys, same call).
-    const customersTable = dynamoSingleView(gw).tables.customers;
-    expect(dynamo).toEqual([{ command: 'BatchGetItemCommand', table: customersTable, keys: 100, projected: false }]);
+    // The 100 customer items with their activity items (two keys a customer: 50 customers a call, two calls),
+    // which also answer the embedded resolution engine's merge links (same keys, same calls).
+    const { tables } = dynamoSingleView(gw);
+    const both = `${tables.customers},${tables.customerActivity}`;
+    expect(dynamo).toEqual([
+      { command: 'BatchGetItemCommand', table: both, keys: 50, projected: false },
+      { command: 'BatchGetItemCommand', table: both, keys: 50, projected: false },
+    ]);
   });
 
-  it('reads a full customer with two DynamoDB calls: one BatchGetItem (record and merge link) and one Query (the events page)', async () => {
+  it('reads a full customer with two DynamoDB calls: one BatchGetItem (record, its activity and merge link) and one Query (the events page)', async () => {
     const query = /* GraphQL */ `query($id: ID!) {
       customer(id: $id) {
         id profile { firstName email } identities { type value } consents { purpose status } segments { segment { id } }
@@ -125,9 +133,10 @@ describe('batching: one call per source for 100 customers', () => {
     const dynamo = recordDynamoCalls(gw);
     const response = await graphql(gw.url, query, { purpose: 'support', variables: { id: 'cus_demo_customer' } });
     expect(response.body.errors).toBeUndefined();
-    const { customers, events } = dynamoSingleView(gw).tables;
+    const { customers, customerActivity, events } = dynamoSingleView(gw).tables;
     expect([...dynamo].sort((a, b) => a.command.localeCompare(b.command))).toEqual([
-      { command: 'BatchGetItemCommand', table: customers, keys: 1, projected: false },
+      // The customer item and its activity item (what a `track` changes) in one call.
+      { command: 'BatchGetItemCommand', table: `${customers},${customerActivity}`, keys: 1, projected: false },
       { command: 'QueryCommand', table: events, keys: 0, projected: false },
     ]);
   });

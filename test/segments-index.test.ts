@@ -105,11 +105,11 @@ describe('segments from changes, on dynalite', { timeout: 90_000 }, () => {
     await h.drain();
     const [lazy, idle] = (await single.store.getCustomers(['cus_lazy', 'cus_idle'], { consistent: true })) as CustomerRecord[];
     // Another page view: same membership, a later due time — the earlier due item stays and reschedules when it comes.
-    const later = h.customer('cus_lazy', { 'Page Viewed': h.at(1) }, { segmentIndex: lazy!.segmentIndex, version: 2 });
+    const later = h.customer('cus_lazy', { 'Page Viewed': h.at(1) }, { segmentIndex: lazy!.segmentIndex, version: 2, activityRevision: 0 });
     expect(await h.feed.replaceCustomer({ ...later, segments: lazy!.segments }, 1)).toBe('written');
     expect(await h.outbox()).toEqual([]);
     // A product added: the cart segment changes in an hour, where nothing was due before — announced.
-    const added = h.customer('cus_idle', { 'Page Viewed': h.at(3 * 1440), 'Product Added': h.at(0) }, { segmentIndex: idle!.segmentIndex, version: 2 });
+    const added = h.customer('cus_idle', { 'Page Viewed': h.at(3 * 1440), 'Product Added': h.at(0) }, { segmentIndex: idle!.segmentIndex, version: 2, activityRevision: 0 });
     expect(await h.feed.replaceCustomer(added, 1)).toBe('written');
     expect((await h.outbox()).map((e) => e.customerId)).toEqual(['cus_idle']);
     await h.drain();
@@ -153,7 +153,7 @@ describe('segments from changes, on dynalite', { timeout: 90_000 }, () => {
     }) as SingleViewPort;
     await expect(drainSegmentChanges(dying, { segments: h.segments, clock: h.clock })).rejects.toThrow('the worker died');
     expect(await h.members('recent')).toContain('cus_half');
-    const moved = h.customer('cus_half', { 'Page Viewed': h.at(120), 'Product Added': h.at(120) }, { version: 2 });
+    const moved = h.customer('cus_half', { 'Page Viewed': h.at(120), 'Product Added': h.at(120) }, { version: 2, activityRevision: 0 });
     expect(await h.feed.replaceCustomer(moved, 1)).toBe('written');
     expect(await h.drain()).toMatchObject({ reconciled: 1 });
     expect(await h.members('recent')).not.toContain('cus_half');

@@ -16,7 +16,9 @@ const KEPT = ['id', 'version', 'mergedInto', 'mergeState'] as const;
 export const CUSTOMER_BODY_ATTRIBUTE = 'body';
 
 export function customerItem(record: CustomerRecord): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...record };
+  // The activity revision is the activity item's (customerActivity.ts), never stored here.
+  const { activityRevision: _revision, ...fields } = record;
+  const body: Record<string, unknown> = { ...fields };
   const item: Record<string, unknown> = {};
   for (const name of KEPT) {
     if (body[name] !== undefined && body[name] !== null) item[name] = body[name];

@@ -13,6 +13,7 @@ import {
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import DataLoader from 'dataloader';
+import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { CallOptions } from '../resilience/callOptions.js';
@@ -20,7 +21,7 @@ import { AGAIN, boundedRetry } from '../resilience/boundedRetry.js';
 import { SourceError, malformedPayload } from '../resilience/sourceError.js';
 import type { z } from 'zod';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, JobPage, JobRecord, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
-import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
+import type { ActivityExpectation, BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, ReadOptions, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,
@@ -42,6 +43,7 @@ import {
 } from './schemas.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import { customerFields, customerItem } from './customerItem.js';
+import { ACTIVITY, FENCE_STALE_MS, FOLDED_ATTRIBUTE, activityOf, packActivity, withActivityItem } from './customerActivity.js';
 import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, FINISHED_JOB_DAYS, expiryOf } from './retention.js';
 import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
@@ -120,7 +122,7 @@ export class DynamoSingleView implements SingleViewPort {
    * merge link is read from the whole item: a projection saves bytes on the
    * wire, not read units.
    */
-  private readonly customerItems: DataLoader<string, Item | null>;
+  private readonly customerItems: DataLoader<string, CustomerItems | null>;
   readonly retention: Retention;
   /** The segment index's calls (SegmentIndexPort), in a file of their own. */
   private readonly segmentIndex: DynamoSegmentIndex;
@@ -131,20 +133,18 @@ export class DynamoSingleView implements SingleViewPort {
     const { client, document } = createDynamoClients(connection);
     this.client = client;
     this.document = document;
-    this.segmentIndex = new DynamoSegmentIndex(document, (table, requests, options) => this.batchWriteRequests(table, requests, options), this.tables.segmentIndex, this.tables.customers, (item) => {
-      const parsed = parseCustomer(item);
-      if (parsed instanceof Error) throw parsed;
-      return parsed;
-    });
+    this.segmentIndex = new DynamoSegmentIndex(document, (table, requests, options) => this.batchWriteRequests(table, requests, options), this.tables.segmentIndex, this.tables.customers, (items, options) =>
+      this.customersWithActivity(items, options),
+    );
     this.customerItems = new DataLoader(
       async (ids) => {
-        const items = await this.batchGet(this.tables.customers, 'id', ids);
+        const items = await this.batchGetCustomerItems(ids);
         return ids.map((id) => items.get(id) ?? null);
       },
       // Cached only while in flight (readCustomerItems clears each key once its read settles), so a
       // read never answers from an earlier one that has finished. setImmediate: calls made in the same
       // turn through guards of different depth still meet in one batch.
-      { maxBatchSize: BATCH_GET_LIMIT, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+      { maxBatchSize: CUSTOMERS_PER_BATCH_GET, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
     );
   }
 
@@ -152,7 +152,7 @@ export class DynamoSingleView implements SingleViewPort {
     const items = await this.readCustomerItems(ids, options);
     return ids.map((id) => {
       const item = items.get(id);
-      return item ? parseCustomer(item) : null;
+      return item ? parseCustomer(item.customer, item.activity) : null;
     });
   }
 
@@ -160,13 +160,18 @@ export class DynamoSingleView implements SingleViewPort {
     const items = await this.readCustomerItems(ids, options);
     return ids.map((id) => {
       const item = items.get(id);
-      return item ? parseItem(mergeLinkSchema, item) : null;
+      return item ? parseItem(mergeLinkSchema, item.customer) : null;
     });
   }
 
-  /** Customer items by id: a strongly consistent read on its own, an eventually consistent one batched with the turn's others. */
-  private async readCustomerItems(ids: readonly string[], options?: ReadOptions): Promise<Map<string, Item>> {
-    if (options?.consistent) return this.batchGet(this.tables.customers, 'id', ids, options, undefined, true);
+  /**
+   * Customer items by id with their activity items, both tables in one
+   * BatchGetItem (CUSTOMERS_PER_BATCH_GET customers a call): a strongly
+   * consistent read on its own, an eventually consistent one batched with
+   * the turn's others.
+   */
+  private async readCustomerItems(ids: readonly string[], options?: ReadOptions): Promise<Map<string, CustomerItems>> {
+    if (options?.consistent) return this.batchGetCustomerItems(ids, options, true);
     const unique = [...new Set(ids)];
     const reads = unique.map((id) => {
       const read = this.customerItems.load(id);
@@ -177,7 +182,7 @@ export class DynamoSingleView implements SingleViewPort {
       return read;
     });
     const items = await untilAborted(Promise.all(reads), options?.signal);
-    const found = new Map<string, Item>();
+    const found = new Map<string, CustomerItems>();
     items.forEach((item, i) => {
       if (item) found.set(unique[i]!, item);
     });
@@ -317,24 +322,128 @@ export class DynamoSingleView implements SingleViewPort {
 
   // ---- writes -------------------------------------------------------------
 
+  /** The customer item, and beside it (in parallel) its empty activity item at revision 0, unless one exists. */
   async createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome> {
-    return this.conditionalPut(this.tables.customers, customerItem(record), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options);
+    const activity = { id: record.id, [ACTIVITY.revision]: 0, [ACTIVITY.floor]: record.version ?? 0 };
+    const [outcome] = await Promise.all([
+      this.conditionalPut(this.tables.customers, folding(record, 0), 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options),
+      this.conditionalPut(this.tables.customerActivity, activity, 'attribute_not_exists(#id)', { '#id': 'id' }, undefined, options),
+    ]);
+    return outcome;
   }
 
+  /**
+   * The whole customer (customerActivity.ts): first the activity item's
+   * floor raised to the version this write stores and its revision moved on
+   * (if it is still the revision the record was read with), so no `track`
+   * based on what was read can land any more; then the customer item under
+   * its version. When that put finds another version, the floor goes back
+   * to what it was.
+   */
   async replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
+    const token = record.writeToken ?? randomUUID();
+    const fence = await this.fenceActivity(record.id, record.activityRevision, expectedVersion, token, options);
+    if (fence === 'conflict') return 'conflict';
     // Items written before versions existed have none; they count as version 0. The item must
     // still exist: a replace never brings back a customer that was erased meanwhile.
     const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
     const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
-    return this.conditionalPut(this.tables.customers, customerItem(record), condition, names, { ':v': expectedVersion }, options);
+    const outcome = await this.conditionalPut(this.tables.customers, folding(record, (record.activityRevision ?? -1) + 1), condition, names, { ':v': expectedVersion }, options);
+    if (outcome === 'conflict') await this.unfenceActivity(record.id, token, fence, options);
+    return outcome;
   }
 
+  /**
+   * The whole customer but its activity: one conditional PutItem, holding the
+   * activity as read (`folded` at the revision read), so a `track` that
+   * updated the activity item meanwhile is newer and still applies.
+   */
+  replaceCustomerKeepingActivity(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome> {
+    const condition = expectedVersion === 0 ? 'attribute_exists(#id) AND (attribute_not_exists(#v) OR #v = :v)' : '#v = :v';
+    const names: Record<string, string> = expectedVersion === 0 ? { '#v': 'version', '#id': 'id' } : { '#v': 'version' };
+    return this.conditionalPut(this.tables.customers, folding(record, record.activityRevision), condition, names, { ':v': expectedVersion }, options);
+  }
+
+  /** Raises the activity item's floor (creating the item for a customer written before activities were kept apart); what it was, to put back. */
+  private async fenceActivity(
+    id: string,
+    revision: number | undefined,
+    expectedVersion: number,
+    token: string,
+    _options?: CallOptions,
+  ): Promise<{ floor?: NativeAttributeValue; fencedAt?: NativeAttributeValue; fencedBy?: NativeAttributeValue } | 'conflict'> {
+    const names = { '#f': ACTIVITY.floor, '#fa': ACTIVITY.fencedAt, '#fb': ACTIVITY.fencedBy, '#r': ACTIVITY.revision };
+    const values: Record<string, NativeAttributeValue> = { ':next': expectedVersion + 1, ':now': Date.now(), ':token': token, ':r1': (revision ?? -1) + 1 };
+    let condition = 'attribute_not_exists(#id)';
+    if (revision !== undefined) {
+      condition = '#r = :r AND (attribute_not_exists(#f) OR #f <= :v OR #fa < :stale)';
+      Object.assign(values, { ':r': revision, ':v': expectedVersion, ':stale': Date.now() - FENCE_STALE_MS });
+    }
+    try {
+      const result = await this.document.send(
+        new UpdateCommand({
+          TableName: this.tables.customerActivity,
+          Key: { id },
+          UpdateExpression: 'SET #f = :next, #fa = :now, #fb = :token, #r = :r1',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: revision === undefined ? { ...names, '#id': 'id' } : names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      const old = result.Attributes ?? {};
+      return { floor: old[ACTIVITY.floor], fencedAt: old[ACTIVITY.fencedAt], fencedBy: old[ACTIVITY.fencedBy] };
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return 'conflict';
+      throw error;
+    }
+  }
+
+  /** Puts the floor back as it was before this writer raised it, if it is still this writer's. */
+  private async unfenceActivity(id: string, token: string, was: { floor?: NativeAttributeValue; fencedAt?: NativeAttributeValue; fencedBy?: NativeAttributeValue }, options?: CallOptions): Promise<void> {
+    const restore = was.floor === undefined ? 'REMOVE #f, #fa, #fb' : 'SET #f = :f, #fa = :fa, #fb = :fb';
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tables.customerActivity,
+        Key: { id },
+        UpdateExpression: restore,
+        ConditionExpression: '#fb = :token',
+        ExpressionAttributeNames: { '#f': ACTIVITY.floor, '#fa': ACTIVITY.fencedAt, '#fb': ACTIVITY.fencedBy },
+        ExpressionAttributeValues: { ':token': token, ...(was.floor === undefined ? {} : { ':f': was.floor, ':fa': was.fencedAt ?? 0, ':fb': was.fencedBy ?? '' }) },
+      }),
+      options,
+    );
+  }
+
+  /**
+   * A `track`'s change: one UpdateItem of the activity item (a few hundred
+   * bytes, one write unit), conditional on the revision read and on the
+   * floor being at most the version read: a replace that changes the
+   * activity raises the floor to the version it stores (and the revision)
+   * before it stores it, so none has happened since the read or is under way.
+   */
+  updateCustomerActivity(record: CustomerRecord, expected: ActivityExpectation, options?: CallOptions): Promise<WriteOutcome> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tables.customerActivity,
+        Key: { id: record.id },
+        UpdateExpression: 'SET #a = :a, #r = :r1',
+        ConditionExpression: '#r = :r AND (attribute_not_exists(#f) OR #f <= :v)',
+        ExpressionAttributeNames: { '#a': ACTIVITY.body, '#r': ACTIVITY.revision, '#f': ACTIVITY.floor },
+        ExpressionAttributeValues: { ':a': packActivity(activityOf(record)), ':v': expected.version, ':r': expected.activityRevision, ':r1': expected.activityRevision + 1 },
+      }),
+      options,
+    );
+  }
+
+  /** The customer items first, then their activity items: a `track` that lands between the two is deleted with the activity. */
   async deleteCustomers(ids: readonly string[], _options?: CallOptions): Promise<number> {
     const deleted = await Promise.all(
       [...new Set(ids)].map(async (id) => {
         const result = await this.document.send(
           new DeleteCommand({ TableName: this.tables.customers, Key: { id }, ReturnValues: 'ALL_OLD' }),
         );
+        await this.document.send(new DeleteCommand({ TableName: this.tables.customerActivity, Key: { id } }));
         return result.Attributes ? 1 : 0;
       }),
     );
@@ -618,15 +727,11 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  async scanCustomers(limit: number, after?: string, _options?: CallOptions): Promise<CustomerScanPage> {
+  async scanCustomers(limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
     const page = await this.document.send(
       new ScanCommand({ TableName: this.tables.customers, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
     );
-    const customers = (page.Items ?? []).map((item) => {
-      const parsed = parseCustomer(item);
-      if (parsed instanceof Error) throw parsed;
-      return parsed;
-    });
+    const customers = await this.customersWithActivity(page.Items ?? [], options);
     const next = page.LastEvaluatedKey?.id;
     return { customers, next: typeof next === 'string' ? next : undefined };
   }
@@ -822,6 +927,51 @@ export class DynamoSingleView implements SingleViewPort {
     this.client.destroy();
   }
 
+  /** Scanned customer items as records: their activity items read in one BatchGetItem per 100. */
+  private async customersWithActivity(items: readonly Item[], options?: CallOptions): Promise<CustomerRecord[]> {
+    const activities = await this.batchGet(this.tables.customerActivity, 'id', items.map((item) => String(item.id)), options, undefined, true);
+    return items.map((item) => {
+      const parsed = parseCustomer(item, activities.get(String(item.id)));
+      if (parsed instanceof Error) throw parsed;
+      return parsed;
+    });
+  }
+
+  /**
+   * Customer items and their activity items in one BatchGetItem per
+   * CUSTOMERS_PER_BATCH_GET ids (two keys each), unprocessed keys sent again.
+   */
+  private async batchGetCustomerItems(ids: readonly string[], options?: CallOptions, consistent?: boolean): Promise<Map<string, CustomerItems>> {
+    const unique = [...new Set(ids)];
+    const customers = this.tables.customers;
+    const activities = this.tables.customerActivity;
+    const found = new Map<string, CustomerItems>();
+    const activityOf = new Map<string, Item>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += CUSTOMERS_PER_BATCH_GET) chunks.push(unique.slice(i, i + CUSTOMERS_PER_BATCH_GET));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const keys = chunk.map((id) => ({ id }));
+        let request: Record<string, { Keys: Item[]; ConsistentRead?: boolean }> | undefined = {
+          [customers]: { Keys: keys, ConsistentRead: consistent },
+          [activities]: { Keys: keys, ConsistentRead: consistent },
+        };
+        await leftOvers('BatchGetItem', options, async () => {
+          const result = await this.document.send(new BatchGetCommand({ RequestItems: request }));
+          for (const item of result.Responses?.[customers] ?? []) found.set(String(item.id), { customer: item });
+          for (const item of result.Responses?.[activities] ?? []) activityOf.set(String(item.id), item);
+          request = result.UnprocessedKeys as typeof request;
+          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+        });
+      }),
+    );
+    for (const [id, items] of found) {
+      const activity = activityOf.get(id);
+      if (activity) found.set(id, { customer: items.customer, activity });
+    }
+    return found;
+  }
+
   /** BatchGetItem in chunks of 100, deduplicated, retrying unprocessed keys. Items by key value; with `projection`, those attributes and the key only. */
   async batchGet(
     table: string,
@@ -868,7 +1018,12 @@ export class DynamoSingleView implements SingleViewPort {
       customer.identities.map((identity) => ({ key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value })),
     );
     // As customers are stored (customerItem.ts): the body deflated.
-    await this.putInParallel(this.tables.customers, load.customers.map((customer) => customerItem({ ...customer, version: customer.version ?? 1 })));
+    await this.putInParallel(this.tables.customers, load.customers.map((customer) => folding({ ...customer, version: customer.version ?? 1 }, customer.activityRevision ?? 0)));
+    // Each with its activity item, so its first `track` is an update of that item.
+    await this.putInParallel(
+      this.tables.customerActivity,
+      load.customers.map((customer) => ({ id: customer.id, [ACTIVITY.revision]: customer.activityRevision ?? 0, [ACTIVITY.floor]: customer.version ?? 1 })),
+    );
     await this.putInParallel(this.tables.identities, identities);
     await this.putInParallel(this.tables.events, load.events.map((event) => ({ ...event, sk: eventSortKey(event.occurredAt, event.id) })));
     await this.putInParallel(this.tables.consentHistory, load.consentHistory.map((change) => ({ ...change, sk: `${change.at}#${change.id}` })));
@@ -964,11 +1119,29 @@ function projectionOf(attributes: readonly string[]): { ProjectionExpression: st
   return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
 }
 
-/** A customer item in either form (customerItem.ts); a body that does not unpack is a malformed payload like any other. */
-function parseCustomer(item: Item): z.output<typeof customerItemSchema> | Error {
+/** The customer item holding its own activity as of activity revision `folded` (customerActivity.ts). */
+function folding(record: CustomerRecord, folded: number | undefined): Item {
+  const item = customerItem(record);
+  return folded === undefined ? item : { ...item, [FOLDED_ATTRIBUTE]: folded };
+}
+
+/** A customer's item and its activity item (customerActivity.ts), when it has one. */
+interface CustomerItems {
+  readonly customer: Item;
+  readonly activity?: Item;
+}
+
+/** Customers per BatchGetItem: each is two keys (its item and its activity item), and a call takes 100. */
+const CUSTOMERS_PER_BATCH_GET = BATCH_GET_LIMIT / 2;
+
+/**
+ * A customer item in either form (customerItem.ts) with its activity item
+ * laid over it; a body that does not unpack is a malformed payload like any other.
+ */
+function parseCustomer(item: Item, activity?: Item): z.output<typeof customerItemSchema> | Error {
   let fields;
   try {
-    fields = customerFields(item);
+    fields = withActivityItem(customerFields(item), activity);
   } catch {
     return malformedPayload(SOURCE, [{ code: 'custom', path: ['body'] }]);
   }

@@ -5,7 +5,8 @@ import { TrustedRecords } from '../shared/trustedRecords.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
 import { sortFieldDecisions } from './auditFields.js';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, JobPage, JobRecord, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
-import type { BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
+import { activityOf, withActivity } from './customerActivity.js';
+import type { ActivityExpectation, BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
 import {
   apiKeyItemSchema,
   auditItemSchema,
@@ -188,7 +189,8 @@ export class MemorySingleView implements SingleViewPort {
 
   async createCustomer(record: CustomerRecord, _options?: CallOptions): Promise<WriteOutcome> {
     if (this.customers.has(record.id)) return 'conflict';
-    this.customers.set(record.id, validated(customerItemSchema, copy(record)));
+    // As the DynamoDB adapter: a new customer's activity is kept apart from the start.
+    this.customers.set(record.id, validated(customerItemSchema, { ...copy(record), activityRevision: 0 }));
     return 'written';
   }
 
@@ -196,7 +198,27 @@ export class MemorySingleView implements SingleViewPort {
     const stored = this.customers.get(record.id);
     // A missing version counts as 0, and a replace never brings back an erased customer.
     if (!stored || Number(stored.version ?? 0) !== expectedVersion) return 'conflict';
-    this.customers.set(record.id, validated(customerItemSchema, copy(record)));
+    // Nor does it overwrite a `track` that changed the activity since the record was read.
+    if (stored.activityRevision !== record.activityRevision) return 'conflict';
+    this.customers.set(record.id, validated(customerItemSchema, { ...copy(record), activityRevision: (record.activityRevision ?? -1) + 1 }));
+    return 'written';
+  }
+
+  async replaceCustomerKeepingActivity(record: CustomerRecord, expectedVersion: number, _options?: CallOptions): Promise<WriteOutcome> {
+    const stored = this.customers.get(record.id);
+    if (!stored || Number(stored.version ?? 0) !== expectedVersion) return 'conflict';
+    const current = parseOrThrow(customerItemSchema, stored);
+    const next = withActivity(record, activityOf(current));
+    this.customers.set(record.id, validated(customerItemSchema, { ...copy(next), activityRevision: current.activityRevision }));
+    return 'written';
+  }
+
+  async updateCustomerActivity(record: CustomerRecord, expected: ActivityExpectation, _options?: CallOptions): Promise<WriteOutcome> {
+    const stored = this.customers.get(record.id);
+    // Every replace that changes the activity moves the revision on: the revision read is all there is to check.
+    if (!stored || stored.activityRevision !== expected.activityRevision) return 'conflict';
+    const next = withActivity(parseOrThrow(customerItemSchema, stored), activityOf(record));
+    this.customers.set(record.id, validated(customerItemSchema, { ...copy(next), activityRevision: expected.activityRevision + 1 }));
     return 'written';
   }
 
@@ -512,7 +534,7 @@ export class MemorySingleView implements SingleViewPort {
 
   async bulkLoad(load: BulkLoad): Promise<void> {
     for (const customer of load.customers) {
-      this.customers.set(customer.id, validated(customerItemSchema, copy(customer)));
+      this.customers.set(customer.id, validated(customerItemSchema, { ...copy(customer), activityRevision: customer.activityRevision ?? 0 }));
       for (const identity of customer.identities) {
         this.identityIndex.set(identityIndexKey(identity), { key: identityIndexKey(identity), customerId: customer.id, type: identity.type, value: identity.value });
       }

@@ -39,6 +39,12 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import type { GuardedCall, GuardPlan } from '../resilience/guardedPort.js';
 import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentIndexWrite, SegmentJobRecord, SegmentMemberPage } from './segmentIndex.js';
 
+/** What an update of a customer's activity expects to find stored. */
+export interface ActivityExpectation {
+  readonly version: number;
+  readonly activityRevision: number;
+}
+
 /** A conditional write either lands or finds the item changed (or present) since it was read. */
 export type WriteOutcome = 'written' | 'conflict';
 
@@ -71,8 +77,33 @@ export interface CustomerReadPort {
 export interface CustomerWritePort {
   /** Creates a customer whose id is not taken. */
   createCustomer(record: CustomerRecord, options?: CallOptions): Promise<WriteOutcome>;
-  /** Replaces a customer if its stored version is still `expectedVersion`; the record carries the next version. */
+  /**
+   * Replaces a customer if its stored version is still `expectedVersion` and
+   * its activity revision still the record's `activityRevision` (no `track`
+   * changed it since it was read); the record carries the next version, and
+   * the stored activity revision moves on by one (0 for a customer that had
+   * none), so a `track` that read the customer before cannot land.
+   */
   replaceCustomer(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
+  /**
+   * Replaces a customer but not its activity (customerActivity.ts) if its
+   * stored version is still `expectedVersion`: for a change that leaves the
+   * activity, and the merge and split markers, as read (a merge's
+   * bookkeeping, a profile change). A `track` that changed the activity
+   * since the record was read is kept; the activity revision stays.
+   */
+  replaceCustomerKeepingActivity(record: CustomerRecord, expectedVersion: number, options?: CallOptions): Promise<WriteOutcome>;
+  /**
+   * Stores the record's activity alone (customerActivity.ts: traits, latest
+   * event times, facts per identifier, last sightings, segments, the segment
+   * index mark, the write token) if the customer is still at
+   * (or a replace that kept the activity followed it) with activity revision
+   * `expected.activityRevision`, and no replace of it is in progress; the stored revision becomes
+   * `expected.activityRevision + 1`. Other fields of the record are ignored.
+   * A customer without an activity revision (written before activities were
+   * kept apart) is not updated this way: replace it.
+   */
+  updateCustomerActivity(record: CustomerRecord, expected: ActivityExpectation, options?: CallOptions): Promise<WriteOutcome>;
   /** Deletes customer items; resolves to how many existed. */
   deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number>;
 }
@@ -319,6 +350,8 @@ export const SINGLE_VIEW_CALLS: GuardPlan<SingleViewPort> = {
   scanCustomers: read(2),
   createCustomer: write(1),
   replaceCustomer: write(2),
+  replaceCustomerKeepingActivity: write(2),
+  updateCustomerActivity: write(2),
   deleteCustomers: write(1, 0),
   customerIdsByIdentity: read(1, 0),
   claimIdentity: write(2),

@@ -91,6 +91,7 @@ export const customerItemSchema = z.object({
   version: z.number().int().default(0),
   writeToken: nullableString,
   segmentIndex: z.object({ key: z.string(), dueAt: nullableString }).nullish(),
+  activityRevision: z.number().int().optional(),
 });
 
 export const eventItemSchema = z.object({

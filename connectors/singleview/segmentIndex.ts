@@ -44,6 +44,8 @@ export interface SegmentChangeEntry {
   readonly seq: string;
   /** The customer version the announced write stores. */
   readonly version: number;
+  /** For a `track` (an update of the customer's activity alone): the activity revision it stores. */
+  readonly rev?: number | undefined;
   readonly at: string;
 }
 
@@ -95,7 +97,7 @@ export interface SegmentJobRecord {
 }
 
 const membership = z.object({ segmentId: z.string(), since: z.string() });
-export const segmentChangeItemSchema = z.object({ customerId: z.string(), seq: z.string(), version: z.number().int(), at: z.string() });
+export const segmentChangeItemSchema = z.object({ customerId: z.string(), seq: z.string(), version: z.number().int(), rev: z.number().int().optional(), at: z.string() });
 export const segmentMemberItemSchema = z.object({ segmentId: z.string(), customerId: z.string(), since: z.string() });
 export const segmentDueItemSchema = z.object({ customerId: z.string(), dueAt: z.string(), bucketAt: z.string().nullish() });
 export const segmentStateItemSchema = z.object({

@@ -37,7 +37,8 @@ export class DynamoSegmentIndex implements SegmentIndexPort {
     private readonly batchWrite: (table: string, requests: readonly WriteRequest[], options?: CallOptions) => Promise<void>,
     private readonly table: string,
     private readonly customersTable: string,
-    private readonly parseCustomer: (item: Item) => CustomerRecord,
+    /** Customer items as records, with their activity items (one BatchGetItem per page). */
+    private readonly parseCustomers: (items: readonly Item[], options?: CallOptions) => Promise<CustomerRecord[]>,
   ) {}
 
   async putSegmentChange(entry: SegmentChangeEntry, _options?: CallOptions): Promise<void> {
@@ -122,12 +123,12 @@ export class DynamoSegmentIndex implements SegmentIndexPort {
     );
   }
 
-  async scanCustomerSegment(segment: number, totalSegments: number, limit: number, after?: string, _options?: CallOptions): Promise<CustomerScanPage> {
+  async scanCustomerSegment(segment: number, totalSegments: number, limit: number, after?: string, options?: CallOptions): Promise<CustomerScanPage> {
     const page = await this.document.send(
       new ScanCommand({ TableName: this.customersTable, Segment: segment, TotalSegments: totalSegments, Limit: limit, ExclusiveStartKey: after ? { id: after } : undefined }),
     );
     const next = page.LastEvaluatedKey?.id;
-    return { customers: (page.Items ?? []).map((item) => this.parseCustomer(item)), next: typeof next === 'string' ? next : undefined };
+    return { customers: await this.parseCustomers(page.Items ?? [], options), next: typeof next === 'string' ? next : undefined };
   }
 
   /** Items of one partition in sort key order, optionally bounded, reading pages until `limit` items or the end. */

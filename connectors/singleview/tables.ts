@@ -11,7 +11,7 @@ import { EXPIRY_ATTRIBUTE } from './retention.js';
 
 /**
  * The single view's tables. Each access pattern is one key lookup or one
- * Query: customers by id (BatchGetItem), identifier → customer (BatchGetItem
+ * Query: customers by id with their activity items (one BatchGetItem over both tables), identifier → customer (BatchGetItem
  * on the identity index), a customer's events by time (Query on the sort key
  * `occurredAt#eventId`), a customer's audit trail by time, API keys by id,
  * `track` idempotency keys by key, a customer's consent history and identity
@@ -25,6 +25,8 @@ import { EXPIRY_ATTRIBUTE } from './retention.js';
  */
 export interface TableNames {
   readonly customers: string;
+  /** Each customer's activity (customerActivity.ts): what a `track` changes, in a small item of its own. */
+  readonly customerActivity: string;
   readonly identities: string;
   readonly events: string;
   readonly audit: string;
@@ -47,6 +49,7 @@ export const SUGGESTIONS_BY_STATUS = 'by_status';
 export function tableNames(prefix: string): TableNames {
   return {
     customers: `${prefix}customers`,
+    customerActivity: `${prefix}customer_activity`,
     identities: `${prefix}identities`,
     events: `${prefix}events`,
     audit: `${prefix}audit`,
@@ -129,6 +132,7 @@ function suggestionsTable(name: string): CreateTableCommandInput {
 export function tableDefinitions(names: TableNames): TableDefinition[] {
   return [
     { role: 'customers', create: hashTable(names.customers, 'id') },
+    { role: 'customerActivity', create: hashTable(names.customerActivity, 'id') },
     { role: 'identities', create: hashTable(names.identities, 'key') },
     { role: 'events', create: rangeTable(names.events, 'customerId', 'sk'), ttlAttribute: EXPIRY_ATTRIBUTE },
     { role: 'audit', create: rangeTable(names.audit, 'customerId', 'sk'), ttlAttribute: EXPIRY_ATTRIBUTE },

@@ -136,6 +136,16 @@ export interface CustomerRecord {
    * itself to the index; absent means the index holds nothing yet.
    */
   readonly segmentIndex?: SegmentIndexMark | null;
+  /**
+   * Revision of the customer's activity (what a `track` changes: traits,
+   * latest event times, per-identifier facts, last sightings, real-time
+   * segments, the segment index mark), kept apart from `version`: a `track`
+   * updates the activity alone (connectors/singleview/customerActivity.ts)
+   * under this revision, and a write of the whole customer names the
+   * revision it read, so neither overwrites the other. Absent for a customer
+   * whose activity has never been kept apart (written before it was).
+   */
+  readonly activityRevision?: number;
 }
 
 export interface SegmentIndexMark {

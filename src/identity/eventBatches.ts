@@ -57,7 +57,7 @@ export class CustomerEventBatches {
       if (!batch || batch.events.length >= MAX_EVENTS_PER_WRITE) {
         batch = { scope, known, events: [] };
         line.push(batch);
-      } else if ((known.version ?? 0) > (batch.known.version ?? 0)) {
+      } else if (newerRecord(known, batch.known)) {
         batch.known = known;
       }
       batch.events.push({ event, key, resolve, reject });
@@ -107,6 +107,8 @@ export class CustomerEventBatches {
           return { record: { ...next, segments: withSegments(next, specs, now) }, result: null };
         },
         batch.known,
+        // Traits, latest event times, last sightings and segments only: one UpdateItem of the customer's activity.
+        { activityOnly: true },
       );
       for (const waiting of events) {
         if (outcome.status === 'written' && applied.includes(waiting)) waiting.resolve({ status: 'written', record: outcome.record });
@@ -116,6 +118,11 @@ export class CustomerEventBatches {
       for (const waiting of events) waiting.reject(error);
     }
   }
+}
+
+function newerRecord(a: CustomerRecord, b: CustomerRecord): boolean {
+  const [va, vb] = [a.version ?? 0, b.version ?? 0];
+  return va !== vb ? va > vb : (a.activityRevision ?? -1) > (b.activityRevision ?? -1);
 }
 
 const batchesByServices = new WeakMap<object, CustomerEventBatches>();

@@ -245,6 +245,8 @@ export function newCustomerRecord(id: string, now: Date, identities: IdentityRec
     viaFacts: {},
     aliases: [],
     version: 1,
+    // A new customer's activity item starts at revision 0 (connectors/singleview/customerActivity.ts).
+    activityRevision: 0,
   };
 }
 

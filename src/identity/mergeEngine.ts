@@ -267,7 +267,7 @@ export class MergeEngine {
   }
 
   private async markCommitted(frozen: CustomerRecord): Promise<CustomerRecord | null> {
-    const written = await this.scope.store.replace({ ...frozen, mergeState: 'committed' }, frozen.version ?? 0);
+    const written = await this.scope.store.replace({ ...frozen, mergeState: 'committed' }, frozen.version ?? 0, frozen);
     if (written) return written;
     const current = await this.scope.store.customer(frozen.id);
     return current?.mergedInto && current.mergeState === 'committed' ? current : null;
@@ -305,7 +305,7 @@ export class MergeEngine {
     await Promise.all(
       absorbed.identities.map((identity) => this.port.moveIdentity(identity, holders, target.id, store.call)),
     );
-    await store.replace({ ...absorbed, mergeState: 'done' }, absorbed.version ?? 0);
+    await store.replace({ ...absorbed, mergeState: 'done' }, absorbed.version ?? 0, absorbed);
     services.cache.forget(absorbed.id);
   }
 }

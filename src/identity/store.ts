@@ -4,6 +4,7 @@ import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
 import type { CustomerRecord } from '../domain/index.js';
+import { sameActivity } from '../../connectors/singleview/customerActivity.js';
 import { asWritten } from '../segments/changeFeed.js';
 import type { CustomerCache } from './cache.js';
 import { newToken } from './ids.js';
@@ -50,11 +51,37 @@ export class WriteStore {
    * outcome is unknown (a timeout), the stored write token tells whether it
    * landed, so a retry never applies one change twice.
    */
-  async replace(next: CustomerRecord, expectedVersion: number): Promise<CustomerRecord | null> {
+  async replace(next: CustomerRecord, expectedVersion: number, read?: CustomerRecord): Promise<CustomerRecord | null> {
     const record = { ...next, version: expectedVersion + 1, writeToken: newToken() };
+    // A change that leaves the activity as read (connectors/singleview/customerActivity.ts) is one write that keeps a
+    // concurrent `track`; any other moves the activity revision on by one, so no `track` based on the read can land.
+    const keeping = read !== undefined && keepsActivity(read, next);
+    const revised = (written: CustomerRecord) => (keeping ? written : { ...written, activityRevision: (next.activityRevision ?? -1) + 1 });
     try {
-      const outcome = await this.port.replaceCustomer(record, expectedVersion, this.call);
+      const outcome = keeping
+        ? await this.port.replaceCustomerKeepingActivity(record, expectedVersion, this.call)
+        : await this.port.replaceCustomer(record, expectedVersion, this.call);
       // As stored: with the segment index mark the change feed put on it, if it did.
+      return outcome === 'written' ? revised(asWritten(record)) : null;
+    } catch (error) {
+      if (!(error instanceof SourceError) || error.failure !== 'timeout') throw error;
+      const stored = await this.customer(record.id);
+      return stored?.writeToken === record.writeToken ? revised(asWritten(record)) : null;
+    }
+  }
+
+  /**
+   * Writes the activity of `next` (what a `track` changes: traits, latest
+   * event times, last sightings, segments) alone, over the version and
+   * activity revision of `current`: one conditional UpdateItem of a small
+   * item, not a write of the whole customer. A timeout is settled by the
+   * write token, as in `replace`.
+   */
+  async replaceActivity(next: CustomerRecord, current: CustomerRecord): Promise<CustomerRecord | null> {
+    const revision = current.activityRevision ?? 0;
+    const record = { ...next, version: current.version ?? 0, activityRevision: revision + 1, writeToken: newToken() };
+    try {
+      const outcome = await this.port.updateCustomerActivity(record, { version: current.version ?? 0, activityRevision: revision }, this.call);
       return outcome === 'written' ? asWritten(record) : null;
     } catch (error) {
       if (!(error instanceof SourceError) || error.failure !== 'timeout') throw error;
@@ -73,14 +100,15 @@ export class WriteStore {
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
     known?: CustomerRecord,
+    options: UpdateOptions = {},
   ): Promise<UpdateOutcome<T>> {
-    if (!this.local) return this.updateUntilWritten(id, change, known);
+    if (!this.local) return this.updateUntilWritten(id, change, known, options);
     const { locks, cache } = this.local;
     return locks.run(id, async () => {
       // The writer before us in the queue may have stored a newer version than the one we read.
       const cached = cache.peek(id);
-      const newest = cached && (!known || (cached.version ?? 0) > (known.version ?? 0)) ? cached : known;
-      const outcome = await this.updateUntilWritten(id, change, newest);
+      const newest = cached && (!known || newer(cached, known)) ? cached : known;
+      const outcome = await this.updateUntilWritten(id, change, newest, options);
       if (outcome.status === 'written') cache.remember(outcome.record);
       return outcome;
     });
@@ -89,21 +117,52 @@ export class WriteStore {
   private updateUntilWritten<T>(
     id: string,
     change: (current: CustomerRecord) => { record: CustomerRecord; result: T } | null,
-    known?: CustomerRecord,
+    known: CustomerRecord | undefined,
+    options: UpdateOptions,
   ): Promise<UpdateOutcome<T>> {
     let current: CustomerRecord | null = known ?? null;
+    let activityConflicts = 0;
     return retryOn(VersionConflict, 'updating a customer', async () => {
       current ??= await this.customer(id);
       if (!current) return { status: 'missing' };
       if (current.mergedInto) return { status: 'merged', record: current };
       const changed = change(current);
       if (!changed) return { status: 'unchanged', record: current };
-      const written = await this.replace(changed.record, current.version ?? 0);
+      // The activity alone when that is all that changes and the customer keeps it apart; after a few lost
+      // races in a row, the whole customer (which also takes over a floor left by a writer that died).
+      const activityOnly = options.activityOnly && current.activityRevision !== undefined && activityConflicts < ACTIVITY_ATTEMPTS;
+      const written = activityOnly ? await this.replaceActivity(changed.record, current) : await this.replace(changed.record, current.version ?? 0, current);
       if (written) return { status: 'written', record: written, result: changed.result };
+      if (activityOnly) activityConflicts += 1;
       current = null;
       throw new VersionConflict('the customer changed since it was read');
     });
   }
+}
+
+export interface UpdateOptions {
+  /** The change touches only the customer's activity (a `track`): written with `replaceActivity`. */
+  readonly activityOnly?: boolean;
+}
+
+/** Lost races of an activity update in a row before the update writes the whole customer instead. */
+const ACTIVITY_ATTEMPTS = 4;
+
+/**
+ * Whether a change leaves what a `track` reads and writes as it was: the
+ * activity, the merge pointer and the split marker. Such a replace need not
+ * hold `track`s back.
+ */
+function keepsActivity(read: CustomerRecord, next: CustomerRecord): boolean {
+  if (read.activityRevision === undefined || (read.mergedInto ?? null) !== (next.mergedInto ?? null)) return false;
+  if (JSON.stringify(read.split ?? null) !== JSON.stringify(next.split ?? null)) return false;
+  return sameActivity(read, next);
+}
+
+/** Whether `a` was stored after `b`: a later version, or the same version with a later activity revision. */
+function newer(a: CustomerRecord, b: CustomerRecord): boolean {
+  const [va, vb] = [a.version ?? 0, b.version ?? 0];
+  return va !== vb ? va > vb : (a.activityRevision ?? -1) > (b.activityRevision ?? -1);
 }
 
 export type UpdateOutcome<T> =

@@ -267,6 +267,7 @@ async function createSplit(scope: WriteScope, original: CustomerRecord, marker: 
     splitFrom: original.id,
     split: marker,
     version: 1,
+    activityRevision: 0,
   };
   const record = { ...base, segments: evaluateAll(scope, base, now) };
   const created = await services.singleView.createCustomer(record, store.call);
@@ -334,7 +335,7 @@ async function repointOrigins(scope: WriteScope, marker: SplitMarker): Promise<v
         async () => {
           const item = await store.customer(id);
           if (!item || item.mergedInto === marker.into) return undefined;
-          return (await store.replace({ ...item, mergedInto: marker.into }, item.version ?? 0)) ? undefined : AGAIN;
+          return (await store.replace({ ...item, mergedInto: marker.into }, item.version ?? 0, item)) ? undefined : AGAIN;
         },
       );
     }),

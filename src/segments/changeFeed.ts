@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import type { SegmentIndexPort, SingleViewPort } from '../../connectors/singleview/port.js';
 import { SEGMENT_INDEX_SHARDS, dueBucket } from '../../connectors/singleview/segmentIndex.js';
-import type { SegmentDueRecord, SegmentIndexState, SegmentMemberRecord } from '../../connectors/singleview/segmentIndex.js';
+import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentMemberRecord } from '../../connectors/singleview/segmentIndex.js';
 import type { CustomerRecord, SegmentIndexMark, SegmentMembershipRecord } from '../domain/index.js';
 import type { Clock } from '../identity/clock.js';
 import type { SegmentCatalog } from './catalog.js';
@@ -67,7 +67,7 @@ export const STALE_MARK: SegmentIndexMark = { key: '!', dueAt: null };
 
 /**
  * THE hook, called before every customer write (withSegmentChangeFeed wires
- * it under createCustomer and replaceCustomer; a write path that stores
+ * it under createCustomer, both replaces and updateCustomerActivity; a write path that stores
  * customers otherwise calls it itself, once, before its write). It answers
  * the record to write: when the memberships differ from what the index was
  * last asked to hold, or the due time moved earlier, it first writes an
@@ -89,7 +89,8 @@ export async function announceSegmentChange(
   const mark = segmentIndexMark(record, specs, now);
   const earlier = mark.dueAt && (!before.dueAt || mark.dueAt < before.dueAt);
   if (mark.key === before.key && !earlier) return record;
-  await port.putSegmentChange({ customerId: record.id, seq: randomUUID(), version: record.version ?? 0, at: now.toISOString() }, options);
+  const revision = record.activityRevision === undefined ? {} : { rev: record.activityRevision };
+  await port.putSegmentChange({ customerId: record.id, seq: randomUUID(), version: record.version ?? 0, ...revision, at: now.toISOString() }, options);
   return { ...record, segmentIndex: mark };
 }
 
@@ -105,7 +106,7 @@ export function asWritten(record: CustomerRecord): CustomerRecord {
   return stamped.get(record) ?? record;
 }
 
-/** The port with announceSegmentChange under every customer create and replace, and an entry before every delete. */
+/** The port with announceSegmentChange under every customer create, replace and activity update (a `track`), and an entry before every delete. */
 export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: { readonly segments: SegmentCatalog; readonly clock: Clock }): P {
   const specs = () => deps.segments.all();
   const announce = async (record: CustomerRecord, options?: CallOptions) => {
@@ -116,13 +117,18 @@ export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: {
   const createCustomer: SingleViewPort['createCustomer'] = async (record, options) => port.createCustomer(await announce(record, options), options);
   const replaceCustomer: SingleViewPort['replaceCustomer'] = async (record, expectedVersion, options) =>
     port.replaceCustomer(await announce(record, options), expectedVersion, options);
+  const replaceCustomerKeepingActivity: SingleViewPort['replaceCustomerKeepingActivity'] = async (record, expectedVersion, options) =>
+    port.replaceCustomerKeepingActivity(await announce(record, options), expectedVersion, options);
+  // A `track` writes the activity alone, carrying the revision it stores: the entry names version and revision.
+  const updateCustomerActivity: SingleViewPort['updateCustomerActivity'] = async (record, expected, options) =>
+    port.updateCustomerActivity(await announce(record, options), expected, options);
   const deleteCustomers: SingleViewPort['deleteCustomers'] = async (ids, options) => {
     const at = deps.clock().toISOString();
     // Deleted customers leave the index: the worker finds them gone and removes their entries.
     await Promise.all([...new Set(ids)].map((customerId) => port.putSegmentChange({ customerId, seq: randomUUID(), version: DELETED, at }, options)));
     return port.deleteCustomers(ids, options);
   };
-  const overrides: Partial<SingleViewPort> = { createCustomer, replaceCustomer, deleteCustomers };
+  const overrides: Partial<SingleViewPort> = { createCustomer, replaceCustomer, replaceCustomerKeepingActivity, updateCustomerActivity, deleteCustomers };
   return new Proxy(port, {
     get(target, property, receiver) {
       if (typeof property === 'string' && property in overrides) return overrides[property as keyof SingleViewPort];
@@ -249,8 +255,8 @@ export async function drainSegmentChanges(
             const now = deps.clock();
             const [customer] = await port.getCustomers([entry.customerId], { ...deps.options, consistent: true });
             if (customer instanceof Error) throw customer;
-            // A delete announces DELETED (landed once the customer is gone); a create or replace its version.
-            const landed = customer ? (customer.version ?? 0) >= entry.version : entry.version === DELETED;
+            // A delete announces DELETED (landed once the customer is gone); a create or replace its version, a `track` its version and the activity revision it stores.
+            const landed = customer ? hasLanded(customer, entry) : entry.version === DELETED;
             if (!landed && now.getTime() - Date.parse(entry.at) < SEGMENT_CHANGE_GRACE_MS) {
               skipped = new Set([...skipped, entry.customerId]);
               waiting += 1;
@@ -266,6 +272,13 @@ export async function drainSegmentChanges(
     }
   }
   return { reconciled, waiting, writes };
+}
+
+/** Whether the customer as stored is at or past the write an entry announced. */
+function hasLanded(customer: CustomerRecord, entry: SegmentChangeEntry): boolean {
+  const version = customer.version ?? 0;
+  if (version !== entry.version) return version > entry.version;
+  return entry.rev === undefined || (customer.activityRevision ?? 0) >= entry.rev;
 }
 
 /** The hour bucket due items of `at` go into. */

@@ -59,6 +59,11 @@ export class AuditLog {
    * (readAudit.ts); undefined without a completion lane (then `reads`).
    */
   beginRead(actor: AuditActor, intent: ReadIntent, span?: Span): ReadAudit | undefined {
+    // An intent is a second write per read (the intent, then its completion). It saves a round of
+    // latency only while the audit writer is idle: when writes are already in flight or waiting, the
+    // read's one exact record joins the next group commit after its sources answered, and an intent
+    // would double the writes exactly when the store is busiest.
+    if (this.sink.idle === false) return undefined;
     return this.completions && new ReadAudit(this.sink, this.completions, actor, intent, this.now(), span);
   }
 

@@ -11,6 +11,8 @@ const MAX_IN_FLIGHT = 1;
 export interface AuditSink {
   /** Resolves once every record is stored; rejects when any of them is not. */
   write(records: readonly AuditRecordModel[], parentSpan?: Span): Promise<void>;
+  /** Whether a write handed over now would go out at once (nothing in flight or waiting); undefined when the sink cannot tell. */
+  readonly idle?: boolean;
 }
 
 interface PendingWrite {
@@ -44,6 +46,10 @@ export class AuditWriter implements AuditSink {
   private readonly writes = new Set<Promise<void>>();
 
   constructor(private readonly store: Pick<AuditPort, 'appendAudits'>) {}
+
+  get idle(): boolean {
+    return this.inFlight === 0 && this.queue.length === 0;
+  }
 
   write(records: readonly AuditRecordModel[], parentSpan?: Span): Promise<void> {
     if (records.length === 0) return Promise.resolve();

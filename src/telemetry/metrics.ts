@@ -206,6 +206,9 @@ export class GatewayMetrics {
   /** `kind`: 'completion' for the lane that completes reads after their responses left; else read or change, by the records. */
   auditSink(sink: AuditSink, lane?: 'completion'): AuditSink {
     return {
+      get idle() {
+        return sink.idle;
+      },
       write: async (records, parentSpan) => {
         const kind = lane ?? (records.some((record) => record.fields.length > 0) ? 'read' : 'change');
         try {

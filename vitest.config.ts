@@ -7,8 +7,12 @@ import { defineConfig } from 'vitest/config';
  */
 const EXECUTION_TESTS = ['test/read-path.test.ts', 'test/batching.test.ts', 'test/faults.test.ts', 'test/bad-input.test.ts', 'test/auth.test.ts'];
 
-/** The packaging tests: `npm run test:image` (and .ci/run), not `npm test`, which stays under five minutes. */
-const IMAGE_TESTS = ['test/container-image.test.ts'];
+/**
+ * The packaging and process tests: `npm run test:image` (and .ci/run, right after `npm test`), not
+ * `npm test`, which stays under five minutes. They build, install and start the gateway as
+ * processes (`npm start`, `npm ci --omit=dev`, signals to npm and node, the container image's steps).
+ */
+const IMAGE_TESTS = ['test/container-image.test.ts', 'test/runtime.test.ts', 'test/shutdown.test.ts'];
 
 export default defineConfig({
   resolve: {

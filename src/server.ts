@@ -146,10 +146,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(ports.singleView);
   // Reads' records completed after their responses left: a write slot of their own (src/audit/readAudit.ts).
+  // None when the single view answers from this process's memory (benchmarks): an intent saves a round of
+  // latency only when the audit store has one, so there a read writes its one exact record after its sources.
   const completionWriter = new AuditWriter(ports.singleView);
-  const completions = new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>
-    logger.warn({ err: safeErrorDetail(error), records }, 'audit completion not written; the read\'s intent record stands for it'),
-  );
+  const completions = sources.guards.singleview.answersInProcess
+    ? undefined
+    : new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>
+        logger.warn({ err: safeErrorDetail(error), records }, 'audit completion not written; the read\'s intent record stands for it'),
+      );
   const audit = new AuditLog(metrics ? metrics.auditSink(auditWriter) : auditWriter, clock, completions);
   const sourceKeyHints = new SourceKeyHints();
   const suppressions = new SuppressionList(ports.singleView, suppressionSecret(config.suppressionKey, pseudonyms));
@@ -205,7 +209,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   };
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', async () => {
-    await completions.flush();
+    await completions?.flush();
     await Promise.all([auditWriter.flush(), completionWriter.flush()]);
   });
   // Open jobs resume at start (a crashed instance's once their lease runs out); the page under way finishes at shutdown.
@@ -386,9 +390,7 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
   return {
     transform: (schema: GraphQLSchema, walked?: WalkedFields) =>
       applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan, ...(walked ? { walked } : {}) }),
-    // An intent record saves a round of latency only when the audit store has one: a single view in
-    // this process's memory (benchmarks) gets the read's one exact record after the sources answer.
-    plugins: [privacyPlugin(services.sources.guards.singleview.answersInProcess ? undefined : new ReadIntents(services.policy))],
+    plugins: [privacyPlugin(new ReadIntents(services.policy))],
     walked: (schema: GraphQLSchema) => walkedFieldsOf(classifySchema(schema)),
   };
 }

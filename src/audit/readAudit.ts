@@ -150,9 +150,9 @@ export class AuditCompletions {
         ]),
       )
       .then(
-      () => undefined,
-      (error: unknown) => this.onFailure(error, records.length + removals.length),
-    );
+        () => undefined,
+        (error: unknown) => this.onFailure(error, records.length + removals.length),
+      );
     const customers = new Set([...records.flatMap((record) => record.customerIds), ...removals.map((removal) => removal.customerId)]);
     for (const customerId of customers) {
       let set = this.pending.get(customerId);

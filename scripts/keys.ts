@@ -15,14 +15,13 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import type * as AuditModuleNamespace from '../src/audit/index.js';
 import type { ApiKeyRecord, AuditRecordModel } from '../src/domain/index.js';
 import type { SingleViewPort } from '../connectors/singleview/port.js';
-import { AuditLog, KEY_ADMIN_TRAIL, directAuditSink } from '../src/audit/index.js';
 import { KeyAdminError, KeyInputError, createKey, listKeys, parseDuration, parseNewKey, revokeKey, rotateKey } from '../src/auth/keyAdmin.js';
 import type { KeyAdminAudit } from '../src/auth/keyAdmin.js';
 import type { NewKey } from '../src/auth/apiKeys.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { openSingleViewForTool } from '../src/tools/openSingleView.js';
 
 const USAGE = `usage: npm run keys -- <command> [options]
   create --client <name> --scopes <a,b> [--purposes <p,q>] [--expires-at <ISO time> | --expires-in <90d>]
@@ -63,12 +62,14 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !parsed.values.help ? 64 : 0;
   }
-  // Every usage error is found before the store is opened.
+  // Every usage error is found before the store is opened, and before the store's modules
+  // (the SDK, the embedded DynamoDB, the audit log) are even loaded: a typo answers at once.
   const action = plan(command, rest, parsed.values);
   const config = loadConfig();
+  const [{ openSingleViewForTool }, audit] = await Promise.all([import('../src/tools/openSingleView.js'), import('../src/audit/index.js')]);
   const opened = await openSingleViewForTool(config);
   try {
-    const output = await action(opened.store);
+    const output = await action(opened.store, audit);
     process.stdout.write(parsed.values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n(${opened.via})\n`);
     return 0;
   } finally {
@@ -83,13 +84,15 @@ interface Output {
 
 type ToolStore = Parameters<typeof listKeys>[0] & Pick<SingleViewPort, 'putApiKey' | 'appendAudits' | 'getAuditTrail'>;
 
+type AuditModule = typeof AuditModuleNamespace;
+
 /** Changes go on the key administration trail, written straight to the store, as the OS user running the command. */
-function keyAudit(store: ToolStore): KeyAdminAudit {
+function keyAudit(store: ToolStore, { AuditLog, directAuditSink }: AuditModule): KeyAdminAudit {
   return { log: new AuditLog(directAuditSink(store)), operator: `operator:${operatorName()}` };
 }
 
 /** The command, checked: what it will do with the store once open. Throws UsageError or KeyInputError. */
-function plan(command: string, args: string[], values: Values): (store: ToolStore) => Promise<Output> {
+function plan(command: string, args: string[], values: Values): (store: ToolStore, audit: AuditModule) => Promise<Output> {
   switch (command) {
     case 'create': {
       if (args.length > 0) throw new UsageError('create takes options only, not positional arguments');
@@ -104,7 +107,7 @@ function plan(command: string, args: string[], values: Values): (store: ToolStor
         pseudonymScope: values['pseudonym-scope'],
       };
       parseNewKey(input);
-      return async (store) => withSecret('Created', await createKey(store, input, keyAudit(store)));
+      return async (store, audit) => withSecret('Created', await createKey(store, input, keyAudit(store, audit)));
     }
     case 'list':
       if (args.length > 0) throw new UsageError('list takes no arguments');
@@ -114,16 +117,16 @@ function plan(command: string, args: string[], values: Values): (store: ToolStor
       };
     case 'revoke': {
       const keyId = onlyKeyId(command, args);
-      return async (store) => {
-        const revoked = await revokeKey(store, keyId, keyAudit(store));
+      return async (store, audit) => {
+        const revoked = await revokeKey(store, keyId, keyAudit(store, audit));
         return { json: publicView(revoked), text: `Revoked ${revoked.keyId} (${revoked.clientName}). Gateways stop accepting it within C360_API_KEY_CACHE_MS.` };
       };
     }
     case 'rotate': {
       const keyId = onlyKeyId(command, args);
       const grace = values.grace ? parseDuration(values.grace, '--grace') : 0;
-      return async (store) => {
-        const { next, previous } = await rotateKey(store, keyId, keyAudit(store), grace);
+      return async (store, audit) => {
+        const { next, previous } = await rotateKey(store, keyId, keyAudit(store, audit), grace);
         const old = previous.revoked ? `${previous.keyId} is revoked.` : `${previous.keyId} keeps working until ${previous.expiresAt}.`;
         const created = withSecret('Rotated to', next);
         return { json: { ...(created.json as object), previous: publicView(previous) }, text: `${created.text}\n${old}` };
@@ -133,7 +136,7 @@ function plan(command: string, args: string[], values: Values): (store: ToolStor
       if (args.length > 0) throw new UsageError(`history takes options only, not "${args.join(' ')}"`);
       const first = values.first === undefined ? 20 : Number(values.first);
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw new UsageError('--first must be a whole number from 1 to 1000');
-      return async (store) => {
+      return async (store, { KEY_ADMIN_TRAIL }) => {
         const { records } = await store.getAuditTrail(KEY_ADMIN_TRAIL, first);
         return { json: records, text: records.length === 0 ? 'No key administration is recorded.' : records.map(describeRecord).join('\n') };
       };

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError, SourceLocation } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { SourceError } from '../connectors/resilience/sourceError.js';
+import { literalValueError } from './hardening/literalErrors.js';
 
 /**
  * The error codes of the public contract (docs/errors.md), one constructor per
@@ -241,6 +242,11 @@ export function createErrorFormatter(options: ErrorFormatterOptions) {
       return { message: raised.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions };
     }
     const code = formatted.extensions?.code;
+    const literal = code === 'GRAPHQL_VALIDATION_FAILED' && error instanceof GraphQLError ? literalValueError(error) : undefined;
+    if (literal) {
+      const { expectedType } = literal;
+      return { message: literal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code, ...(expectedType ? { expectedType } : {}) } };
+    }
     const passThrough = typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR && KNOWN_CODES.has(code);
     if (passThrough && (original instanceof GraphQLError || !(original instanceof Error))) {
       const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};

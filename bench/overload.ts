@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_MAX_CONCURRENT_OPERATIONS } from '../src/config.js';
@@ -8,7 +8,7 @@ import type { LoadResult } from './lib/load.js';
 import { log } from './lib/log.js';
 import { gatewaySpec } from './lib/plan.js';
 import { callCentreRequest, graphqlBodies } from './lib/scenarios.js';
-import { ROOT, startServer } from './lib/servers.js';
+import { ROOT, freePort, startServer } from './lib/servers.js';
 import type { RunningServer } from './lib/servers.js';
 
 /**
@@ -20,15 +20,23 @@ import type { RunningServer } from './lib/servers.js';
  *    which default keeps the tail short without losing throughput.
  * 2. 10 × overload: ten times as many clients as the gateway runs operations at
  *    once (10 × the default limit, no think time) for 30 s; counts timeouts,
- *    503 OVERLOADED answers (with their Retry-After), and RSS before, at the
- *    end of the load and after 15 s of quiet.
+ *    503 OVERLOADED answers (with their Retry-After), and RSS: before (after
+ *    10 s at the sweep's 64 connections, so caches, compiled code and the heap
+ *    are at their working size), at the end of the load, after 15 s of quiet,
+ *    and after 15 s more of ordinary traffic (16 connections). This gateway
+ *    keeps its data in a data dir on disk, as `npm start` does by default: with
+ *    C360_DATA_DIR=memory every stored audit record would be resident memory
+ *    too, growth that is data, not the overload's.
  * Writes bench/results/overload-latest.json and the "Overload" section of bench/README.md.
  */
-const LIMITS = [8, 16, 32, 64, 0];
+/** BENCH_OVERLOAD_LIMITS=32 (comma-separated) sweeps only those limits. */
+const LIMITS = process.env.BENCH_OVERLOAD_LIMITS ? process.env.BENCH_OVERLOAD_LIMITS.split(',').map(Number) : [8, 16, 32, 64, 0];
 const SWEEP_CONNECTIONS = 64;
 const SWEEP_SECONDS = Number(process.env.BENCH_DURATION ?? 5);
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
 const QUIET_SECONDS = 15;
+const WARM_SECONDS = 10;
+const ORDINARY_CONNECTIONS = 16;
 const README = join(ROOT, 'bench/README.md');
 const START = '<!-- overload:start -->';
 const END = '<!-- overload:end -->';
@@ -55,9 +63,34 @@ interface OverloadResult {
   readonly errors: number;
   readonly p50: number;
   readonly p99: number;
-  readonly rssBeforeMiB: number;
-  readonly rssAtEndMiB: number;
-  readonly rssAfterMiB: number;
+  readonly memory: { readonly before: Memory; readonly atEnd: Memory; readonly afterQuiet: Memory; readonly afterTraffic: Memory };
+}
+
+/**
+ * The gateway process's resident memory: all of it, and the anonymous part
+ * (its heaps and buffers; the rest is files mapped in, LevelDB's tables among
+ * them, which the kernel can drop); and its main thread's V8 heap
+ * (prom-client's process metrics).
+ */
+interface Memory {
+  readonly rssMiB: number;
+  readonly anonMiB: number;
+  readonly fileMiB: number;
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
+}
+
+function residentParts(pid: number): { anonMiB: number; fileMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const read = (name: string) => Math.round(Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024);
+  return { anonMiB: read('RssAnon'), fileMiB: read('RssFile') };
+}
+
+async function heapMiB(metricsPort: number): Promise<Pick<Memory, 'heapUsedMiB' | 'heapTotalMiB' | 'externalMiB'>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const read = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+  return { heapUsedMiB: read('nodejs_heap_size_used_bytes'), heapTotalMiB: read('nodejs_heap_size_total_bytes'), externalMiB: read('nodejs_external_memory_bytes') };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +104,8 @@ async function main(): Promise<void> {
     connections,
     durationSeconds,
   });
-  log(`machine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`);
+  const startLoad = loadavg()[0]!.toFixed(1);
+  log(`machine: ${cpus().length} cores, load average ${startLoad}`);
   const load = new LoadGenerator();
   const sweep: SweepPoint[] = [];
   let overload: OverloadResult;
@@ -89,17 +123,22 @@ async function main(): Promise<void> {
     }
     const limit = DEFAULT_MAX_CONCURRENT_OPERATIONS;
     const connections = 10 * limit;
-    const server = await startServer(gatewaySpec('admission-overload'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'c360-overload-'));
+    const metricsPort = await freePort();
+    const server = await startServer(gatewaySpec('admission-overload', { C360_DATA_DIR: dataDir, C360_METRICS_PORT: String(metricsPort) }));
+    const memory = async (): Promise<Memory> => ({ rssMiB: server.rssMiB(), ...residentParts(server.pid), ...(await heapMiB(metricsPort)) });
     try {
-      await load.run(job(server.url, 16, 3));
-      const rssBeforeMiB = server.rssMiB();
+      await load.run(job(server.url, SWEEP_CONNECTIONS, WARM_SECONDS));
+      const before = await memory();
       const running = load.run(job(server.url, connections, OVERLOAD_SECONDS));
       // One shed answer, read whole, while the load runs: its status, Retry-After and body.
       const sample = await sampleShed(server, request.headers, body!, OVERLOAD_SECONDS * 1000 - 2_000);
       const result = await running;
-      const rssAtEndMiB = server.rssMiB();
+      const atEnd = await memory();
       await sleep(QUIET_SECONDS * 1000);
-      const rssAfterMiB = server.rssMiB();
+      const afterQuiet = await memory();
+      await load.run(job(server.url, ORDINARY_CONNECTIONS, QUIET_SECONDS));
+      const afterTraffic = await memory();
       overload = {
         connections,
         limit,
@@ -113,18 +152,17 @@ async function main(): Promise<void> {
         errors: result.errors,
         p50: result.latency.p50,
         p99: result.latency.p99,
-        rssBeforeMiB,
-        rssAtEndMiB,
-        rssAfterMiB,
+        memory: { before, atEnd, afterQuiet, afterTraffic },
       };
       log(`10 × overload: ${JSON.stringify(overload)}`);
     } finally {
       await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   } finally {
     load.close();
   }
-  const results = { date: new Date().toISOString(), cores: cpus().length, node: process.version, sweepConnections: SWEEP_CONNECTIONS, sweep, overload };
+  const results = { date: new Date().toISOString(), cores: cpus().length, node: process.version, loadAverage: startLoad, sweepConnections: SWEEP_CONNECTIONS, sweep, overload };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/overload-latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeReadme(results);
@@ -154,12 +192,15 @@ async function sampleShed(server: RunningServer, headers: Record<string, string>
   return { retryAfter: null, body: 'no request was shed' };
 }
 
-function writeReadme(results: { date: string; cores: number; node: string; sweep: SweepPoint[]; overload: OverloadResult }): void {
+function writeReadme(results: { date: string; cores: number; node: string; loadAverage: string; sweep: SweepPoint[]; overload: OverloadResult }): void {
   const { sweep, overload: o } = results;
-  const rssBack = Math.abs(o.rssAfterMiB - o.rssBeforeMiB) / o.rssBeforeMiB;
+  const { before, atEnd, afterQuiet, afterTraffic } = o.memory;
+  const change = (now: number, then: number) => `${now >= then ? '+' : ''}${(((now - then) / then) * 100).toFixed(1)} %`;
+  const from = (m: Memory) =>
+    `${m.rssMiB} MiB (${change(m.rssMiB, before.rssMiB)}), of which anonymous ${m.anonMiB} MiB (${change(m.anonMiB, before.anonMiB)}) and files ${m.fileMiB} MiB; main heap ${m.heapUsedMiB} of ${m.heapTotalMiB} MiB`;
   const lines = [
     START,
-    `Measured ${results.date.slice(0, 10)} on ${results.cores} cores, Node ${results.node}, embedded default, call-centre query (\`npm run bench -- overload\`).`,
+    `Measured ${results.date.slice(0, 10)} on ${results.cores} cores, Node ${results.node}, embedded default, call-centre query (\`npm run bench -- overload\`), load average ${results.loadAverage} at the start.`,
     '',
     `The limit, at ${SWEEP_CONNECTIONS} connections (C360_MAX_CONCURRENT_OPERATIONS; 0 = no admission control):`,
     '',
@@ -174,7 +215,10 @@ function writeReadme(results: { date: string; cores: number; node: string; sweep
     `| answered 200 | ${o.answered} (${o.answeredPerSecond}/s), p50 ${o.p50} ms, p99 ${o.p99} ms (all answers) | — |`,
     `| shed: 503 OVERLOADED | ${o.shed}${o.retryAfter === null ? ' (the sampling client\'s own requests were all answered; the 503 and its Retry-After are asserted by test/admission.test.ts)' : `, \`Retry-After: ${o.retryAfter}\``} | 503 + Retry-After |`,
     `| timeouts / socket errors | ${o.timeouts} / ${o.errors} | 0 |`,
-    `| RSS before → end of load → after ${QUIET_SECONDS} s quiet | ${o.rssBeforeMiB} → ${o.rssAtEndMiB} → ${o.rssAfterMiB} MiB (${(rssBack * 100).toFixed(1)} % from before) | within 10 % |`,
+    `| memory before (after ${WARM_SECONDS} s at ${SWEEP_CONNECTIONS} connections) | RSS ${before.rssMiB} MiB, of which anonymous ${before.anonMiB} MiB and files ${before.fileMiB} MiB; main heap ${before.heapUsedMiB} of ${before.heapTotalMiB} MiB | — |`,
+    `| at the end of the load | RSS ${from(atEnd)} | bounded |`,
+    `| after ${QUIET_SECONDS} s quiet | RSS ${from(afterQuiet)} | — |`,
+    `| after ${QUIET_SECONDS} s more of ordinary traffic (${ORDINARY_CONNECTIONS} connections) | RSS ${from(afterTraffic)} | RSS within 10 % |`,
     '',
     ...(o.retryAfter === null ? [] : [`A shed answer: \`${o.shedBody}\``]),
     END,

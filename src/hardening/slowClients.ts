@@ -76,12 +76,16 @@ export class SlowClients {
     });
     app.addHook('preParsing', (request, _reply, payload, done) => {
       const raw = request.raw;
-      if (raw.complete || arrived(raw)) {
-        this.receiving.delete(raw.socket);
-        done(null, payload);
-        return;
-      }
-      done(null, this.withDeadline(raw.socket, payload));
+      // With callback hooks this runs while Node is still parsing the chunk that held the headers: a body
+      // that came in the same chunk is buffered once that parse returns, which a microtask waits for.
+      queueMicrotask(() => {
+        if (raw.complete || arrived(raw)) {
+          this.receiving.delete(raw.socket);
+          done(null, payload);
+        } else {
+          done(null, this.withDeadline(raw.socket, payload));
+        }
+      });
     });
   }
 

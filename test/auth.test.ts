@@ -89,6 +89,19 @@ describe('API key authenticator', () => {
     expect(reads).toBe(2);
   });
 
+  it('checks every presented secret against a cached record: the right one passes, a wrong one with the same key id does not', async () => {
+    const minted = mintApiKey({ clientName: 'Cached', scopes: [], purposes: [] });
+    const authenticator = new ApiKeyAuthenticator({ getApiKey: async () => minted.record }, { cacheMs: 60_000, allowDemoKeys: false });
+    expect((await authenticator.check(minted.key)).status).toBe('valid');
+    const { keyId, secret } = parseApiKey(minted.key)!;
+    const wrong = `c360_${keyId}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    for (let i = 0; i < 2; i++) {
+      expect(authenticator.cachedCheck(minted.key)?.status).toBe('valid');
+      expect(authenticator.cachedCheck(wrong)).toEqual({ status: 'invalid', reason: 'unknown API key' });
+      expect(await authenticator.check(wrong)).toEqual({ status: 'invalid', reason: 'unknown API key' });
+    }
+  });
+
   it('reads a key once for a burst of concurrent requests that find it uncached', async () => {
     let reads = 0;
     const minted = mintApiKey({ clientName: 'Burst', scopes: [], purposes: [] });

@@ -50,6 +50,24 @@ describe('API keys over HTTP', () => {
     expect(withoutTraceId((await graphql(gw.url, QUERY, { apiKey: minted.key })).body)).toEqual(refused('Invalid API key: API key expired.').body);
   });
 
+  it('gives no origin CORS headers when C360_CORS_ORIGINS lists none (the default): a preflight is refused', async () => {
+    const preflight = await fetch(`${gw.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-api-key' },
+    });
+    const actual = await graphql(gw.url, QUERY, { headers: { origin: 'https://app.example.com' } });
+    expect(actual.status).toBe(200);
+    for (const response of [preflight, actual]) {
+      const cors: string[] = [];
+      response.headers.forEach((_value, name) => {
+        if (name.startsWith('access-control-')) cors.push(name);
+      });
+      expect(cors).toEqual([]);
+    }
+    // Apollo Server's own answer to an OPTIONS request without CORS (400), as before CORS was left unregistered here.
+    expect(preflight.status).toBe(400);
+  });
+
   it('stores only hashes of secrets', async () => {
     const stored = await gw.gateway.services.sources.singleView.listApiKeys();
     const text = JSON.stringify(stored);

@@ -69,13 +69,9 @@ export async function helmetHeaders(options: FastifyHelmetOptions = HELMET_OPTIO
  *   their responses, which replaces this one (src/web/).
  */
 export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
-  await app.register(fastifyCors, {
-    origin: corsOrigins.length > 0 ? [...corsOrigins] : false,
-    methods: ['GET', 'POST'],
-    allowedHeaders: ALLOWED_HEADERS,
-    exposedHeaders: ['retry-after'],
-    maxAge: 600,
-  });
+  // With no origin listed the plugin would only run a hook per request that does nothing (origin: false)
+  // and answer preflights 404, as Fastify does without it: it is not registered.
+  if (corsOrigins.length > 0) await registerCors(app, corsOrigins);
   // Callback hooks rather than async ones: each async hook costs the request a promise and a turn of the microtask queue.
   app.addHook('onSend', (request, reply, payload, done) => {
     if (request.routeOptions.url === '/graphql') {
@@ -98,4 +94,15 @@ export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: rea
 function withVary(value: string): string {
   const present = value.split(',').map((name) => name.trim()).filter(Boolean);
   return [...present, ...VARY.filter((name) => !present.some((p) => p.toLowerCase() === name))].join(', ');
+}
+
+/** CORS for the listed origins only: any other origin gets no CORS header, so a browser refuses its call. */
+async function registerCors(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
+  await app.register(fastifyCors, {
+    origin: [...corsOrigins],
+    methods: ['GET', 'POST'],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: ['retry-after'],
+    maxAge: 600,
+  });
 }

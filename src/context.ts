@@ -103,33 +103,76 @@ export async function createContext(services: GatewayServices, credentials: Cred
     throw error;
   }
   span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
-  const traceId = span.spanContext().traceId;
-  const loaders = createLoaders(services.ports, { parentSpan: span, batching: services.config.batching });
-  // Made when first written to: most requests log nothing at the configured level.
-  let logger: Logger | undefined;
-  return {
-    requestId,
-    principal,
-    purpose,
-    span,
-    traceId,
-    get logger() {
-      return (logger ??= services.logger.child({ requestId, traceId, principal: principal.id }));
-    },
-    loaders,
-    privacy: new PrivacyLedger({
+  return new RequestContext(services, requestId, principal, purpose, span);
+}
+
+/** What a request makes only when it is first used, shared by Apollo's copy of the context and the original. */
+interface MadeOnUse {
+  loaders?: Loaders;
+  privacy?: PrivacyLedger;
+  logger?: Logger;
+}
+
+/**
+ * One request's context. The loaders, the privacy ledger and the request's
+ * logger are made on first use: a request that reads no source, releases
+ * no personal field and logs nothing at the configured level (a
+ * `{ __typename }`, a `viewer`) makes none of them. Apollo Server copies the
+ * context per operation (its own properties, onto the same prototype): the
+ * getters are on the prototype, so the copy does not call them, and what
+ * they make lives in `made`, which the copy shares with the original.
+ */
+class RequestContext implements GatewayContext {
+  readAudit?: ReadAudit;
+  readonly traceId: string;
+  private readonly made: MadeOnUse = {};
+
+  constructor(
+    readonly services: GatewayServices,
+    readonly requestId: string,
+    readonly principal: Principal,
+    readonly purpose: Purpose | null,
+    readonly span: Span,
+  ) {
+    this.traceId = span.spanContext().traceId;
+  }
+
+  get loaders(): Loaders {
+    return (this.made.loaders ??= createLoaders(this.services.ports, { parentSpan: this.span, batching: this.services.config.batching }));
+  }
+
+  get privacy(): PrivacyLedger {
+    const { services, made } = this;
+    return (made.privacy ??= new PrivacyLedger({
       policy: services.policy,
-      purpose,
+      purpose: this.purpose,
       // A customer token's own record is bound by `me`, once it has found the customer holding the login.
       callerCustomerId: undefined,
       loadOwner: async (ownerId) => {
-        const record = await loaders.customers.load(ownerId);
+        const record = await this.loaders.customers.load(ownerId);
         return record ? ownerFactsOf(record) : undefined;
       },
-      redactOptions: { phoneRegion: services.config.phoneDefaultRegion, pseudonymize: services.pseudonyms.for(principal.pseudonymSubject) },
-    }),
-    services,
-  };
+      redactOptions: { phoneRegion: services.config.phoneDefaultRegion, pseudonymize: services.pseudonyms.for(this.principal.pseudonymSubject) },
+    }));
+  }
+
+  get logger(): Logger {
+    return (this.made.logger ??= this.services.logger.child({ requestId: this.requestId, traceId: this.traceId, principal: this.principal.id }));
+  }
+
+  /** The ledger if anything made it: none means no personal field was decided. */
+  get privacyIfMade(): PrivacyLedger | undefined {
+    return this.made.privacy;
+  }
+}
+
+/**
+ * The request's privacy ledger if one was made (a context built by
+ * createContext makes it on first use), without making one: a request
+ * that decided no personal field has nothing to audit, count or report.
+ */
+export function privacyLedgerIfMade(context: GatewayContext): PrivacyLedger | undefined {
+  return context instanceof RequestContext ? context.privacyIfMade : context.privacy;
 }
 
 /** Who is writing, for the identity change log and the spans of the write. */

@@ -419,12 +419,13 @@ function registerRoutes(app: FastifyInstance, services: GatewayServices, hardeni
       admission: hardening.admission.state(),
     });
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the URL: a GET query string can hold variables.
     request.log.info(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request completed',
     );
+    done();
   });
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof BodyTimeoutError) {

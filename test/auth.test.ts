@@ -50,6 +50,24 @@ describe('API keys over HTTP', () => {
     expect(withoutTraceId((await graphql(gw.url, QUERY, { apiKey: minted.key })).body)).toEqual(refused('Invalid API key: API key expired.').body);
   });
 
+  it('gives no origin CORS headers when C360_CORS_ORIGINS lists none (the default): a preflight is refused', async () => {
+    const preflight = await fetch(`${gw.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-api-key' },
+    });
+    const actual = await graphql(gw.url, QUERY, { headers: { origin: 'https://app.example.com' } });
+    expect(actual.status).toBe(200);
+    for (const response of [preflight, actual]) {
+      const cors: string[] = [];
+      response.headers.forEach((_value, name) => {
+        if (name.startsWith('access-control-')) cors.push(name);
+      });
+      expect(cors).toEqual([]);
+    }
+    // Apollo Server's own answer to an OPTIONS request without CORS (400), as before CORS was left unregistered here.
+    expect(preflight.status).toBe(400);
+  });
+
   it('stores only hashes of secrets', async () => {
     const stored = await gw.gateway.services.sources.singleView.listApiKeys();
     const text = JSON.stringify(stored);
@@ -87,6 +105,19 @@ describe('API key authenticator', () => {
     now = 1500;
     await authenticator.check(minted.key);
     expect(reads).toBe(2);
+  });
+
+  it('checks every presented secret against a cached record: the right one passes, a wrong one with the same key id does not', async () => {
+    const minted = mintApiKey({ clientName: 'Cached', scopes: [], purposes: [] });
+    const authenticator = new ApiKeyAuthenticator({ getApiKey: async () => minted.record }, { cacheMs: 60_000, allowDemoKeys: false });
+    expect((await authenticator.check(minted.key)).status).toBe('valid');
+    const { keyId, secret } = parseApiKey(minted.key)!;
+    const wrong = `c360_${keyId}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    for (let i = 0; i < 2; i++) {
+      expect(authenticator.cachedCheck(minted.key)?.status).toBe('valid');
+      expect(authenticator.cachedCheck(wrong)).toEqual({ status: 'invalid', reason: 'unknown API key' });
+      expect(await authenticator.check(wrong)).toEqual({ status: 'invalid', reason: 'unknown API key' });
+    }
   });
 
   it('reads a key once for a burst of concurrent requests that find it uncached', async () => {

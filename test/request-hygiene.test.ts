@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFrom } from '../src/config.js';
+import { createContext, privacyLedgerIfMade } from '../src/context.js';
+import type { GatewayContext } from '../src/context.js';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { buildBaseSchema } from '../src/graphql/schema.js';
 import { demoCustomer } from './support/demo.js';
@@ -93,6 +95,39 @@ describe('request hygiene', () => {
       'cross-origin-resource-policy': 'same-origin',
       'x-powered-by': null,
     });
+  });
+
+  it('sends the same security headers on answers Fastify makes itself (a 404, a 413)', async () => {
+    const answers = [
+      await fetch(`${gw.url}/nowhere`),
+      await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...KEY }, body: JSON.stringify({ query: `{ __typename } # ${'x'.repeat(5_000)}` }) }),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([404, 413]);
+    for (const answer of answers) {
+      expect(answer.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    }
+  });
+
+  it('makes a request\'s loaders, privacy ledger and logger only when used, shared with the copy Apollo Server makes of the context', async () => {
+    const { services } = gw.gateway;
+    const context = await createContext(services, { headers: { ...KEY, 'x-c360-purpose': 'support' } }, 'req-1');
+    // As Apollo Server copies the context for each operation (its own properties, onto the same prototype).
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(context) as object) as GatewayContext, context);
+    expect(privacyLedgerIfMade(context)).toBeUndefined();
+    expect(privacyLedgerIfMade(copy)).toBeUndefined();
+    const ledger = copy.privacy;
+    expect(ledger.purpose).toBe('SUPPORT');
+    expect(context.privacy).toBe(ledger);
+    expect(privacyLedgerIfMade(context)).toBe(ledger);
+    expect(copy.loaders).toBe(context.loaders);
+    expect(copy.loaders.customers).toBe(context.loaders.customers);
+    expect(copy.logger).toBe(context.logger);
+    expect(copy.readAudit).toBeUndefined();
+    // A customer the ledger must read for its owner facts goes through the same loaders.
+    await ledger.decide(DEMO_CUSTOMERS.consent.id, 'CONTACT');
+    expect(await context.loaders.customers.load(DEMO_CUSTOMERS.consent.id)).toMatchObject({ id: DEMO_CUSTOMERS.consent.id });
   });
 
   it('answers queries over GET', async () => {

@@ -123,6 +123,17 @@ describe('slow clients are cut off at the timeouts; normal clients are unaffecte
     expect(after.body - before.body).toBe(1);
   });
 
+  it('still times out a body whose first half came with its headers (only a body that arrived whole skips the deadline)', async () => {
+    const before = await slowClientCounts(gw.url);
+    const connection = await open(gw.url);
+    connection.socket.write(HEADERS(QUERY.length) + QUERY.slice(0, QUERY.length >> 1));
+    await Promise.race([connection.closed, sleep(BODY_MS + MARGIN_MS * 2)]);
+    expect(connection.closedAfterMs).toBeDefined();
+    expect(connection.received).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    const after = await slowClientCounts(gw.url);
+    expect(after.body - before.body).toBe(1);
+  });
+
   it('answers a body sent in a few pieces within the timeout, and keeps serving a keep-alive connection', async () => {
     const connection = await open(gw.url);
     const exchange = async () => {

@@ -32,9 +32,9 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export function secretMatches(secret: string, storedHash: string): boolean {
-  const presented = Buffer.from(hashSecret(secret), 'hex');
-  const stored = Buffer.from(storedHash, 'hex');
+export function secretMatches(secret: string, storedHash: string | Buffer): boolean {
+  const presented = createHash('sha256').update(secret).digest();
+  const stored = typeof storedHash === 'string' ? Buffer.from(storedHash, 'hex') : storedHash;
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
@@ -92,6 +92,8 @@ export class ApiKeyAuthenticator {
   private readonly unknown: LRUCache<string, CachedRecord>;
   /** The principal of each cached record, made once: requests of one key share it (and the operation plans keyed by it). */
   private readonly principals = new WeakMap<ApiKeyRecord, Principal>();
+  /** The stored hash of each cached record as bytes, decoded once rather than on every request. */
+  private readonly storedHashes = new WeakMap<ApiKeyRecord, Buffer>();
   /** Lookups under way: a burst of requests with one uncached key costs one read, not one each. */
   private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
@@ -142,7 +144,10 @@ export class ApiKeyAuthenticator {
   }
 
   private verdict(parsed: ParsedKey, record: ApiKeyRecord | null): KeyCheck {
-    if (!record || !secretMatches(parsed.secret, record.secretHash)) return { status: 'invalid', reason: 'unknown API key' };
+    if (!record) return { status: 'invalid', reason: 'unknown API key' };
+    let stored = this.storedHashes.get(record);
+    if (!stored) this.storedHashes.set(record, (stored = Buffer.from(record.secretHash, 'hex')));
+    if (!secretMatches(parsed.secret, stored)) return { status: 'invalid', reason: 'unknown API key' };
     if (record.demo && !this.options.allowDemoKeys) return { status: 'invalid', reason: 'demo keys work only in embedded demo mode' };
     if (record.revoked) return { status: 'invalid', reason: 'API key revoked' };
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.clock()) return { status: 'invalid', reason: 'API key expired' };

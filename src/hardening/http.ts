@@ -1,5 +1,7 @@
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 
 /** Headers a browser client may send (CORS preflight): credentials, purpose, request id, W3C trace context, Apollo's CSRF headers. */
@@ -18,6 +20,38 @@ const ALLOWED_HEADERS = [
 
 /** The request headers that change a /graphql answer: who asks, and why. */
 const VARY = ['x-api-key', 'authorization', 'x-c360-purpose'];
+const VARY_VALUE = VARY.join(', ');
+
+/** helmet's options: its defaults, and a content security policy for JSON answers. */
+const HELMET_OPTIONS: FastifyHelmetOptions = {
+  global: true,
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+  },
+  xFrameOptions: { action: 'deny' },
+};
+
+/** Headers every response has whatever helmet does (the probe's own answer). */
+const NOT_HELMETS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+
+/**
+ * The headers @fastify/helmet sets with these options, worked out once: it
+ * builds helmet's middleware anew for every request (about 6 % of a
+ * `{ __typename }` request's CPU), although with static options (no CSP
+ * nonces, no per-route options) every response gets the same headers. A
+ * probe app with the plugin answers one request; its headers are the list.
+ */
+export async function helmetHeaders(options: FastifyHelmetOptions = HELMET_OPTIONS): Promise<ReadonlyArray<readonly [string, string]>> {
+  const probe = Fastify({ logger: false });
+  await probe.register(fastifyHelmet, options);
+  probe.get('/', (_request, reply) => reply.send(''));
+  const response = await probe.inject({ method: 'GET', url: '/' });
+  await probe.close();
+  return Object.entries(response.headers)
+    .filter(([name]) => !NOT_HELMETS.has(name))
+    .map(([name, value]) => [name, String(value)] as const);
+}
 
 /**
  * CORS and security headers for every route (docs/security.md, "Request
@@ -35,25 +69,40 @@ const VARY = ['x-api-key', 'authorization', 'x-c360-purpose'];
  *   their responses, which replaces this one (src/web/).
  */
 export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
+  // With no origin listed the plugin would only run a hook per request that does nothing (origin: false)
+  // and answer preflights 404, as Fastify does without it: it is not registered.
+  if (corsOrigins.length > 0) await registerCors(app, corsOrigins);
+  // Callback hooks rather than async ones: each async hook costs the request a promise and a turn of the microtask queue.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.routeOptions.url === '/graphql') {
+      reply.header('cache-control', 'no-store');
+      const vary = reply.getHeader('vary');
+      reply.header('vary', vary === undefined ? VARY_VALUE : withVary(String(vary)));
+    }
+    done(null, payload);
+  });
+  // Set on the raw response as helmet itself does, so a route's own header (the web pages' policy) replaces one.
+  const security = await helmetHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    const raw = reply.raw;
+    for (const [name, value] of security) raw.setHeader(name, value);
+    done();
+  });
+}
+
+/** The VARY names added to a Vary header another hook set (CORS: Origin). */
+function withVary(value: string): string {
+  const present = value.split(',').map((name) => name.trim()).filter(Boolean);
+  return [...present, ...VARY.filter((name) => !present.some((p) => p.toLowerCase() === name))].join(', ');
+}
+
+/** CORS for the listed origins only: any other origin gets no CORS header, so a browser refuses its call. */
+async function registerCors(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
   await app.register(fastifyCors, {
-    origin: corsOrigins.length > 0 ? [...corsOrigins] : false,
+    origin: [...corsOrigins],
     methods: ['GET', 'POST'],
     allowedHeaders: ALLOWED_HEADERS,
     exposedHeaders: ['retry-after'],
     maxAge: 600,
-  });
-  app.addHook('onSend', async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql') return;
-    reply.header('cache-control', 'no-store');
-    const present = String(reply.getHeader('vary') ?? '').split(',').map((name) => name.trim()).filter(Boolean);
-    reply.header('vary', [...present, ...VARY.filter((name) => !present.some((p) => p.toLowerCase() === name))].join(', '));
-  });
-  await app.register(fastifyHelmet, {
-    global: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-    },
-    xFrameOptions: { action: 'deny' },
   });
 }

@@ -1,4 +1,4 @@
-import type { ServerOptions } from 'node:http';
+import type { IncomingMessage, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +14,19 @@ export interface ConnectionOptions {
   readonly keepAliveTimeout: number;
   readonly http: ServerOptions;
   readonly clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => void;
+}
+
+/**
+ * Whether the whole body is already buffered in the request (its declared
+ * length has arrived with the headers, as a small body usually does): it
+ * cannot trickle, so it needs no deadline. Node sets `complete` only once the
+ * body has been read, which the parser has not done yet at preParsing.
+ */
+function arrived(raw: IncomingMessage): boolean {
+  const declared = raw.headers['content-length'];
+  if (declared === undefined || raw.headers['transfer-encoding'] !== undefined) return false;
+  const length = Number(declared);
+  return Number.isSafeInteger(length) && raw.readableLength >= length;
 }
 
 /** A body that stopped arriving: answered 408 by the error handler (src/server.ts), then the connection closes. */
@@ -56,20 +69,28 @@ export class SlowClients {
   }
 
   register(app: FastifyInstance): void {
-    app.addHook('onRequest', async (request) => {
+    // Callback hooks: an async one costs every request a promise and a microtask turn.
+    app.addHook('onRequest', (request, _reply, done) => {
       if (!request.raw.complete) this.receiving.add(request.raw.socket);
+      done();
     });
-    app.addHook('preParsing', async (request, _reply, payload) => {
-      if (request.raw.complete) {
-        this.receiving.delete(request.raw.socket);
-        return payload;
-      }
-      return this.withDeadline(request.raw.socket, payload);
+    app.addHook('preParsing', (request, _reply, payload, done) => {
+      const raw = request.raw;
+      // With callback hooks this runs while Node is still parsing the chunk that held the headers: a body
+      // that came in the same chunk is buffered once that parse returns, which a microtask waits for.
+      queueMicrotask(() => {
+        if (raw.complete || arrived(raw)) {
+          this.receiving.delete(raw.socket);
+          done(null, payload);
+        } else {
+          done(null, this.withDeadline(raw.socket, payload));
+        }
+      });
     });
   }
 
   /** The body as the parser reads it, failing with BodyTimeoutError if it has not all arrived in time. */
-  private withDeadline(socket: Socket, payload: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  private withDeadline(socket: Socket, payload: NodeJS.ReadableStream): PassThrough {
     const body = new PassThrough();
     const timer = setTimeout(() => {
       this.count('body');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrivacyLedger } from './ledger.js';
+import { PrivacyLedger, WalkedOutcome, sortKeyOf } from './ledger.js';
 import { loadPolicy } from './policy.js';
 
 /** A field about two customers (a merge suggestion's evidence) is recorded once per customer, for each one's audit trail. */
@@ -32,5 +32,23 @@ describe('a field about several customers', () => {
     const ledger = ledgerWithSharedField('allow');
     expect(ledger.revokeReleases('AUDIT_UNAVAILABLE').map((outcome) => outcome.path.join('.'))).toEqual(['mergeSuggestions.edges.0.node.evidence']);
     expect(ledger.extension().fields).toEqual([{ path: 'mergeSuggestions.edges.0.node.evidence', piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }]);
+  });
+});
+
+describe('extensions.privacy of walked values', () => {
+  it('lists them in response order (list indexes by number), once per path, the same order every time', () => {
+    const ledger = new PrivacyLedger({
+      policy: loadPolicy(),
+      purpose: 'MARKETING',
+      callerCustomerId: undefined,
+      loadOwner: async () => undefined,
+      redactOptions: { phoneRegion: 'US', pseudonymize: (text) => text },
+    });
+    const recorded = ['customers.10.profile.email', 'customers.2.profile.phone', 'customers.2.profile.email', 'customers.10.profile.email', 'customers.2.identities.0.value'];
+    for (const path of recorded) ledger.recordWalked(new WalkedOutcome(path, 'CONTACT', 'hash', 'POLICY_HASHES', 'cus_a'));
+    const listed = ['customers.2.identities.0.value', 'customers.2.profile.email', 'customers.2.profile.phone', 'customers.10.profile.email'];
+    for (let i = 0; i < 2; i++) expect(ledger.extension().fields.map((field) => field.path)).toEqual(listed);
+    expect(sortKeyOf('customers.2.profile')).toBe(['customers', '0000000002', 'profile'].join('\u0000'));
+    expect(sortKeyOf('customers.2.profile')).toBe(sortKeyOf('customers.2.profile'));
   });
 });

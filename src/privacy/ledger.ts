@@ -246,14 +246,31 @@ export class WalkedOutcome implements FieldOutcome {
     return (this.array ??= this.dotted.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key)));
   }
 
-  /** The response-order key is made only when something sorts (`extensions.privacy`, which lists few). */
+  /** The response-order key is made only when something sorts (`extensions.privacy`), and kept per path (sortKeyOf). */
   strings(): PathStrings {
-    return { dotted: this.dotted, sortKey: this.dotted.split('.').map((key) => (/^\d+$/.test(key) ? sortableIndex(Number(key)) : key)).join('\u0000') };
+    return { dotted: this.dotted, sortKey: sortKeyOf(this.dotted) };
   }
 
   get auditPath(): string {
     return this.dotted;
   }
+}
+
+/**
+ * The response-order key of a dotted path, kept in a map shared by all
+ * requests: responses of one shape repeat their paths (a batch's
+ * `customers.17.profile.email`), so each is split and rewritten once.
+ * Bounded like the path trie below: past MAX_PATHS, new ones are made each time.
+ */
+const sortKeys = new Map<string, string>();
+
+export function sortKeyOf(dotted: string): string {
+  let key = sortKeys.get(dotted);
+  if (key === undefined) {
+    key = dotted.split('.').map((segment) => (/^\d+$/.test(segment) ? sortableIndex(Number(segment)) : segment)).join('\u0000');
+    if (sortKeys.size < MAX_PATHS) sortKeys.set(dotted, key);
+  }
+  return key;
 }
 
 /** A list index in a response-order key: ten digits, so that string order is numeric order. */

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { AuditActor, ReadIntents, ReleasesByCustomer } from '../audit/index.js';
 import type { FieldDecisionRecord } from '../domain/index.js';
+import { privacyLedgerIfMade } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
 import { auditPathOf, replaceAtPath } from './ledger.js';
@@ -24,13 +25,18 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
     async requestDidStart() {
       return {
         async executionDidStart({ contextValue, document, queryHash, operationName, operation, schema }) {
-          const intent = intents?.intentFor(schema, document, queryHash, operationName ?? null, contextValue.privacy.purpose);
+          const intent = intents?.intentFor(schema, document, queryHash, operationName ?? null, contextValue.purpose);
           if (!intent) return;
           contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);
         },
         async willSendResponse({ response, contextValue, operation, operationName }) {
-          const ledger = contextValue.privacy;
+          // No ledger: nothing personal was decided, so there is nothing to withhold, audit or report.
+          const ledger = privacyLedgerIfMade(contextValue);
           const readAudit = contextValue.readAudit;
+          if (!ledger) {
+            readAudit?.abandon();
+            return;
+          }
           if (ledger.walkPending && response.body.kind === 'single') {
             // The operation ran but its personal values were never walked: nothing of its data leaves (fail closed).
             ledger.walkPending = false;
@@ -85,7 +91,7 @@ function releasesByCustomer(releases: readonly FieldOutcome[]): ReleasesByCustom
 }
 
 function actorOf(context: GatewayContext, kind: string | undefined, operationName: string | null | undefined): AuditActor {
-  return { principal: context.principal.id, purpose: context.privacy.purpose, traceId: context.traceId, operation: `${kind ?? 'query'} ${operationName ?? 'anonymous'}` };
+  return { principal: context.principal.id, purpose: context.purpose, traceId: context.traceId, operation: `${kind ?? 'query'} ${operationName ?? 'anonymous'}` };
 }
 
 /** Sets the value at `path` to null (when its parent is still there) and returns the field's error. */

@@ -10,6 +10,7 @@ import type { SourceCall, SourceGuard } from '../../connectors/resilience/source
 import type { SourceFailure } from '../../connectors/resilience/sourceError.js';
 import type { AuditSink } from '../audit/writer.js';
 import type { Principal } from '../auth/principal.js';
+import { privacyLedgerIfMade } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { ErrorCode } from '../errors.js';
 import type { SlowClientCut, SlowClients } from '../hardening/slowClients.js';
@@ -37,7 +38,8 @@ interface RequestRecord {
   outcome: RequestOutcome | undefined;
   /** The response body Apollo sent: read once the response is gone, after every plugin changed it. */
   result: FormattedExecutionResult | undefined;
-  ledger: PrivacyLedger | undefined;
+  /** Its privacy ledger is read once the response is gone, if the request made one. */
+  context: GatewayContext | undefined;
 }
 
 const RECORD = Symbol('c360.metrics.request');
@@ -226,12 +228,12 @@ export class GatewayMetrics {
 
   /** Wraps the Apollo context function: who is asking, or why the request was refused before it ran. */
   async trackContext(request: FastifyRequest, creating: Promise<GatewayContext>): Promise<GatewayContext> {
-    const record: RequestRecord = { principal: 'none', operation: undefined, outcome: undefined, result: undefined, ledger: undefined };
+    const record: RequestRecord = { principal: 'none', operation: undefined, outcome: undefined, result: undefined, context: undefined };
     this.records.set(request, record);
     try {
       const context = (await creating) as RecordedContext;
       record.principal = context.principal.kind;
-      record.ledger = context.privacy;
+      record.context = context;
       // Apollo copies the context object per request; the symbol property comes along.
       context[RECORD] = record;
       return context;
@@ -289,7 +291,8 @@ export class GatewayMetrics {
     const principal = record?.principal ?? 'none';
     cached(this.counterChildren, `r|${operation}|${principal}|${outcome}`, () => this.requests.labels(operation, principal, outcome)).inc();
     cached(this.histogramChildren, operation, () => this.requestSeconds.labels(operation)).observe(reply.elapsedTime / 1000);
-    if (record?.ledger?.touched) this.countPrivacy(record.ledger);
+    const ledger = record?.context && privacyLedgerIfMade(record.context);
+    if (ledger?.touched) this.countPrivacy(ledger);
   }
 
   private countPrivacy(ledger: PrivacyLedger): void {

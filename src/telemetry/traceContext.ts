@@ -14,6 +14,7 @@ const propagator = new W3CTraceContextPropagator();
  * of this span and pass its context on (connectors/shared/httpSource.ts).
  */
 export function requestSpan(tracer: Tracer, headers: Record<string, string | string[] | undefined>, mode: 'trust' | 'link'): Span {
+  if (headers.traceparent === undefined) return tracer.startSpan('c360.graphql.request', { kind: SpanKind.SERVER, root: true }, ROOT_CONTEXT);
   const incoming = propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
   const remote = trace.getSpanContext(incoming);
   const valid = remote !== undefined && trace.isSpanContextValid(remote);

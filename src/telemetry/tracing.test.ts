@@ -1,5 +1,7 @@
-import { context, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { ROOT_CONTEXT, context, defaultTextMapGetter, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AlwaysOffSampler, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config.js';
 import { createTelemetry, samplerFromEnv } from './tracing.js';
@@ -14,7 +16,30 @@ describe('tracing without an exporter', () => {
     expect(span.spanContext().traceId).not.toBe('0'.repeat(32));
     const child = telemetry.tracer.startSpan('c360.source.crm', {}, trace.setSpan(context.active(), span));
     expect(child.spanContext().traceId).toBe(span.spanContext().traceId);
+    expect(child.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(child.spanContext().spanId).not.toBe(span.spanContext().spanId);
+    expect(child.isRecording()).toBe(false);
+    expect(telemetry.tracer.startSpan('graphql.query').spanContext().traceId).not.toBe(span.spanContext().traceId);
     await telemetry.shutdown();
+  });
+
+  it('hands out what the SDK does under an always-off sampler: the remote parent\'s trace and state, unsampled; a root ignores any parent', () => {
+    const ours = createTelemetry({ env: {} }).tracer;
+    const sdk = new TracerProvider({ sampler: new AlwaysOffSampler() }).getTracer('sdk');
+    const remote = new W3CTraceContextPropagator().extract(
+      ROOT_CONTEXT,
+      { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=opaque' },
+      defaultTextMapGetter,
+    );
+    const shape = (span: Span) => {
+      const { traceId, traceFlags, traceState } = span.spanContext();
+      return { traceId, traceFlags, traceState: traceState?.serialize(), recording: span.isRecording() };
+    };
+    expect(shape(ours.startSpan('request', {}, remote))).toEqual(shape(sdk.startSpan('request', {}, remote)));
+    expect(shape(ours.startSpan('request', {}, remote))).toEqual({ traceId: '0af7651916cd43dd8448eb211c80319c', traceFlags: 0, traceState: 'vendor=opaque', recording: false });
+    expect(ours.startSpan('request', { root: true }, remote).spanContext().traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
+    const active = ours.startActiveSpan('job', {}, remote, (span) => span.spanContext().traceId);
+    expect(active).toBe('0af7651916cd43dd8448eb211c80319c');
   });
 });
 

@@ -93,6 +93,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** How long a read's audit completion waits for others to share its write (src/audit/writer.ts). */
+const COMPLETION_LINGER_MS = 100;
+
 /** The scope that shows /readyz's per-source detail. */
 const HEALTH_READ_SCOPE = 'health:read';
 
@@ -148,7 +151,10 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // Reads' records completed after their responses left: a write slot of their own (src/audit/readAudit.ts).
   // None when the single view answers from this process's memory (benchmarks): an intent saves a round of
   // latency only when the audit store has one, so there a read writes its one exact record after its sources.
-  const completionWriter = new AuditWriter(ports.singleView);
+  // Nobody waits for a completion (the intent already covers the response): they linger to share their
+  // writes, which at low load would otherwise be one BatchWriteItem per read, landing on the audit store
+  // beside the next read's calls.
+  const completionWriter = new AuditWriter(ports.singleView, { lingerMs: COMPLETION_LINGER_MS });
   const completions = sources.guards.singleview.answersInProcess
     ? undefined
     : new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>

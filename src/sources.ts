@@ -91,6 +91,8 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
         retention: config.dynamodb.retention,
         // The embedded dynalite starts empty: its tables are always created.
         createTables: embeddedDynamo !== undefined || config.dynamodb.createTables,
+        // Its own dynalite on loopback, which never verifies a signature: none is computed.
+        unsigned: embeddedDynamo !== undefined,
         // Ends a call the guard's deadline gave up on; generous, because start-up's bulk load and key administration share the client unguarded.
         requestTimeoutMs: Math.max(2_000, 4 * config.sources.singleview.timeoutMs),
       }),

@@ -5,6 +5,7 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { testDemoData } from './support/demo.js';
 import { AuditFaults } from './support/faultyAudit.js';
 import { dynamoSingleView, graphql, startTestGateway } from './support/gateway.js';
+import { changeMiddleware } from './support/middleware.js';
 import type { TestGateway } from './support/gateway.js';
 import { LoyaltyTestServer } from './support/loyaltyServer.js';
 import { PII_SELECTION, byPath, expectedPii } from './support/privacy.js';
@@ -112,6 +113,35 @@ describe('the audit write beside the fan-out', () => {
       expect(byPath(records[0]!.fields)).toEqual(byPath(expected.audited));
     } finally {
       loyalty.gate = undefined;
+    }
+  });
+
+  it("sends the read's calls to the store before its intent record, which is written while the response is put together", async () => {
+    const { audit, customers, events } = dynamoSingleView(gw).tables;
+    const sent: string[] = [];
+    changeMiddleware(dynamoSingleView(gw).client, (stack) =>
+      stack.add(
+        (next, context) => (args) => {
+          const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
+          sent.push(`${context.commandName ?? '?'} ${input.TableName ?? Object.keys(input.RequestItems ?? {}).join(',')}`);
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordOrder' },
+      ),
+    );
+    try {
+      const id = testDemoData().customers[7]!.id;
+      const response = await graphql(gw.url, FULL.replace('Beside', 'Order'), { purpose: 'support', variables: { id } });
+      expect(response.body.errors).toBeUndefined();
+      const traceId = response.body.extensions!.traceId;
+      // The read did write an intent (the audit writer was idle), and its calls left first.
+      expect(faults.received.flat().filter((record) => record.traceId === traceId && isIntent(record)).map((record) => record.customerIds)).toEqual([[id]]);
+      const intentAt = sent.indexOf(`BatchWriteItemCommand ${audit}`);
+      expect(intentAt).toBeGreaterThan(sent.findIndex((call) => call.startsWith(`BatchGetItemCommand ${customers}`)));
+      expect(intentAt).toBeGreaterThan(sent.indexOf(`QueryCommand ${events}`));
+      expect(sent.findIndex((call) => call.startsWith('BatchGetItemCommand'))).toBeGreaterThanOrEqual(0);
+    } finally {
+      changeMiddleware(dynamoSingleView(gw).client, (stack) => stack.remove('recordOrder'));
     }
   });
 

@@ -5,7 +5,7 @@ import { dynamoSingleView, startTestGateway, graphql } from './support/gateway.j
 import type { TestGateway } from './support/gateway.js';
 import { testDemoData } from './support/demo.js';
 import { sourceKeysOf } from '../src/sourceKeys.js';
-import { changeMiddleware } from './support/middleware.js';
+import { authorizations, changeMiddleware } from './support/middleware.js';
 
 const WIDE = /* GraphQL */ `
   query Wide($ids: [ID!]!) {
@@ -139,6 +139,14 @@ describe('batching: one call per source for 100 customers', () => {
       { command: 'BatchGetItemCommand', table: `${customers},${customerActivity}`, keys: 1, projected: false },
       { command: 'QueryCommand', table: events, keys: 0, projected: false },
     ]);
+  });
+
+  it("asks the gateway's own dynalite without a computed signature (the SDK's signer is for any other endpoint)", async () => {
+    const seen = authorizations(dynamoSingleView(gw).client);
+    const response = await graphql(gw.url, '{ customer(id: "cus_demo_customer") { id events(first: 1) { edges { node { id } } } } }', { purpose: 'support' });
+    expect(response.body.errors).toBeUndefined();
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    for (const authorization of seen) expect(authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=c360-local\/.*, Signature=unsigned$/);
   });
 
   it('reads only the holder from the identity index (the identifier’s value stays on the server)', async () => {

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
 import { loadConfig } from '../src/config.js';
 import { startEmbeddedDynamo } from '../src/embedded/dynalite.js';
+import { createSingleView } from '../connectors/singleview/index.js';
+import { authorizations } from './support/middleware.js';
 import { RAW_WRITE_HEADERS } from '../bench/lib/scenarios.js';
 import { crmOf, loyaltyOf } from './support/demo.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
@@ -78,6 +80,29 @@ describe('embedded data directory', () => {
 });
 
 describe('embedded dynalite', () => {
+  it("is asked without a computed signature by the gateway's own client only; the SDK signs for any other", async () => {
+    const dynamo = await startEmbeddedDynamo(undefined);
+    const connection = { endpoint: dynamo.endpoint, region: 'local', tablePrefix: 'sig_', credentials: { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } };
+    const own = await createSingleView({ ...connection, unsigned: true });
+    const other = await createSingleView(connection);
+    try {
+      const ownSeen = authorizations(own.client);
+      const otherSeen = authorizations(other.client);
+      const [customer] = generateDemoData({ customers: 1, seed: 5 }).customers;
+      expect(await own.createCustomer({ ...customer!, version: 1 })).toBe('written');
+      // Written unsigned, read back through both clients alike.
+      for (const store of [own, other]) expect((await store.getCustomers([customer!.id]))[0]).toMatchObject({ id: customer!.id, version: 1 });
+      expect(ownSeen.length).toBeGreaterThan(0);
+      expect(new Set(ownSeen)).toEqual(new Set([expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=c360-local\/.*Signature=unsigned$/)]));
+      expect(otherSeen.length).toBeGreaterThan(0);
+      for (const authorization of otherSeen) expect(authorization).toMatch(/Signature=[0-9a-f]{64}$/);
+    } finally {
+      await own.close();
+      await other.close();
+      await dynamo.close();
+    }
+  });
+
   it("answers from its own thread, while the gateway's event loop is busy", async () => {
     const dynamo = await startEmbeddedDynamo(undefined);
     try {

@@ -73,8 +73,13 @@ export function gatewaySpec(key: string, extra: Record<string, string> = {}, nod
       ...extra,
     },
     nodeFlags,
+    // On the embedded default the segments worker runs (C360_SEGMENTS_WORKER_MS) and first backfills the fresh demo data: measure after it.
+    ...(extra.C360_SOURCES === 'memory' || extra.C360_SEGMENTS_WORKER_MS === '0' ? {} : { settleMs: SETTLE_WINDOW_MS }),
   };
 }
+
+/** Longer than the segments worker's 5 s between rounds, so that a gap between two backfill rounds is not taken for the end. */
+const SETTLE_WINDOW_MS = 7_000;
 
 const latencyEnv = (latencyMs: number) => ({ C360_INJECT_LATENCY_MS: String(latencyMs) });
 

@@ -28,6 +28,17 @@ describe('audit field decisions, stored compactly', () => {
     ]);
   });
 
+  it('encodes paths it has seen before (kept with their templates) exactly as the first time', () => {
+    const fields: FieldDecisionRecord[] = [
+      { path: 'customer.identities.4.value', piiClass: 'IDENTIFIER', decision: 'allow', reason: null },
+      { path: 'customer.identities.12.value', piiClass: 'IDENTIFIER', decision: 'allow', reason: null },
+      { path: 'customers.2.events.edges.7.node.type', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null, customerId: 'cus_2' },
+    ];
+    const first = encodeFieldDecisions(fields);
+    expect(encodeFieldDecisions(fields)).toEqual(first);
+    expect(roundTrip(fields)).toEqual([fields[0], fields[1], fields[2]]);
+  });
+
   it('keeps an empty list empty', () => {
     expect(roundTrip([])).toEqual([]);
   });

@@ -31,24 +31,39 @@ export function encodeFieldDecisions(fields: readonly FieldDecisionRecord[]): Ui
       entry = { group: [field.piiClass, field.decision, field.reason ?? null, field.customerId ?? null, []], templates: new Map() };
       groups.set(meta, entry);
     }
-    const indices: string[] = [];
-    const template = field.path
-      .split('.')
-      .map((segment) => {
-        if (!/^\d+$/.test(segment)) return segment;
-        indices.push(segment);
-        return '#';
-      })
-      .join('.');
-    const list = entry.templates.get(template) ?? [];
-    list.push(indices.join('.'));
-    entry.templates.set(template, list);
+    const [template, indices] = templateOfPath(field.path);
+    const list = entry.templates.get(template);
+    if (list) list.push(indices);
+    else entry.templates.set(template, [indices]);
   }
   const encoded = [...groups.values()].map(({ group, templates }) => {
     group[4] = [...templates].map(([template, indices]) => [template, encodeIndices(indices)]);
     return group;
   });
   return deflateRawSync(JSON.stringify({ v: AUDIT_FIELDS_VERSION, g: encoded }));
+}
+
+/** Paths seen lately, with their template and indices: a read releases the same paths as the reads before it. */
+const TEMPLATES = new Map<string, readonly [string, string]>();
+const TEMPLATES_KEPT = 10_000;
+
+/** `customer.consents.3.status` → [`customer.consents.#.status`, `3`] (indices joined by `.` when a path has several). */
+function templateOfPath(path: string): readonly [string, string] {
+  let known = TEMPLATES.get(path);
+  if (known) return known;
+  const indices: string[] = [];
+  const template = path
+    .split('.')
+    .map((segment) => {
+      if (!/^\d+$/.test(segment)) return segment;
+      indices.push(segment);
+      return '#';
+    })
+    .join('.');
+  known = [template, indices.join('.')];
+  if (TEMPLATES.size >= TEMPLATES_KEPT) TEMPLATES.clear();
+  TEMPLATES.set(path, known);
+  return known;
 }
 
 /** The stored binary back as the JSON it deflates. */

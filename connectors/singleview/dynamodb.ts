@@ -48,7 +48,7 @@ import { DEFAULT_RETENTION, EXPIRY_ATTRIBUTE, FINISHED_JOB_DAYS, expiryOf } from
 import type { Retention } from './retention.js';
 import { SUGGESTIONS_BY_STATUS, tableNames } from './tables.js';
 import type { TableNames } from './tables.js';
-import { ItemClient, cachedDynamoClient, untilAborted } from './itemClient.js';
+import { ItemClient, cachedDynamoClient, unsignedAuth, untilAborted } from './itemClient.js';
 import { identityIndexKey } from '../../src/domain/index.js';
 import { DynamoSegmentIndex } from './segmentIndexDynamo.js';
 import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentIndexWrite, SegmentJobRecord, SegmentMemberPage } from './segmentIndex.js';
@@ -69,6 +69,12 @@ export interface DynamoConnection {
    * answers the request, and this ends a call the guard gave up on.
    */
   readonly requestTimeoutMs?: number | undefined;
+  /**
+   * The gateway's own in-process dynalite (src/embedded/dynalite.ts): requests
+   * carry the shape of a SigV4 authorization, which dynalite checks, but no
+   * computed signature, which it never verifies (itemClient.ts, unsignedAuth).
+   */
+  readonly unsigned?: boolean | undefined;
 }
 
 /** requestTimeoutMs when the connection names none. */
@@ -96,6 +102,7 @@ export function createDynamoClients(connection: DynamoConnection): { client: Dyn
     endpoint: connection.endpoint,
     credentials: connection.credentials,
     maxAttempts: 1, // SourceGuard owns retries and the deadline.
+    ...(connection.unsigned ? unsignedAuth() : {}),
     // More sockets than the guards let calls through at once (each source's and the key lookups'
     // C360_*_CONCURRENCY): the gateway's one queue is theirs, where a call's wait is never counted
     // against the source's breaker, not this agent's, where it would be.

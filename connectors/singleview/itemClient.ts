@@ -87,6 +87,37 @@ export function cachedDynamoClient(config: DynamoDBClientConfig): DynamoDBClient
   return client;
 }
 
+/**
+ * For the gateway's own dynalite on loopback only: the SigV4 scheme with a
+ * signer that writes the Authorization header's shape (dynalite refuses a
+ * request without one) but computes no signature, which dynalite never
+ * verifies. Signing was about 5 % of the main thread per DynamoDB call
+ * (canonical request, hashes, HMAC chain; bench/README.md). Any other
+ * endpoint, DynamoDB or a dynalite of another process, gets the SDK's signer.
+ */
+export function unsignedAuth(): Pick<DynamoDBClientConfig, 'httpAuthSchemes'> {
+  return {
+    httpAuthSchemes: [
+      {
+        schemeId: 'aws.auth#sigv4',
+        identityProvider: (config) => config.getIdentityProvider('aws.auth#sigv4'),
+        signer: {
+          sign: (request) => {
+            const headers = (request as { headers: Record<string, string> }).headers;
+            headers['x-amz-date'] = UNSIGNED_DATE;
+            headers.authorization = UNSIGNED_AUTHORIZATION;
+            return Promise.resolve(request);
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** What dynalite checks is there: the algorithm, a credential scope, the signed headers, a signature and a date. */
+const UNSIGNED_DATE = '20260101T000000Z';
+const UNSIGNED_AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=c360-local/20260101/local/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned';
+
 /** The call's outcome, or the signal's reason once it aborts first (the call is left to finish or time out on its socket). */
 export function untilAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return call;

@@ -58,7 +58,12 @@ export class ReadAudit {
     this.intentFields = intent.fields;
   }
 
-  /** Customers the read is about to read: an intent record for each one not yet announced, written now. */
+  /**
+   * Customers the read is about to read: an intent record for each one not
+   * yet announced, handed to the audit writer once the reads started beside
+   * it have gone out (afterReadsLeave), so that the store serves the reads
+   * first and the response is put together while the intent is written.
+   */
   expect(customerIds: readonly string[]): void {
     const records: AuditRecordModel[] = [];
     const entries: Intent[] = [];
@@ -72,13 +77,19 @@ export class ReadAudit {
       this.intents.set(customerId, entry);
     }
     if (records.length === 0) return;
-    const written = this.held.write(records, this.span).then(
-      () => {
-        for (const entry of entries) entry.ok = true;
-      },
-      (error: unknown) => {
-        for (const entry of entries) entry.failure = error;
-      },
+    const written = new Promise<void>((resolve) =>
+      afterReadsLeave(() => {
+        this.held.write(records, this.span).then(
+          () => {
+            for (const entry of entries) entry.ok = true;
+            resolve();
+          },
+          (error: unknown) => {
+            for (const entry of entries) entry.failure = error;
+            resolve();
+          },
+        );
+      }),
     );
     for (const entry of entries) entry.written = written;
   }
@@ -121,6 +132,21 @@ export class ReadAudit {
   private removals(which: (customerId: string) => boolean): Removal[] {
     return [...this.intents].filter(([customerId]) => which(customerId)).map(([customerId, intent]) => ({ customerId, at: this.at, id: intent.id }));
   }
+}
+
+/**
+ * Runs `write` once the source calls started in this turn of the event loop
+ * have been sent: DataLoader dispatches the request's batches on the next
+ * tick, and the single view gathers its customer reads in an immediate of
+ * its own (connectors/singleview/dynamodb.ts), so two immediates on. With
+ * the intent written first, the store (dynalite serves one call at a time on
+ * its thread) answered the reads only after the write, and the response
+ * waited for the reads and then for its own assembly; written after them, the
+ * response is put together while the intent is written. Nothing waits on the
+ * intent until `complete`, which awaits it.
+ */
+function afterReadsLeave(write: () => void): void {
+  setImmediate(() => setImmediate(write));
 }
 
 /**

@@ -7,6 +7,15 @@ const MAX_BATCH = 25;
 /** Writes in flight at once. More would shrink the batches; fewer would let one slow write hold up all. */
 const MAX_IN_FLIGHT = 1;
 
+export interface AuditWriterOptions {
+  /**
+   * How long records wait for others to share their write when the slot is
+   * free (0: none, they go out at once). Only for writes nobody waits on:
+   * the completions of reads whose responses have left (readAudit.ts).
+   */
+  readonly lingerMs?: number;
+}
+
 /** Where records go: the gateway's group-committing writer, or a store written directly (the keys command). */
 export interface AuditSink {
   /** Resolves once every record is stored; rejects when any of them is not. */
@@ -44,8 +53,19 @@ export class AuditWriter implements AuditSink {
   private readonly queue: PendingWrite[] = [];
   private inFlight = 0;
   private readonly writes = new Set<Promise<void>>();
+  private readonly lingerMs: number;
+  /** Set while records wait out the linger; they go out when it ends, when they fill a write, or on flush. */
+  private lingering: NodeJS.Timeout | undefined;
+  /** The linger ran out: what waits goes out with the next pump. */
+  private lingered = false;
+  private flushing = 0;
 
-  constructor(private readonly store: Pick<AuditPort, 'appendAudits'>) {}
+  constructor(
+    private readonly store: Pick<AuditPort, 'appendAudits'>,
+    options: AuditWriterOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 0;
+  }
 
   get idle(): boolean {
     return this.inFlight === 0 && this.queue.length === 0;
@@ -61,10 +81,30 @@ export class AuditWriter implements AuditSink {
 
   /** Resolves once every record handed over so far is written or has failed (graceful shutdown). */
   async flush(): Promise<void> {
-    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    this.flushing += 1;
+    try {
+      this.pump();
+      while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    } finally {
+      this.flushing -= 1;
+    }
   }
 
   private pump(): void {
+    // With a linger, records that do not fill a write wait for others first (one timer, started by the first of them).
+    if (this.lingerMs > 0 && !this.lingered && this.flushing === 0 && this.inFlight === 0 && this.queue.length > 0 && this.queuedRecords() < MAX_BATCH) {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        this.lingered = true;
+        this.pump();
+      }, this.lingerMs).unref();
+      return;
+    }
+    if (this.lingering !== undefined) {
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
+    }
+    this.lingered = false;
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.nextBatch();
       this.inFlight += 1;
@@ -75,6 +115,12 @@ export class AuditWriter implements AuditSink {
       });
       this.writes.add(write);
     }
+  }
+
+  private queuedRecords(): number {
+    let records = 0;
+    for (const pending of this.queue) records += pending.records.length;
+    return records;
   }
 
   /** Whole requests, up to MAX_BATCH records (a request with more goes alone). */

@@ -15,3 +15,18 @@ export function changeMiddleware(client: DynamoDBClient, change: (stack: DynamoD
 function dropHandlerCache(client: DynamoDBClient): void {
   if (!Reflect.deleteProperty(client, 'handlers')) throw new Error('the SDK client’s handler cache could not be dropped');
 }
+
+/** The Authorization header of each request the client sends from now on, as it leaves the client (after the signing step). */
+export function authorizations(client: DynamoDBClient): string[] {
+  const seen: string[] = [];
+  changeMiddleware(client, (stack) =>
+    stack.addRelativeTo(
+      ((next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
+        seen.push(String((args.request as { headers?: Record<string, string> }).headers?.authorization));
+        return next(args);
+      }) as never,
+      { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'recordAuthorization' },
+    ),
+  );
+  return seen;
+}

@@ -451,17 +451,22 @@ export class DynamoSingleView implements SingleViewPort {
     );
   }
 
-  /** The customer items first, then their activity items: a `track` that lands between the two is deleted with the activity. */
-  async deleteCustomers(ids: readonly string[], _options?: CallOptions): Promise<number> {
+  /**
+   * The customer items first (one DeleteItem each, which tells whether it
+   * existed), then all their activity items in one BatchWriteItem: a `track`
+   * that lands between the two is deleted with the activity.
+   */
+  async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {
+    const unique = [...new Set(ids)];
     const deleted = await Promise.all(
-      [...new Set(ids)].map(async (id) => {
+      unique.map(async (id) => {
         const result = await this.document.send(
           new DeleteCommand({ TableName: this.tables.customers, Key: { id }, ReturnValues: 'ALL_OLD' }),
         );
-        await this.document.send(new DeleteCommand({ TableName: this.tables.customerActivity, Key: { id } }));
         return result.Attributes ? 1 : 0;
       }),
     );
+    await this.batchWriteRequests(this.tables.customerActivity, unique.map((id) => ({ DeleteRequest: { Key: { id } } })), options);
     return deleted.reduce<number>((sum, n) => sum + n, 0);
   }
 

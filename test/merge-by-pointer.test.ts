@@ -131,6 +131,22 @@ describe('a merge moves no history', () => {
   });
 });
 
+describe('the write cache’s holders', () => {
+  it('only choose what is read beside the identity index: the customer the index names is the one the identifiers join', async () => {
+    // This gateway remembers the visitor as the holder of its anonymous id; then the index moves the id to another
+    // customer behind its back (as another instance's merge would).
+    const visitor = await track(gw.url, { identity: { type: 'ANONYMOUS_ID', value: 'ptr-stale-anon' }, type: 'Page Viewed' });
+    const other = await identifyVerified(gw.url, [{ type: 'EMAIL', value: 'ptr.stale@example.com' }]);
+    expect(await dynamoSingleView(gw).moveIdentity({ type: 'ANONYMOUS_ID', value: 'ptr-stale-anon' }, [visitor.customerId], other.customer.id)).toBe('written');
+    const recorder = recordCalls();
+    const linked = await identifyVerified(gw.url, [{ type: 'ANONYMOUS_ID', value: 'ptr-stale-anon' }, { type: 'PHONE', value: '+1 212 555 0142' }]);
+    recorder.stop();
+    expect(linked).toEqual({ customer: { id: other.customer.id }, merged: [], rejectedLinks: [] });
+    // The guessed visitor was read beside the index, the customer the index named after it.
+    expect(recorder.calls.filter((call) => call.startsWith('BatchGetItem'))).toHaveLength(2);
+  });
+});
+
 describe('a merged customer’s timeline', () => {
   it('pages in time order across the ids it absorbed, both ways, with one cursor', async () => {
     // Three customers whose events interleave in time: one a minute each, offset by 20 seconds.

@@ -88,26 +88,41 @@ async function main(): Promise<void> {
   const TRACK = 'mutation($input: TrackInput!) { track(input: $input) { customerId } }';
   const IDENTIFY = 'mutation($input: IdentifyInput!) { identify(input: $input) { customer { id } merged } }';
   try {
-    const visitor = ((await post(TRACK, { input: { identity: { type: 'ANONYMOUS_ID', value: 'bench-anon' }, type: 'Page Viewed' } }, INGEST)) as { track: { customerId: string } }).track.customerId;
+    const trackVisitor = async (value: string) =>
+      ((await post(TRACK, { input: { identity: { type: 'ANONYMOUS_ID', value }, type: 'Page Viewed' } }, INGEST)) as { track: { customerId: string } }).track.customerId;
+    // Two visitors with the same history: one merged into a customer this instance has never written (loaded with the
+    // demo data: the phone below is a demo customer's), one into a customer it wrote itself, so its write cache names
+    // both holders (src/identity/mergeEngine.ts, lookup) and the identify reads them beside the identity index.
+    const visitor = await trackVisitor('bench-anon');
+    const second = await trackVisitor('bench-anon-2');
     const loadStarted = performance.now();
-    const events: EventRecord[] = Array.from({ length: EVENTS }, (_, i) => ({
-      id: `evt_bench_${String(i).padStart(6, '0')}`,
-      customerId: visitor,
-      type: 'Page Viewed',
-      occurredAt: new Date(Date.UTC(2025, 0, 1) + i * 30_000).toISOString(),
-      receivedAt: new Date(Date.UTC(2025, 0, 1) + i * 30_000).toISOString(),
-      channel: 'web',
-      source: 'bench',
-      properties: { path: `/p/${i % 500}` },
-      via: 'ANONYMOUS_ID#bench-anon',
-    }));
-    for (let i = 0; i < events.length; i += 2_000) await store.putEvents(events.slice(i, i + 2_000));
+    const historyOf = (customerId: string, tag: string, via: string): EventRecord[] =>
+      Array.from({ length: EVENTS }, (_, i) => ({
+        id: `evt_${tag}_${String(i).padStart(6, '0')}`,
+        customerId,
+        type: 'Page Viewed',
+        occurredAt: new Date(Date.UTC(2025, 0, 1) + i * 30_000).toISOString(),
+        receivedAt: new Date(Date.UTC(2025, 0, 1) + i * 30_000).toISOString(),
+        channel: 'web',
+        source: 'bench',
+        properties: { path: `/p/${i % 500}` },
+        via,
+      }));
+    for (const events of [historyOf(visitor, 'bench', 'ANONYMOUS_ID#bench-anon'), historyOf(second, 'bench2', 'ANONYMOUS_ID#bench-anon-2')]) {
+      for (let i = 0; i < events.length; i += 2_000) await store.putEvents(events.slice(i, i + 2_000));
+    }
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     await post(IDENTIFY, { input: { identities: [{ type: 'EMAIL', value: 'bench.merge@example.com', verified: true }, { type: 'PHONE', value: '+1 212 555 0100', verified: true }] } }, ADMIN);
+    await post(IDENTIFY, { input: { identities: [{ type: 'EMAIL', value: 'bench.written@example.com', verified: true }] } }, ADMIN);
     const results: Measured[] = [];
     results.push(
-      await measure(`identify that merges the visitor (${EVENTS.toLocaleString('en-US')} events) into a known customer`, () =>
+      await measure(`identify that merges the visitor (${EVENTS.toLocaleString('en-US')} events) into a known customer this instance has not cached (a demo customer)`, () =>
         post(IDENTIFY, { input: { identities: [{ type: 'ANONYMOUS_ID', value: 'bench-anon', verified: true }, { type: 'EMAIL', value: 'bench.merge@example.com', verified: true }] } }, ADMIN),
+      ),
+    );
+    results.push(
+      await measure(`identify that merges a second such visitor into a customer this instance wrote (both in its write cache)`, () =>
+        post(IDENTIFY, { input: { identities: [{ type: 'ANONYMOUS_ID', value: 'bench-anon-2', verified: true }, { type: 'EMAIL', value: 'bench.written@example.com', verified: true }] } }, ADMIN),
       ),
     );
     const read = 'query($id: ID!) { customer(id: $id) { id events(first: 20) { edges { node { id occurredAt } } } } }';
@@ -139,17 +154,17 @@ function report(results: readonly Measured[], loadSeconds: number): void {
     (r) =>
       `| ${r.what} | ${r.calls} | ${Math.round(r.ms).toLocaleString('en-US')} ms | ${r.worker ? `${r.worker.items.toLocaleString('en-US')} items in ${(r.worker.ms / 1000).toFixed(1)} s` : '—'} |`,
   );
-  const merge = results[0]!;
+  const [cold, warm] = [results[0]!, results[1]!];
   const section = [
     '<!-- bench:merge:start -->',
-    `Merges by pointer (\`npm run bench:merge\`, ${new Date().toISOString()}): one visitor with ${EVENTS.toLocaleString('en-US')} events (loaded in ${loadSeconds.toFixed(0)} s), the gateway in process on`,
+    `Merges by pointer (\`npm run bench:merge\`, ${new Date().toISOString()}): two visitors with ${EVENTS.toLocaleString('en-US')} events each (loaded in ${loadSeconds.toFixed(0)} s), the gateway in process on`,
     `the embedded dynalite (memory). Machine: ${cpus().length} cores, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the end.`,
     '',
     '| request | DynamoDB calls in the request | answered in | left to the background worker |',
     '| --- | --- | --- | --- |',
     ...rows,
     '',
-    `Target: at most 10 DynamoDB calls inside an \`identify\` that merges a customer with 50,000 events, the rest in the background. Measured: ${merge.calls} (${merge.calls <= 10 ? 'met' : 'missed'}); the merge leaves nothing to the background.`,
+    `Target: at most 10 DynamoDB calls inside an \`identify\` that merges a customer with 50,000 events, the rest in the background. Measured: ${warm.calls} when the instance's write cache holds both customers (${warm.calls <= 10 ? 'met' : 'missed'}), ${cold.calls} when it does not hold the one that stays (${cold.calls <= 10 ? 'met' : 'missed'}: it is read once the identity index has named it); the merge leaves nothing to the background.`,
     '<!-- bench:merge:end -->',
   ].join('\n');
   process.stdout.write(`${section}\n`);

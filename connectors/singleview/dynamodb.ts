@@ -130,6 +130,15 @@ export class DynamoSingleView implements SingleViewPort {
    * wire, not read units.
    */
   private readonly customerItems: DataLoader<string, CustomerItems | null>;
+  /**
+   * Strongly consistent reads of single keys, of any table, asked for in the
+   * same turn of the event loop: one BatchGetItem (100 keys a call), not one
+   * per caller. A write path that needs several independent reads at once
+   * (identify: the suppression list, the identity index and the customers
+   * the write cache names as holders) pays one call for them. Never cached:
+   * every load is a read.
+   */
+  private readonly consistentReads: DataLoader<KeyRead, Item | null>;
   readonly retention: Retention;
   /** The segment index's calls (SegmentIndexPort), in a file of their own. */
   private readonly segmentIndex: DynamoSegmentIndex;
@@ -153,6 +162,11 @@ export class DynamoSingleView implements SingleViewPort {
       // turn through guards of different depth still meet in one batch.
       { maxBatchSize: CUSTOMERS_PER_BATCH_GET, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
     );
+    this.consistentReads = new DataLoader((reads) => this.readKeys(reads), {
+      cache: false,
+      maxBatchSize: BATCH_GET_LIMIT,
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    });
   }
 
   async getCustomers(ids: readonly string[], options?: ReadOptions): Promise<Array<CustomerRecord | null | Error>> {
@@ -174,8 +188,9 @@ export class DynamoSingleView implements SingleViewPort {
   /**
    * Customer items by id with their activity items, both tables in one
    * BatchGetItem (CUSTOMERS_PER_BATCH_GET customers a call): a strongly
-   * consistent read on its own, an eventually consistent one batched with
-   * the turn's others.
+   * consistent read with the turn's other strongly consistent reads, of any
+   * table (consistentReads), an eventually consistent one with the turn's
+   * other eventually consistent reads of customers.
    */
   private async readCustomerItems(ids: readonly string[], options?: ReadOptions): Promise<Map<string, CustomerItems>> {
     if (options?.consistent) return this.batchGetCustomerItems(ids, options, true);
@@ -443,17 +458,22 @@ export class DynamoSingleView implements SingleViewPort {
     );
   }
 
-  /** The customer items first, then their activity items: a `track` that lands between the two is deleted with the activity. */
-  async deleteCustomers(ids: readonly string[], _options?: CallOptions): Promise<number> {
+  /**
+   * The customer items first (one DeleteItem each, which tells whether it
+   * existed), then all their activity items in one BatchWriteItem: a `track`
+   * that lands between the two is deleted with the activity.
+   */
+  async deleteCustomers(ids: readonly string[], options?: CallOptions): Promise<number> {
+    const unique = [...new Set(ids)];
     const deleted = await Promise.all(
-      [...new Set(ids)].map(async (id) => {
+      unique.map(async (id) => {
         const result = await this.document.send(
           new DeleteCommand({ TableName: this.tables.customers, Key: { id }, ReturnValues: 'ALL_OLD' }),
         );
-        await this.document.send(new DeleteCommand({ TableName: this.tables.customerActivity, Key: { id } }));
         return result.Attributes ? 1 : 0;
       }),
     );
+    await this.batchWriteRequests(this.tables.customerActivity, unique.map((id) => ({ DeleteRequest: { Key: { id } } })), options);
     return deleted.reduce<number>((sum, n) => sum + n, 0);
   }
 
@@ -950,6 +970,20 @@ export class DynamoSingleView implements SingleViewPort {
    */
   private async batchGetCustomerItems(ids: readonly string[], options?: CallOptions, consistent?: boolean): Promise<Map<string, CustomerItems>> {
     const unique = [...new Set(ids)];
+    if (consistent) {
+      // Through the turn's shared BatchGetItem: both items of each customer, beside whatever else is read now.
+      const [customerItems, activityItems] = await untilAborted(
+        Promise.all([this.consistentKeys(this.tables.customers, 'id', unique), this.consistentKeys(this.tables.customerActivity, 'id', unique)]),
+        options?.signal,
+      );
+      const read = new Map<string, CustomerItems>();
+      unique.forEach((id, i) => {
+        const customer = customerItems[i];
+        const activity = activityItems[i];
+        if (customer) read.set(id, activity ? { customer, activity } : { customer });
+      });
+      return read;
+    }
     const customers = this.tables.customers;
     const activities = this.tables.customerActivity;
     const found = new Map<string, CustomerItems>();
@@ -988,9 +1022,16 @@ export class DynamoSingleView implements SingleViewPort {
     projection?: readonly string[],
     consistent?: boolean,
   ): Promise<Map<string, Item>> {
-    const projected = projection && projectionOf([keyName, ...projection]);
     const unique = [...new Set(keys)];
     const found = new Map<string, Item>();
+    if (consistent) {
+      const items = await untilAborted(this.consistentKeys(table, keyName, unique, projection), options?.signal);
+      items.forEach((item, i) => {
+        if (item) found.set(unique[i]!, item);
+      });
+      return found;
+    }
+    const projected = projection && projectionOf([keyName, ...projection]);
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
     await Promise.all(
@@ -1007,6 +1048,57 @@ export class DynamoSingleView implements SingleViewPort {
       }),
     );
     return found;
+  }
+
+  /** Items by key through the turn's shared consistent BatchGetItem (consistentReads); null where none. */
+  private consistentKeys(table: string, keyName: string, keys: readonly string[], projection?: readonly string[]): Promise<Array<Item | null>> {
+    return Promise.all(keys.map((key) => this.consistentReads.load({ table, keyName, key, projection })));
+  }
+
+  /**
+   * One BatchGetItem for the keys asked for in a turn (at most 100): one
+   * entry per table, strongly consistent; a table asked for with two
+   * different projections in the same turn takes a second call. Unprocessed
+   * keys are sent again (leftOvers).
+   */
+  private async readKeys(reads: readonly KeyRead[]): Promise<Array<Item | null>> {
+    const groupOf = (read: KeyRead) => `${read.table}\u0000${read.keyName}\u0000${read.projection?.join(',') ?? '*'}`;
+    type Group = { table: string; keyName: string; projection?: readonly string[] | undefined; keys: Set<string>; found: Map<string, Item> };
+    const groups = new Map<string, Group>();
+    for (const read of reads) {
+      const group = groups.get(groupOf(read)) ?? { table: read.table, keyName: read.keyName, projection: read.projection, keys: new Set<string>(), found: new Map<string, Item>() };
+      group.keys.add(read.key);
+      groups.set(groupOf(read), group);
+    }
+    // Each call holds a table once.
+    const calls: Group[][] = [];
+    for (const group of groups.values()) {
+      const call = calls.find((entries) => !entries.some((entry) => entry.table === group.table));
+      if (call) call.push(group);
+      else calls.push([group]);
+    }
+    await Promise.all(
+      calls.map(async (entries) => {
+        type Request = Record<string, { Keys: Item[]; ConsistentRead: boolean; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }>;
+        let request: Request | undefined = Object.fromEntries(
+          entries.map((group) => [
+            group.table,
+            { Keys: [...group.keys].map((key) => ({ [group.keyName]: key })), ConsistentRead: true, ...(group.projection && projectionOf([group.keyName, ...group.projection])) },
+          ]),
+        );
+        const byTable = new Map(entries.map((group) => [group.table, group]));
+        await leftOvers('BatchGetItem', undefined, async () => {
+          const result = await this.document.send(new BatchGetCommand({ RequestItems: request }));
+          for (const [table, items] of Object.entries(result.Responses ?? {})) {
+            const group = byTable.get(table);
+            if (group) for (const item of items) group.found.set(String(item[group.keyName]), item);
+          }
+          request = result.UnprocessedKeys as Request | undefined;
+          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+        });
+      }),
+    );
+    return reads.map((read) => groups.get(groupOf(read))!.found.get(read.key) ?? null);
   }
 
   async getLoadMarker(): Promise<LoadMarker | null> {
@@ -1130,6 +1222,15 @@ function projectionOf(attributes: readonly string[]): { ProjectionExpression: st
 function folding(record: CustomerRecord, folded: number | undefined): Item {
   const item = customerItem(record);
   return folded === undefined ? item : { ...item, [FOLDED_ATTRIBUTE]: folded };
+}
+
+/** One key of one table for the turn's shared consistent BatchGetItem (DynamoSingleView.consistentReads). */
+interface KeyRead {
+  readonly table: string;
+  readonly keyName: string;
+  readonly key: string;
+  /** Only these attributes (and the key) of the item; all when absent. */
+  readonly projection?: readonly string[] | undefined;
 }
 
 /** A customer's item and its activity item (customerActivity.ts), when it has one. */

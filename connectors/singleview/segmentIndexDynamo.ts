@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import DataLoader from 'dataloader';
 import type { ItemClient } from './itemClient.js';
 import type { CustomerRecord, CustomerScanPage } from '../../src/domain/index.js';
 import type { CallOptions } from '../resilience/callOptions.js';
@@ -24,6 +25,9 @@ import {
 import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentIndexWrite, SegmentJobRecord, SegmentMemberPage, SegmentMemberRecord } from './segmentIndex.js';
 
 type Item = Record<string, NativeAttributeValue>;
+
+/** Outbox entries per call: DynamoDB's BatchWriteItem limit. */
+const OUTBOX_PER_CALL = 25;
 export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
 /**
@@ -39,10 +43,27 @@ export class DynamoSegmentIndex implements SegmentIndexPort {
     private readonly customersTable: string,
     /** Customer items as records, with their activity items (one BatchGetItem per page). */
     private readonly parseCustomers: (items: readonly Item[], options?: CallOptions) => Promise<CustomerRecord[]>,
-  ) {}
+  ) {
+    this.outbox = new DataLoader((entries) => this.putOutboxEntries(entries), { cache: false, maxBatchSize: OUTBOX_PER_CALL, batchScheduleFn: (dispatch) => setImmediate(dispatch) });
+  }
 
-  async putSegmentChange(entry: SegmentChangeEntry, _options?: CallOptions): Promise<void> {
-    await this.document.send(new PutCommand({ TableName: this.table, Item: { ...outboxKey(entry.customerId), ...entry } }));
+  /**
+   * Outbox entries asked for in the same turn go out together: one PutItem
+   * for one, one BatchWriteItem for several (an erasure announces each of
+   * the customers it deletes).
+   */
+  private readonly outbox: DataLoader<SegmentChangeEntry, void>;
+
+  putSegmentChange(entry: SegmentChangeEntry, _options?: CallOptions): Promise<void> {
+    return this.outbox.load(entry);
+  }
+
+  private async putOutboxEntries(entries: readonly SegmentChangeEntry[]): Promise<void[]> {
+    // One entry per customer (its outbox key): the last asked for stands, as a later PutItem would.
+    const items = [...new Map(entries.map((entry) => [entry.customerId, { ...outboxKey(entry.customerId), ...entry }])).values()];
+    if (items.length === 1) await this.document.send(new PutCommand({ TableName: this.table, Item: items[0] }));
+    else await this.batchWrite(this.table, items.map((Item) => ({ PutRequest: { Item } })));
+    return entries.map(() => undefined);
   }
 
   async listSegmentChanges(shard: number, limit: number, options?: CallOptions): Promise<SegmentChangeEntry[]> {

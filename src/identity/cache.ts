@@ -28,6 +28,12 @@ export class CustomerCache {
     return record;
   }
 
+  /** The customer last seen holding `key`, while its record is still here (a guess: another instance may have changed it). */
+  holderOf(key: IdentityKey): string | undefined {
+    const id = this.holders.get(identityIndexKey(key));
+    return id !== undefined && this.records.has(id) ? id : undefined;
+  }
+
   /** The record last seen for this customer, without touching recency. */
   peek(customerId: string): CustomerRecord | undefined {
     return this.records.get(customerId);

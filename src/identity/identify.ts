@@ -1,7 +1,7 @@
 import type { CustomerRecord, IdentityKey, IdentityRecord, IdentityType, ProfileRecord } from '../domain/index.js';
 import { withSegments } from '../segments/evaluate.js';
 import { MergeEngine, planCommit } from './mergeEngine.js';
-import type { CommitJoins, CommitPlan, IdentityLink } from './mergeEngine.js';
+import type { CommitJoins, CommitPlan, HolderLookup, IdentityLink } from './mergeEngine.js';
 import { newCustomerId } from './ids.js';
 import { countByType, priorityRank } from './identityRules.js';
 import type { IdentityPolicy } from './identityRules.js';
@@ -65,15 +65,25 @@ export interface IdentifyOutcome {
  */
 export async function identify(scope: WriteScope, command: IdentifyCommand): Promise<IdentifyOutcome> {
   const { policy } = scope.services;
-  // An erased person's identifiers link nobody: the call is refused before anything is written.
-  await scope.services.suppressions.refuseSuppressed(command.identities, scope.context.span);
   const ranked: Ranked[] = [...command.identities]
     .map((item) => ({ key: item.key, index: item.index, verified: item.verified === true }))
     .sort((a, b) => priorityRank(policy, a.key.type) - priorityRank(policy, b.key.type) || a.index - b.index);
   const merged = new Set<string>();
   const graph = new MergeEngine(scope);
+  // An erased person's identifiers link nobody: the call is refused before anything is written. The first round's
+  // reads (reads only) are asked beside the check, in the same turn: on DynamoDB one BatchGetItem for both.
+  const [refused, looked] = await Promise.allSettled([
+    scope.services.suppressions.refuseSuppressed(command.identities, scope.context.span),
+    graph.lookup(ranked.map((item) => item.key)),
+  ]);
+  if (refused.status === 'rejected') throw refused.reason;
+  let first = looked.status === 'fulfilled' ? looked.value : undefined;
   try {
-    const { suggested, ...outcome } = await withRetries('identify', () => identifyOnce(scope, graph, command, ranked, merged));
+    const { suggested, ...outcome } = await withRetries('identify', () => {
+      const lookup = first;
+      first = undefined;
+      return identifyOnce(scope, graph, command, ranked, merged, lookup);
+    });
     await suggestMerges(scope, suggested);
     const blocked = (command.blocked ?? []).map(
       ({ type, index }): LinkRejection => ({ index, type, reason: 'BLOCKED_VALUE', limitType: null, limit: null, heldBy: null }),
@@ -93,10 +103,11 @@ async function identifyOnce(
   command: IdentifyCommand,
   ranked: readonly Ranked[],
   merged: Set<string>,
+  looked?: HolderLookup,
 ): Promise<OnceOutcome> {
   const { policy, segments } = scope.services;
   const keys = ranked.map((item) => item.key);
-  let holders = await graph.holders(keys);
+  let holders = await graph.holders(keys, looked);
   await waitForSplits(scope, holders);
   let created: CustomerRecord | null = null;
   const login = loginOfOwn(scope, ranked, holders);
@@ -119,7 +130,7 @@ async function identifyOnce(
   const frozen = await freezeAll(graph, plan.accepted, survivor.id);
   const claims = await claimAll(scope, plan.linked, survivor.id);
   const rule = `priority:${ranked.find((_, i) => holders[i]?.id === survivor.id)!.key.type}`;
-  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule, joins, verifiedKeys);
+  const commit = await graph.commit(survivor.id, frozen, claims.claimed, command.profile, rule, joins, verifiedKeys, survivor);
   if (commit.status === 'survivor-moved') {
     await Promise.all(frozen.map((customer) => graph.unfreeze(customer)));
     await releaseAll(scope, claims.claimed, survivor.id);

@@ -16,6 +16,12 @@ export const STALE_MERGE_MS = 10_000;
 /** What a consent decision given to an absorbed id says when read through the survivor (src/history.ts). */
 export const MERGED_NOTE = 'merged from another customer';
 
+/** The identity index's answer for some keys, and the customers read beside it (MergeEngine.lookup). */
+export interface HolderLookup {
+  readonly ids: ReadonlyArray<string | null>;
+  readonly read: ReadonlyMap<string, CustomerRecord>;
+}
+
 /** An identifier to link, with the record the survivor will hold for it. */
 export interface IdentityLink {
   readonly key: IdentityKey;
@@ -139,16 +145,41 @@ export class MergeEngine {
     return this.scope.services.singleView;
   }
 
-  /** The customer each key belongs to now, or null; an index entry whose customer is gone is removed. */
-  async holders(keys: readonly IdentityKey[]): Promise<Array<CustomerRecord | null>> {
+  /**
+   * Reads only: which customer the identity index names for each key, and,
+   * beside that read, the customers this process's write cache names as
+   * their holders (src/identity/cache.ts). Both strongly consistent, asked
+   * in the same turn: on DynamoDB one BatchGetItem with any other such read
+   * of the turn (identify's suppression check). The cache only chooses what
+   * to read: a holder it did not name is read after the index answers.
+   */
+  async lookup(keys: readonly IdentityKey[]): Promise<HolderLookup> {
+    const { store, services } = this.scope;
+    if (keys.length === 0) return { ids: [], read: new Map() };
+    const named = [...new Set(keys.map((key) => services.cache.holderOf(key)).filter((id): id is string => id !== undefined))];
+    const [ids, read] = await Promise.all([
+      this.port.customerIdsByIdentity(keys, { ...store.call, consistent: true }),
+      named.length > 0 ? store.customers(named) : new Map<string, CustomerRecord>(),
+    ]);
+    return {
+      ids: ids.map((id) => {
+        if (id instanceof Error) throw id;
+        return id;
+      }),
+      read,
+    };
+  }
+
+  /**
+   * The customer each key belongs to now, or null; an index entry whose
+   * customer is gone is removed. `looked`: the lookup of these keys already
+   * made (identify makes its first one beside the suppression check).
+   */
+  async holders(keys: readonly IdentityKey[], looked?: HolderLookup): Promise<Array<CustomerRecord | null>> {
     const { store } = this.scope;
     if (keys.length === 0) return [];
-    const ids = await this.port.customerIdsByIdentity(keys, { ...store.call, consistent: true });
-    const holderIds = ids.map((id) => {
-      if (id instanceof Error) throw id;
-      return id;
-    });
-    const canonical = await this.canonical(holderIds.filter((id): id is string => id !== null));
+    const { ids: holderIds, read } = looked ?? (await this.lookup(keys));
+    const canonical = await this.canonical(holderIds.filter((id): id is string => id !== null), read);
     return Promise.all(
       keys.map(async (key, i) => {
         const id = holderIds[i];
@@ -160,10 +191,12 @@ export class MergeEngine {
     );
   }
 
-  async canonical(ids: readonly string[]): Promise<Map<string, CustomerRecord | null>> {
+  /** `read`: records of some of these ids already read strongly consistent in this round (lookup); the others are read. */
+  async canonical(ids: readonly string[], read: ReadonlyMap<string, CustomerRecord> = new Map()): Promise<Map<string, CustomerRecord | null>> {
     const unique = [...new Set(ids)];
     // One batch read for the common case; only merged customers cost more hops.
-    const first = await this.scope.store.customers(unique);
+    const unread = unique.filter((id) => !read.has(id));
+    const first = new Map([...read, ...(unread.length > 0 ? await this.scope.store.customers(unread) : [])]);
     const records = await Promise.all(unique.map((id) => this.follow(id, first.get(id) ?? null)));
     return new Map(unique.map((id, i) => [id, records[i] ?? null]));
   }
@@ -215,15 +248,21 @@ export class MergeEngine {
     rule: string,
     joins: CommitJoins = NO_JOINS,
     verifiedKeys?: ReadonlySet<string>,
+    known?: CustomerRecord,
   ): Promise<CommitOutcome> {
     const { store, services } = this.scope;
     const now = this.scope.now();
-    const outcome = await store.update(survivorId, (survivor) => {
-      // An unmerge of the survivor is in progress: this merge starts over once it is done.
-      if (survivor.split) return null;
-      const plan = planCommit(services.policy, services.segments.realtime(), now, survivor, frozen, links, profile, verifiedKeys);
-      return { record: plan.record, result: plan };
-    });
+    const outcome = await store.update(
+      survivorId,
+      (survivor) => {
+        // An unmerge of the survivor is in progress: this merge starts over once it is done.
+        if (survivor.split) return null;
+        const plan = planCommit(services.policy, services.segments.realtime(), now, survivor, frozen, links, profile, verifiedKeys);
+        return { record: plan.record, result: plan };
+      },
+      // The survivor as this round read it (no second read); a newer one in this process's write cache wins.
+      known?.id === survivorId ? known : undefined,
+    );
     if (outcome.status !== 'written') return { status: 'survivor-moved' };
     const { result: plan, record } = outcome;
     await Promise.all([

@@ -72,10 +72,12 @@ export async function unmerge(scope: WriteScope, command: UnmergeCommand): Promi
 
 async function unmergeOnce(scope: WriteScope, graph: MergeEngine, command: UnmergeCommand): Promise<UnmergeOutcome & { readonly counts?: SplitCounts }> {
   const { store } = scope;
-  const original = await graph.follow(command.customerId);
-  if (!original) return { status: 'unknown-customer' };
   const keys = command.identities.map((item) => item.key);
-  const holders = await graph.holders(keys);
+  // The customer and the index entries of the identifiers in the same turn (on DynamoDB one BatchGetItem); the
+  // customer, read strongly consistent, also answers for the holder the index names when it is that customer.
+  const [original, looked] = await Promise.all([graph.follow(command.customerId), graph.lookup(keys)]);
+  if (!original) return { status: 'unknown-customer' };
+  const holders = await graph.holders(keys, { ids: looked.ids, read: new Map([...looked.read, [original.id, original]]) });
   const earlier = earlierSplit(original, holders);
   if (earlier) {
     if (earlier.split) await waitForSplit(scope, earlier);

@@ -164,7 +164,7 @@ function report(results: readonly Measured[], loadSeconds: number): void {
     '| --- | --- | --- | --- |',
     ...rows,
     '',
-    `Target: at most 10 DynamoDB calls inside an \`identify\` that merges a customer with 50,000 events, the rest in the background. Measured: ${warm.calls} when the instance's write cache holds both customers (${warm.calls <= 10 ? 'met' : 'missed'}), ${cold.calls} when it does not hold the one that stays (${cold.calls <= 10 ? 'met' : 'missed'}: it is read once the identity index has named it); the merge leaves nothing to the background.`,
+    `Target: at most 10 DynamoDB calls inside an \`identify\` that merges a customer with 50,000 events, the rest in the background. Measured: ${warm.calls} when the instance's write cache holds both customers (${warm.calls <= 10 ? 'met' : 'missed'}), ${cold.calls} when it does not hold the one that stays (${cold.calls <= 10 ? 'met' : 'missed'}; it is read once the identity index has named it); the merge leaves nothing to the background.`,
     '<!-- bench:merge:end -->',
   ].join('\n');
   process.stdout.write(`${section}\n`);

@@ -139,6 +139,14 @@ export class DynamoSingleView implements SingleViewPort {
    * every load is a read.
    */
   private readonly consistentReads: DataLoader<KeyRead, Item | null>;
+  /**
+   * Puts to the identity change log and the audit trail asked for in the same
+   * turn, whatever their table, in one BatchWriteItem (25 items a call): an
+   * `identify` that merges writes its change log and its audit record
+   * together, one call instead of two. Both are append-only items with ids
+   * of their own; two puts of the same item never share a call.
+   */
+  private readonly trailWrites: DataLoader<TrailPut, void>;
   readonly retention: Retention;
   /** The segment index's calls (SegmentIndexPort), in a file of their own. */
   private readonly segmentIndex: DynamoSegmentIndex;
@@ -165,6 +173,11 @@ export class DynamoSingleView implements SingleViewPort {
     this.consistentReads = new DataLoader((reads) => this.readKeys(reads), {
       cache: false,
       maxBatchSize: BATCH_GET_LIMIT,
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    });
+    this.trailWrites = new DataLoader((puts) => this.writeTrailPuts(puts), {
+      cache: false,
+      maxBatchSize: BATCH_WRITE_LIMIT,
       batchScheduleFn: (dispatch) => setImmediate(dispatch),
     });
   }
@@ -304,13 +317,13 @@ export class DynamoSingleView implements SingleViewPort {
    * Error in its place), and the others are written: one oversized record
    * never fails the batch it came in.
    */
-  async appendAudits(records: readonly AuditRecordModel[], options?: CallOptions): Promise<Array<void | Error>> {
+  async appendAudits(records: readonly AuditRecordModel[], _options?: CallOptions): Promise<Array<void | Error>> {
     const perRecord = records.map((record) => auditItems(record));
     const results = perRecord.map((items) => (items.some((item) => item.bytes > MAX_AUDIT_ITEM_BYTES) ? oversizedAudit() : undefined));
     const items = perRecord.flatMap((entries, i) =>
       results[i] === undefined ? entries.map((entry) => withExpiry(entry.item, expiryOf(records[i]!.at, this.retention.auditDays))) : [],
     );
-    await this.batchWrite(this.tables.audit, items, options);
+    await this.trailPuts(this.tables.audit, items);
     return results;
   }
 
@@ -698,8 +711,8 @@ export class DynamoSingleView implements SingleViewPort {
     );
   }
 
-  async appendIdentityLog(entries: readonly IdentityLogEntry[], options?: CallOptions): Promise<void> {
-    await this.batchWrite(this.tables.identityLog, entries.map((entry) => ({ ...entry, sk: `${entry.at}#${entry.id}` })), options);
+  async appendIdentityLog(entries: readonly IdentityLogEntry[], _options?: CallOptions): Promise<void> {
+    await this.trailPuts(this.tables.identityLog, entries.map((entry) => ({ ...entry, sk: `${entry.at}#${entry.id}` })));
   }
 
   async getIdentityLog(customerId: string, first: number, options?: CallOptions): Promise<IdentityLogEntry[]> {
@@ -1050,6 +1063,40 @@ export class DynamoSingleView implements SingleViewPort {
     return found;
   }
 
+  /** Appends to the identity log or the audit trail through the turn's shared BatchWriteItem (trailWrites). */
+  private async trailPuts(table: string, items: readonly Item[]): Promise<void> {
+    await Promise.all(items.map((item) => this.trailWrites.load({ table, item })));
+  }
+
+  /** One batch of the turn's trail puts: as few BatchWriteItem calls as hold them with no item twice in a call. */
+  private async writeTrailPuts(puts: readonly TrailPut[]): Promise<Array<void | Error>> {
+    const calls: Array<{ keys: Set<string>; requests: Record<string, WriteRequest[]> }> = [];
+    for (const put of puts) {
+      const key = `${put.table}\u0000${String(put.item.customerId)}\u0000${String(put.item.sk)}`;
+      let call = calls.find((candidate) => !candidate.keys.has(key));
+      if (!call) calls.push((call = { keys: new Set(), requests: {} }));
+      call.keys.add(key);
+      (call.requests[put.table] ??= []).push({ PutRequest: { Item: put.item } });
+    }
+    const outcomes = await Promise.allSettled(
+      calls.map(async (call) => {
+        let request: Record<string, WriteRequest[]> | undefined = call.requests;
+        await leftOvers('BatchWriteItem', undefined, async () => {
+          const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }));
+          request = result.UnprocessedItems as typeof request;
+          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+        });
+      }),
+    );
+    // A put fails with the call that carried it.
+    const failures = new Map<string, Error>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') for (const key of calls[i]!.keys) failures.set(key, outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)));
+    });
+    if (failures.size === 0) return puts.map(() => undefined);
+    return puts.map((put) => failures.get(`${put.table}\u0000${String(put.item.customerId)}\u0000${String(put.item.sk)}`));
+  }
+
   /** Items by key through the turn's shared consistent BatchGetItem (consistentReads); null where none. */
   private consistentKeys(table: string, keyName: string, keys: readonly string[], projection?: readonly string[]): Promise<Array<Item | null>> {
     return Promise.all(keys.map((key) => this.consistentReads.load({ table, keyName, key, projection })));
@@ -1222,6 +1269,12 @@ function projectionOf(attributes: readonly string[]): { ProjectionExpression: st
 function folding(record: CustomerRecord, folded: number | undefined): Item {
   const item = customerItem(record);
   return folded === undefined ? item : { ...item, [FOLDED_ATTRIBUTE]: folded };
+}
+
+/** One item for the turn's shared BatchWriteItem of trail puts (DynamoSingleView.trailWrites). */
+interface TrailPut {
+  readonly table: string;
+  readonly item: Item;
 }
 
 /** One key of one table for the turn's shared consistent BatchGetItem (DynamoSingleView.consistentReads). */

@@ -88,14 +88,20 @@ export class WriteScope {
 
   /**
    * Writes the change log collected so far; with `audited`, the write's
-   * name, then audits the links and merges in it on each customer's trail
-   * (docs/privacy.md: the log, with principal and trace id, is written first).
+   * name, audits the links and merges in it on each customer's trail at the
+   * same time (docs/privacy.md): the DynamoDB single view sends both in one
+   * BatchWriteItem when the audit writer is idle. Each stands or fails on
+   * its own; a failed log is reported first, then a failed audit record.
    */
   async flushLog(audited?: string): Promise<void> {
     const entries = this.entries.splice(0);
     if (entries.length === 0) return;
-    await this.services.singleView.appendIdentityLog(entries, this.store.call);
-    if (audited) await this.services.audit.appliedChanges(this.actor(audited), identityChanges(entries), this.context.span);
+    const [log, audit] = await Promise.allSettled([
+      this.services.singleView.appendIdentityLog(entries, this.store.call),
+      audited ? this.services.audit.appliedChanges(this.actor(audited), identityChanges(entries), this.context.span) : undefined,
+    ]);
+    if (log.status === 'rejected') throw log.reason;
+    if (audit.status === 'rejected') throw audit.reason;
   }
 
   /** Who did a write, for its audit records. */

@@ -75,7 +75,7 @@ function scenarioTable(results: BenchResults, scenario: ScenarioName): string[] 
     const figures = p.completed === 0 ? '— | — | — | —' : `${rate(p.requestsPerSecond)} | ${p.latency.p50} | ${p.latency.p97_5} | ${p.latency.p99}`;
     lines.push(
       // A no-op request is compared with a bare Apollo Server's no-op request; it has no route or direct twin.
-      p.variant === 'gateway-floor' && scenario !== 'track'
+      (p.variant === 'gateway-floor' || p.variant === 'gateway-memory-floor') && scenario !== 'track'
         ? `| ${p.latencyMs} ms | ${VARIANT_LABELS[p.variant]} | ${p.connections} | ${figures} | ${ratio('bare-apollo-floor', 0)} |  |  | ${p.responsesWithErrors} |`
         : // One id is compared with a bare Apollo Server answering the same one-id response.
           p.variant === 'gateway-single-id' || p.variant === 'gateway-memory-single-id'
@@ -97,6 +97,7 @@ const ORDER: readonly Variant[] = [
   'gateway-memory-single-id',
   'gateway-memory-stock',
   'gateway-privacy-off',
+  'gateway-memory-floor',
   'gateway-floor',
   'naive',
   'direct',

@@ -19,6 +19,7 @@ export type Variant =
   | 'gateway-privacy-off'
   | 'gateway-memory-single-id'
   | 'gateway-floor'
+  | 'gateway-memory-floor'
   | 'bare-apollo-floor'
   | 'bare-apollo-single-id'
   | 'raw-writes'
@@ -37,6 +38,7 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   'gateway-privacy-off': 'c360, sources from memory, privacy enforcement and audit off',
   'gateway-memory-single-id': 'c360, sources from memory, same selection, one id',
   'gateway-floor': 'c360, no-op `{ __typename }`, same key',
+  'gateway-memory-floor': 'c360, sources from memory, no-op `{ __typename }`, same key',
   'bare-apollo-floor': 'bare Apollo Server (stock), `{ __typename }`',
   'bare-apollo-single-id': 'bare Apollo Server (stock), same selection, one id',
   'raw-writes': 'raw PutItem to dynalite',

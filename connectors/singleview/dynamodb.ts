@@ -1071,30 +1071,21 @@ export class DynamoSingleView implements SingleViewPort {
   /** One batch of the turn's trail puts: as few BatchWriteItem calls as hold them with no item twice in a call. */
   private async writeTrailPuts(puts: readonly TrailPut[]): Promise<Array<void | Error>> {
     const calls: Array<{ keys: Set<string>; requests: Record<string, WriteRequest[]> }> = [];
-    for (const put of puts) {
+    // The call that carries each put: a put fails with it.
+    const carriedBy = puts.map((put) => {
       const key = `${put.table}\u0000${String(put.item.customerId)}\u0000${String(put.item.sk)}`;
-      let call = calls.find((candidate) => !candidate.keys.has(key));
-      if (!call) calls.push((call = { keys: new Set(), requests: {} }));
-      call.keys.add(key);
-      (call.requests[put.table] ??= []).push({ PutRequest: { Item: put.item } });
-    }
-    const outcomes = await Promise.allSettled(
-      calls.map(async (call) => {
-        let request: Record<string, WriteRequest[]> | undefined = call.requests;
-        await leftOvers('BatchWriteItem', undefined, async () => {
-          const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }));
-          request = result.UnprocessedItems as typeof request;
-          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
-        });
-      }),
-    );
-    // A put fails with the call that carried it.
-    const failures = new Map<string, Error>();
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'rejected') for (const key of calls[i]!.keys) failures.set(key, outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)));
+      let index = calls.findIndex((candidate) => !candidate.keys.has(key));
+      if (index < 0) index = calls.push({ keys: new Set(), requests: {} }) - 1;
+      calls[index]!.keys.add(key);
+      (calls[index]!.requests[put.table] ??= []).push({ PutRequest: { Item: put.item } });
+      return index;
     });
-    if (failures.size === 0) return puts.map(() => undefined);
-    return puts.map((put) => failures.get(`${put.table}\u0000${String(put.item.customerId)}\u0000${String(put.item.sk)}`));
+    const outcomes = await Promise.allSettled(calls.map((call) => this.sendBatchWrite(call.requests)));
+    return carriedBy.map((index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.status === 'fulfilled') return undefined;
+      return outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+    });
   }
 
   /** Items by key through the turn's shared consistent BatchGetItem (consistentReads); null where none. */
@@ -1192,15 +1183,18 @@ export class DynamoSingleView implements SingleViewPort {
 
   async batchWriteRequests(table: string, requests: readonly WriteRequest[], options?: CallOptions): Promise<void> {
     for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
-      let request: Record<string, WriteRequest[]> | undefined = {
-        [table]: requests.slice(i, i + BATCH_WRITE_LIMIT),
-      };
-      await leftOvers('BatchWriteItem', options, async () => {
-        const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }));
-        request = result.UnprocessedItems as typeof request;
-        return request && Object.keys(request).length > 0 ? AGAIN : undefined;
-      });
+      await this.sendBatchWrite({ [table]: requests.slice(i, i + BATCH_WRITE_LIMIT) }, options);
     }
+  }
+
+  /** One BatchWriteItem (at most 25 requests, any tables), its unprocessed items sent again (leftOvers). */
+  private async sendBatchWrite(requests: Record<string, WriteRequest[]>, options?: CallOptions): Promise<void> {
+    let request: Record<string, WriteRequest[]> | undefined = requests;
+    await leftOvers('BatchWriteItem', options, async () => {
+      const result = await this.document.send(new BatchWriteCommand({ RequestItems: request }));
+      request = result.UnprocessedItems as typeof request;
+      return request && Object.keys(request).length > 0 ? AGAIN : undefined;
+    });
   }
 }
 

@@ -2,15 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { PrivacyLedger, WalkedOutcome, sortKeyOf } from './ledger.js';
 import { loadPolicy } from './policy.js';
 
-/** A field about two customers (a merge suggestion's evidence) is recorded once per customer, for each one's audit trail. */
-function ledgerWithSharedField(decision: 'allow' | 'hash'): PrivacyLedger {
-  const ledger = new PrivacyLedger({
+/** A ledger for a marketing read with the shipped policy, outside any customer's own session. */
+function marketingLedger(): PrivacyLedger {
+  return new PrivacyLedger({
     policy: loadPolicy(),
     purpose: 'MARKETING',
     callerCustomerId: undefined,
     loadOwner: async () => undefined,
     redactOptions: { phoneRegion: 'US', pseudonymize: (text) => text },
   });
+}
+
+/** A field about two customers (a merge suggestion's evidence) is recorded once per customer, for each one's audit trail. */
+function ledgerWithSharedField(decision: 'allow' | 'hash'): PrivacyLedger {
+  const ledger = marketingLedger();
   const path = ['mergeSuggestions', 'edges', 0, 'node', 'evidence'];
   const reason = decision === 'hash' ? { reason: 'POLICY_HASHES' as const } : {};
   for (const ownerId of ['cus_a', 'cus_b']) ledger.record({ path, piiClass: 'IDENTIFIER', decision, ownerId, ...reason });
@@ -37,13 +42,7 @@ describe('a field about several customers', () => {
 
 describe('extensions.privacy of walked values', () => {
   it('lists them in response order (list indexes by number), once per path, the same order every time', () => {
-    const ledger = new PrivacyLedger({
-      policy: loadPolicy(),
-      purpose: 'MARKETING',
-      callerCustomerId: undefined,
-      loadOwner: async () => undefined,
-      redactOptions: { phoneRegion: 'US', pseudonymize: (text) => text },
-    });
+    const ledger = marketingLedger();
     const recorded = ['customers.10.profile.email', 'customers.2.profile.phone', 'customers.2.profile.email', 'customers.10.profile.email', 'customers.2.identities.0.value'];
     for (const path of recorded) ledger.recordWalked(new WalkedOutcome(path, 'CONTACT', 'hash', 'POLICY_HASHES', 'cus_a'));
     const listed = ['customers.2.identities.0.value', 'customers.2.profile.email', 'customers.2.profile.phone', 'customers.10.profile.email'];

@@ -133,7 +133,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const segments = new SegmentCatalog(loadSegmentFile(config.segmentsFile));
   const trustedDocuments = loadTrustedDocuments(config.hardening.trustedDocumentsFile);
   const metrics = config.metrics ? new GatewayMetrics({ trustedDocuments }) : undefined;
-  const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments, observeSourceCall: metrics?.observeSourceCall });
+  const opened = await openSources(config, { tracer: telemetry.tracer, logger, segments, clock, observeSourceCall: metrics?.observeSourceCall });
   const sources = deps.decorateSources ? deps.decorateSources(opened) : opened;
   markInProcessGuards(sources);
   // A required source that does not answer stops the start here; an optional one is logged and connects later.

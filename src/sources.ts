@@ -25,7 +25,10 @@ import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
 import { DEMO_DATA_VERSION, demoLoad, seedSingleView } from './embedded/seed.js';
+import { systemClock } from './identity/clock.js';
+import type { Clock } from './identity/clock.js';
 import type { SegmentCatalog } from './segments/catalog.js';
+import { loadIndexed } from './segments/indexedLoad.js';
 import { SourceStartError } from './sourceStart.js';
 
 /**
@@ -55,6 +58,8 @@ export interface SourceDependencies {
   readonly logger: Logger;
   /** The segment definitions the demo data's memberships are evaluated against. */
   readonly segments: SegmentCatalog;
+  /** The gateway's clock: the demo data's segment index is built at its time. */
+  readonly clock?: Clock | undefined;
   /** Told of every source call (the gateway's metrics, when C360_METRICS_PORT is set). */
   readonly observeSourceCall?: SourceCallObserver | undefined;
 }
@@ -100,7 +105,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
     opened.unshift(singleView);
     if (config.demo.enabled) {
       const started = Date.now();
-      const outcome = await seedSingleView(singleView, demo());
+      const outcome = await seedSingleView(singleView, demo(), { segments: deps.segments.all(), now: (deps.clock ?? systemClock)() });
       await installDemoKeys(singleView);
       if (outcome.seeded) logger.info({ customers: outcome.customers, ms: Date.now() - started }, 'demo data loaded into the single view');
       if (outcome.staleVersion !== undefined) {
@@ -184,7 +189,7 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
   const demo = config.demo.enabled ? generateDemoData({ ...config.demo, segments: deps.segments.all() }) : undefined;
   const singleView = new MemorySingleView();
   if (demo) {
-    await singleView.bulkLoad(demoLoad(demo));
+    await loadIndexed(singleView, demoLoad(demo), deps.segments.all(), (deps.clock ?? systemClock)());
     await installDemoKeys(singleView);
   }
   const crm = await createCrm({ adapter: 'embedded', file: undefined, seed: () => demo?.crm ?? [] });

@@ -73,7 +73,7 @@ export function gatewaySpec(key: string, extra: Record<string, string> = {}, nod
       ...extra,
     },
     nodeFlags,
-    // On the embedded default the segments worker runs (C360_SEGMENTS_WORKER_MS) and first backfills the fresh demo data: measure after it.
+    // On the embedded default the segments worker runs (C360_SEGMENTS_WORKER_MS): measure once the start-up work is over.
     ...(extra.C360_SOURCES === 'memory' || extra.C360_SEGMENTS_WORKER_MS === '0' ? {} : { settleMs: SETTLE_WINDOW_MS }),
   };
 }

@@ -69,7 +69,7 @@ export async function startServer(spec: ServerSpec, timeoutMs = 120_000): Promis
   const server: RunningServer = { url, pid: child.pid!, stderr, rssMiB: () => rssMiB(child.pid!), cpuMs: () => cpuMs(child.pid!), stop: () => stop(child) };
   if (spec.settleMs) {
     const waited = await waitSettled(server, spec.settleMs);
-    log(`${spec.key}: ${waited.settled ? 'settled' : 'NOT settled'} after ${Math.round(waited.ms / 1000)} s (background work after the start, e.g. the segment backfill of the fresh demo data)`);
+    log(`${spec.key}: ${waited.settled ? 'settled' : 'NOT settled'} after ${Math.round(waited.ms / 1000)} s (background work after the start, e.g. a segment backfill)`);
   }
   return server;
 }
@@ -83,12 +83,12 @@ const SETTLE_MAX_MS = 240_000;
  * Waits until the server has used less than QUIET_SHARE of a core over the
  * last `windowMs` (or SETTLE_MAX_MS have passed). A gateway on the embedded
  * default starts on a fresh demo data set in every benchmark run (its data
- * dir is `memory`), and its segments worker then backfills the segment
- * index for about a minute, in rounds every C360_SEGMENTS_WORKER_MS (5 s)
- * with idle gaps between them: the window must be longer than a gap. A
- * gateway on a data dir that was loaded before (the default `npm start`)
- * does this once, on its first start; measured during it, every figure
- * would carry that start-up work (bench/README.md, "Where the time goes").
+ * dir is `memory`), and its segments worker runs in rounds every
+ * C360_SEGMENTS_WORKER_MS (5 s) with idle gaps between them: the window must
+ * be longer than a gap. The demo data now arrives with its segment index
+ * built (docs/segments.md), so this normally ends after one window; it
+ * stays as the check that no start-up work (a backfill of a data dir loaded
+ * before the index existed, for one) is measured with the figures.
  */
 export async function waitSettled(server: RunningServer, windowMs: number): Promise<{ settled: boolean; ms: number }> {
   const started = Date.now();

@@ -82,6 +82,8 @@ export interface SegmentIndexWrite {
   readonly deleteMembers?: ReadonlyArray<Pick<SegmentMemberRecord, 'segmentId' | 'customerId'>>;
   readonly putDue?: readonly SegmentDueRecord[];
   readonly deleteDue?: readonly SegmentDueRecord[];
+  /** Replaces each customer's state item as it is, without the version check of putSegmentIndexState: for a load into an empty index only. */
+  readonly putStates?: readonly SegmentIndexState[];
 }
 
 export interface SegmentMemberPage {

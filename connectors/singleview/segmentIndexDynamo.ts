@@ -105,6 +105,7 @@ export class DynamoSegmentIndex implements SegmentIndexPort {
       ...(write.deleteDue ?? []).map((d) => ({ DeleteRequest: { Key: dueKey(d) } })),
       ...(write.putMembers ?? []).map((m) => ({ PutRequest: { Item: { ...memberKey(m.segmentId, m.customerId), ...m } } })),
       ...(write.putDue ?? []).map((d) => ({ PutRequest: { Item: { ...dueKey(d), ...d } } })),
+      ...(write.putStates ?? []).map((state) => ({ PutRequest: { Item: { ...stateKey(state.customerId), ...state } } })),
     ];
     await this.batchWrite(this.table, requests, options);
   }

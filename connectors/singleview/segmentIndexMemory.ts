@@ -70,6 +70,7 @@ export class MemorySegmentIndex implements SegmentIndexPort {
     for (const d of write.deleteDue ?? []) this.delete(dueKey(d));
     for (const m of write.putMembers ?? []) this.put(memberKey(m.segmentId, m.customerId), { ...m });
     for (const d of write.putDue ?? []) this.put(dueKey(d), { ...d });
+    for (const state of write.putStates ?? []) this.put(stateKey(state.customerId), { ...state });
   }
 
   async listSegmentMembers(segmentId: string, first: number, after?: string, _options?: CallOptions): Promise<SegmentMemberPage> {

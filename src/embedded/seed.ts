@@ -1,4 +1,6 @@
-import type { BulkLoad, BulkLoadPort } from '../../connectors/singleview/port.js';
+import type { BulkLoad, BulkLoadPort, SegmentIndexPort } from '../../connectors/singleview/port.js';
+import type { SegmentSpec } from '../segments/definitions.js';
+import { loadIndexed } from '../segments/indexedLoad.js';
 import type { DemoData } from './demoData.js';
 
 /** Bump when the demo data set changes shape, so old data dirs are not mistaken for current ones. */
@@ -13,15 +15,17 @@ export interface SeedOutcome {
 
 /**
  * Loads the demo data into an empty single view once, through its bulk load
- * port. The marker written last records that the load finished, so a start
- * that was interrupted half-way loads again (every write is an idempotent put).
+ * port, with its segment index built for `segments` at `now` (so the segment
+ * worker has no backfill to run over it). The marker written last records
+ * that the load finished, so a start that was interrupted half-way loads
+ * again (every write is an idempotent put).
  */
-export async function seedSingleView(store: BulkLoadPort, data: DemoData): Promise<SeedOutcome> {
+export async function seedSingleView(store: BulkLoadPort & SegmentIndexPort, data: DemoData, index: { readonly segments: readonly SegmentSpec[]; readonly now: Date }): Promise<SeedOutcome> {
   const marker = await store.getLoadMarker();
   if (marker) {
     return { seeded: false, customers: marker.customers, ...(marker.version !== DEMO_DATA_VERSION ? { staleVersion: marker.version } : {}) };
   }
-  await store.bulkLoad(demoLoad(data));
+  await loadIndexed(store, demoLoad(data), index.segments, index.now);
   await store.putLoadMarker({ version: DEMO_DATA_VERSION, customers: data.customers.length, at: new Date().toISOString() });
   return { seeded: true, customers: data.customers.length };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import type { SingleViewPort } from '../../connectors/singleview/port.js';
+import type { SegmentJobRecord } from '../../connectors/singleview/segmentIndex.js';
 import type { Clock } from '../identity/clock.js';
 import { WriteStore } from '../identity/store.js';
 import type { SegmentCatalog } from './catalog.js';
@@ -132,6 +133,17 @@ export async function backfillSegments(deps: BackfillDependencies): Promise<Back
     scanned: parts.reduce((sum, part) => sum + part.scanned, 0),
     updated: parts.reduce((sum, part) => sum + part.updated, 0),
   };
+}
+
+/**
+ * The job item of a backfill that has brought every customer to `specs`: a
+ * load that arrives indexed (src/segments/indexedLoad.ts) stores it, so the
+ * worker's first round finds nothing to backfill.
+ */
+export function finishedBackfill(specs: readonly SegmentSpec[], now: Date): SegmentJobRecord {
+  const at = now.toISOString();
+  const header: Header = { state: 'done', definitions: Object.fromEntries(specs.map((spec) => [spec.id, definitionHash(spec)])), previous: {}, parts: BACKFILL_PARTS, startedAt: at, updatedAt: at };
+  return { id: BACKFILL_JOB, revision: 1, body: JSON.stringify(header) };
 }
 
 /** The backfill's state as stored, for progress reports: null before the first. */

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { CallOptions } from '../../connectors/resilience/callOptions.js';
 import type { SegmentIndexPort, SingleViewPort } from '../../connectors/singleview/port.js';
 import { SEGMENT_INDEX_SHARDS, dueBucket } from '../../connectors/singleview/segmentIndex.js';
-import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentMemberRecord } from '../../connectors/singleview/segmentIndex.js';
+import type { SegmentChangeEntry, SegmentDueRecord, SegmentIndexState, SegmentJobRecord, SegmentMemberRecord } from '../../connectors/singleview/segmentIndex.js';
 import type { CustomerRecord, SegmentIndexMark, SegmentMembershipRecord } from '../domain/index.js';
 import type { Clock } from '../identity/clock.js';
 import type { SegmentCatalog } from './catalog.js';
@@ -55,6 +55,33 @@ export function segmentIndexMark(record: CustomerRecord, specs: readonly Segment
   if (!indexable(record)) return { key: '', dueAt: null };
   const due = nextMembershipChange(specs, { traits: record.traits, consents: record.consents, lastEventAt: record.lastEventAt ?? {} }, now);
   return { key: membershipKey(record.segments, record.aliases), dueAt: due?.toISOString() ?? null };
+}
+
+/** A due time as the index stores it: one already past goes into the current hour's bucket, so no bucket the due run has finished ever gets an item again. */
+function dueRecord(customerId: string, dueAt: string | null, nowIso: string): SegmentDueRecord[] {
+  return dueAt ? [{ customerId, dueAt, ...(dueAt < nowIso ? { bucketAt: nowIso } : {}) }] : [];
+}
+
+/**
+ * Everything the index holds for a customer that it has never held anything
+ * for: the record with its mark, its member items, its due item and its state
+ * item (what reconcileSegmentIndex would write from an empty index).
+ */
+export function indexEntriesOf(record: CustomerRecord, specs: readonly SegmentSpec[], now: Date): { record: CustomerRecord; members: SegmentMemberRecord[]; due: SegmentDueRecord[]; state: SegmentIndexState } {
+  const mark = segmentIndexMark(record, specs, now);
+  const segments = indexable(record) ? record.segments : [];
+  const due = dueRecord(record.id, mark.dueAt ?? null, now.toISOString());
+  return {
+    record: { ...record, segmentIndex: mark },
+    members: segments.map((m) => ({ ...m, customerId: record.id })),
+    due,
+    state: { customerId: record.id, version: record.version ?? 0, segments, due },
+  };
+}
+
+/** The due run's watermark as ensureDueWatermark first sets it: the current hour. */
+export function dueWatermarkJob(now: Date): SegmentJobRecord {
+  return { id: DUE_WATERMARK_JOB, revision: 1, body: JSON.stringify({ from: dueBucket(now.toISOString()) }) };
 }
 
 /** The version an outbox entry announcing a delete carries. */
@@ -170,8 +197,7 @@ export async function reconcileSegmentIndex(
   const dueAt = mark.dueAt ?? null;
   const heldDue = state?.due ?? [];
   const kept = heldDue.find((d) => d.dueAt === dueAt);
-  // A due time already past goes into the current hour's bucket, so no bucket the due run has finished ever gets an item again.
-  const due: SegmentDueRecord[] = kept ? [kept] : dueAt ? [{ customerId, dueAt, ...(dueAt < nowIso ? { bucketAt: nowIso } : {}) }] : [];
+  const due: SegmentDueRecord[] = kept ? [kept] : dueRecord(customerId, dueAt, nowIso);
   const putDue = kept ? [] : due;
   const deleteDue = heldDue.filter((d) => d !== kept);
   const writes = putMembers.length + deleteMembers.length + putDue.length + deleteDue.length;
@@ -214,9 +240,7 @@ const watermarked = new WeakSet<object>();
  */
 async function ensureDueWatermark(port: SingleViewPort, now: Date, options?: CallOptions): Promise<void> {
   if (watermarked.has(port)) return;
-  if (!(await port.getSegmentJob(DUE_WATERMARK_JOB, options))) {
-    await port.putSegmentJob({ id: DUE_WATERMARK_JOB, revision: 1, body: JSON.stringify({ from: dueBucket(now.toISOString()) }) }, null, options);
-  }
+  if (!(await port.getSegmentJob(DUE_WATERMARK_JOB, options))) await port.putSegmentJob(dueWatermarkJob(now), null, options);
   watermarked.add(port);
 }
 

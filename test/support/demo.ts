@@ -1,4 +1,6 @@
 import { generateDemoData } from '../../src/embedded/demoData.js';
+import { loadSegmentFile } from '../../src/segments/definitions.js';
+import { evaluateMemberships } from '../../src/segments/evaluate.js';
 import type { DemoData } from '../../src/embedded/demoData.js';
 import type { CrmContactRecord } from '../../connectors/crm/port.js';
 import type { LoyaltyAccountRecord } from '../../connectors/loyalty/port.js';
@@ -6,9 +8,19 @@ import { TEST_ENV } from './gateway.js';
 
 let cached: DemoData | undefined;
 
-/** The demo data set a test gateway holds (same seed and size as TEST_ENV). */
+/**
+ * The demo data set a test gateway holds (same seed and size as TEST_ENV), with each customer's memberships
+ * evaluated again at the current time, as the gateway's load does (src/segments/indexedLoad.ts). Weeks after the
+ * demo anchor every time window of the bundled segments has closed, so the time of the gateway's start and this
+ * one's give the same memberships.
+ */
 export function testDemoData(): DemoData {
-  return (cached ??= generateDemoData({ customers: Number(TEST_ENV.C360_DEMO_CUSTOMERS), seed: 360 }));
+  if (cached) return cached;
+  const specs = loadSegmentFile().segments;
+  const data = generateDemoData({ customers: Number(TEST_ENV.C360_DEMO_CUSTOMERS), seed: 360 });
+  const now = new Date();
+  const customers = data.customers.map((c) => ({ ...c, segments: evaluateMemberships(specs, { traits: c.traits, consents: c.consents, lastEventAt: c.lastEventAt ?? {} }, c.segments, now) }));
+  return (cached = { ...data, customers });
 }
 
 export function demoCustomer(id: string) {

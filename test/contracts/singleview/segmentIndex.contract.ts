@@ -86,6 +86,25 @@ export const segmentIndexContract = roleContract<SegmentIndexPort>({
       expect(await store.getSegmentIndexState('cus_s1')).toBeNull();
     });
 
+    it('stores the states of a load beside its member and due items, in one index write', async () => {
+      const states = ids(30, 'cus_l').map((customerId, i) => ({
+        customerId,
+        version: 1,
+        segments: [{ segmentId: 'seg_load', since: '2026-11-01T00:00:00.000Z' }],
+        due: i % 2 === 0 ? [{ customerId, dueAt: '2026-11-16T00:00:00.000Z' }] : [],
+      }));
+      await store.writeSegmentIndex({
+        putStates: states,
+        putMembers: states.map((state) => ({ segmentId: 'seg_load', customerId: state.customerId, since: '2026-11-01T00:00:00.000Z' })),
+        putDue: states.flatMap((state) => state.due),
+      });
+      for (const state of states) expect(await store.getSegmentIndexState(state.customerId)).toEqual(state);
+      expect((await store.listSegmentMembers('seg_load', 100)).members.map((m) => m.customerId)).toEqual(states.map((state) => state.customerId));
+      const due = [];
+      for (let shard = 0; shard < SEGMENT_INDEX_SHARDS; shard += 1) due.push(...(await store.listDueCustomers('2026-11-16T00', shard, '2026-11-16T00:00:00.000Z', 100)));
+      expect(due.map((d) => d.customerId).sort()).toEqual(states.filter((state) => state.due.length > 0).map((state) => state.customerId));
+    });
+
     it('creates and replaces a job only at the revision it was read at', async () => {
       expect(await store.getSegmentJob('backfill')).toBeNull();
       expect(await store.putSegmentJob({ id: 'backfill', revision: 1, body: '{"a":1}' }, null)).toBe('written');

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSegmentFile } from '../src/segments/definitions.js';
 import { dynamoSingleView, graphql, startTestGateway } from './support/gateway.js';
@@ -70,6 +71,38 @@ describe('track writes the customer’s activity alone', () => {
       variables: { id: customer.id },
     });
     expect(read.body.data!.customer.traits).toEqual({ orderCount: 1, lifetimeValue: 12.5 });
+  });
+
+  it('lands on an activity item with no floor or a floor at most the version read, and not above it; claims a key once', async () => {
+    // The two conditions of a track's writes, as dynalite evaluates them (written as comparisons, not functions: dynamodb.ts).
+    const email = { type: 'EMAIL', value: 'activity.floor@example.org' };
+    const { customer } = await identify(gw.url, [email]);
+    await track(gw.url, { identity: email, type: 'Page Viewed' });
+    const store = dynamoSingleView(gw);
+    const [record] = await store.getCustomers([customer.id], { consistent: true });
+    if (!record || record instanceof Error) throw new Error('the customer was not read back');
+    const version = record.version ?? 0;
+    let revision = record.activityRevision ?? 0;
+    const activity = async () => (await store.document.send(new GetCommand({ TableName: store.tables.customerActivity, Key: { id: customer.id }, ConsistentRead: true }))).Item!;
+    // The floor the identify left (its version: a write of the whole customer raises it first) lets a track land.
+    expect((await activity()).floor).toBe(version);
+    expect(await store.updateCustomerActivity(record, { version, activityRevision: revision })).toBe('written');
+    // An item without a floor (written before floors were kept) lets it land too.
+    await store.document.send(new UpdateCommand({ TableName: store.tables.customerActivity, Key: { id: customer.id }, UpdateExpression: 'REMOVE floor' }));
+    revision += 1;
+    // No floor: the update lands; a revision other than the one stored does not.
+    expect(await store.updateCustomerActivity(record, { version, activityRevision: revision + 5 })).toBe('conflict');
+    expect(await store.updateCustomerActivity(record, { version, activityRevision: revision })).toBe('written');
+    // A floor above the version read (a whole-customer write under way) stops it; one at the version read does not.
+    await store.document.send(new UpdateCommand({ TableName: store.tables.customerActivity, Key: { id: customer.id }, UpdateExpression: 'SET floor = :f', ExpressionAttributeValues: { ':f': version + 1 } }));
+    expect(await store.updateCustomerActivity(record, { version, activityRevision: revision + 1 })).toBe('conflict');
+    expect(await store.updateCustomerActivity(record, { version: version + 1, activityRevision: revision + 1 })).toBe('written');
+    expect((await activity()).rev).toBe(revision + 2);
+    await store.document.send(new UpdateCommand({ TableName: store.tables.customerActivity, Key: { id: customer.id }, UpdateExpression: 'REMOVE floor' }));
+    // An idempotency key is claimed once; the second claim finds the first one's record.
+    const claim = { key: `activity-floor#${customer.id}`, eventId: 'evt_claim_1', customerId: customer.id, occurredAt: '2026-12-03T10:00:00.000Z', claimedAt: '2026-12-03T10:00:00.000Z', expiresAt: 1_900_000_000 };
+    expect(await store.claimIdempotencyKey(claim)).toEqual({ status: 'claimed' });
+    expect(await store.claimIdempotencyKey({ ...claim, eventId: 'evt_claim_2' })).toMatchObject({ status: 'exists', record: { key: claim.key, eventId: 'evt_claim_1' } });
   });
 
   it('keeps what a whole-customer write changes and what a track changes, in either order', async () => {

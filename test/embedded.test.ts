@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
 import { loadConfig } from '../src/config.js';
@@ -100,6 +101,45 @@ describe('embedded dynalite', () => {
       await own.close();
       await other.close();
       await dynamo.close();
+    }
+  });
+
+  it('closes the LevelDB iterator of every Query and Scan, read to the end or stopped at a Limit', async () => {
+    // An iterator left open keeps LevelDB's memory it read from for the life of the process (docs/capacity.md, "Memory").
+    const dataDir = await mkdtemp(join(tmpdir(), 'c360-iterators-'));
+    const dynamo = await startEmbeddedDynamo(dataDir);
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'local', credentials: { accessKeyId: 'c360-local', secretAccessKey: 'c360-local' } });
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: 'iterators',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      for (let i = 0; i < 5; i++) await client.send(new PutItemCommand({ TableName: 'iterators', Item: { pk: { S: 'a' }, sk: { S: `s${i}` } } }));
+      const queries = 20;
+      for (let i = 0; i < queries; i++) {
+        const all = await client.send(new QueryCommand({ TableName: 'iterators', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'a' } } }));
+        const first = await client.send(new QueryCommand({ TableName: 'iterators', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'a' } }, Limit: 1 }));
+        const scanned = await client.send(new ScanCommand({ TableName: 'iterators', Limit: 2 }));
+        expect([all.Count, first.Count, scanned.Count]).toEqual([5, 1, 2]);
+      }
+      const stats = await dynamo.stats();
+      expect(stats.openResources).toBe(0);
+      expect(stats.heapUsedBytes).toBeGreaterThan(0);
+      expect(stats.heapTotalBytes).toBeGreaterThanOrEqual(stats.heapUsedBytes);
+    } finally {
+      client.destroy();
+      await dynamo.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 

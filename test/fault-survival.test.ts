@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { crmOf, loyaltyOf, testDemoData } from './support/demo.js';
 import { startDynaliteProcess } from './support/dynaliteProcess.js';
+import type { DynaliteProcess } from './support/dynaliteProcess.js';
 import { FaultProxy } from './support/faultProxy.js';
 import type { FaultMode } from './support/faultProxy.js';
 import { FaultyCrm } from './support/faultyCrm.js';
@@ -149,7 +149,7 @@ async function burst(url: string, size: number): Promise<Timed[]> {
 }
 
 describe('fault survival: each source down, slow, flapping and malformed under concurrent load', () => {
-  let dynamo: EmbeddedDynamo;
+  let dynamo: DynaliteProcess;
   let loyaltyServer: LoyaltyTestServer;
   let resolutionServer: ResolutionTestServer;
   const proxies = {} as Record<'singleview' | 'loyalty' | 'resolution', FaultProxy>;

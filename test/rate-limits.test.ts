@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApiKey } from '../src/auth/apiKeys.js';
-import type { EmbeddedDynamo } from '../src/embedded/dynalite.js';
 import { startDynaliteProcess } from './support/dynaliteProcess.js';
+import type { DynaliteProcess } from './support/dynaliteProcess.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 
@@ -55,7 +55,7 @@ describe('rate limits per principal (in process)', () => {
 });
 
 describe('rate limits shared by two gateway instances on one DynamoDB (dynalite)', () => {
-  let dynamo: EmbeddedDynamo;
+  let dynamo: DynaliteProcess;
   let a: TestGateway;
   let b: TestGateway;
   beforeAll(async () => {

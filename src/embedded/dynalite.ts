@@ -6,7 +6,23 @@ import { AGAIN, boundedRetry } from '../../connectors/resilience/boundedRetry.js
 
 export interface EmbeddedDynamo {
   readonly endpoint: string;
+  /** What dynalite's thread holds now (see EmbeddedDynamoStats). */
+  stats(): Promise<EmbeddedDynamoStats>;
   close(): Promise<void>;
+}
+
+/** What dynalite's thread holds. */
+export interface EmbeddedDynamoStats {
+  /**
+   * LevelDB iterators and batches open now. Each Query or Scan opens one and
+   * closes it when it is answered, so at rest this is 0: one left open keeps
+   * LevelDB's memory it reads from (a memtable, table blocks) for the life of
+   * the process.
+   */
+  readonly openResources: number;
+  /** The thread's V8 heap, in bytes. */
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
 }
 
 export interface EmbeddedDynamoOptions {
@@ -70,11 +86,19 @@ export async function startEmbeddedDynamo(dataDir: string | undefined, options: 
   if (dataDir) writeFileSync(join(dataDir, OWNER_FILE), JSON.stringify({ pid: process.pid, endpoint } satisfies DataDirOwner));
   return {
     endpoint,
+    stats: async () => {
+      const openResources = await new Promise<number>((resolve) => {
+        onWorkerMessage(worker, (message) => resolve(message.openResources ?? 0), 'openResources');
+        worker.postMessage('stats');
+      });
+      const heap = await worker.getHeapStatistics();
+      return { openResources, heapUsedBytes: heap.used_heap_size, heapTotalBytes: heap.total_heap_size };
+    },
     close: async () => {
       closing = true;
       try {
         await new Promise<void>((resolve, reject) => {
-          onWorkerMessage(worker, (message) => (message.error ? reject(new Error(message.error)) : resolve()));
+          onWorkerMessage(worker, (message) => (message.error ? reject(new Error(message.error)) : resolve()), 'closed');
           worker.once('exit', () => resolve());
           worker.postMessage('close');
         });
@@ -90,17 +114,22 @@ interface WorkerMessage {
   readonly c360: true;
   readonly port?: number;
   readonly closed?: boolean;
+  readonly openResources?: number;
   readonly error?: string;
 }
 
 /**
- * The first message from the worker's own code. Node posts messages of its
- * own on a worker's channel too (under `node --watch`, the files the worker
- * loaded), so only those marked `c360` are ours.
+ * The first message from the worker's own code (with `field`, the first
+ * carrying it or an error: a close and a stats request can be answered in
+ * any order). Node posts messages of its own on a worker's channel too
+ * (under `node --watch`, the files the worker loaded), so only those marked
+ * `c360` are ours.
  */
-function onWorkerMessage(worker: Worker, listener: (message: WorkerMessage) => void): void {
+function onWorkerMessage(worker: Worker, listener: (message: WorkerMessage) => void, field?: 'closed' | 'openResources'): void {
   const handler = (message: unknown) => {
-    if ((message as Partial<WorkerMessage> | null)?.c360 !== true) return;
+    const ours = message as Partial<WorkerMessage> | null;
+    if (ours?.c360 !== true) return;
+    if (field && !(field in ours) && ours.error === undefined) return;
     worker.off('message', handler);
     listener(message as WorkerMessage);
   };
@@ -113,7 +142,29 @@ function onWorkerMessage(worker: Worker, listener: (message: WorkerMessage) => v
  * says so. Plain CommonJS, evaluated as is: dynalite is a CommonJS package.
  */
 const WORKER_SOURCE = `
+const { createRequire } = require('node:module');
 const { parentPort, workerData } = require('node:worker_threads');
+// dynalite (4.0) closes a Query's or Scan's LevelDB iterator through return(), the async-iterator
+// protocol's, which abstract-level 3 iterators do not have (they have close()); so each one stayed
+// open, held by the database until it closed, and with it the memtable and blocks it read from:
+// native memory growing with every Query, for the life of the process. Give them return().
+const { AbstractIterator, AbstractLevel } = createRequire(createRequire(workerData.dynalite).resolve('level'))('abstract-level');
+const iteratorBase = Object.getPrototypeOf(AbstractIterator.prototype);
+if (typeof iteratorBase.return !== 'function') iteratorBase.return = function () { return this.close(); };
+// Iterators and batches open now, for stats().
+const open = new WeakSet();
+let openResources = 0;
+const { attachResource, detachResource } = AbstractLevel.prototype;
+AbstractLevel.prototype.attachResource = function (resource) {
+  attachResource.call(this, resource);
+  if (open.has(resource)) return;
+  open.add(resource);
+  openResources++;
+};
+AbstractLevel.prototype.detachResource = function (resource) {
+  detachResource.call(this, resource);
+  if (open.delete(resource)) openResources--;
+};
 const dynalite = require(workerData.dynalite);
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 // Node closes idle keep-alive sockets after 5 s; a client that reuses one at that instant gets
@@ -122,6 +173,9 @@ server.keepAliveTimeout = 120000;
 server.headersTimeout = 121000;
 server.once('error', (error) => parentPort.postMessage({ c360: true, error: error.message }));
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ c360: true, port: server.address().port }));
+parentPort.on('message', (message) => {
+  if (message === 'stats') parentPort.postMessage({ c360: true, openResources });
+});
 parentPort.on('message', function close(message) {
   if (message !== 'close') return;
   parentPort.off('message', close);
@@ -133,12 +187,20 @@ parentPort.on('message', function close(message) {
 async function startWorker(path: string | undefined): Promise<{ worker: Worker; endpoint: string }> {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, dynalite: createRequire(import.meta.url).resolve('dynalite') } });
   try {
+    // Its own listeners only, removed once it listens: after Worker.removeAllListeners(), which
+    // drops Node's own listeners too, the thread's later replies (stats, close) did not arrive.
+    let failed: (error: Error) => void = () => {};
+    const exited = (code: number) => failed(new Error(`dynalite's thread exited with code ${code} before it listened`));
+    const errored = (error: Error) => failed(error);
+    worker.on('error', errored);
+    worker.on('exit', exited);
     const port = await new Promise<number>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`dynalite's thread exited with code ${code} before it listened`)));
+      failed = reject;
       onWorkerMessage(worker, (message) => (message.port ? resolve(message.port) : reject(new Error(message.error ?? 'dynalite did not start'))));
+    }).finally(() => {
+      worker.off('error', errored);
+      worker.off('exit', exited);
     });
-    worker.removeAllListeners();
     return { worker, endpoint: `http://127.0.0.1:${port}` };
   } catch (error) {
     await worker.terminate();

@@ -14,7 +14,10 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
  * test loads the gateway hard enough that an in-process dynalite would be the
  * bottleneck (fault survival, shared rate limits).
  */
-export async function startDynaliteProcess(): Promise<EmbeddedDynamo> {
+/** A DynamoDB endpoint to close; stats() is the embedded one's only. */
+export type DynaliteProcess = Pick<EmbeddedDynamo, 'endpoint' | 'close'>;
+
+export async function startDynaliteProcess(): Promise<DynaliteProcess> {
   const child = spawn(process.execPath, ['-e', SCRIPT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';

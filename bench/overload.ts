@@ -21,8 +21,9 @@ import type { RunningServer } from './lib/servers.js';
  * 2. 10 × overload: ten times as many clients as the gateway runs operations at
  *    once (10 × the default limit, no think time) for 30 s; counts timeouts,
  *    503 OVERLOADED answers (with their Retry-After), and RSS: before (after
- *    10 s at the sweep's 64 connections, so caches, compiled code and the heap
- *    are at their working size), at the end of the load, after 15 s of quiet,
+ *    a warm-up at the sweep's 64 connections in 10 s slices until a slice grows
+ *    RSS by under 3 %, so caches, compiled code and the heaps are at their
+ *    working size), at the end of the load, after 15 s of quiet,
  *    and after 15 s more of ordinary traffic (16 connections). This gateway
  *    keeps its data in a data dir on disk, as `npm start` does by default: with
  *    C360_DATA_DIR=memory every stored audit record would be resident memory
@@ -35,7 +36,10 @@ const SWEEP_CONNECTIONS = 64;
 const SWEEP_SECONDS = Number(process.env.BENCH_DURATION ?? 5);
 const OVERLOAD_SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 30);
 const QUIET_SECONDS = 15;
+/** The warm-up runs in slices of WARM_SECONDS until a slice grows RSS by less than WARM_STEADY (at most WARM_MAX_SLICES). */
 const WARM_SECONDS = 10;
+const WARM_STEADY = 0.03;
+const WARM_MAX_SLICES = 9;
 const ORDINARY_CONNECTIONS = 16;
 const README = join(ROOT, 'bench/README.md');
 const START = '<!-- overload:start -->';
@@ -63,6 +67,8 @@ interface OverloadResult {
   readonly errors: number;
   readonly p50: number;
   readonly p99: number;
+  /** How long the warm-up ran before `before` was read. */
+  readonly warmSeconds: number;
   readonly memory: { readonly before: Memory; readonly atEnd: Memory; readonly afterQuiet: Memory; readonly afterTraffic: Memory };
 }
 
@@ -128,8 +134,18 @@ async function main(): Promise<void> {
     const server = await startServer(gatewaySpec('admission-overload', { C360_DATA_DIR: dataDir, C360_METRICS_PORT: String(metricsPort) }));
     const memory = async (): Promise<Memory> => ({ rssMiB: server.rssMiB(), ...residentParts(server.pid), ...(await heapMiB(metricsPort)) });
     try {
-      await load.run(job(server.url, SWEEP_CONNECTIONS, WARM_SECONDS));
-      const before = await memory();
+      // Warm up until resident memory stops growing: the working size of caches, compiled code and the heaps.
+      let warmSlices = 0;
+      let before = await memory();
+      for (;;) {
+        await load.run(job(server.url, SWEEP_CONNECTIONS, WARM_SECONDS));
+        warmSlices += 1;
+        const now = await memory();
+        const grew = (now.rssMiB - before.rssMiB) / before.rssMiB;
+        before = now;
+        if ((warmSlices > 1 && grew < WARM_STEADY) || warmSlices >= WARM_MAX_SLICES) break;
+      }
+      log(`warm after ${warmSlices * WARM_SECONDS} s at ${SWEEP_CONNECTIONS} connections: RSS ${before.rssMiB} MiB`);
       const running = load.run(job(server.url, connections, OVERLOAD_SECONDS));
       // One shed answer, read whole, while the load runs: its status, Retry-After and body.
       const sample = await sampleShed(server, request.headers, body!, OVERLOAD_SECONDS * 1000 - 2_000);
@@ -152,6 +168,7 @@ async function main(): Promise<void> {
         errors: result.errors,
         p50: result.latency.p50,
         p99: result.latency.p99,
+        warmSeconds: warmSlices * WARM_SECONDS,
         memory: { before, atEnd, afterQuiet, afterTraffic },
       };
       log(`10 × overload: ${JSON.stringify(overload)}`);
@@ -215,7 +232,7 @@ function writeReadme(results: { date: string; cores: number; node: string; loadA
     `| answered 200 | ${o.answered} (${o.answeredPerSecond}/s), p50 ${o.p50} ms, p99 ${o.p99} ms (all answers) | — |`,
     `| shed: 503 OVERLOADED | ${o.shed}${o.retryAfter === null ? ' (the sampling client\'s own requests were all answered; the 503 and its Retry-After are asserted by test/admission.test.ts)' : `, \`Retry-After: ${o.retryAfter}\``} | 503 + Retry-After |`,
     `| timeouts / socket errors | ${o.timeouts} / ${o.errors} | 0 |`,
-    `| memory before (after ${WARM_SECONDS} s at ${SWEEP_CONNECTIONS} connections) | RSS ${before.rssMiB} MiB, of which anonymous ${before.anonMiB} MiB and files ${before.fileMiB} MiB; main heap ${before.heapUsedMiB} of ${before.heapTotalMiB} MiB | — |`,
+    `| memory before (after ${o.warmSeconds} s at ${SWEEP_CONNECTIONS} connections, once a 10 s slice grew RSS by under ${WARM_STEADY * 100} %) | RSS ${before.rssMiB} MiB, of which anonymous ${before.anonMiB} MiB and files ${before.fileMiB} MiB; main heap ${before.heapUsedMiB} of ${before.heapTotalMiB} MiB | — |`,
     `| at the end of the load | RSS ${from(atEnd)} | bounded |`,
     `| after ${QUIET_SECONDS} s quiet | RSS ${from(afterQuiet)} | — |`,
     `| after ${QUIET_SECONDS} s more of ordinary traffic (${ORDINARY_CONNECTIONS} connections) | RSS ${from(afterTraffic)} | RSS within 10 % |`,

@@ -335,7 +335,8 @@ describe('audit robustness: bounded operation names, one bad record fails only i
     faults.holdNextMs = 300; // the first write waits, so the requests below queue up and share the next one
     try {
       const first = read('Holder');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Its write is held at the store from here: the requests below reach the writer while it is busy.
+      await faults.arrival((record) => record.operation === 'query Holder');
       const [poisoned, ...others] = await Promise.all([read('Poisoned'), ...Array.from({ length: 6 }, () => read('Beside'))]);
       await first;
       expect(poisoned.body).toEqual({

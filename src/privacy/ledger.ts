@@ -1,3 +1,4 @@
+import { responsePathAsArray } from 'graphql';
 import type { FieldDecisionRecord, Purpose } from '../domain/index.js';
 import type { PiiClass } from '../domain/index.js';
 import type { PrivacyPolicy } from './policy.js';
@@ -147,6 +148,11 @@ export class PrivacyLedger {
     this.release(ownerId, releaseAtPath(node, piiClass, decision.action));
   }
 
+  /** A release inside a resolver's value (an event property, by name), as the shared Release of that path, class and action. */
+  recordInside(node: PathNode, name: string, piiClass: PiiClass, action: ReleaseAction, ownerId: string | undefined): void {
+    this.release(ownerId, releaseInside(node, name, piiClass, action));
+  }
+
   /** A release the response walk decided (its plan keeps the Release per position, src/privacy/responseWalk.ts). */
   release(ownerId: string | undefined, release: Release): void {
     this.releasedCount++;
@@ -225,9 +231,11 @@ export class PrivacyLedger {
     for (const [ownerId, releases] of this.released) {
       for (const release of releases) {
         const recorded = this.recordedWith?.get(release);
+        const inside = insidePaths.get(release);
         outcomes.push(
           recorded ?? {
-            path: pathArrayOf(release.path),
+            path: inside ?? pathArrayOf(release.path),
+            ...(inside ? { insideValue: true } : {}),
             piiClass: release.piiClass,
             decision: release.decision,
             ownerId,
@@ -284,7 +292,8 @@ export class PrivacyLedger {
       for (const release of releases) {
         if (release.reason === null || release.reason === undefined) continue;
         const recorded = this.recordedWith?.get(release);
-        list(recorded ? pathStringsOf(recorded) : { dotted: release.path, sortKey: sortKeyOf(release.path) }, release.piiClass, release.decision, release.reason as PrivacyReason);
+        const inside = insidePaths.get(release);
+        list(recorded || inside ? pathStringsOf({ path: inside ?? recorded!.path }) : { dotted: release.path, sortKey: sortKeyOf(release.path) }, release.piiClass, release.decision, release.reason as PrivacyReason);
       }
     }
     for (const outcome of this.withheld) if (outcome.reason !== undefined) list(pathStringsOf(outcome), outcome.piiClass, outcome.decision, outcome.reason);
@@ -402,30 +411,50 @@ function pathEntry(node: PathNode): PathTrie {
   let level = pathTrie;
   let parent: PathTrie | undefined;
   for (let i = keys.length - 1; i >= 0; i--) {
-    const key = keys[i]!;
-    let entry = level.get(key);
-    if (!entry) {
-      const segment = typeof key === 'number' ? String(key) : key;
-      const sortable = typeof key === 'number' ? sortableIndex(key) : key;
-      const strings = parent ? { dotted: `${parent.strings.dotted}.${segment}`, sortKey: `${parent.strings.sortKey}\u0000${sortable}` } : { dotted: segment, sortKey: sortable };
-      entry = { strings, children: new Map(), releases: undefined };
-      if (pathsKept < MAX_PATHS) {
-        level.set(key, entry);
-        pathsKept++;
-      }
-    }
-    parent = entry;
-    level = entry.children;
+    parent = entryAt(level, parent, keys[i]!);
+    level = parent.children;
   }
   return parent!;
 }
 
+function entryAt(level: Map<string | number, PathTrie>, parent: PathTrie | undefined, key: string | number): PathTrie {
+  let entry = level.get(key);
+  if (!entry) {
+    const segment = typeof key === 'number' ? String(key) : key;
+    const sortable = typeof key === 'number' ? sortableIndex(key) : key;
+    const strings = parent ? { dotted: `${parent.strings.dotted}.${segment}`, sortKey: `${parent.strings.sortKey}\u0000${sortable}` } : { dotted: segment, sortKey: sortable };
+    entry = { strings, children: new Map(), releases: undefined };
+    if (pathsKept < MAX_PATHS) {
+      level.set(key, entry);
+      pathsKept++;
+    }
+  }
+  return entry;
+}
+
 /** The shared Release of a resolver's path, class and action. */
 function releaseAtPath(node: PathNode, piiClass: PiiClass, action: ReleaseAction): Release {
-  const entry = pathEntry(node);
+  return releaseAtEntry(pathEntry(node), piiClass, action, undefined);
+}
+
+/**
+ * The shared Release of a value inside a resolver's value (an event
+ * property, by name): its path as an array is kept beside it (insidePaths),
+ * since a property's name may hold a dot or be all digits.
+ */
+function releaseInside(node: PathNode, name: string, piiClass: PiiClass, action: ReleaseAction): Release {
+  const parent = pathEntry(node);
+  return releaseAtEntry(entryAt(parent.children, parent, name), piiClass, action, () => [...responsePathAsArray(node as Parameters<typeof responsePathAsArray>[0]), name]);
+}
+
+/** Paths of the Releases made inside values, which their dotted path cannot give back. */
+const insidePaths = new WeakMap<Release, ResponsePath>();
+
+function releaseAtEntry(entry: PathTrie, piiClass: PiiClass, action: ReleaseAction, insidePath: (() => ResponsePath) | undefined): Release {
   const releases = (entry.releases ??= []);
   for (const release of releases) if (release.piiClass === piiClass && release.decision === action) return release;
   const release = releaseOf(entry.strings.dotted, piiClass, action);
+  if (insidePath) insidePaths.set(release, insidePath());
   releases.push(release);
   return release;
 }
@@ -435,7 +464,7 @@ function releaseAtPath(node: PathNode, piiClass: PiiClass, action: ReleaseAction
  * path array (event properties, named by the event's data) get theirs from
  * it: list indexes in ten digits, segments joined by U+0000.
  */
-function pathStringsOf(outcome: FieldOutcome): PathStrings {
+function pathStringsOf(outcome: Pick<FieldOutcome, 'path'>): PathStrings {
   if (outcome instanceof WalkedOutcome) return outcome.strings();
   const { path } = outcome;
   return {

@@ -100,7 +100,8 @@ export class GatewayMetrics {
   /** Label children by their joined label values (see `cached`). */
   private readonly counterChildren = new Map<string, { inc(value?: number): void }>();
   /** c360_privacy_fields_total's counts not yet handed to prom-client, by label set. */
-  private readonly privacyCounts = new Map<string, PrivacyCount>();
+  private readonly privacyCounts = new Map<string, Map<string, Map<string, Map<string, PrivacyCount>>>>();
+  private readonly privacyCountList: PrivacyCount[] = [];
   private readonly histogramChildren = new Map<string, { observe(value: number): void }>();
   private readonly sourceChildren = new Map<string, SourceChild>();
 
@@ -326,15 +327,24 @@ export class GatewayMetrics {
   }
 
   private privacyCount(purpose: string, piiClass: string, decision: string, reason: string): PrivacyCount {
-    const key = `${purpose}|${piiClass}|${decision}|${reason}`;
-    let entry = this.privacyCounts.get(key);
-    if (!entry) this.privacyCounts.set(key, (entry = { labels: { purpose, pii_class: piiClass, decision, reason }, pending: 0 }));
+    // Nested by label, so that finding a run's count builds no key.
+    let byClass = this.privacyCounts.get(purpose);
+    if (!byClass) this.privacyCounts.set(purpose, (byClass = new Map()));
+    let byDecision = byClass.get(piiClass);
+    if (!byDecision) byClass.set(piiClass, (byDecision = new Map()));
+    let byReason = byDecision.get(decision);
+    if (!byReason) byDecision.set(decision, (byReason = new Map()));
+    let entry = byReason.get(reason);
+    if (!entry) {
+      byReason.set(reason, (entry = { labels: { purpose, pii_class: piiClass, decision, reason }, pending: 0 }));
+      this.privacyCountList.push(entry);
+    }
     return entry;
   }
 
   /** Hands the counts gathered since the last scrape to prom-client (its collect hook, called on every read of the counter). */
   private flushPrivacyCounts(): void {
-    for (const entry of this.privacyCounts.values()) {
+    for (const entry of this.privacyCountList) {
       if (entry.pending === 0) continue;
       this.privacyFields.inc(entry.labels, entry.pending);
       entry.pending = 0;

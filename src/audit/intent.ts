@@ -31,8 +31,13 @@ export interface IntendedField {
 export interface ReadIntent {
   /** As an audit record lists them: template, class, the policy's action for the class (allow, mask or hash) and its reason. */
   readonly fields: readonly FieldDecisionRecord[];
-  /** Whether a release at this path (list positions as digits) of this class is covered by one of the templates. */
-  covers(path: string, piiClass: string): boolean;
+  /**
+   * Whether a release (its path with list positions as digits, its class) is
+   * covered by one of the templates. Answered once per release object: the
+   * privacy ledger's releases are shared by every request that releases the
+   * same path, class and action (src/privacy/ledger.ts, Release).
+   */
+  covers(field: Pick<FieldDecisionRecord, 'path' | 'piiClass'>): boolean;
 }
 
 /** Deeper than any operation the depth limit lets through (docs/security.md); a backstop against fragment cycles. */
@@ -74,16 +79,22 @@ function readIntent(intended: readonly IntendedField[], policy: PrivacyPolicy, p
     fields.push({ path, piiClass, decision: action, reason: action === 'mask' ? 'POLICY_MASKS' : action === 'hash' ? 'POLICY_HASHES' : null });
   }
   if (fields.length === 0) return { none: true };
+  const answered = new WeakMap<object, boolean>();
+  const covers = (path: string, piiClass: string): boolean => {
+    let template = templateOf(path);
+    for (;;) {
+      if (listed.has(`${template}\u0000${piiClass}`)) return true;
+      const cut = template.lastIndexOf('.');
+      if (cut < 0) return false;
+      template = template.slice(0, cut);
+    }
+  };
   return {
     fields,
-    covers(path, piiClass) {
-      let template = templateOf(path);
-      for (;;) {
-        if (listed.has(`${template}\u0000${piiClass}`)) return true;
-        const cut = template.lastIndexOf('.');
-        if (cut < 0) return false;
-        template = template.slice(0, cut);
-      }
+    covers(field) {
+      let known = answered.get(field);
+      if (known === undefined) answered.set(field, (known = covers(field.path, field.piiClass)));
+      return known;
     },
   };
 }

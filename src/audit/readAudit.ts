@@ -109,7 +109,7 @@ export class ReadAudit {
       released.add(owner);
       const intent = this.intents.get(owner);
       if (intent && !intent.ok) throw intent.failure;
-      if (!intent || fields.some((field) => !this.intent.covers(field.path, field.piiClass))) waits = true;
+      if (!intent || fields.some((field) => !this.intent.covers(field))) waits = true;
     }
     const firstIds = new Map([...this.intents].map(([customerId, intent]) => [customerId, intent.id]));
     const records = readRecords(this.actor, releases, this.at, firstIds);

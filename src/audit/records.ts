@@ -39,7 +39,7 @@ export interface AuditActor {
  * already in its stored shape, so that a read's ~100 decisions are not copied
  * again on their way to the store.
  */
-export type ReleasesByCustomer = ReadonlyMap<string | undefined, FieldDecisionRecord[]>;
+export type ReleasesByCustomer = ReadonlyMap<string | undefined, readonly FieldDecisionRecord[]>;
 
 export type AuditDetail = Readonly<Record<string, string | number>>;
 

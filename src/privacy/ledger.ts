@@ -1,5 +1,5 @@
 import { responsePathAsArray } from 'graphql';
-import type { Purpose } from '../domain/index.js';
+import type { FieldDecisionRecord, Purpose } from '../domain/index.js';
 import type { PiiClass } from '../domain/index.js';
 import type { PrivacyPolicy } from './policy.js';
 import type { RedactOptions } from './redact.js';
@@ -30,6 +30,20 @@ export interface FieldOutcome {
   readonly insideValue?: boolean;
 }
 
+/**
+ * A release as the audit stores it (`customer.profile.email`, its class,
+ * action and reason). Made once per path, class and action and shared by
+ * every request that releases the same (frozen: nothing changes one), so a
+ * request's releases cost one array slot each, not an object.
+ */
+export type Release = Readonly<FieldDecisionRecord> & { readonly piiClass: PiiClass; readonly decision: Exclude<ReleaseDecision['action'], 'deny'> };
+
+export type ReleaseAction = Release['decision'];
+
+export function releaseOf(path: string, piiClass: PiiClass, action: ReleaseAction): Release {
+  return Object.freeze({ path, piiClass, decision: action, reason: action === 'allow' ? null : action === 'mask' ? 'POLICY_MASKS' : 'POLICY_HASHES' });
+}
+
 /** `extensions.privacy` as the contract states it. */
 export interface PrivacyExtension {
   readonly purpose: string | null;
@@ -51,10 +65,24 @@ export interface LedgerOptions {
  * and records what was released, masked, hashed or withheld, so the privacy
  * plugin can audit the releases and, if the audit write fails, take them
  * back out of the response without executing anything twice.
+ *
+ * Releases are kept as the audit stores them, by owner (`releasesByCustomer`
+ * is what the audit writes, with nothing copied): each is a shared Release
+ * (the walk's from its plan's positions, a resolver's from the path trie
+ * below), so recording one allocates nothing. Withheld fields, rare, are
+ * kept as FieldOutcomes with their path for the error and the extension.
  */
 export class PrivacyLedger {
-  private readonly outcomes: FieldOutcome[] = [];
-  private released = 0;
+  /** Releases by owner, each owner's in the order they were recorded. */
+  private readonly released = new Map<string | undefined, Release[]>();
+  private releasedCount = 0;
+  /** The last owner released for and its releases: fields come in runs of one owner. */
+  private lastOwner: string | undefined;
+  private lastReleases: Release[] | undefined;
+  /** Withheld fields (and, once revokeReleases ran, the releases taken back). */
+  private withheld: FieldOutcome[] = [];
+  /** Releases recorded with their path as an array (record(): event properties, co-owned fields), whose dotted path cannot give it back. */
+  private recordedWith: Map<Release, FieldOutcome> | undefined;
   private readonly owners = new Map<string, OwnerFacts | undefined | Promise<OwnerFacts | undefined>>();
   /** Decisions that depend on the customer: per owner, per class. */
   private readonly decisions = new Map<string, Map<PiiClass, ReleaseDecision>>();
@@ -104,21 +132,45 @@ export class PrivacyLedger {
     return owner instanceof Promise ? owner.then((facts) => this.remember(key, piiClass, facts)) : this.remember(key, piiClass, owner);
   }
 
+  /** A field's outcome with its path as an array (event properties, fields about several customers, withheld fields). */
   record(outcome: FieldOutcome): void {
-    if (outcome.decision !== 'deny') this.released++;
-    this.outcomes.push(outcome);
+    if (outcome.decision === 'deny') {
+      this.withheld.push(outcome);
+      return;
+    }
+    const release = releaseOf(outcome.path.join('.'), outcome.piiClass, outcome.decision);
+    (this.recordedWith ??= new Map()).set(release, outcome);
+    this.release(outcome.ownerId, release);
   }
 
-  /** A field's outcome at its resolver's path, kept as the path node: made into an array only if the audit or the response needs it. */
+  /** A field's release at its resolver's path, as the shared Release of that path, class and action. */
   recordAt(node: PathNode, piiClass: PiiClass, decision: Exclude<ReleaseDecision, { action: 'deny' }>, ownerId: string | undefined): void {
-    this.released++;
-    this.outcomes.push(new OutcomeAt(node, piiClass, decision.action, decision.action === 'allow' ? undefined : decision.reason, ownerId));
+    this.release(ownerId, releaseAtPath(node, piiClass, decision.action));
+  }
+
+  /** A release inside a resolver's value (an event property, by name), as the shared Release of that path, class and action. */
+  recordInside(node: PathNode, name: string, piiClass: PiiClass, action: ReleaseAction, ownerId: string | undefined): void {
+    this.release(ownerId, releaseInside(node, name, piiClass, action));
+  }
+
+  /** A release the response walk decided (its plan keeps the Release per position, src/privacy/responseWalk.ts). */
+  release(ownerId: string | undefined, release: Release): void {
+    this.releasedCount++;
+    if (this.lastReleases !== undefined && ownerId === this.lastOwner) {
+      this.lastReleases.push(release);
+      return;
+    }
+    let releases = this.released.get(ownerId);
+    if (!releases) this.released.set(ownerId, (releases = []));
+    releases.push(release);
+    this.lastOwner = ownerId;
+    this.lastReleases = releases;
   }
 
   /** A value the response walk decided. */
   recordWalked(outcome: WalkedOutcome): void {
-    if (outcome.decision !== 'deny') this.released++;
-    this.outcomes.push(outcome);
+    if (outcome.decision === 'deny') this.withheld.push(outcome);
+    else this.release(outcome.ownerId, releaseOf(outcome.auditPath, outcome.piiClass, outcome.decision));
   }
 
   /** Whether deciding for this request's purpose reads the owners' consents or ids. */
@@ -144,22 +196,55 @@ export class PrivacyLedger {
 
   /** Whether the request reached any personal field. */
   get touched(): boolean {
-    return this.outcomes.length > 0;
-  }
-
-  /** Every field decided so far, in order; read by the metrics once the response is sent (src/telemetry/metrics.ts). */
-  get decided(): readonly FieldOutcome[] {
-    return this.outcomes;
+    return this.releasedCount > 0 || this.withheld.length > 0;
   }
 
   /** Whether any value (as is, masked or hashed) is in the response. */
   get releasedAny(): boolean {
-    return this.released > 0;
+    return this.releasedCount > 0;
   }
 
-  /** Fields whose value (as is, masked or hashed) is in the response. */
+  /** How many values (as is, masked or hashed) are in the response, counting a field about several customers once for each. */
+  get releaseCount(): number {
+    return this.releasedCount;
+  }
+
+  /**
+   * The releases as the audit stores them: by owner (undefined when unknown),
+   * each owner's in the order they were recorded (a record's field order
+   * means nothing: every store hands decisions back sorted by path,
+   * connectors/singleview/auditFields.ts). Read by the privacy plugin for
+   * the audit and by the metrics (src/telemetry/metrics.ts); not to be changed.
+   */
+  get releasesByCustomer(): ReadonlyMap<string | undefined, readonly Release[]> {
+    return this.released;
+  }
+
+  /** Withheld fields, in the order they were decided. */
+  get withheldFields(): readonly FieldOutcome[] {
+    return this.withheld;
+  }
+
+  /** Fields whose value (as is, masked or hashed) is in the response, as outcomes with their path (owner by owner). */
   get releases(): readonly FieldOutcome[] {
-    return this.released === this.outcomes.length ? this.outcomes : this.outcomes.filter((outcome) => outcome.decision !== 'deny');
+    const outcomes: FieldOutcome[] = [];
+    for (const [ownerId, releases] of this.released) {
+      for (const release of releases) {
+        const recorded = this.recordedWith?.get(release);
+        const inside = insidePaths.get(release);
+        outcomes.push(
+          recorded ?? {
+            path: inside ?? pathArrayOf(release.path),
+            ...(inside ? { insideValue: true } : {}),
+            piiClass: release.piiClass,
+            decision: release.decision,
+            ownerId,
+            ...(release.reason ? { reason: release.reason as PrivacyReason } : {}),
+          },
+        );
+      }
+    }
+    return outcomes;
   }
 
   /**
@@ -168,10 +253,10 @@ export class PrivacyLedger {
    * it, so those are no longer listed on their own.
    */
   revokeReleases(reason: PrivacyReason): readonly FieldOutcome[] {
-    const released = this.outcomes.filter((outcome) => outcome.decision !== 'deny');
+    const released = this.releases;
     const revokedPaths = new Set(released.map((outcome) => outcome.path.join('.')));
     const outermost = released.filter((outcome) => !hasAncestorIn(outcome.path, revokedPaths));
-    const kept = this.outcomes.filter((outcome) => outcome.decision === 'deny' && !hasAncestorIn(outcome.path, revokedPaths));
+    const kept = this.withheld.filter((outcome) => !hasAncestorIn(outcome.path, revokedPaths));
     const revoked = outermost.map((outcome): FieldOutcome => ({
       path: outcome.path,
       piiClass: outcome.piiClass,
@@ -180,31 +265,40 @@ export class PrivacyLedger {
       decision: 'deny',
       reason,
     }));
-    this.outcomes.splice(0, this.outcomes.length, ...kept, ...revoked);
-    this.released = 0;
+    this.withheld = [...kept, ...revoked];
+    this.released.clear();
+    this.releasedCount = 0;
+    this.lastReleases = undefined;
+    this.recordedWith = undefined;
     return onePerPath(revoked);
   }
 
   /** Withheld values inside other values (event properties), which no resolver error reports. */
   get withheldInsideValues(): readonly FieldOutcome[] {
-    return this.outcomes.filter((outcome) => outcome.insideValue && outcome.decision === 'deny');
+    return this.withheld.filter((outcome) => outcome.insideValue);
   }
 
   /** Withheld and transformed fields, sorted by path so the order is stable; plain releases are not listed. */
   extension(): PrivacyExtension {
     // One entry per path (a field about several customers is recorded for each), in response order.
     const seen = new Set<string>();
-    const listed: Array<{ readonly outcome: FieldOutcome & { reason: PrivacyReason }; readonly strings: PathStrings }> = [];
-    for (const outcome of this.outcomes) {
-      if (outcome.reason === undefined) continue;
-      const strings = pathStringsOf(outcome);
-      if (seen.has(strings.sortKey)) continue;
+    const listed: Array<{ readonly entry: PrivacyExtension['fields'][number]; readonly sortKey: string }> = [];
+    const list = (strings: PathStrings, piiClass: PiiClass, decision: string, reason: PrivacyReason): void => {
+      if (seen.has(strings.sortKey)) return;
       seen.add(strings.sortKey);
-      listed.push({ outcome: outcome as FieldOutcome & { reason: PrivacyReason }, strings });
+      listed.push({ entry: { path: strings.dotted, piiClass, decision, reason }, sortKey: strings.sortKey });
+    };
+    for (const releases of this.released.values()) {
+      for (const release of releases) {
+        if (release.reason === null || release.reason === undefined) continue;
+        const recorded = this.recordedWith?.get(release);
+        const inside = insidePaths.get(release);
+        list(recorded || inside ? pathStringsOf({ path: inside ?? recorded!.path }) : { dotted: release.path, sortKey: sortKeyOf(release.path) }, release.piiClass, release.decision, release.reason as PrivacyReason);
+      }
     }
-    listed.sort((a, b) => (a.strings.sortKey < b.strings.sortKey ? -1 : a.strings.sortKey > b.strings.sortKey ? 1 : 0));
-    const fields = listed.map(({ outcome, strings }) => ({ path: strings.dotted, piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason }));
-    return { purpose: this.options.purpose, fields };
+    for (const outcome of this.withheld) if (outcome.reason !== undefined) list(pathStringsOf(outcome), outcome.piiClass, outcome.decision, outcome.reason);
+    listed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    return { purpose: this.options.purpose, fields: listed.map(({ entry }) => entry) };
   }
 
   private remember(ownerKey: string, piiClass: PiiClass, owner: OwnerFacts | undefined): ReleaseDecision {
@@ -225,8 +319,13 @@ export class PrivacyLedger {
   }
 }
 
+/** Every key the walk and the resolvers write is a GraphQL response key (never starting with a digit) or a list index. */
+export function pathArrayOf(dotted: string): ResponsePath {
+  return dotted.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key));
+}
+
 /**
- * A personal value decided by the response walk (src/privacy/responseWalk.ts):
+ * A personal value the response walk withheld (src/privacy/responseWalk.ts):
  * its path is kept as the walk wrote it, the audit's dotted path, and made
  * into an array or a response-order key only if something asks.
  */
@@ -241,9 +340,8 @@ export class WalkedOutcome implements FieldOutcome {
     readonly ownerId: string | undefined,
   ) {}
 
-  /** Every key the walk writes is a GraphQL response key (never starting with a digit) or a list index. */
   get path(): ResponsePath {
-    return (this.array ??= this.dotted.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key)));
+    return (this.array ??= pathArrayOf(this.dotted));
   }
 
   /** The response-order key is made only when something sorts (`extensions.privacy`), and kept per path (sortKeyOf). */
@@ -278,33 +376,12 @@ export function sortableIndex(index: number): string {
   return String(index).padStart(10, '0');
 }
 
-/** A release recorded at a resolver's path node; the path array is made when first read. */
-class OutcomeAt implements FieldOutcome {
-  private array: ResponsePath | undefined;
-
-  constructor(
-    private readonly node: PathNode,
-    readonly piiClass: PiiClass,
-    readonly decision: ReleaseDecision['action'],
-    readonly reason: PrivacyReason | undefined,
-    readonly ownerId: string | undefined,
-  ) {}
-
-  get path(): ResponsePath {
-    return (this.array ??= responsePathAsArray(this.node as Parameters<typeof responsePathAsArray>[0]));
-  }
-
-  /**
-   * The path as the audit writes it (`a.0.b`) and a key whose string order
-   * is comparePaths' order: every key of a resolver's path is a GraphQL name
-   * (never starting with a digit) or a list index, written here in ten
-   * digits, and segments are joined by U+0000, below every name character.
-   */
-  strings(): PathStrings {
-    return pathStrings(this.node);
-  }
-}
-
+/**
+ * The path as the audit writes it (`a.0.b`) and a key whose string order
+ * is comparePaths' order: every key of a resolver's path is a GraphQL name
+ * (never starting with a digit) or a list index, written here in ten
+ * digits, and segments are joined by U+0000, below every name character.
+ */
 interface PathStrings {
   readonly dotted: string;
   readonly sortKey: string;
@@ -314,52 +391,72 @@ interface PathStrings {
  * Path strings by path, kept in a trie shared by all requests: the same
  * field of the same response shape (customer.profile.email) is written once,
  * then found by one map lookup per segment (graphql-jit hands every resolver
- * a fresh path, so nothing can be kept on the nodes themselves). Bounded:
- * past MAX_PATHS entries new paths are written each time instead of kept.
+ * a fresh path, so nothing can be kept on the nodes themselves), with the
+ * Releases made at it (one per class and action: the same response key can
+ * be another field in another document). Bounded: past MAX_PATHS entries
+ * new paths are written each time instead of kept.
  */
 interface PathTrie {
   readonly strings: PathStrings;
   readonly children: Map<string | number, PathTrie>;
+  releases: Release[] | undefined;
 }
 const MAX_PATHS = 50_000;
 const pathTrie = new Map<string | number, PathTrie>();
 let pathsKept = 0;
 
-function pathStrings(node: PathNode): PathStrings {
+function pathEntry(node: PathNode): PathTrie {
   const keys: Array<string | number> = [];
   for (let at: PathNode | undefined = node; at; at = at.prev) keys.push(at.key);
   let level = pathTrie;
-  let parent: PathStrings | undefined;
+  let parent: PathTrie | undefined;
   for (let i = keys.length - 1; i >= 0; i--) {
-    const key = keys[i]!;
-    let entry = level.get(key);
-    if (!entry) {
-      const segment = typeof key === 'number' ? String(key) : key;
-      const sortable = typeof key === 'number' ? segment.padStart(10, '0') : key;
-      const strings = parent ? { dotted: `${parent.dotted}.${segment}`, sortKey: `${parent.sortKey}\u0000${sortable}` } : { dotted: segment, sortKey: sortable };
-      entry = { strings, children: new Map() };
-      if (pathsKept < MAX_PATHS) {
-        level.set(key, entry);
-        pathsKept++;
-      }
-    }
-    parent = entry.strings;
-    level = entry.children;
+    parent = entryAt(level, parent, keys[i]!);
+    level = parent.children;
   }
   return parent!;
 }
 
+function entryAt(level: Map<string | number, PathTrie>, parent: PathTrie | undefined, key: string | number): PathTrie {
+  let entry = level.get(key);
+  if (!entry) {
+    const segment = typeof key === 'number' ? String(key) : key;
+    const sortable = typeof key === 'number' ? sortableIndex(key) : key;
+    const strings = parent ? { dotted: `${parent.strings.dotted}.${segment}`, sortKey: `${parent.strings.sortKey}\u0000${sortable}` } : { dotted: segment, sortKey: sortable };
+    entry = { strings, children: new Map(), releases: undefined };
+    if (pathsKept < MAX_PATHS) {
+      level.set(key, entry);
+      pathsKept++;
+    }
+  }
+  return entry;
+}
+
+/** The shared Release of a resolver's path, class and action. */
+function releaseAtPath(node: PathNode, piiClass: PiiClass, action: ReleaseAction): Release {
+  return releaseAtEntry(pathEntry(node), piiClass, action, undefined);
+}
+
 /**
- * An outcome's path as the audit writes it (`customer.consents.0.status`).
- * Releases are audited in the order they were recorded (parts as they
- * resolved, values as the walk met them), not sorted: a record's field order
- * means nothing (every store hands decisions back sorted by path,
- * connectors/singleview/auditFields.ts), so the hot path does not pay for it.
+ * The shared Release of a value inside a resolver's value (an event
+ * property, by name): its path as an array is kept beside it (insidePaths),
+ * since a property's name may hold a dot or be all digits.
  */
-export function auditPathOf(outcome: FieldOutcome): string {
-  if (outcome instanceof WalkedOutcome) return outcome.auditPath;
-  if (outcome instanceof OutcomeAt) return outcome.strings().dotted;
-  return outcome.path.join('.');
+function releaseInside(node: PathNode, name: string, piiClass: PiiClass, action: ReleaseAction): Release {
+  const parent = pathEntry(node);
+  return releaseAtEntry(entryAt(parent.children, parent, name), piiClass, action, () => [...responsePathAsArray(node as Parameters<typeof responsePathAsArray>[0]), name]);
+}
+
+/** Paths of the Releases made inside values, which their dotted path cannot give back. */
+const insidePaths = new WeakMap<Release, ResponsePath>();
+
+function releaseAtEntry(entry: PathTrie, piiClass: PiiClass, action: ReleaseAction, insidePath: (() => ResponsePath) | undefined): Release {
+  const releases = (entry.releases ??= []);
+  for (const release of releases) if (release.piiClass === piiClass && release.decision === action) return release;
+  const release = releaseOf(entry.strings.dotted, piiClass, action);
+  if (insidePath) insidePaths.set(release, insidePath());
+  releases.push(release);
+  return release;
 }
 
 /**
@@ -367,8 +464,8 @@ export function auditPathOf(outcome: FieldOutcome): string {
  * path array (event properties, named by the event's data) get theirs from
  * it: list indexes in ten digits, segments joined by U+0000.
  */
-function pathStringsOf(outcome: FieldOutcome): PathStrings {
-  if (outcome instanceof OutcomeAt || outcome instanceof WalkedOutcome) return outcome.strings();
+function pathStringsOf(outcome: Pick<FieldOutcome, 'path'>): PathStrings {
+  if (outcome instanceof WalkedOutcome) return outcome.strings();
   const { path } = outcome;
   return {
     dotted: path.join('.'),

@@ -137,10 +137,13 @@ function present(ctx: GatewayContext, info: GraphQLResolveInfo, decision: Exclud
   const { piiClass, ownerId, field } = facts;
   // A part's presence is released as it is: what the policy masks or hashes are its fields, decided on their own.
   if (decision.action === 'allow' || field.kind !== 'value') {
-    if (field.kind === 'trackedProperties' || facts.coOwners) {
-      const path = responsePathAsArray(info.path);
-      recordRelease(ctx, facts, { path, decision: 'allow' });
-      return field.kind === 'trackedProperties' ? presentProperties(ctx, path, value, facts) : value;
+    if (facts.coOwners) {
+      recordRelease(ctx, facts, { path: responsePathAsArray(info.path), decision: 'allow' });
+      return field.kind === 'trackedProperties' ? presentProperties(ctx, info.path, value, facts) : value;
+    }
+    if (field.kind === 'trackedProperties') {
+      ctx.privacy.recordAt(info.path, piiClass, ALLOW, ownerId);
+      return presentProperties(ctx, info.path, value, facts);
     }
     ctx.privacy.recordAt(info.path, piiClass, ALLOW, ownerId);
     return value;
@@ -168,7 +171,7 @@ function redact(ctx: GatewayContext, action: 'mask' | 'hash', value: unknown, fi
  * event's type (SENSITIVE when it declares none). A withheld property is
  * null; its error and privacy entry name the property's path.
  */
-function presentProperties(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, facts: FieldFacts): unknown {
+function presentProperties(ctx: GatewayContext, node: GraphQLResolveInfo['path'], value: unknown, facts: FieldFacts): unknown {
   if (typeof value !== 'object' || Array.isArray(value)) return null; // track stores objects only
   const eventType = (facts.source as { type?: unknown } | null)?.type;
   const type = typeof eventType === 'string' ? eventType : '';
@@ -180,7 +183,7 @@ function presentProperties(ctx: GatewayContext, path: FieldOutcome['path'], valu
     const presented: Record<string, unknown> = {};
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      const shown = presentProperty(ctx, [...path, name], properties[name], classes[i]!, settled[i]!, facts.ownerId);
+      const shown = presentProperty(ctx, node, name, properties[name], classes[i]!, settled[i]!, facts.ownerId);
       // A property named `__proto__` stays an own property (assignment would set the prototype).
       if (name === '__proto__') Object.defineProperty(presented, name, { value: shown, enumerable: true, writable: true, configurable: true });
       else presented[name] = shown;
@@ -191,22 +194,21 @@ function presentProperties(ctx: GatewayContext, path: FieldOutcome['path'], valu
   return Promise.all(decisions).then(build);
 }
 
-function presentProperty(ctx: GatewayContext, path: FieldOutcome['path'], value: unknown, piiClass: PiiClass, decision: ReleaseDecision, ownerId: string | undefined): unknown {
-  if (decision.action === 'deny') {
-    ctx.privacy.record({ path, piiClass, decision: 'deny', reason: decision.reason, ownerId, insideValue: true });
+/** A property's release is recorded as its field's path and its name (a shared Release); a withheld one with its path as an array, for its error. */
+function presentProperty(ctx: GatewayContext, node: GraphQLResolveInfo['path'], name: string, value: unknown, piiClass: PiiClass, decision: ReleaseDecision, ownerId: string | undefined): unknown {
+  const withheld = (reason: NonNullable<FieldOutcome['reason']>): null => {
+    ctx.privacy.record({ path: [...responsePathAsArray(node), name], piiClass, decision: 'deny', reason, ownerId, insideValue: true });
     return null;
-  }
+  };
+  if (decision.action === 'deny') return withheld(decision.reason);
   if (value === null || value === undefined) return value;
   if (decision.action === 'allow') {
-    ctx.privacy.record({ path, piiClass, decision: 'allow', ownerId, insideValue: true });
+    ctx.privacy.recordInside(node, name, piiClass, 'allow', ownerId);
     return value;
   }
   const redacted = decision.action === 'mask' ? maskValue(value, 'json') : hashValue(value, 'json', ctx.privacy.redactOptions);
-  if (!redacted.ok) {
-    ctx.privacy.record({ path, piiClass, decision: 'deny', reason: 'POLICY_DENIES', ownerId, insideValue: true });
-    return null;
-  }
-  ctx.privacy.record({ path, piiClass, decision: decision.action, reason: decision.reason, ownerId, insideValue: true });
+  if (!redacted.ok) return withheld('POLICY_DENIES');
+  ctx.privacy.recordInside(node, name, piiClass, decision.action, ownerId);
   return redacted.value;
 }
 

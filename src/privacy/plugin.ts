@@ -1,11 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import type { AuditActor, ReadIntents, ReleasesByCustomer } from '../audit/index.js';
-import type { FieldDecisionRecord } from '../domain/index.js';
+import type { AuditActor, ReadIntents } from '../audit/index.js';
 import { privacyLedgerIfMade } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
-import { auditPathOf, replaceAtPath } from './ledger.js';
+import { replaceAtPath } from './ledger.js';
 import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
 /**
@@ -50,12 +49,13 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
           const result = response.body.singleResult;
           if (ledger.releasedAny) {
             try {
-              const releases = releasesByCustomer(ledger.releases);
+              // As the ledger keeps them: by owner, each a shared record (nothing copied on the way to the store).
+              const releases = ledger.releasesByCustomer;
               if (readAudit) await readAudit.complete(releases);
               else await contextValue.services.audit.reads(actorOf(contextValue, operation?.operation, operationName), releases, contextValue.span);
             } catch (error) {
               contextValue.logger.error(
-                { err: safeErrorDetail(error), fields: ledger.releases.length },
+                { err: safeErrorDetail(error), fields: ledger.releaseCount },
                 'audit write failed; personal fields withheld (fail closed)',
               );
               readAudit?.abandon();
@@ -72,22 +72,6 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
       };
     },
   };
-}
-
-/** The releases as the audit stores them, by owner: one object per field, in the order they were recorded. */
-function releasesByCustomer(releases: readonly FieldOutcome[]): ReleasesByCustomer {
-  const byCustomer = new Map<string | undefined, FieldDecisionRecord[]>();
-  let owner: string | undefined;
-  let fields: FieldDecisionRecord[] | undefined;
-  for (const outcome of releases) {
-    if (fields === undefined || outcome.ownerId !== owner) {
-      owner = outcome.ownerId;
-      fields = byCustomer.get(owner);
-      if (!fields) byCustomer.set(owner, (fields = []));
-    }
-    fields.push({ path: auditPathOf(outcome), piiClass: outcome.piiClass, decision: outcome.decision, reason: outcome.reason ?? null });
-  }
-  return byCustomer;
 }
 
 function actorOf(context: GatewayContext, kind: string | undefined, operationName: string | null | undefined): AuditActor {

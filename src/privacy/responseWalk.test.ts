@@ -116,6 +116,28 @@ describe('the response walk (per value)', () => {
     ]);
   });
 
+  it('records each release as the audit stores it, by owner, one shared frozen record per path and action for every request of the plan', async () => {
+    const walk = plan(query).walk!;
+    const audited = async (consents: Record<string, 'GRANTED' | 'DENIED'>) => {
+      const privacy = ledger('MARKETING', consents);
+      await decideResponse(response(), walk, privacy);
+      return privacy.releasesByCustomer;
+    };
+    const first = await audited({ a: 'GRANTED', b: 'DENIED' });
+    expect([...first.keys()]).toEqual(['a']);
+    expect(first.get('a')).toEqual([
+      { path: 'customers.0.createdAt', piiClass: 'BEHAVIORAL', decision: 'allow', reason: null },
+      { path: 'customers.0.profile.email', piiClass: 'CONTACT', decision: 'allow', reason: null },
+      { path: 'customers.0.profile.birthDate', piiClass: 'DEMOGRAPHIC', decision: 'mask', reason: 'POLICY_MASKS' },
+      { path: 'customers.0.identities.0.value', piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' },
+    ]);
+    // Another request of the same plan: the same records (nothing made per value), which no one can change.
+    const second = await audited({ a: 'GRANTED', b: 'GRANTED' });
+    expect(second.get('a')!.every((release, i) => release === first.get('a')![i])).toBe(true);
+    expect(second.get('b')!.map((release) => release.path)).toEqual(['customers.2.createdAt', 'customers.2.profile.email']);
+    expect(second.get('a')!.every((release) => Object.isFrozen(release))).toBe(true);
+  });
+
   it('withholds every value without a purpose', async () => {
     const result = await decideResponse(response(), plan(query).walk!, ledger(null));
     expect(result.data).toEqual({

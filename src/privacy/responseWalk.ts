@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { PiiClass } from '../domain/index.js';
 import { piiAccessDeniedAt } from '../errors.js';
-import { WalkedOutcome } from './ledger.js';
-import type { PrivacyLedger } from './ledger.js';
+import { WalkedOutcome, releaseOf } from './ledger.js';
+import type { PrivacyLedger, Release, ReleaseAction } from './ledger.js';
 import { hashValue, maskValue } from './redact.js';
 import type { Redacted } from './redact.js';
 import type { ReleaseDecision, WithholdReason } from './releaseDecision.js';
@@ -18,9 +18,11 @@ type ResponseObject = Record<string, unknown>;
  * document, src/privacy/responsePlan.ts) names the response keys of personal
  * values at each level, so the walk visits only those, reads each object's
  * owner tag (and removes it), and releases, masks, hashes or withholds each
- * value in place, recording it for the audit in the same step. Decisions
- * that depend only on the purpose and class were made once for the policy
- * (plannedDecisions); per customer, consent is read once, before the walk.
+ * value in place, recording it for the audit in the same step (as the
+ * Release its position in the plan keeps: nothing is allocated per value).
+ * Decisions that depend only on the purpose and class were made once for
+ * the policy (plannedDecisions); per customer, consent is read once, before
+ * the walk.
  *
  * Fail closed: if anything goes wrong, the response carries no data at all.
  */
@@ -30,7 +32,7 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
     if (data) {
       if (ledger.readsOwners) await prefetchOwners(data, walk, ledger);
       const withheld: GraphQLError[] = [];
-      new ResponseWalk(ledger, withheld).object(data, walk, '', []);
+      new ResponseWalk(ledger, withheld).object(data, walk, rootOf(walk));
       if (withheld.length > 0) result = { ...result, errors: [...(result.errors ?? []), ...withheld] };
     }
     ledger.walkPending = false;
@@ -63,69 +65,142 @@ async function prefetchOwners(data: ResponseObject, walk: ObjectPlan, ledger: Pr
   await Promise.all([...owners].map((owner) => ledger.prefetchOwner(owner)));
 }
 
+/** Positions a plan keeps (see Position); past this, a walk makes the rest for its own request. */
+export const MAX_POSITIONS_PER_PLAN = 10_000;
+
+const ACTION_INDEX = { allow: 0, mask: 1, hash: 2 } as const;
+
+/**
+ * A position in the responses of one plan (`customer.identities.3`): its
+ * audit path, written once, and the Release of each of its values per action,
+ * made once, so that walking the same shape again allocates no string and
+ * no record. Kept with the plan (and dropped with it, src/privacy/responsePlan.ts),
+ * up to MAX_POSITIONS_PER_PLAN of them.
+ */
+class Position {
+  /** By child index of the plan's children, then by list index for the items of a list. */
+  private children: Array<Position | undefined> | undefined;
+  private items: Array<Position | undefined> | undefined;
+  /** By value index × 3 + action index. */
+  private releases: Array<Release | undefined> | undefined;
+
+  constructor(
+    private readonly parent: Position | undefined,
+    private readonly key: string | number | undefined,
+    readonly dotted: string,
+    private readonly budget: { left: number },
+  ) {}
+
+  child(index: number, key: string): Position {
+    const known = this.children?.[index];
+    if (known) return known;
+    return this.keep((this.children ??= []), index, key, this.dotted === '' ? key : `${this.dotted}.${key}`);
+  }
+
+  item(index: number): Position {
+    const known = this.items?.[index];
+    if (known) return known;
+    return this.keep((this.items ??= []), index, index, `${this.dotted}.${index}`);
+  }
+
+  release(index: number, field: WalkedValue, action: ReleaseAction): Release {
+    const slot = index * 3 + ACTION_INDEX[action];
+    const known = this.releases?.[slot];
+    if (known) return known;
+    const release = releaseOf(this.valuePath(field), field.piiClass, action);
+    if (this.budget.left > 0) (this.releases ??= [])[slot] = release;
+    return release;
+  }
+
+  valuePath(field: WalkedValue): string {
+    return this.dotted === '' ? field.key : `${this.dotted}.${field.key}`;
+  }
+
+  /** The path as an array, for a withheld value's error. */
+  pathTo(key: string): Array<string | number> {
+    return [...this.path(), key];
+  }
+
+  private path(): Array<string | number> {
+    return this.parent && this.key !== undefined ? [...this.parent.path(), this.key] : [];
+  }
+
+  private keep(list: Array<Position | undefined>, index: number, key: string | number, dotted: string): Position {
+    const position = new Position(this, key, dotted, this.budget);
+    if (this.budget.left > 0) {
+      this.budget.left--;
+      list[index] = position;
+    }
+    return position;
+  }
+}
+
+/** The root position of each plan, made on its first walk; a plan dropped from the plans' LRU takes its positions with it. */
+const roots = new WeakMap<ObjectPlan, Position>();
+
+function rootOf(plan: ObjectPlan): Position {
+  let root = roots.get(plan);
+  if (!root) roots.set(plan, (root = new Position(undefined, undefined, '', { left: MAX_POSITIONS_PER_PLAN })));
+  return root;
+}
+
 class ResponseWalk {
   constructor(
     private readonly ledger: PrivacyLedger,
     private readonly withheld: GraphQLError[],
   ) {}
 
-  /** `dotted` is the object's path as the audit writes it; `path` the same as an array, for a withheld value's error. */
-  object(object: ResponseObject, plan: ObjectPlan, dotted: string, path: Array<string | number>): void {
+  object(object: ResponseObject, plan: ObjectPlan, at: Position): void {
     const { values, children } = plan;
     if (values.length > 0) {
       const tag = object[OWNER_KEY] as OwnerTag | undefined;
       // Left undefined rather than deleted (which slows the object down): JSON leaves it out.
       object[OWNER_KEY] = undefined;
-      if (tag !== true) for (let i = 0; i < values.length; i++) this.value(object, values[i]!, tag ?? null, dotted, path);
+      if (tag !== true) for (let i = 0; i < values.length; i++) this.value(object, values[i]!, i, tag ?? null, at);
     }
     for (let i = 0; i < children.length; i++) {
       const { key, plan: inner } = children[i]!;
       const value = object[key];
       if (value === null || value === undefined) continue;
-      path.push(key);
-      this.any(value, inner, dotted === '' ? key : `${dotted}.${key}`, path);
-      path.pop();
+      this.any(value, inner, at.child(i, key));
     }
   }
 
-  private any(value: unknown, plan: ObjectPlan, dotted: string, path: Array<string | number>): void {
+  private any(value: unknown, plan: ObjectPlan, at: Position): void {
     if (!Array.isArray(value)) {
-      if (typeof value === 'object' && value !== null) this.object(value as ResponseObject, plan, dotted, path);
+      if (typeof value === 'object' && value !== null) this.object(value as ResponseObject, plan, at);
       return;
     }
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item === null || item === undefined) continue;
-      path.push(i);
-      this.any(item, plan, `${dotted}.${i}`, path);
-      path.pop();
+      this.any(item, plan, at.item(i));
     }
   }
 
-  private value(object: ResponseObject, field: WalkedValue, tag: Exclude<OwnerTag, true>, dotted: string, path: Array<string | number>): void {
+  private value(object: ResponseObject, field: WalkedValue, index: number, tag: Exclude<OwnerTag, true>, at: Position): void {
     const value = object[field.key];
     // A null value was never released, so it is not recorded.
     if (value === null || value === undefined) return;
     const owner = typeof tag === 'string' ? tag : undefined;
     const owners = typeof tag === 'string' || tag === null ? undefined : tag;
     const decision = owners ? this.jointDecision(owners, field.piiClass) : this.decide(owner, field.piiClass);
-    const at = dotted === '' ? field.key : `${dotted}.${field.key}`;
     if (decision.action === 'deny') {
-      this.withhold(object, field, owners ?? [owner], decision.reason, at, path);
+      this.withhold(object, field, owners ?? [owner], decision.reason, at);
       return;
     }
     if (decision.action !== 'allow') {
       const redacted = redact(decision.action, value, field, this.ledger);
       // A value the action cannot carry (a hash in a Float) is withheld rather than released.
       if (!redacted.ok) {
-        this.withhold(object, field, owners ?? [owner], 'POLICY_DENIES', at, path);
+        this.withhold(object, field, owners ?? [owner], 'POLICY_DENIES', at);
         return;
       }
       object[field.key] = redacted.value;
     }
-    const reason = decision.action === 'allow' ? undefined : decision.reason;
-    if (owners) for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(at, field.piiClass, decision.action, reason, owner));
-    else this.ledger.recordWalked(new WalkedOutcome(at, field.piiClass, decision.action, reason, owner));
+    const release = at.release(index, field, decision.action);
+    if (owners) for (const owner of owners) this.ledger.release(owner, release);
+    else this.ledger.release(owner, release);
   }
 
   private decide(ownerId: string | undefined, piiClass: PiiClass): ReleaseDecision {
@@ -150,17 +225,11 @@ class ResponseWalk {
     return first ?? this.decide(undefined, piiClass);
   }
 
-  private withhold(
-    object: ResponseObject,
-    field: WalkedValue,
-    owners: ReadonlyArray<string | undefined>,
-    reason: WithholdReason,
-    dotted: string,
-    path: Array<string | number>,
-  ): void {
+  private withhold(object: ResponseObject, field: WalkedValue, owners: ReadonlyArray<string | undefined>, reason: WithholdReason, at: Position): void {
     object[field.key] = null;
+    const dotted = at.valuePath(field);
     for (const owner of owners) this.ledger.recordWalked(new WalkedOutcome(dotted, field.piiClass, 'deny', reason, owner));
-    this.withheld.push(piiAccessDeniedAt(reason, field.piiClass, this.ledger.purpose, [...path, field.key], field.locations));
+    this.withheld.push(piiAccessDeniedAt(reason, field.piiClass, this.ledger.purpose, at.pathTo(field.key), field.locations));
   }
 }
 

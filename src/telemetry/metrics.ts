@@ -99,6 +99,9 @@ export class GatewayMetrics {
   private readonly shed: Counter<'reason'>;
   /** Label children by their joined label values (see `cached`). */
   private readonly counterChildren = new Map<string, { inc(value?: number): void }>();
+  /** c360_privacy_fields_total's counts not yet handed to prom-client, by label set. */
+  private readonly privacyCounts = new Map<string, Map<string, Map<string, Map<string, PrivacyCount>>>>();
+  private readonly privacyCountList: PrivacyCount[] = [];
   private readonly histogramChildren = new Map<string, { observe(value: number): void }>();
   private readonly sourceChildren = new Map<string, SourceChild>();
 
@@ -146,6 +149,7 @@ export class GatewayMetrics {
       help: 'Personal fields decided, by purpose, class and decision (released, masked, hashed, withheld; reason for withheld).',
       labelNames: ['purpose', 'pii_class', 'decision', 'reason'],
       registers,
+      collect: () => this.flushPrivacyCounts(),
     });
     this.auditRecords = new Counter({ name: 'c360_audit_records_total', help: 'Audit records by kind (read, change) and outcome (written, failed).', labelNames: ['kind', 'outcome'], registers });
     this.auditWrites = new Counter({
@@ -295,31 +299,55 @@ export class GatewayMetrics {
     if (ledger?.touched) this.countPrivacy(ledger);
   }
 
+  /**
+   * Counts the request's decided fields into plain numbers, one per label
+   * set (purpose, class, decision, reason) made once: prom-client gets them
+   * when scraped (flushPrivacyCounts), not per request. Releases come in runs
+   * of one class and action (a list's, a part's fields), so one lookup per run.
+   */
   private countPrivacy(ledger: PrivacyLedger): void {
     const purpose = ledger.purpose ?? 'none';
-    // Outcomes come in runs of the same class, decision and reason (a list's fields): a key is built once per run, not per field.
-    const counts = new Map<string, { piiClass: string; decision: string; reason: string; n: number }>();
-    let run: { piiClass: string; decision: string; reason: string; n: number } | undefined;
+    let run: PrivacyCount | undefined;
     let runClass: string | undefined;
     let runDecision: string | undefined;
     let runReason: string | undefined;
-    for (const outcome of ledger.decided) {
-      const reason = outcome.decision === 'deny' ? (outcome.reason ?? 'POLICY_DENIES') : 'none';
-      if (run && outcome.piiClass === runClass && outcome.decision === runDecision && reason === runReason) {
-        run.n += 1;
-        continue;
+    const count = (piiClass: string, decision: keyof typeof PRIVACY_DECISION, reason: string): void => {
+      if (run && piiClass === runClass && decision === runDecision && reason === runReason) {
+        run.pending += 1;
+        return;
       }
-      runClass = outcome.piiClass;
-      runDecision = outcome.decision;
+      runClass = piiClass;
+      runDecision = decision;
       runReason = reason;
-      const decision = PRIVACY_DECISION[outcome.decision];
-      const key = `${outcome.piiClass}|${decision}|${reason}`;
-      run = counts.get(key);
-      if (run) run.n += 1;
-      else counts.set(key, (run = { piiClass: outcome.piiClass, decision, reason, n: 1 }));
+      run = this.privacyCount(purpose, piiClass, PRIVACY_DECISION[decision], reason);
+      run.pending += 1;
+    };
+    for (const releases of ledger.releasesByCustomer.values()) for (const release of releases) count(release.piiClass, release.decision, 'none');
+    for (const outcome of ledger.withheldFields) count(outcome.piiClass, outcome.decision, outcome.reason ?? 'POLICY_DENIES');
+  }
+
+  private privacyCount(purpose: string, piiClass: string, decision: string, reason: string): PrivacyCount {
+    // Nested by label, so that finding a run's count builds no key.
+    let byClass = this.privacyCounts.get(purpose);
+    if (!byClass) this.privacyCounts.set(purpose, (byClass = new Map()));
+    let byDecision = byClass.get(piiClass);
+    if (!byDecision) byClass.set(piiClass, (byDecision = new Map()));
+    let byReason = byDecision.get(decision);
+    if (!byReason) byDecision.set(decision, (byReason = new Map()));
+    let entry = byReason.get(reason);
+    if (!entry) {
+      byReason.set(reason, (entry = { labels: { purpose, pii_class: piiClass, decision, reason }, pending: 0 }));
+      this.privacyCountList.push(entry);
     }
-    for (const [key, { piiClass, decision, reason, n }] of counts) {
-      cached(this.counterChildren, `p|${purpose}|${key}`, () => this.privacyFields.labels(purpose, piiClass, decision, reason)).inc(n);
+    return entry;
+  }
+
+  /** Hands the counts gathered since the last scrape to prom-client (its collect hook, called on every read of the counter). */
+  private flushPrivacyCounts(): void {
+    for (const entry of this.privacyCountList) {
+      if (entry.pending === 0) continue;
+      this.privacyFields.inc(entry.labels, entry.pending);
+      entry.pending = 0;
     }
   }
 
@@ -385,6 +413,11 @@ interface SourceChild {
   readonly calls: { inc(): void };
   readonly seconds: { observe(value: number): void };
   readonly batch: { observe(value: number): void };
+}
+
+interface PrivacyCount {
+  readonly labels: { purpose: string; pii_class: string; decision: string; reason: string };
+  pending: number;
 }
 
 /** A label child made once: prom-client hashes a label object on every call otherwise. */

@@ -144,8 +144,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // Every port wrapped once by its source's guard: nothing below calls a guard by hand.
   const guarded = guardSources(sources);
   // Every customer write announces segment index changes (src/segments/changeFeed.ts): one hook, under the guarded port.
-  const ports = { ...guarded, singleView: withSegmentChangeFeed(guarded.singleView, { segments, clock }) };
+  // The worker backs off while idle; a change announced here wakes it (src/segments/worker.ts).
+  let wakeWorker = () => {};
+  const ports = { ...guarded, singleView: withSegmentChangeFeed(guarded.singleView, { segments, clock, onAnnounce: () => wakeWorker() }) };
   const segmentWorker = new SegmentWorker({ singleView: ports.singleView, segments, clock, logger });
+  wakeWorker = () => segmentWorker.wake();
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(ports.singleView);
   // Reads' records completed after their responses left: a write slot of their own (src/audit/readAudit.ts).

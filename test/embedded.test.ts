@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS, generateDemoData } from '../src/embedded/demoData.js';
 import { loadConfig } from '../src/config.js';
@@ -124,6 +124,8 @@ describe('embedded dynalite', () => {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+      // dynalite creates a table in the background (CREATING, then ACTIVE), as DynamoDB does.
+      await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: 'iterators' });
       for (let i = 0; i < 5; i++) await client.send(new PutItemCommand({ TableName: 'iterators', Item: { pk: { S: 'a' }, sk: { S: `s${i}` } } }));
       const queries = 20;
       for (let i = 0; i < queries; i++) {

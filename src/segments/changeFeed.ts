@@ -134,11 +134,17 @@ export function asWritten(record: CustomerRecord): CustomerRecord {
 }
 
 /** The port with announceSegmentChange under every customer create, replace and activity update (a `track`), and an entry before every delete. */
-export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: { readonly segments: SegmentCatalog; readonly clock: Clock }): P {
+export function withSegmentChangeFeed<P extends SingleViewPort>(
+  port: P,
+  deps: { readonly segments: SegmentCatalog; readonly clock: Clock; /** Told after each outbox entry this port writes (the worker's wake()). */ readonly onAnnounce?: () => void },
+): P {
   const specs = () => deps.segments.all();
   const announce = async (record: CustomerRecord, options?: CallOptions) => {
     const announced = await announceSegmentChange(port, record, specs(), deps.clock(), options);
-    if (announced !== record) stamped.set(record, announced);
+    if (announced !== record) {
+      stamped.set(record, announced);
+      deps.onAnnounce?.();
+    }
     return announced;
   };
   const createCustomer: SingleViewPort['createCustomer'] = async (record, options) => port.createCustomer(await announce(record, options), options);
@@ -153,6 +159,7 @@ export function withSegmentChangeFeed<P extends SingleViewPort>(port: P, deps: {
     const at = deps.clock().toISOString();
     // Deleted customers leave the index: the worker finds them gone and removes their entries.
     await Promise.all([...new Set(ids)].map((customerId) => port.putSegmentChange({ customerId, seq: randomUUID(), version: DELETED, at }, options)));
+    deps.onAnnounce?.();
     return port.deleteCustomers(ids, options);
   };
   const overrides: Partial<SingleViewPort> = { createCustomer, replaceCustomer, replaceCustomerKeepingActivity, updateCustomerActivity, deleteCustomers };

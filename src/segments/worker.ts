@@ -9,6 +9,9 @@ import type { DrainOutcome } from './changeFeed.js';
 import { evaluateDueSegments } from './dueRun.js';
 import type { DueRun } from './dueRun.js';
 
+/** An idle worker waits at most this many intervals between rounds (30 s at the default 5 s). */
+export const IDLE_ROUNDS_MAX = 6;
+
 /** Pages of 100 customers a backfill scans per round, so a round stays short beside live traffic and the rest follows in the next ones. */
 const BACKFILL_PAGES_PER_ROUND = 1;
 
@@ -39,6 +42,12 @@ export class SegmentWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  private tick: (() => void) | undefined;
+  private intervalMs: number | undefined;
+  /** The wait before the next round: `intervalMs`, doubled by each round that found nothing. */
+  private idleWait = 0;
+  private nextAt = 0;
+  private woken = false;
 
   constructor(private readonly deps: SegmentWorkerDependencies) {}
 
@@ -57,24 +66,58 @@ export class SegmentWorker {
     };
   }
 
-  /** Rounds every `intervalMs`, one at a time; a failed round is logged (its error type only) and the next one tries again. */
+  /**
+   * Rounds every `intervalMs`, one at a time; a failed round is logged (its
+   * error type only) and the next one tries again. A round that found
+   * nothing to do doubles the wait before the next, up to IDLE_ROUNDS_MAX
+   * times `intervalMs`, so an idle gateway does not poll its store every few
+   * seconds (48 calls a round); a change this process announces (wake())
+   * brings the next round back to `intervalMs`. A due time or another
+   * instance's change is therefore picked up within the longer wait.
+   */
   start(intervalMs: number): void {
+    this.intervalMs = intervalMs;
     const tick = () => {
+      this.timer = undefined;
       if (this.stopped) return;
       const round = this.runOnce().then(
         (outcome) => {
-          if (outcome.due.evaluated > 0 || outcome.changes.reconciled > 0 || (!outcome.backfill.skipped && outcome.backfill.scanned > 0)) {
+          const busy = outcome.due.evaluated > 0 || outcome.changes.reconciled > 0 || outcome.changes.waiting > 0 || !outcome.backfill.complete || (!outcome.backfill.skipped && outcome.backfill.scanned > 0);
+          if (busy) {
             this.deps.logger?.debug({ reconciled: outcome.changes.reconciled, due: outcome.due.evaluated, backfillScanned: outcome.backfill.scanned }, 'segments round');
           }
+          this.idleWait = busy ? intervalMs : Math.min(this.idleWait * 2, intervalMs * IDLE_ROUNDS_MAX);
         },
-        (error: unknown) => this.deps.logger?.warn({ err: { type: (error as Error).name } }, 'segments round failed; the next round tries again'),
+        (error: unknown) => {
+          this.idleWait = intervalMs;
+          this.deps.logger?.warn({ err: { type: (error as Error).name } }, 'segments round failed; the next round tries again');
+        },
       );
       this.running = round.finally(() => {
         this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(tick, intervalMs).unref();
+        this.schedule(this.woken ? intervalMs : this.idleWait);
+        this.woken = false;
       });
     };
-    this.timer = setTimeout(tick, intervalMs).unref();
+    this.tick = tick;
+    this.idleWait = intervalMs;
+    this.schedule(intervalMs);
+  }
+
+  /** A change was announced in this process: the next round comes within `intervalMs`, however long the worker has been idle. */
+  wake(): void {
+    if (this.intervalMs === undefined || this.stopped) return;
+    this.idleWait = this.intervalMs;
+    // During a round: the wait after it is the short one.
+    if (this.running) this.woken = true;
+    else if (this.timer && this.nextAt > Date.now() + this.intervalMs) this.schedule(this.intervalMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped || !this.tick) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.nextAt = Date.now() + ms;
+    this.timer = setTimeout(this.tick, ms).unref();
   }
 
   /** Stops scheduling rounds and waits for the one under way. */

@@ -24,11 +24,11 @@ import { generateDemoData } from './embedded/demoData.js';
 import type { DemoData } from './embedded/demoData.js';
 import { startEmbeddedDynamo } from './embedded/dynalite.js';
 import type { EmbeddedDynamo } from './embedded/dynalite.js';
-import { DEMO_DATA_VERSION, demoLoad, seedSingleView } from './embedded/seed.js';
+import { DEMO_DATA_VERSION, seedSingleView } from './embedded/seed.js';
 import { systemClock } from './identity/clock.js';
 import type { Clock } from './identity/clock.js';
 import type { SegmentCatalog } from './segments/catalog.js';
-import { loadIndexed } from './segments/indexedLoad.js';
+import type { SegmentSpec } from './segments/definitions.js';
 import { SourceStartError } from './sourceStart.js';
 
 /**
@@ -105,7 +105,7 @@ export async function openSources(config: GatewayConfig, deps: SourceDependencie
     opened.unshift(singleView);
     if (config.demo.enabled) {
       const started = Date.now();
-      const outcome = await seedSingleView(singleView, demo(), { segments: deps.segments.all(), now: (deps.clock ?? systemClock)() });
+      const outcome = await seedSingleView(singleView, demo(), demoIndex(deps));
       await installDemoKeys(singleView);
       if (outcome.seeded) logger.info({ customers: outcome.customers, ms: Date.now() - started }, 'demo data loaded into the single view');
       if (outcome.staleVersion !== undefined) {
@@ -189,7 +189,7 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
   const demo = config.demo.enabled ? generateDemoData({ ...config.demo, segments: deps.segments.all() }) : undefined;
   const singleView = new MemorySingleView();
   if (demo) {
-    await loadIndexed(singleView, demoLoad(demo), deps.segments.all(), (deps.clock ?? systemClock)());
+    await seedSingleView(singleView, demo, demoIndex(deps));
     await installDemoKeys(singleView);
   }
   const crm = await createCrm({ adapter: 'embedded', file: undefined, seed: () => demo?.crm ?? [] });
@@ -206,6 +206,11 @@ async function openMemorySources(config: GatewayConfig, deps: SourceDependencies
     adapters: { singleview: adapter, crm: adapter, loyalty: adapter, resolution: adapter },
     close: () => closeAll([resolution, loyalty, crm, singleView], deps.logger),
   };
+}
+
+/** The segment definitions and the time the demo data's index is built for: the gateway's clock, or the system's. */
+function demoIndex(deps: SourceDependencies): { segments: readonly SegmentSpec[]; now: Date } {
+  return { segments: deps.segments.all(), now: (deps.clock ?? systemClock)() };
 }
 
 function guardsOf(config: GatewayConfig, deps: SourceDependencies): Pick<Sources, 'guards' | 'keyLookups'> {

@@ -26,7 +26,7 @@ export async function seedSingleView(store: BulkLoadPort & SegmentIndexPort, dat
     return { seeded: false, customers: marker.customers, ...(marker.version !== DEMO_DATA_VERSION ? { staleVersion: marker.version } : {}) };
   }
   await loadIndexed(store, demoLoad(data), index.segments, index.now);
-  await store.putLoadMarker({ version: DEMO_DATA_VERSION, customers: data.customers.length, at: new Date().toISOString() });
+  await store.putLoadMarker({ version: DEMO_DATA_VERSION, customers: data.customers.length, at: index.now.toISOString() });
   return { seeded: true, customers: data.customers.length };
 }
 

@@ -6,6 +6,8 @@ import type { TestGateway } from './support/gateway.js';
 import { testDemoData } from './support/demo.js';
 import { sourceKeysOf } from '../src/sourceKeys.js';
 import { authorizations, changeMiddleware } from './support/middleware.js';
+import { TEST_JWT_SECRET, signToken } from './support/tokens.js';
+import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 
 const WIDE = /* GraphQL */ `
   query Wide($ids: [ID!]!) {
@@ -85,7 +87,7 @@ describe('batching: one call per source for 100 customers', () => {
   beforeAll(async () => {
     loyalty = new LoyaltyTestServer(testDemoData().loyalty);
     // A generous deadline: this is about batching, and a busy machine must not turn it into a timeout test.
-    gw = await startTestGateway({ C360_LOYALTY_URL: await loyalty.start(), C360_SOURCE_TIMEOUT_MS: '5000' });
+    gw = await startTestGateway({ C360_LOYALTY_URL: await loyalty.start(), C360_SOURCE_TIMEOUT_MS: '5000', C360_JWT_SECRET: TEST_JWT_SECRET });
   });
   afterAll(async () => {
     await gw?.close();
@@ -137,6 +139,27 @@ describe('batching: one call per source for 100 customers', () => {
     expect([...dynamo].sort((a, b) => a.command.localeCompare(b.command))).toEqual([
       // The customer item and its activity item (what a `track` changes) in one call.
       { command: 'BatchGetItemCommand', table: `${customers},${customerActivity}`, keys: 1, projected: false },
+      { command: 'QueryCommand', table: events, keys: 0, projected: false },
+    ]);
+  });
+
+  it("reads `me` with two DynamoDB calls: one BatchGetItem (the login's index entry, the customer's items and merge link) and one Query", async () => {
+    const token = await signToken({ role: 'customer', sub: DEMO_CUSTOMERS.consent.login });
+    const me = () =>
+      graphql<{ me: { id: string } }>(gw.url, 'query Me { me { id profile { firstName } consents { purpose status } events(first: 5) { edges { node { id } } } } }', {
+        apiKey: null,
+        headers: { authorization: `Bearer ${token}`, 'x-c360-purpose': 'self_service' },
+      });
+    // The first read learns who holds the login; from then on the holder is read beside the lookup.
+    expect((await me()).body.data!.me.id).toBe(DEMO_CUSTOMERS.consent.id);
+    const dynamo = recordDynamoCalls(gw);
+    const response = await me();
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.me.id).toBe(DEMO_CUSTOMERS.consent.id);
+    const { customers, customerActivity, identities, events } = dynamoSingleView(gw).tables;
+    // The embedded engine's merge link of the holder, asked once the index entry has answered, is the one read with it.
+    expect(dynamo.map((call) => ({ ...call, table: call.table.split(',').sort().join(',') })).sort((a, b) => a.command.localeCompare(b.command))).toEqual([
+      { command: 'BatchGetItemCommand', table: [customers, customerActivity, identities].sort().join(','), keys: 1, projected: true },
       { command: 'QueryCommand', table: events, keys: 0, projected: false },
     ]);
   });

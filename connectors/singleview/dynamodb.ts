@@ -122,14 +122,19 @@ export class DynamoSingleView implements SingleViewPort {
   readonly client: DynamoDBClient;
   readonly document: ItemClient;
   /**
-   * Eventually consistent reads of customer items, gathered over one turn of
-   * the event loop into one BatchGetItem, and shared while in flight: a
-   * customer's record and its merge link (the embedded resolution engine's
-   * question, asked beside it for the same key) cost one call, not two. A
-   * merge link is read from the whole item: a projection saves bytes on the
-   * wire, not read units.
+   * Eventually consistent reads of single keys, of any table, gathered over
+   * one turn of the event loop into one BatchGetItem (100 keys a call), and
+   * shared (sharedReads) while in flight and for the rest of the turn in
+   * which they arrive. A customer's record, its merge link (the embedded
+   * resolution engine's question, asked beside it for the same key) and the
+   * identity index entry that names it (`me`'s login) cost one call, not
+   * three; the merge link the engine asks for once the index entry has
+   * answered is the one that arrived with it. A merge link is read from the
+   * whole item: a projection saves bytes on the wire, not read units.
    */
-  private readonly customerItems: DataLoader<string, CustomerItems | null>;
+  private readonly eventualReads: DataLoader<KeyRead, Item | null>;
+  /** Eventually consistent reads by key (keyReadId) while in flight and until the end of the turn they arrive in. */
+  private readonly sharedReads = new Map<string, Promise<Item | null>>();
   /**
    * Strongly consistent reads of single keys, of any table, asked for in the
    * same turn of the event loop: one BatchGetItem (100 keys a call), not one
@@ -160,17 +165,15 @@ export class DynamoSingleView implements SingleViewPort {
     this.segmentIndex = new DynamoSegmentIndex(document, (table, requests, options) => this.batchWriteRequests(table, requests, options), this.tables.segmentIndex, this.tables.customers, (items, options) =>
       this.customersWithActivity(items, options),
     );
-    this.customerItems = new DataLoader(
-      async (ids) => {
-        const items = await this.batchGetCustomerItems(ids);
-        return ids.map((id) => items.get(id) ?? null);
-      },
-      // Cached only while in flight (readCustomerItems clears each key once its read settles), so a
-      // read never answers from an earlier one that has finished. setImmediate: calls made in the same
-      // turn through guards of different depth still meet in one batch.
-      { maxBatchSize: CUSTOMERS_PER_BATCH_GET, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
-    );
-    this.consistentReads = new DataLoader((reads) => this.readKeys(reads), {
+    // Not cached by DataLoader: sharedReads shares a read only while it is in flight and for the turn it
+    // arrives in, so a read never answers from one that finished in an earlier turn. setImmediate: calls
+    // made in the same turn through guards of different depth still meet in one batch.
+    this.eventualReads = new DataLoader((reads) => this.readKeys(reads, false), {
+      cache: false,
+      maxBatchSize: BATCH_GET_LIMIT,
+      batchScheduleFn: (dispatch) => setImmediate(dispatch),
+    });
+    this.consistentReads = new DataLoader((reads) => this.readKeys(reads, true), {
       cache: false,
       maxBatchSize: BATCH_GET_LIMIT,
       batchScheduleFn: (dispatch) => setImmediate(dispatch),
@@ -199,27 +202,21 @@ export class DynamoSingleView implements SingleViewPort {
   }
 
   /**
-   * Customer items by id with their activity items, both tables in one
-   * BatchGetItem (CUSTOMERS_PER_BATCH_GET customers a call): a strongly
-   * consistent read with the turn's other strongly consistent reads, of any
-   * table (consistentReads), an eventually consistent one with the turn's
-   * other eventually consistent reads of customers.
+   * Customer items by id with their activity items, both tables in the
+   * turn's shared BatchGetItem with whatever else is read now, of any table:
+   * strongly consistent reads with the other strongly consistent ones
+   * (consistentReads), eventually consistent ones with the other eventually
+   * consistent ones (eventualReads).
    */
   private async readCustomerItems(ids: readonly string[], options?: ReadOptions): Promise<Map<string, CustomerItems>> {
-    if (options?.consistent) return this.batchGetCustomerItems(ids, options, true);
     const unique = [...new Set(ids)];
-    const reads = unique.map((id) => {
-      const read = this.customerItems.load(id);
-      void read.then(
-        () => this.customerItems.clear(id),
-        () => this.customerItems.clear(id),
-      );
-      return read;
-    });
-    const items = await untilAborted(Promise.all(reads), options?.signal);
+    // Asked for in pairs, so that a customer's two items travel in the same call when a batch takes more than one.
+    const pairs = unique.map((id) => Promise.all([this.key(this.tables.customers, 'id', id, undefined, options?.consistent), this.key(this.tables.customerActivity, 'id', id, undefined, options?.consistent)]));
+    const items = await untilAborted(Promise.all(pairs), options?.signal);
     const found = new Map<string, CustomerItems>();
-    items.forEach((item, i) => {
-      if (item) found.set(unique[i]!, item);
+    unique.forEach((id, i) => {
+      const [customer, activity] = items[i]!;
+      if (customer) found.set(id, activity ? { customer, activity } : { customer });
     });
     return found;
   }
@@ -988,56 +985,7 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  /**
-   * Customer items and their activity items in one BatchGetItem per
-   * CUSTOMERS_PER_BATCH_GET ids (two keys each), unprocessed keys sent again.
-   */
-  private async batchGetCustomerItems(ids: readonly string[], options?: CallOptions, consistent?: boolean): Promise<Map<string, CustomerItems>> {
-    const unique = [...new Set(ids)];
-    if (consistent) {
-      // Through the turn's shared BatchGetItem: both items of each customer, beside whatever else is read now.
-      const [customerItems, activityItems] = await untilAborted(
-        Promise.all([this.consistentKeys(this.tables.customers, 'id', unique), this.consistentKeys(this.tables.customerActivity, 'id', unique)]),
-        options?.signal,
-      );
-      const read = new Map<string, CustomerItems>();
-      unique.forEach((id, i) => {
-        const customer = customerItems[i];
-        const activity = activityItems[i];
-        if (customer) read.set(id, activity ? { customer, activity } : { customer });
-      });
-      return read;
-    }
-    const customers = this.tables.customers;
-    const activities = this.tables.customerActivity;
-    const found = new Map<string, CustomerItems>();
-    const activityOf = new Map<string, Item>();
-    const chunks: string[][] = [];
-    for (let i = 0; i < unique.length; i += CUSTOMERS_PER_BATCH_GET) chunks.push(unique.slice(i, i + CUSTOMERS_PER_BATCH_GET));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const keys = chunk.map((id) => ({ id }));
-        let request: Record<string, { Keys: Item[]; ConsistentRead?: boolean }> | undefined = {
-          [customers]: { Keys: keys, ConsistentRead: consistent },
-          [activities]: { Keys: keys, ConsistentRead: consistent },
-        };
-        await leftOvers('BatchGetItem', options, async () => {
-          const result = await this.document.send(new BatchGetCommand({ RequestItems: request }));
-          for (const item of result.Responses?.[customers] ?? []) found.set(String(item.id), { customer: item });
-          for (const item of result.Responses?.[activities] ?? []) activityOf.set(String(item.id), item);
-          request = result.UnprocessedKeys as typeof request;
-          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
-        });
-      }),
-    );
-    for (const [id, items] of found) {
-      const activity = activityOf.get(id);
-      if (activity) found.set(id, { customer: items.customer, activity });
-    }
-    return found;
-  }
-
-  /** BatchGetItem in chunks of 100, deduplicated, retrying unprocessed keys. Items by key value; with `projection`, those attributes and the key only. */
+  /** Items by key value through the turn's shared BatchGetItem (consistentReads or eventualReads); with `projection`, those attributes and the key only. */
   async batchGet(
     table: string,
     keyName: string,
@@ -1047,30 +995,11 @@ export class DynamoSingleView implements SingleViewPort {
     consistent?: boolean,
   ): Promise<Map<string, Item>> {
     const unique = [...new Set(keys)];
+    const items = await untilAborted(this.keys(table, keyName, unique, projection, consistent), options?.signal);
     const found = new Map<string, Item>();
-    if (consistent) {
-      const items = await untilAborted(this.consistentKeys(table, keyName, unique, projection), options?.signal);
-      items.forEach((item, i) => {
-        if (item) found.set(unique[i]!, item);
-      });
-      return found;
-    }
-    const projected = projection && projectionOf([keyName, ...projection]);
-    const chunks: string[][] = [];
-    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Item[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ConsistentRead?: boolean }> | undefined = {
-          [table]: { Keys: chunk.map((key) => ({ [keyName]: key })), ...projected, ConsistentRead: consistent },
-        };
-        await leftOvers('BatchGetItem', options, async () => {
-          const result = await this.document.send(new BatchGetCommand({ RequestItems: request }));
-          for (const item of result.Responses?.[table] ?? []) found.set(String(item[keyName]), item);
-          request = result.UnprocessedKeys as typeof request;
-          return request && Object.keys(request).length > 0 ? AGAIN : undefined;
-        });
-      }),
-    );
+    items.forEach((item, i) => {
+      if (item) found.set(unique[i]!, item);
+    });
     return found;
   }
 
@@ -1099,18 +1028,37 @@ export class DynamoSingleView implements SingleViewPort {
     });
   }
 
-  /** Items by key through the turn's shared consistent BatchGetItem (consistentReads); null where none. */
-  private consistentKeys(table: string, keyName: string, keys: readonly string[], projection?: readonly string[]): Promise<Array<Item | null>> {
-    return Promise.all(keys.map((key) => this.consistentReads.load({ table, keyName, key, projection })));
+  /** Items by key through the turn's shared BatchGetItem (consistentReads, or eventualReads through sharedReads); null where none. */
+  private keys(table: string, keyName: string, keys: readonly string[], projection: readonly string[] | undefined, consistent: boolean | undefined): Promise<Array<Item | null>> {
+    return Promise.all(keys.map((key) => this.key(table, keyName, key, projection, consistent)));
+  }
+
+  private key(table: string, keyName: string, key: string, projection: readonly string[] | undefined, consistent: boolean | undefined): Promise<Item | null> {
+    return consistent ? this.consistentReads.load({ table, keyName, key, projection }) : this.sharedRead({ table, keyName, key, projection });
+  }
+
+  /** An eventually consistent read of one key, shared while in flight and for the rest of the turn its answer arrives in. */
+  private sharedRead(read: KeyRead): Promise<Item | null> {
+    const id = keyReadId(read);
+    const shared = this.sharedReads.get(id);
+    if (shared) return shared;
+    const loaded = this.eventualReads.load(read);
+    this.sharedReads.set(id, loaded);
+    const forget = () =>
+      setImmediate(() => {
+        if (this.sharedReads.get(id) === loaded) this.sharedReads.delete(id);
+      });
+    loaded.then(forget, forget);
+    return loaded;
   }
 
   /**
    * One BatchGetItem for the keys asked for in a turn (at most 100): one
-   * entry per table, strongly consistent; a table asked for with two
-   * different projections in the same turn takes a second call. Unprocessed
-   * keys are sent again (leftOvers).
+   * entry per table, strongly or eventually consistent; a table asked for
+   * with two different projections in the same turn takes a second call.
+   * Unprocessed keys are sent again (leftOvers).
    */
-  private async readKeys(reads: readonly KeyRead[]): Promise<Array<Item | null>> {
+  private async readKeys(reads: readonly KeyRead[], consistent: boolean): Promise<Array<Item | null>> {
     const groupOf = (read: KeyRead) => `${read.table}\u0000${read.keyName}\u0000${read.projection?.join(',') ?? '*'}`;
     type Group = { table: string; keyName: string; projection?: readonly string[] | undefined; keys: Set<string>; found: Map<string, Item> };
     const groups = new Map<string, Group>();
@@ -1132,7 +1080,7 @@ export class DynamoSingleView implements SingleViewPort {
         let request: Request | undefined = Object.fromEntries(
           entries.map((group) => [
             group.table,
-            { Keys: [...group.keys].map((key) => ({ [group.keyName]: key })), ConsistentRead: true, ...(group.projection && projectionOf([group.keyName, ...group.projection])) },
+            { Keys: [...group.keys].map((key) => ({ [group.keyName]: key })), ConsistentRead: consistent, ...(group.projection && projectionOf([group.keyName, ...group.projection])) },
           ]),
         );
         const byTable = new Map(entries.map((group) => [group.table, group]));
@@ -1282,7 +1230,7 @@ interface TrailPut {
   readonly item: Item;
 }
 
-/** One key of one table for the turn's shared consistent BatchGetItem (DynamoSingleView.consistentReads). */
+/** One key of one table for the turn's shared BatchGetItem (DynamoSingleView.consistentReads, eventualReads). */
 interface KeyRead {
   readonly table: string;
   readonly keyName: string;
@@ -1291,14 +1239,16 @@ interface KeyRead {
   readonly projection?: readonly string[] | undefined;
 }
 
+/** A key read's identity: its table, key and projection (two reads of the same key with different projections are different reads). */
+function keyReadId(read: KeyRead): string {
+  return `${read.table}\u0000${read.keyName}\u0000${read.key}\u0000${read.projection?.join(',') ?? '*'}`;
+}
+
 /** A customer's item and its activity item (customerActivity.ts), when it has one. */
 interface CustomerItems {
   readonly customer: Item;
   readonly activity?: Item;
 }
-
-/** Customers per BatchGetItem: each is two keys (its item and its activity item), and a call takes 100. */
-const CUSTOMERS_PER_BATCH_GET = BATCH_GET_LIMIT / 2;
 
 /**
  * A customer item in either form (customerItem.ts) with its activity item

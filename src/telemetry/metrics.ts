@@ -218,15 +218,18 @@ export class GatewayMetrics {
       },
       write: async (records, parentSpan) => {
         const kind = lane ?? (records.some((record) => record.fields.length > 0) ? 'read' : 'change');
+        // Label children found by their joined values (`cached`): prom-client's inc with a labels object hashes them on every call.
+        const count = (outcome: 'written' | 'failed'): void => {
+          cached(this.counterChildren, `aw|${kind}|${outcome}`, () => this.auditWrites.labels(kind, outcome)).inc();
+          cached(this.counterChildren, `ar|${kind}|${outcome}`, () => this.auditRecords.labels(kind, outcome)).inc(records.length);
+        };
         try {
           await sink.write(records, parentSpan);
         } catch (error) {
-          this.auditWrites.inc({ kind, outcome: 'failed' });
-          this.auditRecords.inc({ kind, outcome: 'failed' }, records.length);
+          count('failed');
           throw error;
         }
-        this.auditWrites.inc({ kind, outcome: 'written' });
-        this.auditRecords.inc({ kind, outcome: 'written' }, records.length);
+        count('written');
       },
     };
   }

@@ -51,6 +51,7 @@ import { privacyPlugin } from './privacy/plugin.js';
 import { ResponsePlans, walkedFieldsOf, withOwnerTags } from './privacy/responsePlan.js';
 import type { WalkedFields } from './privacy/responsePlan.js';
 import { decideResponse } from './privacy/responseWalk.js';
+import { auditShapeOf } from './privacy/ledger.js';
 import { loadPolicy } from './privacy/policy.js';
 import { Pseudonyms, pseudonymKey } from './privacy/pseudonym.js';
 import { loadTrackingPlan } from './privacy/trackingPlan.js';
@@ -372,6 +373,7 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     const walk = plan.walk;
     const { privacy } = request.context as GatewayContext;
     privacy.walkPending = true;
+    privacy.useShape(auditShapeOf(walk));
     return {
       key: `walked:${scoped.key}`,
       schema: scoped.key === 'unchecked' ? tagged.unchecked : tagged.checked,

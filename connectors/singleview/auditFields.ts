@@ -43,6 +43,36 @@ export function encodeFieldDecisions(fields: readonly FieldDecisionRecord[]): Ui
   return deflateRawSync(JSON.stringify({ v: AUDIT_FIELDS_VERSION, g: encoded }));
 }
 
+/**
+ * An upper bound of the fields' JSON: every UTF-16 unit as 3 bytes. A frozen
+ * list (the privacy ledger's, shared by the requests of one plan) is
+ * measured once.
+ */
+export function sizeBound(fields: readonly FieldDecisionRecord[]): number {
+  const frozen = Object.isFrozen(fields);
+  const known = frozen ? sizeBounds.get(fields) : undefined;
+  if (known !== undefined) return known;
+  let bound = 2;
+  for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;
+  if (frozen) sizeBounds.set(fields, bound);
+  return bound;
+}
+
+const sizeBounds = new WeakMap<readonly FieldDecisionRecord[], number>();
+
+/** Whether any of the fields names its customer (a record about several): a frozen list is looked at once. */
+export function namesCustomers(fields: readonly FieldDecisionRecord[]): boolean {
+  const frozen = Object.isFrozen(fields);
+  let known = frozen ? namingLists.get(fields) : undefined;
+  if (known === undefined) {
+    known = fields.some((field) => field.customerId);
+    if (frozen) namingLists.set(fields, known);
+  }
+  return known;
+}
+
+const namingLists = new WeakMap<readonly FieldDecisionRecord[], boolean>();
+
 /** Paths seen lately, with their template and indices: a read releases the same paths as the reads before it. */
 const TEMPLATES = new Map<string, readonly [string, string]>();
 const TEMPLATES_KEPT = 10_000;

@@ -3,7 +3,7 @@ import type { CallOptions } from '../resilience/callOptions.js';
 import { SourceError } from '../resilience/sourceError.js';
 import { TrustedRecords } from '../shared/trustedRecords.js';
 import { MAX_AUDIT_ITEM_BYTES, auditItems, eventSortKey, matchIndexKey, timelineRange } from './keys.js';
-import { sortFieldDecisions } from './auditFields.js';
+import { namesCustomers, sizeBound, sortFieldDecisions } from './auditFields.js';
 import type { ApiKeyRecord, AuditPage, AuditPosition, AuditRecordModel, ConsentChangeRecord, CustomerRecord, CustomerScanPage, ErasureJobRecord, EventPage, EventPosition, EventQuery, EventRecord, IdempotencyRecord, IdentityKey, IdentityLogEntry, JobPage, JobRecord, MergeLink, Purpose, SuppressionRecord, MergeSuggestionRecord, SuggestionPage, SuggestionPosition, SuggestionStatus } from '../../src/domain/index.js';
 import { activityOf, withActivity } from './customerActivity.js';
 import type { ActivityExpectation, BulkLoad, IdempotencyClaim, IdentityClaim, LoadMarker, PageDeletion, SingleViewPort, WriteOutcome } from './port.js';
@@ -556,9 +556,9 @@ export class MemorySingleView implements SingleViewPort {
  * the limit is measured exactly.
  */
 function memoryAuditItems(record: AuditRecordModel): Array<{ readonly item: Record<string, unknown>; readonly bytes: number }> {
-  if (record.customerIds.length !== 1 || record.fields.some((field) => field.customerId)) return auditItems(record);
-  let bound = 4096 + (record.detail ? JSON.stringify(record.detail).length * 3 : 0);
-  for (const field of record.fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 64;
+  if (record.customerIds.length !== 1 || namesCustomers(record.fields)) return auditItems(record);
+  // sizeBound allows 56 bytes around each field (and 2 for the brackets); this bound, 64.
+  const bound = 4096 + (record.detail ? JSON.stringify(record.detail).length * 3 : 0) + sizeBound(record.fields) - 2 + 8 * record.fields.length;
   if (bound > MAX_AUDIT_ITEM_BYTES) return auditItems(record);
   const customerId = record.customerIds[0]!;
   return [{ item: { ...record, customerId, sk: `${record.at}#${record.id}` }, bytes: bound }];

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sizeBound } from '../../connectors/singleview/auditFields.js';
 import type { AuditRecordModel, FieldDecisionRecord, Purpose } from '../domain/index.js';
 
 /**
@@ -45,8 +46,18 @@ export type AuditDetail = Readonly<Record<string, string | number>>;
 
 /** The operation as it may be stored: bounded, allow-listed characters only. */
 export function safeOperation(operation: string): string {
-  return operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_');
+  // A gateway's clients send a small set of operations: each is made safe once (bounded, like the plans' LRUs).
+  let safe = safeOperations.get(operation);
+  if (safe === undefined) {
+    safe = operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_');
+    if (safeOperations.size >= SAFE_OPERATIONS_KEPT) safeOperations.clear();
+    safeOperations.set(operation, safe);
+  }
+  return safe;
 }
+
+const safeOperations = new Map<string, string>();
+const SAFE_OPERATIONS_KEPT = 1_000;
 
 /**
  * A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES.
@@ -108,9 +119,7 @@ function fieldBytes(field: FieldDecisionRecord): number {
 
 function chunkBySize(fields: readonly FieldDecisionRecord[], maxBytes: number): Array<readonly FieldDecisionRecord[]> {
   // A UTF-8 character is at most 3 bytes per UTF-16 unit: when even that bound fits, nothing is measured.
-  let bound = 2;
-  for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;
-  if (bound <= maxBytes) return [fields];
+  if (sizeBound(fields) <= maxBytes) return [fields];
   const chunks: FieldDecisionRecord[][] = [];
   let current: FieldDecisionRecord[] = [];
   let bytes = 2;

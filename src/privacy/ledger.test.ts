@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PrivacyLedger, WalkedOutcome, sortKeyOf } from './ledger.js';
+import { AuditShape, PrivacyLedger, WalkedOutcome, releaseOf, sortKeyOf } from './ledger.js';
+import type { Release } from './ledger.js';
 import { loadPolicy } from './policy.js';
 
 /** A ledger for a marketing read with the shipped policy, outside any customer's own session. */
@@ -49,5 +50,38 @@ describe('extensions.privacy of walked values', () => {
     for (let i = 0; i < 2; i++) expect(ledger.extension().fields.map((field) => field.path)).toEqual(listed);
     expect(sortKeyOf('customers.2.profile')).toBe(['customers', '0000000002', 'profile'].join('\u0000'));
     expect(sortKeyOf('customers.2.profile')).toBe(sortKeyOf('customers.2.profile'));
+  });
+});
+
+describe('release lists shared by the requests of one plan', () => {
+  const [email, phone, city] = (['customer.profile.email', 'customer.profile.phone', 'customer.profile.city'] as const).map((path) => releaseOf(path, 'CONTACT', 'allow'));
+  const requestOf = (shape: AuditShape, releases: ReadonlyArray<readonly [string, Release]>): PrivacyLedger => {
+    const ledger = marketingLedger();
+    ledger.useShape(shape);
+    for (const [owner, release] of releases) ledger.release(owner, release);
+    return ledger;
+  };
+
+  it('a request that repeats the last one gets its frozen list; one that differs gets its own, with every release it made', () => {
+    const shape = new AuditShape();
+    const first = requestOf(shape, [['cus_a', email!], ['cus_a', phone!]]).releasesByCustomer.get('cus_a')!;
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(requestOf(shape, [['cus_b', email!], ['cus_b', phone!]]).releasesByCustomer.get('cus_b')).toBe(first);
+    const shorter = requestOf(shape, [['cus_a', email!]]).releasesByCustomer.get('cus_a');
+    expect(shorter).toEqual([email]);
+    expect(shorter).not.toBe(first);
+    const other = requestOf(shape, [['cus_a', email!], ['cus_a', city!], ['cus_a', phone!]]).releasesByCustomer.get('cus_a');
+    expect(other).toEqual([email, city, phone]);
+    expect(first).toEqual([email, phone]);
+  });
+
+  it('a release recorded after the list was read is added to a copy, never to the shared list', () => {
+    const shape = new AuditShape();
+    const ledger = requestOf(shape, [['cus_a', email!]]);
+    const shared = ledger.releasesByCustomer.get('cus_a');
+    ledger.release('cus_a', phone!);
+    expect(shared).toEqual([email]);
+    expect(ledger.releasesByCustomer.get('cus_a')).toEqual([email, phone]);
+    expect(ledger.releaseCount).toBe(2);
   });
 });

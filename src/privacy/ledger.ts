@@ -74,11 +74,15 @@ export interface LedgerOptions {
  */
 export class PrivacyLedger {
   /** Releases by owner, each owner's in the order they were recorded. */
-  private readonly released = new Map<string | undefined, Release[]>();
+  private readonly runs = new Map<string | undefined, OwnerReleases>();
   private releasedCount = 0;
   /** The last owner released for and its releases: fields come in runs of one owner. */
   private lastOwner: string | undefined;
-  private lastReleases: Release[] | undefined;
+  private lastRun: OwnerReleases | undefined;
+  /** The releases as the audit stores them, made when first read after the last release. */
+  private byOwner: Map<string | undefined, readonly Release[]> | undefined;
+  /** The release lists of earlier requests of the same plan (useShape), which this request's may repeat. */
+  private shape: AuditShape | undefined;
   /** Withheld fields (and, once revokeReleases ran, the releases taken back). */
   private withheld: FieldOutcome[] = [];
   /** Releases recorded with their path as an array (record(): event properties, co-owned fields), whose dotted path cannot give it back. */
@@ -109,6 +113,16 @@ export class PrivacyLedger {
 
   get purpose(): Purpose | null {
     return this.options.purpose;
+  }
+
+  /**
+   * The operation's plan keeps the release lists of its last requests
+   * (AuditShape): an owner's releases that repeat them (the same shared
+   * Releases, in the same order) are that same frozen list, so the request
+   * allocates no list of its own and the audit store keeps one for all.
+   */
+  useShape(shape: AuditShape): void {
+    this.shape = shape;
   }
 
   get redactOptions(): RedactOptions {
@@ -156,15 +170,15 @@ export class PrivacyLedger {
   /** A release the response walk decided (its plan keeps the Release per position, src/privacy/responseWalk.ts). */
   release(ownerId: string | undefined, release: Release): void {
     this.releasedCount++;
-    if (this.lastReleases !== undefined && ownerId === this.lastOwner) {
-      this.lastReleases.push(release);
-      return;
+    this.byOwner = undefined;
+    let run = this.lastRun;
+    if (run === undefined || ownerId !== this.lastOwner) {
+      run = this.runs.get(ownerId);
+      if (!run) this.runs.set(ownerId, (run = new OwnerReleases(this.shape?.list(this.runs.size))));
+      this.lastOwner = ownerId;
+      this.lastRun = run;
     }
-    let releases = this.released.get(ownerId);
-    if (!releases) this.released.set(ownerId, (releases = []));
-    releases.push(release);
-    this.lastOwner = ownerId;
-    this.lastReleases = releases;
+    run.add(release);
   }
 
   /** A value the response walk decided. */
@@ -217,7 +231,16 @@ export class PrivacyLedger {
    * the audit and by the metrics (src/telemetry/metrics.ts); not to be changed.
    */
   get releasesByCustomer(): ReadonlyMap<string | undefined, readonly Release[]> {
-    return this.released;
+    if (this.byOwner) return this.byOwner;
+    const byOwner = new Map<string | undefined, readonly Release[]>();
+    let slot = 0;
+    for (const [ownerId, run] of this.runs) {
+      const { list, fresh } = run.settle();
+      if (fresh) this.shape?.remember(slot, list);
+      byOwner.set(ownerId, list);
+      slot++;
+    }
+    return (this.byOwner = byOwner);
   }
 
   /** Withheld fields, in the order they were decided. */
@@ -228,7 +251,7 @@ export class PrivacyLedger {
   /** Fields whose value (as is, masked or hashed) is in the response, as outcomes with their path (owner by owner). */
   get releases(): readonly FieldOutcome[] {
     const outcomes: FieldOutcome[] = [];
-    for (const [ownerId, releases] of this.released) {
+    for (const [ownerId, releases] of this.releasesByCustomer) {
       for (const release of releases) {
         const recorded = this.recordedWith?.get(release);
         const inside = insidePaths.get(release);
@@ -266,9 +289,10 @@ export class PrivacyLedger {
       reason,
     }));
     this.withheld = [...kept, ...revoked];
-    this.released.clear();
+    this.runs.clear();
+    this.byOwner = undefined;
     this.releasedCount = 0;
-    this.lastReleases = undefined;
+    this.lastRun = undefined;
     this.recordedWith = undefined;
     return onePerPath(revoked);
   }
@@ -288,7 +312,8 @@ export class PrivacyLedger {
       seen.add(strings.sortKey);
       listed.push({ entry: { path: strings.dotted, piiClass, decision, reason }, sortKey: strings.sortKey });
     };
-    for (const releases of this.released.values()) {
+    for (const releases of this.releasesByCustomer.values()) {
+      if (!anyTransformed(releases)) continue;
       for (const release of releases) {
         if (release.reason === null || release.reason === undefined) continue;
         const recorded = this.recordedWith?.get(release);
@@ -318,6 +343,93 @@ export class PrivacyLedger {
     return pending;
   }
 }
+
+/**
+ * One owner's releases in one request. While they repeat the plan's list
+ * for this owner's place (AuditShape), nothing is copied: only how far they
+ * matched is counted; at the first difference the matched part is copied
+ * and the rest pushed as usual.
+ */
+class OwnerReleases {
+  private list: Release[] | undefined;
+  private matched = 0;
+
+  constructor(private template: readonly Release[] | undefined) {}
+
+  add(release: Release): void {
+    if (this.list !== undefined) {
+      this.list.push(release);
+      return;
+    }
+    const template = this.template;
+    if (template !== undefined && template[this.matched] === release) {
+      this.matched++;
+      return;
+    }
+    this.list = template ? template.slice(0, this.matched) : [];
+    this.list.push(release);
+  }
+
+  /**
+   * The releases so far, frozen: the plan's list when they repeat it whole,
+   * else a new list (`fresh`), which becomes the plan's. Releases recorded
+   * after this are compared with it in turn (and copied, never appended to it).
+   */
+  settle(): { readonly list: readonly Release[]; readonly fresh: boolean } {
+    let list: readonly Release[];
+    let fresh = true;
+    if (this.list !== undefined) list = Object.freeze(this.list);
+    else if (this.template !== undefined && this.matched === this.template.length) {
+      list = this.template;
+      fresh = false;
+    } else list = Object.freeze((this.template ?? []).slice(0, this.matched));
+    this.list = undefined;
+    this.template = list;
+    this.matched = list.length;
+    return { list, fresh };
+  }
+}
+
+/**
+ * The audit record's shape for one operation plan: per owner's place in a
+ * request (first owner released for, second, …), the release list its
+ * last request settled on, frozen and shared by every request that repeats
+ * it (and by the records the audit store keeps). Bounded by MAX_SHAPE_OWNERS.
+ */
+export class AuditShape {
+  private readonly lists: Array<readonly Release[] | undefined> = [];
+
+  list(slot: number): readonly Release[] | undefined {
+    return this.lists[slot];
+  }
+
+  remember(slot: number, list: readonly Release[]): void {
+    if (slot < MAX_SHAPE_OWNERS) this.lists[slot] = list;
+  }
+}
+
+const MAX_SHAPE_OWNERS = 1_000;
+const shapes = new WeakMap<object, AuditShape>();
+
+/** The audit shape kept with a plan (a plan dropped from its LRU takes its shape with it). */
+export function auditShapeOf(plan: object): AuditShape {
+  let shape = shapes.get(plan);
+  if (!shape) shapes.set(plan, (shape = new AuditShape()));
+  return shape;
+}
+
+/** Whether a release list holds a masked or hashed release (which `extensions.privacy` lists): answered once per list. */
+function anyTransformed(releases: readonly Release[]): boolean {
+  let known = transformedLists.get(releases);
+  if (known === undefined) {
+    known = releases.some((release) => release.reason !== null && release.reason !== undefined);
+    // Lists are frozen once settled (OwnerReleases): nothing is added to one after it is answered.
+    transformedLists.set(releases, known);
+  }
+  return known;
+}
+
+const transformedLists = new WeakMap<readonly Release[], boolean>();
 
 /** Every key the walk and the resolvers write is a GraphQL response key (never starting with a digit) or a list index. */
 export function pathArrayOf(dotted: string): ResponsePath {

@@ -120,6 +120,25 @@ describe('API key authenticator', () => {
     }
   });
 
+  it('forgets the secret a record matched once the record is read again: a replaced secret no longer passes', async () => {
+    let now = 0;
+    const first = mintApiKey({ clientName: 'Rotated', scopes: [], purposes: [] });
+    const { keyId } = parseApiKey(first.key)!;
+    const second = mintApiKey({ clientName: 'Rotated', scopes: [], purposes: [] });
+    const secondSecret = parseApiKey(second.key)!.secret;
+    let record = first.record;
+    const authenticator = new ApiKeyAuthenticator({ getApiKey: async () => record }, { cacheMs: 1000, allowDemoKeys: false }, () => now);
+    expect((await authenticator.check(first.key)).status).toBe('valid');
+    expect((await authenticator.check(first.key)).status).toBe('valid');
+    // A longer and a shorter secret than the one matched are refused too.
+    expect((await authenticator.check(`${first.key}x`)).status).toBe('invalid');
+    expect((await authenticator.check(first.key.slice(0, -1))).status).toBe('invalid');
+    record = { ...second.record, keyId };
+    now = 1500;
+    expect(await authenticator.check(first.key)).toEqual({ status: 'invalid', reason: 'unknown API key' });
+    expect((await authenticator.check(`c360_${keyId}.${secondSecret}`)).status).toBe('valid');
+  });
+
   it('reads a key once for a burst of concurrent requests that find it uncached', async () => {
     let reads = 0;
     const minted = mintApiKey({ clientName: 'Burst', scopes: [], purposes: [] });

@@ -94,6 +94,12 @@ export class ApiKeyAuthenticator {
   private readonly principals = new WeakMap<ApiKeyRecord, Principal>();
   /** The stored hash of each cached record as bytes, decoded once rather than on every request. */
   private readonly storedHashes = new WeakMap<ApiKeyRecord, Buffer>();
+  /**
+   * The secret each cached record last matched, as bytes: the same key presented again is compared with it
+   * in constant time (timingSafeEqual) instead of hashed again. It lives as long as the cached record (at
+   * most `cacheMs`), in memory only, and only after the presented secret matched the stored hash.
+   */
+  private readonly matchedSecrets = new WeakMap<ApiKeyRecord, Buffer>();
   /** Lookups under way: a burst of requests with one uncached key costs one read, not one each. */
   private readonly pending = new Map<string, Promise<ApiKeyRecord | null>>();
 
@@ -145,15 +151,25 @@ export class ApiKeyAuthenticator {
 
   private verdict(parsed: ParsedKey, record: ApiKeyRecord | null): KeyCheck {
     if (!record) return { status: 'invalid', reason: 'unknown API key' };
-    let stored = this.storedHashes.get(record);
-    if (!stored) this.storedHashes.set(record, (stored = Buffer.from(record.secretHash, 'hex')));
-    if (!secretMatches(parsed.secret, stored)) return { status: 'invalid', reason: 'unknown API key' };
+    if (!this.matches(parsed.secret, record)) return { status: 'invalid', reason: 'unknown API key' };
     if (record.demo && !this.options.allowDemoKeys) return { status: 'invalid', reason: 'demo keys work only in embedded demo mode' };
     if (record.revoked) return { status: 'invalid', reason: 'API key revoked' };
     if (record.expiresAt && Date.parse(record.expiresAt) <= this.clock()) return { status: 'invalid', reason: 'API key expired' };
     let principal = this.principals.get(record);
     if (!principal) this.principals.set(record, (principal = principalOf(record)));
     return { status: 'valid', principal };
+  }
+
+  /** Whether the secret is the record's: equal to the one it last matched, else by its SHA-256. */
+  private matches(secret: string, record: ApiKeyRecord): boolean {
+    const presented = Buffer.from(secret);
+    const matched = this.matchedSecrets.get(record);
+    if (matched && matched.length === presented.length && timingSafeEqual(matched, presented)) return true;
+    let stored = this.storedHashes.get(record);
+    if (!stored) this.storedHashes.set(record, (stored = Buffer.from(record.secretHash, 'hex')));
+    if (!secretMatches(secret, stored)) return false;
+    this.matchedSecrets.set(record, presented);
+    return true;
   }
 
   private fresh(keyId: string): CachedRecord | undefined {

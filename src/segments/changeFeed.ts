@@ -163,11 +163,17 @@ export function withSegmentChangeFeed<P extends SingleViewPort>(
     return port.deleteCustomers(ids, options);
   };
   const overrides: Partial<SingleViewPort> = { createCustomer, replaceCustomer, replaceCustomerKeepingActivity, updateCustomerActivity, deleteCustomers };
+  // Each method bound once, not on every access: every read through the single view passes here.
+  const bound = new WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>();
   return new Proxy(port, {
     get(target, property, receiver) {
       if (typeof property === 'string' && property in overrides) return overrides[property as keyof SingleViewPort];
       const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      let bind = bound.get(method);
+      if (!bind) bound.set(method, (bind = method.bind(target)));
+      return bind;
     },
   });
 }

@@ -49,29 +49,29 @@ export function encodeFieldDecisions(fields: readonly FieldDecisionRecord[]): Ui
  * measured once.
  */
 export function sizeBound(fields: readonly FieldDecisionRecord[]): number {
-  const frozen = Object.isFrozen(fields);
-  const known = frozen ? sizeBounds.get(fields) : undefined;
-  if (known !== undefined) return known;
-  let bound = 2;
-  for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;
-  if (frozen) sizeBounds.set(fields, bound);
-  return bound;
+  return oncePerFrozenList(sizeBounds, fields, () => {
+    let bound = 2;
+    for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;
+    return bound;
+  });
 }
 
 const sizeBounds = new WeakMap<readonly FieldDecisionRecord[], number>();
 
 /** Whether any of the fields names its customer (a record about several): a frozen list is looked at once. */
 export function namesCustomers(fields: readonly FieldDecisionRecord[]): boolean {
-  const frozen = Object.isFrozen(fields);
-  let known = frozen ? namingLists.get(fields) : undefined;
-  if (known === undefined) {
-    known = fields.some((field) => field.customerId);
-    if (frozen) namingLists.set(fields, known);
-  }
-  return known;
+  return oncePerFrozenList(namingLists, fields, () => fields.some((field) => field.customerId));
 }
 
 const namingLists = new WeakMap<readonly FieldDecisionRecord[], boolean>();
+
+/** `compute`'s answer about `fields`, kept for a frozen list (nothing is added to one, so the answer stays true). */
+function oncePerFrozenList<T>(kept: WeakMap<readonly FieldDecisionRecord[], T>, fields: readonly FieldDecisionRecord[], compute: () => T): T {
+  if (!Object.isFrozen(fields)) return compute();
+  let known = kept.get(fields);
+  if (known === undefined) kept.set(fields, (known = compute()));
+  return known;
+}
 
 /** Paths seen lately, with their template and indices: a read releases the same paths as the reads before it. */
 const TEMPLATES = new Map<string, readonly [string, string]>();

@@ -1059,13 +1059,12 @@ export class DynamoSingleView implements SingleViewPort {
    * Unprocessed keys are sent again (leftOvers).
    */
   private async readKeys(reads: readonly KeyRead[], consistent: boolean): Promise<Array<Item | null>> {
-    const groupOf = (read: KeyRead) => `${read.table}\u0000${read.keyName}\u0000${read.projection?.join(',') ?? '*'}`;
     type Group = { table: string; keyName: string; projection?: readonly string[] | undefined; keys: Set<string>; found: Map<string, Item> };
     const groups = new Map<string, Group>();
     for (const read of reads) {
-      const group = groups.get(groupOf(read)) ?? { table: read.table, keyName: read.keyName, projection: read.projection, keys: new Set<string>(), found: new Map<string, Item>() };
+      const group = groups.get(readGroupOf(read)) ?? { table: read.table, keyName: read.keyName, projection: read.projection, keys: new Set<string>(), found: new Map<string, Item>() };
       group.keys.add(read.key);
-      groups.set(groupOf(read), group);
+      groups.set(readGroupOf(read), group);
     }
     // Each call holds a table once.
     const calls: Group[][] = [];
@@ -1095,7 +1094,7 @@ export class DynamoSingleView implements SingleViewPort {
         });
       }),
     );
-    return reads.map((read) => groups.get(groupOf(read))!.found.get(read.key) ?? null);
+    return reads.map((read) => groups.get(readGroupOf(read))!.found.get(read.key) ?? null);
   }
 
   async getLoadMarker(): Promise<LoadMarker | null> {
@@ -1239,9 +1238,14 @@ interface KeyRead {
   readonly projection?: readonly string[] | undefined;
 }
 
-/** A key read's identity: its table, key and projection (two reads of the same key with different projections are different reads). */
+/** The entry of a BatchGetItem a key read joins: its table, key name and projection. */
+function readGroupOf(read: KeyRead): string {
+  return `${read.table}\u0000${read.keyName}\u0000${read.projection?.join(',') ?? '*'}`;
+}
+
+/** A key read's identity: its group and key (two reads of the same key with different projections are different reads). */
 function keyReadId(read: KeyRead): string {
-  return `${read.table}\u0000${read.keyName}\u0000${read.key}\u0000${read.projection?.join(',') ?? '*'}`;
+  return `${readGroupOf(read)}\u0000${read.key}`;
 }
 
 /** A customer's item and its activity item (customerActivity.ts), when it has one. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { sizeBound } from '../../connectors/singleview/auditFields.js';
 import type { AuditRecordModel, FieldDecisionRecord, Purpose } from '../domain/index.js';
 
@@ -46,18 +47,13 @@ export type AuditDetail = Readonly<Record<string, string | number>>;
 
 /** The operation as it may be stored: bounded, allow-listed characters only. */
 export function safeOperation(operation: string): string {
-  // A gateway's clients send a small set of operations: each is made safe once (bounded, like the plans' LRUs).
+  // A gateway's clients send a small set of operations: each is made safe once (an LRU, like the plans').
   let safe = safeOperations.get(operation);
-  if (safe === undefined) {
-    safe = operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_');
-    if (safeOperations.size >= SAFE_OPERATIONS_KEPT) safeOperations.clear();
-    safeOperations.set(operation, safe);
-  }
+  if (safe === undefined) safeOperations.set(operation, (safe = operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_')));
   return safe;
 }
 
-const safeOperations = new Map<string, string>();
-const SAFE_OPERATIONS_KEPT = 1_000;
+const safeOperations = new LRUCache<string, string>({ max: 1_000 });
 
 /**
  * A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES.

@@ -28,6 +28,22 @@ describe('audit field decisions, stored compactly', () => {
     ]);
   });
 
+  it('encodes a frozen list (shared by the requests of one plan) once, and a list that can still change every time', () => {
+    const shared = Object.freeze([
+      { path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'allow', reason: null },
+      { path: 'customer.identities.0.value', piiClass: 'IDENTIFIER', decision: 'hash', reason: 'POLICY_HASHES' },
+    ] satisfies FieldDecisionRecord[]);
+    const once = encodeFieldDecisions(shared);
+    expect(encodeFieldDecisions(shared)).toBe(once);
+    expect(decodeFieldDecisions(inflateFieldDecisions(once))).toEqual([shared[1], shared[0]]);
+    const open: FieldDecisionRecord[] = [...shared];
+    const before = encodeFieldDecisions(open);
+    expect(before).not.toBe(once);
+    expect(before).toEqual(once);
+    open.push({ path: 'customer.profile.phone', piiClass: 'CONTACT', decision: 'deny', reason: 'CONSENT_NOT_GRANTED' });
+    expect(roundTrip(open)).toHaveLength(3);
+  });
+
   it('encodes paths it has seen before (kept with their templates) exactly as the first time', () => {
     const fields: FieldDecisionRecord[] = [
       { path: 'customer.identities.4.value', piiClass: 'IDENTIFIER', decision: 'allow', reason: null },

@@ -1,4 +1,4 @@
-import { encodeFieldDecisions } from './auditFields.js';
+import { encodeFieldDecisions, namesCustomers } from './auditFields.js';
 import type { AuditRecordModel, EventQuery } from '../../src/domain/index.js';
 
 /** Match link key, beside the identity index: an external resolver's match group. */
@@ -27,7 +27,7 @@ export function auditItems(record: AuditRecordModel): Array<{ readonly item: Rec
   const customers = record.customerIds.length > 0 ? record.customerIds : ['-'];
   const others = Buffer.byteLength(JSON.stringify(record.detail ?? null)) + 2048;
   return customers.map((customerId) => {
-    const own = customers.length === 1 && record.fields.every((field) => !field.customerId);
+    const own = customers.length === 1 && !namesCustomers(record.fields);
     const fields = encodeFieldDecisions(
       own ? record.fields : record.fields.filter((field) => !field.customerId || field.customerId === customerId).map(({ customerId: _owner, ...field }) => field),
     );

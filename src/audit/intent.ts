@@ -90,7 +90,8 @@ function readIntent(intended: readonly IntendedField[], policy: PrivacyPolicy, p
     }
   };
   return {
-    fields,
+    // Frozen: every intent record of the plan carries this one list, which the store encodes once (auditFields.ts).
+    fields: Object.freeze(fields),
     covers(field) {
       let known = answered.get(field);
       if (known === undefined) answered.set(field, (known = covers(field.path, field.piiClass)));

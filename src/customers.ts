@@ -1,5 +1,5 @@
-import { getArgumentValues, isObjectType } from 'graphql';
-import type { GraphQLResolveInfo } from 'graphql';
+import { BREAK, getArgumentValues, isObjectType, visit } from 'graphql';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import type { CustomerRecord, EventQuery } from './domain/index.js';
 import type { GatewayContext } from './context.js';
 import { badUserInput } from './errors.js';
@@ -20,15 +20,50 @@ export interface CustomerNeeds {
 }
 
 export function customerNeeds(info: GraphQLResolveInfo): CustomerNeeds {
+  // The selection is the document's: worked out once per field node (the parsed document is cached, so its nodes
+  // are the same objects on every request of the operation); only an events page whose arguments use variables
+  // is read again per request.
+  const node = info.fieldNodes.length === 1 ? info.fieldNodes[0]! : undefined;
+  let selected = node && selectedNeeds.get(node);
+  if (!selected) {
+    selected = selectedNeedsOf(info);
+    if (node) selectedNeeds.set(node, selected);
+  }
+  const { events } = selected;
+  if (events === undefined) return selected.needs;
+  return { ...selected.needs, events: prefetchableEventQuery(info, events) };
+}
+
+/** What a Customer selection needs, apart from an events page that depends on the request's variables (`events`). */
+interface SelectedNeeds {
+  readonly needs: CustomerNeeds;
+  readonly events: FieldNode | undefined;
+}
+
+const selectedNeeds = new WeakMap<FieldNode, SelectedNeeds>();
+
+function selectedNeedsOf(info: GraphQLResolveInfo): SelectedNeeds {
   const fields = selectedFields(info);
   const named = (name: string) => fields.filter((field) => field.name.value === name);
   const events = named('events');
-  return {
-    crm: named('crm').length > 0 || named('crmRecords').length > 0 || named('profile').length > 0,
-    loyalty: named('loyalty').length > 0 || named('loyaltyAccounts').length > 0,
-    // One `events` selection can start with the others; aliased pages with other arguments wait their turn.
-    events: events.length === 1 ? prefetchableEventQuery(info, events[0]!) : undefined,
-  };
+  const crm = named('crm').length > 0 || named('crmRecords').length > 0 || named('profile').length > 0;
+  const loyalty = named('loyalty').length > 0 || named('loyaltyAccounts').length > 0;
+  // One `events` selection can start with the others; aliased pages with other arguments wait their turn.
+  if (events.length !== 1) return { needs: { crm, loyalty, events: undefined }, events: undefined };
+  const page = events[0]!;
+  if (usesVariables(page)) return { needs: { crm, loyalty }, events: page };
+  return { needs: { crm, loyalty, events: prefetchableEventQuery(info, page) }, events: undefined };
+}
+
+function usesVariables(node: FieldNode): boolean {
+  let found = false;
+  visit(node.arguments ? { ...node, selectionSet: undefined } : node, {
+    Variable() {
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 /** `Customer.events` arguments as a single view query; BAD_USER_INPUT names the argument. */

@@ -199,9 +199,9 @@ describe('concurrency: the sources a query needs are asked at the same time', ()
     const query = 'query($id: ID!, $n: Int) { customer(id: $id) { id profile { firstName } loyalty { tier } crm { crmId } events(first: $n) { edges { node { id } } } } }';
     const read = async (n = 2) => {
       gw.spans.reset();
-      const response = await graphql(gw.url, query, { purpose: 'support', variables: { id: 'cus_demo_customer', n } });
+      const response = await graphql<{ customer: { events: { edges: unknown[] } } }>(gw.url, query, { purpose: 'support', variables: { id: 'cus_demo_customer', n } });
       expect(response.body.errors).toBeUndefined();
-      expect(response.body.data.customer.events.edges).toHaveLength(n);
+      expect(response.body.data!.customer.events.edges).toHaveLength(n);
       return gw.spans.getFinishedSpans().filter(isQuerySourceCall);
     };
     const toMs = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;

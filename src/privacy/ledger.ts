@@ -1,4 +1,5 @@
 import { responsePathAsArray } from 'graphql';
+import type { SourceLocation } from 'graphql';
 import type { FieldDecisionRecord, Purpose } from '../domain/index.js';
 import type { PiiClass } from '../domain/index.js';
 import type { PrivacyPolicy } from './policy.js';
@@ -24,10 +25,13 @@ export interface FieldOutcome {
   /** The customer the field belongs to. */
   readonly ownerId: string | undefined;
   /**
-   * Inside a field's value (an event property): no GraphQL error was thrown
-   * for it, so the response gets one added when it is withheld.
+   * No GraphQL error was thrown for it (an event property inside a field's
+   * value, or a field its resolver withheld by answering null), so the
+   * response gets one added when it is withheld.
    */
   readonly insideValue?: boolean;
+  /** Where the field is in the document, for that added error (none for an event property). */
+  readonly locations?: readonly SourceLocation[] | undefined;
 }
 
 /**

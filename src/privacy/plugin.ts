@@ -86,7 +86,7 @@ function stripFromResult(result: { data?: Record<string, unknown> | null }, outc
 
 function withheldError(outcome: FieldOutcome, ledger: PrivacyLedger): GraphQLFormattedError {
   const error = piiAccessDenied(outcome.reason ?? 'POLICY_DENIES', outcome.piiClass, ledger.purpose);
-  return { message: error.message, path: [...outcome.path], extensions: { ...error.extensions } };
+  return { message: error.message, ...(outcome.locations ? { locations: outcome.locations } : {}), path: [...outcome.path], extensions: { ...error.extensions } };
 }
 
 /** Whether `path` lies strictly inside `ancestor`. */

@@ -149,8 +149,8 @@ describe('purpose header', () => {
     });
     // A withheld part (traits, segments) is answered null by its resolver, not thrown; its error still says where the field is.
     const at = (field: string) => [{ line: 1, column: query.indexOf(field) + 1 }];
-    const errors = response.body.errors as Array<{ path: string[]; locations: unknown }>;
-    expect(errors.map((error) => [error.path.at(-1), error.locations])).toEqual(
+    const errors = (response.body.errors ?? []) as ReadonlyArray<{ path?: Array<string | number>; locations?: unknown }>;
+    expect(errors.map((error) => [error.path?.at(-1), error.locations])).toEqual(
       expect.arrayContaining([
         ['email', at('email')],
         ['segments', at('segments')],

@@ -321,8 +321,15 @@ export class PrivacyLedger {
       for (const release of releases) {
         if (release.reason === null || release.reason === undefined) continue;
         const recorded = this.recordedWith?.get(release);
-        const inside = insidePaths.get(release);
-        list(recorded || inside ? pathStringsOf({ path: inside ?? recorded!.path }) : { dotted: release.path, sortKey: sortKeyOf(release.path) }, release.piiClass, release.decision, release.reason as PrivacyReason);
+        if (recorded) {
+          list(pathStringsOf(recorded), release.piiClass, release.decision, release.reason as PrivacyReason);
+          continue;
+        }
+        // A shared Release is listed the same way in every response that has it: its entry is made once.
+        const known = listedRelease(release);
+        if (seen.has(known.sortKey)) continue;
+        seen.add(known.sortKey);
+        listed.push(known);
       }
     }
     for (const outcome of this.withheld) if (outcome.reason !== undefined) list(pathStringsOf(outcome), outcome.piiClass, outcome.decision, outcome.reason);
@@ -423,6 +430,23 @@ export function auditShapeOf(plan: object): AuditShape {
 }
 
 /** Whether a release list holds a masked or hashed release (which `extensions.privacy` lists): answered once per list. */
+/** A shared Release's entry in `extensions.privacy` and its response-order key, made once (frozen: every response that lists it shares it). */
+function listedRelease(release: Release): { readonly entry: PrivacyExtension['fields'][number]; readonly sortKey: string } {
+  let known = listedReleases.get(release);
+  if (known === undefined) {
+    const inside = insidePaths.get(release);
+    const strings = inside ? pathStringsOf({ path: inside }) : { dotted: release.path, sortKey: sortKeyOf(release.path) };
+    known = Object.freeze({
+      entry: Object.freeze({ path: strings.dotted, piiClass: release.piiClass, decision: release.decision, reason: release.reason as PrivacyReason }),
+      sortKey: strings.sortKey,
+    });
+    listedReleases.set(release, known);
+  }
+  return known;
+}
+
+const listedReleases = new WeakMap<Release, { readonly entry: PrivacyExtension['fields'][number]; readonly sortKey: string }>();
+
 function anyTransformed(releases: readonly Release[]): boolean {
   let known = transformedLists.get(releases);
   if (known === undefined) {

@@ -57,7 +57,7 @@ function guardedResolver(
   options: PiiTransformOptions,
 ): GraphQLFieldResolver<unknown, GatewayContext> {
   const { piiClass } = field;
-  // The common case, a plain value of one customer: decided (once per class, or per customer where consent counts) and recorded at its path node.
+  // A plain value of one customer: decided (once per class, or per customer where consent counts) and recorded at its path node.
   const plainValue = field.kind === 'value' && !field.list;
   return (source, args, ctx, info) => {
     // setConsent's echo of the caller's own decision: the write's outcome, not a read of the customer.
@@ -65,9 +65,17 @@ function guardedResolver(
     const coOwners = coOwnersOf(source);
     const ownerId = coOwners ? coOwners[0] : ownerOf(source);
     const decided = coOwners ? jointDecision(ctx, coOwners, piiClass) : ctx.privacy.decide(ownerId, piiClass);
-    if (plainValue && !coOwners && !(decided instanceof Promise) && decided.action !== 'deny') {
+    // The common cases, one owner and a decision already made: a plain value, or a part (loyalty, the identities), without building facts.
+    if (!coOwners && !(decided instanceof Promise) && (plainValue || field.kind === 'part')) {
+      if (decided.action === 'deny') return withhold(ctx, info, { piiClass, ownerId, reason: decided.reason });
       const value = resolve(source, args, ctx, info);
-      if (!(value instanceof Promise)) return presentValue(ctx, info, decided, value, field, ownerId);
+      if (plainValue) {
+        const valueField = field as Extract<PersonalField, { kind: 'value' }>;
+        return value instanceof Promise
+          ? value.then((resolved) => presentValue(ctx, info, decided, resolved, valueField, ownerId))
+          : presentValue(ctx, info, decided, value, valueField, ownerId);
+      }
+      return value instanceof Promise ? value.then((resolved) => presentPart(ctx, info, resolved, piiClass, ownerId)) : presentPart(ctx, info, value, piiClass, ownerId);
     }
     const release = (decision: ReleaseDecision) => {
       if (decision.action === 'deny') return withhold(ctx, info, { piiClass, ownerId, reason: decision.reason });
@@ -97,6 +105,13 @@ function presentValue(
   if (!redacted.ok) return withhold(ctx, info, { piiClass: field.piiClass, ownerId, reason: 'POLICY_DENIES' });
   ctx.privacy.recordAt(info.path, field.piiClass, decision, ownerId);
   return redacted.value;
+}
+
+/** present() for a part of one owner: its presence is released as it is (its own fields are decided each by its class). */
+function presentPart(ctx: GatewayContext, info: GraphQLResolveInfo, value: unknown, piiClass: PiiClass, ownerId: string | undefined): unknown {
+  if (value === null || value === undefined) return value;
+  ctx.privacy.recordAt(info.path, piiClass, ALLOW, ownerId);
+  return value;
 }
 
 interface FieldFacts {

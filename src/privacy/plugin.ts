@@ -47,6 +47,7 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
           if (!ledger.releasedAny) readAudit?.abandon();
           if (!ledger.touched) return;
           const result = response.body.singleResult;
+          let withdrawn: readonly FieldOutcome[] = [];
           if (ledger.releasedAny) {
             try {
               // As the ledger keeps them: by owner, each a shared record (nothing copied on the way to the store).
@@ -59,12 +60,13 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
                 'audit write failed; personal fields withheld (fail closed)',
               );
               readAudit?.abandon();
-              const withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
+              withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
               const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
               result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
             }
           }
-          const inside = ledger.withheldInsideValues.map((outcome) => withheldError(outcome, ledger));
+          // A withheld field inside a release that was taken back is inside a null now: its own error would name a path that is gone.
+          const inside = ledger.withheldInsideValues.filter((outcome) => !withdrawn.some((taken) => isBelow(outcome.path, taken.path))).map((outcome) => withheldError(outcome, ledger));
           if (inside.length > 0) result.errors = [...(result.errors ?? []), ...inside];
           // Read extensions after the await: other plugins add theirs (traceId) meanwhile.
           result.extensions = { ...response.body.singleResult.extensions, privacy: ledger.extension() };

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Purpose } from '../domain/index.js';
 import { PII_CLASSES } from '../domain/index.js';
 import { loadPolicy } from './policy.js';
-import { releaseDecision } from './releaseDecision.js';
+import { ownerFactsOf, releaseDecision } from './releaseDecision.js';
+import { deepFreeze } from '../../connectors/shared/trustedRecords.js';
+import { newCustomerRecord } from '../identity/identify.js';
+import type { CustomerRecord } from '../domain/index.js';
 import type { OwnerFacts } from './releaseDecision.js';
 
 const policy = loadPolicy();
@@ -47,5 +50,29 @@ describe('releaseDecision', () => {
         expect(releaseDecision({ policy, purpose, piiClass, callerCustomerId: 'cus_1', owner: everyConsent }).action).toMatch(/^(allow|mask|hash|deny)$/);
       }
     }
+  });
+});
+
+describe('ownerFactsOf', () => {
+  const record = (statuses: Array<['MARKETING' | 'ANALYTICS', 'GRANTED' | 'DENIED', string]>): CustomerRecord => ({
+    ...newCustomerRecord('cus_1', new Date('2026-01-01T00:00:00Z'), []),
+    aliases: ['cus_0'],
+    consents: statuses.map(([purpose, status, updatedAt]) => ({ purpose, status, channel: null, updatedAt, source: 'test' })),
+  });
+
+  it('takes the latest decision per purpose, and the ids the customer absorbed', () => {
+    const facts = ownerFactsOf(record([['MARKETING', 'DENIED', '2026-02-01T00:00:00Z'], ['MARKETING', 'GRANTED', '2026-01-01T00:00:00Z'], ['ANALYTICS', 'GRANTED', '2026-01-05T00:00:00Z']]));
+    expect([...facts.consents]).toEqual(expect.arrayContaining([['MARKETING', 'DENIED'], ['ANALYTICS', 'GRANTED']]));
+    expect([...facts.ids]).toEqual(['cus_1', 'cus_0']);
+  });
+
+  it('works out a frozen record’s facts once (a trusted store hands it out until a write replaces it), and any other record’s afresh', () => {
+    const frozen = deepFreeze(record([['MARKETING', 'GRANTED', '2026-01-01T00:00:00Z']]));
+    expect(ownerFactsOf(frozen)).toBe(ownerFactsOf(frozen));
+    // A record that can still change (one parsed per read) is never answered from a kept result.
+    const open = record([['MARKETING', 'GRANTED', '2026-01-01T00:00:00Z']]) as { consents: CustomerRecord['consents'] };
+    expect(ownerFactsOf(open as CustomerRecord).consents.get('MARKETING')).toBe('GRANTED');
+    open.consents = [{ purpose: 'MARKETING', status: 'DENIED', channel: null, updatedAt: '2026-03-01T00:00:00Z', source: 'test' }];
+    expect(ownerFactsOf(open as CustomerRecord).consents.get('MARKETING')).toBe('DENIED');
   });
 });

@@ -101,6 +101,17 @@ export function needsOwnerFacts(policy: PrivacyPolicy, purpose: Purpose | null):
 
 /** The facts from the customer's single view record; the latest decision per purpose counts. */
 export function ownerFactsOf(record: CustomerRecord): OwnerFacts {
+  // A trusted in-process store hands out the same frozen record until a write replaces it (connectors/shared/trustedRecords.ts):
+  // its facts are worked out once. Any other record (parsed per read) is looked at afresh.
+  if (!Object.isFrozen(record) || !Object.isFrozen(record.consents)) return factsOf(record);
+  let facts = frozenRecordFacts.get(record);
+  if (!facts) frozenRecordFacts.set(record, (facts = factsOf(record)));
+  return facts;
+}
+
+const frozenRecordFacts = new WeakMap<CustomerRecord, OwnerFacts>();
+
+function factsOf(record: CustomerRecord): OwnerFacts {
   const latest = [...record.consents].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
   return {
     consents: new Map(latest.map((consent) => [consent.purpose, consent.status])),

@@ -121,8 +121,11 @@ class Position {
     return [...this.path(), key];
   }
 
-  private path(): Array<string | number> {
-    return this.parent && this.key !== undefined ? [...this.parent.path(), this.key] : [];
+  /** Made once per position (a batch withholds hundreds of values at positions its plan keeps). */
+  private keys: ReadonlyArray<string | number> | undefined;
+
+  private path(): ReadonlyArray<string | number> {
+    return (this.keys ??= this.parent && this.key !== undefined ? [...this.parent.path(), this.key] : []);
   }
 
   private keep(list: Array<Position | undefined>, index: number, key: string | number, dotted: string): Position {

@@ -44,7 +44,6 @@ import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
 import { createLogger } from './logger.js';
 import { AuditCompletions, AuditLog, AuditWriter, ReadIntents } from './audit/index.js';
-import { operationNamePlugin } from './audit/operationName.js';
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
@@ -256,7 +255,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      operationNamePlugin(),
       telemetryPlugin(),
       ...hardening.plugins,
       forbiddenStatusPlugin(),

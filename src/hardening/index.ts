@@ -5,7 +5,7 @@ import type { GatewayContext, GatewayServices } from '../context.js';
 import { operationNameCheck } from '../audit/operationName.js';
 import { AdmissionControl, admissionPlugin } from './admission.js';
 import { requestChecksPlugin } from './checks.js';
-import { registerHttpHygiene } from './http.js';
+import { registerGraphQLHeaders, registerHttpHygiene } from './http.js';
 import { introspectionCheck } from './introspection.js';
 import { operationLimits } from './operationLimits.js';
 import { createRateLimiter, rateLimitCheck } from './rateLimits.js';
@@ -44,6 +44,8 @@ export interface Hardening {
   readonly plugins: ReadonlyArray<ApolloServerPlugin<GatewayContext>>;
   /** CORS, security headers and the drain hooks; before any route. */
   register(app: FastifyInstance): Promise<void>;
+  /** /graphql's own headers, on the scope its route is registered in. */
+  registerGraphQL(scope: FastifyInstance): void;
   /** From now on new requests get 503 SHUTTING_DOWN and responses close their connection. */
   beginDrain(): void;
   close(): Promise<void>;
@@ -113,6 +115,7 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
       slowClients.register(app);
       await registerHttpHygiene(app, settings.corsOrigins);
     },
+    registerGraphQL: registerGraphQLHeaders,
     beginDrain: () => drain.begin(),
     close: async () => {
       admission.close();

@@ -12,6 +12,8 @@ export function telemetryPlugin(): ApolloServerPlugin<GatewayContext> {
   // One listener for every request: each hook finds the request's span on its context.
   const listener: GraphQLRequestListener<GatewayContext> = {
     async didResolveOperation({ operationName, operation, contextValue: { span } }) {
+      // A span that records nothing (no exporter) takes no name nor attributes: none are built for it.
+      if (!span.isRecording()) return;
       const name = operationName ?? 'anonymous';
       const type = operation?.operation ?? 'unknown';
       span.updateName(`graphql.${type} ${name}`);
@@ -25,6 +27,7 @@ export function telemetryPlugin(): ApolloServerPlugin<GatewayContext> {
       if (response.body.kind === 'single') {
         response.body.singleResult.extensions = { ...response.body.singleResult.extensions, traceId };
       }
+      if (!span.isRecording()) return;
       const count = errors?.length ?? 0;
       span.setAttribute('graphql.errors', count);
       span.setStatus(count > 0 ? { code: SpanStatusCode.ERROR, message: `${count} error(s)` } : { code: SpanStatusCode.OK });

@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { SourceError } from '../connectors/resilience/sourceError.js';
 import type { Purpose } from './domain/index.js';
-import { authenticate } from './auth/authenticate.js';
+import { authenticate, knownPrincipal } from './auth/authenticate.js';
 import type { Authenticator, Credentials } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { GatewayConfig } from './config.js';
@@ -91,10 +91,13 @@ export async function createContext(services: GatewayServices, credentials: Cred
   let principal: Principal;
   let purpose: Purpose | null;
   try {
-    principal = await authenticate(credentials, services.authenticator, span).catch((error: unknown) => {
-      // The key store could not answer: neither a bad credential nor an internal error.
-      throw error instanceof SourceError ? sourceUnavailable(error) : error;
-    });
+    // A key the cache knows is valid needs no wait: the usual case, spared the promises of the lookup path.
+    principal =
+      knownPrincipal(credentials, services.authenticator) ??
+      (await authenticate(credentials, services.authenticator, span).catch((error: unknown) => {
+        // The key store could not answer: neither a bad credential nor an internal error.
+        throw error instanceof SourceError ? sourceUnavailable(error) : error;
+      }));
     purpose = requestPurpose(principal, parsePurpose(headers[PURPOSE_HEADER]));
   } catch (error) {
     // No operation runs, so the telemetry plugin never sees this span: it ends here.
@@ -102,7 +105,8 @@ export async function createContext(services: GatewayServices, credentials: Cred
     span.end();
     throw error;
   }
-  span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
+  // Nothing to set on a span that records nothing (no exporter): spared the attributes object.
+  if (span.isRecording()) span.setAttributes({ 'c360.principal': principal.id, 'c360.purpose': purpose ?? 'none' });
   return new RequestContext(services, requestId, principal, purpose, span);
 }
 

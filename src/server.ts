@@ -44,7 +44,6 @@ import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
 import { createLogger } from './logger.js';
 import { AuditCompletions, AuditLog, AuditWriter, ReadIntents } from './audit/index.js';
-import { operationNamePlugin } from './audit/operationName.js';
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
@@ -256,7 +255,6 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      operationNamePlugin(),
       telemetryPlugin(),
       ...hardening.plugins,
       forbiddenStatusPlugin(),
@@ -277,12 +275,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   metrics?.register(app);
   registerRoutes(app, services, hardening);
   await registerWebPages(app, { demo: config.demo.enabled });
-  await app.register(fastifyApollo(apollo), {
-    path: '/graphql',
-    context: (request) => {
-      const context = createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id));
-      return metrics ? metrics.trackContext(request, context) : context;
-    },
+  // A scope of its own, so that /graphql's hooks run for its requests only.
+  await app.register(async (graphql) => {
+    hardening.registerGraphQL(graphql);
+    await graphql.register(fastifyApollo(apollo), {
+      path: '/graphql',
+      context: (request) => {
+        const context = createContext(services, { headers: request.headers, clientAddress: request.ip }, String(request.id));
+        return metrics ? metrics.trackContext(request, context) : context;
+      },
+    });
   });
   // app.close() is the drain: it stops accepting, waits for requests in flight
   // and closes idle keep-alive connections; then the onClose hook runs.
@@ -430,14 +432,17 @@ function registerRoutes(app: FastifyInstance, services: GatewayServices, hardeni
       admission: hardening.admission.state(),
     });
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    // The route pattern, never the URL: a GET query string can hold variables.
-    request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
-    done();
-  });
+  // The line is logged at info: at a level above it (warn, the benchmarks'), the hook would build it for nothing on every request.
+  if (services.logger.isLevelEnabled('info')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      // The route pattern, never the URL: a GET query string can hold variables.
+      request.log.info(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request completed',
+      );
+      done();
+    });
+  }
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof BodyTimeoutError) {
       // Counted by SlowClients; the client gets its answer and the connection closes.

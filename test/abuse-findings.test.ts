@@ -64,6 +64,17 @@ describe('answers that carry customer data are never kept by a cache', () => {
     expect(response.status).toBe(401);
     expect(response.headers.get('cache-control')).toBe('no-store');
   });
+
+  it('answers Fastify makes itself on /graphql too (a malformed body), and no other route\'s', async () => {
+    const malformed = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'c360_demo_support' }, body: '{"query": ' });
+    expect(malformed.status).toBe(400);
+    expect({ cacheControl: malformed.headers.get('cache-control'), vary: malformed.headers.get('vary') }).toEqual({
+      cacheControl: 'no-store',
+      vary: 'x-api-key, authorization, x-c360-purpose',
+    });
+    const health = await fetch(`${gw.url}/healthz`);
+    expect({ cacheControl: health.headers.get('cache-control'), vary: health.headers.get('vary') }).toEqual({ cacheControl: null, vary: null });
+  });
 });
 
 interface CoercionRow {

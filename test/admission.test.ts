@@ -75,6 +75,18 @@ describe('503 OVERLOADED over HTTP when no slot frees in time', () => {
     expect(state.admission).toEqual({ limit: 1, running: 0, queued: 0, shed: { queueFull: 0, waitedTooLong: 1 } });
   });
 
+  it('gives the slot back whatever answered the operation: refused by a check, answered without data, or answered', async () => {
+    const answers = [
+      await graphql(gw.url, FAST_QUERY, { variables: { id: { not: 'an id' } }, purpose: 'support' }),
+      await graphql(gw.url, FAST_QUERY, { variables: { id: ID }, purpose: 'support' }),
+      await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id } }', { variables: { id: 'cus_nobody' }, purpose: 'support' }),
+      await graphql(gw.url, FAST_QUERY, { variables: { id: ID }, purpose: 'support' }),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([400, 200, 200, 200]);
+    const state = (await (await fetch(`${gw.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } })).json()) as { admission: { running: number; queued: number } };
+    expect({ running: state.admission.running, queued: state.admission.queued }).toEqual({ running: 0, queued: 0 });
+  });
+
   it('lets a waiting operation run once the slot frees within its wait', async () => {
     crm.fault = { kind: 'delay', ms: 100 };
     const slow = graphql(gw.url, SLOW_QUERY, { variables: { id: ID }, purpose: 'support' });

@@ -87,6 +87,22 @@ describe('operation limits (defaults) refuse a query before it reaches a source'
       expect({ status: response.status, errors: response.body.errors?.slice(0, 2) }).toEqual({ status: 200, errors: undefined });
     });
   }
+
+  it('weighs a document again after a request whose variables did not coerce (no variable of it weighs)', async () => {
+    // The cost is in the literals: 40 customers × 50 events; $id weighs nothing.
+    const query = `query($id: ID!) { one: customer(id: $id) { id } many: customers(ids: [${costlyIds.map((id) => `"${id}"`).join(' ')}]) { id events(first: 50) { edges { node { id } } } } }`;
+    const overCost = cost(50) + 2;
+    const badVariables = await graphql(gw.url, query, { variables: { id: { not: 'an id' } }, purpose: 'support' });
+    expect(badVariables.status).toBe(400);
+    gw.spans.reset();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await graphql(gw.url, query, { variables: { id: 'cus_demo_customer' }, purpose: 'support' });
+      expect({ status: response.status, body: withoutTraceId(response.body) }).toEqual(
+        refused(`Cost limit of 5000 exceeded, found ${overCost}.`, 'cost', 5000, { cost: overCost }),
+      );
+    }
+    expect(gw.spans.getFinishedSpans().filter((span) => span.name.startsWith('c360.source.'))).toEqual([]);
+  });
 });
 
 describe('operation limits come from the configuration', () => {
@@ -143,6 +159,16 @@ describe('introspection and field suggestions outside demo mode', () => {
   it('answers introspection to a key with schema:read', async () => {
     const response = await graphql(gw.url, INTROSPECTION, { apiKey: withSchemaRead });
     expect(withoutTraceId(response.body)).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+  });
+
+  it('decides per principal, whichever asks with a document first', async () => {
+    const document = '{ __schema { mutationType { name } } }';
+    const answered = await graphql(gw.url, document, { apiKey: withSchemaRead });
+    expect(withoutTraceId(answered.body)).toEqual({ data: { __schema: { mutationType: { name: 'Mutation' } } } });
+    const refused = await graphql(gw.url, document, { apiKey: withoutSchemaRead });
+    expect(refused.status).toBe(403);
+    const again = await graphql(gw.url, document, { apiKey: withSchemaRead });
+    expect(again.status).toBe(200);
   });
 
   it('gives no "Did you mean" suggestions', async () => {

@@ -130,6 +130,16 @@ describe('request hygiene', () => {
     expect(await context.loaders.customers.load(DEMO_CUSTOMERS.consent.id)).toMatchObject({ id: DEMO_CUSTOMERS.consent.id });
   });
 
+  it('logs each request\'s completion at info with its route pattern, never its URL', async () => {
+    const query = new URLSearchParams({ query: '{ segments { id } }', variables: JSON.stringify({ marker: 'hygiene-marker' }) });
+    const response = await fetch(`${gw.url}/graphql?${query}`, { headers: { ...KEY, 'x-request-id': 'hygiene-log-1' } });
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request completed' && line.reqId === 'hygiene-log-1');
+    expect(lines).toEqual([expect.objectContaining({ method: 'GET', route: '/graphql', status: 200, ms: expect.any(Number) })]);
+    expect(gw.logs.some((line) => line.includes('hygiene-marker'))).toBe(false);
+  });
+
   it('answers queries over GET', async () => {
     const response = await fetch(`${gw.url}/graphql?${new URLSearchParams({ query: '{ segments { id } }' })}`, { headers: KEY });
     expect(response.status).toBe(200);

@@ -1,7 +1,6 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { GatewayContext } from '../context.js';
 import { ErrorCode } from '../errors.js';
+import type { RequestCheck } from '../hardening/checks.js';
 import { refusal } from '../hardening/refusals.js';
 import { MAX_OPERATION_LENGTH } from './records.js';
 
@@ -19,21 +18,19 @@ export function checkOperationName(name: string | null | undefined): void {
   }
 }
 
-export function operationNamePlugin(): ApolloServerPlugin<GatewayContext> {
+export function operationNameCheck(): RequestCheck {
   return {
-    async requestDidStart({ request }) {
-      // Named in the request body: refused before parsing (see src/hardening/refusals.ts for how it is answered).
+    // Named in the request body: refused before parsing (see src/hardening/refusals.ts for how it is answered).
+    request({ request }) {
       try {
         checkOperationName(request.operationName);
       } catch (error) {
         throw refusal(error as GraphQLError);
       }
-      return {
-        // Named only in the document.
-        async didResolveOperation({ operation }) {
-          checkOperationName(operation?.name?.value);
-        },
-      };
+    },
+    // Named only in the document.
+    operation({ operation }) {
+      checkOperationName(operation?.name?.value);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GatewayContext } from '../context.js';
 import { ErrorCode } from '../errors.js';
 
@@ -14,18 +14,20 @@ const WHOLE_REQUEST_STATUS: Readonly<Record<string, number>> = {
  * for FORBIDDEN, 409 for IDEMPOTENCY_KEY_REUSED.
  */
 export function forbiddenStatusPlugin(): ApolloServerPlugin<GatewayContext> {
+  // One listener for every request: nothing is kept per request.
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async willSendResponse({ response }) {
+      if (response.body.kind !== 'single') return;
+      const { data, errors } = response.body.singleResult;
+      const code = errors?.[0]?.extensions?.code;
+      const status = typeof code === 'string' ? WHOLE_REQUEST_STATUS[code] : undefined;
+      if (status === undefined || !errors!.every((error) => error.extensions?.code === code)) return;
+      if (data === undefined || data === null || Object.values(data).every((value) => value === null)) response.http.status = status;
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          const { data, errors } = response.body.singleResult;
-          const code = errors?.[0]?.extensions?.code;
-          const status = typeof code === 'string' ? WHOLE_REQUEST_STATUS[code] : undefined;
-          if (status === undefined || !errors!.every((error) => error.extensions?.code === code)) return;
-          if (data === undefined || data === null || Object.values(data).every((value) => value === null)) response.http.status = status;
-        },
-      };
+      return listener;
     },
   };
 }

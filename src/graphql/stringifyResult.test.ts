@@ -11,6 +11,9 @@ describe('stringifyResult', () => {
         extensions: { traceId: 't', privacy: { purpose: 'MARKETING', fields: [] } },
       },
       { errors: undefined, data: { customer: null }, extensions: undefined },
+      // No errors: written whole unless extensions.privacy is there.
+      { data: { __typename: 'Query' }, extensions: { traceId: 't' } },
+      { data: { customer: { id: 'cus_1' } }, extensions: { traceId: 't', privacy: { purpose: 'SUPPORT', fields: [] } } },
       { data: null },
       { errors: [{ message: 'Bad request' }] },
       {},

@@ -72,21 +72,29 @@ export async function registerHttpHygiene(app: FastifyInstance, corsOrigins: rea
   // With no origin listed the plugin would only run a hook per request that does nothing (origin: false)
   // and answer preflights 404, as Fastify does without it: it is not registered.
   if (corsOrigins.length > 0) await registerCors(app, corsOrigins);
-  // Callback hooks rather than async ones: each async hook costs the request a promise and a turn of the microtask queue.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (request.routeOptions.url === '/graphql') {
-      reply.header('cache-control', 'no-store');
-      const vary = reply.getHeader('vary');
-      reply.header('vary', vary === undefined ? VARY_VALUE : withVary(String(vary)));
-    }
-    done(null, payload);
-  });
-  // Set on the raw response as helmet itself does, so a route's own header (the web pages' policy) replaces one.
-  const security = await helmetHeaders();
+  // Among the reply's own headers, set before any route runs, so a route's own header (the web pages'
+  // policy) replaces one. Not on the raw response as helmet does: a header set there makes Node check
+  // and copy every header of the response once more when Fastify writes them.
+  const security = Object.fromEntries(await helmetHeaders());
+  // A callback hook rather than an async one: each async hook costs the request a promise and a turn of the microtask queue.
   app.addHook('onRequest', (_request, reply, done) => {
-    const raw = reply.raw;
-    for (const [name, value] of security) raw.setHeader(name, value);
+    reply.headers(security);
     done();
+  });
+}
+
+/**
+ * `Cache-Control: no-store` and `Vary` on every /graphql answer (see
+ * registerHttpHygiene), by a hook of the scope /graphql is registered in
+ * (src/server.ts): no other response runs it, and it needs no look at the
+ * request's route.
+ */
+export function registerGraphQLHeaders(scope: FastifyInstance): void {
+  scope.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('cache-control', 'no-store');
+    const vary = reply.getHeader('vary');
+    reply.header('vary', vary === undefined ? VARY_VALUE : withVary(String(vary)));
+    done(null, payload);
   });
 }
 

@@ -2,19 +2,21 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext, GatewayServices } from '../context.js';
+import { operationNameCheck } from '../audit/operationName.js';
 import { AdmissionControl, admissionPlugin } from './admission.js';
-import { registerHttpHygiene } from './http.js';
-import { introspectionPlugin } from './introspection.js';
+import { requestChecksPlugin } from './checks.js';
+import { registerGraphQLHeaders, registerHttpHygiene } from './http.js';
+import { introspectionCheck } from './introspection.js';
 import { operationLimits } from './operationLimits.js';
-import { createRateLimiter, rateLimitPlugin } from './rateLimits.js';
+import { createRateLimiter, rateLimitCheck } from './rateLimits.js';
 import { refusalPlugin } from './refusals.js';
 import { SlowClients } from './slowClients.js';
 import type { ConnectionOptions } from './slowClients.js';
 import { Drain } from './shutdown.js';
-import { subscriptionRefusalPlugin } from './subscriptions.js';
-import { trustedDocumentsPlugin } from './trustedDocuments.js';
+import { subscriptionRefusalCheck } from './subscriptions.js';
+import { trustedDocumentsCheck } from './trustedDocuments.js';
 import type { TrustedDocuments } from './trustedDocuments.js';
-import { variableErrorsPlugin } from './variableErrors.js';
+import { variableErrorsCheck } from './variableErrors.js';
 
 export { ShutdownHooks } from './shutdown.js';
 export { loadTrustedDocuments } from './trustedDocuments.js';
@@ -42,6 +44,8 @@ export interface Hardening {
   readonly plugins: ReadonlyArray<ApolloServerPlugin<GatewayContext>>;
   /** CORS, security headers and the drain hooks; before any route. */
   register(app: FastifyInstance): Promise<void>;
+  /** /graphql's own headers, on the scope its route is registered in. */
+  registerGraphQL(scope: FastifyInstance): void;
   /** From now on new requests get 503 SHUTTING_DOWN and responses close their connection. */
   beginDrain(): void;
   close(): Promise<void>;
@@ -90,12 +94,17 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
     },
     plugins: [
       refusalPlugin(),
-      rateLimitPlugin(rateLimiter),
-      trustedDocumentsPlugin(trustedDocuments, settings.apqCacheSize),
-      ...limits.plugins,
-      subscriptionRefusalPlugin(),
-      variableErrorsPlugin(),
-      introspectionPlugin({ openToAll: demo }),
+      // The checks of every protection below, in this order, as one plugin (src/hardening/checks.ts).
+      requestChecksPlugin([
+        // Bounded before anything runs: it goes into every audit record of the request (src/audit/operationName.ts).
+        operationNameCheck(),
+        rateLimitCheck(rateLimiter),
+        trustedDocumentsCheck(trustedDocuments, settings.apqCacheSize),
+        ...limits.checks,
+        subscriptionRefusalCheck(),
+        variableErrorsCheck(),
+        introspectionCheck({ openToAll: demo }),
+      ]),
       // Last: an operation takes its slots once it is known to be valid and within its limits.
       admissionPlugin(admission),
       // The console's explorer (/explorer) is the gateway's IDE; Apollo's landing page loads from a CDN.
@@ -106,6 +115,7 @@ export function createHardening(services: GatewayServices, trustedDocuments: Tru
       slowClients.register(app);
       await registerHttpHygiene(app, settings.corsOrigins);
     },
+    registerGraphQL: registerGraphQLHeaders,
     beginDrain: () => drain.begin(),
     close: async () => {
       admission.close();

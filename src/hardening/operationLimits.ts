@@ -1,19 +1,18 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { Lexer, Source, TokenKind } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
 import type { OperationLimits } from '../config.js';
-import type { GatewayContext } from '../context.js';
 import { queryTooComplex } from '../errors.js';
 import type { OperationLimitName } from '../errors.js';
-import { queryCostPlugin } from './queryCost.js';
+import type { RequestCheck } from './checks.js';
+import { queryCostCheck } from './queryCost.js';
 import { refusal } from './refusals.js';
 import { maxRootFieldsRule } from './rootFields.js';
 
 export interface OperationLimitProtection {
   readonly validationRules: ValidationRule[];
-  readonly plugins: ApolloServerPlugin<GatewayContext>[];
+  readonly checks: RequestCheck[];
 }
 
 /**
@@ -40,7 +39,7 @@ export function operationLimits(limits: OperationLimits): OperationLimitProtecti
   return {
     // Armor ships CommonJS-only types, so its rule type differs from the ESM graphql's.
     validationRules: [...(armor.validationRules as unknown as ValidationRule[]), maxRootFieldsRule(limits.rootFields)],
-    plugins: [tokenLimitPlugin(limits.tokens), queryCostPlugin(limits.cost)],
+    checks: [tokenLimitCheck(limits.tokens), queryCostCheck(limits.cost)],
   };
 }
 
@@ -62,19 +61,15 @@ function rejectAs(limit: OperationLimitName, max: number) {
  * limit is remembered by its hash (an LRU), so a client's fixed set of
  * operations is counted once each.
  */
-export function tokenLimitPlugin(max: number): ApolloServerPlugin<GatewayContext> {
+export function tokenLimitCheck(max: number): RequestCheck {
   const within = new LRUCache<string, true>({ max: 1_000 });
   return {
-    async requestDidStart() {
-      return {
-        async didResolveSource({ source, queryHash }) {
-          if (within.has(queryHash)) return;
-          if (countTokens(source, max) > max) {
-            throw refusal(queryTooComplex(`Token limit of ${max} exceeded.`, 'tokens', max));
-          }
-          within.set(queryHash, true);
-        },
-      };
+    source({ source, queryHash }) {
+      if (within.has(queryHash)) return;
+      if (countTokens(source, max) > max) {
+        throw refusal(queryTooComplex(`Token limit of ${max} exceeded.`, 'tokens', max));
+      }
+      within.set(queryHash, true);
     },
   };
 }

@@ -1,11 +1,10 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, visit } from 'graphql';
 import type { DocumentNode } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
-import type { GatewayContext } from '../context.js';
 import { queryTooComplex } from '../errors.js';
+import type { RequestCheck } from './checks.js';
 
 /** graphql-query-complexity's own error when a document expands past its node budget (fragment bombs). */
 const NODE_BUDGET_MESSAGE = 'Query exceeds the maximum allowed number of nodes.';
@@ -35,6 +34,13 @@ const COST_CACHE_SIZE = 1_000;
 /** A cost, or why it could not be computed (undefined: left to execution; 'budget': past the node budget). */
 type CostOutcome = number | 'budget' | undefined;
 
+/** What a document's cost depends on, worked out once per document (Apollo Server keeps one object per document text). */
+interface Weighing {
+  readonly names: readonly string[];
+  /** The costs of its operations when no variable weighs, by operation name. */
+  readonly byOperation: Map<string, { outcome: CostOutcome }>;
+}
+
 /**
  * Refuses an operation whose cost is over `max` once its variables are known
  * (a validation rule cannot see them, and `first: $n` needs them). Variables
@@ -47,27 +53,28 @@ type CostOutcome = number | 'budget' | undefined;
  * values of those, and kept (an LRU): a call-centre screen asking for
  * customer after customer is weighed once.
  */
-export function queryCostPlugin(max: number): ApolloServerPlugin<GatewayContext> {
+export function queryCostCheck(max: number): RequestCheck {
   const costs = new LRUCache<string, { outcome: CostOutcome }>({ max: COST_CACHE_SIZE });
-  const weighing = new WeakMap<DocumentNode, readonly string[]>();
+  const weighing = new WeakMap<DocumentNode, Weighing>();
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operationName, request, queryHash }) {
-          const variables = request.variables ?? {};
-          let names = weighing.get(document);
-          if (!names) weighing.set(document, (names = weighingVariables(document)));
-          const key = `${queryHash}:${operationName ?? ''}:${names.map((name) => weight(variables[name])).join(',')}`;
-          let known = costs.get(key);
-          if (!known) {
-            known = { outcome: computeCost(schema, document, operationName, variables) };
-            costs.set(key, known);
-          }
-          const cost = known.outcome;
-          if (cost === 'budget') throw queryTooComplex(`Cost limit of ${max} exceeded.`, 'cost', max);
-          if (cost !== undefined && cost > max) throw queryTooComplex(`Cost limit of ${max} exceeded, found ${cost}.`, 'cost', max, { cost });
-        },
-      };
+    operation({ schema, document, operationName, request, queryHash }) {
+      const variables = request.variables ?? {};
+      let weighed = weighing.get(document);
+      if (!weighed) weighing.set(document, (weighed = { names: weighingVariables(document), byOperation: new Map() }));
+      // No variable weighs: the cost is the document's (and operation's), kept with the document.
+      const kept = weighed.names.length === 0 ? weighed.byOperation : costs;
+      const key =
+        weighed.names.length === 0 ? (operationName ?? '') : `${queryHash}:${operationName ?? ''}:${weighed.names.map((name) => weight(variables[name])).join(',')}`;
+      let known = kept.get(key);
+      if (!known) {
+        known = { outcome: computeCost(schema, document, operationName, variables) };
+        // A cost that could not be computed (variables that do not coerce) is not kept: the next
+        // request of the same document and weights, with variables that do, is weighed.
+        if (known.outcome !== undefined) kept.set(key, known);
+      }
+      const cost = known.outcome;
+      if (cost === 'budget') throw queryTooComplex(`Cost limit of ${max} exceeded.`, 'cost', max);
+      if (cost !== undefined && cost > max) throw queryTooComplex(`Cost limit of ${max} exceeded, found ${cost}.`, 'cost', max, { cost });
     },
   };
 }

@@ -1,7 +1,7 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext, GatewayServices } from '../context.js';
+import type { GatewayServices } from '../context.js';
 import { createRateLimitStore } from '../ratelimit/index.js';
 import { RateLimiter } from '../ratelimit/rateLimiter.js';
+import type { RequestCheck } from './checks.js';
 import { refusal } from './refusals.js';
 
 /** The principal rate limiter the configuration asks for (docs/security.md, "Rate limits"). */
@@ -17,12 +17,18 @@ export function createRateLimiter(services: GatewayServices): RateLimiter {
   });
 }
 
-/** Takes the principal's token as the request starts, before its document is even parsed. */
-export function rateLimitPlugin(limiter: RateLimiter): ApolloServerPlugin<GatewayContext> {
+/**
+ * Takes the principal's token as the request starts, before its document is
+ * even parsed. A principal with no limit (no default, none on its key) costs
+ * the request nothing: no promise, no wait.
+ */
+export function rateLimitCheck(limiter: RateLimiter): RequestCheck {
   return {
-    async requestDidStart({ contextValue }) {
-      const refused = await limiter.admit(contextValue.principal);
-      if (refused) throw refusal(refused);
+    request({ contextValue: { principal } }) {
+      if (limiter.limitOf(principal) === undefined) return undefined;
+      return limiter.admit(principal).then((refused) => {
+        if (refused) throw refusal(refused);
+      });
     },
   };
 }

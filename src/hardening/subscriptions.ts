@@ -1,6 +1,5 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { GatewayContext } from '../context.js';
+import type { RequestCheck } from './checks.js';
 
 /**
  * The gateway serves queries and mutations over HTTP; it has no
@@ -9,18 +8,14 @@ import type { GatewayContext } from '../context.js';
  * execution, where it would otherwise fail as an internal error with a log
  * line and a stack for every attempt.
  */
-export function subscriptionRefusalPlugin(): ApolloServerPlugin<GatewayContext> {
+export function subscriptionRefusalCheck(): RequestCheck {
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation }) {
-          // Apollo calls this hook even when no operation matched the operationName (it refuses that afterwards).
-          if ((operation as typeof operation | undefined)?.operation !== 'subscription') return;
-          throw new GraphQLError('Subscriptions are not supported; send a query or a mutation.', {
-            extensions: { code: 'BAD_REQUEST', reason: 'SUBSCRIPTIONS_NOT_SUPPORTED', http: { status: 400 } },
-          });
-        },
-      };
+    operation({ operation }) {
+      // Apollo calls this hook even when no operation matched the operationName (it refuses that afterwards).
+      if ((operation as typeof operation | undefined)?.operation !== 'subscription') return;
+      throw new GraphQLError('Subscriptions are not supported; send a query or a mutation.', {
+        extensions: { code: 'BAD_REQUEST', reason: 'SUBSCRIPTIONS_NOT_SUPPORTED', http: { status: 400 } },
+      });
     },
   };
 }

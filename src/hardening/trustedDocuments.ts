@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { ApolloServerPlugin, GraphQLRequest } from '@apollo/server';
+import type { GraphQLRequest } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { GatewayContext } from '../context.js';
 import { forbidden } from '../errors.js';
+import type { RequestCheck } from './checks.js';
 import { refusal } from './refusals.js';
 import { projectPath } from '../projectRoot.js';
 
@@ -87,10 +87,12 @@ type Resolved = { readonly trusted: boolean; readonly register?: { readonly hash
  * - a key marked trustedDocumentsOnly runs manifest documents only; any other
  *   document is FORBIDDEN (reason TRUSTED_DOCUMENTS_ONLY) before parsing.
  */
-export function trustedDocumentsPlugin(manifest: TrustedDocuments, apqCacheSize: number): ApolloServerPlugin<GatewayContext> {
+export function trustedDocumentsCheck(manifest: TrustedDocuments, apqCacheSize: number): RequestCheck {
   const registered = apqCacheSize > 0 ? new LRUCache<string, string>({ max: apqCacheSize }) : undefined;
+  // A first-party document to register once it is known to parse and validate, by its request.
+  const registering = new WeakMap<GraphQLRequest, { readonly hash: string; readonly document: string }>();
   return {
-    async requestDidStart({ request, contextValue }) {
+    request({ request, contextValue }) {
       const resolved = resolveDocument(request, contextValue.principal, manifest, registered);
       if (contextValue.principal.trustedDocumentsOnly && !resolved.trusted) {
         throw refusal(
@@ -100,14 +102,12 @@ export function trustedDocumentsPlugin(manifest: TrustedDocuments, apqCacheSize:
           }),
         );
       }
-      const { register } = resolved;
-      if (!register || !registered) return undefined;
-      return {
-        // Registered once it parsed and validated, as Apollo's APQ does.
-        async didResolveOperation() {
-          registered.set(register.hash, register.document);
-        },
-      };
+      if (resolved.register && registered) registering.set(request, resolved.register);
+    },
+    // Registered once it parsed and validated, as Apollo's APQ does.
+    operation({ request }) {
+      const register = registering.get(request);
+      if (register) registered!.set(register.hash, register.document);
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
   coerceInputValue,
@@ -11,8 +10,8 @@ import {
   typeFromAST,
 } from 'graphql';
 import type { GraphQLInputType, GraphQLSchema, OperationDefinitionNode, VariableDefinitionNode } from 'graphql';
-import type { GatewayContext } from '../context.js';
 import { ErrorCode } from '../errors.js';
+import type { RequestCheck } from './checks.js';
 
 /** A field name a client sent that may be repeated back: a GraphQL name, nothing else. */
 const SAFE_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
@@ -25,18 +24,14 @@ const SAFE_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
  * as an enum, a date of birth), which then lands in client logs and traces.
  * Values that coerce are left to the executor as they are.
  */
-export function variableErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
+export function variableErrorsCheck(): RequestCheck {
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, operation, request }) {
-          // Apollo calls this hook even when no operation matched the operationName (it refuses that afterwards).
-          const resolved = operation as typeof operation | undefined;
-          if (!resolved) return;
-          const error = firstVariableError(schema, resolved, request.variables ?? {});
-          if (error) throw error;
-        },
-      };
+    operation({ schema, operation, request }) {
+      // Apollo calls this hook even when no operation matched the operationName (it refuses that afterwards).
+      const resolved = operation as typeof operation | undefined;
+      if (!resolved?.variableDefinitions?.length) return;
+      const error = firstVariableError(schema, resolved, request.variables ?? {});
+      if (error) throw error;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { AuditActor, ReadIntents } from '../audit/index.js';
 import { privacyLedgerIfMade } from '../context.js';
@@ -20,58 +20,60 @@ import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
  * `extensions.privacy`.
  */
 export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<GatewayContext> {
+  // One listener for every request: each hook finds the request's ledger and read audit on its context.
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async executionDidStart({ contextValue, document, queryHash, operationName, operation, schema }) {
+      const intent = intents?.intentFor(schema, document, queryHash, operationName ?? null, contextValue.purpose);
+      if (!intent) return;
+      contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);
+    },
+    async willSendResponse({ response, contextValue, operation, operationName }) {
+      // No ledger: nothing personal was decided, so there is nothing to withhold, audit or report.
+      const ledger = privacyLedgerIfMade(contextValue);
+      const readAudit = contextValue.readAudit;
+      if (!ledger) {
+        readAudit?.abandon();
+        return;
+      }
+      if (ledger.walkPending && response.body.kind === 'single') {
+        // The operation ran but its personal values were never walked: nothing of its data leaves (fail closed).
+        ledger.walkPending = false;
+        const result = response.body.singleResult;
+        result.data = null;
+        result.errors = [...(result.errors ?? []), { message: 'Personal data could not be decided; nothing was released.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+      }
+      if (response.body.kind !== 'single') return;
+      if (!ledger.releasedAny) readAudit?.abandon();
+      if (!ledger.touched) return;
+      const result = response.body.singleResult;
+      let withdrawn: readonly FieldOutcome[] = [];
+      if (ledger.releasedAny) {
+        try {
+          // As the ledger keeps them: by owner, each a shared record (nothing copied on the way to the store).
+          const releases = ledger.releasesByCustomer;
+          if (readAudit) await readAudit.complete(releases);
+          else await contextValue.services.audit.reads(actorOf(contextValue, operation?.operation, operationName), releases, contextValue.span);
+        } catch (error) {
+          contextValue.logger.error(
+            { err: safeErrorDetail(error), fields: ledger.releaseCount },
+            'audit write failed; personal fields withheld (fail closed)',
+          );
+          readAudit?.abandon();
+          withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
+          const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
+          result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
+        }
+      }
+      // A withheld field inside a release that was taken back is inside a null now: its own error would name a path that is gone.
+      const inside = ledger.withheldInsideValues.filter((outcome) => !withdrawn.some((taken) => isBelow(outcome.path, taken.path))).map((outcome) => withheldError(outcome, ledger));
+      if (inside.length > 0) result.errors = [...(result.errors ?? []), ...inside];
+      // Read extensions after the await: other plugins add theirs (traceId) meanwhile.
+      result.extensions = { ...response.body.singleResult.extensions, privacy: ledger.extension() };
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async executionDidStart({ contextValue, document, queryHash, operationName, operation, schema }) {
-          const intent = intents?.intentFor(schema, document, queryHash, operationName ?? null, contextValue.purpose);
-          if (!intent) return;
-          contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);
-        },
-        async willSendResponse({ response, contextValue, operation, operationName }) {
-          // No ledger: nothing personal was decided, so there is nothing to withhold, audit or report.
-          const ledger = privacyLedgerIfMade(contextValue);
-          const readAudit = contextValue.readAudit;
-          if (!ledger) {
-            readAudit?.abandon();
-            return;
-          }
-          if (ledger.walkPending && response.body.kind === 'single') {
-            // The operation ran but its personal values were never walked: nothing of its data leaves (fail closed).
-            ledger.walkPending = false;
-            const result = response.body.singleResult;
-            result.data = null;
-            result.errors = [...(result.errors ?? []), { message: 'Personal data could not be decided; nothing was released.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
-          }
-          if (response.body.kind !== 'single') return;
-          if (!ledger.releasedAny) readAudit?.abandon();
-          if (!ledger.touched) return;
-          const result = response.body.singleResult;
-          let withdrawn: readonly FieldOutcome[] = [];
-          if (ledger.releasedAny) {
-            try {
-              // As the ledger keeps them: by owner, each a shared record (nothing copied on the way to the store).
-              const releases = ledger.releasesByCustomer;
-              if (readAudit) await readAudit.complete(releases);
-              else await contextValue.services.audit.reads(actorOf(contextValue, operation?.operation, operationName), releases, contextValue.span);
-            } catch (error) {
-              contextValue.logger.error(
-                { err: safeErrorDetail(error), fields: ledger.releaseCount },
-                'audit write failed; personal fields withheld (fail closed)',
-              );
-              readAudit?.abandon();
-              withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
-              const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
-              result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
-            }
-          }
-          // A withheld field inside a release that was taken back is inside a null now: its own error would name a path that is gone.
-          const inside = ledger.withheldInsideValues.filter((outcome) => !withdrawn.some((taken) => isBelow(outcome.path, taken.path))).map((outcome) => withheldError(outcome, ledger));
-          if (inside.length > 0) result.errors = [...(result.errors ?? []), ...inside];
-          // Read extensions after the await: other plugins add theirs (traceId) meanwhile.
-          result.extensions = { ...response.body.singleResult.extensions, privacy: ledger.extension() };
-        },
-      };
+      return listener;
     },
   };
 }

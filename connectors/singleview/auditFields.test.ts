@@ -44,6 +44,20 @@ describe('audit field decisions, stored compactly', () => {
     expect(roundTrip(open)).toHaveLength(3);
   });
 
+  it('encodes two frozen lists of the same frozen decisions in another order once: the stored form keeps no order', () => {
+    const email = Object.freeze({ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'allow', reason: null } satisfies FieldDecisionRecord);
+    const tier = Object.freeze({ path: 'customer.loyalty.tier', piiClass: 'FINANCIAL', decision: 'allow', reason: null } satisfies FieldDecisionRecord);
+    const once = encodeFieldDecisions(Object.freeze([email, tier]));
+    expect(encodeFieldDecisions(Object.freeze([tier, email]))).toBe(once);
+    // Another decision makes another encoding; a decision that can still change is never looked up by content.
+    const phone = Object.freeze({ path: 'customer.profile.phone', piiClass: 'CONTACT', decision: 'hash', reason: 'POLICY_HASHES' } satisfies FieldDecisionRecord);
+    expect(decodeFieldDecisions(inflateFieldDecisions(encodeFieldDecisions(Object.freeze([tier, email, phone]))))).toEqual([tier, email, phone]);
+    const open = { ...email };
+    const unshared = encodeFieldDecisions(Object.freeze([open, tier]));
+    expect(unshared).not.toBe(once);
+    expect(unshared).toEqual(once);
+  });
+
   it('encodes paths it has seen before (kept with their templates) exactly as the first time', () => {
     const fields: FieldDecisionRecord[] = [
       { path: 'customer.identities.4.value', piiClass: 'IDENTIFIER', decision: 'allow', reason: null },

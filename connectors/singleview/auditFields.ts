@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { LRUCache } from 'lru-cache';
 import type { FieldDecisionRecord } from '../../src/domain/index.js';
 
 /**
@@ -25,11 +26,38 @@ type Group = [string, string, string | null, string | null, Array<[string, strin
 export function encodeFieldDecisions(fields: readonly FieldDecisionRecord[]): Uint8Array {
   // A frozen list (the privacy ledger's, shared by the requests of one plan; an intent's) is encoded and deflated once:
   // a read from the embedded store spent about 90 µs of its main thread on this per audit record (bench/README.md).
-  return oncePerFrozenList(encodings, fields, () => encodeGroups(fields));
+  return oncePerFrozenList(encodings, fields, () => encodedByContent(fields));
 }
 
 /** Shared by every item written from the same frozen list: nothing writes into a stored attribute's bytes. */
 const encodings = new WeakMap<readonly FieldDecisionRecord[], Uint8Array>();
+
+/**
+ * The encoding of a list of frozen decisions, by which decisions it holds.
+ * The ledger's decisions are shared frozen objects (one per path, class and
+ * action), but a read whose resolvers answer in another order than the last
+ * one's (a source that answers later) records them in another order, in a
+ * list of its own; the stored form does not keep the order (decoded
+ * decisions come sorted), so lists of the same decisions share one encoding.
+ */
+function encodedByContent(fields: readonly FieldDecisionRecord[]): Uint8Array {
+  const ids: number[] = [];
+  for (const field of fields) {
+    if (!Object.isFrozen(field)) return encodeGroups(fields);
+    let id = decisionIds.get(field);
+    if (id === undefined) decisionIds.set(field, (id = nextDecisionId++));
+    ids.push(id);
+  }
+  const key = ids.sort((a, b) => a - b).join(',');
+  let encoded = encodingsByContent.get(key);
+  if (encoded === undefined) encodingsByContent.set(key, (encoded = encodeGroups(fields)));
+  return encoded;
+}
+
+const decisionIds = new WeakMap<FieldDecisionRecord, number>();
+let nextDecisionId = 0;
+/** Lists of decisions seen lately, by content: a gateway's operations release a few shapes over and over. */
+const encodingsByContent = new LRUCache<string, Uint8Array>({ max: 1_000 });
 
 function encodeGroups(fields: readonly FieldDecisionRecord[]): Uint8Array {
   const groups = new Map<string, { group: Group; templates: Map<string, string[]> }>();

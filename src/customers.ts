@@ -57,7 +57,8 @@ function selectedNeedsOf(info: GraphQLResolveInfo): SelectedNeeds {
 
 function usesVariables(node: FieldNode): boolean {
   let found = false;
-  visit(node.arguments ? { ...node, selectionSet: undefined } : node, {
+  // The field's arguments and directives, not the fields below it.
+  visit({ ...node, selectionSet: undefined }, {
     Variable() {
       found = true;
       return BREAK;

@@ -1,4 +1,5 @@
-import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { getLocation } from 'graphql';
+import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode, SourceLocation } from 'graphql';
 
 /**
  * Names of the fields selected directly under the current field, through
@@ -40,3 +41,20 @@ function collect(
     }
   }
 }
+
+/**
+ * Where a field is in its document, as an error at it says (`locations`),
+ * or undefined for a node without one. Once per node: parsed documents are
+ * cached, so the same nodes come back on every request of an operation.
+ */
+export function fieldLocations(node: FieldNode): readonly SourceLocation[] | undefined {
+  let known = locations.get(node);
+  if (known === undefined) {
+    const source = node.loc?.source;
+    known = source && node.loc ? [getLocation(source, node.loc.start)] : null;
+    locations.set(node, known);
+  }
+  return known ?? undefined;
+}
+
+const locations = new WeakMap<FieldNode, readonly SourceLocation[] | null>();

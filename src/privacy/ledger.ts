@@ -310,29 +310,22 @@ export class PrivacyLedger {
   extension(): PrivacyExtension {
     // One entry per path (a field about several customers is recorded for each), in response order.
     const seen = new Set<string>();
-    const listed: Array<{ readonly entry: PrivacyExtension['fields'][number]; readonly sortKey: string }> = [];
-    const list = (strings: PathStrings, piiClass: PiiClass, decision: string, reason: PrivacyReason): void => {
-      if (seen.has(strings.sortKey)) return;
-      seen.add(strings.sortKey);
-      listed.push({ entry: { path: strings.dotted, piiClass, decision, reason }, sortKey: strings.sortKey });
+    const listed: ListedField[] = [];
+    const list = (field: ListedField): void => {
+      if (seen.has(field.sortKey)) return;
+      seen.add(field.sortKey);
+      listed.push(field);
     };
     for (const releases of this.releasesByCustomer.values()) {
       if (!anyTransformed(releases)) continue;
       for (const release of releases) {
         if (release.reason === null || release.reason === undefined) continue;
         const recorded = this.recordedWith?.get(release);
-        if (recorded) {
-          list(pathStringsOf(recorded), release.piiClass, release.decision, release.reason as PrivacyReason);
-          continue;
-        }
         // A shared Release is listed the same way in every response that has it: its entry is made once.
-        const known = listedRelease(release);
-        if (seen.has(known.sortKey)) continue;
-        seen.add(known.sortKey);
-        listed.push(known);
+        list(recorded ? listedField(pathStringsOf(recorded), release.piiClass, release.decision, release.reason as PrivacyReason) : listedRelease(release));
       }
     }
-    for (const outcome of this.withheld) if (outcome.reason !== undefined) list(pathStringsOf(outcome), outcome.piiClass, outcome.decision, outcome.reason);
+    for (const outcome of this.withheld) if (outcome.reason !== undefined) list(listedField(pathStringsOf(outcome), outcome.piiClass, outcome.decision, outcome.reason));
     listed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
     return { purpose: this.options.purpose, fields: listed.map(({ entry }) => entry) };
   }
@@ -429,24 +422,32 @@ export function auditShapeOf(plan: object): AuditShape {
   return shape;
 }
 
-/** Whether a release list holds a masked or hashed release (which `extensions.privacy` lists): answered once per list. */
-/** A shared Release's entry in `extensions.privacy` and its response-order key, made once (frozen: every response that lists it shares it). */
-function listedRelease(release: Release): { readonly entry: PrivacyExtension['fields'][number]; readonly sortKey: string } {
+/** An entry of `extensions.privacy` and its response-order key. */
+interface ListedField {
+  readonly entry: PrivacyExtension['fields'][number];
+  readonly sortKey: string;
+}
+
+function listedField(strings: PathStrings, piiClass: PiiClass, decision: string, reason: PrivacyReason): ListedField {
+  return { entry: { path: strings.dotted, piiClass, decision, reason }, sortKey: strings.sortKey };
+}
+
+/** A shared Release's entry, made once (frozen: every response that lists it shares it). */
+function listedRelease(release: Release): ListedField {
   let known = listedReleases.get(release);
   if (known === undefined) {
     const inside = insidePaths.get(release);
     const strings = inside ? pathStringsOf({ path: inside }) : { dotted: release.path, sortKey: sortKeyOf(release.path) };
-    known = Object.freeze({
-      entry: Object.freeze({ path: strings.dotted, piiClass: release.piiClass, decision: release.decision, reason: release.reason as PrivacyReason }),
-      sortKey: strings.sortKey,
-    });
+    const field = listedField(strings, release.piiClass, release.decision, release.reason as PrivacyReason);
+    known = Object.freeze({ entry: Object.freeze(field.entry), sortKey: field.sortKey });
     listedReleases.set(release, known);
   }
   return known;
 }
 
-const listedReleases = new WeakMap<Release, { readonly entry: PrivacyExtension['fields'][number]; readonly sortKey: string }>();
+const listedReleases = new WeakMap<Release, ListedField>();
 
+/** Whether a release list holds a masked or hashed release (which `extensions.privacy` lists): answered once per list. */
 function anyTransformed(releases: readonly Release[]): boolean {
   let known = transformedLists.get(releases);
   if (known === undefined) {

@@ -1,6 +1,7 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
-import { defaultFieldResolver, getLocation, responsePathAsArray } from 'graphql';
-import type { FieldNode, GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema, SourceLocation } from 'graphql';
+import { defaultFieldResolver, responsePathAsArray } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
+import { fieldLocations } from '../graphql/selection.js';
 import type { GatewayContext } from '../context.js';
 import { isWriteOutcome } from '../models.js';
 import { classifySchema } from './classification.js';
@@ -233,24 +234,9 @@ function presentProperty(ctx: GatewayContext, node: GraphQLResolveInfo['path'], 
  * catch and the located error it builds cost about 6 % of such a batch's CPU.
  */
 function withhold(ctx: GatewayContext, info: GraphQLResolveInfo, outcome: Pick<FieldOutcome, 'piiClass' | 'ownerId'> & { reason: NonNullable<FieldOutcome['reason']> }): null {
-  ctx.privacy.record({ path: responsePathAsArray(info.path), decision: 'deny', ...outcome, insideValue: true, locations: locationsOf(info) });
+  ctx.privacy.record({ path: responsePathAsArray(info.path), decision: 'deny', ...outcome, insideValue: true, locations: info.fieldNodes[0] && fieldLocations(info.fieldNodes[0]) });
   return null;
 }
-
-/** Where the field is in the document, as a thrown error's `locations` would say (once per field node: documents are cached). */
-function locationsOf(info: GraphQLResolveInfo): readonly SourceLocation[] | undefined {
-  const node = info.fieldNodes[0];
-  if (!node) return undefined;
-  let known = fieldLocations.get(node);
-  if (known === undefined) {
-    const source = node.loc?.source;
-    known = source && node.loc ? [getLocation(source, node.loc.start)] : null;
-    fieldLocations.set(node, known);
-  }
-  return known ?? undefined;
-}
-
-const fieldLocations = new WeakMap<FieldNode, readonly SourceLocation[] | null>();
 
 /**
  * Every model with personal fields carries its owner (src/models.ts); a

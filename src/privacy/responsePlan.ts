@@ -1,6 +1,7 @@
-import { Kind, extendSchema, getLocation, getNamedType, isAbstractType, isCompositeType, isObjectType, parse, visit } from 'graphql';
+import { Kind, extendSchema, getNamedType, isAbstractType, isCompositeType, isObjectType, parse, visit } from 'graphql';
 import type { DocumentNode, GraphQLObjectType, FieldNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, SourceLocation } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import { fieldLocations } from '../graphql/selection.js';
 import type { PiiClass } from '../domain/index.js';
 import { isWriteOutcome } from '../models.js';
 import type { Classification } from './classification.js';
@@ -89,7 +90,7 @@ export function buildResponsePlan(schema: GraphQLSchema, walked: WalkedFields, d
   if (!operation || !root) return { kind: 'fallback' };
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const builder = new PlanBuilder(schema, walked, fragments, document);
+  const builder = new PlanBuilder(schema, walked, fragments);
   const walk = builder.objectPlan(root, [operation.selectionSet], 0);
   if (builder.unplannable) return { kind: 'fallback' };
   return { kind: 'walked', document: walk ? withOwnerTagSelections(schema, walked, document) : document, walk };
@@ -105,7 +106,6 @@ class PlanBuilder {
     private readonly schema: GraphQLSchema,
     private readonly walked: WalkedFields,
     private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-    private readonly document: DocumentNode,
   ) {}
 
   /** The plan of an object of `type` answering these selection sets (merged as the executor merges them), or null when nothing below is personal. */
@@ -131,7 +131,7 @@ class PlanBuilder {
       if (name.startsWith('__')) continue;
       const value = this.walked.get(`${type.name}.${name}`);
       if (value) {
-        values.push({ ...value, key, locations: locationsOf(nodes[0]!, this.document) });
+        values.push({ ...value, key, locations: fieldLocations(nodes[0]!) });
         continue;
       }
       const definition = type.getFields()[name];
@@ -171,11 +171,6 @@ class PlanBuilder {
     if (named && isAbstractType(named)) this.unplannable = true;
     return false;
   }
-}
-
-function locationsOf(node: FieldNode, document: DocumentNode): readonly SourceLocation[] | undefined {
-  const source = document.loc?.source;
-  return source && node.loc ? [getLocation(source, node.loc.start)] : undefined;
 }
 
 /**

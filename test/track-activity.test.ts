@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSegmentFile } from '../src/segments/definitions.js';
 import { dynamoSingleView, graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { changeMiddleware } from './support/middleware.js';
-import { identify, track } from './support/writes.js';
+import { identify, INGEST_KEY, track, TRACK } from './support/writes.js';
 
 /**
  * `track` writes the customer's activity (traits, latest events, last
@@ -18,6 +18,8 @@ import { identify, track } from './support/writes.js';
 let gw: TestGateway;
 const calls: Array<{ command: string; tables: string[] }> = [];
 let recording = false;
+/** The next calls of this command on this table fail (a store error, not a lost race), this many times. */
+const failing = { command: '', table: '', times: 0 };
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'c360-activity-'));
@@ -33,6 +35,10 @@ beforeAll(async () => {
         const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
         const tables = input.TableName ? [input.TableName] : Object.keys(input.RequestItems ?? {});
         if (recording) calls.push({ command: context.commandName ?? '?', tables: tables.map((table) => table.slice(prefix.length)) });
+        if (failing.times > 0 && context.commandName === failing.command && tables.includes(failing.table)) {
+          failing.times -= 1;
+          throw Object.assign(new Error(`injected: ${failing.command} failed`), { name: 'InternalServerError' });
+        }
         return next(args);
       },
       { step: 'initialize', name: 'trackActivityCalls' },
@@ -133,5 +139,45 @@ describe('track writes the customer’s activity alone', () => {
     expect(calls.map((call) => `${call.command} ${call.tables.join(',')}`)).toEqual(expect.arrayContaining(['PutItemCommand segment_index', 'UpdateItemCommand customer_activity']));
     await gw.gateway.services.segmentWorker.runOnce();
     expect(await membersOf('pinged')).toContain(customer.id);
+  });
+
+  it('takes its event back when the activity update fails, so the client’s retry stores the event once and counts it once', async () => {
+    const email = { type: 'EMAIL', value: 'activity.failed@example.org' };
+    const { customer } = await identify(gw.url, [email]);
+    await track(gw.url, { identity: email, type: 'Page Viewed' });
+    const input = { identity: email, type: 'Order Completed', properties: { total: 7 }, idempotencyKey: 'activity-failed-1' };
+    Object.assign(failing, { command: 'UpdateItemCommand', table: dynamoSingleView(gw).tables.customerActivity, times: 1 });
+    const failed = await graphql(gw.url, TRACK, { variables: { input }, apiKey: INGEST_KEY });
+    failing.times = 0;
+    expect(failed.body.errors?.[0]?.extensions?.code).toBe('SOURCE_UNAVAILABLE');
+    const orders = async () => (await dynamoSingleView(gw).getEvents(customer.id, { first: 50, types: ['Order Completed'] })).events;
+    // Nothing of the failed call is left: no event, and the key is free again.
+    expect(await orders()).toEqual([]);
+    const retried = await track(gw.url, input);
+    expect(retried).toMatchObject({ customerId: customer.id, duplicate: false });
+    expect((await orders()).map((event) => event.id)).toEqual([retried.eventId]);
+    const read = await graphql<{ customer: { traits: { orderCount: number; lifetimeValue: number } } }>(gw.url, 'query($id: ID!) { customer(id: $id) { traits { orderCount lifetimeValue } } }', {
+      purpose: 'support',
+      variables: { id: customer.id },
+    });
+    expect(read.body.data!.customer.traits).toEqual({ orderCount: 1, lifetimeValue: 7 });
+  });
+
+  it('removes the customer it created, and its event, when storing the event fails for an identifier nobody holds', async () => {
+    const store = dynamoSingleView(gw);
+    const customers = async () => (await store.document.send(new ScanCommand({ TableName: store.tables.customers, Select: 'COUNT', ConsistentRead: true }))).Count;
+    const before = await customers();
+    const input = { identity: { type: 'EMAIL', value: 'activity.new-failed@example.org' }, type: 'Page Viewed', idempotencyKey: 'activity-new-failed-1' };
+    // The event write is an idempotent put, retried within the deadline: it fails on every attempt.
+    Object.assign(failing, { command: 'BatchWriteItemCommand', table: store.tables.events, times: 10 });
+    const failed = await graphql(gw.url, TRACK, { variables: { input }, apiKey: INGEST_KEY });
+    failing.times = 0;
+    expect(failed.body.errors?.[0]?.extensions?.code).toBe('SOURCE_UNAVAILABLE');
+    // The customer item written beside the event is gone (nobody could have found it: its identifier was never claimed).
+    expect(await customers()).toBe(before);
+    const retried = await track(gw.url, input);
+    expect(retried.duplicate).toBe(false);
+    expect((await store.getEvents(retried.customerId, { first: 50 })).events.map((event) => event.id)).toEqual([retried.eventId]);
+    expect(await customers()).toBe(before! + 1);
   });
 });

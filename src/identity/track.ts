@@ -190,20 +190,37 @@ async function appendEvent(
   claim: Promise<IdempotencyClaim | null>,
 ): Promise<Appended> {
   const { store, services } = scope;
-  const [claimed] = await settled([claim, services.events.put(event)] as const);
+  const takeBack = () => services.singleView.deleteEvent(event.customerId, event, store.call);
+  const [claimed] = await undoneOnError(settled([claim, services.events.put(event)] as const), takeBack);
   if (claimed?.status === 'exists') {
-    await services.singleView.deleteEvent(event.customerId, event, store.call);
+    await takeBack();
     return duplicateOf(graph, claimed);
   }
-  const outcome = await customerEventBatches(scope).apply(scope, customer, event, key);
+  const outcome = await undoneOnError(customerEventBatches(scope).apply(scope, customer, event, key), takeBack);
   if (outcome.status === 'written') {
     services.cache.remember(outcome.record, key);
     return { eventId: event.id, customerId: customer.id, duplicate: false };
   }
   // Absorbed by a merge, being split or erased since it was read: take the event back and start over.
-  await services.singleView.deleteEvent(event.customerId, event, store.call);
+  await takeBack();
   services.cache.forget(customer.id);
   throw new RetryLater(`customer ${outcome.status}`);
+}
+
+/**
+ * A write that failed (the store's error, not a lost race) takes back what
+ * the call stored before rethrowing, as a lost race does: the caller releases
+ * the idempotency key, so the client's retry stores the event again, and an
+ * event left behind would be in the timeline twice. Best effort: when the
+ * undo fails too, the write's own error is the one reported.
+ */
+async function undoneOnError<T>(write: Promise<T>, undo: () => Promise<unknown>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    await undo().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -224,16 +241,16 @@ async function createWithEvent(
   const identity = { type: command.key.type, value: command.key.value, source: command.source, firstSeenAt: at, lastSeenAt: at };
   const fresh = applyEvent(newCustomerRecord(event.customerId, now, [identity]), event, command.key);
   const record = { ...fresh, createdAt: at, segments: withSegments(fresh, services.segments.realtime(), now) };
-  const [claimed] = await settled([
-    claim,
-    services.singleView.createCustomer(record, store.call),
-    services.events.put(event),
-  ] as const);
   const undo = () =>
     Promise.all([
       services.singleView.deleteEvent(event.customerId, event, store.call),
       services.singleView.deleteCustomers([record.id], store.call),
     ]);
+  // Until the identifier is claimed, the customer and its event are invisible: a failure before that removes both.
+  const [claimed] = await undoneOnError(
+    settled([claim, services.singleView.createCustomer(record, store.call), services.events.put(event)] as const),
+    undo,
+  );
   if (claimed?.status === 'exists') {
     await undo();
     return duplicateOf(graph, claimed);

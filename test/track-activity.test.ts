@@ -17,6 +17,9 @@ import { identify, INGEST_KEY, track, TRACK } from './support/writes.js';
  */
 let gw: TestGateway;
 const calls: Array<{ command: string; tables: string[] }> = [];
+/** While recording: how many calls were in flight when each recorded call started. */
+const inFlightAtStart: number[] = [];
+let inFlight = 0;
 let recording = false;
 /** The next calls of this command on this table fail (a store error, not a lost race), this many times. */
 const failing = { command: '', table: '', times: 0 };
@@ -39,7 +42,13 @@ beforeAll(async () => {
           failing.times -= 1;
           throw Object.assign(new Error(`injected: ${failing.command} failed`), { name: 'InternalServerError' });
         }
-        return next(args);
+        if (recording) inFlightAtStart.push(inFlight);
+        inFlight += 1;
+        try {
+          return await next(args);
+        } finally {
+          inFlight -= 1;
+        }
       },
       { step: 'initialize', name: 'trackActivityCalls' },
     ),
@@ -77,6 +86,28 @@ describe('track writes the customer’s activity alone', () => {
       variables: { id: customer.id },
     });
     expect(read.body.data!.customer.traits).toEqual({ orderCount: 1, lifetimeValue: 12.5 });
+  });
+
+  it('costs a known customer’s track three DynamoDB calls with an idempotency key and two without, in two rounds, none of them a read', async () => {
+    const email = { type: 'EMAIL', value: 'activity.calls@example.org' };
+    await identify(gw.url, [email]);
+    await track(gw.url, { identity: email, type: 'Page Viewed' });
+    const callsOf = async (input: Record<string, unknown>) => {
+      calls.length = 0;
+      inFlightAtStart.length = 0;
+      recording = true;
+      expect(await track(gw.url, { identity: email, ...input })).toMatchObject({ duplicate: false });
+      recording = false;
+      return calls.map((call) => `${call.command} ${call.tables.join(',')}`);
+    };
+    // The claim (a conditional PutItem of its own item: an idempotency key is unique per API key, whatever the
+    // customer, while the timeline is keyed by customer and time) beside the event (group-committed), then the activity.
+    const keyed = await callsOf({ type: 'Order Completed', properties: { total: 3 }, idempotencyKey: 'activity-calls-1' });
+    expect(keyed.slice(0, 2).sort()).toEqual(['BatchWriteItemCommand events', 'PutItemCommand idempotency']);
+    expect(keyed.slice(2)).toEqual(['UpdateItemCommand customer_activity']);
+    // Two rounds: the event write starts while the claim is in flight (or the other way round); the activity alone after both.
+    expect(inFlightAtStart).toEqual([0, 1, 0]);
+    expect(await callsOf({ type: 'Page Viewed' })).toEqual(['BatchWriteItemCommand events', 'UpdateItemCommand customer_activity']);
   });
 
   it('lands on an activity item with no floor or a floor at most the version read, and not above it; claims a key once', async () => {

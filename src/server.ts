@@ -43,7 +43,7 @@ import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardenin
 import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
 import { createLogger } from './logger.js';
-import { AuditCompletions, AuditLog, AuditWriter, ReadIntents } from './audit/index.js';
+import { AuditCompletions, AuditLog, AuditWriter, ReadIntents, directAuditSink } from './audit/index.js';
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
@@ -158,12 +158,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // writes, which at low load would otherwise be one BatchWriteItem per read, landing on the audit store
   // beside the next read's calls.
   const completionWriter = new AuditWriter(ports.singleView, { lingerMs: COMPLETION_LINGER_MS });
-  const completions = sources.guards.singleview.answersInProcess
+  const inProcess = sources.guards.singleview.answersInProcess;
+  const completions = inProcess
     ? undefined
     : new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>
         logger.warn({ err: safeErrorDetail(error), records }, 'audit completion not written; the read\'s intent record stands for it'),
       );
-  const audit = new AuditLog(metrics ? metrics.auditSink(auditWriter) : auditWriter, clock, completions);
+  // A single view in this process's memory has no round trip for records to share: each request's go to it
+  // directly (through its guard), without the writer's queue.
+  const auditSink = inProcess ? directAuditSink(ports.singleView) : auditWriter;
+  const audit = new AuditLog(metrics ? metrics.auditSink(auditSink) : auditSink, clock, completions);
   const sourceKeyHints = new SourceKeyHints();
   const suppressions = new SuppressionList(ports.singleView, suppressionSecret(config.suppressionKey, pseudonyms));
   await verifySuppressionKey(suppressions, logger).catch(async (error: unknown) => {

@@ -3,6 +3,7 @@ import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { graphql, startTestGateway, withoutTraceId } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { testDemoData } from './support/demo.js';
+import { AuditFaults } from './support/faultyAudit.js';
 
 const CUSTOMERS = /* GraphQL */ `
   query Everything($ids: [ID!]!, $email: String!) {
@@ -62,5 +63,44 @@ describe('sources answered from memory (C360_SOURCES=memory, benchmark mode)', (
     const response = await fetch(`${memory.url}/readyz`, { headers: { 'x-api-key': 'c360_demo_admin' } });
     const body = (await response.json()) as { sources: Record<string, { adapter: string }> };
     expect(Object.values(body.sources).map((source) => source.adapter)).toEqual(Array(4).fill('memory (benchmark)'));
+  });
+});
+
+/** From memory, a read's record goes straight to the store (no writer queue): the response still waits for it and fails closed. */
+describe('the audit of a single view in memory', () => {
+  const faults = new AuditFaults();
+  let memory: TestGateway;
+  beforeAll(async () => {
+    memory = await startTestGateway({ ...GENEROUS, C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_BREAKER_THRESHOLD: '1000' }, { decorateSources: faults.decorate });
+  });
+  afterAll(() => memory?.close());
+  const read = () =>
+    graphql(memory.url, 'query Email($id: ID!) { customer(id: $id) { id profile { email } } }', { variables: { id: DEMO_CUSTOMERS.consent.id }, purpose: 'support' });
+
+  it('withholds what it cannot record, and releases again once the store takes records', async () => {
+    faults.down = true;
+    const refused = await read();
+    expect(withoutTraceId(refused.body)).toEqual({
+      data: { customer: { id: DEMO_CUSTOMERS.consent.id, profile: { email: null } } },
+      errors: [
+        {
+          message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+          path: ['customer', 'profile', 'email'],
+          extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: 'CONTACT' },
+        },
+      ],
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] } },
+    });
+    faults.down = false;
+    const released = await read();
+    expect(withoutTraceId(released.body)).toEqual({
+      data: { customer: { id: DEMO_CUSTOMERS.consent.id, profile: { email: DEMO_CUSTOMERS.consent.email } } },
+      extensions: { privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
+    // One write per read, each holding the read's one record, straight from the request.
+    expect(faults.writes.map((write) => ({ operations: write.operations, failed: write.failed }))).toEqual([
+      { operations: ['query Email'], failed: true },
+      { operations: ['query Email'], failed: false },
+    ]);
   });
 });

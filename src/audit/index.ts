@@ -28,7 +28,7 @@ export type { ReadIntent } from './intent.js';
  * caller then does (withhold the data, report the write) is its own rule,
  * stated per kind of write in docs/privacy.md.
  *
- *   const audit = new AuditLog(sink, clock);          // sink: AuditWriter (gateway) or directAuditSink (a command)
+ *   const audit = new AuditLog(sink, clock);          // sink: AuditWriter (gateway), or directAuditSink (a command; a single view in memory)
  *   await audit.reads(actor, releases, span);          // a read's releases, written after it executed
  *   const read = audit.beginRead(actor, intent, span); // the privacy plugin: the record written beside the sources
  *   read?.expect(customerIds);                          //   (src/customers.ts, before reading them)
@@ -59,12 +59,18 @@ export class AuditLog {
    * (readAudit.ts); undefined without a completion lane (then `reads`).
    */
   beginRead(actor: AuditActor, intent: ReadIntent, span?: Span): ReadAudit | undefined {
+    if (!this.completions) return undefined;
     // An intent is a second write per read (the intent, then its completion). It saves a round of
     // latency only while the audit writer is idle: when writes are already in flight or waiting, the
     // read's one exact record joins the next group commit after its sources answered, and an intent
     // would double the writes exactly when the store is busiest.
     if (this.sink.idle === false) return undefined;
-    return this.completions && new ReadAudit(this.sink, this.completions, actor, intent, this.now(), span);
+    return new ReadAudit(this.sink, this.completions, actor, intent, this.now(), span);
+  }
+
+  /** Whether reads' intent records are written beside their sources (beginRead), so that their intents are worth working out. */
+  get writesIntents(): boolean {
+    return this.completions !== undefined;
   }
 
   /** Resolves once this instance's pending completions of reads of this customer are written (or have failed): `auditTrail` reads after them. */

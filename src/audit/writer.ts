@@ -161,7 +161,7 @@ export class AuditWriter implements AuditSink {
   }
 }
 
-/** Records written straight to the store, for a command outside the gateway (npm run keys). */
+/** Records written straight to the store: for a command outside the gateway (npm run keys), and for a single view in this process's memory (nothing to group). */
 export function directAuditSink(store: Pick<AuditPort, 'appendAudits'>): AuditSink {
   return {
     async write(records) {

@@ -23,6 +23,7 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
   // One listener for every request: each hook finds the request's ledger and read audit on its context.
   const listener: GraphQLRequestListener<GatewayContext> = {
     async executionDidStart({ contextValue, document, queryHash, operationName, operation, schema }) {
+      if (!contextValue.services.audit.writesIntents) return;
       const intent = intents?.intentFor(schema, document, queryHash, operationName ?? null, contextValue.purpose);
       if (!intent) return;
       contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);

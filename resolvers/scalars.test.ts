@@ -21,6 +21,48 @@ describe('the gateway’s DateTime output', () => {
     }
   });
 
+  it('hands a stored instant out as it is exactly when graphql-scalars accepts it: calendar, leap years, bounds', () => {
+    const instants = [
+      '2024-02-29T23:59:59.999Z',
+      '2023-02-29T00:00:00.000Z',
+      '2000-02-29T00:00:00.000Z',
+      '1900-02-29T00:00:00.000Z',
+      '2100-02-28T12:00:00.000Z',
+      '2026-04-30T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-12-31T23:59:59.000Z',
+      '2026-00-10T00:00:00.000Z',
+      '2026-01-00T00:00:00.000Z',
+      '2026-01-32T00:00:00.000Z',
+      '2026-06-15T23:60:00.000Z',
+      '2026-06-15T25:00:00.000Z',
+      '2026-06-15T10:00:60.000Z',
+      '0000-01-01T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '2026-06-15t10:00:00.000z',
+    ];
+    for (const value of instants) {
+      const stock = (() => {
+        try {
+          return { text: JSON.stringify({ at: stockScalarResolvers.DateTime.serialize(value) }) };
+        } catch {
+          return { refused: true };
+        }
+      })();
+      const ours = (() => {
+        try {
+          return { text: JSON.stringify({ at: scalarResolvers.DateTime.serialize(value) }) };
+        } catch {
+          return { refused: true };
+        }
+      })();
+      expect({ value, ...ours }).toEqual({ value, ...stock });
+    }
+    // Both answers occur above: the comparison is not of two refusals.
+    expect(() => scalarResolvers.DateTime.serialize('2023-02-29T00:00:00.000Z')).toThrow(/DateTime cannot represent/);
+    expect(scalarResolvers.DateTime.serialize('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+  });
+
   it('still refuses what is not a date, and passes a redacted date through as its text', () => {
     for (const invalid of ['2026-13-01T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '2026-10-28T24:00:00.000Z']) {
       expect(() => scalarResolvers.DateTime.serialize(invalid)).toThrow(/DateTime cannot represent/);

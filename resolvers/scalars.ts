@@ -34,8 +34,39 @@ const isoText = (value: unknown, input: unknown) => {
 /** The form toISOString() writes for years 0–9999; seconds below 60 (a leap second is written as the next minute). */
 const ISO_UTC_MILLISECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d\.\d{3}Z$/;
 
+/**
+ * Whether a string is a stored instant (the form above) that names a real
+ * calendar time: exactly the strings of that form graphql-scalars' DateTime
+ * accepts, and for them it answers the string itself (isoText). A response
+ * holds one for every timestamp (about 30 in a call-centre read); checked
+ * here, each is spared graphql-scalars' four regular expressions, its
+ * substrings and the Date object it builds only for isoText to drop.
+ */
+function isStoredInstant(value: string): boolean {
+  if (value.length !== 24 || !ISO_UTC_MILLISECONDS.test(value)) return false;
+  const digit = (at: number) => value.charCodeAt(at) - 48;
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const month = digit(5) * 10 + digit(6);
+  const day = digit(8) * 10 + digit(9);
+  const hour = digit(11) * 10 + digit(12);
+  const minute = digit(14) * 10 + digit(15);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+/** The gateway's DateTime: a stored instant as it is, anything else through graphql-scalars (isoText). */
+function gatewayDateTime(): GraphQLScalarType {
+  const checked = passingRedacted(GraphQLDateTime, isoText);
+  const serialize = checked.serialize.bind(checked);
+  return new GraphQLScalarType({ ...checked.toConfig(), serialize: (value) => (typeof value === 'string' && isStoredInstant(value) ? value : serialize(value)) });
+}
+
 export const scalarResolvers = {
-  DateTime: passingRedacted(GraphQLDateTime, isoText),
+  DateTime: gatewayDateTime(),
   Date: passingRedacted(GraphQLDate),
   JSON: GraphQLJSON,
 };

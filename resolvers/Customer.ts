@@ -1,6 +1,7 @@
 import type { CustomerResolvers } from '../src/generated/graphql.js';
 import { eventQuery, loadBySourceKeys } from '../src/customers.js';
-import { encodeCursor } from '../src/cursor.js';
+import { cursorOf } from '../src/cursor.js';
+import type { EventRecord } from '../src/domain/index.js';
 import { badUserInput } from '../src/errors.js';
 import { consentHistory, timelinePage } from '../src/history.js';
 import { loadIdentityGraph } from '../src/identityGraphView.js';
@@ -40,7 +41,7 @@ export const Customer: CustomerResolvers = {
     // A merged customer's page gathers the ids it absorbed too (src/history.ts).
     const page = await timelinePage(ctx.loaders, record, eventQuery(args));
     const edges = page.events.map((event) => ({
-      cursor: encodeCursor({ at: event.occurredAt, id: event.id }),
+      cursor: cursorOf(event, eventPosition),
       node: { ...event, ownerId: record.id },
     }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -84,3 +85,8 @@ export const Customer: CustomerResolvers = {
 
   identityGraph: ({ record }, _args, ctx) => loadIdentityGraph(ctx, record),
 };
+
+/** An event's place in its timeline, as its cursor names it. */
+function eventPosition(event: EventRecord): { at: string; id: string } {
+  return { at: event.occurredAt, id: event.id };
+}

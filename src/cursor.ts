@@ -16,6 +16,22 @@ export function encodeCursor(position: Position): string {
   return Buffer.from(JSON.stringify({ t: position.at, id: position.id })).toString('base64url');
 }
 
+/**
+ * The cursor of a stored item whose time and id are `at` and `id`: made once
+ * per frozen item (a trusted in-process store hands out the same frozen event
+ * until it changes, connectors/shared/trustedRecords.ts), so that the events
+ * page a customer's every read repeats does not encode the same five cursors
+ * again; any other item is encoded afresh.
+ */
+export function cursorOf<T extends object>(item: T, position: (item: T) => Position): string {
+  if (!Object.isFrozen(item)) return encodeCursor(position(item));
+  let cursor = frozenCursors.get(item);
+  if (cursor === undefined) frozenCursors.set(item, (cursor = encodeCursor(position(item))));
+  return cursor;
+}
+
+const frozenCursors = new WeakMap<object, string>();
+
 export function decodeCursor(cursor: string | null | undefined, field: string): Position | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   try {

@@ -119,7 +119,17 @@ export class AuditLog {
     return this.sink.write([writeRecord(actor, KEY_ADMIN_TRAIL, { keyId, ...detail }, this.now())]);
   }
 
+  /** The last time written and its text: requests of one millisecond share it. */
+  private lastMs = Number.NaN;
+  private lastText = '';
+
   private now(): string {
-    return this.clock().toISOString();
+    const at = this.clock();
+    const ms = at.getTime();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastText = at.toISOString();
+    }
+    return this.lastText;
   }
 }

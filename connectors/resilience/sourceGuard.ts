@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context as otelContext, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
@@ -150,18 +150,25 @@ export class SourceGuard {
    */
   async run<T>(call: SourceCall, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
     const parent = call.parentSpan ? trace.setSpan(otelContext.active(), call.parentSpan) : otelContext.active();
-    const span = this.options.tracer.startSpan(
-      `c360.source.${this.source}`,
-      {
-        attributes: {
-          'c360.source.name': this.source,
-          'c360.source.operation': call.operation,
-          'c360.source.batch_size': call.batchSize,
-        },
-      },
-      parent,
-    );
-    const traceContext = trace.setSpan(parent, span);
+    // Under a request span whose trace is not sampled (no exporter, or a trace the sampler left out), the call's span
+    // would record nothing either (the standard samplers decide a trace as a whole): the request's span stands in
+    // for it, and an HTTP source's `traceparent` names that span, in the same trace. The sampled flag, not
+    // isRecording(): a request's span has ended when its audit completion is written, whose span is still recorded.
+    const unrecorded = call.parentSpan !== undefined && (call.parentSpan.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
+    const span = unrecorded
+      ? call.parentSpan!
+      : this.options.tracer.startSpan(
+          `c360.source.${this.source}`,
+          {
+            attributes: {
+              'c360.source.name': this.source,
+              'c360.source.operation': call.operation,
+              'c360.source.batch_size': call.batchSize,
+            },
+          },
+          parent,
+        );
+    const traceContext = unrecorded ? parent : trace.setSpan(parent, span);
     const started = performance.now();
     if (this.inProcess) return this.runInProcess(span, traceContext, call, started, task);
     let attempts = 0;

@@ -148,29 +148,35 @@ export class SourceGuard {
    * trace context of the call's span, which an HTTP adapter sends on
    * (`traceparent`) so the source's own spans join the request's trace.
    */
-  async run<T>(call: SourceCall, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
+  run<T>(call: SourceCall, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
+    return this.inProcess ? this.runInProcess(call, task) : this.runRemote(call, task);
+  }
+
+  /** The call's span and the trace context its adapter gets. */
+  private spanOf(call: SourceCall): { readonly span: Span; readonly traceContext: Context } {
     const parent = call.parentSpan ? trace.setSpan(otelContext.active(), call.parentSpan) : otelContext.active();
     // Under a request span whose trace is not sampled (no exporter, or a trace the sampler left out), the call's span
     // would record nothing either (the standard samplers decide a trace as a whole): the request's span stands in
     // for it, and an HTTP source's `traceparent` names that span, in the same trace. The sampled flag, not
     // isRecording(): a request's span has ended when its audit completion is written, whose span is still recorded.
-    const unrecorded = call.parentSpan !== undefined && (call.parentSpan.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
-    const span = unrecorded
-      ? call.parentSpan!
-      : this.options.tracer.startSpan(
-          `c360.source.${this.source}`,
-          {
-            attributes: {
-              'c360.source.name': this.source,
-              'c360.source.operation': call.operation,
-              'c360.source.batch_size': call.batchSize,
-            },
-          },
-          parent,
-        );
-    const traceContext = unrecorded ? parent : trace.setSpan(parent, span);
+    if (call.parentSpan !== undefined && (call.parentSpan.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return { span: call.parentSpan, traceContext: parent };
+    const span = this.options.tracer.startSpan(
+      `c360.source.${this.source}`,
+      {
+        attributes: {
+          'c360.source.name': this.source,
+          'c360.source.operation': call.operation,
+          'c360.source.batch_size': call.batchSize,
+        },
+      },
+      parent,
+    );
+    return { span, traceContext: trace.setSpan(parent, span) };
+  }
+
+  private async runRemote<T>(call: SourceCall, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
+    const { span, traceContext } = this.spanOf(call);
     const started = performance.now();
-    if (this.inProcess) return this.runInProcess(span, traceContext, call, started, task);
     let attempts = 0;
     const policy = call.idempotent ? this.reads : this.writes;
     try {
@@ -199,18 +205,32 @@ export class SourceGuard {
     }
   }
 
-  private async runInProcess<T>(span: Span, traceContext: Context, call: SourceCall, started: number, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
-    try {
-      const result = await task(NEVER_ABORTED, traceContext);
-      this.finish(span, 'ok', 1);
-      this.options.observer?.(this.source, call, undefined, (performance.now() - started) / 1000);
-      return result;
-    } catch (error) {
+  /**
+   * An in-process call: the adapter's own promise and one `then`, no async
+   * frames of the guard's own (every read of a request passes here, several
+   * times per request), with the span and the SourceError of a failure as
+   * for a remote call.
+   */
+  private runInProcess<T>(call: SourceCall, task: (signal: AbortSignal, traceContext: Context) => Promise<T>): Promise<T> {
+    const { span, traceContext } = this.spanOf(call);
+    const started = this.options.observer ? performance.now() : 0;
+    const failed = (error: unknown): never => {
       const failure = this.toSourceError(error);
       this.finish(span, outcomeOf(failure), 1, failure.message);
       this.options.observer?.(this.source, call, failure.failure, (performance.now() - started) / 1000);
       throw failure;
+    };
+    let pending: Promise<T>;
+    try {
+      pending = task(NEVER_ABORTED, traceContext);
+    } catch (error) {
+      return Promise.reject(error).catch(failed);
     }
+    return pending.then((result) => {
+      this.finish(span, 'ok', 1);
+      this.options.observer?.(this.source, call, undefined, (performance.now() - started) / 1000);
+      return result;
+    }, failed);
   }
 
   private toSourceError(error: unknown): SourceError {

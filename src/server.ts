@@ -59,7 +59,7 @@ import { SegmentCatalog } from './segments/catalog.js';
 import { loadSegmentFile } from './segments/definitions.js';
 import { SourceKeyHints } from './sourceKeys.js';
 import { guardSources, markInProcessGuards, openSources } from './sources.js';
-import { withSegmentChangeFeed } from './segments/changeFeed.js';
+import { EMBEDDED_CHANGE_PARALLELISM, withSegmentChangeFeed } from './segments/changeFeed.js';
 import { SegmentWorker } from './segments/worker.js';
 import type { Sources } from './sources.js';
 import { SourceError } from '../connectors/resilience/sourceError.js';
@@ -147,7 +147,14 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // The worker backs off while idle; a change announced here wakes it (src/segments/worker.ts).
   let wakeWorker = () => {};
   const ports = { ...guarded, singleView: withSegmentChangeFeed(guarded.singleView, { segments, clock, onAnnounce: () => wakeWorker() }) };
-  const segmentWorker = new SegmentWorker({ singleView: ports.singleView, segments, clock, logger });
+  const segmentWorker = new SegmentWorker({
+    singleView: ports.singleView,
+    segments,
+    clock,
+    logger,
+    // The embedded dynalite answers on this process's cores: fewer reconciles at once, so that a round does not queue ahead of requests.
+    ...(config.embedded ? { changeParallelism: EMBEDDED_CHANGE_PARALLELISM } : {}),
+  });
   wakeWorker = () => segmentWorker.wake();
   const cache = new CustomerCache(config.writeCacheSize);
   const auditWriter = new AuditWriter(ports.singleView);

@@ -274,7 +274,15 @@ export interface DrainOutcome {
  */
 export async function drainSegmentChanges(
   port: SingleViewPort,
-  deps: { readonly segments: SegmentCatalog; readonly clock: Clock; readonly pageSize?: number; readonly options?: CallOptions; readonly shouldStop?: () => boolean },
+  deps: {
+    readonly segments: SegmentCatalog;
+    readonly clock: Clock;
+    readonly pageSize?: number;
+    readonly options?: CallOptions;
+    readonly shouldStop?: () => boolean;
+    /** Customers reconciled at once (SEGMENT_WORKER_PARALLELISM unless given). */
+    readonly parallelism?: number;
+  },
 ): Promise<DrainOutcome> {
   let reconciled = 0;
   let waiting = 0;
@@ -285,8 +293,8 @@ export async function drainSegmentChanges(
       if (deps.shouldStop?.()) return { reconciled, waiting, writes };
       const entries = (await port.listSegmentChanges(shard, (deps.pageSize ?? 100) + skipped.size, deps.options)).filter((e) => !skipped.has(e.customerId));
       if (entries.length === 0) break;
-      // One entry per customer: a page's customers are reconciled at once, SEGMENT_WORKER_PARALLELISM at a time.
-      for (const chunk of chunks(entries, SEGMENT_WORKER_PARALLELISM)) {
+      // One entry per customer: a page's customers are reconciled at once, `parallelism` at a time.
+      for (const chunk of chunks(entries, deps.parallelism ?? SEGMENT_WORKER_PARALLELISM)) {
         await Promise.all(
           chunk.map(async (entry) => {
             const now = deps.clock();
@@ -323,6 +331,15 @@ export { dueBucket };
 
 /** Customers a worker reconciles or evaluates at once: the calls of one are sequential, so this is what hides their latency. */
 export const SEGMENT_WORKER_PARALLELISM = 16;
+
+/**
+ * Customers the gateway's own worker reconciles at once on the embedded
+ * default, whose dynalite answers on the same two cores as the requests:
+ * there a call has no network latency to hide, and 16 reconciles at once
+ * (five calls each) queued ahead of the requests' calls every round, which
+ * set `track`'s p99 at 64 connections (bench/README.md, issue 19).
+ */
+export const EMBEDDED_CHANGE_PARALLELISM = 4;
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -53,3 +53,36 @@ describe('a load that arrives indexed', () => {
     });
   }
 });
+
+describe('draining the change outbox', () => {
+  it('reconciles at most `parallelism` announced customers at once, and every one of them', async () => {
+    const now = new Date(DEMO_ANCHOR.getTime() + 3_600_000);
+    const clock = () => now;
+    const store = new MemorySingleView();
+    await store.bulkLoad(demoLoad(data));
+    const feed = withSegmentChangeFeed(store, { segments, clock });
+    // The backfill rewrites every customer through the feed: each is announced once.
+    await backfillSegments({ singleView: feed, segments, clock });
+    let inFlight = 0;
+    let most = 0;
+    const counted = new Proxy(feed, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'getCustomers' || typeof value !== 'function') return value;
+        return async (...args: Parameters<typeof feed.getCustomers>) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            return await (value as typeof feed.getCustomers).apply(target, args);
+          } finally {
+            inFlight -= 1;
+          }
+        };
+      },
+    });
+    const outcome = await drainSegmentChanges(counted, { segments, clock, parallelism: 4 });
+    expect({ reconciled: outcome.reconciled, most }).toEqual({ reconciled: data.customers.length, most: 4 });
+    expect(await drainSegmentChanges(feed, { segments, clock })).toEqual({ reconciled: 0, waiting: 0, writes: 0 });
+  });
+});

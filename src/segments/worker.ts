@@ -29,6 +29,8 @@ export interface SegmentWorkerDependencies {
   readonly logger?: Logger | undefined;
   /** Backfill pages per round; unbounded for a one-off run (npm run segments:evaluate). */
   readonly backfillPages?: number;
+  /** Announced customers reconciled at once (SEGMENT_WORKER_PARALLELISM unless given; fewer on the embedded default). */
+  readonly changeParallelism?: number;
 }
 
 /**
@@ -56,9 +58,10 @@ export class SegmentWorker {
     // A stop (shutdown) ends the round at the next page: every step continues where it was on the next round.
     const shouldStop = () => this.stopped;
     const backfill = await backfillSegments({ singleView, segments, clock, shouldStop, maxPages: this.deps.backfillPages ?? BACKFILL_PAGES_PER_ROUND });
-    const first = await drainSegmentChanges(singleView, { segments, clock, shouldStop });
+    const parallelism = this.deps.changeParallelism;
+    const first = await drainSegmentChanges(singleView, { segments, clock, shouldStop, ...(parallelism === undefined ? {} : { parallelism }) });
     const due = await evaluateDueSegments({ singleView, segments, clock, shouldStop });
-    const second = await drainSegmentChanges(singleView, { segments, clock, shouldStop });
+    const second = await drainSegmentChanges(singleView, { segments, clock, shouldStop, ...(parallelism === undefined ? {} : { parallelism }) });
     return {
       backfill,
       changes: { reconciled: first.reconciled + second.reconciled, waiting: second.waiting, writes: first.writes + second.writes },

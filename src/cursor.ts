@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oncePerFrozen } from '../connectors/shared/trustedRecords.js';
 import { badUserInput } from './errors.js';
 
 /**
@@ -24,10 +25,7 @@ export function encodeCursor(position: Position): string {
  * again; any other item is encoded afresh.
  */
 export function cursorOf<T extends object>(item: T, position: (item: T) => Position): string {
-  if (!Object.isFrozen(item)) return encodeCursor(position(item));
-  let cursor = frozenCursors.get(item);
-  if (cursor === undefined) frozenCursors.set(item, (cursor = encodeCursor(position(item))));
-  return cursor;
+  return oncePerFrozen(frozenCursors, item, () => encodeCursor(position(item)));
 }
 
 const frozenCursors = new WeakMap<object, string>();

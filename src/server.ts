@@ -157,23 +157,22 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   });
   wakeWorker = () => segmentWorker.wake();
   const cache = new CustomerCache(config.writeCacheSize);
-  const auditWriter = new AuditWriter(ports.singleView);
+  // A single view in this process's memory (benchmarks) has no round trip: nothing for records to share
+  // (each request's go to it directly, through its guard, without a writer) and no latency for an intent
+  // to save (a read writes its one exact record after its sources).
+  const inProcess = sources.guards.singleview.answersInProcess;
+  const auditWriter = inProcess ? undefined : new AuditWriter(ports.singleView);
   // Reads' records completed after their responses left: a write slot of their own (src/audit/readAudit.ts).
-  // None when the single view answers from this process's memory (benchmarks): an intent saves a round of
-  // latency only when the audit store has one, so there a read writes its one exact record after its sources.
   // Nobody waits for a completion (the intent already covers the response): they linger to share their
   // writes, which at low load would otherwise be one BatchWriteItem per read, landing on the audit store
   // beside the next read's calls.
-  const completionWriter = new AuditWriter(ports.singleView, { lingerMs: COMPLETION_LINGER_MS });
-  const inProcess = sources.guards.singleview.answersInProcess;
-  const completions = inProcess
-    ? undefined
-    : new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>
-        logger.warn({ err: safeErrorDetail(error), records }, 'audit completion not written; the read\'s intent record stands for it'),
-      );
-  // A single view in this process's memory has no round trip for records to share: each request's go to it
-  // directly (through its guard), without the writer's queue.
-  const auditSink = inProcess ? directAuditSink(ports.singleView) : auditWriter;
+  const completionWriter = inProcess ? undefined : new AuditWriter(ports.singleView, { lingerMs: COMPLETION_LINGER_MS });
+  const completions =
+    completionWriter &&
+    new AuditCompletions(metrics ? metrics.auditSink(completionWriter, 'completion') : completionWriter, ports.singleView, (error, records) =>
+      logger.warn({ err: safeErrorDetail(error), records }, 'audit completion not written; the read\'s intent record stands for it'),
+    );
+  const auditSink = auditWriter ?? directAuditSink(ports.singleView);
   const audit = new AuditLog(metrics ? metrics.auditSink(auditSink) : auditSink, clock, completions);
   const sourceKeyHints = new SourceKeyHints();
   const suppressions = new SuppressionList(ports.singleView, suppressionSecret(config.suppressionKey, pseudonyms));
@@ -230,7 +229,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   // Responses wait for their own records; this only catches writes still on the wire at shutdown.
   services.shutdown.register('audit', async () => {
     await completions?.flush();
-    await Promise.all([auditWriter.flush(), completionWriter.flush()]);
+    await Promise.all([auditWriter?.flush(), completionWriter?.flush()]);
   });
   // Open jobs resume at start (a crashed instance's once their lease runs out); the page under way finishes at shutdown.
   if (config.jobsWorker) jobWorker.start();

@@ -34,6 +34,19 @@ export class TrustedRecords {
   }
 }
 
+/**
+ * `compute`'s answer about a frozen item, kept with it: nothing changes a
+ * frozen item, so the answer stays true for as long as the item lives (a
+ * trusted store hands out the same one until a write replaces it). An item
+ * that is not frozen is answered afresh each time.
+ */
+export function oncePerFrozen<K extends object, V>(kept: WeakMap<K, V>, item: K, compute: () => V): V {
+  if (!Object.isFrozen(item)) return compute();
+  let known = kept.get(item);
+  if (known === undefined) kept.set(item, (known = compute()));
+  return known;
+}
+
 /** Freezes a parsed record and everything in it, so a shared record cannot be changed by one reader under another. */
 export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;

@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { FieldDecisionRecord } from '../../src/domain/index.js';
+import { oncePerFrozen } from '../shared/trustedRecords.js';
 
 /**
  * An audit record's field decisions as stored: small enough that a full
@@ -26,7 +27,7 @@ type Group = [string, string, string | null, string | null, Array<[string, strin
 export function encodeFieldDecisions(fields: readonly FieldDecisionRecord[]): Uint8Array {
   // A frozen list (the privacy ledger's, shared by the requests of one plan; an intent's) is encoded and deflated once:
   // a read from the embedded store spent about 90 µs of its main thread on this per audit record (bench/README.md).
-  return oncePerFrozenList(encodings, fields, () => encodedByContent(fields));
+  return oncePerFrozen(encodings, fields, () => encodedByContent(fields));
 }
 
 /** Shared by every item written from the same frozen list: nothing writes into a stored attribute's bytes. */
@@ -86,7 +87,7 @@ function encodeGroups(fields: readonly FieldDecisionRecord[]): Uint8Array {
  * measured once.
  */
 export function sizeBound(fields: readonly FieldDecisionRecord[]): number {
-  return oncePerFrozenList(sizeBounds, fields, () => {
+  return oncePerFrozen(sizeBounds, fields, () => {
     let bound = 2;
     for (const field of fields) bound += (field.path.length + field.piiClass.length + field.decision.length + (field.reason?.length ?? 4)) * 3 + 56;
     return bound;
@@ -97,18 +98,10 @@ const sizeBounds = new WeakMap<readonly FieldDecisionRecord[], number>();
 
 /** Whether any of the fields names its customer (a record about several): a frozen list is looked at once. */
 export function namesCustomers(fields: readonly FieldDecisionRecord[]): boolean {
-  return oncePerFrozenList(namingLists, fields, () => fields.some((field) => field.customerId));
+  return oncePerFrozen(namingLists, fields, () => fields.some((field) => field.customerId));
 }
 
 const namingLists = new WeakMap<readonly FieldDecisionRecord[], boolean>();
-
-/** `compute`'s answer about `fields`, kept for a frozen list (nothing is added to one, so the answer stays true). */
-function oncePerFrozenList<T>(kept: WeakMap<readonly FieldDecisionRecord[], T>, fields: readonly FieldDecisionRecord[], compute: () => T): T {
-  if (!Object.isFrozen(fields)) return compute();
-  let known = kept.get(fields);
-  if (known === undefined) kept.set(fields, (known = compute()));
-  return known;
-}
 
 /** Paths seen lately, with their template and indices: a read releases the same paths as the reads before it. */
 const TEMPLATES = new Map<string, readonly [string, string]>();

@@ -1,5 +1,6 @@
 import type { ConsentStatus, CustomerRecord, Purpose } from '../domain/index.js';
 import type { PiiClass } from '../domain/index.js';
+import { oncePerFrozen } from '../../connectors/shared/trustedRecords.js';
 import type { PrivacyPolicy } from './policy.js';
 
 /** Why a personal field was withheld or transformed (the contract's reasons, docs/privacy.md). */
@@ -103,10 +104,8 @@ export function needsOwnerFacts(policy: PrivacyPolicy, purpose: Purpose | null):
 export function ownerFactsOf(record: CustomerRecord): OwnerFacts {
   // A trusted in-process store hands out the same frozen record until a write replaces it (connectors/shared/trustedRecords.ts):
   // its facts are worked out once. Any other record (parsed per read) is looked at afresh.
-  if (!Object.isFrozen(record) || !Object.isFrozen(record.consents)) return factsOf(record);
-  let facts = frozenRecordFacts.get(record);
-  if (!facts) frozenRecordFacts.set(record, (facts = factsOf(record)));
-  return facts;
+  if (!Object.isFrozen(record.consents)) return factsOf(record);
+  return oncePerFrozen(frozenRecordFacts, record, () => factsOf(record));
 }
 
 const frozenRecordFacts = new WeakMap<CustomerRecord, OwnerFacts>();

@@ -59,9 +59,10 @@ export class SegmentWorker {
     const shouldStop = () => this.stopped;
     const backfill = await backfillSegments({ singleView, segments, clock, shouldStop, maxPages: this.deps.backfillPages ?? BACKFILL_PAGES_PER_ROUND });
     const parallelism = this.deps.changeParallelism;
-    const first = await drainSegmentChanges(singleView, { segments, clock, shouldStop, ...(parallelism === undefined ? {} : { parallelism }) });
+    const drain = { segments, clock, shouldStop, ...(parallelism === undefined ? {} : { parallelism }) };
+    const first = await drainSegmentChanges(singleView, drain);
     const due = await evaluateDueSegments({ singleView, segments, clock, shouldStop });
-    const second = await drainSegmentChanges(singleView, { segments, clock, shouldStop, ...(parallelism === undefined ? {} : { parallelism }) });
+    const second = await drainSegmentChanges(singleView, drain);
     return {
       backfill,
       changes: { reconciled: first.reconciled + second.reconciled, waiting: second.waiting, writes: first.writes + second.writes },

@@ -10,6 +10,7 @@ import { log } from './lib/log.js';
 import { currentCommit, describeMachine } from './lib/machine.js';
 import { buildRequests, gatewaySpec, planPoints, variantFilter } from './lib/plan.js';
 import type { CaptureKey, Point, Requests, Skip } from './lib/plan.js';
+import { measurePairs } from './lib/pairs.js';
 import { runProfile } from './lib/profile.js';
 import { printSummary, writeReport } from './lib/report.js';
 import type { BenchResults, PointResult } from './lib/results.js';
@@ -28,6 +29,8 @@ import { spawnSync } from 'node:child_process';
  */
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 3);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
+/** Rounds of the ratio targets' comparisons in alternation (lib/pairs.ts); 0 leaves them out. */
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 5);
 /** A point with fewer answers than this is measured again, for longer. */
 const MIN_ANSWERS = 10;
 const RESULTS_DIR = join(ROOT, 'bench/results');
@@ -109,6 +112,8 @@ async function runScenarios(scenarios: readonly ScenarioName[], whole: boolean):
     // The reference served the captures; every point runs on a server started for it (see ownServer).
     await reference.stop();
     const measured = await measureAll(points, skipped, load, captures, notes);
+    // The ratio targets again, both sides up at once and measured in turn (lib/pairs.ts).
+    const pairs = PAIR_ROUNDS > 0 ? await measurePairs(points, load, { rounds: PAIR_ROUNDS, sliceSeconds: DURATION_SECONDS, warmupSeconds: Math.max(WARMUP_SECONDS, 3), drain }, notes) : [];
     // Issue 18: how long a restart takes, measured last so it competes with no server.
     const startup = whole || process.env.BENCH_STARTUP === '1' ? await measureStartup(gatewaySpec('startup').env, join(WORK_DIR, 'startup-data')) : undefined;
     if (startup) log(`npm start to ready, data already loaded: ${startup.medianMs} ms (runs: ${startup.runsMs.join(', ')} ms)`);
@@ -122,6 +127,7 @@ async function runScenarios(scenarios: readonly ScenarioName[], whole: boolean):
       settings: { durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS },
       scenarios,
       points: measured,
+      pairs,
       skipped,
       notes,
       elapsedSeconds: Math.round((Date.now() - started) / 1000),

@@ -1,5 +1,6 @@
 import type { LoadResult } from './load.js';
 import type { Machine } from './machine.js';
+import type { PairResult } from './pairs.js';
 import type { Skip } from './plan.js';
 import type { ScenarioName, Variant } from './scenarios.js';
 
@@ -33,6 +34,8 @@ export interface BenchResults {
   readonly settings: { readonly durationSeconds: number; readonly warmupSeconds: number };
   readonly scenarios: readonly ScenarioName[];
   readonly points: readonly PointResult[];
+  /** The ratio targets' comparisons in alternation (lib/pairs.ts); absent in older results. */
+  readonly pairs?: readonly PairResult[];
   readonly skipped: readonly Skip[];
   /** What the harness noticed: baselines that did not match, servers that failed. */
   readonly notes: readonly string[];

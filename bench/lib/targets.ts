@@ -1,4 +1,6 @@
 import { COMPARISON_CONNECTIONS } from './plan.js';
+import { findPair } from './pairs.js';
+import type { PairResult } from './pairs.js';
 import type { BenchResults, PointResult } from './results.js';
 import { findPoint } from './results.js';
 import type { ScenarioName } from './scenarios.js';
@@ -15,12 +17,32 @@ export interface TargetResult {
 const rps = (point: PointResult | undefined) => point?.requestsPerSecond;
 const fmt = (value: number, digits = 2) => value.toFixed(digits);
 
-function ratioTarget(issue: number, target: string, numerator: PointResult | undefined, denominator: PointResult | undefined, minimum: number, describe: (ratio: number) => string, missing: string): TargetResult {
+function ratioTarget(
+  issue: number,
+  target: string,
+  numerator: PointResult | undefined,
+  denominator: PointResult | undefined,
+  minimum: number,
+  describe: (ratio: number) => string,
+  missing: string,
+  pair?: PairResult,
+): TargetResult {
   const a = numerator?.completed ? rps(numerator) : undefined;
   const b = denominator?.completed ? rps(denominator) : undefined;
-  if (a === undefined || b === undefined || b === 0) return { issue, target, measured: `not measured: ${missing}`, met: null };
-  const ratio = a / b;
-  return { issue, target, measured: describe(ratio), met: ratio >= minimum };
+  const sequential = a === undefined || b === undefined || b === 0 ? undefined : a / b;
+  // The comparison in alternation decides when it was made: its two sides were measured seconds apart, not minutes (lib/pairs.ts).
+  if (pair) {
+    const rounds = pair.rounds.map((r) => fmt(r.numerator / r.denominator)).join(', ');
+    const apart = sequential === undefined ? '' : `; the two points, one after the other: ${describe(sequential)}`;
+    return {
+      issue,
+      target,
+      measured: `${fmt(pair.ratio)} × in alternation (median of ${pair.rounds.length} rounds of ${pair.sliceSeconds} s each: ${rounds}; ${fmt(pair.numeratorRps, 0)} vs ${fmt(pair.denominatorRps, 0)} req/s)${apart}`,
+      met: pair.ratio >= minimum,
+    };
+  }
+  if (sequential === undefined) return { issue, target, measured: `not measured: ${missing}`, met: null };
+  return { issue, target, measured: describe(sequential), met: sequential >= minimum };
 }
 
 function skipReason(results: BenchResults, scenario: ScenarioName, variant: string): string {
@@ -47,7 +69,17 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   const memory = at('call-centre', 'gateway-memory-jit', 0, c);
   targets.push(
     ratioTarget(7, `call-centre query, sources from memory, ≥ 1.5 × bare stock Apollo on the same schema and data (${c} connections)`, memory, bare, 1.5,
-      (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(bare)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-memory-jit')),
+      (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(bare)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-memory-jit'),
+      findPair(results.pairs, 'call-centre', 'gateway-memory-jit', 'bare-apollo')),
+  );
+  // Issue 19: the embedded default against the same reads made directly, and (its outside check) against bare stock Apollo.
+  const direct = at('call-centre', 'direct', 0, c);
+  targets.push(
+    ratioTarget(19, `call-centre query, embedded default, ≥ 0.8 × the sources called directly (${c} connections)`, gateway, direct, 0.8,
+      (r) => `${fmt(r)} × (${fmt(rps(gateway)!, 0)} vs ${fmt(rps(direct)!, 0)} req/s)`, skipReason(results, 'call-centre', direct ? 'gateway' : 'direct'),
+      findPair(results.pairs, 'call-centre', 'gateway', 'direct')),
+    ratioTarget(19, `call-centre query, embedded default, ≥ 0.2 × bare stock Apollo (${c} connections)`, gateway, bare, 0.2,
+      (r) => `${fmt(r)} × (${fmt(rps(gateway)!, 0)} vs ${fmt(rps(bare)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway')),
   );
   for (const scenario of ['call-centre', 'me', 'partner-batch', 'track'] as const) {
     const point = at(scenario, 'gateway', 0, 64);
@@ -92,7 +124,8 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   const floor = at('track', 'gateway-floor', 0, 32);
   targets.push(
     ratioTarget(19, '`track` with 32 clients ≥ 0.5 × the gateway\'s own `{ __typename }` rate with the same key (32 clients)', track, floor, 0.5,
-      (r) => `${fmt(r)} × (${fmt(rps(track)!, 0)} events/s vs ${fmt(rps(floor)!, 0)} req/s)`, floor ? skipReason(results, 'track', 'gateway') : skipReason(results, 'track', 'gateway-floor')),
+      (r) => `${fmt(r)} × (${fmt(rps(track)!, 0)} events/s vs ${fmt(rps(floor)!, 0)} req/s)`, floor ? skipReason(results, 'track', 'gateway') : skipReason(results, 'track', 'gateway-floor'),
+      findPair(results.pairs, 'track', 'gateway', 'gateway-floor')),
   );
   targets.push(...issue18Targets(results));
   return targets;
@@ -135,7 +168,8 @@ function issue18Targets(results: BenchResults): TargetResult[] {
   const memory = at('call-centre', 'gateway-memory-jit', 0, c);
   targets.push(
     ratioTarget(18, `call-centre query, sources from memory, ≥ 1.0 × bare stock Apollo (${c} connections)`, memory, bare, 1.0,
-      (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(bare)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-memory-jit')),
+      (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(bare)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-memory-jit'),
+      findPair(results.pairs, 'call-centre', 'gateway-memory-jit', 'bare-apollo')),
   );
   if (memory?.completed) targets.push({ issue: 18, target: `p99 of that point < 30 ms`, measured: `p99 ${memory.latency.p99} ms (p50 ${memory.latency.p50} ms)`, met: memory.latency.p99 < 30 });
   else targets.push({ issue: 18, target: 'p99 of that point < 30 ms', measured: `not measured: ${skipReason(results, 'call-centre', 'gateway-memory-jit')}`, met: null });
@@ -143,13 +177,15 @@ function issue18Targets(results: BenchResults): TargetResult[] {
   const bareFloor = at('call-centre', 'bare-apollo-floor', 0, c);
   targets.push(
     ratioTarget(18, `\`{ __typename }\` with a key ≥ 0.7 × bare stock Apollo's \`{ __typename }\` (${c} connections, sources from memory)`, floor, bareFloor, 0.7,
-      (r) => `${fmt(r)} × (${fmt(rps(floor)!, 0)} vs ${fmt(rps(bareFloor)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-memory-floor')),
+      (r) => `${fmt(r)} × (${fmt(rps(floor)!, 0)} vs ${fmt(rps(bareFloor)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-memory-floor'),
+      findPair(results.pairs, 'call-centre', 'gateway-memory-floor', 'bare-apollo-floor')),
   );
   const batch = at('partner-batch', 'gateway-memory-jit', 0, c);
   const bareBatch = at('partner-batch', 'bare-apollo', 0, c);
   targets.push(
     ratioTarget(18, `partner batch of 100, sources from memory, ≥ 0.7 × bare stock Apollo on the same response (${c} connections)`, batch, bareBatch, 0.7,
-      (r) => `${fmt(r)} × (${fmt(rps(batch)!, 1)} vs ${fmt(rps(bareBatch)!, 1)} req/s)${cpuNote(bareBatch!, batch!)}`, skipReason(results, 'partner-batch', 'gateway-memory-jit')),
+      (r) => `${fmt(r)} × (${fmt(rps(batch)!, 1)} vs ${fmt(rps(bareBatch)!, 1)} req/s)${cpuNote(bareBatch!, batch!)}`, skipReason(results, 'partner-batch', 'gateway-memory-jit'),
+      findPair(results.pairs, 'partner-batch', 'gateway-memory-jit', 'bare-apollo')),
   );
   const hundred = at('partner-batch', 'gateway-memory-jit', 0, 1);
   const one = at('partner-batch', 'gateway-memory-single-id', 0, 1);
@@ -162,7 +198,8 @@ function issue18Targets(results: BenchResults): TargetResult[] {
   const privacyOff = at('call-centre', 'gateway-privacy-off', 0, c);
   targets.push(
     ratioTarget(18, `call-centre query, sources from memory: privacy enforcement and audit on ≥ 0.9 × off (${c} connections; issue 4 asked 0.85)`, memory, privacyOff, 0.9,
-      (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(privacyOff)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-privacy-off')),
+      (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(privacyOff)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-privacy-off'),
+      findPair(results.pairs, 'call-centre', 'gateway-memory-jit', 'gateway-privacy-off')),
   );
   if (results.startup) {
     const { medianMs, runsMs } = results.startup;

@@ -12,6 +12,12 @@ import { ADMIN_KEY, INGEST_KEY } from './support/writes.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
 
+/** Line and column (1-based) of the first `needle` in `text`, counted by hand. */
+function at(text: string, needle: string): { line: number; column: number } {
+  const before = text.slice(0, text.indexOf(needle)).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
 interface TrailPage {
   auditTrail: {
     edges: Array<{ cursor: string; node: { traceId: string; principal: string; purpose: string | null; operation: string; customerIds: string[]; fields: unknown[] } }>;
@@ -130,7 +136,13 @@ describe('when the single view fails', () => {
 
   it('withholds every personal field (fail closed) and still answers the rest', async () => {
     const id = DEMO_CUSTOMERS.consent.id;
-    const response = await graphql(gw.url, `query Full($id: ID!) { customer(id: $id) { ${PII_SELECTION} } }`, { apiKey: 'c360_demo_admin', purpose: 'marketing', variables: { id } });
+    const query = `query Full($id: ID!) { customer(id: $id) { ${PII_SELECTION} } }`;
+    const response = await graphql(gw.url, query, { apiKey: 'c360_demo_admin', purpose: 'marketing', variables: { id } });
+    // Where each field taken back is in the document: as the error of the same field withheld by policy says it (without a
+    // purpose every field is withheld, and nothing released needs the audit), and, for two of them, as counted by hand.
+    const unpurposed = await graphql(gw.url, query, { apiKey: 'c360_demo_admin', variables: { id } });
+    const located = new Map((unpurposed.body.errors ?? []).map((error) => [error.path!.join('.'), error.locations]));
+    expect([located.get('customer.identities'), located.get('customer.profile.email')]).toEqual([[at(query, 'identities {')], [at(query, 'email')]]);
 
     // What marketing would have been given, with every released or transformed field taken back: a part
     // taken back takes its fields with it, so a field the policy denied inside it is no longer listed.
@@ -157,6 +169,7 @@ describe('when the single view fails', () => {
         ...allowed.errors.filter((error) => outside(error.path.join('.'))),
         ...taken.map((field) => ({
           message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+          locations: located.get(field.path) ?? 'none',
           path: field.path.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part)),
           extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: field.piiClass },
         })),
@@ -343,6 +356,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
         errors: [
           {
             message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+            locations: [{ line: 1, column: 58 }],
             path: ['customer', 'profile', 'email'],
             extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: 'CONTACT' },
           },

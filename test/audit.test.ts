@@ -219,6 +219,78 @@ const IDENTIFY = 'mutation($input: IdentifyInput!) { identify(input: $input) { c
 const UNMERGE = 'mutation($id: ID!, $identities: [IdentityInput!]!) { unmerge(customerId: $id, identities: $identities, reason: "audit test") { customer { id } splitCustomer { id } } }';
 const FORGET = 'mutation($id: ID!) { forgetCustomer(id: $id) { customerId completedAt } }';
 
+/**
+ * A field taken back when its audit fails has its error where the field is in the client's document (`locations`),
+ * as a field withheld by policy does: through an alias, a named and an inline fragment, at each item of a list, on
+ * the response walk (values) and the resolvers' own decisions (parts), and on the schema whose fields decide
+ * themselves (an operation the walk cannot plan: one asking `__type`). Under both executors, whichever the suite runs.
+ */
+describe.each(['jit', 'stock'])('locations of the fields taken back (fail closed), under the %s executor', (executor) => {
+  const faults = new AuditFaults();
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_EXECUTOR: executor, C360_SOURCE_TIMEOUT_MS: '5000', C360_BREAKER_THRESHOLD: '1000' }, { decorateSources: faults.decorate });
+  });
+  afterAll(() => gw?.close());
+
+  // The fragment comes first, so that adding `__type` at the end of the operation moves no field.
+  const LOCATED = [
+    'fragment Contact on Customer {',
+    '  profile { mail: email email: phone }',
+    '}',
+    'query Located($ids: [ID!]!) {',
+    '  people: customers(ids: $ids) {',
+    '    id',
+    '    ...Contact',
+    '    ... on Customer { profile { mail: email } }',
+    '    ids: identities { ... on Identity { value } }',
+    '    events(first: 2) { edges { node { type properties } } }',
+    '  }',
+    '}',
+  ];
+  const ids = [DEMO_CUSTOMERS.consent.id, testDemoData().customers[7]!.id];
+  const takenBack = (piiClass: string, path: Array<string | number>, line: number, column: number) => ({
+    message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+    locations: [{ line, column }],
+    path,
+    extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass },
+  });
+  const expectedErrors = byPath(
+    ids.flatMap((_, i) => [
+      // `mail` is selected twice (merged): its first node is the fragment's. `email` is the response key of `phone`.
+      takenBack('CONTACT', ['people', i, 'profile', 'mail'], 2, 13),
+      takenBack('CONTACT', ['people', i, 'profile', 'email'], 2, 25),
+      takenBack('IDENTIFIER', ['people', i, 'ids'], 9, 5),
+      takenBack('BEHAVIORAL', ['people', i, 'events'], 10, 5),
+    ]),
+  );
+
+  for (const [plan, query] of [
+    ['the response walk', LOCATED.join('\n')],
+    ['the fields that decide themselves', [...LOCATED.slice(0, -1), '  meta: __type(name: "Customer") { name }', '}'].join('\n')],
+  ] as const) {
+    it(`names each at its field in the document, in every item of a list (${plan})`, async () => {
+      faults.down = true;
+      let response;
+      try {
+        response = await graphql<{ people: unknown[]; meta?: unknown }>(gw.url, query, { apiKey: 'c360_demo_admin', purpose: 'support', variables: { ids } });
+      } finally {
+        faults.down = false;
+      }
+      expect({ data: response.body.data, errors: byPath(response.body.errors) }).toEqual({
+        data: {
+          people: ids.map((id) => ({ id, profile: { mail: null, email: null }, ids: null, events: null })),
+          ...(query.includes('__type') ? { meta: { name: 'Customer' } } : {}),
+        },
+        errors: expectedErrors,
+      });
+      // The same places as the same fields' errors when the policy withholds them (no purpose: nothing is released).
+      const withheld = await graphql(gw.url, query, { apiKey: 'c360_demo_admin', variables: { ids } });
+      expect(byPath(withheld.body.errors).map(({ path, locations }) => ({ path, locations }))).toEqual(expectedErrors.map(({ path, locations }) => ({ path, locations })));
+    });
+  }
+});
+
 describe('audit of writes: one module, one record per customer', () => {
   let gw: TestGateway;
   beforeAll(async () => {

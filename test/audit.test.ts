@@ -12,6 +12,12 @@ import { ADMIN_KEY, INGEST_KEY } from './support/writes.js';
 
 const TRACE_ID = expect.stringMatching(/^[0-9a-f]{32}$/);
 
+/** Line and column (1-based) of the first `needle` in `text`, counted by hand. */
+function at(text: string, needle: string): { line: number; column: number } {
+  const before = text.slice(0, text.indexOf(needle)).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
 interface TrailPage {
   auditTrail: {
     edges: Array<{ cursor: string; node: { traceId: string; principal: string; purpose: string | null; operation: string; customerIds: string[]; fields: unknown[] } }>;
@@ -130,7 +136,13 @@ describe('when the single view fails', () => {
 
   it('withholds every personal field (fail closed) and still answers the rest', async () => {
     const id = DEMO_CUSTOMERS.consent.id;
-    const response = await graphql(gw.url, `query Full($id: ID!) { customer(id: $id) { ${PII_SELECTION} } }`, { apiKey: 'c360_demo_admin', purpose: 'marketing', variables: { id } });
+    const query = `query Full($id: ID!) { customer(id: $id) { ${PII_SELECTION} } }`;
+    const response = await graphql(gw.url, query, { apiKey: 'c360_demo_admin', purpose: 'marketing', variables: { id } });
+    // Where each field taken back is in the document: as the error of the same field withheld by policy says it (without a
+    // purpose every field is withheld, and nothing released needs the audit), and, for two of them, as counted by hand.
+    const unpurposed = await graphql(gw.url, query, { apiKey: 'c360_demo_admin', variables: { id } });
+    const located = new Map((unpurposed.body.errors ?? []).map((error) => [error.path!.join('.'), error.locations]));
+    expect([located.get('customer.identities'), located.get('customer.profile.email')]).toEqual([[at(query, 'identities {')], [at(query, 'email')]]);
 
     // What marketing would have been given, with every released or transformed field taken back: a part
     // taken back takes its fields with it, so a field the policy denied inside it is no longer listed.
@@ -157,6 +169,7 @@ describe('when the single view fails', () => {
         ...allowed.errors.filter((error) => outside(error.path.join('.'))),
         ...taken.map((field) => ({
           message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+          locations: located.get(field.path) ?? 'none',
           path: field.path.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part)),
           extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: field.piiClass },
         })),
@@ -205,6 +218,78 @@ const SET_CONSENT = 'mutation($input: SetConsentInput!) { setConsent(input: $inp
 const IDENTIFY = 'mutation($input: IdentifyInput!) { identify(input: $input) { customer { id } merged } }';
 const UNMERGE = 'mutation($id: ID!, $identities: [IdentityInput!]!) { unmerge(customerId: $id, identities: $identities, reason: "audit test") { customer { id } splitCustomer { id } } }';
 const FORGET = 'mutation($id: ID!) { forgetCustomer(id: $id) { customerId completedAt } }';
+
+/**
+ * A field taken back when its audit fails has its error where the field is in the client's document (`locations`),
+ * as a field withheld by policy does: through an alias, a named and an inline fragment, at each item of a list, on
+ * the response walk (values) and the resolvers' own decisions (parts), and on the schema whose fields decide
+ * themselves (an operation the walk cannot plan: one asking `__type`). Under both executors, whichever the suite runs.
+ */
+describe.each(['jit', 'stock'])('locations of the fields taken back (fail closed), under the %s executor', (executor) => {
+  const faults = new AuditFaults();
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_EXECUTOR: executor, C360_SOURCE_TIMEOUT_MS: '5000', C360_BREAKER_THRESHOLD: '1000' }, { decorateSources: faults.decorate });
+  });
+  afterAll(() => gw?.close());
+
+  // The fragment comes first, so that adding `__type` at the end of the operation moves no field.
+  const LOCATED = [
+    'fragment Contact on Customer {',
+    '  profile { mail: email email: phone }',
+    '}',
+    'query Located($ids: [ID!]!) {',
+    '  people: customers(ids: $ids) {',
+    '    id',
+    '    ...Contact',
+    '    ... on Customer { profile { mail: email } }',
+    '    ids: identities { ... on Identity { value } }',
+    '    events(first: 2) { edges { node { type properties } } }',
+    '  }',
+    '}',
+  ];
+  const ids = [DEMO_CUSTOMERS.consent.id, testDemoData().customers[7]!.id];
+  const takenBack = (piiClass: string, path: Array<string | number>, line: number, column: number) => ({
+    message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+    locations: [{ line, column }],
+    path,
+    extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass },
+  });
+  const expectedErrors = byPath(
+    ids.flatMap((_, i) => [
+      // `mail` is selected twice (merged): its first node is the fragment's. `email` is the response key of `phone`.
+      takenBack('CONTACT', ['people', i, 'profile', 'mail'], 2, 13),
+      takenBack('CONTACT', ['people', i, 'profile', 'email'], 2, 25),
+      takenBack('IDENTIFIER', ['people', i, 'ids'], 9, 5),
+      takenBack('BEHAVIORAL', ['people', i, 'events'], 10, 5),
+    ]),
+  );
+
+  for (const [plan, query] of [
+    ['the response walk', LOCATED.join('\n')],
+    ['the fields that decide themselves', [...LOCATED.slice(0, -1), '  meta: __type(name: "Customer") { name }', '}'].join('\n')],
+  ] as const) {
+    it(`names each at its field in the document, in every item of a list (${plan})`, async () => {
+      faults.down = true;
+      let response;
+      try {
+        response = await graphql<{ people: unknown[]; meta?: unknown }>(gw.url, query, { apiKey: 'c360_demo_admin', purpose: 'support', variables: { ids } });
+      } finally {
+        faults.down = false;
+      }
+      expect({ data: response.body.data, errors: byPath(response.body.errors) }).toEqual({
+        data: {
+          people: ids.map((id) => ({ id, profile: { mail: null, email: null }, ids: null, events: null })),
+          ...(query.includes('__type') ? { meta: { name: 'Customer' } } : {}),
+        },
+        errors: expectedErrors,
+      });
+      // The same places as the same fields' errors when the policy withholds them (no purpose: nothing is released).
+      const withheld = await graphql(gw.url, query, { apiKey: 'c360_demo_admin', variables: { ids } });
+      expect(byPath(withheld.body.errors).map(({ path, locations }) => ({ path, locations }))).toEqual(expectedErrors.map(({ path, locations }) => ({ path, locations })));
+    });
+  }
+});
 
 describe('audit of writes: one module, one record per customer', () => {
   let gw: TestGateway;
@@ -343,6 +428,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
         errors: [
           {
             message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+            locations: [{ line: 1, column: 58 }],
             path: ['customer', 'profile', 'email'],
             extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: 'CONTACT' },
           },

@@ -104,15 +104,17 @@ function degraded(id: string, source: SourceName, codes: RegExp) {
  * part released is taken back out (fail closed), and with it its fields.
  */
 function auditWithheld(id: string) {
+  // Each with where its field is in QUERY.
   const taken = [
-    ['crm', 'BEHAVIORAL'],
-    ['loyalty', 'FINANCIAL'],
-    ['segments', 'BEHAVIORAL'],
+    ['crm', 'BEHAVIORAL', 42],
+    ['loyalty', 'FINANCIAL', 71],
+    ['segments', 'BEHAVIORAL', 102],
   ] as const;
   return {
     data: { customer: { id, crm: null, loyalty: null, segments: null } },
-    errors: taken.map(([field, piiClass]) => ({
+    errors: taken.map(([field, piiClass, column]) => ({
       message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+      locations: [{ line: 1, column }],
       path: ['customer', field],
       extensions: { code: 'PII_ACCESS_DENIED', piiClass, reason: 'AUDIT_UNAVAILABLE' },
     })),

@@ -85,6 +85,7 @@ describe('the audit of a single view in memory', () => {
       errors: [
         {
           message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+          locations: [{ line: 1, column: 58 }],
           path: ['customer', 'profile', 'email'],
           extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: 'CONTACT' },
         },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintApiKey } from '../src/auth/apiKeys.js';
 import { suggestionId } from '../src/identity/suggestions.js';
+import { AuditFaults } from './support/faultyAudit.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
 import { byPath, sorted } from './support/privacy.js';
@@ -28,6 +29,8 @@ const LIST = /* GraphQL */ `
 `;
 
 let gw: TestGateway;
+/** Audit writes fail only while a test sets `down`. */
+const faults = new AuditFaults();
 /** identity:read and identity:write, but not customer:read. */
 let operatorKey: string;
 /** identity:write only: decides suggestions, reads nothing. */
@@ -40,7 +43,11 @@ async function storedKey(scopes: string[], purposes: string[]): Promise<string> 
 }
 
 beforeAll(async () => {
-  gw = await startTestGateway({ C360_SOURCE_TIMEOUT_MS: '5000', C360_DEMO_CUSTOMERS: '20', C360_RATE_LIMIT_PER_MINUTE: '0' });
+  // The breaker stays closed under the audit writes the fail-closed test makes fail.
+  gw = await startTestGateway(
+    { C360_SOURCE_TIMEOUT_MS: '5000', C360_DEMO_CUSTOMERS: '20', C360_RATE_LIMIT_PER_MINUTE: '0', C360_BREAKER_THRESHOLD: '1000' },
+    { decorateSources: faults.decorate },
+  );
   operatorKey = await storedKey(['identity:read', 'identity:write'], ['SUPPORT', 'MARKETING']);
   writerKey = await storedKey(['identity:write'], ['SUPPORT']);
 });
@@ -302,6 +309,31 @@ describe('purpose and consent', () => {
         },
       ]);
     }
+    await reject(pair.id);
+  });
+
+  it('when the audit cannot be written, the evidence about both is taken back once, at its field in the document', async () => {
+    const pair = await pendingPair('audit-down');
+    faults.down = true;
+    let response;
+    try {
+      response = await graphql(gw.url, 'query Evidence {\n  mergeSuggestions { edges { node { id clues: evidence { attribute } } } }\n}', { apiKey: ADMIN_KEY, purpose: 'support' });
+    } finally {
+      faults.down = false;
+    }
+    const path = ['mergeSuggestions', 'edges', 0, 'node', 'clues'];
+    expect(response.body).toEqual({
+      errors: [
+        {
+          message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+          locations: [{ line: 2, column: 40 }],
+          path,
+          extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass: 'IDENTIFIER' },
+        },
+      ],
+      data: { mergeSuggestions: { edges: [{ node: { id: pair.id, clues: null } }] } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [{ path: path.join('.'), piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }] } },
+    });
     await reject(pair.id);
   });
 });

@@ -39,6 +39,12 @@ describe('a field about several customers', () => {
     expect(ledger.revokeReleases('AUDIT_UNAVAILABLE').map((outcome) => outcome.path.join('.'))).toEqual(['mergeSuggestions.edges.0.node.evidence']);
     expect(ledger.extension().fields).toEqual([{ path: 'mergeSuggestions.edges.0.node.evidence', piiClass: 'IDENTIFIER', decision: 'deny', reason: 'AUDIT_UNAVAILABLE' }]);
   });
+
+  it('is taken back at the place in the document the locator gives its path', () => {
+    const locate = (path: ReadonlyArray<string | number>) => (path.at(-1) === 'evidence' ? [{ line: 3, column: 40 }] : undefined);
+    const revoked = ledgerWithSharedField('allow').revokeReleases('AUDIT_UNAVAILABLE', locate);
+    expect(revoked.map(({ path, locations }) => ({ path, locations }))).toEqual([{ path: ['mergeSuggestions', 'edges', 0, 'node', 'evidence'], locations: [{ line: 3, column: 40 }] }]);
+  });
 });
 
 describe('extensions.privacy of walked values', () => {

@@ -1,5 +1,6 @@
 import { responsePathAsArray } from 'graphql';
 import type { SourceLocation } from 'graphql';
+import type { FieldLocator } from '../graphql/selection.js';
 import type { FieldDecisionRecord, Purpose } from '../domain/index.js';
 import type { PiiClass } from '../domain/index.js';
 import type { PrivacyPolicy } from './policy.js';
@@ -277,9 +278,11 @@ export class PrivacyLedger {
   /**
    * Fail closed: every release becomes a withheld field with this reason.
    * Returns the outermost ones only: a part taken back takes its fields with
-   * it, so those are no longer listed on their own.
+   * it, so those are no longer listed on their own. `locate` gives each its
+   * place in the document, for its error (a release keeps none: its Release
+   * is shared by every document with the same path, and this path is rare).
    */
-  revokeReleases(reason: PrivacyReason): readonly FieldOutcome[] {
+  revokeReleases(reason: PrivacyReason, locate?: FieldLocator): readonly FieldOutcome[] {
     const released = this.releases;
     const revokedPaths = new Set(released.map((outcome) => outcome.path.join('.')));
     const outermost = released.filter((outcome) => !hasAncestorIn(outcome.path, revokedPaths));
@@ -291,6 +294,7 @@ export class PrivacyLedger {
       ...(outcome.insideValue ? { insideValue: true } : {}),
       decision: 'deny',
       reason,
+      locations: locate?.(outcome.path),
     }));
     this.withheld = [...kept, ...revoked];
     this.runs.clear();

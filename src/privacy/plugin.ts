@@ -4,6 +4,7 @@ import type { AuditActor, ReadIntents } from '../audit/index.js';
 import { privacyLedgerIfMade } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { piiAccessDenied, safeErrorDetail } from '../errors.js';
+import { fieldLocator } from '../graphql/selection.js';
 import { replaceAtPath } from './ledger.js';
 import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
 
@@ -14,8 +15,8 @@ import type { FieldOutcome, PrivacyLedger, ResponsePath } from './ledger.js';
  * intent record written beside the source calls. Before the response leaves,
  * its releases must be covered by durable records (the intents, or the exact
  * records, written then); if they cannot be, every released value is taken
- * back out (null with PII_ACCESS_DENIED, reason AUDIT_UNAVAILABLE), so
- * nothing personal leaves unaudited. Then the response gets an error for
+ * back out (null with PII_ACCESS_DENIED, reason AUDIT_UNAVAILABLE, at the
+ * field's path and locations), so nothing personal leaves unaudited. Then the response gets an error for
  * each withheld event property (which no resolver threw) and
  * `extensions.privacy`.
  */
@@ -28,7 +29,7 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
       if (!intent) return;
       contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);
     },
-    async willSendResponse({ response, contextValue, operation, operationName }) {
+    async willSendResponse({ response, contextValue, operation, operationName, document, schema }) {
       // No ledger: nothing personal was decided, so there is nothing to withhold, audit or report.
       const ledger = privacyLedgerIfMade(contextValue);
       const readAudit = contextValue.readAudit;
@@ -60,7 +61,8 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
             'audit write failed; personal fields withheld (fail closed)',
           );
           readAudit?.abandon();
-          withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE');
+          // Each taken back at its field's place in the document, as a withheld field's error says it.
+          withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE', document && operation ? fieldLocator(schema, document, operation) : undefined);
           const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
           result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
         }

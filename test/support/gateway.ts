@@ -102,7 +102,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   readonly headers: Headers;
   readonly body: {
     data?: T | null;
-    errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+    errors?: Array<{ message: string; locations?: Array<{ line: number; column: number }>; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
     extensions?: Record<string, unknown>;
   };
 }

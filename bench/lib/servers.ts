@@ -27,6 +27,8 @@ export interface ServerSpec {
    * set first backfills its segment index in the background.
    */
   readonly settleMs?: number;
+  /** The share of one core under which it counts as quiet (QUIET_SHARE unless said). */
+  readonly quietShare?: number;
 }
 
 export interface RunningServer {
@@ -68,7 +70,7 @@ export async function startServer(spec: ServerSpec, timeoutMs = 120_000): Promis
   await waitHealthy(url, child, stderr, timeoutMs);
   const server: RunningServer = { url, pid: child.pid!, stderr, rssMiB: () => rssMiB(child.pid!), cpuMs: () => cpuMs(child.pid!), stop: () => stop(child) };
   if (spec.settleMs) {
-    const waited = await waitSettled(server, spec.settleMs);
+    const waited = await waitSettled(server, spec.settleMs, spec.quietShare);
     log(`${spec.key}: ${waited.settled ? 'settled' : 'NOT settled'} after ${Math.round(waited.ms / 1000)} s (background work after the start, e.g. a segment backfill)`);
   }
   return server;
@@ -80,7 +82,7 @@ const SETTLE_SAMPLE_MS = 500;
 const SETTLE_MAX_MS = 240_000;
 
 /**
- * Waits until the server has used less than QUIET_SHARE of a core over the
+ * Waits until the server has used less than `quietShare` of a core over the
  * last `windowMs` (or SETTLE_MAX_MS have passed). A gateway on the embedded
  * default starts on a fresh demo data set in every benchmark run (its data
  * dir is `memory`), and its segments worker runs in rounds every
@@ -90,7 +92,7 @@ const SETTLE_MAX_MS = 240_000;
  * stays as the check that no start-up work (a backfill of a data dir loaded
  * before the index existed, for one) is measured with the figures.
  */
-export async function waitSettled(server: RunningServer, windowMs: number): Promise<{ settled: boolean; ms: number }> {
+export async function waitSettled(server: RunningServer, windowMs: number, quietShare = QUIET_SHARE): Promise<{ settled: boolean; ms: number }> {
   const started = Date.now();
   const samples: number[] = [];
   const size = Math.ceil(windowMs / SETTLE_SAMPLE_MS) + 1;
@@ -99,7 +101,7 @@ export async function waitSettled(server: RunningServer, windowMs: number): Prom
     if (cpu === undefined) return { settled: true, ms: 0 }; // not Linux: nothing to watch
     samples.push(cpu);
     if (samples.length > size) samples.shift();
-    if (samples.length === size && samples[size - 1]! - samples[0]! < QUIET_SHARE * windowMs) return { settled: true, ms: Date.now() - started };
+    if (samples.length === size && samples[size - 1]! - samples[0]! < quietShare * windowMs) return { settled: true, ms: Date.now() - started };
     await new Promise((resolve) => setTimeout(resolve, SETTLE_SAMPLE_MS));
   }
   return { settled: false, ms: Date.now() - started };

@@ -84,6 +84,24 @@ describe('targets from a run', () => {
   });
 });
 
+describe('100 ids ÷ 1 id to the microsecond', () => {
+  it('divides the precise p50s when both points have them, not the whole milliseconds (where one id reads 0 ms)', () => {
+    const precise = (p: PointResult, p50: number, cpu: number): PointResult => ({ ...p, preciseLatency: { p50, mean: p50 * 1.1 }, serverCpuMsPerRequest: cpu });
+    const run = results([
+      precise(point('partner-batch', 'gateway-memory-jit', 0, 1, 200, 4), 4.9, 5.4),
+      precise(point('partner-batch', 'gateway-memory-single-id', 0, 1, 2000, 0), 0.41, 0.42),
+      precise(point('partner-batch', 'gateway', 20, 1, 14, 69), 69.25, 30),
+      precise(point('partner-batch', 'gateway-single-id', 20, 1, 40, 25), 25.5, 3),
+    ]);
+    const byTarget = Object.fromEntries(evaluateTargets(run).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    expect(byTarget['`customers(ids:)` with 100 ids ≤ 2 × one id, same selection, sources from memory (p50, 1 connection)']).toEqual({
+      measured: '11.95 × (p50 4.90 vs 0.41 ms; server CPU per answer 5.4 vs 0.42 ms, 12.9 ×)',
+      met: false,
+    });
+    expect(byTarget['`customers(ids:)` with 100 ids ≤ 2 × one id, same selection (20 ms sources, p50, 1 connection)']).toEqual({ measured: '2.72 × (p50 69.25 vs 25.50 ms)', met: false });
+  });
+});
+
 describe('ratio targets measured in alternation', () => {
   const pair = (rounds: Array<[number, number]>): PairResult => ({
     scenario: 'call-centre',

@@ -20,6 +20,8 @@ export interface LoadResult {
   readonly requestsPerSecond: number;
   /** Milliseconds. */
   readonly latency: { readonly p50: number; readonly p97_5: number; readonly p99: number; readonly mean: number; readonly max: number };
+  /** p50 and mean of the 2xx answers in milliseconds to the microsecond (`latency` has whole milliseconds); absent in older results. */
+  readonly preciseLatency?: { readonly p50: number; readonly mean: number };
   readonly completed: number;
   readonly non2xx: number;
   readonly errors: number;

@@ -8,7 +8,17 @@ import type { LoadJob, LoadResult } from './load.js';
  */
 const ERRORS_MARKER = Buffer.from('"errors":[');
 
+/** The p50 and mean of durations in milliseconds, to the microsecond. */
+function precise(durations: number[]): { p50: number; mean: number } | undefined {
+  if (durations.length === 0) return undefined;
+  durations.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 1000) / 1000;
+  return { p50: round(durations[Math.floor((durations.length - 1) / 2)]!), mean: round(durations.reduce((sum, d) => sum + d, 0) / durations.length) };
+}
+
 function run(job: LoadJob): Promise<LoadResult> {
+  // autocannon's latency histogram keeps whole milliseconds; its clients report each answer's duration to the microsecond.
+  const durations: number[] = [];
   let withErrors = 0;
   let firstError: string | undefined;
   let next = 0;
@@ -35,6 +45,9 @@ function run(job: LoadJob): Promise<LoadResult> {
         ],
         // A GraphQL error answers 200; count the responses that carry one (a chunk boundary could hide a rare one).
         setupClient: (client) => {
+          client.on('response', (statusCode: number, _bytes: number, durationMs: number) => {
+            if (statusCode >= 200 && statusCode < 300) durations.push(durationMs);
+          });
           client.on('body', (chunk: Buffer) => {
             const at = chunk.indexOf(ERRORS_MARKER);
             if (at < 0) return;
@@ -49,6 +62,7 @@ function run(job: LoadJob): Promise<LoadResult> {
         resolve({
           requestsPerSecond: result.requests.average,
           latency: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, mean: result.latency.mean, max: result.latency.max },
+          ...(durations.length > 0 ? { preciseLatency: precise(durations) } : {}),
           // requests.total counts answers; the latency histogram's count is not that under a fixed rate.
           completed: result.requests.total,
           non2xx: result.non2xx,

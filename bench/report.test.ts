@@ -3,6 +3,7 @@ import { latencyChart } from './lib/chart.js';
 import type { LoadResult } from './lib/load.js';
 import { summarize, threadSummary } from './lib/profile.js';
 import { resultsMarkdown } from './lib/report.js';
+import { median } from './lib/pairs.js';
 import type { PairResult } from './lib/pairs.js';
 import type { BenchResults, PointResult } from './lib/results.js';
 import type { ScenarioName, Variant } from './lib/scenarios.js';
@@ -40,6 +41,11 @@ function results(points: PointResult[]): BenchResults {
   };
 }
 
+/** The run's targets by their wording: what each measured and whether it was met. */
+function targetsOf(run: BenchResults): Record<string, { measured: string; met: boolean | null }> {
+  return Object.fromEntries(evaluateTargets(run).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+}
+
 const RUN = results([
   point('call-centre', 'gateway', 0, 16, 600),
   point('call-centre', 'bare-apollo', 0, 16, 1000),
@@ -52,7 +58,7 @@ const RUN = results([
 
 describe('targets from a run', () => {
   it('says met, missed or not measured, with the figures beside each', () => {
-    const byTarget = Object.fromEntries(evaluateTargets(RUN).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    const byTarget = targetsOf(RUN);
     expect(byTarget["call-centre query, zero-latency sources, ≥ 0.5 × bare Apollo's throughput (16 connections)"]).toEqual({ measured: '0.60 × (600 vs 1000 req/s)', met: true });
     expect(byTarget['call-centre query, sources from memory, ≥ 1.5 × bare stock Apollo on the same schema and data (16 connections)']).toEqual({ measured: '1.40 × (1400 vs 1000 req/s)', met: false });
     expect(byTarget['call-centre: p99 at 64 connections < 3 × p50']).toEqual({ measured: 'p99 350 ms = 3.50 × p50 100 ms', met: false });
@@ -70,7 +76,7 @@ describe('targets from a run', () => {
       withCpu(point('partner-batch', 'bare-apollo', 0, 1, 60, 20), 12, 20),
       withCpu(point('partner-batch', 'bare-apollo-single-id', 0, 1, 1500, 0), 0.4, 0.5),
     ]);
-    const byTarget = Object.fromEntries(evaluateTargets(run).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    const byTarget = targetsOf(run);
     expect(byTarget['partner batch of 100, sources from memory, ≥ 0.7 × bare stock Apollo on the same response (16 connections)']).toEqual({
       measured: '0.67 × (30.0 vs 45.0 req/s); server CPU per answer 30.0 vs 18.0 ms, 0.60 ×',
       met: false,
@@ -93,7 +99,7 @@ describe('100 ids ÷ 1 id to the microsecond', () => {
       precise(point('partner-batch', 'gateway', 20, 1, 14, 69), 69.25, 30),
       precise(point('partner-batch', 'gateway-single-id', 20, 1, 40, 25), 25.5, 3),
     ]);
-    const byTarget = Object.fromEntries(evaluateTargets(run).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    const byTarget = targetsOf(run);
     expect(byTarget['`customers(ids:)` with 100 ids ≤ 2 × one id, same selection, sources from memory (p50, 1 connection)']).toEqual({
       measured: '11.95 × (p50 4.90 vs 0.41 ms; server CPU per answer 5.4 vs 0.42 ms, 12.9 ×)',
       met: false,
@@ -111,9 +117,9 @@ describe('ratio targets measured in alternation', () => {
     connections: 16,
     sliceSeconds: 3,
     rounds: rounds.map(([numerator, denominator]) => ({ numerator, denominator })),
-    ratio: [...rounds.map(([a, b]) => a / b)].sort((x, y) => x - y)[Math.floor(rounds.length / 2)]!,
-    numeratorRps: [...rounds.map(([a]) => a)].sort((x, y) => x - y)[Math.floor(rounds.length / 2)]!,
-    denominatorRps: [...rounds.map(([, b]) => b)].sort((x, y) => x - y)[Math.floor(rounds.length / 2)]!,
+    ratio: median(rounds.map(([a, b]) => a / b)),
+    numeratorRps: median(rounds.map(([a]) => a)),
+    denominatorRps: median(rounds.map(([, b]) => b)),
   });
   const privacyTarget = 'call-centre query, sources from memory: privacy enforcement and audit on ≥ 0.9 × off (16 connections; issue 4 asked 0.85)';
 
@@ -123,7 +129,7 @@ describe('ratio targets measured in alternation', () => {
       ...results([point('call-centre', 'gateway-memory-jit', 0, 16, 950), point('call-centre', 'gateway-privacy-off', 0, 16, 1000)]),
       pairs: [pair([[800, 1000], [700, 1000], [900, 1000], [850, 1000], [780, 1000]])],
     };
-    const byTarget = Object.fromEntries(evaluateTargets(run).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    const byTarget = targetsOf(run);
     expect(byTarget[privacyTarget]).toEqual({
       measured: '0.80 × in alternation (median of 5 rounds of 3 s each: 0.80, 0.70, 0.90, 0.85, 0.78; 800 vs 1000 req/s); the two points, one after the other: 0.95 × (950 vs 1000 req/s)',
       met: false,
@@ -138,7 +144,7 @@ describe('ratio targets measured in alternation', () => {
   });
 
   it("states issue 19's embedded default against the direct reads and against bare stock Apollo", () => {
-    const byTarget = Object.fromEntries(evaluateTargets(RUN).map((t) => [t.target, { measured: t.measured, met: t.met }]));
+    const byTarget = targetsOf(RUN);
     expect(byTarget['call-centre query, embedded default, ≥ 0.8 × the sources called directly (16 connections)']).toEqual({ measured: '0.86 × (600 vs 700 req/s)', met: true });
     expect(byTarget['call-centre query, embedded default, ≥ 0.2 × bare stock Apollo (16 connections)']).toEqual({ measured: '0.60 × (600 vs 1000 req/s)', met: true });
   });

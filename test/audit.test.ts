@@ -270,13 +270,7 @@ describe.each(['jit', 'stock'])('locations of the fields taken back (fail closed
     ['the fields that decide themselves', [...LOCATED.slice(0, -1), '  meta: __type(name: "Customer") { name }', '}'].join('\n')],
   ] as const) {
     it(`names each at its field in the document, in every item of a list (${plan})`, async () => {
-      faults.down = true;
-      let response;
-      try {
-        response = await graphql<{ people: unknown[]; meta?: unknown }>(gw.url, query, { apiKey: 'c360_demo_admin', purpose: 'support', variables: { ids } });
-      } finally {
-        faults.down = false;
-      }
+      const response = await faults.whileDown(() => graphql<{ people: unknown[]; meta?: unknown }>(gw.url, query, { apiKey: 'c360_demo_admin', purpose: 'support', variables: { ids } }));
       expect({ data: response.body.data, errors: byPath(response.body.errors) }).toEqual({
         data: {
           people: ids.map((id) => ({ id, profile: { mail: null, email: null }, ids: null, events: null })),
@@ -445,14 +439,6 @@ describe('audit robustness: bounded operation names, one bad record fails only i
   });
 
   describe('when the audit write fails, per kind of write (docs/privacy.md)', () => {
-    const failing = async <T>(run: () => Promise<T>): Promise<T> => {
-      faults.down = true;
-      try {
-        return await run();
-      } finally {
-        faults.down = false;
-      }
-    };
     const unaudited = (path: string, write: string) => ({
       message: expect.stringMatching(new RegExp(`^singleview source is unavailable: ${write} was applied, but its audit record could not be written`)),
       locations: expect.any(Array),
@@ -462,7 +448,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
 
     it('setConsent: the change stands, its history names who made it, and the call says the record is missing', async () => {
       const id = 'cus_000002';
-      const response = await failing(() => mutation(gw.url, SET_CONSENT, { input: { customerId: id, purpose: 'PERSONALIZATION', status: 'DENIED', source: 'audit-down' } }));
+      const response = await faults.whileDown(() => mutation(gw.url, SET_CONSENT, { input: { customerId: id, purpose: 'PERSONALIZATION', status: 'DENIED', source: 'audit-down' } }));
       expect(response.body).toEqual({ errors: [unaudited('setConsent', 'setConsent')], data: null, extensions: { traceId: TRACE_ID } });
       const after = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { consentHistory(first: 1) { purpose status principal traceId } } }', { purpose: 'support', variables: { id } });
       expect(after.body.data).toEqual({ customer: { consentHistory: [{ purpose: 'PERSONALIZATION', status: 'DENIED', principal: 'key:demo_ingest', traceId: response.body.extensions!.traceId }] } });
@@ -471,7 +457,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
     it('identify: the link stands and is in the identity change log with its principal; the call says the record is missing', async () => {
       const created = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-link' }] } });
       const id = (created.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
-      const response = await failing(() => mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-link' }, { type: 'EMAIL', value: 'audit.down@example.org' }] } }));
+      const response = await faults.whileDown(() => mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-link' }, { type: 'EMAIL', value: 'audit.down@example.org' }] } }));
       expect(response.body).toEqual({ errors: [unaudited('identify', 'identify')], data: null, extensions: { traceId: TRACE_ID } });
       const graph = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { identityGraph { changes(first: 1) { kind identityTypes principal traceId } } } }', { purpose: 'support', variables: { id } });
       expect(graph.body.data).toEqual({
@@ -483,7 +469,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
       const person = await mutation(gw.url, IDENTIFY, { input: { identities: [{ type: 'USER_ID', value: 'audit-down-split' }, { type: 'DEVICE_ID', value: 'audit-down-device' }] } });
       const id = (person.body.data as { identify: { customer: { id: string } } }).identify.customer.id;
       const variables = { id, identities: [{ type: 'DEVICE_ID', value: 'audit-down-device' }] };
-      const response = await failing(() => mutation(gw.url, UNMERGE, variables));
+      const response = await faults.whileDown(() => mutation(gw.url, UNMERGE, variables));
       expect(response.body).toEqual({ errors: [unaudited('unmerge', 'unmerge')], data: null, extensions: { traceId: TRACE_ID } });
       const repeat = await mutation(gw.url, UNMERGE, variables);
       expect(repeat.body.errors).toBeUndefined();
@@ -503,7 +489,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
 
     it('acceptMergeSuggestion: the merge stands and is in the identity change log; the call says the record is missing', async () => {
       const pair = await pendingMerge('audit-down-accept');
-      const response = await failing(() => mutation(gw.url, 'mutation($id: ID!) { acceptMergeSuggestion(id: $id) { merged } }', { id: pair.id }, ADMIN_KEY));
+      const response = await faults.whileDown(() => mutation(gw.url, 'mutation($id: ID!) { acceptMergeSuggestion(id: $id) { merged } }', { id: pair.id }, ADMIN_KEY));
       expect(response.body).toEqual({ errors: [unaudited('acceptMergeSuggestion', 'acceptMergeSuggestion')], data: null, extensions: { traceId: TRACE_ID } });
       const merged = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { id identityGraph { changes(first: 1) { kind rule principal traceId } } } }', {
         purpose: 'support',
@@ -516,7 +502,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
 
     it('rejectMergeSuggestion: the rejection stands and names who decided; the call says the record is missing', async () => {
       const pair = await pendingMerge('audit-down-reject');
-      const response = await failing(() => mutation(gw.url, 'mutation($id: ID!) { rejectMergeSuggestion(id: $id, reason: "audit down") { status } }', { id: pair.id }, ADMIN_KEY));
+      const response = await faults.whileDown(() => mutation(gw.url, 'mutation($id: ID!) { rejectMergeSuggestion(id: $id, reason: "audit down") { status } }', { id: pair.id }, ADMIN_KEY));
       expect(response.body).toEqual({ errors: [unaudited('rejectMergeSuggestion', 'rejectMergeSuggestion')], data: null, extensions: { traceId: TRACE_ID } });
       const listed = await graphql<{ mergeSuggestions: { edges: Array<{ node: { id: string; status: string; decidedBy: string } }> } }>(
         gw.url,
@@ -527,7 +513,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
     });
 
     it('forgetCustomer: the erasure stands; the call says the record is missing, and a repeat (resumable) records it', async () => {
-      const response = await failing(() => mutation(gw.url, FORGET, { id: 'cus_000007' }, ADMIN_KEY));
+      const response = await faults.whileDown(() => mutation(gw.url, FORGET, { id: 'cus_000007' }, ADMIN_KEY));
       expect(response.body).toEqual({ errors: [unaudited('forgetCustomer', 'forgetCustomer')], data: null, extensions: { traceId: TRACE_ID } });
       const gone = await graphql(gw.url, 'query { customer(id: "cus_000007") { id } }', { purpose: 'support' });
       expect(gone.body.data).toEqual({ customer: null });
@@ -544,7 +530,7 @@ describe('audit robustness: bounded operation names, one bad record fails only i
       expect(erased.body.data).toEqual({ forgetCustomer: { customerId: id } });
       const LIFT = 'mutation($identity: IdentityInput!) { liftSuppression(identity: $identity) }';
 
-      const response = await failing(() => mutation(gw.url, LIFT, { identity }, ADMIN_KEY));
+      const response = await faults.whileDown(() => mutation(gw.url, LIFT, { identity }, ADMIN_KEY));
       expect(response.body).toEqual({
         errors: [
           {

@@ -314,13 +314,9 @@ describe('purpose and consent', () => {
 
   it('when the audit cannot be written, the evidence about both is taken back once, at its field in the document', async () => {
     const pair = await pendingPair('audit-down');
-    faults.down = true;
-    let response;
-    try {
-      response = await graphql(gw.url, 'query Evidence {\n  mergeSuggestions { edges { node { id clues: evidence { attribute } } } }\n}', { apiKey: ADMIN_KEY, purpose: 'support' });
-    } finally {
-      faults.down = false;
-    }
+    const response = await faults.whileDown(() =>
+      graphql(gw.url, 'query Evidence {\n  mergeSuggestions { edges { node { id clues: evidence { attribute } } } }\n}', { apiKey: ADMIN_KEY, purpose: 'support' }),
+    );
     const path = ['mergeSuggestions', 'edges', 0, 'node', 'clues'];
     expect(response.body).toEqual({
       errors: [

@@ -55,7 +55,8 @@ export function findPair(pairs: readonly PairResult[] | undefined, scenario: Sce
   return pairs?.find((p) => p.scenario === scenario && p.numerator === numerator && p.denominator === denominator);
 }
 
-const median = (values: readonly number[]): number => {
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -72,11 +73,11 @@ export interface PairSettings {
 /** Every pair of PAIRS whose two points are planned, in alternation; a pair whose server does not start is noted and left out. */
 export async function measurePairs(points: readonly Point[], load: LoadGenerator, settings: PairSettings, notes: string[]): Promise<PairResult[]> {
   const results: PairResult[] = [];
-  const pointOf = (scenario: ScenarioName, variant: Variant, latencyMs: number, connections: number) =>
-    points.find((p) => p.scenario === scenario && p.variant === variant && p.latencyMs === latencyMs && p.connections === connections);
   for (const pair of PAIRS) {
-    const a = pointOf(pair.scenario, pair.numerator, pair.latencyMs, pair.connections);
-    const b = pointOf(pair.scenario, pair.denominator, pair.latencyMs, pair.connections);
+    const pointOf = (variant: Variant) =>
+      points.find((p) => p.scenario === pair.scenario && p.variant === variant && p.latencyMs === pair.latencyMs && p.connections === pair.connections);
+    const a = pointOf(pair.numerator);
+    const b = pointOf(pair.denominator);
     if (!a || !b) continue;
     const label = `${pair.scenario}: ${pair.numerator} ÷ ${pair.denominator} @ ${pair.latencyMs} ms, ${pair.connections} conn`;
     try {
@@ -84,8 +85,9 @@ export async function measurePairs(points: readonly Point[], load: LoadGenerator
       log(`pair ${label}: ${result.ratio.toFixed(2)} × (rounds ${result.rounds.map((r) => (r.numerator / r.denominator).toFixed(2)).join(' ')}; ${result.numeratorRps.toFixed(0)} vs ${result.denominatorRps.toFixed(0)} req/s)`);
       results.push(result);
     } catch (error) {
-      notes.push(`pair ${label}: not measured: ${(error as Error).message.slice(0, 300)}`);
-      log(`pair ${label}: not measured: ${(error as Error).message.slice(0, 300)}`);
+      const note = `pair ${label}: not measured: ${(error as Error).message.slice(0, 300)}`;
+      notes.push(note);
+      log(note);
     }
   }
   return results;

@@ -18,7 +18,11 @@ import { ROOT, startServer } from './servers.js';
 const PROFILES = ['call-centre', 'call-centre-memory', 'partner-batch', 'partner-batch-memory', 'me', 'track'] as const;
 type ProfileName = (typeof PROFILES)[number];
 const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_DURATION ?? 8);
-/** Quiet, for a gateway under --cpu-prof: its profiler alone uses about 7 % of a core (see runProfile). */
+/**
+ * Quiet, for a gateway under --cpu-prof: the sampling profiler's own thread
+ * keeps an idle gateway at about 7 % of a core (0.2 % without it), so under
+ * the usual 2 % the start-up wait would never end.
+ */
 const PROFILED_QUIET_SHARE = 0.12;
 
 interface ProfileNode {
@@ -60,8 +64,6 @@ export async function runProfile(names: readonly string[]): Promise<void> {
       const memory = name.endsWith('-memory');
       const spec = {
         ...gatewaySpec(name, memory ? { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory' } : {}, ['--cpu-prof', '--cpu-prof-dir', dir]),
-        // The sampling profiler's own thread keeps an idle gateway at about 7 % of a core (0.2 % without it):
-        // under the usual 2 % the start-up wait never ended and every embedded profile waited its 240 s out.
         quietShare: PROFILED_QUIET_SHARE,
       };
       const server = await startServer(spec);

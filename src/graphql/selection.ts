@@ -1,17 +1,5 @@
-import { Kind, getLocation, getNamedType, isAbstractType, isInterfaceType, isObjectType } from 'graphql';
-import type {
-  DocumentNode,
-  FieldNode,
-  FragmentDefinitionNode,
-  GraphQLField,
-  GraphQLNamedType,
-  GraphQLResolveInfo,
-  GraphQLSchema,
-  NamedTypeNode,
-  OperationDefinitionNode,
-  SelectionSetNode,
-  SourceLocation,
-} from 'graphql';
+import { Kind, getLocation } from 'graphql';
+import type { DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, OperationDefinitionNode, SelectionSetNode, SourceLocation } from 'graphql';
 
 /**
  * Names of the fields selected directly under the current field, through
@@ -80,30 +68,29 @@ export type FieldLocator = (path: ReadonlyArray<string | number>) => readonly So
  * could not be written, src/privacy/plugin.ts): nothing is kept per request
  * or per value on the way there, the document is walked when asked. List
  * indexes are skipped (a value in a list item is at its field); at each
- * response key the field is the first node merged there, through fragments
- * whose type condition applies (as the response plan and the executors'
- * resolve info name it, so the location is the one a withheld field's error
- * has). Undefined when the path ends inside a field's value (an event
- * property) or names no field. Paths that differ only in list indexes are
- * walked once.
+ * response key the field is the first node merged there, through inline
+ * fragments and spreads (as the response plan and the executors' resolve
+ * info name it, so the location is the one a withheld field's error has).
+ * Every fragment of a validated document applies where it is spread: the
+ * selections it walks are on object types, and a spread whose type could
+ * not apply there fails validation. Undefined when the path ends inside a
+ * field's value (an event property) or names no field. Paths that differ
+ * only in list indexes are walked once.
  */
-export function fieldLocator(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): FieldLocator {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const root = schema.getRootType(operation.operation) ?? undefined;
+export function fieldLocator(document: DocumentNode, operation: OperationDefinitionNode): FieldLocator {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
   const known = new Map<string, readonly SourceLocation[] | undefined>();
   const locate = (keys: readonly string[]): readonly SourceLocation[] | undefined => {
-    let type: GraphQLNamedType | undefined = root;
     let selectionSets: readonly SelectionSetNode[] = [operation.selectionSet];
     let field: FieldNode | undefined;
     for (const key of keys) {
       const nodes: FieldNode[] = [];
-      for (const selectionSet of selectionSets) collectKey(schema, type, selectionSet, key, fragments, nodes, new Set());
-      field = nodes[0];
+      for (const selectionSet of selectionSets) collect(selectionSet, fragments, nodes, new Set());
+      const merged = nodes.filter((node) => (node.alias?.value ?? node.name.value) === key);
+      field = merged[0];
       if (field === undefined) return undefined;
-      selectionSets = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-      const definition: GraphQLField<unknown, unknown> | undefined = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[field.name.value] : undefined;
-      type = definition ? getNamedType(definition.type) : undefined;
+      selectionSets = merged.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
     }
     return field && fieldLocations(field);
   };
@@ -116,35 +103,4 @@ export function fieldLocator(schema: GraphQLSchema, document: DocumentNode, oper
     known.set(memo, found);
     return found;
   };
-}
-
-/** The field nodes at response key `key` of an object of `type` (unknown: every fragment applies), in the order the executor merges them. */
-function collectKey(
-  schema: GraphQLSchema,
-  type: GraphQLNamedType | undefined,
-  selectionSet: SelectionSetNode,
-  key: string,
-  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-  nodes: FieldNode[],
-  visited: Set<string>,
-): void {
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if ((selection.alias?.value ?? selection.name.value) === key) nodes.push(selection);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      if (applies(schema, type, selection.typeCondition)) collectKey(schema, type, selection.selectionSet, key, fragments, nodes, visited);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      if (visited.has(name) || !fragment) continue;
-      visited.add(name);
-      if (applies(schema, type, fragment.typeCondition)) collectKey(schema, type, fragment.selectionSet, key, fragments, nodes, visited);
-    }
-  }
-}
-
-function applies(schema: GraphQLSchema, type: GraphQLNamedType | undefined, condition: NamedTypeNode | undefined): boolean {
-  if (!condition || !type || !isObjectType(type)) return true;
-  const named = schema.getType(condition.name.value);
-  return named === type || (named !== undefined && isAbstractType(named) && schema.isSubType(named, type));
 }

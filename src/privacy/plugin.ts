@@ -29,7 +29,7 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
       if (!intent) return;
       contextValue.readAudit = contextValue.services.audit.beginRead(actorOf(contextValue, operation?.operation, operationName), intent, contextValue.span);
     },
-    async willSendResponse({ response, contextValue, operation, operationName, document, schema }) {
+    async willSendResponse({ response, contextValue, operation, operationName, document }) {
       // No ledger: nothing personal was decided, so there is nothing to withhold, audit or report.
       const ledger = privacyLedgerIfMade(contextValue);
       const readAudit = contextValue.readAudit;
@@ -62,7 +62,7 @@ export function privacyPlugin(intents?: ReadIntents): ApolloServerPlugin<Gateway
           );
           readAudit?.abandon();
           // Each taken back at its field's place in the document, as a withheld field's error says it.
-          withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE', document && operation ? fieldLocator(schema, document, operation) : undefined);
+          withdrawn = ledger.revokeReleases('AUDIT_UNAVAILABLE', document && operation ? fieldLocator(document, operation) : undefined);
           const kept = (result.errors ?? []).filter((e) => !e.path || !withdrawn.some((outcome) => isBelow(e.path!, outcome.path)));
           result.errors = [...kept, ...withdrawn.map((outcome) => stripFromResult(result, outcome, ledger))];
         }

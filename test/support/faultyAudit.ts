@@ -26,6 +26,16 @@ export class AuditFaults {
   readonly received: Array<readonly AuditRecordModel[]> = [];
   private readonly waiting: Array<{ readonly test: (record: AuditRecordModel) => boolean; readonly resolve: () => void }> = [];
 
+  /** Runs `run` with every audit write failing, and the table back up after it, however it ends. */
+  async whileDown<T>(run: () => Promise<T>): Promise<T> {
+    this.down = true;
+    try {
+      return await run();
+    } finally {
+      this.down = false;
+    }
+  }
+
   /** Resolves when a write holding a record this matches arrives at the store (already arrived: at once). */
   arrival(test: (record: AuditRecordModel) => boolean): Promise<void> {
     if (this.received.some((records) => records.some(test))) return Promise.resolve();

@@ -29,6 +29,14 @@ import { spawnSync } from 'node:child_process';
  */
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 3);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
+/**
+ * Seconds each point's own connections run before its window opens: a
+ * point measures answers on open connections, not the opening of them.
+ * Node 24's event loop accepts one new connection per turn, so when all of
+ * a point's connections open at once against a busy server, the last are
+ * accepted hundreds of milliseconds late (bench/README.md, "How it measures").
+ */
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE ?? 1);
 /** Rounds of the ratio targets' comparisons in alternation (lib/pairs.ts); 0 leaves them out. */
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 5);
 /** A point with fewer answers than this is measured again, for longer. */
@@ -86,7 +94,7 @@ async function runScenarios(scenarios: readonly ScenarioName[], whole: boolean):
   const machine = describeMachine();
   const { commit, dirty } = currentCommit();
   log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}`);
-  log(`scenarios: ${scenarios.join(', ')}; ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s per point`);
+  log(`scenarios: ${scenarios.join(', ')}; ${WARMUP_SECONDS} s warm-up + ${SETTLE_SECONDS} s settle + ${DURATION_SECONDS} s per point`);
   if (machine.loadAverageAtStart > machine.cores) log(`warning: load average ${machine.loadAverageAtStart} on ${machine.cores} cores: other work is running, figures will be low and noisy`);
 
   const demo = generateDemoData({ customers: 1000, seed: 360 });
@@ -124,7 +132,7 @@ async function runScenarios(scenarios: readonly ScenarioName[], whole: boolean):
       dirty,
       machine,
       loadAverageAtEnd: Math.round(loadavg()[0]! * 100) / 100,
-      settings: { durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS },
+      settings: { durationSeconds: DURATION_SECONDS, warmupSeconds: WARMUP_SECONDS, settleSeconds: SETTLE_SECONDS },
       scenarios,
       points: measured,
       pairs,
@@ -191,21 +199,25 @@ function requestFromCapture(capture: Captures[string]) {
 
 async function measure(point: Point, server: RunningServer, load: LoadGenerator, notes: string[]): Promise<PointResult> {
   const target = await point.target(server);
-  const job = { ...target, connections: point.connections };
-  if (WARMUP_SECONDS > 0) await load.run({ ...job, durationSeconds: WARMUP_SECONDS });
+  const job = { ...target, connections: point.connections, settleSeconds: SETTLE_SECONDS };
+  if (WARMUP_SECONDS > 0) await load.run({ ...job, settleSeconds: 0, durationSeconds: WARMUP_SECONDS });
   await drain(server);
+  // The server's CPU is read when the measured window opens (after the settle) and when it closes.
+  const window = async (durationSeconds: number) => {
+    let cpuBefore = server.cpuMs();
+    const result = await load.run({ ...job, durationSeconds }, () => {
+      cpuBefore = server.cpuMs();
+    });
+    return { result, cpuBefore, cpuAfter: server.cpuMs() };
+  };
   let durationSeconds = DURATION_SECONDS;
-  let cpuBefore = server.cpuMs();
-  let result = await load.run({ ...job, durationSeconds });
-  let cpuAfter = server.cpuMs();
+  let { result, cpuBefore, cpuAfter } = await window(durationSeconds);
   const label = `${point.scenario} / ${point.variant} @ ${point.latencyMs} ms, ${point.connections} conn`;
   if (result.completed < MIN_ANSWERS) {
     // Too few answers to say anything (a naive batch can take seconds): once more, three times as long.
     await drain(server);
     durationSeconds = DURATION_SECONDS * 3;
-    cpuBefore = server.cpuMs();
-    result = await load.run({ ...job, durationSeconds });
-    cpuAfter = server.cpuMs();
+    ({ result, cpuBefore, cpuAfter } = await window(durationSeconds));
     notes.push(`${label}: fewer than ${MIN_ANSWERS} answers in ${DURATION_SECONDS} s, measured for ${DURATION_SECONDS * 3} s instead (${result.completed} answers)`);
   }
   await drain(server);

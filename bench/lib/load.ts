@@ -14,6 +14,13 @@ export interface LoadJob {
   readonly durationSeconds: number;
   /** Requests per second across all connections (soak); unset means as fast as answers come. */
   readonly overallRate?: number;
+  /**
+   * Seconds the same connections run before the measured window opens
+   * (`durationSeconds` long): only answers to requests sent after it count.
+   * Opening connections is not what a point measures. Unset or 0: every
+   * answer of the run counts, as autocannon reports it.
+   */
+  readonly settleSeconds?: number;
 }
 
 export interface LoadResult {
@@ -37,15 +44,19 @@ export interface LoadResult {
 export class LoadGenerator {
   private readonly child: ChildProcess;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(result: LoadResult): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(result: LoadResult): void; reject(error: Error): void; onWindow?: (() => void) | undefined }>();
 
   constructor() {
     this.child = fork(fileURLToPath(new URL('./loadWorker.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.child.on('message', (message: { id: number; result?: LoadResult; error?: string }) => {
+    this.child.on('message', (message: { id: number; windowOpen?: true; result?: LoadResult; error?: string }) => {
       const waiter = this.pending.get(message.id);
+      if (message.windowOpen) {
+        waiter?.onWindow?.();
+        return;
+      }
       this.pending.delete(message.id);
       if (message.result) waiter?.resolve(message.result);
       else waiter?.reject(new Error(message.error ?? 'load generator failed'));
@@ -56,10 +67,11 @@ export class LoadGenerator {
     });
   }
 
-  run(job: LoadJob): Promise<LoadResult> {
+  /** `onWindow` is called when the measured window opens (at once without `settleSeconds`): the harness reads the server's CPU there. */
+  run(job: LoadJob, onWindow?: () => void): Promise<LoadResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onWindow });
       this.child.send({ id, job });
     });
   }

@@ -1,5 +1,7 @@
 import autocannon from 'autocannon';
 import type { LoadJob, LoadResult } from './load.js';
+import { precise, windowResult } from './window.js';
+import type { Answer } from './window.js';
 
 /**
  * The load generator's own process (autocannon), so it never shares an event
@@ -8,21 +10,19 @@ import type { LoadJob, LoadResult } from './load.js';
  */
 const ERRORS_MARKER = Buffer.from('"errors":[');
 
-/** The p50 and mean of durations in milliseconds, to the microsecond. */
-function precise(durations: number[]): { p50: number; mean: number } | undefined {
-  if (durations.length === 0) return undefined;
-  durations.sort((a, b) => a - b);
-  const round = (ms: number) => Math.round(ms * 1000) / 1000;
-  return { p50: round(durations[Math.floor((durations.length - 1) / 2)]!), mean: round(durations.reduce((sum, d) => sum + d, 0) / durations.length) };
-}
-
-function run(job: LoadJob): Promise<LoadResult> {
+function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
   // autocannon's latency histogram keeps whole milliseconds; its clients report each answer's duration to the microsecond.
   const durations: number[] = [];
   let withErrors = 0;
   let firstError: string | undefined;
   let next = 0;
   const bodies = job.bodies ?? (job.body === undefined ? undefined : [job.body]);
+  // With a settle, the run is longer by it, and only answers to requests sent after it are the point's.
+  const settleMs = (job.settleSeconds ?? 0) * 1000;
+  const startedAt = performance.now();
+  const windowAt = startedAt + settleMs;
+  const answers: Answer[] = [];
+  const settle = setTimeout(windowOpen, settleMs);
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -30,7 +30,7 @@ function run(job: LoadJob): Promise<LoadResult> {
         method: job.method,
         headers: job.headers,
         connections: job.connections,
-        duration: job.durationSeconds,
+        duration: job.durationSeconds + settleMs / 1000,
         ...(job.overallRate ? { overallRate: job.overallRate } : {}),
         timeout: 30,
         requests: [
@@ -45,20 +45,31 @@ function run(job: LoadJob): Promise<LoadResult> {
         ],
         // A GraphQL error answers 200; count the responses that carry one (a chunk boundary could hide a rare one).
         setupClient: (client) => {
-          client.on('response', (statusCode: number, _bytes: number, durationMs: number) => {
+          // Whether the answer being read carries GraphQL errors ('body' comes before its 'response').
+          let answerWithErrors = false;
+          client.on('response', (statusCode: number, bytes: number, durationMs: number) => {
+            const hadErrors = answerWithErrors;
+            answerWithErrors = false;
+            if (settleMs > 0) {
+              if (performance.now() - durationMs >= windowAt) answers.push({ status: statusCode, bytes, duration: durationMs, withErrors: hadErrors });
+              return;
+            }
+            if (hadErrors) withErrors += 1;
             if (statusCode >= 200 && statusCode < 300) durations.push(durationMs);
           });
           client.on('body', (chunk: Buffer) => {
             const at = chunk.indexOf(ERRORS_MARKER);
             if (at < 0) return;
-            withErrors += 1;
+            answerWithErrors = true;
             // The error codes say why; messages name sources and fields, never personal values.
             firstError ??= chunk.subarray(at, at + 400).toString('utf8');
           });
         },
       },
       (error, result) => {
+        clearTimeout(settle);
         if (error) return reject(error);
+        if (settleMs > 0) return resolve(windowResult(answers, performance.now() - windowAt, { errors: result.errors, timeouts: result.timeouts }, firstError));
         resolve({
           requestsPerSecond: result.requests.average,
           latency: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, mean: result.latency.mean, max: result.latency.max },
@@ -78,7 +89,7 @@ function run(job: LoadJob): Promise<LoadResult> {
 }
 
 process.on('message', (message: { id: number; job: LoadJob }) => {
-  run(message.job).then(
+  run(message.job, () => process.send!({ id: message.id, windowOpen: true })).then(
     (result) => process.send!({ id: message.id, result }),
     (error: Error) => process.send!({ id: message.id, error: error.message }),
   );

@@ -31,7 +31,8 @@ export interface BenchResults {
   readonly dirty: boolean;
   readonly machine: Machine;
   readonly loadAverageAtEnd: number;
-  readonly settings: { readonly durationSeconds: number; readonly warmupSeconds: number };
+  /** settleSeconds: absent in results before points settled their connections (0). */
+  readonly settings: { readonly durationSeconds: number; readonly warmupSeconds: number; readonly settleSeconds?: number };
   readonly scenarios: readonly ScenarioName[];
   readonly points: readonly PointResult[];
   /** The ratio targets' comparisons in alternation (lib/pairs.ts); absent in older results. */

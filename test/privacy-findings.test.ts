@@ -408,6 +408,34 @@ describe('finding 4: event properties carried anything', () => {
       },
     });
   });
+  it('answers properties a purpose releases whole unchanged, and audits each of them (support)', async () => {
+    const anon = { type: 'ANONYMOUS_ID', value: 'probe-properties-allowed' };
+    const tracked = await track(gw.url, { identity: anon, type: 'Order Completed', properties: { orderId: 'ord-11', total: 12, currency: 'EUR' } });
+    const response = await graphql(gw.url, 'query($id: ID!) { customer(id: $id) { events { edges { node { properties } } } } }', {
+      apiKey: ADMIN_KEY,
+      purpose: 'support',
+      variables: { id: tracked.customerId },
+    });
+    expect(response.body).toEqual({
+      data: { customer: { events: { edges: [{ node: { properties: { orderId: 'ord-11', total: 12, currency: 'EUR' } } }] } } },
+      extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [] } },
+    });
+    const trail = await graphql<{ auditTrail: { edges: Array<{ node: { traceId: string; fields: unknown[] } }> } }>(
+      gw.url,
+      'query($c: ID!) { auditTrail(customerId: $c, first: 50) { edges { node { traceId fields { path piiClass decision reason } } } } }',
+      { apiKey: ADMIN_KEY, variables: { c: tracked.customerId } },
+    );
+    const records = trail.body.data!.auditTrail.edges.map((edge) => edge.node).filter((node) => node.traceId === response.body.extensions!.traceId);
+    const at = 'customer.events.edges.0.node.properties';
+    const allow = (path: string, piiClass: string) => ({ path, piiClass, decision: 'allow', reason: null });
+    expect(records).toEqual([
+      {
+        traceId: response.body.extensions!.traceId,
+        fields: [allow('customer.events', 'BEHAVIORAL'), allow(at, 'BEHAVIORAL'), allow(`${at}.currency`, 'BEHAVIORAL'), allow(`${at}.orderId`, 'IDENTIFIER'), allow(`${at}.total`, 'FINANCIAL')],
+      },
+    ]);
+  });
+
   it('refuses a request whose JSON carries a __proto__ key (event properties included), storing nothing', async () => {
     const identity = { type: 'ANONYMOUS_ID', value: 'probe-properties-proto' };
     const body = `{"query":"mutation($input: TrackInput!) { track(input: $input) { eventId customerId } }","variables":{"input":{"identity":${JSON.stringify(identity)},"type":"Probe Proto","properties":{"__proto__":{"polluted":"yes"},"plain":"kept"}}}}`;

@@ -121,7 +121,7 @@ async function runScenarios(scenarios: readonly ScenarioName[], whole: boolean):
     await reference.stop();
     const measured = await measureAll(points, skipped, load, captures, notes);
     // The ratio targets again, both sides up at once and measured in turn (lib/pairs.ts).
-    const pairs = PAIR_ROUNDS > 0 ? await measurePairs(points, load, { rounds: PAIR_ROUNDS, sliceSeconds: DURATION_SECONDS, warmupSeconds: Math.max(WARMUP_SECONDS, 3), drain }, notes) : [];
+    const pairs = PAIR_ROUNDS > 0 ? await measurePairs(points, load, { rounds: PAIR_ROUNDS, sliceSeconds: DURATION_SECONDS, settleSeconds: SETTLE_SECONDS, warmupSeconds: Math.max(WARMUP_SECONDS, 3), drain }, notes) : [];
     // Issue 18: how long a restart takes, measured last so it competes with no server.
     const startup = whole || process.env.BENCH_STARTUP === '1' ? await measureStartup(gatewaySpec('startup').env, join(WORK_DIR, 'startup-data')) : undefined;
     if (startup) log(`npm start to ready, data already loaded: ${startup.medianMs} ms (runs: ${startup.runsMs.join(', ')} ms)`);

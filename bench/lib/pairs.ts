@@ -65,6 +65,8 @@ export const median = (values: readonly number[]): number => {
 export interface PairSettings {
   readonly rounds: number;
   readonly sliceSeconds: number;
+  /** Seconds each slice's own connections run before its window opens (bench/run.ts, SETTLE_SECONDS). */
+  readonly settleSeconds: number;
   readonly warmupSeconds: number;
   /** Waits until a server has finished what a slice left in flight. */
   readonly drain: (server: RunningServer) => Promise<void>;
@@ -103,8 +105,10 @@ async function measurePair(pair: PairSpec, a: Point, b: Point, load: LoadGenerat
     const jobB = { ...(await b.target(serverB)), connections: pair.connections };
     const slice = async (server: RunningServer, job: typeof jobA): Promise<{ result: LoadResult; cpuMs?: number }> => {
       await settings.drain(server);
-      const before = server.cpuMs();
-      const result = await load.run({ ...job, durationSeconds: settings.sliceSeconds });
+      let before = server.cpuMs();
+      const result = await load.run({ ...job, durationSeconds: settings.sliceSeconds, settleSeconds: settings.settleSeconds }, () => {
+        before = server.cpuMs();
+      });
       const after = server.cpuMs();
       if (result.completed === 0) throw new Error('a slice completed no request');
       if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`a slice had ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);

@@ -5,18 +5,27 @@ import { LoadGenerator } from './lib/load.js';
 import { windowResult } from './lib/window.js';
 import type { Answer } from './lib/window.js';
 
-const answer = (duration: number, status = 200, withErrors = false): Answer => ({ status, bytes: 100, duration, withErrors });
+/** An answer sent at `sentAt` ms that took `duration` ms. */
+const answer = (sentAt: number, duration: number, status = 200, withErrors = false): Answer => ({ status, bytes: 100, sentAt, doneAt: sentAt + duration, withErrors });
 
 describe('a point measured in its window', () => {
-  it('takes rate, latencies, failures and bytes from the answers of the window alone', () => {
-    const answers = [...Array.from({ length: 97 }, (_, i) => answer(10 + i / 100)), answer(40, 503), answer(50, 200, true), answer(200)];
-    const result = windowResult(answers, 2_000, { errors: 1, timeouts: 2 }, '"errors":[{"message":"x"}]');
+  it('counts the answers that came back in the window, and takes latencies from the requests sent in it', () => {
+    const inWindow = [...Array.from({ length: 97 }, (_, i) => answer(1_100 + i, 10 + i / 100)), answer(1_300, 40, 503), answer(1_400, 50, 200, true), answer(1_500, 200)];
+    const answers = [
+      // Sent while the connections settled: a slow one back in the window counts for the rate, not for latency.
+      answer(900, 400),
+      answer(100, 300),
+      ...inWindow,
+      // Back after the window closed: neither.
+      answer(2_950, 100),
+    ];
+    const result = windowResult(answers, 1_000, 3_000, { errors: 1, timeouts: 2 }, '"errors":[{"message":"x"}]');
     expect(result).toEqual({
-      requestsPerSecond: 50,
-      // Nearest rank over 100 answers: the 50th, 98th (97.5 %) and 99th slowest.
+      requestsPerSecond: 50.5,
+      // Nearest rank over the 100 sent in the window: the 50th, 98th (97.5 %) and 99th slowest.
       latency: { p50: 10, p97_5: 40, p99: 50, mean: 13.07, max: 200 },
       preciseLatency: { p50: 10.49, mean: 12.794 },
-      completed: 100,
+      completed: 101,
       non2xx: 1,
       errors: 1,
       timeouts: 2,
@@ -27,7 +36,7 @@ describe('a point measured in its window', () => {
   });
 
   it('reports an empty window as no answers, not as a failure to compute', () => {
-    expect(windowResult([], 1_000, { errors: 0, timeouts: 0 }, undefined)).toMatchObject({ requestsPerSecond: 0, completed: 0, latency: { p50: 0, p99: 0 } });
+    expect(windowResult([], 0, 1_000, { errors: 0, timeouts: 0 }, undefined)).toMatchObject({ requestsPerSecond: 0, completed: 0, latency: { p50: 0, p99: 0 } });
   });
 });
 

@@ -17,7 +17,7 @@ function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
   let firstError: string | undefined;
   let next = 0;
   const bodies = job.bodies ?? (job.body === undefined ? undefined : [job.body]);
-  // With a settle, the run is longer by it, and only answers to requests sent after it are the point's.
+  // With a settle, the run is longer by it, and the point is the window after it (lib/window.ts).
   const settleMs = (job.settleSeconds ?? 0) * 1000;
   const startedAt = performance.now();
   const windowAt = startedAt + settleMs;
@@ -51,7 +51,8 @@ function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
             const hadErrors = answerWithErrors;
             answerWithErrors = false;
             if (settleMs > 0) {
-              if (performance.now() - durationMs >= windowAt) answers.push({ status: statusCode, bytes, duration: durationMs, withErrors: hadErrors });
+              const doneAt = performance.now();
+              answers.push({ status: statusCode, bytes, sentAt: doneAt - durationMs, doneAt, withErrors: hadErrors });
               return;
             }
             if (hadErrors) withErrors += 1;
@@ -69,7 +70,7 @@ function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
       (error, result) => {
         clearTimeout(settle);
         if (error) return reject(error);
-        if (settleMs > 0) return resolve(windowResult(answers, performance.now() - windowAt, { errors: result.errors, timeouts: result.timeouts }, firstError));
+        if (settleMs > 0) return resolve(windowResult(answers, windowAt, performance.now(), { errors: result.errors, timeouts: result.timeouts }, firstError));
         resolve({
           requestsPerSecond: result.requests.average,
           latency: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, mean: result.latency.mean, max: result.latency.max },

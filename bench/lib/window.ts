@@ -8,12 +8,12 @@ export function precise(durations: number[]): { p50: number; mean: number } | un
   return { p50: round(durations[Math.floor((durations.length - 1) / 2)]!), mean: round(durations.reduce((sum, d) => sum + d, 0) / durations.length) };
 }
 
-/** One answer of the measured window. */
+/** One answer of a run, with when its request went out and when it came back (performance.now(), milliseconds). */
 export interface Answer {
   readonly status: number;
   readonly bytes: number;
-  /** Milliseconds, to the microsecond. */
-  readonly duration: number;
+  readonly sentAt: number;
+  readonly doneAt: number;
   readonly withErrors: boolean;
 }
 
@@ -23,31 +23,42 @@ function rank(sorted: readonly number[], share: number): number {
 }
 
 /**
- * A point's figures from the answers to requests sent in its window (after
- * the settle): rate over the window, latencies in whole milliseconds as
- * autocannon reports them, and to the microsecond. Connection errors and
- * timeouts are the whole run's (autocannon counts them without a time).
+ * A point's figures from its window, `from` to `to`: the rate, failures,
+ * answers with errors and bytes from the answers that came back in it (as
+ * the server's CPU is read over it), and the latencies, in whole
+ * milliseconds as autocannon reports them and to the microsecond, from the
+ * answers to requests sent in it, so that none waited out the connections'
+ * opening. Connection errors and timeouts are the whole run's (autocannon
+ * counts them without a time).
  */
-export function windowResult(answers: readonly Answer[], windowMs: number, run: Pick<LoadResult, 'errors' | 'timeouts'>, firstError: string | undefined): LoadResult {
-  const ok = answers.filter((answer) => answer.status >= 200 && answer.status < 300).map((answer) => answer.duration);
-  const all = answers.map((answer) => answer.duration).sort((a, b) => a - b);
-  const bytes = answers.reduce((sum, answer) => sum + answer.bytes, 0);
-  const withErrors = answers.filter((answer) => answer.withErrors).length;
+export function windowResult(answers: readonly Answer[], from: number, to: number, run: Pick<LoadResult, 'errors' | 'timeouts'>, firstError: string | undefined): LoadResult {
+  const back = answers.filter((answer) => answer.doneAt >= from && answer.doneAt <= to);
+  const sent = answers.filter((answer) => answer.sentAt >= from && answer.doneAt <= to);
+  const durations = sent.map((answer) => answer.doneAt - answer.sentAt).sort((a, b) => a - b);
+  const ok = sent.filter((answer) => answer.status >= 200 && answer.status < 300).map((answer) => answer.doneAt - answer.sentAt);
+  const failed = back.filter((answer) => answer.status < 200 || answer.status >= 300).length;
+  const withErrors = back.filter((answer) => answer.withErrors).length;
+  const bytes = back.reduce((sum, answer) => sum + answer.bytes, 0);
   const whole = (ms: number) => Math.round(ms);
   return {
-    requestsPerSecond: windowMs > 0 ? Math.round((answers.length / windowMs) * 1000 * 100) / 100 : 0,
+    requestsPerSecond: to > from ? Math.round((back.length / (to - from)) * 1000 * 100) / 100 : 0,
     latency:
-      all.length === 0
+      durations.length === 0
         ? { p50: 0, p97_5: 0, p99: 0, mean: 0, max: 0 }
-        : { p50: whole(rank(all, 0.5)), p97_5: whole(rank(all, 0.975)), p99: whole(rank(all, 0.99)), mean: Math.round((all.reduce((sum, d) => sum + d, 0) / all.length) * 100) / 100, max: whole(all.at(-1)!) },
+        : {
+            p50: whole(rank(durations, 0.5)),
+            p97_5: whole(rank(durations, 0.975)),
+            p99: whole(rank(durations, 0.99)),
+            mean: Math.round((durations.reduce((sum, d) => sum + d, 0) / durations.length) * 100) / 100,
+            max: whole(durations.at(-1)!),
+          },
     ...(ok.length > 0 ? { preciseLatency: precise(ok) } : {}),
-    completed: answers.length,
-    non2xx: answers.length - ok.length,
+    completed: back.length,
+    non2xx: failed,
     errors: run.errors,
     timeouts: run.timeouts,
     responsesWithErrors: withErrors,
     ...(withErrors > 0 && firstError ? { firstError } : {}),
-    bytesPerResponse: answers.length > 0 ? Math.round(bytes / answers.length) : 0,
+    bytesPerResponse: back.length > 0 ? Math.round(bytes / back.length) : 0,
   };
 }
-

@@ -202,27 +202,19 @@ async function measure(point: Point, server: RunningServer, load: LoadGenerator,
   const job = { ...target, connections: point.connections, settleSeconds: SETTLE_SECONDS };
   if (WARMUP_SECONDS > 0) await load.run({ ...job, settleSeconds: 0, durationSeconds: WARMUP_SECONDS });
   await drain(server);
-  // The server's CPU is read when the measured window opens (after the settle) and when it closes.
-  const window = async (durationSeconds: number) => {
-    let cpuBefore = server.cpuMs();
-    const result = await load.run({ ...job, durationSeconds }, () => {
-      cpuBefore = server.cpuMs();
-    });
-    return { result, cpuBefore, cpuAfter: server.cpuMs() };
-  };
   let durationSeconds = DURATION_SECONDS;
-  let { result, cpuBefore, cpuAfter } = await window(durationSeconds);
+  let { result, cpuMsPerAnswer } = await load.measure({ ...job, durationSeconds }, () => server.cpuMs());
   const label = `${point.scenario} / ${point.variant} @ ${point.latencyMs} ms, ${point.connections} conn`;
   if (result.completed < MIN_ANSWERS) {
     // Too few answers to say anything (a naive batch can take seconds): once more, three times as long.
     await drain(server);
     durationSeconds = DURATION_SECONDS * 3;
-    ({ result, cpuBefore, cpuAfter } = await window(durationSeconds));
+    ({ result, cpuMsPerAnswer } = await load.measure({ ...job, durationSeconds }, () => server.cpuMs()));
     notes.push(`${label}: fewer than ${MIN_ANSWERS} answers in ${DURATION_SECONDS} s, measured for ${DURATION_SECONDS * 3} s instead (${result.completed} answers)`);
   }
   await drain(server);
   // Requests still in flight when the window closed were partly paid for in it: a small overcount at high concurrency, the same for every variant.
-  const serverCpuMsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && result.completed > 0 ? Math.round(((cpuAfter - cpuBefore) / result.completed) * 100) / 100 : undefined;
+  const serverCpuMsPerRequest = cpuMsPerAnswer === undefined ? undefined : Math.round(cpuMsPerAnswer * 100) / 100;
   const cpu = serverCpuMsPerRequest === undefined ? '' : `  server CPU ${serverCpuMsPerRequest} ms/req`;
   log(`${label.padEnd(64)} ${result.requestsPerSecond.toFixed(1).padStart(8)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms${cpu}`);
   const failed = result.non2xx + result.errors + result.timeouts;

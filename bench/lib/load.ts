@@ -76,6 +76,19 @@ export class LoadGenerator {
     });
   }
 
+  /**
+   * A measured window: its result, and the server's CPU per answer over it,
+   * read when the window opens (after the settle) and when it closes.
+   */
+  async measure(job: LoadJob, cpuMs: () => number | undefined): Promise<{ result: LoadResult; cpuMsPerAnswer: number | undefined }> {
+    let before = cpuMs();
+    const result = await this.run(job, () => {
+      before = cpuMs();
+    });
+    const after = cpuMs();
+    return { result, cpuMsPerAnswer: before !== undefined && after !== undefined && result.completed > 0 ? (after - before) / result.completed : undefined };
+  }
+
   close(): void {
     this.child.disconnect();
   }

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { LoadJob, LoadResult } from './load.js';
-import { precise, windowResult } from './window.js';
+import { durationOf, isOk, precise, windowResult } from './window.js';
 import type { Answer } from './window.js';
 
 /**
@@ -12,16 +12,13 @@ const ERRORS_MARKER = Buffer.from('"errors":[');
 
 function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
   // autocannon's latency histogram keeps whole milliseconds; its clients report each answer's duration to the microsecond.
-  const durations: number[] = [];
-  let withErrors = 0;
+  const answers: Answer[] = [];
   let firstError: string | undefined;
   let next = 0;
   const bodies = job.bodies ?? (job.body === undefined ? undefined : [job.body]);
   // With a settle, the run is longer by it, and the point is the window after it (lib/window.ts).
   const settleMs = (job.settleSeconds ?? 0) * 1000;
-  const startedAt = performance.now();
-  const windowAt = startedAt + settleMs;
-  const answers: Answer[] = [];
+  const windowAt = performance.now() + settleMs;
   const settle = setTimeout(windowOpen, settleMs);
   return new Promise((resolve, reject) => {
     autocannon(
@@ -48,15 +45,9 @@ function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
           // Whether the answer being read carries GraphQL errors ('body' comes before its 'response').
           let answerWithErrors = false;
           client.on('response', (statusCode: number, bytes: number, durationMs: number) => {
-            const hadErrors = answerWithErrors;
+            const doneAt = performance.now();
+            answers.push({ status: statusCode, bytes, sentAt: doneAt - durationMs, doneAt, withErrors: answerWithErrors });
             answerWithErrors = false;
-            if (settleMs > 0) {
-              const doneAt = performance.now();
-              answers.push({ status: statusCode, bytes, sentAt: doneAt - durationMs, doneAt, withErrors: hadErrors });
-              return;
-            }
-            if (hadErrors) withErrors += 1;
-            if (statusCode >= 200 && statusCode < 300) durations.push(durationMs);
           });
           client.on('body', (chunk: Buffer) => {
             const at = chunk.indexOf(ERRORS_MARKER);
@@ -71,10 +62,13 @@ function run(job: LoadJob, windowOpen: () => void): Promise<LoadResult> {
         clearTimeout(settle);
         if (error) return reject(error);
         if (settleMs > 0) return resolve(windowResult(answers, windowAt, performance.now(), { errors: result.errors, timeouts: result.timeouts }, firstError));
+        // Without a settle, autocannon's own figures for the whole run, and the precise ones from its answers.
+        const ok = answers.filter(isOk).map(durationOf);
+        const withErrors = answers.filter((answer) => answer.withErrors).length;
         resolve({
           requestsPerSecond: result.requests.average,
           latency: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, mean: result.latency.mean, max: result.latency.max },
-          ...(durations.length > 0 ? { preciseLatency: precise(durations) } : {}),
+          ...(ok.length > 0 ? { preciseLatency: precise(ok) } : {}),
           // requests.total counts answers; the latency histogram's count is not that under a fixed rate.
           completed: result.requests.total,
           non2xx: result.non2xx,

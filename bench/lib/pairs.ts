@@ -105,14 +105,10 @@ async function measurePair(pair: PairSpec, a: Point, b: Point, load: LoadGenerat
     const jobB = { ...(await b.target(serverB)), connections: pair.connections };
     const slice = async (server: RunningServer, job: typeof jobA): Promise<{ result: LoadResult; cpuMs?: number }> => {
       await settings.drain(server);
-      let before = server.cpuMs();
-      const result = await load.run({ ...job, durationSeconds: settings.sliceSeconds, settleSeconds: settings.settleSeconds }, () => {
-        before = server.cpuMs();
-      });
-      const after = server.cpuMs();
+      const { result, cpuMsPerAnswer } = await load.measure({ ...job, durationSeconds: settings.sliceSeconds, settleSeconds: settings.settleSeconds }, () => server.cpuMs());
       if (result.completed === 0) throw new Error('a slice completed no request');
       if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`a slice had ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
-      return { result, ...(before !== undefined && after !== undefined ? { cpuMs: (after - before) / result.completed } : {}) };
+      return { result, ...(cpuMsPerAnswer !== undefined ? { cpuMs: cpuMsPerAnswer } : {}) };
     };
     for (const job of [jobA, jobB]) await load.run({ ...job, durationSeconds: settings.warmupSeconds });
     const rounds: PairRound[] = [];

@@ -17,6 +17,10 @@ export interface Answer {
   readonly withErrors: boolean;
 }
 
+export const durationOf = (answer: Answer): number => answer.doneAt - answer.sentAt;
+
+export const isOk = (answer: Answer): boolean => answer.status >= 200 && answer.status < 300;
+
 /** The value at or below which `share` of the sorted values lie (nearest rank). */
 function rank(sorted: readonly number[], share: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))]!;
@@ -34,9 +38,9 @@ function rank(sorted: readonly number[], share: number): number {
 export function windowResult(answers: readonly Answer[], from: number, to: number, run: Pick<LoadResult, 'errors' | 'timeouts'>, firstError: string | undefined): LoadResult {
   const back = answers.filter((answer) => answer.doneAt >= from && answer.doneAt <= to);
   const sent = answers.filter((answer) => answer.sentAt >= from && answer.doneAt <= to);
-  const durations = sent.map((answer) => answer.doneAt - answer.sentAt).sort((a, b) => a - b);
-  const ok = sent.filter((answer) => answer.status >= 200 && answer.status < 300).map((answer) => answer.doneAt - answer.sentAt);
-  const failed = back.filter((answer) => answer.status < 200 || answer.status >= 300).length;
+  const durations = sent.map(durationOf).sort((a, b) => a - b);
+  const ok = sent.filter(isOk).map(durationOf);
+  const failed = back.filter((answer) => !isOk(answer)).length;
   const withErrors = back.filter((answer) => answer.withErrors).length;
   const bytes = back.reduce((sum, answer) => sum + answer.bytes, 0);
   const whole = (ms: number) => Math.round(ms);

@@ -3,7 +3,6 @@ import type { OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { fieldLocator } from './selection.js';
 
-
 const DOCUMENT = `query Read($id: ID!) {
   first: customer(id: $id) {
     ...Contact

@@ -7,7 +7,7 @@ import { median } from './lib/pairs.js';
 import type { PairResult } from './lib/pairs.js';
 import type { BenchResults, PointResult } from './lib/results.js';
 import type { ScenarioName, Variant } from './lib/scenarios.js';
-import { evaluateTargets } from './lib/targets.js';
+import { DIRECT_CEILING_TARGET, TRACK_WRITES_TARGET, evaluateTargets } from './lib/targets.js';
 
 /** A measured point with the figures that matter here; the rest plausible. */
 function point(scenario: ScenarioName, variant: Variant, latencyMs: number, connections: number, requestsPerSecond: number, p50 = 10, p99 = 20): PointResult {
@@ -147,6 +147,33 @@ describe('ratio targets measured in alternation', () => {
     const byTarget = targetsOf(RUN);
     expect(byTarget['call-centre query, embedded default, ≥ 0.8 × the sources called directly (16 connections)']).toEqual({ measured: '0.86 × (600 vs 700 req/s)', met: true });
     expect(byTarget['call-centre query, embedded default, ≥ 0.2 × bare stock Apollo (16 connections)']).toEqual({ measured: '0.60 × (600 vs 1000 req/s)', met: true });
+  });
+
+  it("reports the ceiling of `track` ÷ `{ __typename }` (its writes with no gateway) beside the target, from its own pair", () => {
+    const trackPair = (numerator: Variant, rounds: Array<[number, number]>): PairResult => ({ ...pair(rounds), scenario: 'track', numerator, denominator: 'gateway-floor', connections: 32 });
+    const run = {
+      ...results([point('track', 'gateway', 0, 32, 700), point('track', 'track-writes', 0, 32, 1400), point('track', 'gateway-floor', 0, 32, 9000)]),
+      pairs: [trackPair('gateway', [[700, 9000], [720, 9100], [690, 8900]]), trackPair('track-writes', [[1400, 9000], [1500, 9200], [1450, 8800]])],
+    };
+    const byTarget = targetsOf(run);
+    expect(byTarget["`track` with 32 clients ≥ 0.5 × the gateway's own `{ __typename }` rate with the same key (32 clients)"]?.met).toBe(false);
+    expect(byTarget[TRACK_WRITES_TARGET]).toEqual({
+      measured: '0.16 × in alternation (median of 3 rounds of 3 s each: 0.16, 0.16, 0.16; 1450 vs 9000 req/s); the two points, one after the other: 0.16 × (1400 vs 9000 req/s)',
+      met: true,
+    });
+    expect(targetsOf(results([]))[TRACK_WRITES_TARGET]).toEqual({ measured: 'not measured: not in this run', met: null });
+  });
+
+  it('reports the ceiling of embedded ÷ direct from the server CPU per answer of the direct reads, bare Apollo with graphql-jit and the bare route', () => {
+    const withCpu = (p: PointResult, serverCpuMsPerRequest: number): PointResult => ({ ...p, serverCpuMsPerRequest });
+    const run = results([
+      withCpu(point('call-centre', 'direct', 0, 16, 2300), 0.65),
+      withCpu(point('apollo-tuning', 'bare-apollo-jit', 0, 16, 5000), 0.21),
+      withCpu(point('call-centre', 'bare-route', 0, 16, 40000), 0.02),
+    ]);
+    expect(targetsOf(run)[DIRECT_CEILING_TARGET]).toEqual({ measured: '0.77 × (server CPU per answer: direct 0.65 ms + bare Apollo with graphql-jit 0.21 ms − the bare route\'s 0.02 ms)', met: true });
+    // Without bare Apollo's figure there is no ceiling to state.
+    expect(targetsOf(results([withCpu(point('call-centre', 'direct', 0, 16, 2300), 0.65)]))[DIRECT_CEILING_TARGET]?.met).toBeNull();
   });
 });
 

@@ -49,6 +49,7 @@ export const PAIRS: readonly PairSpec[] = [
   { scenario: 'partner-batch', numerator: 'gateway-memory-jit', denominator: 'bare-apollo', latencyMs: 0, connections: COMPARISON_CONNECTIONS },
   { scenario: 'call-centre', numerator: 'gateway', denominator: 'direct', latencyMs: 0, connections: COMPARISON_CONNECTIONS },
   { scenario: 'track', numerator: 'gateway', denominator: 'gateway-floor', latencyMs: 0, connections: 32 },
+  { scenario: 'track', numerator: 'track-writes', denominator: 'gateway-floor', latencyMs: 0, connections: 32 },
 ];
 
 export function findPair(pairs: readonly PairResult[] | undefined, scenario: ScenarioName, numerator: Variant, denominator: Variant): PairResult | undefined {

@@ -117,6 +117,8 @@ export function serverFor(variant: Variant, latencyMs: number, capturesFile: str
       return { key: variant, entry: 'bench/baselines/route.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile } };
     case 'raw-writes':
       return { key: variant, entry: 'bench/baselines/dynalite.ts', portVariable: 'PORT', env: {} };
+    case 'track-writes':
+      return { key: variant, entry: 'bench/baselines/trackWrites.ts', portVariable: 'PORT', env: { C360_DATA_DIR: 'memory' } };
   }
 }
 
@@ -144,6 +146,8 @@ export function targetFor(variant: Variant, key: CaptureKey, request: GraphQLReq
         const info = (await (await fetch(`${server.url}/healthz`)).json()) as { endpoint: string; eventsTable: string };
         return { url: `${info.endpoint}/`, method: 'POST', headers: RAW_WRITE_HEADERS, bodies: rawWriteBodies(info.eventsTable, demo) };
       }
+      case 'track-writes':
+        return { url: `${server.url}/track-writes`, method: 'POST', headers: json, body: '{}' };
       default:
         return { url: `${server.url}/graphql`, method: 'POST', headers: { ...json, ...request!.headers }, bodies: graphqlBodies(request!) };
     }
@@ -212,6 +216,8 @@ function wantedPoints(scenario: ScenarioName): Wanted[] {
         every('gateway', 'track', [20]),
         every('raw-writes', 'track', [0], TRACK_CONNECTIONS),
         every('gateway-floor', 'track', [0], [32]),
+        // The ceiling of track ÷ floor: the same writes with no gateway in front (bench/baselines/trackWrites.ts).
+        every('track-writes', 'track', [0], [32]),
         once('bare-apollo', 'track'),
         once('bare-route', 'track'),
       ];

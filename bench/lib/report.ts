@@ -102,6 +102,7 @@ const ORDER: readonly Variant[] = [
   'naive',
   'direct',
   'raw-writes',
+  'track-writes',
   'bare-apollo',
   'bare-apollo-floor',
   'bare-apollo-single-id',

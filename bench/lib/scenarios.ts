@@ -23,6 +23,7 @@ export type Variant =
   | 'bare-apollo-floor'
   | 'bare-apollo-single-id'
   | 'raw-writes'
+  | 'track-writes'
   | 'bare-apollo-no-cache-control'
   | 'bare-apollo-jit';
 
@@ -42,6 +43,7 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   'bare-apollo-floor': 'bare Apollo Server (stock), `{ __typename }`',
   'bare-apollo-single-id': 'bare Apollo Server (stock), same selection, one id',
   'raw-writes': 'raw PutItem to dynalite',
+  'track-writes': "a `track`'s DynamoDB writes alone, no gateway",
   'bare-apollo-no-cache-control': 'bare Apollo, cache control off',
   'bare-apollo-jit': 'bare Apollo, cache control off + graphql-jit',
 };
@@ -138,9 +140,12 @@ export function partnerSingleRequest(): GraphQLRequest {
   };
 }
 
+/** The customers `track` sends events for, in turn: 200 demo customers after the two the read scenarios use. */
+export const TRACK_CUSTOMERS = (demo: DemoData): DemoData['customers'] => demo.customers.slice(2, 202);
+
 /** Event ingestion (issue 5's `track`): known customers by email in turn, each event with its own idempotency key. */
 export function trackRequest(demo: DemoData): GraphQLRequest {
-  const emails = demo.customers.slice(2, 202).map((customer) => customer.profile.email!);
+  const emails = TRACK_CUSTOMERS(demo).map((customer) => customer.profile.email!);
   return {
     operationName: 'Track',
     query: 'mutation Track($input: TrackInput!) { track(input: $input) { eventId customerId duplicate } }',
@@ -159,7 +164,7 @@ export function trackRequest(demo: DemoData): GraphQLRequest {
 
 /** A raw single-item PutItem of an event-sized item, in DynamoDB's JSON protocol (dynalite checks the header's shape, not the signature). */
 export function rawWriteBodies(table: string, demo: DemoData): string[] {
-  return demo.customers.slice(2, 202).map((customer) =>
+  return TRACK_CUSTOMERS(demo).map((customer) =>
     JSON.stringify({
       TableName: table,
       Item: {

@@ -49,6 +49,37 @@ function skipReason(results: BenchResults, scenario: ScenarioName, variant: stri
   return results.skipped.find((s) => s.scenario === scenario && (s.variant === variant || s.variant === 'all'))?.reason ?? 'not in this run';
 }
 
+/** Reported, not a target: what embedded ÷ direct could reach if the gateway cost no more than a bare Apollo Server on top of the reads. */
+export const DIRECT_CEILING_TARGET = 'call-centre query, embedded default ÷ the sources called directly, if the gateway added only a bare Apollo Server (graphql-jit, no privacy, no audit) to the direct reads: reported, the ceiling of the row two above';
+
+/**
+ * The reads cost what the direct baseline's server spends per answer (d);
+ * the least a GraphQL layer on Apollo Server adds is a bare Apollo Server
+ * with graphql-jit and cache control off answering the same response from
+ * memory (j), less the HTTP request and response that the direct baseline's
+ * own route already paid (r, the bare Fastify route sending the same bytes).
+ * Two cores spent on d + j − r per answer reach d ÷ (d + j − r) of direct,
+ * with no privacy decision and no audit write at all.
+ */
+function directCeiling(results: BenchResults): TargetResult {
+  const c = COMPARISON_CONNECTIONS;
+  const cpu = (scenario: ScenarioName, variant: PointResult['variant']) => {
+    const point = findPoint(results, scenario, variant, 0, c);
+    return point?.completed ? point.serverCpuMsPerRequest : undefined;
+  };
+  const d = cpu('call-centre', 'direct');
+  const j = cpu('apollo-tuning', 'bare-apollo-jit');
+  const r = cpu('call-centre', 'bare-route') ?? 0;
+  if (d === undefined || j === undefined) {
+    return { issue: 19, target: DIRECT_CEILING_TARGET, measured: `not measured: needs the direct reads (call-centre) and bare Apollo with graphql-jit (apollo-tuning) with their server CPU per answer at ${c} connections`, met: null };
+  }
+  const ceiling = d / (d + j - r);
+  return { issue: 19, target: DIRECT_CEILING_TARGET, measured: `${fmt(ceiling)} × (server CPU per answer: direct ${fmt(d)} ms + bare Apollo with graphql-jit ${fmt(j)} ms − the bare route's ${fmt(r)} ms)`, met: true };
+}
+
+/** Reported, not a target: what the `track` ÷ `{ __typename }` target could reach if the gateway did nothing but a `track`'s writes. */
+export const TRACK_WRITES_TARGET = "`track`'s DynamoDB writes alone, no gateway (claim, event, activity), 32 clients, ÷ the gateway's `{ __typename }`: reported, the ceiling of the row above";
+
 /** What a request that does nothing reaches against the same baseline: the ceiling for any `track`. */
 function floorNote(floor: PointResult | undefined, raw: PointResult | undefined): string {
   if (!floor?.completed || !raw?.completed) return '';
@@ -80,6 +111,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
       findPair(results.pairs, 'call-centre', 'gateway', 'direct')),
     ratioTarget(19, `call-centre query, embedded default, ≥ 0.2 × bare stock Apollo (${c} connections)`, gateway, bare, 0.2,
       (r) => `${fmt(r)} × (${fmt(rps(gateway)!, 0)} vs ${fmt(rps(bare)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway')),
+    directCeiling(results),
   );
   for (const scenario of ['call-centre', 'me', 'partner-batch', 'track'] as const) {
     const point = at(scenario, 'gateway', 0, 64);
@@ -126,6 +158,13 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     ratioTarget(19, '`track` with 32 clients ≥ 0.5 × the gateway\'s own `{ __typename }` rate with the same key (32 clients)', track, floor, 0.5,
       (r) => `${fmt(r)} × (${fmt(rps(track)!, 0)} events/s vs ${fmt(rps(floor)!, 0)} req/s)`, floor ? skipReason(results, 'track', 'gateway') : skipReason(results, 'track', 'gateway-floor'),
       findPair(results.pairs, 'track', 'gateway', 'gateway-floor')),
+  );
+  // The ceiling of the row above: the same DynamoDB writes with no gateway in front of them (bench/baselines/trackWrites.ts).
+  const writes = at('track', 'track-writes', 0, 32);
+  targets.push(
+    ratioTarget(19, TRACK_WRITES_TARGET, writes, floor, 0,
+      (r) => `${fmt(r)} × (${fmt(rps(writes)!, 0)} vs ${fmt(rps(floor)!, 0)} req/s)`, floor ? skipReason(results, 'track', 'track-writes') : skipReason(results, 'track', 'gateway-floor'),
+      findPair(results.pairs, 'track', 'track-writes', 'gateway-floor')),
   );
   targets.push(...issue18Targets(results));
   return targets;

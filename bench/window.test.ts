@@ -9,22 +9,24 @@ import type { Answer } from './lib/window.js';
 const answer = (sentAt: number, duration: number, status = 200, withErrors = false): Answer => ({ status, bytes: 100, sentAt, doneAt: sentAt + duration, withErrors });
 
 describe('a point measured in its window', () => {
-  it('counts the answers that came back in the window, and takes latencies from the requests sent in it', () => {
+  it('counts the answers that came back in the window, and takes latencies from every request sent in it, however late its answer', () => {
     const inWindow = [...Array.from({ length: 97 }, (_, i) => answer(1_100 + i, 10 + i / 100)), answer(1_300, 40, 503), answer(1_400, 50, 200, true), answer(1_500, 200)];
     const answers = [
       // Sent while the connections settled: a slow one back in the window counts for the rate, not for latency.
       answer(900, 400),
       answer(100, 300),
       ...inWindow,
-      // Back after the window closed: neither.
+      // Sent in the window, back after it closed: its latency counts, not for the rate.
       answer(2_950, 100),
+      // Sent after the window (the load goes on while the window's last answers come back): neither.
+      answer(3_010, 5),
     ];
     const result = windowResult(answers, 1_000, 3_000, { errors: 1, timeouts: 2 }, '"errors":[{"message":"x"}]');
     expect(result).toEqual({
       requestsPerSecond: 50.5,
-      // Nearest rank over the 100 sent in the window: the 50th, 98th (97.5 %) and 99th slowest.
-      latency: { p50: 10, p97_5: 40, p99: 50, mean: 13.07, max: 200 },
-      preciseLatency: { p50: 10.49, mean: 12.794 },
+      // Nearest rank over the 101 sent in the window: the 51st (10.50 ms), 99th (97.5 %) and 100th.
+      latency: { p50: 11, p97_5: 50, p99: 100, mean: 13.93, max: 200 },
+      preciseLatency: { p50: 10.49, mean: 13.666 },
       completed: 101,
       non2xx: 1,
       errors: 1,
@@ -41,10 +43,13 @@ describe('a point measured in its window', () => {
 });
 
 describe('settling the connections before the window (real autocannon over loopback)', () => {
-  // Slow for the first 600 ms of each run (as a server letting in a burst of connections is), quick after.
+  // Slow for the first 600 ms of each run (as a server letting in a burst of connections is), quick after;
+  // or slow from a time on (slowFrom), as a server that pauses near the window's end.
   let slowUntil = 0;
+  let slowFrom = Infinity;
   const server = createServer((_request, response) => {
-    setTimeout(() => response.end('{"data":{}}'), performance.now() < slowUntil ? 150 : 1);
+    const now = performance.now();
+    setTimeout(() => response.end('{"data":{}}'), now >= slowFrom ? 700 : now < slowUntil ? 150 : 1);
   });
   let url = '';
   const load = new LoadGenerator();
@@ -60,13 +65,14 @@ describe('settling the connections before the window (real autocannon over loopb
 
   const job = (settleSeconds: number) => ({ url, method: 'GET' as const, headers: {}, connections: 8, durationSeconds: 1, settleSeconds });
 
-  it('leaves the slow start out of the window, and says when the window opens', async () => {
+  it('leaves the slow start out of the window, and says when the window opens and closes', async () => {
     slowUntil = performance.now() + 600;
-    const opened: number[] = [];
+    const edges: Array<[string, number]> = [];
     const startedAt = performance.now();
-    const result = await load.run(job(1), () => opened.push(performance.now() - startedAt));
-    expect(opened).toHaveLength(1);
-    expect(opened[0]).toBeGreaterThanOrEqual(900);
+    const result = await load.run(job(1), (edge) => edges.push([edge, performance.now() - startedAt]));
+    expect(edges.map(([edge]) => edge)).toEqual(['open', 'closed']);
+    expect(edges[0]![1]).toBeGreaterThanOrEqual(900);
+    expect(edges[1]![1]).toBeGreaterThanOrEqual(1_900);
     expect(result.latency.max).toBeLessThan(100);
     expect(result.completed).toBeGreaterThan(50);
     expect(result.non2xx + result.errors + result.timeouts).toBe(0);
@@ -76,5 +82,21 @@ describe('settling the connections before the window (real autocannon over loopb
     slowUntil = performance.now() + 600;
     const result = await load.run(job(0));
     expect(result.latency.max).toBeGreaterThanOrEqual(150);
+  });
+
+  it("waits for the answers to the window's last requests, and takes their latencies, however late they come", async () => {
+    // Quick until the last 300 ms of the window, then 700 ms an answer: every one of those comes back after the window.
+    const startedAt = performance.now();
+    slowUntil = 0;
+    slowFrom = startedAt + 1_700;
+    const result = await load.run(job(1));
+    const took = performance.now() - startedAt;
+    slowFrom = Infinity;
+    // One slow answer per connection, all back after the window: counted by their latency (the window's slowest), not by the rate.
+    expect(result.latency.max).toBeGreaterThanOrEqual(700);
+    expect(result.completed).toBeGreaterThan(50);
+    expect(took).toBeGreaterThanOrEqual(2_400);
+    expect(took).toBeLessThan(10_000);
+    expect(result.non2xx + result.errors + result.timeouts).toBe(0);
   });
 });

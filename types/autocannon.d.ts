@@ -53,7 +53,12 @@ declare module 'autocannon' {
     '2xx': number;
   }
 
-  function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): EventEmitter;
+  /** A run under way (with a callback): `stop()` ends it at its next sample and calls the callback with the result so far. */
+  export interface Instance extends EventEmitter {
+    stop(): void;
+  }
+
+  function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): Instance;
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;
 }

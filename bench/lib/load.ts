@@ -16,9 +16,11 @@ export interface LoadJob {
   readonly overallRate?: number;
   /**
    * Seconds the same connections run before the measured window opens
-   * (`durationSeconds` long): only answers to requests sent after it count.
-   * Opening connections is not what a point measures. Unset or 0: every
-   * answer of the run counts, as autocannon reports it.
+   * (`durationSeconds` long): the rate counts the answers that came back in
+   * the window, the latencies are those of the requests sent in it, and the
+   * load goes on after the window until each of those has its answer
+   * (lib/window.ts). Opening connections is not what a point measures.
+   * Unset or 0: every answer of the run counts, as autocannon reports it.
    */
   readonly settleSeconds?: number;
 }
@@ -40,21 +42,24 @@ export interface LoadResult {
   readonly bytesPerResponse: number;
 }
 
+/** Told when a measured window opens and when it closes. */
+export type WindowListener = (edge: 'open' | 'closed') => void;
+
 /** The harness's handle on the load generator process (lib/loadWorker.ts, autocannon). */
 export class LoadGenerator {
   private readonly child: ChildProcess;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(result: LoadResult): void; reject(error: Error): void; onWindow?: (() => void) | undefined }>();
+  private readonly pending = new Map<number, { resolve(result: LoadResult): void; reject(error: Error): void; onWindow?: WindowListener | undefined }>();
 
   constructor() {
     this.child = fork(fileURLToPath(new URL('./loadWorker.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.child.on('message', (message: { id: number; windowOpen?: true; result?: LoadResult; error?: string }) => {
+    this.child.on('message', (message: { id: number; windowOpen?: true; windowClosed?: true; result?: LoadResult; error?: string }) => {
       const waiter = this.pending.get(message.id);
-      if (message.windowOpen) {
-        waiter?.onWindow?.();
+      if (message.windowOpen || message.windowClosed) {
+        waiter?.onWindow?.(message.windowOpen ? 'open' : 'closed');
         return;
       }
       this.pending.delete(message.id);
@@ -67,8 +72,8 @@ export class LoadGenerator {
     });
   }
 
-  /** `onWindow` is called when the measured window opens (at once without `settleSeconds`): the harness reads the server's CPU there. */
-  run(job: LoadJob, onWindow?: () => void): Promise<LoadResult> {
+  /** `onWindow` is called when the measured window opens and when it closes (neither without `settleSeconds`): the harness reads the server's CPU there. */
+  run(job: LoadJob, onWindow?: WindowListener): Promise<LoadResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onWindow });
@@ -78,14 +83,18 @@ export class LoadGenerator {
 
   /**
    * A measured window: its result, and the server's CPU per answer over it,
-   * read when the window opens (after the settle) and when it closes.
+   * read when the window opens (after the settle) and when it closes (not
+   * after the answers it then waits for: the rate counts the answers that
+   * came back in the window). Without a settle, over the whole run.
    */
   async measure(job: LoadJob, cpuMs: () => number | undefined): Promise<{ result: LoadResult; cpuMsPerAnswer: number | undefined }> {
     let before = cpuMs();
-    const result = await this.run(job, () => {
-      before = cpuMs();
+    let atClose: number | undefined;
+    const result = await this.run(job, (edge) => {
+      if (edge === 'open') before = cpuMs();
+      else atClose = cpuMs();
     });
-    const after = cpuMs();
+    const after = atClose ?? cpuMs();
     return { result, cpuMsPerAnswer: before !== undefined && after !== undefined && result.completed > 0 ? (after - before) / result.completed : undefined };
   }
 

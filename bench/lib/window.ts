@@ -32,12 +32,15 @@ function rank(sorted: readonly number[], share: number): number {
  * the server's CPU is read over it), and the latencies, in whole
  * milliseconds as autocannon reports them and to the microsecond, from the
  * answers to requests sent in it, so that none waited out the connections'
- * opening. Connection errors and timeouts are the whole run's (autocannon
- * counts them without a time).
+ * opening, each however long it took: the load generator keeps the load on
+ * after the window until all of them are answered (lib/loadWorker.ts), so
+ * the slow answers to the window's last requests are not left out.
+ * Connection errors and timeouts are the whole run's (autocannon counts
+ * them without a time).
  */
 export function windowResult(answers: readonly Answer[], from: number, to: number, run: Pick<LoadResult, 'errors' | 'timeouts'>, firstError: string | undefined): LoadResult {
   const back = answers.filter((answer) => answer.doneAt >= from && answer.doneAt <= to);
-  const sent = answers.filter((answer) => answer.sentAt >= from && answer.doneAt <= to);
+  const sent = answers.filter((answer) => answer.sentAt >= from && answer.sentAt <= to);
   const durations = sent.map(durationOf).sort((a, b) => a - b);
   const ok = sent.filter(isOk).map(durationOf);
   const failed = back.filter((answer) => !isOk(answer)).length;

@@ -12,6 +12,8 @@ export interface TargetResult {
   readonly measured: string;
   /** null: not measured in this run (the reason is in `measured`). */
   readonly met: boolean | null;
+  /** A figure reported beside the targets, not one to meet (a ceiling, the start-up time): `met` says only whether it was measured. */
+  readonly reported?: true;
 }
 
 const rps = (point: PointResult | undefined) => point?.requestsPerSecond;
@@ -71,10 +73,10 @@ function directCeiling(results: BenchResults): TargetResult {
   const j = cpu('apollo-tuning', 'bare-apollo-jit');
   const r = cpu('call-centre', 'bare-route') ?? 0;
   if (d === undefined || j === undefined) {
-    return { issue: 19, target: DIRECT_CEILING_TARGET, measured: `not measured: needs the direct reads (call-centre) and bare Apollo with graphql-jit (apollo-tuning) with their server CPU per answer at ${c} connections`, met: null };
+    return { issue: 19, target: DIRECT_CEILING_TARGET, reported: true, measured: `not measured: needs the direct reads (call-centre) and bare Apollo with graphql-jit (apollo-tuning) with their server CPU per answer at ${c} connections`, met: null };
   }
   const ceiling = d / (d + j - r);
-  return { issue: 19, target: DIRECT_CEILING_TARGET, measured: `${fmt(ceiling)} × (server CPU per answer: direct ${fmt(d)} ms + bare Apollo with graphql-jit ${fmt(j)} ms − the bare route's ${fmt(r)} ms)`, met: true };
+  return { issue: 19, target: DIRECT_CEILING_TARGET, reported: true, measured: `${fmt(ceiling)} × (server CPU per answer: direct ${fmt(d)} ms + bare Apollo with graphql-jit ${fmt(j)} ms − the bare route's ${fmt(r)} ms)`, met: true };
 }
 
 /** Reported, not a target: what the `track` ÷ `{ __typename }` target could reach if the gateway did nothing but a `track`'s writes. */
@@ -161,11 +163,12 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   );
   // The ceiling of the row above: the same DynamoDB writes with no gateway in front of them (bench/baselines/trackWrites.ts).
   const writes = at('track', 'track-writes', 0, 32);
-  targets.push(
-    ratioTarget(19, TRACK_WRITES_TARGET, writes, floor, 0,
+  targets.push({
+    ...ratioTarget(19, TRACK_WRITES_TARGET, writes, floor, 0,
       (r) => `${fmt(r)} × (${fmt(rps(writes)!, 0)} vs ${fmt(rps(floor)!, 0)} req/s)`, floor ? skipReason(results, 'track', 'track-writes') : skipReason(results, 'track', 'gateway-floor'),
       findPair(results.pairs, 'track', 'track-writes', 'gateway-floor')),
-  );
+    reported: true,
+  });
   targets.push(...issue18Targets(results));
   return targets;
 }
@@ -258,7 +261,7 @@ function issue18Targets(results: BenchResults): TargetResult[] {
   );
   if (results.startup) {
     const { medianMs, runsMs } = results.startup;
-    targets.push({ issue: 18, target: '`npm start` to ready (/readyz 200), data already loaded: reported', measured: `${medianMs} ms (median of ${runsMs.join(', ')} ms)`, met: true });
-  } else targets.push({ issue: 18, target: '`npm start` to ready (/readyz 200), data already loaded: reported', measured: 'not measured: not in this run', met: null });
+    targets.push({ issue: 18, target: '`npm start` to ready (/readyz 200), data already loaded: reported', reported: true, measured: `${medianMs} ms (median of ${runsMs.join(', ')} ms)`, met: true });
+  } else targets.push({ issue: 18, target: '`npm start` to ready (/readyz 200), data already loaded: reported', reported: true, measured: 'not measured: not in this run', met: null });
   return targets;
 }

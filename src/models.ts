@@ -16,6 +16,31 @@ export interface Owned {
 }
 
 /**
+ * The GraphQL types whose every model is Owned and nothing else (no
+ * WriteOutcome, not co-owned, `ownerId` never optional), by the mappers in
+ * codegen.yml, so their owner is the model's own `ownerId` property: the
+ * privacy walk's owner tag on them is a plain field read, with no resolver
+ * (src/privacy/responsePlan.ts). test/ownerTags.test.ts checks this list
+ * against the mappers.
+ */
+export const OWNER_ID_TYPES: ReadonlySet<string> = new Set([
+  'Profile',
+  'Identity',
+  'Event',
+  'Traits',
+  'LoyaltyAccount',
+  'CrmRecord',
+  'SupportCase',
+  'SegmentMembership',
+  'ConsentChange',
+  'IdentityNode',
+  'IdentityEdge',
+  'IdentityChange',
+  'IdentityGraph',
+  'SegmentMemberEdge',
+]);
+
+/**
  * Marks a value a mutation answers with that only echoes the caller's own
  * write (setConsent's Consent): it needs no read scope and no purpose, as
  * the write's own outcome. Only a mutation resolver sets it.

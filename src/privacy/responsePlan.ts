@@ -3,7 +3,7 @@ import type { DocumentNode, GraphQLObjectType, FieldNode, FragmentDefinitionNode
 import { LRUCache } from 'lru-cache';
 import { fieldLocations } from '../graphql/selection.js';
 import type { PiiClass } from '../domain/index.js';
-import { isWriteOutcome } from '../models.js';
+import { OWNER_ID_TYPES, isWriteOutcome } from '../models.js';
 import type { Classification } from './classification.js';
 import type { ValueShape } from './redact.js';
 
@@ -16,6 +16,13 @@ import type { ValueShape } from './redact.js';
  */
 export const OWNER_KEY = '_c360Owner';
 const OWNER_SCALAR = '_C360Owner';
+/** The field the tag reads on a type whose models carry their owner as `ownerId` (OWNER_ID_TYPES): no resolver, so the executor reads the property. */
+const OWNER_ID_FIELD = 'ownerId';
+
+/** The field the owner tag selects on objects of this type (aliased OWNER_KEY in the document the executor runs). */
+function ownerFieldOf(typeName: string | undefined): string {
+  return typeName !== undefined && OWNER_ID_TYPES.has(typeName) ? OWNER_ID_FIELD : OWNER_KEY;
+}
 
 /** A personal value the walk decides: a scalar (or a list of them) at a response key. */
 export interface WalkedValue {
@@ -179,7 +186,13 @@ class PlanBuilder {
  * included: the executor merges them into the same object).
  */
 function withOwnerTagSelections(schema: GraphQLSchema, walked: WalkedFields, document: DocumentNode): DocumentNode {
-  const ownerField: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: OWNER_KEY }, name: { kind: Kind.NAME, value: OWNER_KEY } };
+  const ownerFields = new Map<string, FieldNode>();
+  const ownerField = (typeName: string | undefined): FieldNode => {
+    const name = ownerFieldOf(typeName);
+    let node = ownerFields.get(name);
+    if (!node) ownerFields.set(name, (node = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: OWNER_KEY }, name: { kind: Kind.NAME, value: name } }));
+    return node;
+  };
   const fragmentTypes = new Map<string, string>();
   const typeStack: Array<string | undefined> = [];
   const typeOfField = (parent: string | undefined, name: string): string | undefined => {
@@ -226,7 +239,7 @@ function withOwnerTagSelections(schema: GraphQLSchema, walked: WalkedFields, doc
       leave(node) {
         const type = typeStack.at(-1);
         const selectsWalked = node.selections.some((selection) => selection.kind === Kind.FIELD && walked.has(`${type}.${selection.name.value}`));
-        return selectsWalked ? { ...node, selections: [...node.selections, ownerField] } : undefined;
+        return selectsWalked ? { ...node, selections: [...node.selections, ownerField(type)] } : undefined;
       },
     },
   });
@@ -252,19 +265,26 @@ export function ownerTag(source: unknown): OwnerTag {
 /**
  * The schema the executor runs for walked operations: every object type
  * with a walked personal field gains the owner tag field (of a scalar that
- * passes the tag through). Added after the scope checks (the tag is the
- * gateway's own and checked by no scope) and never part of the API schema
- * Apollo validates and introspects against.
+ * passes the tag through). On a type whose models carry `ownerId`
+ * (OWNER_ID_TYPES) it is that property, read with no resolver (graphql-jit
+ * reads it inline, where a resolver costs a resolve info per object of a
+ * list); on the others it resolves with ownerTag. Added after the scope
+ * checks (the tag is the gateway's own and checked by no scope) and never
+ * part of the API schema Apollo validates and introspects against.
  */
 export function withOwnerTags(schema: GraphQLSchema, walked: WalkedFields): GraphQLSchema {
   const tagged = [...new Set([...walked.keys()].map((coordinate) => coordinate.slice(0, coordinate.indexOf('.'))))];
-  const extension = parse(`scalar ${OWNER_SCALAR}\n${tagged.map((type) => `extend type ${type} { ${OWNER_KEY}: ${OWNER_SCALAR} }`).join('\n')}`);
+  for (const name of tagged) {
+    const type = schema.getType(name);
+    if (isObjectType(type) && (type.getFields()[OWNER_KEY] || type.getFields()[ownerFieldOf(name)])) throw new Error(`${name} already has a field named like its owner tag`);
+  }
+  const extension = parse(`scalar ${OWNER_SCALAR}\n${tagged.map((type) => `extend type ${type} { ${ownerFieldOf(type)}: ${OWNER_SCALAR} }`).join('\n')}`);
   const extended = extendSchema(schema, extension, { assumeValidSDL: true });
   for (const name of tagged) {
     const type = extended.getType(name);
-    const field = isObjectType(type) ? type.getFields()[OWNER_KEY] : undefined;
+    const field = isObjectType(type) ? type.getFields()[ownerFieldOf(name)] : undefined;
     if (!field) throw new Error(`owner tag missing on ${name}`);
-    field.resolve = ownerTag;
+    if (!OWNER_ID_TYPES.has(name)) field.resolve = ownerTag;
   }
   return extended;
 }

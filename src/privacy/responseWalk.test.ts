@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { parse, print } from 'graphql';
+import type { GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildBaseSchema } from '../graphql/schema.js';
 import { classifySchema } from './classification.js';
 import { PrivacyLedger } from './ledger.js';
 import { loadPolicy } from './policy.js';
 import type { Purpose } from '../domain/index.js';
-import { OWNER_KEY, buildResponsePlan, ownerTag, walkedFieldsOf } from './responsePlan.js';
+import { OWNER_ID_TYPES } from '../models.js';
+import { OWNER_KEY, buildResponsePlan, ownerTag, walkedFieldsOf, withOwnerTags } from './responsePlan.js';
 import type { ObjectPlan } from './responsePlan.js';
 import { decideResponse } from './responseWalk.js';
 
@@ -46,10 +49,38 @@ describe('the response plan (once per document and operation)', () => {
         me: { values: [], children: { profile: { values: ['mail:CONTACT'], children: {} } } },
       },
     });
-    // The tag is added beside each personal value, fragments included, and nowhere else.
+    // The tag is added beside each personal value, fragments included, and nowhere else: a Customer's by its
+    // resolver, a Profile's and an Identity's as their models' own ownerId.
     const text = print(built.document);
-    expect(text.match(new RegExp(`${OWNER_KEY}: ${OWNER_KEY}`, 'g'))).toHaveLength(4);
-    expect(text).toContain(`identities {\n      value\n      type\n      ${OWNER_KEY}: ${OWNER_KEY}`);
+    expect(text.match(new RegExp(`${OWNER_KEY}: ${OWNER_KEY}`, 'g'))).toHaveLength(1);
+    expect(text.match(new RegExp(`${OWNER_KEY}: ownerId`, 'g'))).toHaveLength(3);
+    expect(text).toContain(`identities {\n      value\n      type\n      ${OWNER_KEY}: ownerId`);
+  });
+
+  it('reads the owner of a type whose models carry it (OWNER_ID_TYPES) as a plain field, and resolves the others', () => {
+    const tagged = withOwnerTags(schema, walked);
+    const fields = (name: string) => (tagged.getType(name) as GraphQLObjectType).getFields();
+    for (const name of OWNER_ID_TYPES) {
+      if (!fields(name)['ownerId']) continue; // a type with no walked value carries no tag
+      expect({ name, resolve: fields(name)['ownerId']!.resolve }).toEqual({ name, resolve: undefined });
+      expect(fields(name)[OWNER_KEY]).toBeUndefined();
+    }
+    for (const name of ['Profile', 'Identity', 'Event']) expect(fields(name)['ownerId']).toBeDefined();
+    for (const name of ['Customer', 'Consent', 'LinkExplanation']) expect({ name, resolve: fields(name)[OWNER_KEY]?.resolve }).toEqual({ name, resolve: ownerTag });
+    // Only in the executor's schema: the API schema has neither field.
+    expect(((schema.getType('Profile') as GraphQLObjectType).getFields() as Record<string, unknown>)['ownerId']).toBeUndefined();
+  });
+
+  it('lists in OWNER_ID_TYPES only types whose models, by the codegen mappers, are Owned and nothing else', () => {
+    const mappers = new Map([...readFileSync(new URL('../../codegen.yml', import.meta.url), 'utf8').matchAll(/^\s+(\w+): "\.\.\/models\.js#(\w+)"$/gm)].map((m) => [m[1]!, m[2]!]));
+    const models = readFileSync(new URL('../models.ts', import.meta.url), 'utf8');
+    for (const name of OWNER_ID_TYPES) {
+      const model = mappers.get(name);
+      expect({ name, mapped: model !== undefined }).toEqual({ name, mapped: true });
+      const declared = models.match(new RegExp(`export (?:type ${model} = ([^;]+);|interface ${model} extends ([\\w, ]+) \\{)`));
+      const parts = (declared?.[1] ?? declared?.[2] ?? '').split(/[&,]/).map((part) => part.trim());
+      expect({ name, owned: parts.includes('Owned'), other: parts.filter((part) => /WriteOutcome|CoOwned/.test(part)) }).toEqual({ name, owned: true, other: [] });
+    }
   });
 
   it('leaves an operation with no personal value as it is, and sends introspection to the schema whose fields decide themselves', () => {

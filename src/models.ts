@@ -20,8 +20,8 @@ export interface Owned {
  * WriteOutcome, not co-owned, `ownerId` never optional), by the mappers in
  * codegen.yml, so their owner is the model's own `ownerId` property: the
  * privacy walk's owner tag on them is a plain field read, with no resolver
- * (src/privacy/responsePlan.ts). test/ownerTags.test.ts checks this list
- * against the mappers.
+ * (src/privacy/responsePlan.ts). src/privacy/responseWalk.test.ts checks
+ * this list against the mappers.
  */
 export const OWNER_ID_TYPES: ReadonlySet<string> = new Set([
   'Profile',

@@ -9,6 +9,7 @@ import type { ScenarioName, Variant } from './scenarios.js';
 import { VARIANT_LABELS } from './scenarios.js';
 import { ROOT } from './servers.js';
 import { evaluateTargets } from './targets.js';
+import type { TargetResult } from './targets.js';
 
 export const README = join(ROOT, 'bench/README.md');
 export const START_MARKER = '<!-- bench:results:start -->';
@@ -36,7 +37,7 @@ export function resultsMarkdown(results: BenchResults, resultsFile: string): str
     '',
     '| issue | target | measured | met |',
     '| --- | --- | --- | --- |',
-    ...evaluateTargets(results).map((t) => `| ${t.issue} | ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.reported ? 'reported' : t.met ? 'yes' : '**no**'} |`),
+    ...evaluateTargets(results).map((t) => `| ${t.issue} | ${t.target} | ${t.measured} | ${VERDICT_CELL[verdictOf(t)]} |`),
     '',
   ];
   if (results.skipped.length > 0) {
@@ -125,10 +126,22 @@ export function writeReport(results: BenchResults, resultsFile: string): void {
   writeFileSync(README, updated);
 }
 
+type Verdict = 'not measured' | 'reported' | 'met' | 'missed';
+
+/** What a row of the targets says: measured or not, and for a target (not a reported figure) met or missed. */
+function verdictOf(t: TargetResult): Verdict {
+  if (t.met === null) return 'not measured';
+  if (t.reported) return 'reported';
+  return t.met ? 'met' : 'missed';
+}
+
+/** The targets table's last column, as the README has always shown it. */
+const VERDICT_CELL: Record<Verdict, string> = { 'not measured': 'not measured', reported: 'reported', met: 'yes', missed: '**no**' };
+
 /** The run's figures on the terminal: targets, then skips. */
 export function printSummary(results: BenchResults): void {
   log(`done in ${results.elapsedSeconds} s; load average ${results.machine.loadAverageAtStart} → ${results.loadAverageAtEnd}`);
-  for (const t of evaluateTargets(results)) log(`target (issue ${t.issue}) ${t.met === null ? 'NOT MEASURED' : t.reported ? 'REPORTED' : t.met ? 'MET' : 'MISSED'}: ${t.target} — ${t.measured}`);
+  for (const t of evaluateTargets(results)) log(`target (issue ${t.issue}) ${verdictOf(t).toUpperCase()}: ${t.target} — ${t.measured}`);
   for (const skip of results.skipped) log(`skipped ${skip.scenario} / ${skip.variant}: ${skip.reason}`);
   const c = COMPARISON_CONNECTIONS;
   const jit = findPoint(results, 'call-centre', 'gateway-memory-jit', 0, c);

@@ -186,13 +186,9 @@ class PlanBuilder {
  * included: the executor merges them into the same object).
  */
 function withOwnerTagSelections(schema: GraphQLSchema, walked: WalkedFields, document: DocumentNode): DocumentNode {
-  const ownerFields = new Map<string, FieldNode>();
-  const ownerField = (typeName: string | undefined): FieldNode => {
-    const name = ownerFieldOf(typeName);
-    let node = ownerFields.get(name);
-    if (!node) ownerFields.set(name, (node = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: OWNER_KEY }, name: { kind: Kind.NAME, value: name } }));
-    return node;
-  };
+  const tag = (name: string): FieldNode => ({ kind: Kind.FIELD, alias: { kind: Kind.NAME, value: OWNER_KEY }, name: { kind: Kind.NAME, value: name } });
+  const tags: Record<string, FieldNode> = { [OWNER_KEY]: tag(OWNER_KEY), [OWNER_ID_FIELD]: tag(OWNER_ID_FIELD) };
+  const ownerField = (typeName: string | undefined): FieldNode => tags[ownerFieldOf(typeName)]!;
   const fragmentTypes = new Map<string, string>();
   const typeStack: Array<string | undefined> = [];
   const typeOfField = (parent: string | undefined, name: string): string | undefined => {
@@ -276,7 +272,7 @@ export function withOwnerTags(schema: GraphQLSchema, walked: WalkedFields): Grap
   const tagged = [...new Set([...walked.keys()].map((coordinate) => coordinate.slice(0, coordinate.indexOf('.'))))];
   for (const name of tagged) {
     const type = schema.getType(name);
-    if (isObjectType(type) && (type.getFields()[OWNER_KEY] || type.getFields()[ownerFieldOf(name)])) throw new Error(`${name} already has a field named like its owner tag`);
+    if (isObjectType(type) && type.getFields()[ownerFieldOf(name)]) throw new Error(`${name} already has a field named like its owner tag`);
   }
   const extension = parse(`scalar ${OWNER_SCALAR}\n${tagged.map((type) => `extend type ${type} { ${ownerFieldOf(type)}: ${OWNER_SCALAR} }`).join('\n')}`);
   const extended = extendSchema(schema, extension, { assumeValidSDL: true });

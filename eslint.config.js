@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'clients/typescript/src/generated/', 'bench/results/', 'web/dist/', 'dist/', '.c360-data/', 'coverage/', '.tmp/'] },
+  { ignores: ['node_modules/', 'src/generated/', 'clients/typescript/src/generated/', 'bench/results/', 'bench/.build/', 'web/dist/', 'dist/', '.c360-data/', 'coverage/', '.tmp/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],

@@ -12,6 +12,7 @@ import {
   rawWriteBodies,
   trackRequest,
 } from './scenarios.js';
+import { baselineEntry } from './servers.js';
 import type { RunningServer, ServerSpec } from './servers.js';
 import { BENCH_JWT_SECRET } from './features.js';
 
@@ -102,7 +103,7 @@ export function serverFor(variant: Variant, latencyMs: number, capturesFile: str
     case 'gateway-privacy-off':
       return gatewaySpec('gateway-privacy-off', { C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_PRIVACY_ENFORCEMENT: 'off' });
     case 'direct':
-      return { key: `direct@${latencyMs}`, entry: 'bench/baselines/direct.ts', portVariable: 'PORT', env: { C360_DATA_DIR: 'memory', ...latencyEnv(latencyMs) } };
+      return { key: `direct@${latencyMs}`, entry: baselineEntry('direct'), compiled: true, portVariable: 'PORT', env: { C360_DATA_DIR: 'memory', ...latencyEnv(latencyMs) } };
     case 'bare-apollo':
     case 'bare-apollo-floor':
     case 'bare-apollo-single-id':
@@ -111,14 +112,14 @@ export function serverFor(variant: Variant, latencyMs: number, capturesFile: str
       const stock = variant === 'bare-apollo' || variant === 'bare-apollo-floor' || variant === 'bare-apollo-single-id';
       const mode = stock ? 'stock' : variant === 'bare-apollo-jit' ? 'jit' : 'no-cache-control';
       // The floor's `{ __typename }` and the one-id request run on the same stock server as the scenarios' requests.
-      return { key: stock ? 'bare-apollo' : variant, entry: 'bench/baselines/apollo.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
+      return { key: stock ? 'bare-apollo' : variant, entry: baselineEntry('apollo'), compiled: true, portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile, BENCH_APOLLO: mode } };
     }
     case 'bare-route':
-      return { key: variant, entry: 'bench/baselines/route.ts', portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile } };
+      return { key: variant, entry: baselineEntry('route'), compiled: true, portVariable: 'PORT', env: { BENCH_CAPTURES: capturesFile } };
     case 'raw-writes':
-      return { key: variant, entry: 'bench/baselines/dynalite.ts', portVariable: 'PORT', env: {} };
+      return { key: variant, entry: baselineEntry('dynalite'), compiled: true, portVariable: 'PORT', env: {} };
     case 'track-writes':
-      return { key: variant, entry: 'bench/baselines/trackWrites.ts', portVariable: 'PORT', env: { C360_DATA_DIR: 'memory' } };
+      return { key: variant, entry: baselineEntry('trackWrites'), compiled: true, portVariable: 'PORT', env: { C360_DATA_DIR: 'memory' } };
   }
 }
 

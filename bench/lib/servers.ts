@@ -8,7 +8,7 @@ import { log } from './log.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** A process the harness measures: the gateway (dist/src/main.js, as `npm start` runs it) or a baseline (bench/baselines/*.ts). */
+/** A process the harness measures: the gateway (dist/src/main.js, as `npm start` runs it) or a baseline (bench/baselines/*.ts, compiled: baselineEntry). */
 export interface ServerSpec {
   /** Groups the points that run against one start of this server. */
   readonly key: string;
@@ -19,7 +19,7 @@ export interface ServerSpec {
   readonly portVariable: 'C360_PORT' | 'PORT';
   /** Extra Node flags, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
-  /** Plain JavaScript (the compiled gateway, dist/): run without tsx, as `npm start` does. */
+  /** Plain JavaScript (the compiled gateway in dist/, a compiled baseline in bench/.build/): run without tsx, as `npm start` does. */
   readonly compiled?: boolean;
   /**
    * Wait, once healthy, until the process has been quiet this long (see
@@ -157,10 +157,38 @@ function rssMiB(pid: number): number {
   }
 }
 
-/** Compiles the gateway when dist/ is missing or stale, as `npm start`'s prestart does; the benchmark measures the compiled build. */
+/**
+ * Compiles the gateway when dist/ is missing or stale, as `npm start`'s
+ * prestart does, and the baselines (buildBaselines): the benchmark measures
+ * compiled code on both sides.
+ */
 export function buildGateway(): void {
   const built = spawnSync(process.execPath, ['scripts/buildServer.ts', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error(`the server build failed (exit ${built.status})`);
+  buildBaselines();
+}
+
+/** Where tsconfig.bench.json compiles the baselines (git-ignored). */
+const BASELINE_BUILD = 'bench/.build';
+
+/**
+ * Compiles the baselines (bench/baselines/ and what they import) into
+ * bench/.build/ with TypeScript, incrementally. They ran through tsx before,
+ * and tsx's module hooks are not free at run time: Apollo Server resolves
+ * `crypto` with `module.require` for every request's query hash, which
+ * under tsx's resolve hook cost bare Apollo about a seventh of its
+ * `{ __typename }` rate (15,900 against 18,100 req/s, HISTORY.md), a handicap
+ * the compiled gateway did not carry.
+ */
+export function buildBaselines(): void {
+  const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
+  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`the baselines' build failed (exit ${built.status})`);
+}
+
+/** The compiled entry of a baseline (bench/baselines/<name>.ts), as buildBaselines writes it. */
+export function baselineEntry(name: 'apollo' | 'direct' | 'dynalite' | 'route' | 'trackWrites'): string {
+  return `${BASELINE_BUILD}/bench/baselines/${name}.js`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { generateDemoData } from '../src/embedded/demoData.js';
 import { LoyaltyTestServer } from '../test/support/loyaltyServer.js';
+import { buildGateway } from './lib/servers.js';
 
 /**
  * `npm run bench:soak`: the embedded default gateway (a child process, as
@@ -102,7 +103,9 @@ function classify(status: number, body: string, tally: Tally): void {
 async function startGateway(loyaltyUrl: string) {
   const logFile = join(mkdtempSync(join(tmpdir(), 'c360-soak-')), 'gateway.log');
   const log = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // The compiled build, as `npm start` runs it (built first when stale, as the benchmark does).
+  buildGateway();
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -235,7 +238,7 @@ function writeReadmeSection(r: SoakReport, file: string): void {
   const section = [
     '<!-- bench:soak:start -->',
     `Soak (\`npm run bench:soak\`, ${r.at}): ${r.settings.seconds} s at ${r.settings.rate} req/s over ${r.settings.connections} connections against the embedded default`,
-    `(\`node --import tsx src/main.ts\`, 1,002 customers), loyalty flapping ${r.settings.loyaltyUpSeconds} s up / ${r.settings.loyaltyDownSeconds} s answering 503`,
+    `(\`node dist/src/main.js\`, as \`npm start\` runs it, 1,002 customers), loyalty flapping ${r.settings.loyaltyUpSeconds} s up / ${r.settings.loyaltyDownSeconds} s answering 503`,
     `(${r.requests.loyaltyOutages} outages). Machine: ${r.machine.cpus} cores, Node ${r.machine.node}, ${(r.machine.loadAverageBefore[0] ?? 0) > r.machine.cpus ? 'shared with other work' : 'otherwise idle'} (load average ${r.machine.loadAverageBefore[0]} before, ${r.machine.loadAverageAfter[0]} after).`,
     '',
     '| check | target | measured | |',

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +182,8 @@ const BASELINE_BUILD = 'bench/.build';
  * the compiled gateway did not carry.
  */
 export function buildBaselines(): void {
+  // An incremental build trusts its record of what it wrote: without the outputs, it starts over.
+  if (!existsSync(join(ROOT, baselineEntry('apollo')))) rmSync(join(ROOT, BASELINE_BUILD), { recursive: true, force: true });
   const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
   const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error(`the baselines' build failed (exit ${built.status})`);

@@ -16,7 +16,7 @@ import { printSummary, writeReport } from './lib/report.js';
 import type { BenchResults, PointResult } from './lib/results.js';
 import { SCENARIO_NAMES, graphqlBodies } from './lib/scenarios.js';
 import type { ScenarioName } from './lib/scenarios.js';
-import { ROOT, buildGateway, measureStartup, startServer } from './lib/servers.js';
+import { ROOT, buildBaselines, buildGateway, measureStartup, startServer } from './lib/servers.js';
 import type { RunningServer } from './lib/servers.js';
 import { spawnSync } from 'node:child_process';
 
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   const scenarios = args.length > 0 ? (args as ScenarioName[]) : [...SCENARIO_NAMES];
   const whole = scenarios.length === SCENARIO_NAMES.length && !variantFilter();
   buildGateway();
+  buildBaselines();
   const results = await runScenarios(scenarios, whole);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${results.date.slice(0, 16).replace(/:/g, '-')}-${results.commit.slice(0, 8)}.json`);

@@ -38,7 +38,7 @@ function run(job: LoadJob, windowOpen: () => void, windowClosed: () => void): Pr
     closed = true;
     windowClosed();
     stopWhenDrained();
-  }, settleMs + job.durationSeconds * 1000) : undefined;
+  }, windowEnd - performance.now()) : undefined;
   return new Promise((resolve, reject) => {
     instance = autocannon(
       {

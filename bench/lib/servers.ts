@@ -158,15 +158,10 @@ function rssMiB(pid: number): number {
   }
 }
 
-/**
- * Compiles the gateway when dist/ is missing or stale, as `npm start`'s
- * prestart does, and the baselines (buildBaselines): the benchmark measures
- * compiled code on both sides.
- */
+/** Compiles the gateway when dist/ is missing or stale, as `npm start`'s prestart does; the benchmark measures the compiled build. */
 export function buildGateway(): void {
   const built = spawnSync(process.execPath, ['scripts/buildServer.ts', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error(`the server build failed (exit ${built.status})`);
-  buildBaselines();
 }
 
 /** Where tsconfig.bench.json compiles the baselines (git-ignored). */
@@ -174,7 +169,8 @@ const BASELINE_BUILD = 'bench/.build';
 
 /**
  * Compiles the baselines (bench/baselines/ and what they import) into
- * bench/.build/ with TypeScript, incrementally. They ran through tsx before,
+ * bench/.build/ with TypeScript, incrementally, before a run that measures
+ * them, so that both sides of every ratio run compiled. They ran through tsx before,
  * and tsx's module hooks are not free at run time: Apollo Server resolves
  * `crypto` with `module.require` for every request's query hash, which
  * under tsx's resolve hook cost bare Apollo about a seventh of its

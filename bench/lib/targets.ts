@@ -259,9 +259,12 @@ function issue18Targets(results: BenchResults): TargetResult[] {
       (r) => `${fmt(r)} × (${fmt(rps(memory)!, 0)} vs ${fmt(rps(privacyOff)!, 0)} req/s)`, skipReason(results, 'call-centre', 'gateway-privacy-off'),
       findPair(results.pairs, 'call-centre', 'gateway-memory-jit', 'gateway-privacy-off')),
   );
-  if (results.startup) {
-    const { medianMs, runsMs } = results.startup;
-    targets.push({ issue: 18, target: '`npm start` to ready (/readyz 200), data already loaded: reported', reported: true, measured: `${medianMs} ms (median of ${runsMs.join(', ')} ms)`, met: true });
-  } else targets.push({ issue: 18, target: '`npm start` to ready (/readyz 200), data already loaded: reported', reported: true, measured: 'not measured: not in this run', met: null });
+  const startup = results.startup;
+  targets.push({
+    issue: 18,
+    target: '`npm start` to ready (/readyz 200), data already loaded: reported',
+    reported: true,
+    ...(startup ? { measured: `${startup.medianMs} ms (median of ${startup.runsMs.join(', ')} ms)`, met: true } : { measured: 'not measured: not in this run', met: null }),
+  });
   return targets;
 }

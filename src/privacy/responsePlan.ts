@@ -189,14 +189,12 @@ function withOwnerTagSelections(schema: GraphQLSchema, walked: WalkedFields, doc
   const tag = (name: string): FieldNode => ({ kind: Kind.FIELD, alias: { kind: Kind.NAME, value: OWNER_KEY }, name: { kind: Kind.NAME, value: name } });
   const tags: Record<string, FieldNode> = { [OWNER_KEY]: tag(OWNER_KEY), [OWNER_ID_FIELD]: tag(OWNER_ID_FIELD) };
   const ownerField = (typeName: string | undefined): FieldNode => tags[ownerFieldOf(typeName)]!;
-  const fragmentTypes = new Map<string, string>();
   const typeStack: Array<string | undefined> = [];
   const typeOfField = (parent: string | undefined, name: string): string | undefined => {
     const type = parent ? schema.getType(parent) : undefined;
     const field = type && isObjectType(type) ? type.getFields()[name] : undefined;
     return field ? getNamedType(field.type).name : undefined;
   };
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragmentTypes.set(definition.name.value, definition.typeCondition.name.value);
   return visit(document, {
     OperationDefinition: {
       enter(node) {

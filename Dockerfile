@@ -10,6 +10,8 @@ ARG NODE_VERSION=24.22.3
 FROM node:${NODE_VERSION}-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# npm ci applies patches/ to the dependencies it installs (patch-package, package.json's postinstall).
+COPY patches ./patches
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY types ./types
@@ -35,6 +37,8 @@ ENV NODE_ENV=production \
     C360_PORT=4000 \
     C360_DATA_DIR=/var/lib/c360
 COPY package.json package-lock.json .npmrc ./
+# npm ci applies patches/ to the dependencies it installs (patch-package, package.json's postinstall).
+COPY patches ./patches
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/web/dist ./web/dist

@@ -44,55 +44,86 @@ export interface LoaderOptions {
  * call-centre screen all five).
  */
 export function createLoaders(ports: GuardedPorts, options: LoaderOptions): Loaders {
-  const call: CallOptions = { parentSpan: options.parentSpan };
+  return new RequestLoaders(ports, options);
+}
+
+/**
+ * A class, not an object literal with getters: in V8 an object given
+ * accessors of its own (a literal's `get x()` included) is kept through
+ * young-generation collections with all it reaches, here the request's
+ * loaders and the records they cache, and is promoted to the old generation
+ * (bench/README.md, "Where the time goes"). A prototype's getters are
+ * defined once.
+ */
+class RequestLoaders implements Loaders {
+  readonly #ports: GuardedPorts;
+  readonly #call: CallOptions;
+  readonly #options: { readonly batch: boolean; readonly maxBatchSize: number };
+  #eventPages: Map<string, Promise<EventPage>> | undefined;
+  #customers: Loaders['customers'] | undefined;
+  #canonicalIds: Loaders['canonicalIds'] | undefined;
+  #identities: Loaders['identities'] | undefined;
+  #crm: Loaders['crm'] | undefined;
+  #loyalty: Loaders['loyalty'] | undefined;
+
+  constructor(ports: GuardedPorts, options: LoaderOptions) {
+    this.#ports = ports;
+    this.#call = { parentSpan: options.parentSpan };
+    this.#options = { batch: options.batching, maxBatchSize: 100 };
+  }
+
+  get customers(): Loaders['customers'] {
+    return (this.#customers ??= new DataLoader(this.#batch((ids: readonly string[], o) => this.#ports.singleView.getCustomers(ids, o)), this.#options));
+  }
+
+  get canonicalIds(): Loaders['canonicalIds'] {
+    return (this.#canonicalIds ??= new DataLoader(this.#batch((ids: readonly string[], o) => this.#ports.resolution.canonicalIds(ids, o)), this.#options));
+  }
+
+  get identities(): Loaders['identities'] {
+    return (this.#identities ??= new DataLoader(this.#batch((keys: readonly IdentityKey[], o) => this.#ports.resolution.resolve(keys, o)), {
+      ...this.#options,
+      cacheKeyFn: identityIndexKey,
+    }));
+  }
+
+  get crm(): Loaders['crm'] {
+    return (this.#crm ??= new DataLoader(this.#batch((crmIds: readonly string[], o) => this.#ports.crm.getMany(crmIds, o)), this.#options));
+  }
+
+  get loyalty(): Loaders['loyalty'] {
+    return (this.#loyalty ??= new DataLoader(this.#batch((memberIds: readonly string[], o) => this.#ports.loyalty.getMany(memberIds, o)), this.#options));
+  }
+
+  events(customerId: string, query: EventQuery): Promise<EventPage> {
+    const key = JSON.stringify([customerId, query]);
+    this.#eventPages ??= new Map();
+    let page = this.#eventPages.get(key);
+    if (!page) {
+      page = this.#ports.singleView.getEvents(customerId, query, this.#call);
+      this.#eventPages.set(key, page);
+    }
+    return page;
+  }
+
+  auditTrail(customerId: string, first: number, after?: AuditPosition): Promise<AuditPage> {
+    return this.#ports.singleView.getAuditTrail(customerId, first, after, this.#call);
+  }
+
+  consentHistory(customerId: string, purpose: Purpose | undefined, first: number): Promise<ConsentChangeRecord[]> {
+    return this.#ports.singleView.getConsentHistory(customerId, { purpose, first }, this.#call);
+  }
+
+  identityLog(customerId: string, first: number): Promise<IdentityLogEntry[]> {
+    return this.#ports.singleView.getIdentityLog(customerId, first, this.#call);
+  }
+
   /**
    * A failed batch becomes that error for every key. DataLoader forgets keys
    * whose whole batch rejected, so without this a second resolver asking for
    * the same key would call a failing source again in the same request.
    */
-  const batch =
-    <K, V>(load: (keys: readonly K[], call: CallOptions) => Promise<ReadonlyArray<V | Error>>) =>
-    (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> =>
-      load(keys, call).catch((error: Error) => keys.map(() => error));
-  const loaderOptions = { batch: options.batching, maxBatchSize: 100 };
-  const { singleView, resolution } = ports;
-  let eventPages: Map<string, Promise<EventPage>> | undefined;
-  let customers: Loaders['customers'] | undefined;
-  let canonicalIds: Loaders['canonicalIds'] | undefined;
-  let identities: Loaders['identities'] | undefined;
-  let crm: Loaders['crm'] | undefined;
-  let loyalty: Loaders['loyalty'] | undefined;
-  return {
-    get customers() {
-      return (customers ??= new DataLoader(batch((ids: readonly string[], o) => singleView.getCustomers(ids, o)), loaderOptions));
-    },
-    get canonicalIds() {
-      return (canonicalIds ??= new DataLoader(batch((ids: readonly string[], o) => resolution.canonicalIds(ids, o)), loaderOptions));
-    },
-    get identities() {
-      return (identities ??= new DataLoader(batch((keys: readonly IdentityKey[], o) => resolution.resolve(keys, o)), {
-        ...loaderOptions,
-        cacheKeyFn: identityIndexKey,
-      }));
-    },
-    get crm() {
-      return (crm ??= new DataLoader(batch((crmIds: readonly string[], o) => ports.crm.getMany(crmIds, o)), loaderOptions));
-    },
-    get loyalty() {
-      return (loyalty ??= new DataLoader(batch((memberIds: readonly string[], o) => ports.loyalty.getMany(memberIds, o)), loaderOptions));
-    },
-    events: (customerId, query) => {
-      const key = JSON.stringify([customerId, query]);
-      eventPages ??= new Map();
-      let page = eventPages.get(key);
-      if (!page) {
-        page = singleView.getEvents(customerId, query, call);
-        eventPages.set(key, page);
-      }
-      return page;
-    },
-    auditTrail: (customerId, first, after) => singleView.getAuditTrail(customerId, first, after, call),
-    consentHistory: (customerId, purpose, first) => singleView.getConsentHistory(customerId, { purpose, first }, call),
-    identityLog: (customerId, first) => singleView.getIdentityLog(customerId, first, call),
-  };
+  #batch<K, V>(load: (keys: readonly K[], call: CallOptions) => Promise<ReadonlyArray<V | Error>>) {
+    return (keys: readonly K[]): Promise<ReadonlyArray<V | Error>> => load(keys, this.#call).catch((error: Error) => keys.map(() => error));
+  }
 }

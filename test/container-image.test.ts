@@ -163,6 +163,11 @@ describe('the image, performed without a container runtime', () => {
     // Production dependencies only: the development tools are not there.
     for (const devTool of ['tsx', 'typescript', 'vite', 'vitest', 'react']) expect(existsSync(join(RUNTIME_DIR, 'node_modules', devTool)), devTool).toBe(false);
     expect(existsSync(join(RUNTIME_DIR, 'src'))).toBe(false);
+    // npm ci applied patches/ (package.json's postinstall) to the production dependencies too.
+    for (const build of ['esm', 'cjs']) {
+      const patched = readFileSync(join(RUNTIME_DIR, 'node_modules', '@apollo', 'server', 'dist', build, 'utils', 'makeGatewayGraphQLRequestContext.js'), 'utf8');
+      expect(patched, `${build} build of Apollo Server`).toContain('class GatewayResponseHttp');
+    }
 
     const port = await freePort();
     const env = cleanEnv({ ...imageEnv, C360_PORT: String(port), C360_DATA_DIR: DATA_DIR, C360_SOURCE_TIMEOUT_MS: TEST_SOURCE_TIMEOUT_MS });
@@ -189,6 +194,7 @@ describe('the image, performed without a container runtime', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.logs().map((line) => line.msg)).toEqual(expect.arrayContaining(['shutting down: draining requests', 'shut down cleanly']));
+    expect(server.logs().map((line) => line.msg).filter((msg) => String(msg).includes('without the patch'))).toEqual([]);
     const unhealthy = await run(healthcheck.map((part) => `'${part.replaceAll("'", `'\\''`)}'`).join(' '), RUNTIME_DIR, env);
     expect(unhealthy.code).toBe(1);
     // The embedded data went to the image's data directory (LevelDB under dynamodb/), not into the application's.

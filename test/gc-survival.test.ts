@@ -1,3 +1,4 @@
+import { HeaderMap } from '@apollo/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callCentreRequest } from '../bench/lib/scenarios.js';
 import { APOLLO_PATCH, apolloGatewayContextPatched } from '../src/graphql/apolloPatch.js';
@@ -72,6 +73,22 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 describe('garbage collection: a request leaves nothing alive for the next scavenge', () => {
   it('runs on an Apollo Server that carries the patch', () => {
     expect(apolloGatewayContextPatched(), `${APOLLO_PATCH} is not applied: run npm install`).toBe(true);
+  });
+
+  it("keeps the patched gateway context's behaviour: status and headers read and write the request's own", async () => {
+    // Not among the package's exports: the file the patch changes, loaded by its path.
+    const { makeGatewayGraphQLRequestContext } = (await import('../node_modules/@apollo/server/dist/esm/utils/makeGatewayGraphQLRequestContext.js' as string)) as {
+      makeGatewayGraphQLRequestContext: (context: unknown, server: unknown, internals: unknown) => { response: { http: { status?: number; headers: { get(name: string): string | null; set(name: string, value: string): void } } } };
+    };
+    const http = { status: undefined as number | undefined, headers: new HeaderMap([['x-before', 'one']]) };
+    const gatewayContext = makeGatewayGraphQLRequestContext({ request: {}, response: { http } }, {}, {});
+    expect(gatewayContext.response.http.status).toBeUndefined();
+    gatewayContext.response.http.status = 418;
+    expect(http.status).toBe(418);
+    http.status = 503;
+    expect(gatewayContext.response.http.status).toBe(503);
+    gatewayContext.response.http.headers.set('x-after', 'two');
+    expect({ before: gatewayContext.response.http.headers.get('x-before'), after: http.headers.get('x-after') }).toEqual({ before: 'one', after: 'two' });
   });
 
   it('keeps the survivors of each scavenge small, for a no-op request and for a full customer read', { timeout: 120_000 }, async () => {

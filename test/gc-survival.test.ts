@@ -93,7 +93,9 @@ describe('garbage collection: a request leaves nothing alive for the next scaven
 
   it('keeps the survivors of each scavenge small, for a no-op request and for a full customer read', { timeout: 120_000 }, async () => {
     gateway = spawnGateway(
-      { C360_PORT: '0', C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_DEMO_CUSTOMERS: '50', C360_RATE_LIMIT_PER_MINUTE: '0', C360_LOG_LEVEL: 'info' },
+      // The executor as shipped (graphql-jit), whichever the suite runs under: graphql-js keeps more of a read
+      // alive while it waits for its audit record (about 4 % of a scavenge), which says nothing about leaks.
+      { C360_EXECUTOR: 'jit', C360_PORT: '0', C360_BENCHMARK_MODE: 'true', C360_SOURCES: 'memory', C360_DEMO_CUSTOMERS: '50', C360_RATE_LIMIT_PER_MINUTE: '0', C360_LOG_LEVEL: 'info' },
       // A small young generation: scavenges come every few hundred requests, so a short run sees many.
       ['--trace-gc-nvp', '--max-semi-space-size=8'],
     );

@@ -19,9 +19,13 @@ export const APOLLO_PATCH = 'patches/@apollo+server+5.5.1.patch';
 /** The marker the patch adds to both of Apollo Server's builds (ESM and CommonJS). */
 const PATCHED = 'class GatewayResponseHttp';
 
-/** Whether the installed Apollo Server carries the patch, in both its builds. */
-export function apolloGatewayContextPatched(): boolean {
-  const cjsEntry = createRequire(import.meta.url).resolve('@apollo/server');
+/**
+ * Whether the installed Apollo Server carries the patch, in both its builds:
+ * the one this module resolves, or the one installed in the project at `root`
+ * (an image's runtime directory, say).
+ */
+export function apolloGatewayContextPatched(root?: string): boolean {
+  const cjsEntry = createRequire(root === undefined ? import.meta.url : join(root, 'package.json')).resolve('@apollo/server');
   const dist = dirname(dirname(cjsEntry));
   return ['esm', 'cjs'].every((build) => {
     try {

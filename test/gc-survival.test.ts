@@ -2,6 +2,8 @@ import { HeaderMap } from '@apollo/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callCentreRequest } from '../bench/lib/scenarios.js';
 import { APOLLO_PATCH, apolloGatewayContextPatched } from '../src/graphql/apolloPatch.js';
+import { graphql } from './support/gateway.js';
+import type { RequestOptions } from './support/gateway.js';
 import { listeningUrl, spawnGateway } from './support/process.js';
 import type { GatewayProcess } from './support/process.js';
 
@@ -26,8 +28,10 @@ const LIMIT_PERCENT = {
 };
 
 /** The benchmark's call-centre read: one whole customer, every source, purpose support. */
-const { operationName, query, variables } = callCentreRequest();
-const CALL_CENTRE = { operationName, query, variables };
+const { operationName, query: CALL_CENTRE, variables } = callCentreRequest();
+// One variables object (the scenario's type also allows a list taken in turn).
+const CALL_CENTRE_OPTIONS: RequestOptions = { operationName, variables: variables as Record<string, unknown> };
+const NO_OP = '{ __typename }';
 
 let gateway: GatewayProcess | undefined;
 
@@ -49,19 +53,14 @@ function scavengeSurvival(lines: readonly string[], from: number): number[] {
     .map((percent) => Math.round(percent * 100) / 100);
 }
 
-async function load(url: string, body: string, requests: number): Promise<number[]> {
+/** `requests` of one query over real HTTP, 16 at a time (the support key and purpose); their statuses. */
+async function load(url: string, query: string, options: RequestOptions, requests: number): Promise<number[]> {
   const statuses: number[] = [];
   let next = 0;
   const worker = async () => {
     while (next < requests) {
       next += 1;
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': 'c360_demo_support', 'x-c360-purpose': 'support' },
-        body,
-      });
-      await response.arrayBuffer();
-      statuses.push(response.status);
+      statuses.push((await graphql(url, query, { purpose: 'support', ...options })).status);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -102,15 +101,15 @@ describe('garbage collection: a request leaves nothing alive for the next scaven
     const url = await listeningUrl(gateway);
 
     // Warm-up: compiled operations, plan caches and the key cache are made once and rightly kept.
-    await load(url, JSON.stringify({ query: '{ __typename }' }), 500);
-    await load(url, JSON.stringify(CALL_CENTRE), 200);
+    await load(url, NO_OP, {}, 500);
+    await load(url, CALL_CENTRE, CALL_CENTRE_OPTIONS, 200);
 
     let from = gateway.stdout.length;
-    expect(new Set(await load(url, JSON.stringify({ query: '{ __typename }' }), 6_000))).toEqual(new Set([200]));
+    expect(new Set(await load(url, NO_OP, {}, 6_000))).toEqual(new Set([200]));
     const noOp = scavengeSurvival(gateway.stdout, from);
 
     from = gateway.stdout.length;
-    expect(new Set(await load(url, JSON.stringify(CALL_CENTRE), 1_500))).toEqual(new Set([200]));
+    expect(new Set(await load(url, CALL_CENTRE, CALL_CENTRE_OPTIONS, 1_500))).toEqual(new Set([200]));
     const read = scavengeSurvival(gateway.stdout, from);
 
     expect(noOp.length, 'scavenges during the no-op requests').toBeGreaterThanOrEqual(5);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, execute, parse } from 'graphql';
-import type { ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { jitExecutorGateway } from '../src/graphql/executor.js';
 
@@ -19,9 +19,8 @@ const schema = makeExecutableSchema({
   },
 });
 
-async function run(gateway: ReturnType<typeof jitExecutorGateway>, query: string, variables: Record<string, unknown>) {
+async function run(gateway: ReturnType<typeof jitExecutorGateway>, query: string, variables: Record<string, unknown>, document: DocumentNode = parse(query)) {
   const { executor } = await gateway.load({ apollo: {} });
-  const document = parse(query);
   const request = {
     document,
     queryHash: createHash('sha256').update(query).digest('hex'),
@@ -72,5 +71,14 @@ describe('the graphql-jit executor', () => {
     await run(gateway, queries[2]!, {});
     await run(gateway, queries[0]!, {}); // evicted by the two after it
     expect(gateway.stats).toEqual({ compiled: 4, reused: 1 });
+  });
+
+  it('finds the compiled operation by the document Apollo Server kept, even once the LRU by hash has let it go', async () => {
+    const gateway = jitExecutorGateway(schema, { cacheSize: 1 });
+    const kept = parse('{ a: item(id: "1") { id } }');
+    expect(await run(gateway, '{ a: item(id: "1") { id } }', {}, kept)).toEqual({ data: { a: { id: '1' } } });
+    await run(gateway, '{ b: item(id: "1") { id } }', {}); // the LRU's one place
+    expect(await run(gateway, '{ a: item(id: "1") { id } }', {}, kept)).toEqual({ data: { a: { id: '1' } } });
+    expect(gateway.stats).toEqual({ compiled: 2, reused: 1 });
   });
 });

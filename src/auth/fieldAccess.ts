@@ -176,7 +176,7 @@ export function scopePlan(checked: GraphQLSchema, unchecked: GraphQLSchema): Sch
       signature = `${principal.kind}|${[...principal.scopes].sort().join(',')}`;
       signatures.set(principal, signature);
     }
-    const allowed = plans.get(`${queryHash}:${operationName ?? ''}:${signature}`, () =>
+    const allowed = plans.get(document, queryHash, operationName, signature, () =>
       selectedCoordinates(checked, document, operationName).every(([type, field]) => mayUseField(type, field, principal)),
     );
     return allowed ? UNCHECKED : CHECKED;

@@ -3,7 +3,7 @@ import { GraphQLError, execute, printSchema } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
-import { LRUCache } from 'lru-cache';
+import { PlanCache } from './operationPlan.js';
 
 export type ExecutorKind = 'jit' | 'stock';
 
@@ -57,21 +57,19 @@ export interface JitExecutorStats {
  * an empty object).
  */
 export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOptions = {}): ExecutorGateway & { stats: JitExecutorStats } {
-  const compiled = new LRUCache<string, CompiledQuery | ExecutionResult>({ max: options.cacheSize ?? COMPILED_OPERATION_CACHE_SIZE });
+  const compiled = new PlanCache<CompiledQuery | ExecutionResult>(options.cacheSize ?? COMPILED_OPERATION_CACHE_SIZE);
   const stats: JitExecutorStats = { compiled: 0, reused: 0 };
   const variantOf: SchemaVariant = options.variant ?? (() => ({ key: '', schema }));
   const compiledFor = (document: DocumentNode, queryHash: string, operationName: string | null, variant: ChosenVariant) => {
+    let fresh = false;
     // queryHash is the SHA-256 of the document text; one document can hold several operations.
-    const key = `${queryHash}:${operationName ?? ''}:${variant.key}`;
-    const cached = compiled.get(key);
-    if (cached) {
-      stats.reused += 1;
-      return cached;
-    }
-    const fresh = compileQuery(variant.schema, variant.document ?? document, operationName ?? undefined, { disablingCapturingStackErrors: true });
-    compiled.set(key, fresh);
-    stats.compiled += 1;
-    return fresh;
+    const operation = compiled.get(document, queryHash, operationName, variant.key, () => {
+      fresh = true;
+      return compileQuery(variant.schema, variant.document ?? document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+    });
+    if (fresh) stats.compiled += 1;
+    else stats.reused += 1;
+    return operation;
   };
   return {
     stats,

@@ -1,6 +1,6 @@
 import { Kind, extendSchema, getNamedType, isAbstractType, isCompositeType, isObjectType, parse, visit } from 'graphql';
 import type { DocumentNode, GraphQLObjectType, FieldNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, SourceLocation } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import { PlanCache } from '../graphql/operationPlan.js';
 import { fieldLocations } from '../graphql/selection.js';
 import type { PiiClass } from '../domain/index.js';
 import { OWNER_ID_TYPES, isWriteOutcome } from '../models.js';
@@ -57,9 +57,9 @@ export type ResponsePlan =
 
 export const RESPONSE_PLAN_CACHE_SIZE = 1_000;
 
-/** Plans by document hash and operation name. */
+/** Plans by document and operation name (PlanCache). */
 export class ResponsePlans {
-  private readonly plans = new LRUCache<string, ResponsePlan>({ max: RESPONSE_PLAN_CACHE_SIZE });
+  private readonly plans = new PlanCache<ResponsePlan>(RESPONSE_PLAN_CACHE_SIZE);
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -67,13 +67,7 @@ export class ResponsePlans {
   ) {}
 
   planFor(document: DocumentNode, queryHash: string, operationName: string | null): ResponsePlan {
-    const key = `${queryHash}:${operationName ?? ''}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      plan = buildResponsePlan(this.schema, this.walked, document, operationName);
-      this.plans.set(key, plan);
-    }
-    return plan;
+    return this.plans.get(document, queryHash, operationName, '', () => buildResponsePlan(this.schema, this.walked, document, operationName));
   }
 }
 

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+import type { Bindings, ChildLoggerOptions, DestinationStream, Logger, LoggerOptions } from 'pino';
 
 /**
  * Structured JSON logs. Nothing here logs a request body, a variable or a
@@ -15,4 +15,79 @@ export function createLogger(level: LoggerOptions['level'], destination?: Destin
     formatters: { level: (label) => ({ level: label }) },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+type LevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * The logger Fastify hands each request (`request.log`), bound to its
+ * request id: the same lines as pino's child, but the child is made on the
+ * first line logged at an enabled level. Fastify makes one for every
+ * request, and pino serializes a child's bindings as it makes it (about
+ * 1 µs); at the levels production runs at, almost no request logs a line.
+ */
+class RequestLogger {
+  #child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  get level(): string {
+    return this.#child?.level ?? this.options.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.made().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return this.#child ? this.#child.isLevelEnabled(level) : this.options.level === undefined ? this.parent.isLevelEnabled(level) : this.made().isLevelEnabled(level);
+  }
+
+  fatal(...args: Parameters<Logger['fatal']>): void {
+    this.write('fatal', args);
+  }
+
+  error(...args: Parameters<Logger['error']>): void {
+    this.write('error', args);
+  }
+
+  warn(...args: Parameters<Logger['warn']>): void {
+    this.write('warn', args);
+  }
+
+  info(...args: Parameters<Logger['info']>): void {
+    this.write('info', args);
+  }
+
+  debug(...args: Parameters<Logger['debug']>): void {
+    this.write('debug', args);
+  }
+
+  trace(...args: Parameters<Logger['trace']>): void {
+    this.write('trace', args);
+  }
+
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return this.made().child(bindings, options);
+  }
+
+  private write(level: LevelName, args: Parameters<Logger['info']>): void {
+    if (!this.isLevelEnabled(level)) return;
+    (this.made()[level] as (...line: Parameters<Logger['info']>) => void)(...args);
+  }
+
+  private made(): Logger {
+    return (this.#child ??= this.parent.child(this.bindings, this.options));
+  }
+}
+
+/** Fastify's `childLoggerFactory`: each request's logger, made on its first line (RequestLogger). */
+export function requestLoggerFactory(logger: Logger, bindings: Bindings, options: ChildLoggerOptions): Logger {
+  return new RequestLogger(logger, bindings, options) as unknown as Logger;
 }

@@ -8,7 +8,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -43,7 +43,7 @@ import { stringifyResult } from './graphql/stringifyResult.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
 import type { Hardening } from './hardening/index.js';
 import { BodyTimeoutError } from './hardening/slowClients.js';
-import { createLogger } from './logger.js';
+import { createLogger, requestLoggerFactory } from './logger.js';
 import { AuditCompletions, AuditLog, AuditWriter, ReadIntents, directAuditSink } from './audit/index.js';
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
@@ -255,6 +255,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger is made on its first line: most requests log none.
+    childLoggerFactory: requestLoggerFactory as unknown as NonNullable<FastifyServerOptions['childLoggerFactory']>,
     genReqId: (request) => {
       const offered = request.headers['x-request-id'];
       return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
@@ -394,7 +396,7 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     privacy.walkPending = true;
     privacy.useShape(auditShapeOf(walk));
     return {
-      key: `walked:${scoped.key}`,
+      key: scoped.key === 'unchecked' ? 'walked:unchecked' : 'walked:checked',
       schema: scoped.key === 'unchecked' ? tagged.unchecked : tagged.checked,
       document: plan.document,
       finish: (result) => decideResponse(result, walk, privacy),

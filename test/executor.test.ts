@@ -73,6 +73,24 @@ describe('the graphql-jit executor', () => {
     expect(gateway.stats).toEqual({ compiled: 4, reused: 1 });
   });
 
+  it('answers a failure to choose the schema as a rejected promise, never a synchronous throw, and resolves async resolvers', async () => {
+    const failing = jitExecutorGateway(schema, {
+      variant: () => {
+        throw new Error('no plan');
+      },
+    });
+    const { executor } = await failing.load({ apollo: {} });
+    const query = '{ item(id: "1") { id } }';
+    const request = { document: parse(query), queryHash: 'h', operationName: null, request: { query, variables: {} }, context: {} };
+    const pending = executor!(request as unknown as Parameters<NonNullable<typeof executor>>[0]);
+    await expect(pending).rejects.toThrow('no plan');
+    const slow = makeExecutableSchema({
+      typeDefs: 'type Query { later: String }',
+      resolvers: { Query: { later: async () => 'done' } },
+    });
+    expect(await run(jitExecutorGateway(slow), '{ later }', {})).toEqual({ data: { later: 'done' } });
+  });
+
   it('finds the compiled operation by the document Apollo Server kept, even once the LRU by hash has let it go', async () => {
     const gateway = jitExecutorGateway(schema, { cacheSize: 1 });
     const kept = parse('{ a: item(id: "1") { id } }');

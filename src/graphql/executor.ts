@@ -75,19 +75,19 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
     stats,
     async load() {
       return {
-        executor: async (request) => {
-          const variant = variantOf({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
-          const operation = compiledFor(request.document, request.queryHash, request.operationName, variant);
-          // A document that cannot be compiled comes back as its errors, as graphql-js would answer it.
-          if (!isCompiledQuery(operation)) return withGraphQLErrors(operation);
-          const result = await operation.query({}, request.context, request.request.variables ?? {});
-          // No data at all means the variables did not coerce. graphql-js words those errors the
-          // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case.
-          if (result.data === undefined) {
-            const document = variant.document ?? request.document;
-            return finished(execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables }), variant);
+        // Not async: an operation over data already in memory completes synchronously, and its answer
+        // goes back to Apollo Server without the turns of the microtask queue that awaiting it would take.
+        executor: (request) => {
+          try {
+            const variant = variantOf({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
+            const operation = compiledFor(request.document, request.queryHash, request.operationName, variant);
+            // A document that cannot be compiled comes back as its errors, as graphql-js would answer it.
+            if (!isCompiledQuery(operation)) return Promise.resolve(withGraphQLErrors(operation));
+            const result = operation.query({}, request.context, request.request.variables ?? {});
+            return isPromise(result) ? result.then((settled) => answered(settled, request, variant)) : Promise.resolve(answered(result, request, variant));
+          } catch (error) {
+            return Promise.reject(error instanceof Error ? error : new Error(String(error)));
           }
-          return finished(withGraphQLErrors(result), variant);
         },
       };
     },
@@ -104,6 +104,24 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
 async function finished(result: ExecutionResult | Promise<ExecutionResult>, variant: ChosenVariant): Promise<ExecutionResult> {
   const settled = await result;
   return variant.finish ? variant.finish(settled) : settled;
+}
+
+type ExecutorRequest = Parameters<NonNullable<Awaited<ReturnType<NonNullable<ExecutorGateway>['load']>>['executor']>>[0];
+
+/** A compiled operation's result as Apollo Server gets it: its errors made real GraphQLErrors, then the variant's last step. */
+function answered(result: ExecutionResult, request: ExecutorRequest, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> {
+  // No data at all means the variables did not coerce. graphql-js words those errors the
+  // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case.
+  if (result.data === undefined) {
+    const document = variant.document ?? request.document;
+    return finished(execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables }), variant);
+  }
+  const checked = withGraphQLErrors(result);
+  return variant.finish ? variant.finish(checked) : checked;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**

@@ -33,10 +33,13 @@ class RequestLogger {
     private readonly parent: Logger,
     private readonly bindings: Bindings,
     private readonly options: ChildLoggerOptions,
-  ) {}
+  ) {
+    // A route with a log level of its own (rare) gets its child at once: until then the parent answers for the level.
+    if (options.level !== undefined) this.made();
+  }
 
   get level(): string {
-    return this.#child?.level ?? this.options.level ?? this.parent.level;
+    return (this.#child ?? this.parent).level;
   }
 
   set level(level: string) {
@@ -44,7 +47,7 @@ class RequestLogger {
   }
 
   isLevelEnabled(level: string): boolean {
-    return this.#child ? this.#child.isLevelEnabled(level) : this.options.level === undefined ? this.parent.isLevelEnabled(level) : this.made().isLevelEnabled(level);
+    return (this.#child ?? this.parent).isLevelEnabled(level);
   }
 
   fatal(...args: Parameters<Logger['fatal']>): void {

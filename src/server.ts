@@ -385,7 +385,10 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
   if (!enforcement.walked) return { schema, variant: scopes };
   const walked = enforcement.walked(base);
   const lean = enforcement.transform(base, walked);
-  const tagged = { checked: withOwnerTags(applyFieldAccess(lean), walked), unchecked: withOwnerTags(lean, walked) };
+  const tagged = {
+    checked: { key: 'walked:checked', schema: withOwnerTags(applyFieldAccess(lean), walked) },
+    unchecked: { key: 'walked:unchecked', schema: withOwnerTags(lean, walked) },
+  };
   const plans = new ResponsePlans(schema, walked);
   const variant: SchemaVariant = (request) => {
     const scoped = scopes(request);
@@ -395,9 +398,10 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     const { privacy } = request.context as GatewayContext;
     privacy.walkPending = true;
     privacy.useShape(auditShapeOf(walk));
+    const { key, schema: run } = scoped.key === 'unchecked' ? tagged.unchecked : tagged.checked;
     return {
-      key: scoped.key === 'unchecked' ? 'walked:unchecked' : 'walked:checked',
-      schema: scoped.key === 'unchecked' ? tagged.unchecked : tagged.checked,
+      key,
+      schema: run,
       document: plan.document,
       finish: (result) => decideResponse(result, walk, privacy),
     };

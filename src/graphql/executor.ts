@@ -102,11 +102,20 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
 }
 
 async function finished(result: ExecutionResult | Promise<ExecutionResult>, variant: ChosenVariant): Promise<ExecutionResult> {
-  const settled = await result;
-  return variant.finish ? variant.finish(settled) : settled;
+  return finish(await result, variant);
 }
 
-type ExecutorRequest = Parameters<NonNullable<Awaited<ReturnType<NonNullable<ExecutorGateway>['load']>>['executor']>>[0];
+function finish(result: ExecutionResult, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> {
+  return variant.finish ? variant.finish(result) : result;
+}
+
+/** What the executor reads of Apollo Server's request. */
+interface ExecutorRequest {
+  readonly document: DocumentNode;
+  readonly operationName: string | null;
+  readonly context: unknown;
+  readonly request: { readonly variables?: Record<string, unknown> };
+}
 
 /** A compiled operation's result as Apollo Server gets it: its errors made real GraphQLErrors, then the variant's last step. */
 function answered(result: ExecutionResult, request: ExecutorRequest, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> {
@@ -116,8 +125,7 @@ function answered(result: ExecutionResult, request: ExecutorRequest, variant: Ch
     const document = variant.document ?? request.document;
     return finished(execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables }), variant);
   }
-  const checked = withGraphQLErrors(result);
-  return variant.finish ? variant.finish(checked) : checked;
+  return finish(withGraphQLErrors(result), variant);
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

@@ -86,8 +86,7 @@ export class PlanCache<P> {
   /** The plan of `document`'s operation `operationName` for `variant`, made by `make` the first time (queryHash is the document text's hash). */
   get(document: DocumentNode, queryHash: string, operationName: string | null, variant: string, make: () => P): P {
     const operation = operationName ?? '';
-    const operations = this.byDocument.get(document);
-    const variants = operations?.get(operation);
+    const variants = this.variantsOf(document, operation);
     const known = variants?.get(variant);
     if (known !== undefined) return known;
     const key = `${queryHash}:${operation}:${variant}`;
@@ -96,11 +95,17 @@ export class PlanCache<P> {
       entry = { plan: make() };
       this.plans.set(key, entry);
     }
-    if (!operations) this.byDocument.set(document, new Map([[operation, new Map([[variant, entry.plan]])]]));
-    else if (!variants) {
-      if (operations.size < MAX_PLANS_PER_DOCUMENT) operations.set(operation, new Map([[variant, entry.plan]]));
-    } else if (variants.size < MAX_PLANS_PER_DOCUMENT) variants.set(variant, entry.plan);
+    if (variants && variants.size < MAX_PLANS_PER_DOCUMENT) variants.set(variant, entry.plan);
     return entry.plan;
+  }
+
+  /** The plans kept on `document` for one operation, or undefined when the document already holds as many operations as it may. */
+  private variantsOf(document: DocumentNode, operation: string): Map<string, P> | undefined {
+    let operations = this.byDocument.get(document);
+    if (!operations) this.byDocument.set(document, (operations = new Map()));
+    let variants = operations.get(operation);
+    if (!variants && operations.size < MAX_PLANS_PER_DOCUMENT) operations.set(operation, (variants = new Map()));
+    return variants;
   }
 
   clear(): void {

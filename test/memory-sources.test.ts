@@ -54,6 +54,15 @@ describe('sources answered from memory (C360_SOURCES=memory, benchmark mode)', (
     };
     await read(memory);
     expect(auditWrites(memory)).toBe(1);
+    // Under the read's span, in its trace, as the reads of its sources are (not a trace of its own).
+    const spans = memory.spans.getFinishedSpans();
+    const operation = spans.find((span) => span.name.startsWith('graphql.query'));
+    const write = spans.find((span) => span.attributes['c360.source.operation'] === 'appendAudits');
+    expect(operation).toBeDefined();
+    expect({ traceId: write?.spanContext().traceId, parent: write?.parentSpanContext?.spanId }).toEqual({
+      traceId: operation!.spanContext().traceId,
+      parent: operation!.spanContext().spanId,
+    });
     // Over dynalite the intent goes out beside the source calls and the exact record replaces it after the response.
     await read(dynalite);
     await expect.poll(() => auditWrites(dynalite), { timeout: 5_000 }).toBe(2);

@@ -164,8 +164,9 @@ export class AuditWriter implements AuditSink {
 /** Records written straight to the store: for a command outside the gateway (npm run keys), and for a single view in this process's memory (nothing to group). */
 export function directAuditSink(store: Pick<AuditPort, 'appendAudits'>): AuditSink {
   return {
-    async write(records) {
-      const results = await store.appendAudits(records);
+    async write(records, parentSpan) {
+      // Under the request's span, as the writer's batches are: the store call's span is part of the read's trace.
+      const results = await store.appendAudits(records, { parentSpan });
       const failed = results.find((result): result is Error => result instanceof Error);
       if (failed) throw failed;
     },

@@ -186,6 +186,42 @@ export class PrivacyLedger {
     run.add(release);
   }
 
+  /**
+   * Whether every class here is released as is for this request's purpose,
+   * whoever the customer: the policy allows it and neither consent nor the
+   * caller's own record is read (plannedDecisions).
+   */
+  releasesAsIs(piiClasses: readonly PiiClass[]): boolean {
+    for (const piiClass of piiClasses) if (this.planned[piiClass]?.action !== 'allow') return false;
+    return true;
+  }
+
+  /**
+   * How far an owner's releases so far repeat its place's list in the plan's
+   * audit shape (useShape): that list and how many of its releases they
+   * repeat, or undefined once they differ from it. An owner with no release
+   * yet repeats none of the list its place would get.
+   */
+  repeatedSoFar(ownerId: string): RepeatedReleases | undefined {
+    const run = this.runs.get(ownerId);
+    return run ? run.repeated() : { list: this.shape?.list(this.runs.size), count: 0 };
+  }
+
+  /**
+   * The owner's releases are `list` (frozen), whose first `count` are those
+   * already recorded for it (repeatedSoFar): the response walk's releases of
+   * a response shaped as one whose list it kept (src/privacy/responseWalk.ts).
+   */
+  releaseAll(ownerId: string, list: readonly Release[], count: number): void {
+    let run = this.runs.get(ownerId);
+    if (!run) this.runs.set(ownerId, (run = new OwnerReleases(this.shape?.list(this.runs.size))));
+    run.repeatAll(list);
+    this.releasedCount += list.length - count;
+    this.byOwner = undefined;
+    this.lastRun = undefined;
+    this.lastOwner = undefined;
+  }
+
   /** A value the response walk decided. */
   recordWalked(outcome: WalkedOutcome): void {
     if (outcome.decision === 'deny') this.withheld.push(outcome);
@@ -352,6 +388,12 @@ export class PrivacyLedger {
   }
 }
 
+/** An owner's releases so far, as the part of a list they repeat: `list` (undefined for none) and how many of its releases. */
+export interface RepeatedReleases {
+  readonly list: readonly Release[] | undefined;
+  readonly count: number;
+}
+
 /**
  * One owner's releases in one request. While they repeat the plan's list
  * for this owner's place (AuditShape), nothing is copied: only how far they
@@ -363,6 +405,18 @@ class OwnerReleases {
   private matched = 0;
 
   constructor(private template: readonly Release[] | undefined) {}
+
+  /** The list these releases repeat so far and how many of it, or undefined once they differ from it. */
+  repeated(): RepeatedReleases | undefined {
+    return this.list === undefined ? { list: this.template, count: this.matched } : undefined;
+  }
+
+  /** The releases are `list` whole, which begins with those recorded so far (repeated()). */
+  repeatAll(list: readonly Release[]): void {
+    this.list = undefined;
+    this.template = list;
+    this.matched = list.length;
+  }
 
   add(release: Release): void {
     if (this.list !== undefined) {

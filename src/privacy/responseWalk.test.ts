@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { parse, print } from 'graphql';
 import type { GraphQLObjectType } from 'graphql';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildBaseSchema } from '../graphql/schema.js';
 import { classifySchema } from './classification.js';
-import { PrivacyLedger } from './ledger.js';
+import { PrivacyLedger, auditShapeOf } from './ledger.js';
+import type { PathNode } from './ledger.js';
 import { loadPolicy } from './policy.js';
 import type { Purpose } from '../domain/index.js';
 import { OWNER_ID_TYPES } from '../models.js';
 import { OWNER_KEY, buildResponsePlan, ownerTag, walkedFieldsOf, withOwnerTags } from './responsePlan.js';
 import type { ObjectPlan } from './responsePlan.js';
-import { decideResponse } from './responseWalk.js';
+import { MAX_SHAPES_PER_PLAN, decideResponse } from './responseWalk.js';
 
 const schema = buildBaseSchema();
 const walked = walkedFieldsOf(classifySchema(schema));
@@ -185,5 +186,158 @@ describe('the response walk (per value)', () => {
     const broken = { data: { customers: [{ [OWNER_KEY]: 'a', get createdAt(): string { throw new Error('boom'); } }] } };
     const result = await decideResponse(broken, plan(query).walk!, ledger('SUPPORT'));
     expect(result).toEqual({ data: null, errors: [expect.objectContaining({ message: 'Personal data could not be decided; nothing was released.' })] });
+  });
+});
+
+describe('a response released by its shape (a purpose that releases every class of the plan as is)', () => {
+  const query = '{ customer(id: "a") { createdAt profile { email phone } identities { value } events(first: 5) { edges { node { type } } } } }';
+  type Shape = { phone?: string | null; identities?: number; email?: string | null; owner?: string };
+  const response = ({ phone = null, identities = 1, email = 'ann@example.com', owner = 'a' }: Shape = {}) => ({
+    data: {
+      customer: {
+        [OWNER_KEY]: owner,
+        createdAt: '2024-01-02T03:04:05.000Z',
+        profile: { [OWNER_KEY]: owner, email, phone },
+        identities: Array.from({ length: identities }, (_, i) => ({ [OWNER_KEY]: owner, value: `id-${i}` })),
+        events: { edges: [{ node: { [OWNER_KEY]: owner, type: 'page_view' } }] },
+      },
+    },
+  });
+  const eventsNode: PathNode = { prev: { prev: { prev: { prev: { prev: undefined, key: 'customer' }, key: 'events' }, key: 'edges' }, key: 0 }, key: 'node' };
+  const loyaltyNode: PathNode = { prev: { prev: undefined, key: 'customer' }, key: 'loyalty' };
+
+  /** A request of the plan: the parts and event properties its resolvers would have recorded, then the walk. */
+  async function read(walk: ObjectPlan, shape: Shape, properties: readonly string[] = []) {
+    const privacy = ledger('SUPPORT');
+    privacy.useShape(auditShapeOf(walk));
+    privacy.recordAt(loyaltyNode, 'FINANCIAL', { action: 'allow' }, shape.owner ?? 'a');
+    for (const name of properties) privacy.recordInside(eventsNode, name, 'BEHAVIORAL', 'allow', shape.owner ?? 'a');
+    const result = await decideResponse(response(shape), walk, privacy);
+    return { data: JSON.parse(JSON.stringify(result.data)) as unknown, errors: result.errors, lists: privacy.releasesByCustomer, count: privacy.releaseCount, privacy };
+  }
+
+  /** The same request on a plan of its own, which has kept nothing: what the walk alone records. */
+  async function walkedAlone(shape: Shape, properties: readonly string[] = []) {
+    return read(plan(query).walk!, shape, properties);
+  }
+
+  const paths = (lists: ReadonlyMap<string | undefined, readonly { path: string }[]>) => Object.fromEntries([...lists].map(([owner, list]) => [owner ?? '-', list.map((release) => release.path)]));
+  const releasedWhole = () => vi.spyOn(PrivacyLedger.prototype, 'releaseAll');
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('answers and records what the walk alone would, for every shape in turn, and takes every owner tag out', async () => {
+    const walk = plan(query).walk!;
+    const shapes: Array<[Shape, string[]]> = [
+      [{}, []],
+      [{}, []], // the same shape again: its kept list
+      [{}, []],
+      [{ phone: '+12015550100' }, []], // a value that was null is not
+      [{ identities: 3 }, []], // a longer list
+      [{ identities: 0, email: null }, []],
+      [{}, ['plan']], // what the resolvers recorded differs: an event property
+      [{}, ['plan']],
+      [{}, ['plan']],
+      [{}, ['coupon']], // as many releases before the walk, but others
+      [{}, []],
+      [{ owner: 'b' }, []], // another customer, the same shape
+    ];
+    const whole: boolean[] = [];
+    for (const [shape, properties] of shapes) {
+      const spy = releasedWhole();
+      const kept = await read(walk, shape, properties);
+      whole.push(spy.mock.calls.length > 0);
+      spy.mockRestore();
+      const alone = await walkedAlone(shape, properties);
+      expect({ shape, properties, data: kept.data, errors: kept.errors, paths: paths(kept.lists), count: kept.count }).toEqual({
+        shape,
+        properties,
+        data: alone.data,
+        errors: undefined,
+        paths: paths(alone.lists),
+        count: alone.count,
+      });
+      expect(JSON.stringify(kept.data)).not.toContain(OWNER_KEY);
+      expect([...kept.lists.values()].every((list) => Object.isFrozen(list))).toBe(true);
+    }
+    // Kept lists were taken whole only for a shape seen before, after the same releases: the second and
+    // third read of a shape; never when the resolvers' releases differed from the plan's, however many.
+    expect(whole).toEqual([false, false, true, false, false, false, false, false, true, false, false, false]);
+    const spy = releasedWhole();
+    const last = await read(walk, {}, []);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(paths(last.lists)).toEqual({
+      a: ['customer.loyalty', 'customer.createdAt', 'customer.profile.email', 'customer.identities.0.value', 'customer.events.edges.0.node.type'],
+    });
+  });
+
+  it('walks a response about several customers, a purpose that masks or asks for consent, and one whose releases before the walk already differ from the plan', async () => {
+    const walk = plan('{ customers(ids: ["a", "b"]) { createdAt profile { email } } }').walk!;
+    const both = () => ({
+      data: {
+        customers: [
+          { [OWNER_KEY]: 'a', createdAt: '2024-01-02T03:04:05.000Z', profile: { [OWNER_KEY]: 'a', email: 'ann@example.com' } },
+          { [OWNER_KEY]: 'b', createdAt: '2024-02-02T00:00:00.000Z', profile: { [OWNER_KEY]: 'b', email: 'bob@example.com' } },
+        ],
+      },
+    });
+    const spy = releasedWhole();
+    for (let i = 0; i < 3; i++) {
+      const privacy = ledger('SUPPORT');
+      privacy.useShape(auditShapeOf(walk));
+      await decideResponse(both(), walk, privacy);
+      expect(paths(privacy.releasesByCustomer)).toEqual({ a: ['customers.0.createdAt', 'customers.0.profile.email'], b: ['customers.1.createdAt', 'customers.1.profile.email'] });
+    }
+    // Marketing masks and hashes, and rests on consent: decided value by value, each request as it comes.
+    const single = plan(query).walk!;
+    for (let i = 0; i < 3; i++) {
+      const privacy = ledger('MARKETING', { a: i === 1 ? 'DENIED' : 'GRANTED' });
+      privacy.useShape(auditShapeOf(single));
+      const result = await decideResponse(response({ identities: 1 }), single, privacy);
+      const releases = [...(privacy.releasesByCustomer.get('a') ?? [])].map((release) => `${release.path}:${release.decision}`);
+      expect({ i, releases, withheld: result.errors?.length ?? 0 }).toEqual(
+        i === 1
+          ? { i, releases: [], withheld: 4 }
+          : { i, releases: ['customer.createdAt:allow', 'customer.profile.email:allow', 'customer.identities.0.value:hash', 'customer.events.edges.0.node.type:allow'], withheld: 0 },
+      );
+    }
+    // An object owned by no one the walk knows (no tag): decided as an unknown customer, by the walk.
+    for (let i = 0; i < 2; i++) {
+      const untagged = response();
+      delete (untagged.data.customer.profile as Record<string, unknown>)[OWNER_KEY];
+      const privacy = ledger('SUPPORT');
+      privacy.useShape(auditShapeOf(single));
+      await decideResponse(untagged, single, privacy);
+      expect(paths(privacy.releasesByCustomer)).toEqual({
+        a: ['customer.createdAt', 'customer.identities.0.value', 'customer.events.edges.0.node.type'],
+        '-': ['customer.profile.email'],
+      });
+    }
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('tells shapes apart by their marks, not by their hash alone', async () => {
+    // Every shape's hash the same (its last mark): only the marks themselves can tell the kept lists apart.
+    vi.spyOn(Math, 'imul').mockReturnValue(0);
+    const walk = plan(query).walk!;
+    const shapes: Shape[] = [{}, {}, { phone: '+12015550100' }, { phone: '+12015550100' }, { email: null }, {}, { identities: 2 }, { email: null }];
+    for (const shape of shapes) {
+      const [kept, alone] = [await read(walk, shape), await walkedAlone(shape)];
+      expect({ shape, paths: paths(kept.lists) }).toEqual({ shape, paths: paths(alone.lists) });
+    }
+  });
+
+  it('keeps a bounded number of shapes per plan, and walks the others', async () => {
+    const walk = plan(query).walk!;
+    for (let identities = 0; identities < MAX_SHAPES_PER_PLAN + 5; identities++) {
+      const [kept, alone] = [await read(walk, { identities }), await walkedAlone({ identities })];
+      expect(paths(kept.lists)).toEqual(paths(alone.lists));
+    }
+    // Every one again: the kept ones by their lists, the rest by the walk, all the same.
+    for (let identities = 0; identities < MAX_SHAPES_PER_PLAN + 5; identities++) {
+      const [kept, alone] = [await read(walk, { identities }), await walkedAlone({ identities })];
+      expect(paths(kept.lists)).toEqual(paths(alone.lists));
+    }
   });
 });

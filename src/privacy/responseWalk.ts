@@ -3,7 +3,7 @@ import type { ExecutionResult } from 'graphql';
 import type { PiiClass } from '../domain/index.js';
 import { piiAccessDeniedAt } from '../errors.js';
 import { WalkedOutcome, releaseOf } from './ledger.js';
-import type { PrivacyLedger, Release, ReleaseAction } from './ledger.js';
+import type { PrivacyLedger, Release, ReleaseAction, RepeatedReleases } from './ledger.js';
 import { hashValue, maskValue } from './redact.js';
 import type { Redacted } from './redact.js';
 import type { ReleaseDecision, WithholdReason } from './releaseDecision.js';
@@ -32,7 +32,11 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
     if (data) {
       if (ledger.readsOwners) await prefetchOwners(data, walk, ledger);
       const withheld: GraphQLError[] = [];
-      new ResponseWalk(ledger, withheld).object(data, walk, rootOf(walk));
+      const shape = ResponseShape.of(data, walk, ledger);
+      if (!shape?.releaseAsKept()) {
+        new ResponseWalk(ledger, withheld).object(data, walk, rootOf(walk));
+        if (withheld.length === 0) shape?.keep();
+      }
       if (withheld.length > 0) result = { ...result, errors: [...(result.errors ?? []), ...withheld] };
     }
     ledger.walkPending = false;
@@ -41,6 +45,147 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
     // Nothing of the data leaves: the walk could not vouch for it.
     ledger.walkPending = false;
     return { data: null, errors: [new GraphQLError('Personal data could not be decided; nothing was released.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+  }
+}
+
+/** Shapes a plan keeps release lists for (ResponseShape); past this, responses of new shapes are walked without keeping theirs. */
+export const MAX_SHAPES_PER_PLAN = 32;
+
+interface KeptShape {
+  /** The owner's releases before the walk, as the list they repeated and how many of it (PrivacyLedger.repeatedSoFar). */
+  readonly before: readonly Release[] | undefined;
+  readonly count: number;
+  readonly marks: readonly number[];
+  /** The owner's releases after the walk: `before`'s first `count`, then the walk's. */
+  readonly list: readonly Release[];
+}
+
+const keptShapes = new WeakMap<ObjectPlan, { size: number; readonly byHash: Map<number, KeptShape[]> }>();
+const planClasses = new WeakMap<ObjectPlan, readonly PiiClass[]>();
+
+/** The classes of the values a plan decides, found once per plan. */
+function classesOf(walk: ObjectPlan): readonly PiiClass[] {
+  let known = planClasses.get(walk);
+  if (!known) {
+    const classes = new Set<PiiClass>();
+    const visit = (plan: ObjectPlan): void => {
+      for (const value of plan.values) classes.add(value.piiClass);
+      for (const child of plan.children) visit(child.plan);
+    };
+    visit(walk);
+    planClasses.set(walk, (known = [...classes]));
+  }
+  return known;
+}
+
+/**
+ * A response released by its shape. When the request's purpose releases
+ * every class of the plan as is, whoever the customer (a call-centre's
+ * `support`), and the response is about one customer, which values are
+ * released depends only on where the response has a value, a null or a list
+ * of some length: its marks, read in one pass that touches nothing but the
+ * response. The first response of each shape is walked as any other, and the
+ * owner's release list it leaves (frozen, shared) is kept with the plan,
+ * keyed by its marks and by the releases the owner already had (the @pii
+ * parts and event properties their resolvers recorded, as the part of the
+ * plan's audit shape they repeat). A later response with the same marks, the
+ * same owner's releases so far repeating the same list as far, gets that
+ * list whole: the same releases, in the same order, that the walk would
+ * have recorded, without visiting a value. Anything else (another purpose,
+ * several owners, a co-owned or untagged object, a list inside a list,
+ * releases that already differ from the plan's shape) is walked.
+ */
+class ResponseShape {
+  private owner: string | undefined;
+  /** What the owner had before this response's values (PrivacyLedger.repeatedSoFar): part of the key its list is kept under. */
+  private before: RepeatedReleases | undefined;
+  private hash = 0;
+  private readonly marks: number[] = [];
+  private readonly tagged: ResponseObject[] = [];
+
+  private constructor(
+    private readonly walk: ObjectPlan,
+    private readonly ledger: PrivacyLedger,
+  ) {}
+
+  static of(data: ResponseObject, walk: ObjectPlan, ledger: PrivacyLedger): ResponseShape | undefined {
+    if (!ledger.releasesAsIs(classesOf(walk))) return undefined;
+    const shape = new ResponseShape(walk, ledger);
+    return shape.read(data, walk) && shape.owner !== undefined ? shape : undefined;
+  }
+
+  /** Releases the kept list of this shape, if there is one, and takes the owner tags out; false when the walk must decide. */
+  releaseAsKept(): boolean {
+    const before = this.before!;
+    const kept = keptShapes.get(this.walk)?.byHash.get(this.hash)?.find((shape) => this.matches(shape, before));
+    if (!kept) return false;
+    for (const object of this.tagged) object[OWNER_KEY] = undefined;
+    this.ledger.releaseAll(this.owner!, kept.list, before.count);
+    return true;
+  }
+
+  /** Keeps the owner's list the walk has just left (frozen, as the audit stores it), for the next response of this shape. */
+  keep(): void {
+    const before = this.before!;
+    const list = this.ledger.releasesByCustomer.get(this.owner!);
+    if (!list) return;
+    let kept = keptShapes.get(this.walk);
+    if (!kept) keptShapes.set(this.walk, (kept = { size: 0, byHash: new Map() }));
+    if (kept.size >= MAX_SHAPES_PER_PLAN) return;
+    const same = kept.byHash.get(this.hash) ?? [];
+    if (same.some((shape) => this.matches(shape, before))) return;
+    same.push({ before: before.list, count: before.count, marks: this.marks, list });
+    kept.byHash.set(this.hash, same);
+    kept.size++;
+  }
+
+  /** The same marks, after the same releases: none, or as many of the same list. */
+  private matches(shape: KeptShape, before: RepeatedReleases): boolean {
+    if (shape.count !== before.count || (before.count > 0 && shape.before !== before.list) || shape.marks.length !== this.marks.length) return false;
+    for (let i = 0; i < this.marks.length; i++) if (shape.marks[i] !== this.marks[i]) return false;
+    return true;
+  }
+
+  private mark(mark: number): void {
+    this.marks.push(mark);
+    this.hash = (Math.imul(this.hash, 31) + mark) | 0;
+  }
+
+  /** Reads the marks: 0 or 1 per value (null or not), then per child 2 (none), 5 (an object) or 3 and its length (a list; 4 for a null item). */
+  private read(object: ResponseObject, plan: ObjectPlan): boolean {
+    const { values, children } = plan;
+    if (values.length > 0) {
+      const tag = object[OWNER_KEY];
+      if (typeof tag !== 'string' || (this.owner !== undefined && tag !== this.owner)) return false;
+      if (this.owner === undefined) {
+        this.owner = tag;
+        this.before = this.ledger.repeatedSoFar(tag);
+        if (!this.before) return false;
+      }
+      this.tagged.push(object);
+      for (let i = 0; i < values.length; i++) {
+        const value = object[values[i]!.key];
+        this.mark(value === null || value === undefined ? 0 : 1);
+      }
+    }
+    for (let i = 0; i < children.length; i++) {
+      const { key, plan: inner } = children[i]!;
+      const value = object[key];
+      if (value === null || value === undefined) {
+        this.mark(2);
+      } else if (Array.isArray(value)) {
+        this.mark(3);
+        this.mark(value.length);
+        for (const item of value as unknown[]) {
+          if (item === null || item === undefined) this.mark(4);
+          else if (typeof item !== 'object' || Array.isArray(item) || !this.read(item as ResponseObject, inner)) return false;
+        }
+      } else if (typeof value === 'object') {
+        this.mark(5);
+        if (!this.read(value as ResponseObject, inner)) return false;
+      } else return false;
+    }
+    return true;
   }
 }
 

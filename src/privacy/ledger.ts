@@ -269,7 +269,9 @@ export class PrivacyLedger {
    * each owner's in the order they were recorded (a record's field order
    * means nothing: every store hands decisions back sorted by path,
    * connectors/singleview/auditFields.ts). Read by the privacy plugin for
-   * the audit and by the metrics (src/telemetry/metrics.ts); not to be changed.
+   * the audit, by the metrics (src/telemetry/metrics.ts) and by the response
+   * walk, which keeps an owner's list for the next response of its shape
+   * (src/privacy/responseWalk.ts); not to be changed.
    */
   get releasesByCustomer(): ReadonlyMap<string | undefined, readonly Release[]> {
     if (this.byOwner) return this.byOwner;

@@ -219,7 +219,6 @@ export class PrivacyLedger {
     this.releasedCount += list.length - count;
     this.byOwner = undefined;
     this.lastRun = undefined;
-    this.lastOwner = undefined;
   }
 
   /** A value the response walk decided. */

@@ -34,7 +34,7 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
       const withheld: GraphQLError[] = [];
       const shape = ResponseShape.of(data, walk, ledger);
       if (!shape?.releaseAsKept()) {
-        new ResponseWalk(ledger, withheld).object(data, walk, rootOf(walk));
+        new ResponseWalk(ledger, withheld).object(data, walk, stateOf(walk).root);
         if (withheld.length === 0) shape?.keep();
       }
       if (withheld.length > 0) result = { ...result, errors: [...(result.errors ?? []), ...withheld] };
@@ -52,30 +52,11 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
 export const MAX_SHAPES_PER_PLAN = 32;
 
 interface KeptShape {
-  /** The owner's releases before the walk, as the list they repeated and how many of it (PrivacyLedger.repeatedSoFar). */
-  readonly before: readonly Release[] | undefined;
-  readonly count: number;
+  /** The owner's releases before the walk (PrivacyLedger.repeatedSoFar). */
+  readonly before: RepeatedReleases;
   readonly marks: readonly number[];
-  /** The owner's releases after the walk: `before`'s first `count`, then the walk's. */
+  /** The owner's releases after the walk: `before`'s, then the walk's. */
   readonly list: readonly Release[];
-}
-
-const keptShapes = new WeakMap<ObjectPlan, { size: number; readonly byHash: Map<number, KeptShape[]> }>();
-const planClasses = new WeakMap<ObjectPlan, readonly PiiClass[]>();
-
-/** The classes of the values a plan decides, found once per plan. */
-function classesOf(walk: ObjectPlan): readonly PiiClass[] {
-  let known = planClasses.get(walk);
-  if (!known) {
-    const classes = new Set<PiiClass>();
-    const visit = (plan: ObjectPlan): void => {
-      for (const value of plan.values) classes.add(value.piiClass);
-      for (const child of plan.children) visit(child.plan);
-    };
-    visit(walk);
-    planClasses.set(walk, (known = [...classes]));
-  }
-  return known;
 }
 
 /**
@@ -104,44 +85,41 @@ class ResponseShape {
   private readonly tagged: ResponseObject[] = [];
 
   private constructor(
-    private readonly walk: ObjectPlan,
+    private readonly state: PlanState,
     private readonly ledger: PrivacyLedger,
   ) {}
 
   static of(data: ResponseObject, walk: ObjectPlan, ledger: PrivacyLedger): ResponseShape | undefined {
-    if (!ledger.releasesAsIs(classesOf(walk))) return undefined;
-    const shape = new ResponseShape(walk, ledger);
+    const state = stateOf(walk);
+    if (!ledger.releasesAsIs(state.classes)) return undefined;
+    const shape = new ResponseShape(state, ledger);
     return shape.read(data, walk) && shape.owner !== undefined ? shape : undefined;
   }
 
   /** Releases the kept list of this shape, if there is one, and takes the owner tags out; false when the walk must decide. */
   releaseAsKept(): boolean {
-    const before = this.before!;
-    const kept = keptShapes.get(this.walk)?.byHash.get(this.hash)?.find((shape) => this.matches(shape, before));
+    const kept = this.state.shapes.get(this.hash)?.find((shape) => this.matches(shape));
     if (!kept) return false;
     for (const object of this.tagged) object[OWNER_KEY] = undefined;
-    this.ledger.releaseAll(this.owner!, kept.list, before.count);
+    this.ledger.releaseAll(this.owner!, kept.list, this.before!.count);
     return true;
   }
 
   /** Keeps the owner's list the walk has just left (frozen, as the audit stores it), for the next response of this shape. */
   keep(): void {
-    const before = this.before!;
     const list = this.ledger.releasesByCustomer.get(this.owner!);
-    if (!list) return;
-    let kept = keptShapes.get(this.walk);
-    if (!kept) keptShapes.set(this.walk, (kept = { size: 0, byHash: new Map() }));
-    if (kept.size >= MAX_SHAPES_PER_PLAN) return;
-    const same = kept.byHash.get(this.hash) ?? [];
-    if (same.some((shape) => this.matches(shape, before))) return;
-    same.push({ before: before.list, count: before.count, marks: this.marks, list });
-    kept.byHash.set(this.hash, same);
-    kept.size++;
+    if (!list || this.state.keptShapes >= MAX_SHAPES_PER_PLAN) return;
+    const same = this.state.shapes.get(this.hash) ?? [];
+    if (same.some((shape) => this.matches(shape))) return;
+    same.push({ before: this.before!, marks: this.marks, list });
+    this.state.shapes.set(this.hash, same);
+    this.state.keptShapes++;
   }
 
   /** The same marks, after the same releases: none, or as many of the same list. */
-  private matches(shape: KeptShape, before: RepeatedReleases): boolean {
-    if (shape.count !== before.count || (before.count > 0 && shape.before !== before.list) || shape.marks.length !== this.marks.length) return false;
+  private matches(shape: KeptShape): boolean {
+    const before = this.before!;
+    if (shape.before.count !== before.count || (before.count > 0 && shape.before.list !== before.list) || shape.marks.length !== this.marks.length) return false;
     for (let i = 0; i < this.marks.length; i++) if (shape.marks[i] !== this.marks[i]) return false;
     return true;
   }
@@ -283,13 +261,33 @@ class Position {
   }
 }
 
-/** The root position of each plan, made on its first walk; a plan dropped from the plans' LRU takes its positions with it. */
-const roots = new WeakMap<ObjectPlan, Position>();
+/**
+ * What the walk keeps per plan, made on its first walk (a plan dropped from
+ * the plans' LRU takes it along): the root of its positions, the classes of
+ * its values, and the release lists of the shapes it has walked (ResponseShape).
+ */
+interface PlanState {
+  readonly root: Position;
+  readonly classes: readonly PiiClass[];
+  readonly shapes: Map<number, KeptShape[]>;
+  keptShapes: number;
+}
 
-function rootOf(plan: ObjectPlan): Position {
-  let root = roots.get(plan);
-  if (!root) roots.set(plan, (root = new Position(undefined, undefined, '', { left: MAX_POSITIONS_PER_PLAN })));
-  return root;
+const planStates = new WeakMap<ObjectPlan, PlanState>();
+
+function stateOf(plan: ObjectPlan): PlanState {
+  let state = planStates.get(plan);
+  if (!state) {
+    const classes = new Set<PiiClass>();
+    const visit = (at: ObjectPlan): void => {
+      for (const value of at.values) classes.add(value.piiClass);
+      for (const child of at.children) visit(child.plan);
+    };
+    visit(plan);
+    state = { root: new Position(undefined, undefined, '', { left: MAX_POSITIONS_PER_PLAN }), classes: [...classes], shapes: new Map(), keptShapes: 0 };
+    planStates.set(plan, state);
+  }
+  return state;
 }
 
 class ResponseWalk {

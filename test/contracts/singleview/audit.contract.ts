@@ -74,6 +74,27 @@ export const auditContract = roleContract<AuditPort>({
       expect(await store.getAuditTrail('cus_intent', 5)).toEqual({ records: [record('aud_i1', 'customer.profile.0.email', null)], hasNextPage: false });
     });
 
+    it('keeps records written out of order (one millisecond\'s, in random id order; an older one late) in time and id order', async () => {
+      const { store } = view;
+      const record = (id: string, n: number): AuditRecordModel => ({
+        id,
+        at: at(n),
+        principal: 'key:test',
+        purpose: 'SUPPORT',
+        operation: 'Order',
+        customerIds: ['cus_sorted'],
+        fields: [{ path: 'customer.profile.email', piiClass: 'CONTACT', decision: 'allow', reason: null }],
+        traceId: null,
+      });
+      // Twenty records of one millisecond in an order their ids do not sort in, then one of an earlier time, and one written again.
+      const ids = Array.from({ length: 20 }, (_, i) => `aud_${String((i * 7) % 20).padStart(2, '0')}`);
+      for (const id of ids) await store.appendAudit(record(id, 31));
+      await store.appendAudit(record('aud_early', 30));
+      await store.appendAudit(record('aud_03', 31));
+      const page = await store.getAuditTrail('cus_sorted', 30);
+      expect(page.records.map((r) => `${r.at}#${r.id}`)).toEqual([...[...ids].sort().reverse().map((id) => `${at(31)}#${id}`), `${at(30)}#aud_early`]);
+    });
+
     it('fails an audit record over the item size limit on its own and writes the others (batch contract)', async () => {
       const { store } = view;
       // Random text: the stored form is compressed, so repeated characters would fit.

@@ -1,4 +1,6 @@
 import type { Span } from '@opentelemetry/api';
+import { systemClock } from '../identity/clock.js';
+import type { Clock } from '../identity/clock.js';
 import { SourceError } from '../../connectors/resilience/sourceError.js';
 import { KEY_ADMIN_TRAIL, readRecords, writeRecord } from './records.js';
 import type { AuditActor, AuditDetail, ReleasesByCustomer } from './records.js';
@@ -48,7 +50,7 @@ export type { ReadIntent } from './intent.js';
 export class AuditLog {
   constructor(
     private readonly sink: AuditSink,
-    private readonly clock: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
     /** Where reads' records are completed after their responses left (the gateway); without it, reads are written by `reads` alone. */
     private readonly completions?: AuditCompletions,
   ) {}
@@ -124,11 +126,11 @@ export class AuditLog {
   private lastText = '';
 
   private now(): string {
-    const at = this.clock();
-    const ms = at.getTime();
+    // The system clock is read as a number: a Date is made (and formatted) only when the millisecond changed.
+    const ms = this.clock === systemClock ? Date.now() : this.clock().getTime();
     if (ms !== this.lastMs) {
       this.lastMs = ms;
-      this.lastText = at.toISOString();
+      this.lastText = new Date(ms).toISOString();
     }
     return this.lastText;
   }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { sizeBound } from '../../connectors/singleview/auditFields.js';
 import type { AuditRecordModel, FieldDecisionRecord, Purpose } from '../domain/index.js';
 
@@ -47,13 +46,18 @@ export type AuditDetail = Readonly<Record<string, string | number>>;
 
 /** The operation as it may be stored: bounded, allow-listed characters only. */
 export function safeOperation(operation: string): string {
-  // A gateway's clients send a small set of operations: each is made safe once (an LRU, like the plans').
+  // A gateway's clients send a small set of operations: each is made safe once. A plain Map, emptied when
+  // full, rather than an LRU: every read looks its operation up, and an LRU's get also moves the entry.
   let safe = safeOperations.get(operation);
-  if (safe === undefined) safeOperations.set(operation, (safe = operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_')));
+  if (safe === undefined) {
+    if (safeOperations.size >= SAFE_OPERATIONS_KEPT) safeOperations.clear();
+    safeOperations.set(operation, (safe = operation.slice(0, MAX_OPERATION_LENGTH + 16).replace(UNSAFE, '_')));
+  }
   return safe;
 }
 
-const safeOperations = new LRUCache<string, string>({ max: 1_000 });
+const SAFE_OPERATIONS_KEPT = 1_000;
+const safeOperations = new Map<string, string>();
 
 /**
  * A read's records: one per customer whose data was released, each split into parts of at most MAX_FIELDS_BYTES.
@@ -91,7 +95,7 @@ export function writeRecord(actor: AuditActor, customerId: string, detail: Audit
 }
 
 function record(actor: AuditActor, customerId: string, at: string, fields: readonly FieldDecisionRecord[], detail: AuditDetail | null, id?: string): AuditRecordModel {
-  return {
+  const made: AuditRecordModel = {
     id: id ?? randomUUID(),
     at,
     principal: actor.principal,
@@ -100,8 +104,9 @@ function record(actor: AuditActor, customerId: string, at: string, fields: reado
     customerIds: [customerId],
     fields,
     traceId: actor.traceId,
-    ...(detail ? { detail } : {}),
   };
+  // A read's record has no detail: added only when there is one, without spreading a record on every read.
+  return detail ? { ...made, detail } : made;
 }
 
 /**

@@ -604,15 +604,17 @@ function deletePage(partitions: Map<string, Item[]>, customerId: string): PageDe
   return { deleted, more: items.length > deleted };
 }
 
-/** Keeps each partition sorted by `sk`, as a DynamoDB range key is. */
-/**
- * Puts `item` in its partition by sort key, replacing one with the same key.
- * Binary search: audit and event items mostly arrive in key order, and a
- * benchmark writes one audit item per request to the same few partitions.
- */
 /** How far from the end insertSorted looks before it searches the whole partition. */
 const NEAR_END = 8;
 
+/**
+ * Puts `item` in its partition by sort key, replacing one with the same key,
+ * so that each partition stays sorted by `sk`, as a DynamoDB range key is.
+ * Audit and event items mostly arrive in key order, or just before the last
+ * few, and a benchmark writes one audit item per request to the same few
+ * partitions: the end is looked at first, and only then the whole (binary
+ * search).
+ */
 function insertSorted(partitions: Map<string, Item[]>, partition: string, item: Item): void {
   let items = partitions.get(partition);
   if (!items) partitions.set(partition, (items = []));

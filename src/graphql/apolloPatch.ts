@@ -25,14 +25,15 @@ import { dirname, join } from 'node:path';
  */
 export const APOLLO_PATCH = 'patches/@apollo+server+5.5.1.patch';
 
+/** The key under which the patched pipeline finds the query hashes it keeps (the patch's `QUERY_HASHES`). */
+const QUERY_HASHES_KEY = 'c360.apollo.queryHashes';
+const QUERY_HASHES = Symbol.for(QUERY_HASHES_KEY);
+
 /** The markers the patch adds to both of Apollo Server's builds (ESM and CommonJS), by file. */
 const PATCHED: ReadonlyArray<readonly [string, string]> = [
   [join('utils', 'makeGatewayGraphQLRequestContext.js'), 'class GatewayResponseHttp'],
-  ['requestPipeline.js', "Symbol.for('c360.apollo.queryHashes')"],
+  ['requestPipeline.js', `Symbol.for('${QUERY_HASHES_KEY}')`],
 ];
-
-/** Where the patched pipeline finds the query hashes it keeps (the patch's `QUERY_HASHES`). */
-const QUERY_HASHES = Symbol.for('c360.apollo.queryHashes');
 
 /**
  * Has the patched Apollo Server keep query hashes by their text in this

@@ -32,9 +32,10 @@ export async function decideResponse(result: ExecutionResult, walk: ObjectPlan, 
     if (data) {
       if (ledger.readsOwners) await prefetchOwners(data, walk, ledger);
       const withheld: GraphQLError[] = [];
-      const shape = ResponseShape.of(data, walk, ledger);
+      const state = stateOf(walk);
+      const shape = ResponseShape.of(data, walk, state, ledger);
       if (!shape?.releaseAsKept()) {
-        new ResponseWalk(ledger, withheld).object(data, walk, stateOf(walk).root);
+        new ResponseWalk(ledger, withheld).object(data, walk, state.root);
         if (withheld.length === 0) shape?.keep();
       }
       if (withheld.length > 0) result = { ...result, errors: [...(result.errors ?? []), ...withheld] };
@@ -89,8 +90,7 @@ class ResponseShape {
     private readonly ledger: PrivacyLedger,
   ) {}
 
-  static of(data: ResponseObject, walk: ObjectPlan, ledger: PrivacyLedger): ResponseShape | undefined {
-    const state = stateOf(walk);
+  static of(data: ResponseObject, walk: ObjectPlan, state: PlanState, ledger: PrivacyLedger): ResponseShape | undefined {
     if (!ledger.releasesAsIs(state.classes)) return undefined;
     const shape = new ResponseShape(state, ledger);
     return shape.read(data, walk) && shape.owner !== undefined ? shape : undefined;

@@ -35,7 +35,7 @@ import type { GatewayConfig } from './config.js';
 import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { ErrorCode, createErrorFormatter, safeErrorDetail } from './errors.js';
-import { APOLLO_PATCH, apolloGatewayContextPatched, keepQueryHashes } from './graphql/apolloPatch.js';
+import { APOLLO_PATCH, apolloGatewayContextPatched, keepAcceptDecisions, keepQueryHashes } from './graphql/apolloPatch.js';
 import { executionOptions } from './graphql/executor.js';
 import type { SchemaVariant } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
@@ -248,10 +248,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   if (!apolloGatewayContextPatched()) {
     logger.warn(
       { patch: APOLLO_PATCH },
-      'Apollo Server is installed without the patch in patches/: every request costs more garbage collection and hashes its query again. Install with npm install or npm ci, which apply it (not with --ignore-scripts).',
+      'Apollo Server is installed without the patch in patches/: every request costs more garbage collection, hashes its query and parses its Accept header again. Install with npm install or npm ci, which apply it (not with --ignore-scripts).',
     );
   }
   keepQueryHashes();
+  keepAcceptDecisions();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request log line carries the URL, and a GET query string can hold variables.

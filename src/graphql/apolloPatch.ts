@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /**
- * patches/ holds two changes to Apollo Server, which `npm install` and
+ * patches/ holds three changes to Apollo Server, which `npm install` and
  * `npm ci` apply through patch-package (package.json's postinstall):
  *
  * - The gateway runs every operation through Apollo Server's `gateway`
@@ -22,6 +22,12 @@ import { dirname, join } from 'node:path';
  *   their text in the map `keepQueryHashes` puts on the global object, and
  *   hashes as stock Apollo Server does when there is none: a bare Apollo
  *   Server in the same install (the benchmark's baseline) stays stock.
+ * - Every request parses its Accept header in a Negotiator (negotiator's
+ *   media-type parser) to learn whether it takes the legacy incremental
+ *   format, and again, when it sends one, for its answer's content type. The
+ *   patched server keeps both decisions by the header's text in the map
+ *   `keepAcceptDecisions` puts on the global object, and parses as stock
+ *   Apollo Server does when there is none.
  */
 export const APOLLO_PATCH = 'patches/@apollo+server+5.5.1.patch';
 
@@ -29,10 +35,16 @@ export const APOLLO_PATCH = 'patches/@apollo+server+5.5.1.patch';
 const QUERY_HASHES_KEY = 'c360.apollo.queryHashes';
 const QUERY_HASHES = Symbol.for(QUERY_HASHES_KEY);
 
+/** The key under which the patched server finds the Accept header decisions it keeps (the patch's `ACCEPT_DECISIONS`). */
+const ACCEPT_DECISIONS_KEY = 'c360.apollo.acceptDecisions';
+const ACCEPT_DECISIONS = Symbol.for(ACCEPT_DECISIONS_KEY);
+
 /** The markers the patch adds to both of Apollo Server's builds (ESM and CommonJS), by file. */
 const PATCHED: ReadonlyArray<readonly [string, string]> = [
   [join('utils', 'makeGatewayGraphQLRequestContext.js'), 'class GatewayResponseHttp'],
   ['requestPipeline.js', `Symbol.for('${QUERY_HASHES_KEY}')`],
+  ['requestPipeline.js', "('legacyIncremental', request.http"],
+  ['ApolloServer.js', `Symbol.for('${ACCEPT_DECISIONS_KEY}')`],
 ];
 
 /**
@@ -46,7 +58,18 @@ export function keepQueryHashes(): void {
 }
 
 /**
- * Whether the installed Apollo Server carries the patch (both its changes),
+ * Has the patched Apollo Server keep what each Accept header asks for by the
+ * header's text in this process (at most 200 decisions, of headers up to 512
+ * characters; the map is emptied when full). Called once by the gateway as
+ * it starts.
+ */
+export function keepAcceptDecisions(): void {
+  const global = globalThis as { [ACCEPT_DECISIONS]?: Map<string, { value: unknown }> };
+  global[ACCEPT_DECISIONS] ??= new Map();
+}
+
+/**
+ * Whether the installed Apollo Server carries the patch (all its changes),
  * in both its builds: the one this module resolves, or the one installed in the project at `root`
  * (an image's runtime directory, say).
  */

@@ -1,0 +1,186 @@
+import { getNamedType, isLeafType, isNonNullType, isObjectType } from 'graphql';
+import type { GraphQLField, GraphQLObjectType } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
+import { buildBaseSchema } from '../src/graphql/schema.js';
+import { mulberry32 } from '../src/matching/random.js';
+import { classifySchema } from '../src/privacy/classification.js';
+import { graphql, startTestGateway } from './support/gateway.js';
+import type { TestGateway } from './support/gateway.js';
+import { ADMIN_KEY } from './support/writes.js';
+
+/**
+ * The privacy promise as an invariant, checked on documents made at random
+ * (seeded, so a failure repeats): whatever a caller selects, with aliases,
+ * fragments, inline fragments and fields selected twice, under any purpose,
+ *
+ * - every personal field the answer carries (a value, a part of the
+ *   customer, an event property) is in that read's audit records, at its
+ *   response path, with its class, and the records list nothing the answer
+ *   does not carry;
+ * - a field withheld with PII_ACCESS_DENIED is null in the answer;
+ * - the gateway's own owner tag never reaches the answer.
+ *
+ * The oracle is the schema's own classification (`@pii`), read here
+ * independently of how the gateway applies it. Real gateway, real HTTP.
+ */
+const schema = buildBaseSchema();
+const classification = classifySchema(schema);
+const customerType = schema.getType('Customer') as GraphQLObjectType;
+
+type Random = () => number;
+
+interface Selected {
+  readonly key: string;
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly inner?: readonly Selected[];
+}
+
+/** A random selection of a type's fields (those without required arguments), some aliased, some twice. */
+function selectionOf(type: GraphQLObjectType, random: Random, depth: number): Selected[] {
+  const fields = Object.values(type.getFields()).filter((field) => field.args.every((arg) => !isNonNullType(arg.type) || arg.defaultValue !== undefined));
+  const chosen: Selected[] = [];
+  for (const field of fields) {
+    if (random() > 0.55) continue;
+    const inner = getNamedType(field.type);
+    const key = random() < 0.1 ? `a${chosen.length}_${field.name}` : field.name;
+    if (isLeafType(inner)) {
+      chosen.push({ key, field });
+    } else if (isObjectType(inner) && depth < 4) {
+      const below = selectionOf(inner, random, depth + 1);
+      if (below.length > 0) chosen.push({ key, field, inner: below });
+    }
+    // Selected again under the same key: the executor merges the two.
+    if (random() < 0.1 && chosen.at(-1)?.field === field) chosen.push(chosen.at(-1)!);
+  }
+  return chosen;
+}
+
+function argumentsOf(field: GraphQLField<unknown, unknown>): string {
+  return field.args.some((arg) => arg.name === 'first') ? '(first: 2)' : '';
+}
+
+/** The selection as GraphQL text: some fields inline, some in an inline fragment, some in a named fragment. */
+function printSelection(type: GraphQLObjectType, selected: readonly Selected[], random: Random, fragments: string[]): string {
+  const printed = selected.map((item) => {
+    const alias = item.key === item.field.name ? '' : `${item.key}: `;
+    const below = item.inner ? ` { ${printSelection(getNamedType(item.field.type) as GraphQLObjectType, item.inner, random, fragments)} }` : '';
+    return `${alias}${item.field.name}${argumentsOf(item.field)}${below}`;
+  });
+  const roll = random();
+  if (roll < 0.2 && printed.length > 1) return `${printed[0]} ... on ${type.name} { ${printed.slice(1).join(' ')} }`;
+  if (roll < 0.35 && printed.length > 1) {
+    const name = `F${fragments.length}`;
+    fragments.push(`fragment ${name} on ${type.name} { ${printed.slice(1).join(' ')} }`);
+    return `${printed[0]} ...${name}`;
+  }
+  return printed.join(' ');
+}
+
+/** The audit paths a response carries, by the classification: what its read's records must list, no more, no less. */
+function expectedReleases(value: unknown, type: GraphQLObjectType, selected: readonly Selected[], path: string, into: Map<string, string | null>): void {
+  if (value === null || typeof value !== 'object') return;
+  const object = value as Record<string, unknown>;
+  for (const item of selected) {
+    const at = `${path}.${item.key}`;
+    const answer = object[item.key];
+    const personal = classification.get(`${type.name}.${item.field.name}`);
+    if (personal && answer !== null && answer !== undefined) {
+      into.set(at, personal.piiClass);
+      if (personal.kind === 'trackedProperties') {
+        // Each property is decided by the tracking plan's class for the event's type.
+        for (const [name, property] of Object.entries(answer as Record<string, unknown>)) if (property !== null) into.set(`${at}.${name}`, null);
+      }
+    }
+    if (!item.inner || answer === null || answer === undefined) continue;
+    const inner = getNamedType(item.field.type) as GraphQLObjectType;
+    if (Array.isArray(answer)) answer.forEach((element, i) => expectedReleases(element, inner, item.inner!, `${at}.${i}`, into));
+    else expectedReleases(answer, inner, item.inner, at, into);
+  }
+}
+
+function valueAt(data: unknown, path: ReadonlyArray<string | number>): unknown {
+  let at: unknown = data;
+  for (const key of path) at = at === null || at === undefined ? undefined : (at as Record<string | number, unknown>)[key];
+  return at;
+}
+
+const CALLERS = [
+  { apiKey: 'c360_demo_support', purpose: 'support' },
+  { apiKey: 'c360_demo_marketing', purpose: 'marketing' },
+  { apiKey: 'c360_demo_analytics', purpose: 'analytics' },
+] as const;
+
+describe('privacy invariant: every personal field answered is audited at its path, and nothing else is', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ C360_DEMO_CUSTOMERS: '20', C360_RATE_LIMIT_PER_MINUTE: '0' });
+  });
+  afterAll(() => gw?.close());
+
+  const trailOf = async (customerId: string, traceId: string) => {
+    const trail = await graphql<{ auditTrail: { edges: Array<{ node: { traceId: string; fields: Array<{ path: string; piiClass: string; decision: string }> } }> } }>(
+      gw.url,
+      'query($c: ID!) { auditTrail(customerId: $c, first: 50) { edges { node { traceId fields { path piiClass decision } } } } }',
+      { apiKey: ADMIN_KEY, variables: { c: customerId } },
+    );
+    expect(trail.body.errors).toBeUndefined();
+    return trail.body.data!.auditTrail.edges.map((edge) => edge.node).filter((node) => node.traceId === traceId);
+  };
+
+  it.each([1, 2, 3, 4, 5, 6])('holds for 12 random documents of seed %i, under support, marketing and analytics', async (seed) => {
+    const random = mulberry32(seed);
+    let refused = 0;
+    let audited = 0;
+    for (let n = 0; n < 12; n++) {
+      const fragments: string[] = [];
+      const selected = [{ key: 'id', field: customerType.getFields().id! }, ...selectionOf(customerType, random, 1)];
+      const body = printSelection(customerType, selected, random, fragments);
+      const batch = random() < 0.3;
+      const ids = batch ? [DEMO_CUSTOMERS.consent.id, DEMO_CUSTOMERS.noConsent.id, 'cus_000003'] : [random() < 0.5 ? DEMO_CUSTOMERS.consent.id : DEMO_CUSTOMERS.noConsent.id];
+      const root = batch ? 'customers' : 'customer';
+      const query = batch
+        ? `query Probe($ids: [ID!]!) { customers(ids: $ids) { ${body} } } ${fragments.join(' ')}`
+        : `query Probe($id: ID!) { customer(id: $id) { ${body} } } ${fragments.join(' ')}`;
+      const caller = CALLERS[Math.floor(random() * CALLERS.length)]!;
+      const response = await graphql<Record<string, unknown>>(gw.url, query, { ...caller, variables: batch ? { ids } : { id: ids[0] } });
+      const context = { seed, n, purpose: caller.purpose, query };
+      expect(JSON.stringify(response.body), JSON.stringify(context)).not.toContain('_c360Owner');
+      if (response.status === 400) {
+        // Over an operation limit (aliases, cost): refused whole, before anything is read, so nothing to audit.
+        expect({ ...context, data: response.body.data, codes: response.body.errors?.map((error) => error.extensions?.code) }).toEqual({ ...context, data: undefined, codes: ['QUERY_TOO_COMPLEX'] });
+        for (const id of ids) expect({ ...context, id, records: await trailOf(id, response.body.extensions!.traceId as string) }).toEqual({ ...context, id, records: [] });
+        refused++;
+        continue;
+      }
+      expect({ ...context, status: response.status }).toEqual({ ...context, status: 200 });
+
+      for (const error of response.body.errors ?? []) {
+        if (error.extensions?.code !== 'PII_ACCESS_DENIED') continue;
+        expect({ ...context, path: error.path, value: valueAt(response.body.data, error.path ?? []) }).toEqual({ ...context, path: error.path, value: null });
+      }
+
+      const answered = response.body.data?.[root];
+      const customers = (batch ? (answered as unknown[]) : [answered]).map((customer, i) => ({ customer, path: batch ? `${root}.${i}` : root }));
+      const expected = new Map<string, string | null>();
+      for (const { customer, path } of customers) expectedReleases(customer, customerType, selected, path, expected);
+
+      const recorded = new Map<string, string>();
+      const owners = customers.map(({ customer }) => (customer as { id?: string } | null)?.id).filter((id): id is string => typeof id === 'string');
+      for (const owner of new Set(owners)) {
+        for (const record of await trailOf(owner, response.body.extensions!.traceId as string)) {
+          for (const field of record.fields) {
+            expect({ ...context, path: field.path, decision: ['allow', 'mask', 'hash'].includes(field.decision) }).toEqual({ ...context, path: field.path, decision: true });
+            recorded.set(field.path, field.piiClass);
+          }
+        }
+      }
+      expect({ ...context, paths: [...recorded.keys()].sort() }).toEqual({ ...context, paths: [...expected.keys()].sort() });
+      audited += expected.size;
+      for (const [path, piiClass] of expected) if (piiClass !== null) expect({ ...context, path, piiClass: recorded.get(path) }).toEqual({ ...context, path, piiClass });
+    }
+    // Most documents are answered, so the invariant is checked on answers, not on refusals.
+    expect(refused).toBeLessThanOrEqual(4);
+    expect(audited).toBeGreaterThan(100);
+  });
+});

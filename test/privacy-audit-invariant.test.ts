@@ -7,12 +7,14 @@ import { mulberry32 } from '../src/matching/random.js';
 import { classifySchema } from '../src/privacy/classification.js';
 import { graphql, startTestGateway } from './support/gateway.js';
 import type { TestGateway } from './support/gateway.js';
+import { TEST_JWT_SECRET, loginOf, signToken } from './support/tokens.js';
 import { ADMIN_KEY } from './support/writes.js';
 
 /**
  * The privacy promise as an invariant, checked on documents made at random
  * (seeded, so a failure repeats): whatever a caller selects, with aliases,
- * fragments, inline fragments and fields selected twice, under any purpose,
+ * fragments, inline fragments and fields selected twice, through `customer`,
+ * `customers(ids:)`, `customerByIdentity` and `me`, under any purpose,
  *
  * - every personal field the answer carries (a value, a part of the
  *   customer, an event property) is in that read's audit records, at its
@@ -114,7 +116,7 @@ const CALLERS = [
 describe('privacy invariant: every personal field answered is audited at its path, and nothing else is', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ C360_DEMO_CUSTOMERS: '20', C360_RATE_LIMIT_PER_MINUTE: '0' });
+    gw = await startTestGateway({ C360_DEMO_CUSTOMERS: '20', C360_RATE_LIMIT_PER_MINUTE: '0', C360_JWT_SECRET: TEST_JWT_SECRET });
   });
   afterAll(() => gw?.close());
 
@@ -128,7 +130,7 @@ describe('privacy invariant: every personal field answered is audited at its pat
     return trail.body.data!.auditTrail.edges.map((edge) => edge.node).filter((node) => node.traceId === traceId);
   };
 
-  it.each([1, 2, 3, 4, 5, 6])('holds for 12 random documents of seed %i, under support, marketing and analytics', async (seed) => {
+  it.each([1, 2, 3, 4, 5, 6])('holds for 12 random documents of seed %i, under support, marketing, analytics and self_service', async (seed) => {
     const random = mulberry32(seed);
     let refused = 0;
     let audited = 0;
@@ -136,14 +138,25 @@ describe('privacy invariant: every personal field answered is audited at its pat
       const fragments: string[] = [];
       const selected = [{ key: 'id', field: customerType.getFields().id! }, ...selectionOf(customerType, random, 1)];
       const body = printSelection(customerType, selected, random, fragments);
-      const batch = random() < 0.3;
-      const ids = batch ? [DEMO_CUSTOMERS.consent.id, DEMO_CUSTOMERS.noConsent.id, 'cus_000003'] : [random() < 0.5 ? DEMO_CUSTOMERS.consent.id : DEMO_CUSTOMERS.noConsent.id];
-      const root = batch ? 'customers' : 'customer';
-      const query = batch
-        ? `query Probe($ids: [ID!]!) { customers(ids: $ids) { ${body} } } ${fragments.join(' ')}`
-        : `query Probe($id: ID!) { customer(id: $id) { ${body} } } ${fragments.join(' ')}`;
-      const caller = CALLERS[Math.floor(random() * CALLERS.length)]!;
-      const response = await graphql<Record<string, unknown>>(gw.url, query, { ...caller, variables: batch ? { ids } : { id: ids[0] } });
+      const roll = random();
+      const root = roll < 0.3 ? 'customers' : roll < 0.45 ? 'customerByIdentity' : roll < 0.6 ? 'me' : 'customer';
+      const batch = root === 'customers';
+      const one = random() < 0.5 ? DEMO_CUSTOMERS.consent : DEMO_CUSTOMERS.noConsent;
+      const ids = batch ? [DEMO_CUSTOMERS.consent.id, DEMO_CUSTOMERS.noConsent.id, 'cus_000003'] : [one.id];
+      const queries = {
+        customers: [`query Probe($ids: [ID!]!) { customers(ids: $ids) { ${body} } }`, { ids }],
+        customerByIdentity: [`query Probe($email: String!) { customerByIdentity(type: EMAIL, value: $email) { ${body} } }`, { email: one.email }],
+        me: [`query Probe { me { ${body} } }`, {}],
+        customer: [`query Probe($id: ID!) { customer(id: $id) { ${body} } }`, { id: one.id }],
+      } as const;
+      const [operation, variables] = queries[root];
+      const query = `${operation} ${fragments.join(' ')}`;
+      // `me` is the signed-in customer's own record (purpose self_service); the others are a key's, for its purpose.
+      const caller =
+        root === 'me'
+          ? { apiKey: null, purpose: 'self_service', headers: { authorization: `Bearer ${await signToken({ sub: loginOf(one.id), role: 'customer' })}` } }
+          : CALLERS[Math.floor(random() * CALLERS.length)]!;
+      const response = await graphql<Record<string, unknown>>(gw.url, query, { ...caller, variables });
       const context = { seed, n, purpose: caller.purpose, query };
       expect(JSON.stringify(response.body), JSON.stringify(context)).not.toContain('_c360Owner');
       if (response.status === 400) {

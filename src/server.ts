@@ -36,8 +36,8 @@ import { createContext } from './context.js';
 import type { GatewayContext, GatewayServices } from './context.js';
 import { ErrorCode, createErrorFormatter, safeErrorDetail } from './errors.js';
 import { APOLLO_PATCH, apolloGatewayContextPatched, keepAcceptDecisions, keepQueryHashes } from './graphql/apolloPatch.js';
-import { executionOptions } from './graphql/executor.js';
-import type { SchemaVariant } from './graphql/executor.js';
+import { RUN_FALLBACK, executionOptions } from './graphql/executor.js';
+import type { ChosenVariant, SchemaVariant } from './graphql/executor.js';
 import { buildBaseSchema } from './graphql/schema.js';
 import { stringifyResult } from './graphql/stringifyResult.js';
 import { createHardening, loadTrustedDocuments, ShutdownHooks } from './hardening/index.js';
@@ -48,6 +48,8 @@ import { AuditCompletions, AuditLog, AuditWriter, ReadIntents, directAuditSink }
 import { classifySchema } from './privacy/classification.js';
 import { applyPiiEnforcement } from './privacy/piiTransform.js';
 import { privacyPlugin } from './privacy/plugin.js';
+import { PlanReleases } from './privacy/releasedByPlan.js';
+import type { ReadMarks, ReleasedByPlanStats } from './privacy/releasedByPlan.js';
 import { ResponsePlans, walkedFieldsOf, withOwnerTags } from './privacy/responsePlan.js';
 import type { WalkedFields } from './privacy/responsePlan.js';
 import { decideResponse } from './privacy/responseWalk.js';
@@ -88,6 +90,8 @@ export interface Gateway {
   readonly schema: GraphQLSchema;
   /** Prometheus metrics (C360_METRICS_PORT); undefined when they are off. */
   readonly metrics: GatewayMetrics | undefined;
+  /** How often reads were released by their plan's marks (src/privacy/releasedByPlan.ts); undefined with enforcement off. */
+  readonly releasedByPlan: ReleasedByPlanStats | undefined;
   /** Starts listening (and the metrics listener, when on); resolves to the base URL (http://host:port). */
   listen(): Promise<string>;
   /** Stops taking requests, finishes those in flight, then closes the sources. */
@@ -244,7 +248,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
   const hardening = createHardening(services, trustedDocuments);
   metrics?.watch(sources, hardening.slowClients);
   const enforcement = privacyEnforcement(config, services);
-  const { schema, variant } = executableSchemas(enforcement);
+  const { schema, variant, releasedByPlan } = executableSchemas(enforcement);
   if (!apolloGatewayContextPatched()) {
     logger.warn(
       { patch: APOLLO_PATCH },
@@ -324,6 +328,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDependen
     services,
     schema,
     metrics,
+    releasedByPlan,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const { address, port } = app.server.address() as AddressInfo;
@@ -379,7 +384,7 @@ function onlineMatcher(config: GatewayConfig, logger: Logger): OnlineMatcher | u
  * runs on the schema whose every personal field decides itself. `schema` is
  * the API schema Apollo Server validates and introspects against.
  */
-function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): { schema: GraphQLSchema; variant: SchemaVariant } {
+function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): { schema: GraphQLSchema; variant: SchemaVariant; releasedByPlan?: ReleasedByPlanStats } {
   const base = buildBaseSchema();
   const enforced = enforcement.transform(base);
   const schema = applyFieldAccess(enforced);
@@ -392,6 +397,12 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     unchecked: { key: 'walked:unchecked', schema: withOwnerTags(lean, walked) },
   };
   const plans = new ResponsePlans(schema, walked);
+  // Released by its plan: no privacy wrapper at all, the owner tag on the customer alone (src/privacy/releasedByPlan.ts).
+  const released = {
+    checked: { key: 'released:checked', schema: withOwnerTags(applyFieldAccess(base), walked) },
+    unchecked: { key: 'released:unchecked', schema: withOwnerTags(base, walked) },
+  };
+  const releases = new PlanReleases(schema, classifySchema(base));
   const variant: SchemaVariant = (request) => {
     const scoped = scopes(request);
     const plan = plans.planFor(request.document, request.queryHash, request.operationName);
@@ -401,14 +412,28 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     privacy.walkPending = true;
     privacy.useShape(auditShapeOf(walk));
     const { key, schema: run } = scoped.key === 'unchecked' ? tagged.unchecked : tagged.checked;
+    const decided: ChosenVariant = { key, schema: run, document: plan.document, finish: (result) => decideResponse(result, walk, privacy) };
+    const byPlan = releases.planFor(request.document, request.queryHash, request.operationName);
+    if (!byPlan || !privacy.releasesAsIs(byPlan.classes)) return decided;
+    const shapes = releases.shapes.of(byPlan, privacy.purpose);
+    const read: { marks?: ReadMarks } = {};
+    const bare = scoped.key === 'unchecked' ? released.unchecked : released.checked;
     return {
-      key,
-      schema: run,
-      document: plan.document,
-      finish: (result) => decideResponse(result, walk, privacy),
+      ...bare,
+      document: byPlan.document,
+      finish: (result) => (shapes.release(result, byPlan, privacy, read) ? result : RUN_FALLBACK),
+      // A shape not kept yet, or an answer with an error: decided value by value, and its list kept for the shape.
+      fallback: {
+        ...decided,
+        finish: async (result) => {
+          const answer = await decideResponse(result, walk, privacy);
+          shapes.keep(read.marks, answer, privacy);
+          return answer;
+        },
+      },
     };
   };
-  return { schema, variant };
+  return { schema, variant, releasedByPlan: releases.shapes.stats };
 }
 
 /**

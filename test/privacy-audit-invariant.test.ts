@@ -1,11 +1,8 @@
-import { getNamedType, isLeafType, isNonNullType, isObjectType } from 'graphql';
-import type { GraphQLField, GraphQLObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
-import { buildBaseSchema } from '../src/graphql/schema.js';
 import { mulberry32 } from '../src/matching/random.js';
-import { classifySchema } from '../src/privacy/classification.js';
 import { graphql, startTestGateway } from './support/gateway.js';
+import { customerType, expectedReleases, randomCustomerSelection, valueAt } from './support/randomDocuments.js';
 import type { TestGateway } from './support/gateway.js';
 import { TEST_JWT_SECRET, loginOf, signToken } from './support/tokens.js';
 import { ADMIN_KEY } from './support/writes.js';
@@ -26,87 +23,6 @@ import { ADMIN_KEY } from './support/writes.js';
  * The oracle is the schema's own classification (`@pii`), read here
  * independently of how the gateway applies it. Real gateway, real HTTP.
  */
-const schema = buildBaseSchema();
-const classification = classifySchema(schema);
-const customerType = schema.getType('Customer') as GraphQLObjectType;
-
-type Random = () => number;
-
-interface Selected {
-  readonly key: string;
-  readonly field: GraphQLField<unknown, unknown>;
-  readonly inner?: readonly Selected[];
-}
-
-/** A random selection of a type's fields (those without required arguments), some aliased, some twice. */
-function selectionOf(type: GraphQLObjectType, random: Random, depth: number): Selected[] {
-  const fields = Object.values(type.getFields()).filter((field) => field.args.every((arg) => !isNonNullType(arg.type) || arg.defaultValue !== undefined));
-  const chosen: Selected[] = [];
-  for (const field of fields) {
-    if (random() > 0.55) continue;
-    const inner = getNamedType(field.type);
-    const key = random() < 0.1 ? `a${chosen.length}_${field.name}` : field.name;
-    if (isLeafType(inner)) {
-      chosen.push({ key, field });
-    } else if (isObjectType(inner) && depth < 4) {
-      const below = selectionOf(inner, random, depth + 1);
-      if (below.length > 0) chosen.push({ key, field, inner: below });
-    }
-    // Selected again under the same key: the executor merges the two.
-    if (random() < 0.1 && chosen.at(-1)?.field === field) chosen.push(chosen.at(-1)!);
-  }
-  return chosen;
-}
-
-function argumentsOf(field: GraphQLField<unknown, unknown>): string {
-  return field.args.some((arg) => arg.name === 'first') ? '(first: 2)' : '';
-}
-
-/** The selection as GraphQL text: some fields inline, some in an inline fragment, some in a named fragment. */
-function printSelection(type: GraphQLObjectType, selected: readonly Selected[], random: Random, fragments: string[]): string {
-  const printed = selected.map((item) => {
-    const alias = item.key === item.field.name ? '' : `${item.key}: `;
-    const below = item.inner ? ` { ${printSelection(getNamedType(item.field.type) as GraphQLObjectType, item.inner, random, fragments)} }` : '';
-    return `${alias}${item.field.name}${argumentsOf(item.field)}${below}`;
-  });
-  const roll = random();
-  if (roll < 0.2 && printed.length > 1) return `${printed[0]} ... on ${type.name} { ${printed.slice(1).join(' ')} }`;
-  if (roll < 0.35 && printed.length > 1) {
-    const name = `F${fragments.length}`;
-    fragments.push(`fragment ${name} on ${type.name} { ${printed.slice(1).join(' ')} }`);
-    return `${printed[0]} ...${name}`;
-  }
-  return printed.join(' ');
-}
-
-/** The audit paths a response carries, by the classification: what its read's records must list, no more, no less. */
-function expectedReleases(value: unknown, type: GraphQLObjectType, selected: readonly Selected[], path: string, into: Map<string, string | null>): void {
-  if (value === null || typeof value !== 'object') return;
-  const object = value as Record<string, unknown>;
-  for (const item of selected) {
-    const at = `${path}.${item.key}`;
-    const answer = object[item.key];
-    const personal = classification.get(`${type.name}.${item.field.name}`);
-    if (personal && answer !== null && answer !== undefined) {
-      into.set(at, personal.piiClass);
-      if (personal.kind === 'trackedProperties') {
-        // Each property is decided by the tracking plan's class for the event's type.
-        for (const [name, property] of Object.entries(answer as Record<string, unknown>)) if (property !== null) into.set(`${at}.${name}`, null);
-      }
-    }
-    if (!item.inner || answer === null || answer === undefined) continue;
-    const inner = getNamedType(item.field.type) as GraphQLObjectType;
-    if (Array.isArray(answer)) answer.forEach((element, i) => expectedReleases(element, inner, item.inner!, `${at}.${i}`, into));
-    else expectedReleases(answer, inner, item.inner, at, into);
-  }
-}
-
-function valueAt(data: unknown, path: ReadonlyArray<string | number>): unknown {
-  let at: unknown = data;
-  for (const key of path) at = at === null || at === undefined ? undefined : (at as Record<string | number, unknown>)[key];
-  return at;
-}
-
 const CALLERS = [
   { apiKey: 'c360_demo_support', purpose: 'support' },
   { apiKey: 'c360_demo_marketing', purpose: 'marketing' },
@@ -135,9 +51,7 @@ describe('privacy invariant: every personal field answered is audited at its pat
     let refused = 0;
     let audited = 0;
     for (let n = 0; n < 12; n++) {
-      const fragments: string[] = [];
-      const selected = [{ key: 'id', field: customerType.getFields().id! }, ...selectionOf(customerType, random, 1)];
-      const body = printSelection(customerType, selected, random, fragments);
+      const { selected, body, fragments } = randomCustomerSelection(random);
       const roll = random();
       const root = roll < 0.3 ? 'customers' : roll < 0.45 ? 'customerByIdentity' : roll < 0.6 ? 'me' : 'customer';
       const batch = root === 'customers';

@@ -472,12 +472,13 @@ describe('finding 4, quarantine: an event type whose plan quarantines what it do
       type: 'Form Submitted',
       properties: { form: 'newsletter', shippingEmail: 'ship.me@example.org' },
     });
-    const response = await graphql(quarantine.url, 'query($id: ID!) { customer(id: $id) { events { edges { node { type properties } } } } }', {
-      purpose: 'support',
-      variables: { id: tracked.customerId },
-    });
+    const read = () =>
+      graphql(quarantine.url, 'query($id: ID!) { customer(id: $id) { events { edges { node { type properties } } } } }', {
+        purpose: 'support',
+        variables: { id: tracked.customerId },
+      });
     const path = ['customer', 'events', 'edges', 0, 'node', 'properties', 'shippingEmail'];
-    expect(response.body).toEqual({
+    const withheld = {
       errors: [
         {
           message: 'Personal field withheld: the policy does not release SENSITIVE data for purpose SUPPORT.',
@@ -487,7 +488,11 @@ describe('finding 4, quarantine: an event type whose plan quarantines what it do
       ],
       data: { customer: { events: { edges: [{ node: { type: 'Form Submitted', properties: { form: 'newsletter', shippingEmail: null } } }] } } },
       extensions: { traceId: TRACE_ID, privacy: { purpose: 'SUPPORT', fields: [{ path: path.join('.'), piiClass: 'SENSITIVE', decision: 'deny', reason: 'POLICY_DENIES' }] } },
-    });
+    };
+    // Read again and again: an answer that withheld something is never kept for release by its marks (src/privacy/releasedByPlan.ts).
+    const before = { ...quarantine.gateway.releasedByPlan! };
+    for (let i = 0; i < 3; i++) expect((await read()).body).toEqual(withheld);
+    expect(quarantine.gateway.releasedByPlan).toEqual({ ...before, decided: before.decided + 3 });
   });
 
   it('refuses a plan file that does not follow the documented shape, naming the problem', async () => {

@@ -28,9 +28,18 @@ export interface ChosenVariant {
   readonly schema: GraphQLSchema;
   /** The document to run, when the plan changed it (the same for every request of one document and variant key). */
   readonly document?: DocumentNode;
-  /** A step every result passes through before Apollo Server sees it (the privacy walk). */
-  readonly finish?: (result: ExecutionResult) => ExecutionResult | Promise<ExecutionResult>;
+  /**
+   * A step every result passes through before Apollo Server sees it (the
+   * privacy walk). It may answer RUN_FALLBACK instead: the result is
+   * dropped and the operation runs again as `fallback` (the same request,
+   * context and loaders), whose result is the answer.
+   */
+  readonly finish?: (result: ExecutionResult) => ExecutionResult | Promise<ExecutionResult> | typeof RUN_FALLBACK;
+  readonly fallback?: ChosenVariant;
 }
+
+/** What a variant's `finish` answers to have the operation run again as its `fallback`. */
+export const RUN_FALLBACK: unique symbol = Symbol('c360.runFallback');
 
 export interface JitExecutorOptions {
   readonly cacheSize?: number;
@@ -71,6 +80,17 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
     else stats.reused += 1;
     return operation;
   };
+  const run = (request: ExecutorRequest & { readonly queryHash: string }, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> => {
+    const operation = compiledFor(request.document, request.queryHash, request.operationName, variant);
+    // A document that cannot be compiled comes back as its errors, as graphql-js would answer it.
+    if (!isCompiledQuery(operation)) return withGraphQLErrors(operation);
+    const result = operation.query({}, request.context, request.request.variables ?? {});
+    const settle = (settled: ExecutionResult) => {
+      const answer = answered(settled, request, variant);
+      return answer === RUN_FALLBACK ? run(request, variant.fallback!) : answer;
+    };
+    return isPromise(result) ? result.then(settle) : settle(result);
+  };
   return {
     stats,
     async load() {
@@ -80,11 +100,8 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
         executor: (request) => {
           try {
             const variant = variantOf({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
-            const operation = compiledFor(request.document, request.queryHash, request.operationName, variant);
-            // A document that cannot be compiled comes back as its errors, as graphql-js would answer it.
-            if (!isCompiledQuery(operation)) return Promise.resolve(withGraphQLErrors(operation));
-            const result = operation.query({}, request.context, request.request.variables ?? {});
-            return isPromise(result) ? result.then((settled) => answered(settled, request, variant)) : Promise.resolve(answered(result, request, variant));
+            const answer = run(request, variant);
+            return isPromise(answer) ? answer : Promise.resolve(answer);
           } catch (error) {
             return Promise.reject(error instanceof Error ? error : new Error(String(error)));
           }
@@ -101,12 +118,10 @@ export function jitExecutorGateway(schema: GraphQLSchema, options: JitExecutorOp
   };
 }
 
-async function finished(result: ExecutionResult | Promise<ExecutionResult>, variant: ChosenVariant): Promise<ExecutionResult> {
-  return finish(await result, variant);
-}
-
-function finish(result: ExecutionResult, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> {
-  return variant.finish ? variant.finish(result) : result;
+function finish(result: ExecutionResult, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> | typeof RUN_FALLBACK {
+  const answer = variant.finish ? variant.finish(result) : result;
+  if (answer === RUN_FALLBACK && !variant.fallback) throw new Error(`variant ${variant.key} asked to run its fallback, and has none`);
+  return answer;
 }
 
 /** What the executor reads of Apollo Server's request. */
@@ -118,12 +133,20 @@ interface ExecutorRequest {
 }
 
 /** A compiled operation's result as Apollo Server gets it: its errors made real GraphQLErrors, then the variant's last step. */
-function answered(result: ExecutionResult, request: ExecutorRequest, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> {
+function answered(result: ExecutionResult, request: ExecutorRequest, variant: ChosenVariant): ExecutionResult | Promise<ExecutionResult> | typeof RUN_FALLBACK {
   // No data at all means the variables did not coerce. graphql-js words those errors the
-  // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case.
+  // way Apollo Server recognises as BAD_USER_INPUT (HTTP 400), so it answers this rare case
+  // (with the variant's last step, which has nothing of the data to decide).
   if (result.data === undefined) {
     const document = variant.document ?? request.document;
-    return finished(execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables }), variant);
+    const coerced = execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables });
+    return Promise.resolve(coerced).then((settled) => {
+      // Nothing ran, so there is nothing to run again: the fallback's last step takes the errors.
+      let answer = finish(settled, variant);
+      for (let next = variant.fallback; answer === RUN_FALLBACK && next; next = next.fallback) answer = finish(settled, next);
+      if (answer === RUN_FALLBACK) throw new Error(`variant ${variant.key} asked to run its fallback, and has none`);
+      return answer;
+    });
   }
   return finish(withGraphQLErrors(result), variant);
 }
@@ -165,14 +188,18 @@ export function stockExecutorGateway(schema: GraphQLSchema, variant: SchemaVaria
       return {
         executor: async (request) => {
           const chosen = variant({ document: request.document, queryHash: request.queryHash, operationName: request.operationName, context: request.context });
-          const result = execute({
-            schema: chosen.schema,
-            document: chosen.document ?? request.document,
-            operationName: request.operationName,
-            contextValue: request.context,
-            variableValues: request.request.variables,
-          });
-          return finished(result, chosen);
+          const run = async (running: ChosenVariant): Promise<ExecutionResult> => {
+            const result = await execute({
+              schema: running.schema,
+              document: running.document ?? request.document,
+              operationName: request.operationName,
+              contextValue: request.context,
+              variableValues: request.request.variables,
+            });
+            const answer = finish(result, running);
+            return answer === RUN_FALLBACK ? run(running.fallback!) : answer;
+          };
+          return run(chosen);
         },
       };
     },

@@ -416,6 +416,7 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     const byPlan = releases.planFor(request.document, request.queryHash, request.operationName);
     if (!byPlan || !privacy.releasesAsIs(byPlan.classes)) return decided;
     const shapes = releases.shapes.of(byPlan, privacy.purpose);
+    if (!shapes.worthTrying()) return decided;
     const read: { marks?: ReadMarks } = {};
     const bare = scoped.key === 'unchecked' ? released.unchecked : released.checked;
     return {

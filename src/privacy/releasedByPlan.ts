@@ -68,6 +68,18 @@ const ONE_CUSTOMER_ROOTS: ReadonlySet<string> = new Set(['customer', 'customerBy
 
 export const MAX_SHAPES_PER_PLAN = 32;
 export const MAX_NAMES = 10_000;
+/**
+ * An answer of a shape not kept runs twice (once to read its marks, once
+ * decided value by value). While fewer than half of a plan's recent answers
+ * were of kept shapes (customers of many shapes, or more shapes than are
+ * kept), its reads are decided value by value at once, and only one in
+ * PROBE_EVERY tries its marks, so that a workload that turns repetitive
+ * finds them again.
+ */
+export const PROBE_EVERY = 64;
+const HIT_RATE_FLOOR = 0.5;
+/** The weight of the latest answer in the recent hit rate (an exponentially weighted average). */
+const HIT_RATE_WEIGHT = 0.05;
 
 /** What a plan needs to release an answer by its marks. */
 export interface PlanRelease {
@@ -184,17 +196,24 @@ export interface ReadMarks {
   readonly marks: readonly number[];
 }
 
-/** Counts for tests and benchmarks: answers released by their marks, answers decided value by value instead, shapes kept. */
+/**
+ * Counts for tests and benchmarks: answers released by their marks, answers
+ * run again to be decided value by value, shapes kept, and reads decided
+ * value by value at once while their plan's marks were seldom found.
+ */
 export interface ReleasedByPlanStats {
   released: number;
   decided: number;
   kept: number;
+  skipped: number;
 }
 
 /** The shapes kept for one plan and purpose. */
 export class KeptShapes {
   private readonly shapes = new Map<number, KeptShape[]>();
   private count = 0;
+  private hitRate = 1;
+  private skipped = 0;
 
   constructor(
     private readonly names: Names,
@@ -206,19 +225,32 @@ export class KeptShapes {
    * event types taken out, the kept list recorded for the customer): true.
    * Otherwise false, with the marks in `read.marks` for `keep`.
    */
-  release(result: ExecutionResult, plan: PlanRelease, ledger: PrivacyLedger, read: { marks?: ReadMarks }): boolean {
-    if (this.releasedByMarks(result, plan, ledger, read)) {
-      this.stats.released++;
-      return true;
-    }
-    this.stats.decided++;
+  /** Whether to run this plan's reads for their marks (see PROBE_EVERY); false: decide them value by value at once. */
+  worthTrying(): boolean {
+    if (this.hitRate >= HIT_RATE_FLOOR) return true;
+    this.skipped++;
+    if (this.skipped % PROBE_EVERY === 0) return true;
+    this.stats.skipped++;
     return false;
+  }
+
+  release(result: ExecutionResult, plan: PlanRelease, ledger: PrivacyLedger, read: { marks?: ReadMarks }): boolean {
+    const released = this.releasedByMarks(result, plan, ledger, read);
+    this.hitRate += HIT_RATE_WEIGHT * ((released ? 1 : 0) - this.hitRate);
+    if (released) this.stats.released++;
+    else this.stats.decided++;
+    return released;
   }
 
   private releasedByMarks(result: ExecutionResult, plan: PlanRelease, ledger: PrivacyLedger, read: { marks?: ReadMarks }): boolean {
     if (result.errors?.length || !result.data) return false;
     const root = result.data[plan.rootKey];
-    if (root === null || typeof root !== 'object' || Array.isArray(root)) return false;
+    if (root === null) {
+      // No such customer: nothing personal to decide, and nothing to run again.
+      ledger.walkPending = false;
+      return true;
+    }
+    if (typeof root !== 'object' || Array.isArray(root)) return false;
     const owner = (root as Record<string, unknown>)[OWNER_KEY];
     if (typeof owner !== 'string') return false;
     const marks: number[] = [];
@@ -306,7 +338,7 @@ export class Names {
 export class PlanShapes {
   private readonly byPlan = new WeakMap<PlanRelease, Map<Purpose | null, KeptShapes>>();
   private readonly names = new Names();
-  readonly stats: ReleasedByPlanStats = { released: 0, decided: 0, kept: 0 };
+  readonly stats: ReleasedByPlanStats = { released: 0, decided: 0, kept: 0, skipped: 0 };
 
   of(plan: PlanRelease, purpose: Purpose | null): KeptShapes {
     let byPurpose = this.byPlan.get(plan);

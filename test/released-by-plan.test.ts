@@ -1,7 +1,8 @@
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CUSTOMERS } from '../src/embedded/demoData.js';
 import { mulberry32 } from '../src/matching/random.js';
-import { graphql, startTestGateway } from './support/gateway.js';
+import { dynamoSingleView, graphql, startTestGateway } from './support/gateway.js';
 import type { GraphQLResponse, TestGateway } from './support/gateway.js';
 import { customerType, expectedReleases, randomCustomerSelection } from './support/randomDocuments.js';
 import { ADMIN_KEY } from './support/writes.js';
@@ -142,5 +143,38 @@ describe('reads released by their plan', () => {
     }
     // Some of them (those that reach only the customer's own parts) were released by their marks.
     expect(stats().released).toBeGreaterThan(before.released);
+  });
+});
+
+describe('a read released by its plan when its audit record cannot be written', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // As in audit.test.ts: the breaker stays closed, so the test is about failing closed alone.
+    gw = await startTestGateway({ C360_DEMO_CUSTOMERS: '20', C360_RATE_LIMIT_PER_MINUTE: '0', C360_SOURCE_TIMEOUT_MS: '5000', C360_BREAKER_THRESHOLD: '1000' });
+  });
+  afterAll(() => gw?.close());
+
+  it('withholds every personal field (fail closed), as a read decided value by value does', async () => {
+    const query = 'query Agent($id: ID!) { customer(id: $id) { id profile { email phone } identities { type value } } }';
+    const read = () => graphql<{ customer: unknown }>(gw.url, query, { ...SUPPORT, variables: { id: DEMO_CUSTOMERS.consent.id } });
+    expect((await read()).body.errors).toBeUndefined();
+    expect((await read()).body.errors).toBeUndefined();
+    // A real failure of the store, not a mock: the audit table is gone.
+    const store = dynamoSingleView(gw);
+    await store.client.send(new DeleteTableCommand({ TableName: store.tables.audit }));
+    const before = { ...gw.gateway.releasedByPlan! };
+    const response = await read();
+    expect(gw.gateway.releasedByPlan!.released).toBe(before.released + 1);
+    const taken = (path: Array<string | number>, piiClass: string) => ({
+      message: 'Personal field withheld: the release could not be recorded in the audit trail.',
+      locations: expect.any(Array),
+      path,
+      extensions: { code: 'PII_ACCESS_DENIED', reason: 'AUDIT_UNAVAILABLE', piiClass },
+    });
+    const byPath = (errors: unknown[] | undefined) => [...(errors ?? [])].sort((a, b) => JSON.stringify((a as { path: unknown }).path).localeCompare(JSON.stringify((b as { path: unknown }).path)));
+    expect({ data: response.body.data, errors: byPath(response.body.errors) }).toEqual({
+      data: { customer: { id: DEMO_CUSTOMERS.consent.id, profile: { email: null, phone: null }, identities: null } },
+      errors: byPath([taken(['customer', 'identities'], 'IDENTIFIER'), taken(['customer', 'profile', 'email'], 'CONTACT'), taken(['customer', 'profile', 'phone'], 'CONTACT')]),
+    });
   });
 });

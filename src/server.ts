@@ -389,8 +389,9 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
   const enforced = enforcement.transform(base);
   const schema = applyFieldAccess(enforced);
   const scopes = scopePlan(schema, enforced);
-  if (!enforcement.walked) return { schema, variant: scopes };
-  const walked = enforcement.walked(base);
+  if (!enforcement.classified) return { schema, variant: scopes };
+  const classification = enforcement.classified(base);
+  const walked = walkedFieldsOf(classification);
   const lean = enforcement.transform(base, walked);
   const tagged = {
     checked: { key: 'walked:checked', schema: withOwnerTags(applyFieldAccess(lean), walked) },
@@ -402,7 +403,7 @@ function executableSchemas(enforcement: ReturnType<typeof privacyEnforcement>): 
     checked: { key: 'released:checked', schema: withOwnerTags(applyFieldAccess(base), walked) },
     unchecked: { key: 'released:unchecked', schema: withOwnerTags(base, walked) },
   };
-  const releases = new PlanReleases(schema, classifySchema(base));
+  const releases = new PlanReleases(schema, classification);
   const variant: SchemaVariant = (request) => {
     const scoped = scopes(request);
     const plan = plans.planFor(request.document, request.queryHash, request.operationName);
@@ -449,13 +450,13 @@ function privacyEnforcement(config: GatewayConfig, services: GatewayServices) {
       'PRIVACY ENFORCEMENT IS OFF: personal fields are released without policy, consent or audit. Benchmarks only.',
     );
     // The classification is still checked: a field must say what it is whether or not it is enforced.
-    return { transform: (schema: GraphQLSchema, _walked?: WalkedFields) => (classifySchema(schema), schema), plugins: [], walked: undefined };
+    return { transform: (schema: GraphQLSchema, _walked?: WalkedFields) => (classifySchema(schema), schema), plugins: [], classified: undefined };
   }
   return {
     transform: (schema: GraphQLSchema, walked?: WalkedFields) =>
       applyPiiEnforcement(schema, { phoneRegion: config.phoneDefaultRegion, trackingPlan: services.trackingPlan, ...(walked ? { walked } : {}) }),
     plugins: [privacyPlugin(new ReadIntents(services.policy))],
-    walked: (schema: GraphQLSchema) => walkedFieldsOf(classifySchema(schema)),
+    classified: classifySchema,
   };
 }
 

@@ -140,13 +140,12 @@ function answered(result: ExecutionResult, request: ExecutorRequest, variant: Ch
   if (result.data === undefined) {
     const document = variant.document ?? request.document;
     const coerced = execute({ schema: variant.schema, document, operationName: request.operationName, contextValue: request.context, variableValues: request.request.variables });
-    return Promise.resolve(coerced).then((settled) => {
-      // Nothing ran, so there is nothing to run again: the fallback's last step takes the errors.
-      let answer = finish(settled, variant);
-      for (let next = variant.fallback; answer === RUN_FALLBACK && next; next = next.fallback) answer = finish(settled, next);
-      if (answer === RUN_FALLBACK) throw new Error(`variant ${variant.key} asked to run its fallback, and has none`);
-      return answer;
-    });
+    // Nothing ran, so there is nothing to run again: a fallback's last step takes the errors.
+    const finishedWith = (settled: ExecutionResult, running: ChosenVariant): ExecutionResult | Promise<ExecutionResult> => {
+      const answer = finish(settled, running);
+      return answer === RUN_FALLBACK ? finishedWith(settled, running.fallback!) : answer;
+    };
+    return Promise.resolve(coerced).then((settled) => finishedWith(settled, variant));
   }
   return finish(withGraphQLErrors(result), variant);
 }

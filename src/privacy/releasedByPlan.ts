@@ -1,4 +1,4 @@
-import { Kind, getNamedType, getNullableType, isObjectType, visit } from 'graphql';
+import { Kind, TypeInfo, getNamedType, getNullableType, isObjectType, visit, visitWithTypeInfo } from 'graphql';
 import type { DocumentNode, ExecutionResult, FieldNode, GraphQLSchema, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import type { PiiClass, Purpose } from '../domain/index.js';
 import { PlanCache } from '../graphql/operationPlan.js';
@@ -110,68 +110,34 @@ export function planReleaseOf(schema: GraphQLSchema, classification: Classificat
 
   const classes = new Set<PiiClass>();
   let allowed = true;
-  const typeStack: Array<string | undefined> = [];
-  const typeOfField = (parent: string | undefined, name: string): string | undefined => {
-    const type = parent ? schema.getType(parent) : undefined;
-    const field = type && isObjectType(type) ? type.getFields()[name] : undefined;
-    return field ? getNamedType(field.type).name : undefined;
-  };
-  const tagged = visit(document, {
-    OperationDefinition: {
-      enter(node) {
-        // Left as it is, and not visited: another operation of the document is not this plan's.
-        if (node !== operation) return false;
-        typeStack.push(query?.name);
-        return undefined;
-      },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    FragmentDefinition: {
-      enter(node) {
-        typeStack.push(node.typeCondition.name.value);
-      },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    InlineFragment: {
-      enter(node) {
-        typeStack.push(node.typeCondition?.name.value ?? typeStack.at(-1));
-      },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    Field: {
-      enter(node) {
-        const parent = typeStack.at(-1);
+  const typeInfo = new TypeInfo(schema);
+  const tagged = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      // Left as it is, and not visited: another operation of the document is not this plan's.
+      OperationDefinition: (node) => (node === operation ? undefined : false),
+      Field(node) {
+        const parent = typeInfo.getParentType()?.name;
         const key = node.alias?.value ?? node.name.value;
         if (key === OWNER_KEY || key === TYPE_KEY) allowed = false;
-        const inner = typeOfField(parent, node.name.value);
-        typeStack.push(inner);
         if (node.name.value.startsWith('__')) return;
         if (parent !== query?.name) {
           const personal = classification.get(`${parent}.${node.name.value}`);
           if (personal) classes.add(personal.piiClass);
         }
-        if (node.selectionSet && (inner === undefined || !OWNED_BY_CUSTOMER.has(inner))) allowed = false;
+        const inner = typeInfo.getType();
+        if (node.selectionSet && (!inner || !OWNED_BY_CUSTOMER.has(getNamedType(inner).name))) allowed = false;
       },
-      leave() {
-        typeStack.pop();
+      SelectionSet: {
+        leave(node, _key, parent) {
+          const additions: FieldNode[] = [];
+          if (parent === rootField) additions.push(field(OWNER_KEY, OWNER_KEY));
+          if (typeInfo.getParentType()?.name === 'Event' && selectsField(node, 'properties')) additions.push(field(TYPE_KEY, 'type'));
+          return additions.length > 0 ? { ...node, selections: [...node.selections, ...additions] } : undefined;
+        },
       },
-    },
-    SelectionSet: {
-      leave(node, _key, parent) {
-        const type = typeStack.at(-1);
-        const additions: FieldNode[] = [];
-        if (parent === rootField) additions.push(field(OWNER_KEY, OWNER_KEY));
-        if (type === 'Event' && selectsField(node, 'properties')) additions.push(field(TYPE_KEY, 'type'));
-        return additions.length > 0 ? { ...node, selections: [...node.selections, ...additions] } : undefined;
-      },
-    },
-  });
+    }),
+  );
   if (!allowed) return undefined;
   return { document: tagged, rootKey: rootField.alias?.value ?? rootField.name.value, classes: [...classes] };
 }

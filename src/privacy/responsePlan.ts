@@ -1,4 +1,4 @@
-import { Kind, extendSchema, getNamedType, isAbstractType, isCompositeType, isObjectType, parse, visit } from 'graphql';
+import { Kind, TypeInfo, extendSchema, getNamedType, isAbstractType, isCompositeType, isObjectType, parse, visit, visitWithTypeInfo } from 'graphql';
 import type { DocumentNode, GraphQLObjectType, FieldNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, SourceLocation } from 'graphql';
 import { PlanCache } from '../graphql/operationPlan.js';
 import { fieldLocations } from '../graphql/selection.js';
@@ -182,55 +182,19 @@ class PlanBuilder {
 function withOwnerTagSelections(schema: GraphQLSchema, walked: WalkedFields, document: DocumentNode): DocumentNode {
   const tag = (name: string): FieldNode => ({ kind: Kind.FIELD, alias: { kind: Kind.NAME, value: OWNER_KEY }, name: { kind: Kind.NAME, value: name } });
   const tags: Record<string, FieldNode> = { [OWNER_KEY]: tag(OWNER_KEY), [OWNER_ID_FIELD]: tag(OWNER_ID_FIELD) };
-  const ownerField = (typeName: string | undefined): FieldNode => tags[ownerFieldOf(typeName)]!;
-  const typeStack: Array<string | undefined> = [];
-  const typeOfField = (parent: string | undefined, name: string): string | undefined => {
-    const type = parent ? schema.getType(parent) : undefined;
-    const field = type && isObjectType(type) ? type.getFields()[name] : undefined;
-    return field ? getNamedType(field.type).name : undefined;
-  };
-  return visit(document, {
-    OperationDefinition: {
-      enter(node) {
-        const root = node.operation === 'mutation' ? schema.getMutationType() : node.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-        typeStack.push(root?.name);
+  const typeInfo = new TypeInfo(schema);
+  return visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      SelectionSet: {
+        leave(node) {
+          const type = typeInfo.getParentType()?.name;
+          const selectsWalked = node.selections.some((selection) => selection.kind === Kind.FIELD && walked.has(`${type}.${selection.name.value}`));
+          return selectsWalked ? { ...node, selections: [...node.selections, tags[ownerFieldOf(type)]!] } : undefined;
+        },
       },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    FragmentDefinition: {
-      enter(node) {
-        typeStack.push(node.typeCondition.name.value);
-      },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    InlineFragment: {
-      enter(node) {
-        typeStack.push(node.typeCondition?.name.value ?? typeStack.at(-1));
-      },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    Field: {
-      enter(node) {
-        typeStack.push(typeOfField(typeStack.at(-1), node.name.value));
-      },
-      leave() {
-        typeStack.pop();
-      },
-    },
-    SelectionSet: {
-      leave(node) {
-        const type = typeStack.at(-1);
-        const selectsWalked = node.selections.some((selection) => selection.kind === Kind.FIELD && walked.has(`${type}.${selection.name.value}`));
-        return selectsWalked ? { ...node, selections: [...node.selections, ownerField(type)] } : undefined;
-      },
-    },
-  });
+    }),
+  );
 }
 
 /**
